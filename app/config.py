@@ -1,0 +1,47 @@
+"""Runtime settings, read once from the environment (and an optional `.env`)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_documents_dir() -> Path | None:
+    candidate = PROJECT_ROOT.parent / "shared" / "seeds"
+    return candidate if candidate.is_dir() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'atlas.db'}",
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL of the database; SQLite file by default.",
+    )
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    documents_dir: Path | None = Field(default_factory=_default_documents_dir)
+    cors_origins: list[str] = ["*"]
+    cursor_secret: str = "innovation-atlas-cursor"
+    default_limit: int = 50
+    max_limit: int = 500
+    pool_size: int = 5
+    pool_timeout: float = 5.0
+    cache_max_age: int = 60
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres_driver(cls, url: str) -> str:
+        """Accept the plain `postgresql://` form users copy from elsewhere; we speak psycopg 3."""
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,83 @@
+"""Engines, the metadata naming convention and sessions.
+
+One engine per URL per process. SQLite gets its pragmas on every connection; the
+server can open it read-only, so that a reader can never write.
+"""
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 5000")
+    cursor.close()
+
+
+def build_engine(
+    url: str, *, read_only: bool = False, pool_size: int = 5, pool_timeout: float = 5.0
+) -> Engine:
+    """Make an engine for `url`.
+
+    `read_only` opens a SQLite file with `mode=ro`, so the API process cannot write to it
+    whatever it is asked; PostgreSQL relies on a SELECT-only role for the same guarantee.
+    """
+    if is_sqlite(url):
+        parsed = make_url(url)
+        database = parsed.database or ":memory:"
+        if database == ":memory:":
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+            )
+        else:
+            mode = "ro" if read_only else "rwc"
+            engine = create_engine(
+                f"sqlite:///file:{database}?mode={mode}&uri=true",
+                connect_args={"check_same_thread": False},
+                pool_size=pool_size,
+                pool_timeout=pool_timeout,
+            )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+    )
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str, read_only: bool = False) -> Engine:
+    from app.config import get_settings
+
+    settings = get_settings()
+    return build_engine(
+        url, read_only=read_only, pool_size=settings.pool_size, pool_timeout=settings.pool_timeout
+    )
+
+
+def session_for(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session

@@ -1,0 +1,13 @@
+from sqlalchemy import Text
+from sqlmodel import Column, Field, SQLModel
+
+
+class Indicator(SQLModel, table=True):
+    """What is measured: a code, a normalized unit and a category."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=32)
+    category: str = Field(max_length=32, index=True)
+    description: str = Field(sa_column=Column(Text, nullable=False))

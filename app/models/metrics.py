@@ -1,0 +1,51 @@
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Double, Index, Text
+from sqlmodel import Column, Field
+
+from app.models.evidence import Evidence
+from app.models.vocabulary import PeriodPrecision, Qualifier, SubjectKind, check_in
+
+
+class Observation(Evidence, table=True):
+    """One value of an indicator for a subject in a period, with its provenance.
+
+    `place_id` is always set (a cluster's or a program's own place), so geographic
+    filters need no branching; `cluster_id`/`program_id` say when the subject is narrower.
+    """
+
+    __table_args__ = (
+        CheckConstraint(check_in("subject_kind", SubjectKind), name="subject_kind"),
+        CheckConstraint(check_in("qualifier", Qualifier), name="qualifier"),
+        CheckConstraint(check_in("period_precision", PeriodPrecision), name="precision"),
+        CheckConstraint(
+            "(subject_kind = 'place' AND cluster_id IS NULL AND program_id IS NULL)"
+            " OR (subject_kind = 'cluster' AND cluster_id IS NOT NULL AND program_id IS NULL)"
+            " OR (subject_kind = 'program' AND program_id IS NOT NULL AND cluster_id IS NULL)",
+            name="subject",
+        ),
+        CheckConstraint("derived = (formula IS NOT NULL)", name="derived_formula"),
+        Index("ix_observation_indicator_year_value", "indicator_id", "year", "value", "id"),
+        Index("ix_observation_place_indicator_year", "place_id", "indicator_id", "year", "id"),
+        Index("ix_observation_indicator_value", "indicator_id", "value", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)
+    indicator_id: int = Field(foreign_key="indicator.id")
+    subject_kind: str = Field(max_length=8)
+    place_id: int = Field(foreign_key="place.id")
+    cluster_id: int | None = Field(default=None, foreign_key="cluster.id", index=True)
+    program_id: int | None = Field(default=None, foreign_key="program.id", index=True)
+    period_label: str | None = Field(default=None, max_length=32)
+    period_start: date | None = None
+    period_end: date | None = None
+    period_precision: str = Field(max_length=8)
+    year: int | None = Field(default=None, index=True)
+    value: float = Field(sa_column=Column(Double, nullable=False))
+    stated: str = Field(max_length=120)
+    qualifier: str = Field(max_length=16)
+    derived: bool = False
+    formula: str | None = Field(default=None, max_length=400)
+    ambiguity: str | None = Field(default=None, sa_column=Column(Text))
+    note: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,36 @@
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from app.models.vocabulary import PlaceLevel, check_in
+
+
+class Place(SQLModel, table=True):
+    """A country, province, city or district, with its parent in the hierarchy."""
+
+    __table_args__ = (
+        CheckConstraint(check_in("level", PlaceLevel), name="level"),
+        Index("ix_place_level_name", "level", "name", "id"),
+        Index("ix_place_province_level_name", "province_id", "level", "name", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    name_local: str | None = Field(default=None, max_length=200)
+    level: str = Field(max_length=24)
+    parent_id: int | None = Field(default=None, foreign_key="place.id", index=True)
+    province_id: int | None = Field(default=None, foreign_key="place.id")
+    source_id: str = Field(foreign_key="source.id", max_length=64, index=True)
+
+
+class PlaceAncestor(SQLModel, table=True):
+    """Closure of the place hierarchy: every place with each of its ancestors and itself.
+
+    Filters such as `province=hubei` become one indexed lookup instead of a recursive query.
+    """
+
+    __tablename__ = "place_ancestor"
+
+    place_id: int = Field(foreign_key="place.id", primary_key=True)
+    ancestor_id: int = Field(foreign_key="place.id", primary_key=True, index=True)
+    depth: int

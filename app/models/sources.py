@@ -1,0 +1,26 @@
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Text
+from sqlmodel import Column, Field, SQLModel
+
+from app.models.vocabulary import SourceKind, check_in
+
+
+class Source(SQLModel, table=True):
+    """A document (or an editorial reference) that facts are taken from."""
+
+    __table_args__ = (CheckConstraint(check_in("kind", SourceKind), name="kind"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)
+    title: str = Field(max_length=300)
+    publisher: str | None = Field(default=None, max_length=200)
+    author: str | None = Field(default=None, max_length=200)
+    published_on: date | None = None
+    date_note: str | None = Field(default=None, max_length=400)
+    url: str | None = Field(default=None, max_length=500)
+    file_name: str | None = Field(default=None, max_length=200)
+    sha256: str | None = Field(default=None, max_length=64)
+    char_count: int | None = None
+    language: str = Field(default="en", max_length=8)
+    treatment: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,91 @@
+"""Closed vocabularies shared by the tables, the seed schema and the API."""
+
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    document = "document"
+    reference = "reference"
+    synthetic = "synthetic"
+
+
+class PlaceLevel(StrEnum):
+    country = "country"
+    province = "province"
+    municipality = "municipality"
+    sar = "sar"
+    prefecture_city = "prefecture_city"
+    county_city = "county_city"
+    district = "district"
+
+
+CITY_LEVELS = (PlaceLevel.municipality, PlaceLevel.prefecture_city, PlaceLevel.county_city)
+PROVINCE_LEVELS = (PlaceLevel.province, PlaceLevel.municipality, PlaceLevel.sar)
+
+
+class Qualifier(StrEnum):
+    exact = "exact"
+    approximate = "approximate"
+    more_than = "more_than"
+    at_least = "at_least"
+    less_than = "less_than"
+    up_to = "up_to"
+
+
+class PeriodPrecision(StrEnum):
+    day = "day"
+    month = "month"
+    year = "year"
+    range = "range"
+    unknown = "unknown"
+
+
+class SubjectKind(StrEnum):
+    place = "place"
+    cluster = "cluster"
+    program = "program"
+
+
+class OrganizationKind(StrEnum):
+    enterprise = "enterprise"
+    university = "university"
+    institute = "institute"
+    agency = "agency"
+    platform = "platform"
+
+
+class ClusterStatus(StrEnum):
+    established = "established"
+    developing = "developing"
+    aspired = "aspired"
+
+
+class ProgramKind(StrEnum):
+    pilot = "pilot"
+    plan = "plan"
+    strategy = "strategy"
+    designation = "designation"
+    project = "project"
+    report = "report"
+
+
+class RelationRole(StrEnum):
+    partner = "partner"
+    branch = "branch"
+    leading_enterprise = "leading_enterprise"
+    issuer = "issuer"
+    publisher = "publisher"
+    platform = "platform"
+    data_source = "data_source"
+
+
+class ProgramPlaceRole(StrEnum):
+    candidate = "candidate"
+    participant = "participant"
+    scope = "scope"
+
+
+def check_in(column: str, values: type[StrEnum]) -> str:
+    """SQL text of a CHECK that keeps `column` inside the vocabulary (values are ours, not input)."""
+    quoted = ", ".join(f"'{member.value}'" for member in values)
+    return f"{column} IN ({quoted})"

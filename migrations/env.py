@@ -1,0 +1,67 @@
+"""Alembic environment: the models' metadata, the URL from settings, batch mode on SQLite."""
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import Connection
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401  (registers every table on the metadata)
+from app.config import get_settings
+from app.db import build_engine, is_sqlite
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    url = config.attributes.get("database_url") or get_settings().database_url
+    return str(url)
+
+
+def _configure(connection: Connection | None, url: str) -> None:
+    context.configure(
+        connection=connection,
+        url=None if connection is not None else url,
+        target_metadata=target_metadata,
+        render_as_batch=is_sqlite(url),
+        compare_type=True,
+        literal_binds=connection is None,
+    )
+
+
+def run_migrations_offline() -> None:
+    url = _url()
+    _configure(None, url)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(
+            connection,
+            _url() if "database_url" in config.attributes else str(connection.engine.url),
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    url = _url()
+    engine = build_engine(url)
+    try:
+        with engine.connect() as conn:
+            _configure(conn, url)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
