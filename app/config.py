@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]
-    cursor_secret: str = "innovation-atlas-cursor"
+    cursor_secret: str = "innovation-atlas-cursor"  # noqa: S105  (integrity, not secrecy)
     default_limit: int = 50
     max_limit: int = 500
     pool_size: int = 5

@@ -6,6 +6,7 @@ server can open it read-only, so that a reader can never write.
 
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -51,6 +52,8 @@ def build_engine(
             )
         else:
             mode = "ro" if read_only else "rwc"
+            if not read_only:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
                 f"sqlite:///file:{database}?mode={mode}&uri=true",
                 connect_args={"check_same_thread": False},

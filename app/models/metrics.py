@@ -43,7 +43,7 @@ class Observation(Evidence, table=True):
     period_precision: str = Field(max_length=8)
     year: int | None = Field(default=None, index=True)
     value: float = Field(sa_column=Column(Double, nullable=False))
-    stated: str = Field(max_length=120)
+    stated: str | None = Field(default=None, max_length=120)
     qualifier: str = Field(max_length=16)
     derived: bool = False
     formula: str | None = Field(default=None, max_length=400)

@@ -21,6 +21,5 @@ class Source(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=500)
     file_name: str | None = Field(default=None, max_length=200)
     sha256: str | None = Field(default=None, max_length=64)
-    char_count: int | None = None
     language: str = Field(default="en", max_length=8)
     treatment: str | None = Field(default=None, sa_column=Column(Text))

@@ -66,7 +66,6 @@ class ProgramKind(StrEnum):
     strategy = "strategy"
     designation = "designation"
     project = "project"
-    report = "report"
 
 
 class RelationRole(StrEnum):
@@ -86,6 +85,6 @@ class ProgramPlaceRole(StrEnum):
 
 
 def check_in(column: str, values: type[StrEnum]) -> str:
-    """SQL text of a CHECK that keeps `column` inside the vocabulary (values are ours, not input)."""
+    """SQL of a CHECK keeping `column` in the vocabulary (our constants, never input)."""
     quoted = ", ".join(f"'{member.value}'" for member in values)
     return f"{column} IN ({quoted})"

@@ -44,7 +44,6 @@ def upgrade() -> None:
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("file_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("char_count", sa.Integer(), nullable=True),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("treatment", sa.Text(), nullable=True),
         sa.CheckConstraint("kind IN ('document', 'reference', 'synthetic')", name="kind"),
@@ -190,7 +189,7 @@ def upgrade() -> None:
             "announced_precision IN ('day', 'month', 'year', 'range', 'unknown')", name="precision"
         ),
         sa.CheckConstraint(
-            "kind IN ('pilot', 'plan', 'strategy', 'designation', 'project', 'report')", name="kind"
+            "kind IN ('pilot', 'plan', 'strategy', 'designation', 'project')", name="kind"
         ),
         sa.ForeignKeyConstraint(
             ["place_id"],
@@ -227,7 +226,7 @@ def upgrade() -> None:
         sa.Column("period_precision", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("year", sa.Integer(), nullable=True),
         sa.Column("value", sa.Double(), nullable=False),
-        sa.Column("stated", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("stated", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
         sa.Column("qualifier", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("derived", sa.Boolean(), nullable=False),
         sa.Column("formula", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),

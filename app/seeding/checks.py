@@ -1,0 +1,306 @@
+"""Checks across the seed files: references resolve, stated values match recorded values,
+derived values match their formulas, and (with the raw documents at hand) every locator
+covers text that states the fact."""
+
+import hashlib
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from app.models.vocabulary import Qualifier, SourceKind
+from app.seeding.errors import Problem, SeedError
+from app.seeding.formulas import evaluate, formula_inputs
+from app.seeding.periods import parse_period
+from app.seeding.quantities import COMPATIBLE_UNITS, parse_quantity
+from app.seeding.reader import INDICATORS_FILE, PLACES_FILE, SOURCES_FILE, Dataset
+from app.seeding.records import DocumentFile, Evidenced, ObservationRecord
+
+# Words that must appear in a quote for its value to carry the qualifier.
+QUALIFIER_CUES: dict[Qualifier, tuple[str, ...]] = {
+    Qualifier.more_than: ("over", "more than", "exceeding", "surpassed", "above"),
+    Qualifier.at_least: ("at least",),
+    Qualifier.up_to: ("no more than", "up to", "at most", "not exceed"),
+    Qualifier.less_than: ("less than", "under", "below"),
+    Qualifier.approximate: ("about", "around", "approximately", "nearly", "some"),
+}
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the document check did: documents read, spans compared."""
+
+    documents: int
+    spans: int
+
+
+def normalise(text: str) -> str:
+    """How a span is compared with what it should state: case-folded, with the captures'
+    `?`-for-space damage read as spaces and runs of white space folded."""
+    return " ".join(re.sub(r"(?<=\S)\?(?=\S)", " ", text).casefold().split())
+
+
+def states(quote: str, stated: str) -> bool:
+    pattern = r"(?<![\w.])" + re.escape(normalise(stated)) + r"(?![\w])"
+    return re.search(pattern, normalise(quote)) is not None
+
+
+def check_dataset(dataset: Dataset, documents_dir: Path | None) -> Verification:
+    """Raise SeedError with every problem found; return what the document check covered."""
+    problems = list(_reference_problems(dataset))
+    problems.extend(_value_problems(dataset))
+    verification, document_problems = _document_problems(dataset, documents_dir)
+    problems.extend(document_problems)
+    if problems:
+        raise SeedError(problems)
+    return verification
+
+
+def _duplicates(
+    file_of: dict[str, str], name: str, kind: str, value: str, record: str
+) -> Iterator[Problem]:
+    if value in file_of:
+        yield Problem(name, record, kind, f"{value!r} is already defined in {file_of[value]}")
+    file_of.setdefault(value, name)
+
+
+def _reference_problems(dataset: Dataset) -> Iterator[Problem]:  # noqa: C901 - one check per reference kind
+    sources = {s.id: s for s in dataset.sources.sources}
+    seen: dict[str, str] = {}
+    for source in dataset.sources.sources:
+        yield from _duplicates(seen, SOURCES_FILE, "id", source.id, f"source {source.id}")
+    if dataset.places.source not in sources:
+        yield Problem(PLACES_FILE, None, "source", f"unknown source {dataset.places.source!r}")
+
+    places: dict[str, str] = {}
+    for place in dataset.places.places:
+        yield from _duplicates(places, PLACES_FILE, "slug", place.slug, f"place {place.slug}")
+    for place in dataset.places.places:
+        if place.parent is not None and place.parent not in places:
+            yield Problem(
+                PLACES_FILE, f"place {place.slug}", "parent", f"unknown place {place.parent!r}"
+            )
+
+    indicators: dict[str, str] = {}
+    for indicator in dataset.indicators.indicators:
+        yield from _duplicates(
+            indicators, INDICATORS_FILE, "code", indicator.code, f"indicator {indicator.code}"
+        )
+
+    organizations: dict[str, str] = {}
+    clusters: dict[str, str] = {}
+    programs: dict[str, str] = {}
+    observations: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for name, document in dataset.documents.items():
+        for org in document.organizations:
+            yield from _duplicates(
+                organizations, name, "slug", org.slug, f"organization {org.slug}"
+            )
+        for cluster in document.clusters:
+            yield from _duplicates(clusters, name, "slug", cluster.slug, f"cluster {cluster.slug}")
+        for program in document.programs:
+            yield from _duplicates(programs, name, "slug", program.slug, f"program {program.slug}")
+        for observation in document.observations:
+            yield from _duplicates(
+                observations, name, "key", observation.key, f"observation {observation.key}"
+            )
+        for relation in document.relations:
+            yield from _duplicates(keys, name, "key", relation.key, f"relation {relation.key}")
+
+    known = {
+        "place": places,
+        "organization": organizations,
+        "cluster": clusters,
+        "program": programs,
+    }
+
+    def missing(kind: str, slug: str | None) -> bool:
+        return slug is not None and slug not in known[kind]
+
+    for name, document in dataset.documents.items():
+        source = sources.get(document.source)
+        if source is None:
+            yield Problem(name, None, "source", f"unknown source {document.source!r}")
+        elif source.kind != SourceKind.document:
+            yield Problem(name, None, "source", f"source {source.id!r} is not a document")
+        for org in document.organizations:
+            if missing("place", org.place):
+                yield Problem(
+                    name, f"organization {org.slug}", "place", f"unknown place {org.place!r}"
+                )
+        for cluster in document.clusters:
+            if missing("place", cluster.place):
+                yield Problem(
+                    name, f"cluster {cluster.slug}", "place", f"unknown place {cluster.place!r}"
+                )
+        for program in document.programs:
+            if missing("place", program.place):
+                yield Problem(
+                    name, f"program {program.slug}", "place", f"unknown place {program.place!r}"
+                )
+        for link in document.program_places:
+            label = f"program_place {link.program}/{link.place}"
+            if missing("program", link.program):
+                yield Problem(name, label, "program", f"unknown program {link.program!r}")
+            if missing("place", link.place):
+                yield Problem(name, label, "place", f"unknown place {link.place!r}")
+        for relation in document.relations:
+            label = f"relation {relation.key}"
+            if missing("organization", relation.organization):
+                yield Problem(
+                    name, label, "organization", f"unknown organization {relation.organization!r}"
+                )
+            for kind, slug in relation.target:
+                if missing(kind, slug):
+                    yield Problem(name, label, f"target.{kind}", f"unknown {kind} {slug!r}")
+        for observation in document.observations:
+            label = f"observation {observation.key}"
+            if observation.indicator not in indicators:
+                yield Problem(
+                    name, label, "indicator", f"unknown indicator {observation.indicator!r}"
+                )
+            kind, slug = observation.subject.kind, observation.subject.slug
+            if missing(kind, slug):
+                yield Problem(name, label, f"subject.{kind}", f"unknown {kind} {slug!r}")
+            for key in formula_inputs(observation.formula or ""):
+                if key not in observations:
+                    yield Problem(name, label, "formula", f"unknown observation {key!r}")
+
+
+def _value_problems(dataset: Dataset) -> Iterator[Problem]:
+    units = {i.code: i.unit for i in dataset.indicators.indicators}
+    values = {o.key: float(o.value) for d in dataset.documents.values() for o in d.observations}
+    for name, document in dataset.documents.items():
+        for program in document.programs:
+            yield from _period_problem(
+                name, f"program {program.slug}", "announced", program.announced
+            )
+        for observation in document.observations:
+            label = f"observation {observation.key}"
+            yield from _period_problem(name, label, "period", observation.period)
+            unit = units.get(observation.indicator)
+            if unit is not None:
+                yield from _observation_problems(name, observation, unit, values)
+
+
+def _period_problem(name: str, label: str, field: str, period: str | None) -> Iterator[Problem]:
+    try:
+        parse_period(period)
+    except ValueError as exc:
+        yield Problem(name, label, field, f"{period!r} is not a valid period: {exc}")
+
+
+def _observation_problems(
+    name: str, observation: ObservationRecord, unit: str, values: dict[str, float]
+) -> Iterator[Problem]:
+    label = f"observation {observation.key}"
+    if observation.formula is not None:
+        if any(key not in values for key in formula_inputs(observation.formula)):
+            return  # reported as an unknown reference
+        try:
+            computed = evaluate(observation.formula, values)
+        except (ValueError, ZeroDivisionError) as exc:
+            yield Problem(name, label, "formula", str(exc))
+            return
+        if not math.isclose(computed, observation.value, rel_tol=1e-9, abs_tol=1e-6):
+            yield Problem(
+                name, label, "value", f"{observation.value} differs from its formula's {computed}"
+            )
+        return
+    assert observation.stated is not None and observation.quote is not None
+    try:
+        quantity = parse_quantity(observation.stated)
+    except ValueError as exc:
+        yield Problem(name, label, "stated", str(exc))
+        return
+    if quantity.unit not in COMPATIBLE_UNITS[unit]:
+        yield Problem(
+            name, label, "stated",
+            f"{observation.stated!r} is not in the indicator's unit {unit!r}",
+        )  # fmt: skip
+    if quantity.value != Decimal(str(observation.value)):
+        yield Problem(
+            name, label, "value",
+            f"{observation.value} is not what {observation.stated!r} states ({quantity.value})",
+        )  # fmt: skip
+    if not states(observation.quote, observation.stated):
+        yield Problem(name, label, "quote", f"the quote does not state {observation.stated!r}")
+    cues = QUALIFIER_CUES.get(observation.qualifier, ())
+    if cues and not any(re.search(rf"\b{cue}\b", normalise(observation.quote)) for cue in cues):
+        yield Problem(
+            name, label, "qualifier",
+            f"{observation.qualifier.value!r} needs one of {', '.join(cues)} in the quote",
+        )  # fmt: skip
+
+
+def _evidenced(
+    label_prefix: str, records: list[Evidenced], attr: str
+) -> Iterator[tuple[str, Evidenced]]:
+    for record in records:
+        yield f"{label_prefix} {getattr(record, attr)}", record
+
+
+def _document_problems(
+    dataset: Dataset, documents_dir: Path | None
+) -> tuple[Verification, list[Problem]]:
+    """Compare every span with the raw document it points into."""
+    if documents_dir is None:
+        return Verification(0, 0), []
+    problems: list[Problem] = []
+    sources = {s.id: s for s in dataset.sources.sources}
+    documents = spans = 0
+    for name, document in dataset.documents.items():
+        source = sources.get(document.source)
+        if source is None or source.file is None:
+            continue
+        path = documents_dir / source.file
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(name, None, "source", f"cannot read {path}: {exc.strerror}"))
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != source.sha256:
+            problems.append(
+                Problem(
+                    SOURCES_FILE,
+                    f"source {source.id}",
+                    "sha256",
+                    f"{path.name} has checksum {digest}, not the recorded {source.sha256}",
+                )  # fmt: skip
+            )
+            continue
+        documents += 1
+        text = raw.decode("utf-8")
+        for label, record in _spans_of(document):
+            spans += 1
+            problem = _span_problem(text, record)
+            if problem is not None:
+                problems.append(Problem(name, label, "at", problem))
+    return Verification(documents, spans), problems
+
+
+def _spans_of(document: DocumentFile) -> Iterator[tuple[str, Evidenced]]:
+    yield from _evidenced("organization", list(document.organizations), "slug")
+    yield from _evidenced("cluster", list(document.clusters), "slug")
+    yield from _evidenced("program", list(document.programs), "slug")
+    yield from _evidenced("relation", list(document.relations), "key")
+    yield from _evidenced("observation", list(document.observations), "key")
+    for link in document.program_places:
+        yield f"program_place {link.program}/{link.place}", link
+
+
+def _span_problem(text: str, record: Evidenced) -> str | None:
+    span = record.span
+    if span is None:
+        return None
+    start, end = span
+    if end > len(text):
+        return f"{record.at} runs past the end of the document ({len(text)} characters)"
+    found = text[start:end]
+    if found != record.quote:
+        return f"{record.at} reads {found!r}, not the quote {record.quote!r}"
+    return None

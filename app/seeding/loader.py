@@ -1,0 +1,370 @@
+"""Writing a checked dataset to the database: one transaction, upsert by natural key.
+
+Each table is brought to exactly what the seed files say: new records are inserted,
+changed ones updated column by column, and records no longer in the files deleted.
+A second run over the same files therefore changes nothing.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, update
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401  (registers the tables)
+from app.models.vocabulary import PROVINCE_LEVELS, SubjectKind
+from app.seeding.errors import Problem, SeedError
+from app.seeding.periods import parse_period
+from app.seeding.reader import PLACES_FILE, Dataset
+from app.seeding.records import Evidenced, ObservationRecord, PlaceRecord, SourceRecord
+
+Row = dict[str, Any]
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TableChanges:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+
+@dataclass
+class LoadReport:
+    tables: dict[str, TableChanges] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return any(t.inserted or t.updated or t.deleted for t in self.tables.values())
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+# Tables in the order they are filled; stale rows are deleted in the reverse order.
+ORDER = (
+    "source",
+    "indicator",
+    "place",
+    "place_ancestor",
+    "organization",
+    "cluster",
+    "program",
+    "program_place",
+    "relation",
+    "observation",
+)
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "source": ("id",),
+    "indicator": ("code",),
+    "place": ("slug",),
+    "place_ancestor": ("place_id", "ancestor_id"),
+    "organization": ("slug",),
+    "cluster": ("slug",),
+    "program": ("slug",),
+    "program_place": ("program_id", "place_id", "role"),
+    "relation": ("key",),
+    "observation": ("key",),
+}
+
+
+class _Sync:
+    """Brings tables to a desired set of rows inside one connection's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.report = LoadReport()
+        self.stale: dict[str, list[tuple[Any, ...]]] = {}
+
+    def rows(
+        self, name: str, desired: Iterable[Row], ids: dict[Any, int] | None = None
+    ) -> dict[Any, int]:
+        """Upsert `desired` into table `name`, in order.
+
+        Returns the primary key of each row by its natural key (the bare value for one-column
+        keys). The dict is filled as rows are written, so a lazily built `desired` can refer
+        to rows written before it (a place to its parent).
+        """
+        table = _table(name)
+        keys = NATURAL_KEYS[name]
+        existing = {
+            tuple(row[k] for k in keys): row
+            for row in self.connection.execute(select(table)).mappings()
+        }
+        changes = self.report.tables.setdefault(name, TableChanges())
+        ids = {} if ids is None else ids
+        for row in desired:
+            key = tuple(row[k] for k in keys)
+            current = existing.pop(key, None)
+            if current is None:
+                result = self.connection.execute(insert(table).values(**row))
+                new_id = result.inserted_primary_key[0] if "id" in table.c else None
+                changes.inserted += 1
+            else:
+                new_id = current.get("id")
+                differing = {col: value for col, value in row.items() if current[col] != value}
+                if differing:
+                    self.connection.execute(
+                        update(table).where(_match(table, keys, key)).values(**differing)
+                    )
+                    changes.updated += 1
+                else:
+                    changes.unchanged += 1
+            if isinstance(new_id, int):
+                ids[key[0] if len(key) == 1 else key] = new_id
+        self.stale[name] = list(existing)
+        return ids
+
+    def delete_stale(self) -> None:
+        for name in reversed(ORDER):
+            table = _table(name)
+            keys = NATURAL_KEYS[name]
+            for key in self.stale.get(name, []):
+                self.connection.execute(delete(table).where(_match(table, keys, key)))
+                self.report.tables[name].deleted += 1
+
+
+def _match(table: Table, keys: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+    return and_(*(table.c[k] == v for k, v in zip(keys, values, strict=True)))
+
+
+def _evidence(source_id: str, record: Evidenced) -> Row:
+    span = record.span
+    return {
+        "source_id": source_id,
+        "locator_start": span[0] if span else None,
+        "locator_end": span[1] if span else None,
+        "quote": record.quote,
+    }
+
+
+def _places_in_order(places: list[PlaceRecord]) -> list[PlaceRecord]:
+    """Parents before children, so every parent id exists when a child is written."""
+    by_slug = {p.slug: p for p in places}
+    ordered: list[PlaceRecord] = []
+    seen: set[str] = set()
+
+    def visit(place: PlaceRecord, trail: tuple[str, ...]) -> None:
+        if place.slug in seen:
+            return
+        if place.slug in trail:
+            raise SeedError(
+                [Problem(PLACES_FILE, f"place {place.slug}", "parent", "places form a cycle")]
+            )
+        if place.parent is not None:
+            visit(by_slug[place.parent], (*trail, place.slug))
+        seen.add(place.slug)
+        ordered.append(place)
+
+    for place in places:
+        visit(place, ())
+    return ordered
+
+
+def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = None) -> LoadReport:
+    """Write `dataset` in a single transaction: on any error nothing is kept."""
+    step = progress or (lambda _: None)
+    with engine.begin() as connection:
+        sync = _Sync(connection)
+        step("sources")
+        sync.rows("source", (_source_row(s) for s in dataset.sources.sources))
+        step("indicators")
+        indicator_ids = sync.rows(
+            "indicator", (i.model_dump() for i in dataset.indicators.indicators)
+        )
+        step("places")
+        place_ids = _write_places(sync, dataset)
+        step("organizations, clusters, programs, relations, observations")
+        _write_documents(sync, dataset, place_ids, indicator_ids)
+        step("removing records no longer in the seeds")
+        sync.delete_stale()
+        return sync.report
+
+
+def _source_row(source: SourceRecord) -> Row:
+    row = source.model_dump(exclude={"file"})
+    row["kind"] = source.kind.value
+    row["file_name"] = source.file
+    return row
+
+
+def _write_places(sync: _Sync, dataset: Dataset) -> dict[str, int]:
+    ordered = _places_in_order(dataset.places.places)
+    province_of: dict[str, str | None] = {}
+    ids: dict[str, int] = {}
+
+    def rows() -> Iterator[Row]:
+        for place in ordered:
+            inherited = province_of.get(place.parent) if place.parent else None
+            province_of[place.slug] = place.slug if place.level in PROVINCE_LEVELS else inherited
+            yield {
+                "slug": place.slug,
+                "name": place.name,
+                "name_local": place.name_local,
+                "level": place.level.value,
+                "parent_id": ids[place.parent] if place.parent else None,
+                "province_id": ids[inherited] if inherited else None,
+                "source_id": dataset.places.source,
+            }
+
+    sync.rows("place", rows(), ids)
+    closure = []
+    parents = {p.slug: p.parent for p in dataset.places.places}
+    for place in ordered:
+        ancestor: str | None = place.slug
+        depth = 0
+        while ancestor is not None:
+            closure.append(
+                {"place_id": ids[place.slug], "ancestor_id": ids[ancestor], "depth": depth}
+            )
+            ancestor, depth = parents[ancestor], depth + 1
+    sync.rows("place_ancestor", closure)
+    return ids
+
+
+def _write_documents(
+    sync: _Sync, dataset: Dataset, place_ids: dict[str, int], indicator_ids: dict[str, int]
+) -> None:
+    docs = list(dataset.documents.values())
+    org_ids = sync.rows(
+        "organization",
+        (
+            {
+                "slug": org.slug,
+                "name": org.name,
+                "kind": org.kind.value,
+                "place_id": place_ids[org.place] if org.place else None,
+                "description": org.description,
+                **_evidence(doc.source, org),
+            }
+            for doc in docs
+            for org in doc.organizations
+        ),
+    )
+    cluster_ids = sync.rows(
+        "cluster",
+        (
+            {
+                "slug": c.slug,
+                "name": c.name,
+                "sector": c.sector,
+                "status": c.status.value,
+                "place_id": place_ids[c.place],
+                "description": c.description,
+                **_evidence(doc.source, c),
+            }
+            for doc in docs
+            for c in doc.clusters
+        ),
+    )
+    program_rows = []
+    for doc in docs:
+        for program in doc.programs:
+            announced = parse_period(program.announced)
+            program_rows.append(
+                {
+                    "slug": program.slug,
+                    "name": program.name,
+                    "kind": program.kind.value,
+                    "place_id": place_ids[program.place],
+                    "announced_on": announced.start,
+                    "announced_precision": announced.precision.value,
+                    "eligibility": program.eligibility,
+                    "funding": program.funding,
+                    "description": program.description,
+                    "ambiguity": program.ambiguity,
+                    **_evidence(doc.source, program),
+                }
+            )
+    program_ids = sync.rows("program", program_rows)
+    program_places = {p["slug"]: p["place_id"] for p in program_rows}
+    sync.rows(
+        "program_place",
+        (
+            {
+                "program_id": program_ids[link.program],
+                "place_id": place_ids[link.place],
+                "role": link.role.value,
+                "note": link.note,
+                **_evidence(doc.source, link),
+            }
+            for doc in docs
+            for link in doc.program_places
+        ),
+    )
+    targets = {"place": place_ids, "cluster": cluster_ids, "program": program_ids}
+    sync.rows(
+        "relation",
+        (
+            {
+                "key": relation.key,
+                "organization_id": org_ids[relation.organization],
+                "role": relation.role.value,
+                "place_id": _target_id(relation.target.place, place_ids),
+                "cluster_id": _target_id(relation.target.cluster, cluster_ids),
+                "program_id": _target_id(relation.target.program, program_ids),
+                "partner_id": _target_id(relation.target.organization, org_ids),
+                "note": relation.note,
+                **_evidence(doc.source, relation),
+            }
+            for doc in docs
+            for relation in doc.relations
+        ),
+    )
+    cluster_places = {c.slug: place_ids[c.place] for doc in docs for c in doc.clusters}
+    subject_place = {
+        "place": place_ids,
+        "cluster": cluster_places,
+        "program": program_places,
+    }
+    sync.rows(
+        "observation",
+        (
+            _observation_row(doc.source, o, indicator_ids, targets, subject_place)
+            for doc in docs
+            for o in doc.observations
+        ),
+    )
+
+
+def _target_id(slug: str | None, ids: dict[str, int]) -> int | None:
+    return ids[slug] if slug is not None else None
+
+
+def _observation_row(
+    source_id: str,
+    observation: ObservationRecord,
+    indicator_ids: dict[str, int],
+    targets: dict[str, dict[str, int]],
+    subject_place: dict[str, dict[str, int]],
+) -> Row:
+    kind, slug = observation.subject.kind, observation.subject.slug
+    period = parse_period(observation.period)
+    return {
+        "key": observation.key,
+        "indicator_id": indicator_ids[observation.indicator],
+        "subject_kind": SubjectKind(kind).value,
+        "place_id": subject_place[kind][slug],
+        "cluster_id": targets["cluster"][slug] if kind == "cluster" else None,
+        "program_id": targets["program"][slug] if kind == "program" else None,
+        "period_label": period.label,
+        "period_start": period.start,
+        "period_end": period.end,
+        "period_precision": period.precision.value,
+        "year": period.year,
+        "value": float(observation.value),
+        "stated": observation.stated,
+        "qualifier": observation.qualifier.value,
+        "derived": observation.formula is not None,
+        "formula": " ".join(observation.formula.split()) if observation.formula else None,
+        "ambiguity": observation.ambiguity,
+        "note": observation.note,
+        **_evidence(source_id, observation),
+    }

@@ -1,0 +1,233 @@
+"""The shapes of the seed files, validated before anything is written.
+
+Every model forbids unknown fields. Numbers are strict (a quoted "333" is refused) and
+strings are never made from numbers, so a value of the wrong type is an error that names
+the file, record and field.
+"""
+
+import re
+from datetime import date
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+
+from app.models.vocabulary import (
+    ClusterStatus,
+    OrganizationKind,
+    PlaceLevel,
+    ProgramKind,
+    ProgramPlaceRole,
+    Qualifier,
+    RelationRole,
+    SourceKind,
+)
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=120)]
+Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=64)]
+Text = Annotated[str, Field(min_length=1)]
+PeriodLabel = Annotated[
+    str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4})?$", examples=["2023", "2024-04"])
+]
+LOCATOR = re.compile(r"^char=(\d+),(\d+)$")
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Evidenced(Record):
+    """A record stated in a document: `at` is an RFC 5147 span, `quote` the text it covers."""
+
+    at: str | None = None
+    quote: str | None = Field(default=None, min_length=1, max_length=400)
+
+    @model_validator(mode="after")
+    def _span_matches_quote(self) -> Self:
+        if (self.at is None) != (self.quote is None):
+            raise ValueError("'at' and 'quote' go together")
+        if self.at is not None and self.quote is not None:
+            start, end = parse_locator(self.at)
+            if end - start != len(self.quote):
+                raise ValueError(
+                    f"locator {self.at} spans {end - start} characters"
+                    f" but the quote has {len(self.quote)}"
+                )
+        return self
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        return parse_locator(self.at) if self.at is not None else None
+
+
+def parse_locator(locator: str) -> tuple[int, int]:
+    match = LOCATOR.match(locator)
+    if match is None:
+        raise ValueError(f"locator {locator!r} is not of the form char=START,END")
+    start, end = int(match.group(1)), int(match.group(2))
+    if end <= start:
+        raise ValueError(f"locator {locator!r} ends before it starts")
+    return start, end
+
+
+class SourceRecord(Record):
+    id: Slug
+    kind: SourceKind
+    title: Text
+    publisher: str | None = None
+    author: str | None = None
+    published_on: date | None = None
+    date_note: str | None = None
+    url: str | None = None
+    file: str | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    treatment: str | None = None
+
+    @model_validator(mode="after")
+    def _documents_have_files(self) -> Self:
+        if self.kind == SourceKind.document and (self.file is None or self.sha256 is None):
+            raise ValueError("a document source needs 'file' and 'sha256'")
+        return self
+
+
+class SourcesFile(Record):
+    sources: list[SourceRecord]
+
+
+class PlaceRecord(Record):
+    slug: Slug
+    name: Text
+    name_local: str | None = None
+    level: PlaceLevel
+    parent: Slug | None = None
+
+
+class PlacesFile(Record):
+    source: Slug
+    places: list[PlaceRecord]
+
+
+class IndicatorRecord(Record):
+    code: Code
+    name: Text
+    unit: str = Field(pattern=r"^(CNY|count|percent|percentage_point|rank)$")
+    category: Code
+    description: Text
+
+
+class IndicatorsFile(Record):
+    indicators: list[IndicatorRecord]
+
+
+class OrganizationRecord(Evidenced):
+    slug: Slug
+    name: Text
+    kind: OrganizationKind
+    place: Slug | None = None
+    description: str | None = None
+
+
+class ClusterRecord(Evidenced):
+    slug: Slug
+    name: Text
+    sector: Text
+    status: ClusterStatus
+    place: Slug
+    description: Text
+
+
+class ProgramRecord(Evidenced):
+    slug: Slug
+    name: Text
+    kind: ProgramKind
+    place: Slug
+    announced: PeriodLabel | None
+    eligibility: str | None = None
+    funding: str | None = None
+    description: Text
+    ambiguity: str | None = None
+
+
+class ProgramPlaceRecord(Evidenced):
+    program: Slug
+    place: Slug
+    role: ProgramPlaceRole
+    note: str | None = None
+
+
+class Target(Record):
+    """Exactly one of the four things an organization can be linked to."""
+
+    place: Slug | None = None
+    cluster: Slug | None = None
+    program: Slug | None = None
+    organization: Slug | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [name for name, value in self if value is not None]
+        if len(given) != 1:
+            raise ValueError("name exactly one of place, cluster, program, organization")
+        return self
+
+
+class RelationRecord(Evidenced):
+    key: Key
+    organization: Slug
+    role: RelationRole
+    target: Target
+    note: str | None = None
+
+
+class Subject(Record):
+    place: Slug | None = None
+    cluster: Slug | None = None
+    program: Slug | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [name for name, value in self if value is not None]
+        if len(given) != 1:
+            raise ValueError("name exactly one of place, cluster, program")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(name for name, value in self if value is not None)
+
+    @property
+    def slug(self) -> str:
+        return next(value for _, value in self if value is not None)
+
+
+class ObservationRecord(Evidenced):
+    key: Key
+    indicator: Code
+    subject: Subject
+    period: PeriodLabel | None
+    value: StrictInt | StrictFloat
+    stated: str | None = Field(default=None, min_length=1, max_length=120)
+    qualifier: Qualifier
+    formula: str | None = Field(default=None, max_length=400)
+    note: str | None = None
+    ambiguity: str | None = None
+
+    @model_validator(mode="after")
+    def _stated_or_derived(self) -> Self:
+        if self.formula is None and (self.stated is None or self.at is None):
+            raise ValueError("a stated value needs 'stated', 'at' and 'quote'")
+        if self.formula is not None and (self.stated is not None or self.at is not None):
+            raise ValueError("a derived value has a 'formula' and no 'stated', 'at' or 'quote'")
+        return self
+
+
+class DocumentFile(Record):
+    """All the facts one document states."""
+
+    source: Slug
+    organizations: list[OrganizationRecord] = []
+    clusters: list[ClusterRecord] = []
+    programs: list[ProgramRecord] = []
+    program_places: list[ProgramPlaceRecord] = []
+    relations: list[RelationRecord] = []
+    observations: list[ObservationRecord] = []
