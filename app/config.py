@@ -26,8 +26,6 @@ class Settings(BaseSettings):
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]
     cursor_secret: str = "innovation-atlas-cursor"  # noqa: S105  (integrity, not secrecy)
-    default_limit: int = 50
-    max_limit: int = 500
     pool_size: int = 5
     pool_timeout: float = 5.0
     cache_max_age: int = 60

@@ -66,7 +66,7 @@ def _duplicates(
     file_of.setdefault(value, name)
 
 
-def _reference_problems(dataset: Dataset) -> Iterator[Problem]:  # noqa: C901 - one check per reference kind
+def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
     sources = {s.id: s for s in dataset.sources.sources}
     seen: dict[str, str] = {}
     for source in dataset.sources.sources:
@@ -121,11 +121,11 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:  # noqa: C901 - 
         return slug is not None and slug not in known[kind]
 
     for name, document in dataset.documents.items():
-        source = sources.get(document.source)
-        if source is None:
+        document_source = sources.get(document.source)
+        if document_source is None:
             yield Problem(name, None, "source", f"unknown source {document.source!r}")
-        elif source.kind != SourceKind.document:
-            yield Problem(name, None, "source", f"source {source.id!r} is not a document")
+        elif document_source.kind != SourceKind.document:
+            yield Problem(name, None, "source", f"source {document_source.id!r} is not a document")
         for org in document.organizations:
             if missing("place", org.place):
                 yield Problem(
@@ -210,7 +210,8 @@ def _observation_problems(
                 name, label, "value", f"{observation.value} differs from its formula's {computed}"
             )
         return
-    assert observation.stated is not None and observation.quote is not None
+    assert observation.stated is not None
+    assert observation.quote is not None
     try:
         quantity = parse_quantity(observation.stated)
     except ValueError as exc:
@@ -218,22 +219,28 @@ def _observation_problems(
         return
     if quantity.unit not in COMPATIBLE_UNITS[unit]:
         yield Problem(
-            name, label, "stated",
+            name,
+            label,
+            "stated",
             f"{observation.stated!r} is not in the indicator's unit {unit!r}",
-        )  # fmt: skip
+        )
     if quantity.value != Decimal(str(observation.value)):
         yield Problem(
-            name, label, "value",
+            name,
+            label,
+            "value",
             f"{observation.value} is not what {observation.stated!r} states ({quantity.value})",
-        )  # fmt: skip
+        )
     if not states(observation.quote, observation.stated):
         yield Problem(name, label, "quote", f"the quote does not state {observation.stated!r}")
     cues = QUALIFIER_CUES.get(observation.qualifier, ())
     if cues and not any(re.search(rf"\b{cue}\b", normalise(observation.quote)) for cue in cues):
         yield Problem(
-            name, label, "qualifier",
+            name,
+            label,
+            "qualifier",
             f"{observation.qualifier.value!r} needs one of {', '.join(cues)} in the quote",
-        )  # fmt: skip
+        )
 
 
 def _evidenced(
@@ -270,7 +277,7 @@ def _document_problems(
                     f"source {source.id}",
                     "sha256",
                     f"{path.name} has checksum {digest}, not the recorded {source.sha256}",
-                )  # fmt: skip
+                )
             )
             continue
         documents += 1

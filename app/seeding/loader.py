@@ -105,7 +105,8 @@ class _Sync:
             current = existing.pop(key, None)
             if current is None:
                 result = self.connection.execute(insert(table).values(**row))
-                new_id = result.inserted_primary_key[0] if "id" in table.c else None
+                primary_key = result.inserted_primary_key
+                new_id = primary_key[0] if primary_key is not None and "id" in table.c else None
                 changes.inserted += 1
             else:
                 new_id = current.get("id")

@@ -197,7 +197,7 @@ class Subject(Record):
 
     @property
     def slug(self) -> str:
-        return next(value for _, value in self if value is not None)
+        return next(str(value) for _, value in self if value is not None)
 
 
 class ObservationRecord(Evidenced):

@@ -1,0 +1,519 @@
+"""The query language shared by every list endpoint.
+
+A resource declares an allow-list (`ListSpec`): the filters it accepts with their operators,
+the fields it sorts on, and the fields it returns. From that one declaration come the
+request parser, the SQL (bound parameters only), the keyset pagination and the OpenAPI
+parameters, so the docs, the validation and the queries cannot disagree.
+
+Grammar: `field=value` (exact), `field__op=value` with op in gt, gte, lt, lte, in
+(comma-separated), contains (case-insensitive substring); `sort=a,-b`; `limit`; `cursor`;
+`fields=a,b`; `count=true` for the total.
+"""
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, or_, select, tuple_
+from starlette.datastructures import URL, QueryParams
+
+from app.errors import ParameterError, ProblemError, parameter_problem
+
+OPERATORS = ("exact", "gt", "gte", "lt", "lte", "in", "contains")
+RANGE_OPERATORS = ("exact", "gt", "gte", "lt", "lte", "in")
+SET_OPERATORS = ("exact", "in")
+TEXT_OPERATORS = ("exact", "in", "contains")
+CONTROL_PARAMETERS = ("limit", "cursor", "sort", "fields", "count")
+MAX_IN_VALUES = 100
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_VALUE_LENGTH = 200
+
+Row = Mapping[Any, Any]
+ValueKind = type[int] | type[float] | type[str] | type[date] | type[bool]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """An allow-listed filter. `column` compares directly; `clause` builds a custom condition
+    (for filters that go through a join, such as `province` on metrics)."""
+
+    name: str
+    description: str
+    kind: ValueKind = str
+    operators: tuple[str, ...] = SET_OPERATORS
+    column: ColumnElement[Any] | None = None
+    clause: Callable[[str, list[Any]], ColumnElement[bool]] | None = None
+    example: Any = None
+
+    def condition(self, operator: str, values: list[Any]) -> ColumnElement[bool]:
+        if self.clause is not None:
+            return self.clause(operator, values)
+        assert self.column is not None
+        return compare(self.column, operator, values)
+
+
+def compare(column: ColumnElement[Any], operator: str, values: list[Any]) -> ColumnElement[bool]:
+    condition: ColumnElement[bool]
+    match operator:
+        case "exact":
+            condition = column == values[0]
+        case "in":
+            condition = column.in_(values)
+        case "gt":
+            condition = column > values[0]
+        case "gte":
+            condition = column >= values[0]
+        case "lt":
+            condition = column < values[0]
+        case "lte":
+            condition = column <= values[0]
+        case "contains":
+            condition = func.lower(column).contains(str(values[0]).lower(), autoescape=True)
+        case _:  # pragma: no cover - operators are checked when parsed
+            raise AssertionError(operator)
+    return condition
+
+
+@dataclass(frozen=True)
+class Sort:
+    name: str
+    column: ColumnElement[Any]
+    kind: ValueKind
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """A list endpoint's allow-list and how to read its rows."""
+
+    name: str
+    base: Callable[[], Select[Any]]
+    id_column: ColumnElement[Any]
+    filters: tuple[Filter, ...]
+    sorts: tuple[Sort, ...]
+    default_sort: tuple[str, ...]
+    fields: tuple[str, ...]
+    serialize: Callable[[Row], dict[str, Any]]
+
+    def filter(self, name: str) -> Filter | None:
+        return next((f for f in self.filters if f.name == name), None)
+
+    def sort(self, name: str) -> Sort | None:
+        return next((s for s in self.sorts if s.name == name), None)
+
+
+@dataclass(frozen=True)
+class AppliedFilter:
+    filter: Filter
+    operator: str
+    values: list[Any]
+
+    def describe(self) -> dict[str, Any]:
+        value: Any = self.values if self.operator == "in" else self.values[0]
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, list):
+            value = [v.isoformat() if isinstance(v, date) else v for v in value]
+        return {"field": self.filter.name, "operator": self.operator, "value": value}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filters: list[AppliedFilter]
+    sort: list[tuple[Sort, bool]]  # (field, descending)
+    limit: int
+    after: list[Any] | None
+    fields: tuple[str, ...] | None
+    count: bool
+
+    @property
+    def sort_signature(self) -> str:
+        return ",".join(("-" if desc else "") + s.name for s, desc in self.sort)
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# Parsing -------------------------------------------------------------------------------
+
+
+def parse_query(
+    spec: ListSpec,
+    params: QueryParams,
+    *,
+    secret: str,
+    fixed: Sequence[str] = (),
+) -> ListQuery:
+    """Read and validate the query string against `spec`; raise ProblemError on anything else.
+
+    `fixed` names filters set by the URL path (a nested view), which the query may not repeat.
+    """
+    errors: list[ProblemError] = []
+    for name in {key for key, _ in params.multi_items()}:
+        if len(params.getlist(name)) > 1:
+            errors.append(
+                parameter_problem(name, "given more than once; use __in for several values")
+            )
+    if errors:
+        raise errors[0]
+    filters: list[AppliedFilter] = []
+    for name, raw in params.items():
+        if name in CONTROL_PARAMETERS:
+            continue
+        filters.append(_parse_filter(spec, name, raw, fixed))
+    sort = _parse_sort(spec, params.get("sort"))
+    limit = _parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+    fields = _parse_fields(spec, params.get("fields"))
+    count = _parse_bool("count", params.get("count", "false"))
+    query = ListQuery(filters, sort, limit, None, fields, count)
+    cursor = params.get("cursor")
+    if cursor is not None:
+        after = decode_cursor(cursor, spec=spec, query=query, secret=secret)
+        query = ListQuery(filters, sort, limit, after, fields, count)
+    return query
+
+
+def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> AppliedFilter:
+    field_name, _, operator = name.partition("__")
+    operator = operator or "exact"
+    flt = spec.filter(field_name)
+    if flt is None or field_name in fixed:
+        allowed = ", ".join(sorted({f.name for f in spec.filters} - set(fixed)))
+        raise ProblemError(
+            400,
+            "unknown-parameter",
+            f"unknown query parameter {name!r}; filters here: {allowed};"
+            f" controls: {', '.join(CONTROL_PARAMETERS)}",
+            [ParameterError(name, "not a parameter of this endpoint")],
+        )
+    if operator not in flt.operators:
+        raise ProblemError(
+            400,
+            "unknown-parameter",
+            f"{field_name!r} does not take the operator {operator!r};"
+            f" it takes {', '.join(flt.operators)}",
+            [ParameterError(name, f"operator {operator!r} not allowed")],
+        )
+    if len(raw) > MAX_VALUE_LENGTH * (MAX_IN_VALUES if operator == "in" else 1):
+        raise parameter_problem(name, "value too long")
+    parts = raw.split(",") if operator == "in" else [raw]
+    if operator == "in" and len(parts) > MAX_IN_VALUES:
+        raise parameter_problem(name, f"at most {MAX_IN_VALUES} values")
+    kind = str if operator == "contains" else flt.kind
+    values = [_convert(name, part, kind) for part in parts]
+    return AppliedFilter(flt, operator, values)
+
+
+_KIND_NAMES = {int: "an integer", float: "a number", str: "text", date: "a date (YYYY-MM-DD)"}
+
+
+def _convert(name: str, raw: str, kind: ValueKind) -> Any:
+    text = raw.strip()
+    if "\x00" in text or any(ord(c) < 32 for c in text):
+        raise parameter_problem(name, "control characters are not allowed")
+    if kind is bool:
+        return _parse_bool(name, text)
+    if text == "":
+        raise parameter_problem(name, f"expected {_KIND_NAMES.get(kind, 'a value')}, got nothing")
+    try:
+        if kind is int:
+            value: Any = int(text)
+            if abs(value) > 2**53:
+                raise ValueError
+            return value
+        if kind is float:
+            value = float(text)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError
+            return value
+        if kind is date:
+            return date.fromisoformat(text)
+    except ValueError:
+        raise parameter_problem(name, f"expected {_KIND_NAMES[kind]}, got {raw!r}") from None
+    return text
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise parameter_problem(name, f"expected true or false, got {raw!r}")
+
+
+def _parse_sort(spec: ListSpec, raw: str | None) -> list[tuple[Sort, bool]]:
+    names = spec.default_sort if raw is None else tuple(raw.split(","))
+    result: list[tuple[Sort, bool]] = []
+    seen: set[str] = set()
+    for item in names:
+        descending = item.startswith("-")
+        name = item[1:] if descending else item
+        sort = spec.sort(name)
+        if sort is None:
+            allowed = ", ".join(s.name for s in spec.sorts)
+            raise parameter_problem("sort", f"cannot sort by {item!r}; sortable fields: {allowed}")
+        if name in seen:
+            raise parameter_problem("sort", f"{name!r} appears more than once")
+        seen.add(name)
+        result.append((sort, descending))
+    if not result:
+        raise parameter_problem("sort", "name at least one field")
+    return result
+
+
+def _parse_limit(raw: str | None, default: int, maximum: int) -> int:
+    if raw is None:
+        return default
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise parameter_problem("limit", f"expected an integer from 1 to {maximum}") from None
+    if not 1 <= limit <= maximum:
+        raise parameter_problem("limit", f"expected an integer from 1 to {maximum}, got {limit}")
+    return limit
+
+
+def _parse_fields(spec: ListSpec, raw: str | None) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    names = tuple(dict.fromkeys(name.strip() for name in raw.split(",")))
+    unknown = [name for name in names if name not in spec.fields]
+    if unknown or not names:
+        raise parameter_problem(
+            "fields",
+            f"unknown field(s) {', '.join(map(repr, unknown))}; fields: {', '.join(spec.fields)}",
+        )
+    return names
+
+
+# Cursors -------------------------------------------------------------------------------
+
+
+def _signature(payload: bytes, secret: str) -> bytes:
+    return hmac.new(secret.encode(), payload, hashlib.sha256).digest()[:12]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_cursor(spec: ListSpec, query: ListQuery, values: list[Any], secret: str) -> str:
+    """An opaque token: the last row's sort values, bound to this resource and sort order and
+    signed, so a tampered or foreign cursor is refused instead of silently misread."""
+    plain = [v.isoformat() if isinstance(v, date) else v for v in values]
+    payload = orjson.dumps([spec.name, query.sort_signature, plain])
+    return f"{_b64(payload)}.{_b64(_signature(payload, secret))}"
+
+
+def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) -> list[Any]:
+    def invalid(why: str) -> ProblemError:
+        return ProblemError(
+            400, "invalid-cursor", f"cursor: {why}", [ParameterError("cursor", why)]
+        )
+
+    try:
+        payload_text, signature_text = token.split(".")
+        payload, signature = _unb64(payload_text), _unb64(signature_text)
+    except (ValueError, UnicodeEncodeError):
+        raise invalid("not a cursor issued by this API") from None
+    if not hmac.compare_digest(signature, _signature(payload, secret)):
+        raise invalid("not a cursor issued by this API, or altered")
+    resource, signature_sort, values = orjson.loads(payload)
+    if resource != spec.name:
+        raise invalid(f"issued for {resource!r}, not {spec.name!r}")
+    if signature_sort != query.sort_signature:
+        raise invalid(f"issued for sort={signature_sort}, not sort={query.sort_signature}")
+    kinds = [s.kind for s, _ in query.sort] + [int]
+    return [
+        date.fromisoformat(v) if kind is date and v is not None else v
+        for v, kind in zip(values, kinds, strict=True)
+    ]
+
+
+# Execution -----------------------------------------------------------------------------
+
+
+def _order_by(spec: ListSpec, query: ListQuery) -> list[Any]:
+    clauses = []
+    for sort, descending in query.sort:
+        clause = sort.column.desc() if descending else sort.column.asc()
+        clauses.append(clause.nulls_last() if sort.nullable else clause)
+    last_descending = query.sort[-1][1]
+    clauses.append(spec.id_column.desc() if last_descending else spec.id_column.asc())
+    return clauses
+
+
+def _after(spec: ListSpec, query: ListQuery, values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the sort order (nulls last), for keyset pagination."""
+    keys = [(s.column, desc, s.nullable) for s, desc in query.sort]
+    keys.append((spec.id_column, query.sort[-1][1], False))
+    directions = {desc for _, desc, _ in keys}
+    if len(directions) == 1 and not any(nullable for _, _, nullable in keys):
+        columns = tuple_(*(column for column, _, _ in keys))
+        bound = tuple_(*values)
+        return columns < bound if directions == {True} else columns > bound
+    alternatives = []
+    for i, (column, descending, nullable) in enumerate(keys):
+        if values[i] is None:
+            continue  # nothing sorts after a null but rows equal on it (handled by later keys)
+        beyond = column < values[i] if descending else column > values[i]
+        if nullable:
+            beyond = or_(beyond, column.is_(None))
+        equal = [
+            key_column.is_(None) if value is None else key_column == value
+            for (key_column, _, _), value in zip(keys[:i], values[:i], strict=True)
+        ]
+        alternatives.append(and_(*equal, beyond))
+    return or_(*alternatives) if alternatives else false()
+
+
+def run_query(
+    connection: Connection,
+    spec: ListSpec,
+    query: ListQuery,
+    *,
+    secret: str,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Page:
+    conditions = [*where, *(f.filter.condition(f.operator, f.values) for f in query.filters)]
+    filtered = spec.base().where(*conditions)
+    statement = filtered
+    if query.after is not None:
+        statement = statement.where(_after(spec, query, query.after))
+    sort_columns = [s.column.label(f"_sort{i}") for i, (s, _) in enumerate(query.sort)]
+    statement = (
+        statement.add_columns(*sort_columns, spec.id_column.label("_id"))
+        .order_by(*_order_by(spec, query))
+        .limit(query.limit + 1)
+    )
+    rows = connection.execute(statement).mappings().all()
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        last = rows[-1]
+        keys = [last[f"_sort{i}"] for i in range(len(query.sort))] + [last["_id"]]
+        next_cursor = encode_cursor(spec, query, keys, secret)
+    items = [spec.serialize(row) for row in rows]
+    if query.fields is not None:
+        items = [{name: item[name] for name in query.fields} for item in items]
+    total = None
+    if query.count:
+        total = connection.execute(
+            select(func.count()).select_from(filtered.subquery())
+        ).scalar_one()
+    return Page(items, next_cursor, total)
+
+
+def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "returned": len(page.items),
+        "limit": query.limit,
+        "sort": [("-" if desc else "") + s.name for s, desc in query.sort],
+        "filters": [f.describe() for f in query.filters],
+    }
+    if page.total is not None:
+        meta["total"] = page.total
+    next_url = (
+        str(request_url.include_query_params(cursor=page.next_cursor)) if page.next_cursor else None
+    )
+    return {"data": page.items, "meta": meta, "links": {"self": str(request_url), "next": next_url}}
+
+
+# OpenAPI -------------------------------------------------------------------------------
+
+_OPENAPI_TYPES: dict[ValueKind, dict[str, Any]] = {
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    str: {"type": "string", "maxLength": MAX_VALUE_LENGTH},
+    date: {"type": "string", "format": "date"},
+    bool: {"type": "boolean"},
+}
+_OPERATOR_TEXT = {
+    "gt": "greater than",
+    "gte": "greater than or equal to",
+    "lt": "less than",
+    "lte": "less than or equal to",
+    "in": "any of (comma-separated)",
+    "contains": "contains, ignoring case",
+}
+
+
+def openapi_parameters(spec: ListSpec, *, fixed: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The OpenAPI description of every parameter `parse_query` accepts for `spec`."""
+    sort_names = [s.name for s in spec.sorts]
+    parameters: list[dict[str, Any]] = [
+        _param(
+            "limit",
+            f"Page size, 1 to {MAX_LIMIT}.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        ),
+        _param(
+            "cursor",
+            "Opaque token from `links.next` of the previous page.",
+            {"type": "string", "maxLength": 2000},
+        ),
+        _param(
+            "sort",
+            "Comma-separated fields, `-` for descending. Sortable: "
+            + ", ".join(sort_names)
+            + f". Default: {','.join(spec.default_sort)}.",
+            {"type": "string", "maxLength": 200},
+            example=",".join(spec.default_sort),
+        ),
+        _param(
+            "fields",
+            "Comma-separated fields to return: " + ", ".join(spec.fields) + ".",
+            {"type": "string", "maxLength": 1000},
+        ),
+        _param(
+            "count",
+            "Include `meta.total`, the number of matching rows.",
+            {"type": "boolean", "default": False},
+        ),
+    ]
+    for flt in spec.filters:
+        if flt.name in fixed:
+            continue
+        for operator in flt.operators:
+            name = flt.name if operator == "exact" else f"{flt.name}__{operator}"
+            kind = str if operator == "contains" else flt.kind
+            schema = dict(_OPENAPI_TYPES[kind])
+            description = flt.description
+            if operator == "in":
+                schema = {"type": "string", "maxLength": MAX_VALUE_LENGTH * MAX_IN_VALUES}
+            if operator != "exact":
+                description = f"{flt.description} ({_OPERATOR_TEXT[operator]})"
+            example = flt.example if operator in ("exact", "in", "contains") else None
+            parameters.append(_param(name, description, schema, example=example))
+    return parameters
+
+
+def _param(
+    name: str, description: str, schema: dict[str, Any], *, example: Any = None
+) -> dict[str, Any]:
+    parameter: dict[str, Any] = {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+    if example is not None:
+        parameter["example"] = example
+    return parameter

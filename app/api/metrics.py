@@ -1,0 +1,225 @@
+"""`/metrics`: observations with their indicator, subject, period and provenance inline."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from sqlalchemy import Select, select
+
+from app.api import tables as t
+from app.api.deps import ConnectionDep, no_query_parameters
+from app.api.listing import (
+    RANGE_OPERATORS,
+    SET_OPERATORS,
+    Filter,
+    ListSpec,
+    Sort,
+)
+from app.api.lookups import by_key, within
+from app.api.responses import JSONBody, problem_responses
+from app.api.routing import SLUG_PATTERN, add_list_route
+from app.api.schemas import Metric, MetricPage
+from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
+from app.errors import ProblemError
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
+
+o = t.observation
+subject_place = t.place.alias("subject_place")
+INTEGRAL_UNITS = frozenset({"count", "rank"})
+
+
+def metrics_select() -> Select[Any]:
+    return select(
+        o.c.key,
+        o.c.subject_kind,
+        *labelled("indicator", t.indicator, "code", "name", "unit"),
+        *labelled("place", subject_place, "slug", "name", "level"),
+        *labelled("cluster", t.cluster, "slug", "name"),
+        *labelled("program", t.program, "slug", "name"),
+        o.c.period_label,
+        o.c.period_start,
+        o.c.period_end,
+        o.c.period_precision,
+        o.c.year,
+        o.c.value,
+        o.c.stated,
+        o.c.qualifier,
+        o.c.derived,
+        o.c.formula,
+        o.c.ambiguity,
+        o.c.note,
+        *provenance_columns(o, t.source),
+    ).select_from(
+        o.join(t.indicator, t.indicator.c.id == o.c.indicator_id)
+        .join(subject_place, subject_place.c.id == o.c.place_id)
+        .outerjoin(t.cluster, t.cluster.c.id == o.c.cluster_id)
+        .outerjoin(t.program, t.program.c.id == o.c.program_id)
+        .join(t.source, t.source.c.id == o.c.source_id)
+    )
+
+
+def serialize_metric(row: Row) -> dict[str, Any]:
+    kind = row["subject_kind"]
+    collection = {"place": "places", "cluster": "clusters", "program": "programs"}[kind]
+    unit = row["indicator_unit"]
+    value = row["value"]
+    if unit in INTEGRAL_UNITS and float(value).is_integer():
+        value = int(value)
+    return {
+        "key": row["key"],
+        "indicator": {
+            "code": row["indicator_code"],
+            "name": row["indicator_name"],
+            "unit": unit,
+        },
+        "subject": {
+            "kind": kind,
+            "slug": row[f"{kind}_slug"],
+            "name": row[f"{kind}_name"],
+            "url": f"{API_PREFIX}/{collection}/{row[f'{kind}_slug']}",
+        },
+        "place": place_ref(row, "place"),
+        "period": {
+            "label": row["period_label"],
+            "start": row["period_start"],
+            "end": row["period_end"],
+            "precision": row["period_precision"],
+            "year": row["year"],
+        },
+        "value": value,
+        "unit": unit,
+        "stated": row["stated"],
+        "qualifier": row["qualifier"],
+        "derived": bool(row["derived"]),
+        "formula": row["formula"],
+        "ambiguity": row["ambiguity"],
+        "note": row["note"],
+        "provenance": provenance(row),
+        "url": f"{API_PREFIX}/metrics/{row['key']}",
+    }
+
+
+METRIC_SPEC = ListSpec(
+    name="metrics",
+    base=metrics_select,
+    id_column=o.c.id,
+    filters=(
+        Filter(
+            "indicator",
+            "Indicator code.",
+            clause=by_key(o.c.indicator_id, t.indicator, "code"),
+            example="high_tech_enterprises",
+        ),
+        Filter(
+            "category",
+            "Indicator category.",
+            clause=by_key(o.c.indicator_id, t.indicator, "category"),
+            example="innovation",
+        ),
+        Filter(
+            "city",
+            "City slug: facts about the city or any place inside it.",
+            clause=within(o.c.place_id, CITY_LEVELS),
+            example="daye",
+        ),
+        Filter(
+            "province",
+            "Province slug: facts about the province or any place inside it.",
+            clause=within(o.c.place_id, PROVINCE_LEVELS),
+            example="hunan",
+        ),
+        Filter(
+            "place",
+            "Place slug: facts whose subject is, or lies in, exactly this place.",
+            clause=by_key(o.c.place_id, t.place),
+            example="chaoyang-beijing",
+        ),
+        Filter(
+            "within",
+            "Place slug of any level: facts about it or anything inside it.",
+            clause=within(o.c.place_id),
+            example="china",
+        ),
+        Filter(
+            "cluster",
+            "Cluster slug.",
+            clause=by_key(o.c.cluster_id, t.cluster),
+            example="hefei-intelligent-voice",
+        ),
+        Filter(
+            "program",
+            "Program slug.",
+            clause=by_key(o.c.program_id, t.program),
+            example="manufacturing-city-tech-transformation-pilot",
+        ),
+        Filter(
+            "subject_kind", "place, cluster or program.", column=o.c.subject_kind, example="place"
+        ),
+        Filter(
+            "year", "Year the period ends in.", int, RANGE_OPERATORS, column=o.c.year, example=2023
+        ),
+        Filter("value", "Normalized value.", float, RANGE_OPERATORS, column=o.c.value),
+        Filter(
+            "qualifier",
+            "exact, approximate, more_than, at_least, less_than or up_to.",
+            column=o.c.qualifier,
+            example="more_than",
+        ),
+        Filter(
+            "derived", "Derived (true) or stated (false).", bool, ("exact",), column=o.c.derived
+        ),
+        Filter(
+            "source",
+            "Source id.",
+            operators=SET_OPERATORS,
+            column=o.c.source_id,
+            example="std-2024-03-25-daye",
+        ),
+    ),
+    sorts=(
+        Sort("id", o.c.id, int),
+        Sort("value", o.c.value, float),
+        Sort("year", o.c.year, int, nullable=True),
+        Sort("period_end", o.c.period_end, date, nullable=True),
+        Sort("key", o.c.key, str),
+    ),
+    default_sort=("id",),
+    fields=tuple(Metric.model_fields),
+    serialize=serialize_metric,
+)
+
+router = APIRouter(tags=["metrics"])
+
+add_list_route(
+    router,
+    "/metrics",
+    METRIC_SPEC,
+    operation_id="list_metrics",
+    summary="List metrics",
+    description=(
+        "Observations of indicators, each with its indicator, subject, period, normalized and"
+        " stated value, qualifier, derivation and provenance (source and character span)."
+    ),
+    page_model=MetricPage,
+)
+
+
+@router.get(
+    "/metrics/{key}",
+    operation_id="get_metric",
+    summary="Get one metric by key",
+    response_class=JSONBody,
+    responses={200: {"model": Metric}, **problem_responses(400, 404, 422, 503)},
+    dependencies=[Depends(no_query_parameters)],
+)
+def get_metric(
+    connection: ConnectionDep,
+    key: Annotated[
+        str,
+        Path(pattern=SLUG_PATTERN, max_length=120, examples=["daye-high-tech-enterprises-2023"]),
+    ],
+) -> JSONBody:
+    row = connection.execute(metrics_select().where(o.c.key == key)).mappings().first()
+    if row is None:
+        raise ProblemError(404, "not-found", f"no metric {key!r}")
+    return JSONBody(serialize_metric(row))

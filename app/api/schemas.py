@@ -1,0 +1,259 @@
+"""Response shapes, for the OpenAPI document and generated clients.
+
+The endpoints serialize rows straight to JSON; these models describe that JSON. Item
+fields have defaults because `fields=` may leave any of them out.
+"""
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(Schema):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(examples=["/problems/invalid-parameter"])
+    title: str = Field(examples=["Unprocessable Content"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["limit: expected an integer from 1 to 500, got 0"])
+    instance: str = Field(examples=["/api/v1/metrics"])
+    errors: list[dict[str, str]] | None = None
+
+
+class PlaceRef(Schema):
+    slug: str = Field(examples=["daye"])
+    name: str = Field(examples=["Daye"])
+    level: str = Field(examples=["county_city"])
+    url: str = Field(examples=["/api/v1/places/daye"])
+
+
+class Ref(Schema):
+    slug: str
+    name: str
+    url: str
+
+
+class SourceRef(Schema):
+    id: str = Field(examples=["std-2024-03-25-daye"])
+    title: str
+    publisher: str | None
+    published_on: date | None
+    url: str
+
+
+class Provenance(Schema):
+    source: SourceRef
+    locator: str | None = Field(
+        description="RFC 5147 character span of the source text: char=START,END.",
+        examples=["char=2115,2158"],
+    )
+    quote: str | None = Field(description="The text the locator covers.")
+
+
+class IndicatorRef(Schema):
+    code: str = Field(examples=["high_tech_enterprises"])
+    name: str
+    unit: str = Field(examples=["count"])
+
+
+class Subject(Schema):
+    kind: str = Field(examples=["place"], description="place, cluster or program")
+    slug: str
+    name: str
+    url: str
+
+
+class Period(Schema):
+    label: str | None = Field(examples=["2023"])
+    start: date | None
+    end: date | None
+    precision: str = Field(examples=["year"], description="day, month, year, range or unknown")
+    year: int | None
+
+
+class Metric(Schema):
+    key: str | None = Field(default=None, examples=["daye-high-tech-enterprises-2023"])
+    indicator: IndicatorRef | None = None
+    subject: Subject | None = None
+    place: PlaceRef | None = None
+    period: Period | None = None
+    value: float | None = Field(default=None, examples=[333], description="Normalized value.")
+    unit: str | None = Field(default=None, examples=["count"])
+    stated: str | None = Field(default=None, description="The value as the document states it.")
+    qualifier: str | None = Field(
+        default=None,
+        description="exact, approximate, more_than, at_least, less_than or up_to",
+    )
+    derived: bool | None = None
+    formula: str | None = None
+    ambiguity: str | None = None
+    note: str | None = None
+    provenance: Provenance | None = None
+    url: str | None = None
+
+
+class Place(Schema):
+    slug: str | None = None
+    name: str | None = None
+    name_local: str | None = None
+    level: str | None = None
+    parent: PlaceRef | None = None
+    province: PlaceRef | None = None
+    url: str | None = None
+
+
+class Cluster(Schema):
+    slug: str | None = None
+    name: str | None = None
+    sector: str | None = None
+    status: str | None = None
+    description: str | None = None
+    place: PlaceRef | None = None
+    provenance: Provenance | None = None
+    url: str | None = None
+
+
+class Program(Schema):
+    slug: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    place: PlaceRef | None = None
+    announced_on: date | None = None
+    announced_precision: str | None = None
+    eligibility: str | None = None
+    funding: str | None = None
+    description: str | None = None
+    ambiguity: str | None = None
+    provenance: Provenance | None = None
+    url: str | None = None
+
+
+class Organization(Schema):
+    slug: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    place: PlaceRef | None = None
+    description: str | None = None
+    provenance: Provenance | None = None
+    url: str | None = None
+
+
+class Indicator(Schema):
+    code: str | None = None
+    name: str | None = None
+    unit: str | None = None
+    category: str | None = None
+    description: str | None = None
+    url: str | None = None
+
+
+class Source(Schema):
+    id: str | None = None
+    kind: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    author: str | None = None
+    published_on: date | None = None
+    date_note: str | None = None
+    file_name: str | None = None
+    sha256: str | None = None
+    treatment: str | None = None
+    url: str | None = None
+
+
+class AppliedFilter(Schema):
+    field: str
+    operator: str
+    value: Any
+
+
+class Meta(Schema):
+    returned: int
+    limit: int
+    sort: list[str]
+    filters: list[AppliedFilter]
+    total: int | None = Field(default=None, description="Present when `count=true`.")
+
+
+class Links(Schema):
+    self: str
+    next: str | None = Field(description="The next page, or null on the last page.")
+
+
+def page_of(item: type[BaseModel], name: str) -> type[BaseModel]:
+    items: Any = list[item]  # type: ignore[valid-type]
+    return create_model(
+        name, __base__=Schema, data=(items, ...), meta=(Meta, ...), links=(Links, ...)
+    )
+
+
+MetricPage = page_of(Metric, "MetricPage")
+PlacePage = page_of(Place, "PlacePage")
+ClusterPage = page_of(Cluster, "ClusterPage")
+ProgramPage = page_of(Program, "ProgramPage")
+OrganizationPage = page_of(Organization, "OrganizationPage")
+IndicatorPage = page_of(Indicator, "IndicatorPage")
+SourcePage = page_of(Source, "SourcePage")
+
+
+class RelationView(Schema):
+    key: str
+    role: str
+    organization: Ref
+    target_kind: str
+    target: Ref
+    note: str | None
+    provenance: Provenance
+
+
+class Counts(Schema):
+    metrics: int
+    clusters: int | None = None
+    programs: int | None = None
+    organizations: int | None = None
+
+
+class PlaceDetail(Place):
+    children: list[PlaceRef] = []
+    clusters: list[Ref] = []
+    programs: list[Ref] = []
+    counts: Counts | None = None
+    links: dict[str, str] = {}
+
+
+class ClusterDetail(Cluster):
+    organizations: list[RelationView] = []
+    links: dict[str, str] = {}
+
+
+class ProgramPlaceView(Schema):
+    place: PlaceRef
+    role: str
+    note: str | None
+    provenance: Provenance
+
+
+class ProgramDetail(Program):
+    issuers: list[RelationView] = []
+    places: list[ProgramPlaceView] = []
+    terms: list[Metric] = []
+    links: dict[str, str] = {}
+
+
+class OrganizationDetail(Organization):
+    relations: list[RelationView] = []
+
+
+class IndicatorDetail(Indicator):
+    counts: Counts | None = None
+    links: dict[str, str] = {}
+
+
+class SourceDetail(Source):
+    facts: dict[str, int] = {}
+    links: dict[str, str] = {}

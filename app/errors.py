@@ -1,0 +1,168 @@
+"""RFC 9457 problem details: one exception type, one body shape, handlers for everything.
+
+Every error a client can see goes through `problem_response`, so no stack trace or
+framework-specific body ever leaves the server.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+logger = logging.getLogger("atlas")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# The problem types this API uses: `type` is a relative reference to `/problems/{name}`.
+PROBLEM_TYPES: dict[str, str] = {
+    "unknown-parameter": "A query parameter is not one this endpoint accepts.",
+    "invalid-parameter": "A query or path parameter has a value the endpoint cannot use.",
+    "invalid-cursor": "A pagination cursor is malformed, tampered with, or belongs elsewhere.",
+    "not-found": "No resource exists at this URL.",
+    "method-not-allowed": "The resource exists but does not accept this HTTP method.",
+    "not-acceptable": "The request asked for a representation the server cannot produce.",
+    "service-unavailable": "The database could not be reached in time; retry after a pause.",
+    "request-too-large": "The request line or headers exceed the server's limits.",
+    "internal-error": "The server failed unexpectedly; the error has been logged.",
+}
+
+
+@dataclass
+class ParameterError:
+    parameter: str
+    detail: str
+    location: str = "query"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"parameter": self.parameter, "in": self.location, "detail": self.detail}
+
+
+@dataclass
+class ProblemError(Exception):
+    """Raise from anywhere to answer with a problem-details body."""
+
+    status: int
+    kind: str
+    detail: str
+    errors: list[ParameterError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.kind}: {self.detail}"
+
+
+def parameter_problem(
+    parameter: str, detail: str, *, status: int = 422, location: str = "query"
+) -> ProblemError:
+    kind = "unknown-parameter" if status == 400 else "invalid-parameter"
+    return ProblemError(
+        status, kind, f"{parameter}: {detail}", [ParameterError(parameter, detail, location)]
+    )
+
+
+_TITLES = {
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Content Too Large",
+    422: "Unprocessable Content",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def problem_response(
+    *,
+    status: int,
+    kind: str,
+    detail: str,
+    instance: str,
+    errors: list[ParameterError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors:
+        body["errors"] = [error.as_dict() for error in errors]
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def _instance(request: Request) -> str:
+    return request.url.path
+
+
+async def _problem_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        status=exc.status,
+        kind=exc.kind,
+        detail=exc.detail,
+        instance=_instance(request),
+        errors=exc.errors,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's own validation (path parameters): name each parameter and what was wrong."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        location, *rest = (str(part) for part in error.get("loc", ("query",)))
+        errors.append(ParameterError(".".join(rest) or location, str(error["msg"]), location))
+    detail = "; ".join(f"{e.parameter}: {e.detail}" for e in errors) or "invalid request"
+    return problem_response(
+        status=422,
+        kind="invalid-parameter",
+        detail=detail,
+        instance=_instance(request),
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    kinds = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable"}
+    kind = kinds.get(exc.status_code, "invalid-parameter")
+    detail = {
+        404: f"nothing at {request.url.path}",
+        405: f"{request.method} is not allowed here",
+    }.get(exc.status_code, str(exc.detail))
+    return problem_response(
+        status=exc.status_code,
+        kind=kind,
+        detail=detail,
+        instance=_instance(request),
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        status=500,
+        kind="internal-error",
+        detail="the server failed; the error has been logged",
+        instance=_instance(request),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

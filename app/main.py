@@ -1,0 +1,180 @@
+"""The application factory: engine, routers, middleware, error handlers and docs."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
+
+from app import __version__
+from app.api import api_router, tables
+from app.api.deps import ConnectionDep
+from app.api.responses import JSONBody, problem_responses
+from app.api.schemas import Problem
+from app.api.shapes import API_PREFIX
+from app.config import Settings, get_settings
+from app.db import build_engine, is_sqlite
+from app.docs import install_docs
+from app.errors import PROBLEM_TYPES, ProblemError, install_error_handlers
+from app.middleware import ConditionalGetMiddleware, SecurityHeadersMiddleware
+
+logger = logging.getLogger("atlas")
+
+DESCRIPTION = """
+Regional innovation data for China (places, industrial clusters, programs, organizations
+and sourced metrics), every number traceable to a character span of its source document.
+
+Every list endpoint shares one query language: `field=value`, `field__gt|gte|lt|lte=value`,
+`field__in=a,b`, `field__contains=text`; `sort=a,-b`; `limit` (at most 500); `cursor` from
+`links.next`; `fields=a,b`; `count=true`. Errors are RFC 9457 problem details.
+"""
+
+TAGS = [
+    {"name": "places", "description": "Cities, provinces, districts and their nested views."},
+    {"name": "clusters", "description": "Industrial clusters."},
+    {"name": "programs", "description": "Policies, pilots, plans and strategies."},
+    {"name": "organizations", "description": "Enterprises, universities, institutes, agencies."},
+    {"name": "indicators", "description": "What is measured."},
+    {"name": "sources", "description": "Where the facts come from."},
+    {"name": "metrics", "description": "Observations with full provenance."},
+    {"name": "service", "description": "Health and index."},
+]
+
+
+class DatabaseNotReady(RuntimeError):
+    """The database cannot be reached or has not been loaded; the server refuses to start."""
+
+
+def check_database(engine: Engine) -> None:
+    try:
+        with engine.connect() as connection:
+            connection.execute(select(tables.source.c.id).limit(1)).all()
+    except DBAPIError as exc:
+        raise DatabaseNotReady(
+            f"cannot read the database at {engine.url.render_as_string(hide_password=True)}:"
+            f" {exc.orig}. Run `atlas load` to create and load it."
+        ) from None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = build_engine(
+        settings.database_url,
+        read_only=is_sqlite(settings.database_url),
+        pool_size=settings.pool_size,
+        pool_timeout=settings.pool_timeout,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        check_database(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Innovation Atlas",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        default_response_class=JSONBody,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.include_router(api_router)
+    _install_service_routes(app)
+    install_docs(app)
+    _install_openapi(app)
+    app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
+
+
+def _install_service_routes(app: FastAPI) -> None:
+    @app.get(
+        "/",
+        operation_id="index",
+        summary="Index of resources",
+        tags=["service"],
+        response_class=JSONBody,
+    )
+    def index() -> JSONBody:
+        resources = (
+            "cities",
+            "places",
+            "clusters",
+            "programs",
+            "organizations",
+            "indicators",
+            "sources",
+            "metrics",
+        )
+        return JSONBody(
+            {
+                "name": app.title,
+                "version": app.version,
+                "resources": {name: f"{API_PREFIX}/{name}" for name in resources},
+                "docs": "/docs",
+                "redoc": "/redoc",
+                "openapi": "/openapi.json",
+            }
+        )
+
+    @app.get(
+        "/healthz",
+        operation_id="health",
+        summary="Health check",
+        tags=["service"],
+        response_class=JSONBody,
+        responses=problem_responses(503),
+    )
+    def health(connection: ConnectionDep) -> JSONBody:
+        connection.execute(text("SELECT 1"))
+        return JSONBody({"status": "ok"})
+
+    @app.get("/problems/{name}", include_in_schema=False)
+    def problem_type(name: str) -> JSONBody:
+        if name not in PROBLEM_TYPES:
+            raise ProblemError(404, "not-found", f"no problem type {name!r}")
+        return JSONBody({"type": f"/problems/{name}", "description": PROBLEM_TYPES[name]})
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """Generate the document once, with the Problem schema every error response refers to."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["Problem"] = Problem.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
