@@ -1,0 +1,94 @@
+"""Fixtures: every test that takes `backend` runs on SQLite and on PostgreSQL.
+
+PostgreSQL is a real server in a throwaway cluster started here (see support/postgres.py).
+The API never writes, so one loaded database per backend serves all read tests; tests
+that write get a fresh database each.
+"""
+
+import itertools
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app.config import PROJECT_ROOT, Settings
+from app.migrate import upgrade_to_head
+from tests.support.postgres import PostgresCluster
+
+warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from app.db import build_engine  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.seeding.checks import check_dataset  # noqa: E402
+from app.seeding.loader import load_dataset  # noqa: E402
+from app.seeding.reader import read_dataset  # noqa: E402
+
+SEEDS = PROJECT_ROOT / "seeds"
+DOCUMENTS = PROJECT_ROOT.parent / "shared" / "seeds"
+_sqlite_counter = itertools.count()
+
+
+@dataclass
+class Backend:
+    name: str
+    tmp: Path
+    cluster: PostgresCluster | None
+
+    def new_database(self) -> str:
+        if self.cluster is None:
+            return f"sqlite:///{self.tmp / f'atlas-{next(_sqlite_counter)}.db'}"
+        return self.cluster.url(self.cluster.create_database())
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        return Backend("sqlite", tmp, None)
+    return Backend("postgresql", tmp, request.getfixturevalue("postgres"))
+
+
+def documents_dir() -> Path | None:
+    return DOCUMENTS if DOCUMENTS.is_dir() else None
+
+
+def load_seeds(url: str, seeds: Path = SEEDS) -> None:
+    upgrade_to_head(url)
+    dataset = read_dataset(seeds)
+    check_dataset(dataset, documents_dir())
+    engine = build_engine(url)
+    try:
+        load_dataset(engine, dataset)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def loaded_url(backend: Backend) -> str:
+    url = backend.new_database()
+    load_seeds(url)
+    return url
+
+
+@pytest.fixture
+def empty_url(backend: Backend) -> str:
+    return backend.new_database()
+
+
+@pytest.fixture(scope="session")
+def client(loaded_url: str) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=loaded_url))
+    with TestClient(app) as test_client:
+        yield test_client
