@@ -161,12 +161,14 @@ def test_derived_value_carries_its_formula_and_no_span(loaded_url: str) -> None:
     assert fact["formula"] == (
         "{changzhi-high-tech-enterprises} - {changzhi-high-tech-enterprises-added}"
     )
-    assert fact["locator_start"] is None and fact["stated"] is None
+    assert fact["locator_start"] is None
+    assert fact["stated"] is None
 
 
 def test_ambiguities_are_recorded_not_guessed(loaded_url: str) -> None:
     undated = _observation(loaded_url, "changzhi-enterprise-rd-investment")
-    assert undated["year"] is None and undated["period_precision"] == "unknown"
+    assert undated["year"] is None
+    assert undated["period_precision"] == "unknown"
     assert "Last year" in undated["ambiguity"]
     share = _observation(loaded_url, "hunan-global-production-share-2019")
     assert share["qualifier"] == "more_than"

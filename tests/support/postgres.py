@@ -5,6 +5,7 @@ PostgreSQL refuses to run as root, so when the tests run as root the server comm
 as the `postgres` user through runuser.
 """
 
+import contextlib
 import glob
 import os
 import shutil
@@ -89,12 +90,10 @@ class PostgresCluster:
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(PostgresUnavailable):
             self._run(
                 str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
             )
-        except PostgresUnavailable:
-            pass
         shutil.rmtree(self.base, ignore_errors=True)
 
     def url(self, database: str = "postgres", user: str = "postgres") -> str:
