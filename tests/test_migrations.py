@@ -51,8 +51,8 @@ def test_every_constraint_is_named(empty_url: str) -> None:
         inspector = inspect(engine)
         for table in TABLES:
             for fk in inspector.get_foreign_keys(table):
-                assert fk["name"] and fk["name"].startswith("fk_"), (table, fk)
+                assert str(fk["name"]).startswith("fk_"), (table, fk)
             for unique in inspector.get_unique_constraints(table):
-                assert unique["name"] and unique["name"].startswith("uq_"), (table, unique)
+                assert str(unique["name"]).startswith("uq_"), (table, unique)
     finally:
         engine.dispose()
