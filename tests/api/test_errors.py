@@ -1,0 +1,97 @@
+"""Every class of error is an RFC 9457 problem that names what was wrong; no trace leaks."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+API = "/api/v1"
+
+
+def problem(client: TestClient, method: str, url: str, status: int) -> dict[str, object]:
+    response = client.request(method, url)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "detail", "instance"} <= set(body)
+    assert "Traceback" not in response.text
+    return body
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("/metrics?colour=blue", 400, "colour"),
+        ("/metrics?year__near=2020", 400, "year__near"),
+        ("/cities/daye?verbose=1", 400, "verbose"),
+        ("/cities/daye/metrics?city=hefei", 400, "city"),
+        ("/metrics?limit=0", 422, "limit"),
+        ("/metrics?limit=100000", 422, "limit"),
+        ("/metrics?year=last", 422, "year"),
+        ("/sources?published__gte=yesterday", 422, "published__gte"),
+        ("/metrics?sort=-colour", 422, "sort"),
+        ("/metrics?fields=colour", 422, "fields"),
+        ("/metrics?cursor=not-a-cursor", 400, "cursor"),
+        ("/cities/Not%20A%20Slug", 422, "slug"),
+        ("/cities/UPPER/metrics", 422, "slug"),
+    ],
+)
+def test_bad_requests_name_the_parameter(
+    client: TestClient, url: str, status: int, parameter: str
+) -> None:
+    body = problem(client, "GET", API + url, status)
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert [e["parameter"] for e in errors] == [parameter]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/cities/atlantis", "/places/atlantis", "/clusters/none", "/programs/none",
+     "/organizations/none", "/indicators/none", "/sources/none", "/metrics/none",
+     "/nothing-here"],
+)  # fmt: skip
+def test_unknown_resource_is_404(client: TestClient, url: str) -> None:
+    body = problem(client, "GET", API + url, 404)
+    assert body["type"] == "/problems/not-found"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_writes_are_405_with_allow(client: TestClient, method: str) -> None:
+    response = client.request(method, f"{API}/metrics")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "GET" in response.headers["allow"]
+
+
+def test_cursor_from_another_endpoint_or_sort_is_refused(client: TestClient) -> None:
+    next_url = client.get(f"{API}/metrics?sort=-value&limit=1").json()["links"]["next"]
+    cursor = next_url.split("cursor=")[1]
+    body = problem(client, "GET", f"{API}/metrics?sort=value&cursor={cursor}", 400)
+    assert "not sort=value" in str(body["detail"])
+    body = problem(client, "GET", f"{API}/cities?sort=-value&cursor={cursor}", 422)
+    body = problem(client, "GET", f"{API}/cities?cursor={cursor}", 400)
+    assert "issued for 'metrics'" in str(body["detail"])
+    tampered = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    problem(client, "GET", f"{API}/metrics?sort=-value&cursor={tampered}", 400)
+
+
+def test_unexpected_failure_is_a_problem_without_a_trace(loaded_url: str) -> None:
+    """A route that fails inside (here: a database without tables) answers a bare 500."""
+    from app.config import Settings
+    from app.main import create_app
+
+    app = create_app(Settings(database_url=loaded_url))
+    broken = create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    app.state.engine = broken
+    with TestClient(app, raise_server_exceptions=False) as failing:
+        response = failing.get(f"{API}/metrics")
+    broken.dispose()
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/internal-error"
+    assert "Traceback" not in response.text
+    assert "no such table" not in response.text
