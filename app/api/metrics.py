@@ -25,7 +25,6 @@ from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
 
 o = t.observation
 subject_place = t.place.alias("subject_place")
-INTEGRAL_UNITS = frozenset({"count", "rank"})
 
 
 def metrics_select() -> Select[Any]:
@@ -63,8 +62,8 @@ def serialize_metric(row: Row) -> dict[str, Any]:
     collection = {"place": "places", "cluster": "clusters", "program": "programs"}[kind]
     unit = row["indicator_unit"]
     value = row["value"]
-    if unit in INTEGRAL_UNITS and float(value).is_integer():
-        value = int(value)
+    if float(value).is_integer() and abs(value) < 2**63:
+        value = int(value)  # 137800000000, not 137800000000.0
     return {
         "key": row["key"],
         "indicator": {

@@ -1,0 +1,33 @@
+# Innovation Atlas: the API on its embedded SQLite database, loaded from the seeds at start.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DATABASE_URL=sqlite:////app/var/atlas.db
+
+WORKDIR /app
+
+# Dependencies first, so code changes do not reinstall them.
+COPY pyproject.toml README.md ./
+RUN mkdir app && touch app/__init__.py \
+    && pip install --no-cache-dir -e . \
+    && rm -rf app
+
+COPY alembic.ini ./
+COPY app ./app
+COPY migrations ./migrations
+COPY seeds ./seeds
+
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin atlas \
+    && mkdir -p /app/var \
+    && chown atlas /app/var
+USER 10001
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+
+# The same two steps as `make run`: load the seeds, then serve.
+CMD ["sh", "-c", "atlas load && exec atlas serve --host 0.0.0.0 --port 8000"]
