@@ -1,4 +1,4 @@
-"""Synthetic scale data: marked as such, deterministic across engines, never mixed with real data."""
+"""Synthetic scale data: marked, deterministic across engines, never mixed with real data."""
 
 from pathlib import Path
 
@@ -25,7 +25,7 @@ def test_generates_a_marked_skewed_dataset(empty_url: str) -> None:
             select(func.count()).select_from(tables["observation"])
         ).scalar_one()
         kinds = connection.execute(select(tables["source"].c.kind, tables["source"].c.title)).all()
-        qualifiers = dict(
+        qualifiers: dict[str, int] = dict(
             connection.execute(
                 text("SELECT qualifier, count(*) FROM observation GROUP BY qualifier")
             ).all()
