@@ -139,21 +139,12 @@ def synth(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
-    import uvicorn
+    """Serve the API with uvicorn (keep-alive sockets keep TCP_NODELAY with any worker count)."""
+    from app.server import serve as run_server
 
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        server_header=False,
-        proxy_headers=False,
-        h11_max_incomplete_event_size=16 * 1024,
-    )
+    run_server(host, port, workers)
 
 
 @cli.command()

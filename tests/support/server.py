@@ -1,4 +1,4 @@
-"""A real uvicorn process serving the app on 127.0.0.1, for tests that need a socket."""
+"""A real `atlas serve` process on 127.0.0.1, for tests that need a socket."""
 
 import os
 import subprocess
@@ -18,9 +18,8 @@ def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
     port = free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--no-server-header", "--log-level", "warning",
+            sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers),
         ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": database_url, **env},
