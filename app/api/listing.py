@@ -349,13 +349,18 @@ def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) 
 # Execution -----------------------------------------------------------------------------
 
 
+def _sorted_by_id(spec: ListSpec, query: ListQuery) -> bool:
+    return query.sort[-1][0].column is spec.id_column
+
+
 def _order_by(spec: ListSpec, query: ListQuery) -> list[Any]:
     clauses = []
     for sort, descending in query.sort:
         clause = sort.column.desc() if descending else sort.column.asc()
         clauses.append(clause.nulls_last() if sort.nullable else clause)
-    last_descending = query.sort[-1][1]
-    clauses.append(spec.id_column.desc() if last_descending else spec.id_column.asc())
+    if not _sorted_by_id(spec, query):  # the id breaks ties, in the last key's direction
+        last_descending = query.sort[-1][1]
+        clauses.append(spec.id_column.desc() if last_descending else spec.id_column.asc())
     return clauses
 
 
@@ -363,11 +368,18 @@ def _after(spec: ListSpec, query: ListQuery, values: list[Any]) -> ColumnElement
     """Rows strictly after `values` in the sort order (nulls last), for keyset pagination."""
     keys = [(s.column, desc, s.nullable) for s, desc in query.sort]
     keys.append((spec.id_column, query.sort[-1][1], False))
+    if _sorted_by_id(spec, query):
+        keys, values = keys[:-1], values[:-1]
     directions = {desc for _, desc, _ in keys}
+    if len(keys) == 1 and not keys[0][2]:
+        column, descending, _ = keys[0]
+        single: ColumnElement[bool] = column < values[0] if descending else column > values[0]
+        return single
     if len(directions) == 1 and not any(nullable for _, _, nullable in keys):
         columns = tuple_(*(column for column, _, _ in keys))
         bound = tuple_(*values)
-        return columns < bound if directions == {True} else columns > bound
+        after: ColumnElement[bool] = columns < bound if directions == {True} else columns > bound
+        return after
     alternatives = []
     for i, (column, descending, nullable) in enumerate(keys):
         if values[i] is None:
@@ -383,14 +395,11 @@ def _after(spec: ListSpec, query: ListQuery, values: list[Any]) -> ColumnElement
     return or_(*alternatives) if alternatives else false()
 
 
-def run_query(
-    connection: Connection,
-    spec: ListSpec,
-    query: ListQuery,
-    *,
-    secret: str,
-    where: Sequence[ColumnElement[bool]] = (),
-) -> Page:
+def list_statements(
+    spec: ListSpec, query: ListQuery, where: Sequence[ColumnElement[bool]] = ()
+) -> tuple[Select[Any], Select[Any]]:
+    """The page query (one row more than the limit, to know if there is a next page) and
+    the count query for `query`."""
     conditions = [*where, *(f.filter.condition(f.operator, f.values) for f in query.filters)]
     filtered = spec.base().where(*conditions)
     statement = filtered
@@ -402,6 +411,19 @@ def run_query(
         .order_by(*_order_by(spec, query))
         .limit(query.limit + 1)
     )
+    count = select(func.count()).select_from(filtered.subquery())
+    return statement, count
+
+
+def run_query(
+    connection: Connection,
+    spec: ListSpec,
+    query: ListQuery,
+    *,
+    secret: str,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Page:
+    statement, count = list_statements(spec, query, where)
     rows = connection.execute(statement).mappings().all()
     next_cursor = None
     if len(rows) > query.limit:
@@ -412,11 +434,7 @@ def run_query(
     items = [spec.serialize(row) for row in rows]
     if query.fields is not None:
         items = [{name: item[name] for name in query.fields} for item in items]
-    total = None
-    if query.count:
-        total = connection.execute(
-            select(func.count()).select_from(filtered.subquery())
-        ).scalar_one()
+    total = connection.execute(count).scalar_one() if query.count else None
     return Page(items, next_cursor, total)
 
 

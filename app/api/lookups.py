@@ -13,10 +13,17 @@ from app.api import tables
 Clause = Callable[[str, list[Any]], ColumnElement[bool]]
 
 
-def by_key(column: ColumnElement[Any], table: Table, key: str = "slug") -> Clause:
-    """`column` references `table.id`; match rows whose referenced `key` is one of the values."""
+def by_key(
+    column: ColumnElement[Any], table: Table, key: str = "slug", *, unique: bool = True
+) -> Clause:
+    """`column` references `table.id`; match rows whose referenced `key` is one of the values.
+    `unique` says `key` identifies one row (a slug, a code), not a group (a category)."""
 
     def clause(_operator: str, values: list[Any]) -> ColumnElement[bool]:
+        if unique and len(values) == 1:
+            # Equality with a scalar subquery lets a composite index on `column` also give
+            # the sort order; IN (subquery) would make SQLite sort the matches itself.
+            return column == select(table.c.id).where(table.c[key] == values[0]).scalar_subquery()
         return column.in_(select(table.c.id).where(table.c[key].in_(values)))
 
     return clause

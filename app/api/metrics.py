@@ -49,11 +49,14 @@ def metrics_select() -> Select[Any]:
         o.c.note,
         *provenance_columns(o, t.source),
     ).select_from(
-        o.join(t.indicator, t.indicator.c.id == o.c.indicator_id)
-        .join(subject_place, subject_place.c.id == o.c.place_id)
+        # Outer joins on NOT NULL keys return the same rows as inner joins, but keep SQLite
+        # from reordering them: the observation stays the driving table, so its indexes
+        # (not, say, a scan of the one-row source table) decide the plan.
+        o.outerjoin(t.indicator, t.indicator.c.id == o.c.indicator_id)
+        .outerjoin(subject_place, subject_place.c.id == o.c.place_id)
         .outerjoin(t.cluster, t.cluster.c.id == o.c.cluster_id)
         .outerjoin(t.program, t.program.c.id == o.c.program_id)
-        .join(t.source, t.source.c.id == o.c.source_id)
+        .outerjoin(t.source, t.source.c.id == o.c.source_id)
     )
 
 
@@ -112,7 +115,7 @@ METRIC_SPEC = ListSpec(
         Filter(
             "category",
             "Indicator category.",
-            clause=by_key(o.c.indicator_id, t.indicator, "category"),
+            clause=by_key(o.c.indicator_id, t.indicator, "category", unique=False),
             example="innovation",
         ),
         Filter(

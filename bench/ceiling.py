@@ -1,0 +1,52 @@
+"""The ceiling: a bare Starlette app that runs Atlas's own SQL through sqlite3 and returns
+orjson, with no validation, no ORM, no middleware and no features. It shows what the
+framework and Atlas's layers cost on top of the SQL itself.
+
+The SQL text is compiled once at start-up from Atlas's query builder, so both run
+exactly the same statements.
+"""
+
+import os
+import sqlite3
+import threading
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bench.queries import PAGE, ceiling_statements
+
+_local = threading.local()
+
+
+def _connection() -> sqlite3.Connection:
+    connection: sqlite3.Connection | None = getattr(_local, "connection", None)
+    if connection is None:
+        path = os.environ["BENCH_DB"]
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        _local.connection = connection
+    return connection
+
+
+def create_app() -> Starlette:
+    statements = ceiling_statements(os.environ["BENCH_DB"])
+
+    def endpoint(request: Request) -> Response:
+        (sql, parameters), count = statements[request.path_params["name"]]
+        cursor = _connection().execute(sql, parameters)
+        names = [column[0] for column in cursor.description]
+        rows: list[dict[str, Any]] = [
+            dict(zip(names, row, strict=True)) for row in cursor.fetchmany(PAGE)
+        ]
+        body: dict[str, Any] = {"data": rows}
+        if count is not None:
+            body["total"] = _connection().execute(*count).fetchone()[0]
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    def health(_: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    return Starlette(routes=[Route("/healthz", health), Route("/q/{name}", endpoint)])
