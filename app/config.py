@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     cursor_secret: str = "innovation-atlas-cursor"  # noqa: S105  (integrity, not secrecy)
     pool_size: int = 5
     pool_timeout: float = 5.0
+    db_threads: int | None = Field(
+        default=None,
+        description="Requests using the database at once per worker: default 1 on SQLite"
+        " (its driver convoys on the GIL), the pool size on PostgreSQL.",
+    )
     cache_max_age: int = 60
 
     @field_validator("database_url")

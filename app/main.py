@@ -5,16 +5,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+import anyio
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.api import api_router, tables
-from app.api.deps import ConnectionDep
+from app.api import include_api, tables
+from app.api.deps import in_database
 from app.api.responses import JSONBody, problem_responses
 from app.api.schemas import Problem
 from app.api.shapes import API_PREFIX
@@ -90,8 +91,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    sqlite = is_sqlite(settings.database_url)
+    app.state.db_limiter = anyio.CapacityLimiter(
+        settings.db_threads or (1 if sqlite else settings.pool_size)
+    )
     install_error_handlers(app)
-    app.include_router(api_router)
+    include_api(app)
     _install_service_routes(app)
     install_docs(app)
     _install_openapi(app)
@@ -117,7 +122,7 @@ def _install_service_routes(app: FastAPI) -> None:
         tags=["service"],
         response_class=JSONBody,
     )
-    def index() -> JSONBody:
+    async def index() -> JSONBody:
         resources = (
             "cities",
             "places",
@@ -147,12 +152,12 @@ def _install_service_routes(app: FastAPI) -> None:
         response_class=JSONBody,
         responses=problem_responses(503),
     )
-    def health(connection: ConnectionDep) -> JSONBody:
-        connection.execute(text("SELECT 1"))
+    async def health(request: Request) -> JSONBody:
+        await in_database(request, lambda connection: connection.exec_driver_sql("SELECT 1"))
         return JSONBody({"status": "ok"})
 
     @app.get("/problems/{name}", include_in_schema=False)
-    def problem_type(name: str) -> JSONBody:
+    async def problem_type(name: str) -> JSONBody:
         if name not in PROBLEM_TYPES:
             raise ProblemError(404, "not-found", f"no problem type {name!r}")
         return JSONBody({"type": f"/problems/{name}", "description": PROBLEM_TYPES[name]})

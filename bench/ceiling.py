@@ -11,6 +11,8 @@ import sqlite3
 import threading
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -49,4 +51,9 @@ def create_app() -> Starlette:
     def health(_: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
-    return Starlette(routes=[Route("/healthz", health), Route("/q/{name}", endpoint)])
+    limiter = anyio.CapacityLimiter(int(os.environ.get("BENCH_SQL_THREADS", "40")))
+
+    async def limited(request: Request) -> Response:
+        return await anyio.to_thread.run_sync(endpoint, request, limiter=limiter)
+
+    return Starlette(routes=[Route("/healthz", health), Route("/q/{name}", limited)])

@@ -9,9 +9,10 @@ from urllib.parse import quote
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from starlette.datastructures import QueryParams
 
-from app.api.listing import encode_cursor, list_statements, parse_query
+from app.api.listing import encode_cursor, list_parameters, list_statements, parse_query
 from app.api.metrics import METRIC_SPEC
 from app.api.places import CITY_SPEC
+from app.api.sql import prepare, slot
 from app.config import Settings
 
 PAGE = 50
@@ -163,15 +164,14 @@ def identities(system: str, query: Query, body: dict[str, Any]) -> list[Any]:
     return [row[query.identity] for row in rows]
 
 
-Statement = tuple[str, list[Any]]
+Statement = tuple[str, tuple[Any, ...]]
 
 
-def _compiled(statement: Any) -> Statement:
-    compiled = statement.compile(
-        dialect=sqlite_dialect.dialect(paramstyle="qmark"),
-        compile_kwargs={"render_postcompile": True},
-    )
-    return str(compiled), [compiled.params[key] for key in compiled.positiontup or []]
+def _compiled(statement: Any, values: dict[str, Any]) -> Statement:
+    prepared = prepare(statement, sqlite_dialect.dialect(paramstyle="qmark"))
+    parameters = prepared.parameters(values)
+    assert isinstance(parameters, tuple)
+    return prepared.sql, parameters
 
 
 def ceiling_statements(path: str) -> dict[str, tuple[Statement, Statement | None]]:
@@ -191,11 +191,16 @@ def ceiling_statements(path: str) -> dict[str, tuple[Statement, Statement | None
         "q5": (METRIC_SPEC, f"limit={PAGE}&cursor={deep_cursor(fixture)}"),
         "q6": (METRIC_SPEC, f"{metric_page}&count=true"),
     }
+    by_key = metrics_select().where(o.c.key == slot("key"))
     statements: dict[str, tuple[Statement, Statement | None]] = {
-        "q3": (_compiled(metrics_select().where(o.c.key == fixture.record_key)), None)
+        "q3": (_compiled(by_key, {"key": fixture.record_key}), None)
     }
     for name, (spec, query_string) in lists.items():
         query = parse_query(spec, QueryParams(query_string), secret=secret)
-        page, count = list_statements(spec, query)
-        statements[name] = (_compiled(page), _compiled(count) if query.count else None)
+        page, count = list_statements(spec, query, query.filters)
+        values = list_parameters(query, query.filters)
+        statements[name] = (
+            _compiled(page, values),
+            _compiled(count, values) if query.count else None,
+        )
     return statements

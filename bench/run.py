@@ -46,6 +46,7 @@ class Options:
     rounds: int
     connections: int
     workers: int
+    sql_threads: int
     postgres: bool
     data: Path
     output: Path
@@ -66,6 +67,9 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--sql-threads", type=int, default=1, help="threads running SQL per worker, all three"
+    )
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
     parser.add_argument("--quick", action="store_true", help="small data, short runs")
     parser.add_argument("--data", type=Path, default=BENCH / "data")
@@ -83,6 +87,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         args.rounds,
         args.connections,
         args.workers,
+        args.sql_threads,
         args.postgres,
         args.data,
         args.output,
@@ -154,12 +159,23 @@ def peak_rss_mb(pid: int) -> float:
 
 @contextmanager
 def serving(
-    name: str, database: Path, workers: int, env: dict[str, str] | None = None
+    name: str, database: Path, options: Options, env: dict[str, str] | None = None
 ) -> Iterator[Server]:
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.serve", name, "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "bench.serve",
+            name,
+            "--port",
+            str(port),
+            "--workers",
+            str(options.workers),
+            "--sql-threads",
+            str(options.sql_threads),
+        ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "BENCH_DB": str(database), **(env or {})},
         start_new_session=True,
@@ -247,7 +263,7 @@ def single_connection_p50(url: str, options: Options) -> float:
 def cold_start(database: Path, options: Options) -> float:
     times = []
     for _ in range(3):
-        with serving("atlas", database, options.workers) as server:
+        with serving("atlas", database, options) as server:
             times.append(server.started_in)
     return statistics.median(times)
 
@@ -299,9 +315,9 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, dict[str, list[WrkResult]]] = {}
     extra: dict[str, Any] = {}
     with (
-        serving("atlas", big, options.workers) as atlas,
-        serving("datasette", big, options.workers) as datasette,
-        serving("ceiling", big, options.workers) as ceiling,
+        serving("atlas", big, options) as atlas,
+        serving("datasette", big, options) as datasette,
+        serving("ceiling", big, options) as ceiling,
     ):
         servers = {"atlas": atlas, "datasette": datasette, "ceiling": ceiling}
         extra["rows_checked"] = check_same_rows(servers, query_list)
@@ -318,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
         extra["deep_p50_ms"] = single_connection_p50(url_of(atlas, query_list[4]), options)
         extra["q1_big_p50_ms"] = single_connection_p50(url_of(atlas, query_list[0]), options)
     small_queries = queries(read_fixture(str(small)), small.stem)
-    with serving("atlas", small, options.workers) as atlas_small:
+    with serving("atlas", small, options) as atlas_small:
         extra["q1_small_p50_ms"] = single_connection_p50(
             url_of(atlas_small, small_queries[0]), options
         )
@@ -355,9 +371,7 @@ def run_postgres(options: Options, fixture: Fixture) -> dict[str, list[WrkResult
         synth(url, options.cities, options)
         query_list = queries(fixture, "unused")
         results: dict[str, list[WrkResult]] = {}
-        with serving(
-            "atlas", Path("/nonexistent"), options.workers, {"DATABASE_URL": url}
-        ) as atlas:
+        with serving("atlas", Path("/nonexistent"), options, {"DATABASE_URL": url}) as atlas:
             for query in query_list:
                 log(f"measuring {query.name} on PostgreSQL")
                 run_wrk(
@@ -393,7 +407,8 @@ def render(
         "",
         f"Synthetic data: {options.cities} cities x {options.indicators} indicators x"
         f" {options.years} years; wrk {options.connections} connections, {options.seconds:g} s"
-        f" runs, {options.rounds} interleaved rounds (medians), {options.workers} worker(s) each,"
+        f" runs, {options.rounds} interleaved rounds (medians), {options.workers} worker(s) with"
+        f" {options.sql_threads} SQL thread(s) each,"
         " same SQLite file, 127.0.0.1.",
         "",
         table(query_list, results, postgres),

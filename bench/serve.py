@@ -20,11 +20,17 @@ TARGETS = {
 
 def datasette_app() -> Any:
     """Datasette on the same file in immutable mode, tuned as a careful user would: no facet
-    suggestions (they run extra queries per page), 50-row pages."""
+    suggestions (they run extra queries per page), 50-row pages, and the same number of
+    SQL threads as the others."""
     from datasette.app import Datasette  # type: ignore[import-untyped]
 
     path = os.environ["BENCH_DB"]
-    settings = {"suggest_facets": False, "default_page_size": 50, "sql_time_limit_ms": 10000}
+    settings = {
+        "suggest_facets": False,
+        "default_page_size": 50,
+        "sql_time_limit_ms": 10000,
+        "num_sql_threads": int(os.environ.get("BENCH_SQL_THREADS", "3")),
+    }
     return Datasette(immutables=[path], settings=settings).app()
 
 
@@ -33,7 +39,9 @@ def main() -> None:
     parser.add_argument("target", choices=sorted(TARGETS))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--sql-threads", type=int, default=1)
     args = parser.parse_args()
+    os.environ["ATLAS_DB_THREADS"] = os.environ["BENCH_SQL_THREADS"] = str(args.sql_threads)
     if args.target == "atlas" and "DATABASE_URL" not in os.environ:
         os.environ["DATABASE_URL"] = f"sqlite:///{os.environ['BENCH_DB']}"
     config = AtlasConfig(

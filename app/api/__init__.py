@@ -1,14 +1,25 @@
-"""The URL map: one include line per resource, all under /api/v1."""
+"""The URL map: one line per resource, all under /api/v1.
 
-from fastapi import APIRouter
+Each resource router is included into the app directly (not through an intermediate
+router), so matching a request walks one level of routes.
+"""
+
+from fastapi import FastAPI
 
 from app.api import clusters, indicators, metrics, organizations, places, programs, sources
 
-api_router = APIRouter(prefix="/api/v1")
-api_router.include_router(places.router)
-api_router.include_router(clusters.router)
-api_router.include_router(programs.router)
-api_router.include_router(organizations.router)
-api_router.include_router(indicators.router)
-api_router.include_router(sources.router)
-api_router.include_router(metrics.router)
+API_PREFIX = "/api/v1"
+ROUTERS = (
+    metrics.router,
+    places.router,
+    clusters.router,
+    programs.router,
+    organizations.router,
+    indicators.router,
+    sources.router,
+)
+
+
+def include_api(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)

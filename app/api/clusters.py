@@ -2,16 +2,16 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
-from sqlalchemy import Select, select
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
-from app.api.deps import ConnectionDep, no_query_parameters
+from app.api.deps import in_database, no_query_parameters
 from app.api.listing import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.api.lookups import by_key, within
 from app.api.metrics import METRIC_SPEC
 from app.api.organizations import relation_views
-from app.api.responses import JSONBody, problem_responses
+from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
 from app.api.schemas import Cluster, ClusterDetail, ClusterPage, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
@@ -137,16 +137,20 @@ add_list_route(
     operation_id="get_cluster",
     summary="Get a cluster",
     description="A cluster with its anchor organizations and a link to its metrics.",
-    response_class=JSONBody,
+    response_class=RawJSON,
     responses={200: {"model": ClusterDetail}, **problem_responses(400, 404, 422, 503)},
     dependencies=[Depends(no_query_parameters)],
 )
-def get_cluster(
-    connection: ConnectionDep,
+async def get_cluster(
+    request: Request,
     slug: Annotated[
         str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["hefei-intelligent-voice"])
     ],
-) -> JSONBody:
+) -> RawJSON:
+    return RawJSON(await in_database(request, lambda c: to_json(_cluster_detail(c, slug))))
+
+
+def _cluster_detail(connection: Connection, slug: str) -> dict[str, Any]:
     row = (
         connection.execute(clusters_select().add_columns(c.c.id).where(c.c.slug == slug))
         .mappings()
@@ -154,10 +158,8 @@ def get_cluster(
     )
     if row is None:
         raise ProblemError(404, "not-found", f"no cluster {slug!r}")
-    return JSONBody(
-        {
-            **serialize_cluster(row),
-            "organizations": relation_views(connection, t.relation.c.cluster_id == row["id"]),
-            "links": {"metrics": f"{API_PREFIX}/clusters/{slug}/metrics"},
-        }
-    )
+    return {
+        **serialize_cluster(row),
+        "organizations": relation_views(connection, t.relation.c.cluster_id == row["id"]),
+        "links": {"metrics": f"{API_PREFIX}/clusters/{slug}/metrics"},
+    }

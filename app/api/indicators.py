@@ -2,14 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
-from sqlalchemy import Select, func, select
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
-from app.api.deps import ConnectionDep, no_query_parameters
+from app.api.deps import in_database, no_query_parameters
 from app.api.listing import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.api.metrics import METRIC_SPEC
-from app.api.responses import JSONBody, problem_responses
+from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
 from app.api.schemas import Indicator, IndicatorDetail, IndicatorPage, MetricPage
 from app.api.shapes import API_PREFIX, Row
@@ -94,14 +94,18 @@ add_nested_list_route(
     "/indicators/{code}",
     operation_id="get_indicator",
     summary="Get an indicator",
-    response_class=JSONBody,
+    response_class=RawJSON,
     responses={200: {"model": IndicatorDetail}, **problem_responses(400, 404, 422, 503)},
     dependencies=[Depends(no_query_parameters)],
 )
-def get_indicator(
-    connection: ConnectionDep,
+async def get_indicator(
+    request: Request,
     code: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["cluster_revenue"])],
-) -> JSONBody:
+) -> RawJSON:
+    return RawJSON(await in_database(request, lambda c: to_json(_indicator_detail(c, code))))
+
+
+def _indicator_detail(connection: Connection, code: str) -> dict[str, Any]:
     row = (
         connection.execute(indicators_select().add_columns(i.c.id).where(i.c.code == code))
         .mappings()
@@ -112,10 +116,8 @@ def get_indicator(
     metrics = connection.execute(
         select(func.count()).where(t.observation.c.indicator_id == row["id"])
     ).scalar_one()
-    return JSONBody(
-        {
-            **serialize_indicator(row),
-            "counts": {"metrics": metrics},
-            "links": {"metrics": f"{API_PREFIX}/indicators/{code}/metrics"},
-        }
-    )
+    return {
+        **serialize_indicator(row),
+        "counts": {"metrics": metrics},
+        "links": {"metrics": f"{API_PREFIX}/indicators/{code}/metrics"},
+    }

@@ -13,15 +13,26 @@ Grammar: `field=value` (exact), `field__op=value` with op in gt, gte, lt, lte, i
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from starlette.datastructures import URL, QueryParams
 
+from app.api.sql import STATEMENTS, fetch, slot
 from app.errors import ParameterError, ProblemError, parameter_problem
 
 OPERATORS = ("exact", "gt", "gte", "lt", "lte", "in", "contains")
@@ -73,11 +84,17 @@ def compare(column: ColumnElement[Any], operator: str, values: list[Any]) -> Col
             condition = column < values[0]
         case "lte":
             condition = column <= values[0]
-        case "contains":
-            condition = func.lower(column).contains(str(values[0]).lower(), autoescape=True)
+        case "contains":  # the bound value is a LIKE pattern made by like_pattern()
+            condition = func.lower(column).like(values[0], escape="\\")
         case _:  # pragma: no cover - operators are checked when parsed
             raise AssertionError(operator)
     return condition
+
+
+def like_pattern(text: str) -> str:
+    """A case-folded LIKE pattern matching `text` literally anywhere."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 @dataclass(frozen=True)
@@ -395,23 +412,53 @@ def _after(spec: ListSpec, query: ListQuery, values: list[Any]) -> ColumnElement
     return or_(*alternatives) if alternatives else false()
 
 
+def _shape(
+    spec: ListSpec, query: ListQuery, filters: Sequence[AppliedFilter]
+) -> tuple[Hashable, ...]:
+    """What decides the SQL text of a list query (its values are bound, not part of it)."""
+    return (
+        spec.name,
+        tuple((f.filter.name, f.operator, len(f.values)) for f in filters),
+        query.sort_signature,
+        None if query.after is None else tuple(value is None for value in query.after),
+    )
+
+
+def list_parameters(query: ListQuery, filters: Sequence[AppliedFilter]) -> dict[str, Any]:
+    values: dict[str, Any] = {"page_limit": query.limit + 1}
+    for i, applied in enumerate(filters):
+        for j, value in enumerate(applied.values):
+            bound = like_pattern(str(value)) if applied.operator == "contains" else value
+            values[f"f{i}_{j}"] = bound
+    for k, value in enumerate(query.after or ()):
+        if value is not None:
+            values[f"after{k}"] = value
+    return values
+
+
 def list_statements(
-    spec: ListSpec, query: ListQuery, where: Sequence[ColumnElement[bool]] = ()
+    spec: ListSpec, query: ListQuery, filters: Sequence[AppliedFilter]
 ) -> tuple[Select[Any], Select[Any]]:
     """The page query (one row more than the limit, to know if there is a next page) and
-    the count query for `query`."""
-    conditions = [*where, *(f.filter.condition(f.operator, f.values) for f in query.filters)]
+    the count query, with bind parameters named as `list_parameters` fills them."""
+    conditions = [
+        f.filter.condition(f.operator, [slot(f"f{i}_{j}") for j in range(len(f.values))])
+        for i, f in enumerate(filters)
+    ]
     filtered = spec.base().where(*conditions)
     statement = filtered
     if query.after is not None:
-        statement = statement.where(_after(spec, query, query.after))
+        after: list[Any] = [
+            None if v is None else slot(f"after{k}") for k, v in enumerate(query.after)
+        ]
+        statement = statement.where(_after(spec, query, after))
     sort_columns = [s.column.label(f"_sort{i}") for i, (s, _) in enumerate(query.sort)]
     statement = (
         statement.add_columns(*sort_columns, spec.id_column.label("_id"))
         .order_by(*_order_by(spec, query))
-        .limit(query.limit + 1)
+        .limit(slot("page_limit"))
     )
-    count = select(func.count()).select_from(filtered.subquery())
+    count = select(func.count().label("total")).select_from(filtered.subquery())
     return statement, count
 
 
@@ -421,10 +468,15 @@ def run_query(
     query: ListQuery,
     *,
     secret: str,
-    where: Sequence[ColumnElement[bool]] = (),
+    fixed: Sequence[AppliedFilter] = (),
 ) -> Page:
-    statement, count = list_statements(spec, query, where)
-    rows = connection.execute(statement).mappings().all()
+    filters = [*fixed, *query.filters]
+    shape = _shape(spec, query, filters)
+    values = list_parameters(query, filters)
+    page = STATEMENTS.get(
+        connection, ("page", shape), lambda: list_statements(spec, query, filters)[0]
+    )
+    rows = fetch(connection, page, values)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -434,7 +486,12 @@ def run_query(
     items = [spec.serialize(row) for row in rows]
     if query.fields is not None:
         items = [{name: item[name] for name in query.fields} for item in items]
-    total = connection.execute(count).scalar_one() if query.count else None
+    total = None
+    if query.count:
+        count = STATEMENTS.get(
+            connection, ("count", shape[:2]), lambda: list_statements(spec, query, filters)[1]
+        )
+        total = int(fetch(connection, count, values)[0]["total"])
     return Page(items, next_cursor, total)
 
 

@@ -3,11 +3,11 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
-from sqlalchemy import Select, select
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
-from app.api.deps import ConnectionDep, no_query_parameters
+from app.api.deps import in_database, no_query_parameters
 from app.api.listing import (
     RANGE_OPERATORS,
     SET_OPERATORS,
@@ -16,10 +16,11 @@ from app.api.listing import (
     Sort,
 )
 from app.api.lookups import by_key, within
-from app.api.responses import JSONBody, problem_responses
+from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route
 from app.api.schemas import Metric, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
+from app.api.sql import fetch_one, slot
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
 
@@ -210,18 +211,27 @@ add_list_route(
     "/metrics/{key}",
     operation_id="get_metric",
     summary="Get one metric by key",
-    response_class=JSONBody,
+    response_class=RawJSON,
     responses={200: {"model": Metric}, **problem_responses(400, 404, 422, 503)},
     dependencies=[Depends(no_query_parameters)],
 )
-def get_metric(
-    connection: ConnectionDep,
+async def get_metric(
+    request: Request,
     key: Annotated[
         str,
         Path(pattern=SLUG_PATTERN, max_length=120, examples=["daye-high-tech-enterprises-2023"]),
     ],
-) -> JSONBody:
-    row = connection.execute(metrics_select().where(o.c.key == key)).mappings().first()
+) -> RawJSON:
+    return RawJSON(await in_database(request, lambda c: to_json(_metric_detail(c, key))))
+
+
+def _metric_detail(connection: Connection, key: str) -> dict[str, Any]:
+    row = fetch_one(
+        connection,
+        "metric-by-key",
+        lambda: metrics_select().where(o.c.key == slot("key")),
+        {"key": key},
+    )
     if row is None:
         raise ProblemError(404, "not-found", f"no metric {key!r}")
-    return JSONBody(serialize_metric(row))
+    return serialize_metric(row)

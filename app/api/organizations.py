@@ -3,14 +3,14 @@ that other resources show."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import ColumnElement, Connection, Select, or_, select
 
 from app.api import tables as t
-from app.api.deps import ConnectionDep, no_query_parameters
+from app.api.deps import in_database, no_query_parameters
 from app.api.listing import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.api.lookups import by_key, within
-from app.api.responses import JSONBody, problem_responses
+from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route
 from app.api.schemas import Organization, OrganizationDetail, OrganizationPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns, ref
@@ -174,14 +174,18 @@ add_list_route(
     operation_id="get_organization",
     summary="Get an organization",
     description="An organization with its relations to places, clusters, programs and partners.",
-    response_class=JSONBody,
+    response_class=RawJSON,
     responses={200: {"model": OrganizationDetail}, **problem_responses(400, 404, 422, 503)},
     dependencies=[Depends(no_query_parameters)],
 )
-def get_organization(
-    connection: ConnectionDep,
+async def get_organization(
+    request: Request,
     slug: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["iflytek"])],
-) -> JSONBody:
+) -> RawJSON:
+    return RawJSON(await in_database(request, lambda c: to_json(_organization_detail(c, slug))))
+
+
+def _organization_detail(connection: Connection, slug: str) -> dict[str, Any]:
     row = (
         connection.execute(organizations_select().add_columns(org.c.id).where(org.c.slug == slug))
         .mappings()
@@ -192,4 +196,4 @@ def get_organization(
     relations = relation_views(
         connection, or_(r.c.organization_id == row["id"], r.c.partner_id == row["id"])
     )
-    return JSONBody({**serialize_organization(row), "relations": relations})
+    return {**serialize_organization(row), "relations": relations}

@@ -3,18 +3,18 @@ with a place's detail and its nested metrics, clusters, programs and organizatio
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
 from app.api.clusters import CLUSTER_SPEC
-from app.api.deps import ConnectionDep, no_query_parameters
+from app.api.deps import in_database, no_query_parameters
 from app.api.listing import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.api.lookups import by_key, within
 from app.api.metrics import METRIC_SPEC
 from app.api.organizations import ORGANIZATION_SPEC
 from app.api.programs import PROGRAM_SPEC
-from app.api.responses import JSONBody, problem_responses
+from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
 from app.api.schemas import (
     ClusterPage,
@@ -226,12 +226,14 @@ DETAIL_RESPONSES: dict[int | str, dict[str, Any]] = {
     operation_id="get_city",
     summary="Get a city",
     description="A city with its province, its districts, and its clusters, programs and metrics.",
-    response_class=JSONBody,
+    response_class=RawJSON,
     responses=DETAIL_RESPONSES,
     dependencies=[Depends(no_query_parameters)],
 )
-def get_city(connection: ConnectionDep, slug: SlugPath) -> JSONBody:
-    return JSONBody(_place_detail(connection, slug, city_only=True))
+async def get_city(request: Request, slug: SlugPath) -> RawJSON:
+    return RawJSON(
+        await in_database(request, lambda c: to_json(_place_detail(c, slug, city_only=True)))
+    )
 
 
 @router.get(
@@ -239,9 +241,11 @@ def get_city(connection: ConnectionDep, slug: SlugPath) -> JSONBody:
     operation_id="get_place",
     summary="Get a place",
     description="A place of any level with its parent, children, clusters and programs.",
-    response_class=JSONBody,
+    response_class=RawJSON,
     responses=DETAIL_RESPONSES,
     dependencies=[Depends(no_query_parameters)],
 )
-def get_place(connection: ConnectionDep, slug: SlugPath) -> JSONBody:
-    return JSONBody(_place_detail(connection, slug, city_only=False))
+async def get_place(request: Request, slug: SlugPath) -> RawJSON:
+    return RawJSON(
+        await in_database(request, lambda c: to_json(_place_detail(c, slug, city_only=False)))
+    )

@@ -3,16 +3,16 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
-from sqlalchemy import Select, select
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
-from app.api.deps import ConnectionDep, no_query_parameters
+from app.api.deps import in_database, no_query_parameters
 from app.api.listing import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.api.lookups import by_key, within
 from app.api.metrics import METRIC_SPEC, metrics_select, serialize_metric
 from app.api.organizations import relation_views
-from app.api.responses import JSONBody, problem_responses
+from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
 from app.api.schemas import MetricPage, Program, ProgramDetail, ProgramPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
@@ -167,12 +167,12 @@ add_nested_list_route(
     operation_id="get_program",
     summary="Get a program",
     description="A program with its issuers, the places it concerns and its terms.",
-    response_class=JSONBody,
+    response_class=RawJSON,
     responses={200: {"model": ProgramDetail}, **problem_responses(400, 404, 422, 503)},
     dependencies=[Depends(no_query_parameters)],
 )
-def get_program(
-    connection: ConnectionDep,
+async def get_program(
+    request: Request,
     slug: Annotated[
         str,
         Path(
@@ -181,7 +181,11 @@ def get_program(
             examples=["manufacturing-city-tech-transformation-pilot"],
         ),
     ],
-) -> JSONBody:
+) -> RawJSON:
+    return RawJSON(await in_database(request, lambda c: to_json(_program_detail(c, slug))))
+
+
+def _program_detail(connection: Connection, slug: str) -> dict[str, Any]:
     row = (
         connection.execute(programs_select().add_columns(g.c.id).where(g.c.slug == slug))
         .mappings()
@@ -213,22 +217,20 @@ def get_program(
         .order_by(t.observation.c.id)
         .limit(100)
     ).mappings()
-    return JSONBody(
-        {
-            **serialize_program(row),
-            "issuers": relation_views(
-                connection, (t.relation.c.program_id == row["id"]) & (t.relation.c.role == "issuer")
-            ),
-            "places": [
-                {
-                    "place": place_ref(p, "place"),
-                    "role": p["role"],
-                    "note": p["note"],
-                    "provenance": provenance(p),
-                }
-                for p in places
-            ],
-            "terms": [serialize_metric(m) for m in terms],
-            "links": {"metrics": f"{API_PREFIX}/programs/{slug}/metrics"},
-        }
-    )
+    return {
+        **serialize_program(row),
+        "issuers": relation_views(
+            connection, (t.relation.c.program_id == row["id"]) & (t.relation.c.role == "issuer")
+        ),
+        "places": [
+            {
+                "place": place_ref(p, "place"),
+                "role": p["role"],
+                "note": p["note"],
+                "provenance": provenance(p),
+            }
+            for p in places
+        ],
+        "terms": [serialize_metric(m) for m in terms],
+        "links": {"metrics": f"{API_PREFIX}/programs/{slug}/metrics"},
+    }

@@ -8,6 +8,16 @@ from starlette.responses import Response
 from app.errors import PROBLEM_MEDIA_TYPE
 
 
+class RawJSON(Response):
+    """A body already serialized (in the worker thread, next to the query)."""
+
+    media_type = "application/json"
+
+
+def to_json(content: Any) -> bytes:
+    return orjson.dumps(content)
+
+
 class JSONBody(Response):
     media_type = "application/json"
 

@@ -7,11 +7,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from app.api.deps import ConnectionDep
-from app.api.listing import ListSpec, openapi_parameters, page_body, parse_query, run_query
-from app.api.responses import JSONBody, problem_responses
+from app.api.deps import in_database
+from app.api.listing import (
+    AppliedFilter,
+    ListSpec,
+    openapi_parameters,
+    page_body,
+    parse_query,
+    run_query,
+)
+from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.sql import fetch_one, slot
 from app.errors import ProblemError, parameter_problem
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -34,11 +42,15 @@ def add_list_route(
     description: str,
     page_model: type[BaseModel],
 ) -> None:
-    def endpoint(request: Request, connection: ConnectionDep) -> JSONBody:
+    async def endpoint(request: Request) -> RawJSON:
         secret = _secret(request)
         query = parse_query(spec, request.query_params, secret=secret)
-        page = run_query(connection, spec, query, secret=secret)
-        return JSONBody(page_body(request.url, query, page))
+
+        def work(connection: Connection) -> bytes:
+            page = run_query(connection, spec, query, secret=secret)
+            return to_json(page_body(request.url, query, page))
+
+        return RawJSON(await in_database(request, work))
 
     router.add_api_route(
         path,
@@ -47,7 +59,7 @@ def add_list_route(
         operation_id=operation_id,
         summary=summary,
         description=description,
-        response_class=JSONBody,
+        response_class=RawJSON,
         responses={
             200: {"model": page_model, "description": "A page of results."},
             **problem_responses(400, 422, 503),
@@ -71,18 +83,22 @@ def add_nested_list_route(
 ) -> None:
     """`/parents/{key}/children`: the children's list with one filter fixed by the path."""
 
-    def endpoint(request: Request, connection: ConnectionDep) -> JSONBody:
+    flt = spec.filter(fixed_filter)
+    assert flt is not None
+
+    async def endpoint(request: Request) -> RawJSON:
         key = check_path_key(path_parameter, request.path_params[path_parameter])
         secret = _secret(request)
         query = parse_query(spec, request.query_params, secret=secret, fixed=(fixed_filter,))
-        if not exists(connection, key):
-            raise ProblemError(404, "not-found", f"no {parent} {key!r}")
-        flt = spec.filter(fixed_filter)
-        assert flt is not None
-        page = run_query(
-            connection, spec, query, secret=secret, where=[flt.condition("exact", [key])]
-        )
-        return JSONBody(page_body(request.url, query, page))
+
+        def work(connection: Connection) -> bytes:
+            if not exists(connection, key):
+                raise ProblemError(404, "not-found", f"no {parent} {key!r}")
+            fixed = [AppliedFilter(flt, "exact", [key])]
+            page = run_query(connection, spec, query, secret=secret, fixed=fixed)
+            return to_json(page_body(request.url, query, page))
+
+        return RawJSON(await in_database(request, work))
 
     router.add_api_route(
         path,
@@ -91,7 +107,7 @@ def add_nested_list_route(
         operation_id=operation_id,
         summary=summary,
         description=f"The same query language as the top-level list, limited to one {parent}.",
-        response_class=JSONBody,
+        response_class=RawJSON,
         responses={
             200: {"model": page_model, "description": "A page of results."},
             **problem_responses(400, 404, 422, 503),
@@ -124,12 +140,15 @@ def path_parameter_doc(name: str, description: str) -> dict[str, Any]:
 
 
 def exists_in(table: Any, key: str = "slug", **conditions: Any) -> Exists:
-    from sqlalchemy import select
-
-    def check(connection: Connection, value: str) -> bool:
-        statement = select(table.c.id).where(table.c[key] == value)
+    def build() -> Any:
+        statement = select(table.c.id).where(table.c[key] == slot("key"))
         for column, allowed in conditions.items():
             statement = statement.where(table.c[column].in_(allowed))
-        return connection.execute(statement.limit(1)).first() is not None
+        return statement.limit(1)
+
+    shape = ("exists", table.name, key, tuple(sorted(conditions)))
+
+    def check(connection: Connection, value: str) -> bool:
+        return fetch_one(connection, shape, build, {"key": value}) is not None
 
     return check

@@ -3,14 +3,14 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
-from sqlalchemy import Select, func, select
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
-from app.api.deps import ConnectionDep, no_query_parameters
+from app.api.deps import in_database, no_query_parameters
 from app.api.listing import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.api.metrics import METRIC_SPEC
-from app.api.responses import JSONBody, problem_responses
+from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
 from app.api.schemas import MetricPage, Source, SourceDetail, SourcePage
 from app.api.shapes import API_PREFIX, Row
@@ -118,14 +118,18 @@ add_nested_list_route(
     operation_id="get_source",
     summary="Get a source",
     description="A source with the number of facts of each kind taken from it.",
-    response_class=JSONBody,
+    response_class=RawJSON,
     responses={200: {"model": SourceDetail}, **problem_responses(400, 404, 422, 503)},
     dependencies=[Depends(no_query_parameters)],
 )
-def get_source(
-    connection: ConnectionDep,
+async def get_source(
+    request: Request,
     id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["std-2024-03-25-daye"])],
-) -> JSONBody:
+) -> RawJSON:
+    return RawJSON(await in_database(request, lambda c: to_json(_source_detail(c, id))))
+
+
+def _source_detail(connection: Connection, id: str) -> dict[str, Any]:
     row = connection.execute(sources_select().where(s.c.id == id)).mappings().first()
     if row is None:
         raise ProblemError(404, "not-found", f"no source {id!r}")
@@ -135,10 +139,8 @@ def get_source(
         )
         for name, table in _FACT_TABLES.items()
     }
-    return JSONBody(
-        {
-            **serialize_source(row),
-            "facts": facts,
-            "links": {"metrics": f"{API_PREFIX}/sources/{id}/metrics"},
-        }
-    )
+    return {
+        **serialize_source(row),
+        "facts": facts,
+        "links": {"metrics": f"{API_PREFIX}/sources/{id}/metrics"},
+    }

@@ -1,0 +1,122 @@
+"""Statements compiled once and executed through the driver.
+
+Building a SQLAlchemy statement, computing its cache key and compiling it took longer than
+running it (about 1.6 ms against under 1 ms of SQL per list request, measured with
+cProfile). So each distinct query shape is compiled once per dialect, with named bind
+parameters, and later requests only bind values and run it on the driver's cursor.
+"""
+
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BindParameter, Connection, Dialect, bindparam
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Row = dict[str, Any]
+
+
+def slot(name: str) -> BindParameter[Any]:
+    """A named bind parameter whose value is supplied at execution."""
+    return bindparam(name, value=None, required=False)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    sql: str
+    names: tuple[str, ...]  # bind names, in order for positional paramstyles
+    positional: bool
+    defaults: Mapping[str, Any]  # values compiled into the statement (OFFSET 0 and the like)
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        merged = {**self.defaults, **values}
+        if self.positional:
+            return tuple(merged[name] for name in self.names)
+        return {name: merged[name] for name in self.names}
+
+
+def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
+    # Constant IN lists (levels, say) are expanded now: they never vary between requests.
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    assert isinstance(compiled, SQLCompiler)
+    positional = bool(compiled.positional)
+    names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.params)
+    defaults = {name: value for name, value in compiled.params.items() if value is not None}
+    return Prepared(str(compiled), names, positional, defaults)
+
+
+class StatementCache:
+    """Compiled statements by (dialect, shape). Shapes are bounded by the allow-lists (each
+    filter, operator, value count up to 100, sort), so the cache cannot grow without end."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._entries: dict[Hashable, Prepared] = {}
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def get(
+        self, connection: Connection, shape: Hashable, build: Callable[[], ClauseElement]
+    ) -> Prepared:
+        key = (connection.dialect.name, shape)
+        prepared = self._entries.get(key)
+        if prepared is None:
+            prepared = prepare(build(), connection.dialect)
+            with self._lock:
+                if len(self._entries) >= self._limit:
+                    self._entries.clear()
+                self._entries[key] = prepared
+        return prepared
+
+
+STATEMENTS = StatementCache()
+
+
+def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any]) -> list[Row]:
+    """Run a prepared statement on the connection's DBAPI cursor.
+
+    Going through `exec_driver_sql` rebuilt SQLAlchemy's result metadata from the cursor
+    description on every call (about 7% of a one-row request's CPU). Driver errors are
+    still classified by the dialect: a disconnect invalidates the pooled connection and is
+    raised as DBAPIError with `connection_invalidated`, exactly as SQLAlchemy would.
+    """
+    parameters = prepared.parameters(values)
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(prepared.sql, parameters)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as error:
+        disconnected = connection.dialect.is_disconnect(error, raw, cursor)
+        if disconnected:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            prepared.sql, parameters, error, connection.dialect.loaded_dbapi.Error,
+            connection_invalidated=disconnected, dialect=connection.dialect,
+        ) from error  # fmt: skip
+    finally:
+        cursor.close()
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def fetch_one(
+    connection: Connection,
+    shape: Hashable,
+    build: Callable[[], ClauseElement],
+    values: Mapping[str, Any],
+) -> Row | None:
+    rows = fetch(connection, STATEMENTS.get(connection, shape, build), values)
+    return rows[0] if rows else None
+
+
+def fetch_all(
+    connection: Connection,
+    shape: Hashable,
+    build: Callable[[], ClauseElement],
+    values: Mapping[str, Any],
+) -> list[Row]:
+    return fetch(connection, STATEMENTS.get(connection, shape, build), values)
