@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 ## Load the seeds into the embedded SQLite database and serve the API on :8000.
@@ -24,6 +24,11 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests bench
 	$(BIN)/pytest
+
+## Atlas vs Datasette vs a bare ceiling on 3M synthetic observations (about 10 minutes).
+bench: $(STAMP)
+	scripts/system-packages
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy app tests bench

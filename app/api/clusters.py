@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
@@ -105,6 +105,7 @@ CLUSTER_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Cluster.model_fields),
     serialize=serialize_cluster,
+    count_base=lambda: select(func.count().label("total")).select_from(c),
 )
 
 router = APIRouter(tags=["clusters"])

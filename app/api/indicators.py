@@ -63,6 +63,7 @@ INDICATOR_SPEC = ListSpec(
     default_sort=("code",),
     fields=tuple(Indicator.model_fields),
     serialize=serialize_indicator,
+    count_base=lambda: select(func.count().label("total")).select_from(i),
 )
 
 router = APIRouter(tags=["indicators"])

@@ -117,6 +117,11 @@ class ListSpec:
     default_sort: tuple[str, ...]
     fields: tuple[str, ...]
     serialize: Callable[[Row], dict[str, Any]]
+    # What `count=true` counts: the resource's own table with its scope (the cities' levels,
+    # say), without the joins of `base`. Filters only ever test the resource's own columns or
+    # IN-subqueries, so they apply unchanged; counting through the joined select made SQLite
+    # evaluate every join for every matching row (q6 at 3M rows: 0.43x Datasette).
+    count_base: Callable[[], Select[Any]] | None = None
 
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)
@@ -458,7 +463,10 @@ def list_statements(
         .order_by(*_order_by(spec, query))
         .limit(slot("page_limit"))
     )
-    count = select(func.count().label("total")).select_from(filtered.subquery())
+    if spec.count_base is not None:
+        count = spec.count_base().where(*conditions)
+    else:
+        count = select(func.count().label("total")).select_from(filtered.subquery())
     return statement, count
 
 

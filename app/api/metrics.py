@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
@@ -189,6 +189,7 @@ METRIC_SPEC = ListSpec(
     default_sort=("id",),
     fields=tuple(Metric.model_fields),
     serialize=serialize_metric,
+    count_base=lambda: select(func.count().label("total")).select_from(o),
 )
 
 router = APIRouter(tags=["metrics"])

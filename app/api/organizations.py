@@ -4,7 +4,7 @@ that other resources show."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import ColumnElement, Connection, Select, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
@@ -95,6 +95,7 @@ ORGANIZATION_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Organization.model_fields),
     serialize=serialize_organization,
+    count_base=lambda: select(func.count().label("total")).select_from(org),
 )
 
 # Relations -----------------------------------------------------------------------------

@@ -66,7 +66,11 @@ def serialize_place(row: Row) -> dict[str, Any]:
     }
 
 
-def _place_spec(name: str, base: Any) -> ListSpec:
+def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> ListSpec:
+    def count_base() -> Select[Any]:
+        count = select(func.count().label("total")).select_from(p)
+        return count if levels is None else count.where(p.c.level.in_(levels))
+
     return ListSpec(
         name=name,
         base=base,
@@ -110,11 +114,12 @@ def _place_spec(name: str, base: Any) -> ListSpec:
         default_sort=("name",),
         fields=tuple(Place.model_fields),
         serialize=serialize_place,
+        count_base=count_base,
     )
 
 
 PLACE_SPEC = _place_spec("places", places_select)
-CITY_SPEC = _place_spec("cities", cities_select)
+CITY_SPEC = _place_spec("cities", cities_select, CITY_LEVEL_VALUES)
 
 router = APIRouter(tags=["places"])
 

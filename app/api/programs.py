@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
@@ -135,6 +135,7 @@ PROGRAM_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Program.model_fields),
     serialize=serialize_program,
+    count_base=lambda: select(func.count().label("total")).select_from(g),
 )
 
 router = APIRouter(tags=["programs"])

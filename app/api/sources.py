@@ -86,6 +86,7 @@ SOURCE_SPEC = ListSpec(
     default_sort=("id",),
     fields=tuple(Source.model_fields),
     serialize=serialize_source,
+    count_base=lambda: select(func.count().label("total")).select_from(s),
 )
 
 router = APIRouter(tags=["sources"])
