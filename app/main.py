@@ -163,6 +163,17 @@ def _install_service_routes(app: FastAPI) -> None:
         return JSONBody({"type": f"/problems/{name}", "description": PROBLEM_TYPES[name]})
 
 
+def _document_malformed_requests(schema: dict[str, Any]) -> None:
+    """A request line the HTTP server cannot parse (raw non-ASCII bytes in the target, say)
+    is refused by uvicorn before the app runs, as a text/plain 400: document that too."""
+    for path in schema["paths"].values():
+        for operation in path.values():
+            response = operation["responses"].setdefault(
+                "400", {"description": "Malformed request.", "content": {}}
+            )
+            response["content"]["text/plain"] = {"schema": {"type": "string"}}
+
+
 def _install_openapi(app: FastAPI) -> None:
     """Generate the document once, with the Problem schema every error response refers to."""
 
@@ -179,6 +190,7 @@ def _install_openapi(app: FastAPI) -> None:
             components["Problem"] = Problem.model_json_schema(
                 ref_template="#/components/schemas/{model}"
             )
+            _document_malformed_requests(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -16,7 +16,7 @@ from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route,
 from app.api.schemas import Cluster, ClusterDetail, ClusterPage, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.errors import ProblemError
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
 
 c = t.cluster
 cluster_place = t.place.alias("cluster_place")
@@ -70,6 +70,7 @@ CLUSTER_SPEC = ListSpec(
             "established, developing or aspired.",
             operators=SET_OPERATORS,
             column=c.c.status,
+            choices=tuple(ClusterStatus),
             example="established",
         ),
         Filter(

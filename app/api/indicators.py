@@ -45,6 +45,7 @@ INDICATOR_SPEC = ListSpec(
             "CNY, count, percent, percentage_point or rank.",
             operators=SET_OPERATORS,
             column=i.c.unit,
+            choices=("CNY", "count", "percent", "percentage_point", "rank"),
             example="CNY",
         ),
         Filter(

@@ -61,6 +61,7 @@ class Filter:
     column: ColumnElement[Any] | None = None
     clause: Callable[[str, list[Any]], ColumnElement[bool]] | None = None
     example: Any = None
+    choices: tuple[str, ...] | None = None  # a closed vocabulary, documented as an enum
 
     def condition(self, operator: str, values: list[Any]) -> ColumnElement[bool]:
         if self.clause is not None:
@@ -234,6 +235,10 @@ def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> 
         raise parameter_problem(name, f"at most {MAX_IN_VALUES} values")
     kind = str if operator == "contains" else flt.kind
     values = [_convert(name, part, kind) for part in parts]
+    if flt.choices is not None and operator != "contains":
+        unknown = [v for v in values if v not in flt.choices]
+        if unknown:
+            raise parameter_problem(name, f"{unknown[0]!r} is not one of {', '.join(flt.choices)}")
     return AppliedFilter(flt, operator, values)
 
 
@@ -241,8 +246,8 @@ _KIND_NAMES = {int: "an integer", float: "a number", str: "text", date: "a date 
 
 
 def _convert(name: str, raw: str, kind: ValueKind) -> Any:
-    text = raw.strip()
-    if "\x00" in text or any(ord(c) < 32 for c in text):
+    text = raw if kind is str else raw.strip()
+    if any(ord(c) < 32 for c in text):
         raise parameter_problem(name, "control characters are not allowed")
     if kind is bool:
         return _parse_bool(name, text)
@@ -251,12 +256,12 @@ def _convert(name: str, raw: str, kind: ValueKind) -> Any:
     try:
         if kind is int:
             value: Any = int(text)
-            if abs(value) > 2**53:
+            if abs(value) > 10**15:
                 raise ValueError
             return value
         if kind is float:
             value = float(text)
-            if value != value or value in (float("inf"), float("-inf")):
+            if value != value or abs(value) > 1e300:
                 raise ValueError
             return value
         if kind is date:
@@ -287,7 +292,7 @@ def _parse_sort(spec: ListSpec, raw: str | None) -> list[tuple[Sort, bool]]:
             allowed = ", ".join(s.name for s in spec.sorts)
             raise parameter_problem("sort", f"cannot sort by {item!r}; sortable fields: {allowed}")
         if name in seen:
-            raise parameter_problem("sort", f"{name!r} appears more than once")
+            continue  # named twice: the first occurrence decides, as with fields=
         seen.add(name)
         result.append((sort, descending))
     if not result:
@@ -520,13 +525,45 @@ def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:
 
 # OpenAPI -------------------------------------------------------------------------------
 
-_OPENAPI_TYPES: dict[ValueKind, dict[str, Any]] = {
-    int: {"type": "integer"},
-    float: {"type": "number"},
-    str: {"type": "string", "maxLength": MAX_VALUE_LENGTH},
-    date: {"type": "string", "format": "date"},
-    bool: {"type": "boolean"},
+# The documented schemas are as strict as the parser: a request that matches them is one
+# the API accepts (schemathesis checks exactly that), bar a forged cursor.
+TEXT = r"[^\x00-\x1f,]*"
+_ITEM_PATTERNS: dict[ValueKind, str] = {
+    int: r"-?[0-9]{1,15}",
+    float: r"-?[0-9]{1,15}(\.[0-9]{1,15})?([eE][-+]?[0-9]{1,2})?",
+    # Days 29-31 exist in some months only, which a pattern cannot say; lists of dates are
+    # documented with days up to 28 and single dates with format: date.
+    date: r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])",
+    str: r"[^\x00-\x1f,]{1,200}",
+    bool: r"(true|false|1|0|yes|no)",
 }
+_OPENAPI_TYPES: dict[ValueKind, dict[str, Any]] = {
+    int: {"type": "integer", "minimum": -(10**15), "maximum": 10**15},
+    float: {"type": "number", "minimum": -1e300, "maximum": 1e300},
+    str: {"type": "string", "minLength": 1, "maxLength": MAX_VALUE_LENGTH,
+          "pattern": f"^{TEXT}$"},
+    date: {"type": "string", "format": "date", "minLength": 10, "maxLength": 10},
+    bool: {"type": "boolean"},
+}  # fmt: skip
+
+
+def _value_schema(flt: Filter, operator: str) -> dict[str, Any]:
+    if operator == "contains":
+        return dict(_OPENAPI_TYPES[str])
+    item = _ITEM_PATTERNS[flt.kind]
+    if flt.choices is not None:
+        item = "(" + "|".join(flt.choices) + ")"
+    if operator == "in":
+        return {"type": "string", "maxLength": MAX_VALUE_LENGTH * MAX_IN_VALUES,
+                "pattern": f"^{item}(,{item}){{0,{MAX_IN_VALUES - 1}}}$"}  # fmt: skip
+    if flt.choices is not None:
+        return {"type": "string", "enum": list(flt.choices)}
+    schema = dict(_OPENAPI_TYPES[flt.kind])
+    if flt.kind is str:
+        schema["pattern"] = f"^{_ITEM_PATTERNS[str]}$"
+    return schema
+
+
 _OPERATOR_TEXT = {
     "gt": "greater than",
     "gte": "greater than or equal to",
@@ -540,6 +577,8 @@ _OPERATOR_TEXT = {
 def openapi_parameters(spec: ListSpec, *, fixed: Sequence[str] = ()) -> list[dict[str, Any]]:
     """The OpenAPI description of every parameter `parse_query` accepts for `spec`."""
     sort_names = [s.name for s in spec.sorts]
+    sort_item = "-?(" + "|".join(sort_names) + ")"
+    field_item = "(" + "|".join(spec.fields) + ")"
     parameters: list[dict[str, Any]] = [
         _param(
             "limit",
@@ -548,21 +587,26 @@ def openapi_parameters(spec: ListSpec, *, fixed: Sequence[str] = ()) -> list[dic
         ),
         _param(
             "cursor",
-            "Opaque token from `links.next` of the previous page.",
-            {"type": "string", "maxLength": 2000},
+            "Opaque token from `links.next` of the previous page; a token the API did not"
+            " issue for this list and sort is refused with 400.",
+            {"type": "string", "maxLength": 2000, "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"},
         ),
         _param(
             "sort",
             "Comma-separated fields, `-` for descending. Sortable: "
             + ", ".join(sort_names)
             + f". Default: {','.join(spec.default_sort)}.",
-            {"type": "string", "maxLength": 200},
+            {
+                "type": "string",
+                "maxLength": 200,
+                "pattern": f"^{sort_item}(,{sort_item}){{0,{len(sort_names) - 1}}}$",
+            },
             example=",".join(spec.default_sort),
         ),
         _param(
             "fields",
             "Comma-separated fields to return: " + ", ".join(spec.fields) + ".",
-            {"type": "string", "maxLength": 1000},
+            {"type": "string", "maxLength": 1000, "pattern": f"^{field_item}(,{field_item})*$"},
         ),
         _param(
             "count",
@@ -575,11 +619,8 @@ def openapi_parameters(spec: ListSpec, *, fixed: Sequence[str] = ()) -> list[dic
             continue
         for operator in flt.operators:
             name = flt.name if operator == "exact" else f"{flt.name}__{operator}"
-            kind = str if operator == "contains" else flt.kind
-            schema = dict(_OPENAPI_TYPES[kind])
+            schema = _value_schema(flt, operator)
             description = flt.description
-            if operator == "in":
-                schema = {"type": "string", "maxLength": MAX_VALUE_LENGTH * MAX_IN_VALUES}
             if operator != "exact":
                 description = f"{flt.description} ({_OPERATOR_TEXT[operator]})"
             example = flt.example if operator in ("exact", "in", "contains") else None

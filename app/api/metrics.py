@@ -22,7 +22,7 @@ from app.api.schemas import Metric, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.api.sql import fetch_one, slot
 from app.errors import ProblemError
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind
 
 o = t.observation
 subject_place = t.place.alias("subject_place")
@@ -156,7 +156,11 @@ METRIC_SPEC = ListSpec(
             example="manufacturing-city-tech-transformation-pilot",
         ),
         Filter(
-            "subject_kind", "place, cluster or program.", column=o.c.subject_kind, example="place"
+            "subject_kind",
+            "place, cluster or program.",
+            column=o.c.subject_kind,
+            choices=tuple(SubjectKind),
+            example="place",
         ),
         Filter(
             "year", "Year the period ends in.", int, RANGE_OPERATORS, column=o.c.year, example=2023
@@ -166,6 +170,7 @@ METRIC_SPEC = ListSpec(
             "qualifier",
             "exact, approximate, more_than, at_least, less_than or up_to.",
             column=o.c.qualifier,
+            choices=tuple(Qualifier),
             example="more_than",
         ),
         Filter(

@@ -15,7 +15,7 @@ from app.api.routing import SLUG_PATTERN, add_list_route
 from app.api.schemas import Organization, OrganizationDetail, OrganizationPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns, ref
 from app.errors import ProblemError
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
 
 org = t.organization
 org_place = t.place.alias("org_place")
@@ -60,6 +60,7 @@ ORGANIZATION_SPEC = ListSpec(
             "enterprise, university, institute, agency or platform.",
             operators=SET_OPERATORS,
             column=org.c.kind,
+            choices=tuple(OrganizationKind),
             example="enterprise",
         ),
         Filter(

@@ -27,7 +27,7 @@ from app.api.schemas import (
 )
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref
 from app.errors import ProblemError
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 
 p = t.place
 parent = t.place.alias("parent")
@@ -85,6 +85,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
                 "country, province, municipality, sar, prefecture_city, county_city or district.",
                 operators=SET_OPERATORS,
                 column=p.c.level,
+                choices=tuple(PlaceLevel),
                 example="prefecture_city",
             ),
             Filter(

@@ -17,7 +17,7 @@ from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route,
 from app.api.schemas import MetricPage, Program, ProgramDetail, ProgramPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.errors import ProblemError
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
 
 g = t.program
 program_place = t.place.alias("program_place_ref")
@@ -86,6 +86,7 @@ PROGRAM_SPEC = ListSpec(
             "pilot, plan, strategy, designation or project.",
             operators=SET_OPERATORS,
             column=g.c.kind,
+            choices=tuple(ProgramKind),
             example="pilot",
         ),
         Filter(

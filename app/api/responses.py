@@ -3,24 +3,24 @@
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from app.errors import PROBLEM_MEDIA_TYPE
 
 
-class RawJSON(Response):
-    """A body already serialized (in the worker thread, next to the query)."""
+class RawJSON(JSONResponse):
+    """A body already serialized (in the worker thread, next to the query). A JSONResponse
+    subclass so that OpenAPI documents the declared model, not a bare string."""
 
-    media_type = "application/json"
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else orjson.dumps(content)
 
 
 def to_json(content: Any) -> bytes:
     return orjson.dumps(content)
 
 
-class JSONBody(Response):
-    media_type = "application/json"
-
+class JSONBody(JSONResponse):
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
 

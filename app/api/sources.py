@@ -15,6 +15,7 @@ from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route,
 from app.api.schemas import MetricPage, Source, SourceDetail, SourcePage
 from app.api.shapes import API_PREFIX, Row
 from app.errors import ProblemError
+from app.models.vocabulary import SourceKind
 
 s = t.source
 _COLUMNS = (
@@ -59,6 +60,7 @@ SOURCE_SPEC = ListSpec(
             "document, reference or synthetic.",
             operators=SET_OPERATORS,
             column=s.c.kind,
+            choices=tuple(SourceKind),
             example="document",
         ),
         Filter(

@@ -3,9 +3,11 @@
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -16,6 +18,9 @@ from tests.support.postgres import free_port
 @contextmanager
 def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterator[str]:
     port = free_port()
+    # The server's log goes to a file: a pipe nobody reads fills up after a few thousand
+    # access-log lines and then blocks the server mid-request.
+    log = tempfile.NamedTemporaryFile(prefix="atlas-server-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         [
             sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -23,7 +28,7 @@ def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
         ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": database_url, **env},
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -31,7 +36,7 @@ def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
+                output = Path(log.name).read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"server exited with {process.returncode}: {output}")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -49,3 +54,5 @@ def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
