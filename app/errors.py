@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -151,6 +152,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _data_error(request: Request, exc: Exception) -> Response:
+    """The database refused a value (out of its column's range, say): the request's fault,
+    never a 500. The parser bounds values first; this is the net under it."""
+    logger.warning("database refused a value on %s: %s", request.url.path, exc)
+    return problem_response(
+        status=422, kind="invalid-parameter", detail="a parameter value is out of range",
+        instance=_instance(request),
+    )  # fmt: skip
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -165,4 +176,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected_error)

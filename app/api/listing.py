@@ -42,6 +42,7 @@ TEXT_OPERATORS = ("exact", "in", "contains")
 CONTROL_PARAMETERS = ("limit", "cursor", "sort", "fields", "count")
 MAX_IN_VALUES = 100
 DEFAULT_LIMIT = 50
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 MAX_LIMIT = 500
 MAX_VALUE_LENGTH = 200
 
@@ -256,7 +257,7 @@ def _convert(name: str, raw: str, kind: ValueKind) -> Any:
     try:
         if kind is int:
             value: Any = int(text)
-            if abs(value) > 10**15:
+            if not INT_MIN <= value <= INT_MAX:  # the columns are 32-bit integers
                 raise ValueError
             return value
         if kind is float:
@@ -529,7 +530,7 @@ def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:
 # the API accepts (schemathesis checks exactly that), bar a forged cursor.
 TEXT = r"[^\x00-\x1f,]*"
 _ITEM_PATTERNS: dict[ValueKind, str] = {
-    int: r"-?[0-9]{1,15}",
+    int: r"-?[0-9]{1,9}",
     float: r"-?[0-9]{1,15}(\.[0-9]{1,15})?([eE][-+]?[0-9]{1,2})?",
     # Days 29-31 exist in some months only, which a pattern cannot say; lists of dates are
     # documented with days up to 28 and single dates with format: date.
@@ -538,7 +539,7 @@ _ITEM_PATTERNS: dict[ValueKind, str] = {
     bool: r"(true|false|1|0|yes|no)",
 }
 _OPENAPI_TYPES: dict[ValueKind, dict[str, Any]] = {
-    int: {"type": "integer", "minimum": -(10**15), "maximum": 10**15},
+    int: {"type": "integer", "minimum": INT_MIN, "maximum": INT_MAX},
     float: {"type": "number", "minimum": -1e300, "maximum": 1e300},
     str: {"type": "string", "minLength": 1, "maxLength": MAX_VALUE_LENGTH,
           "pattern": f"^{TEXT}$"},

@@ -29,6 +29,8 @@ def problem(client: TestClient, method: str, url: str, status: int) -> dict[str,
         ("/metrics?limit=0", 422, "limit"),
         ("/metrics?limit=100000", 422, "limit"),
         ("/metrics?year=last", 422, "year"),
+        ("/metrics?year__lte=-1000000000000000", 422, "year__lte"),  # found by schemathesis
+        ("/sources/atlas-reference/metrics?year__gt=2147483648", 422, "year__gt"),
         ("/sources?published__gte=yesterday", 422, "published__gte"),
         ("/metrics?sort=-colour", 422, "sort"),
         ("/metrics?fields=colour", 422, "fields"),
