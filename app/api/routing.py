@@ -2,7 +2,7 @@
 parses, queries, paginates and documents itself the same way."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -52,6 +52,26 @@ def add_list_route(
 
         return RawJSON(await in_database(request, work))
 
+    _register_page_route(
+        router, path, endpoint, operation_id=operation_id, summary=summary,
+        description=description, page_model=page_model, errors=(400, 422, 503),
+        parameters=openapi_parameters(spec),
+    )  # fmt: skip
+
+
+def _register_page_route(
+    router: APIRouter,
+    path: str,
+    endpoint: Callable[[Request], Awaitable[RawJSON]],
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    page_model: type[BaseModel],
+    errors: tuple[int, ...],
+    parameters: list[dict[str, Any]],
+) -> None:
+    """The one way a page-returning GET route is registered and documented."""
     router.add_api_route(
         path,
         endpoint,
@@ -62,9 +82,9 @@ def add_list_route(
         response_class=RawJSON,
         responses={
             200: {"model": page_model, "description": "A page of results."},
-            **problem_responses(400, 422, 503),
+            **problem_responses(*errors),
         },
-        openapi_extra={"parameters": openapi_parameters(spec)},
+        openapi_extra={"parameters": parameters},
     )
 
 
@@ -100,25 +120,15 @@ def add_nested_list_route(
 
         return RawJSON(await in_database(request, work))
 
-    router.add_api_route(
-        path,
-        endpoint,
-        methods=["GET"],
-        operation_id=operation_id,
-        summary=summary,
+    _register_page_route(
+        router, path, endpoint, operation_id=operation_id, summary=summary,
         description=f"The same query language as the top-level list, limited to one {parent}.",
-        response_class=RawJSON,
-        responses={
-            200: {"model": page_model, "description": "A page of results."},
-            **problem_responses(400, 404, 422, 503),
-        },
-        openapi_extra={
-            "parameters": [
-                path_parameter_doc(path_parameter, f"The {parent}'s key."),
-                *openapi_parameters(spec, fixed=(fixed_filter,)),
-            ]
-        },
-    )
+        page_model=page_model, errors=(400, 404, 422, 503),
+        parameters=[
+            path_parameter_doc(path_parameter, f"The {parent}'s key."),
+            *openapi_parameters(spec, fixed=(fixed_filter,)),
+        ],
+    )  # fmt: skip
 
 
 def check_path_key(name: str, value: str) -> str:
