@@ -72,11 +72,32 @@ _TITLES = {
     405: "Method Not Allowed",
     406: "Not Acceptable",
     413: "Content Too Large",
+    414: "URI Too Long",
     422: "Unprocessable Content",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+
+def problem_body(
+    *,
+    status: int,
+    kind: str,
+    detail: str,
+    instance: str,
+    errors: list[ParameterError] | None = None,
+) -> bytes:
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors:
+        body["errors"] = [error.as_dict() for error in errors]
+    return orjson.dumps(body)
 
 
 def problem_response(
@@ -88,18 +109,8 @@ def problem_response(
     errors: list[ParameterError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
-        "type": f"/problems/{kind}",
-        "title": _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "instance": instance,
-    }
-    if errors:
-        body["errors"] = [error.as_dict() for error in errors]
-    return Response(
-        orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
-    )
+    body = problem_body(status=status, kind=kind, detail=detail, instance=instance, errors=errors)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def _instance(request: Request) -> str:

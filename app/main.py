@@ -22,7 +22,7 @@ from app.api.shapes import API_PREFIX
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
-from app.errors import PROBLEM_TYPES, ProblemError, install_error_handlers
+from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemError, install_error_handlers
 from app.middleware import ConditionalGetMiddleware, SecurityHeadersMiddleware
 
 logger = logging.getLogger("atlas")
@@ -163,15 +163,24 @@ def _install_service_routes(app: FastAPI) -> None:
         return JSONBody({"type": f"/problems/{name}", "description": PROBLEM_TYPES[name]})
 
 
-def _document_malformed_requests(schema: dict[str, Any]) -> None:
-    """A request line the HTTP server cannot parse (raw non-ASCII bytes in the target, say)
-    is refused by uvicorn before the app runs, as a text/plain 400: document that too."""
+def _document_server_refusals(schema: dict[str, Any]) -> None:
+    """Some requests are refused by the HTTP server before the app runs; document those too:
+    a request line it cannot parse (raw non-ASCII bytes in the target, say) is uvicorn's
+    text/plain 400, and an oversized target or head is a 414 or 431 problem (app.server)."""
+    too_large = {
+        "414": "The request target is longer than the server accepts.",
+        "431": "The request line and headers are larger than the server accepts.",
+    }
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path in schema["paths"].values():
         for operation in path.values():
-            response = operation["responses"].setdefault(
+            responses = operation["responses"]
+            response = responses.setdefault(
                 "400", {"description": "Malformed request.", "content": {}}
             )
             response["content"]["text/plain"] = {"schema": {"type": "string"}}
+            for status, description in too_large.items():
+                responses[status] = {"description": description, "content": problem}
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -190,7 +199,7 @@ def _install_openapi(app: FastAPI) -> None:
             components["Problem"] = Problem.model_json_schema(
                 ref_template="#/components/schemas/{model}"
             )
-            _document_malformed_requests(schema)
+            _document_server_refusals(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
