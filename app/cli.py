@@ -141,10 +141,52 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the API with uvicorn (keep-alive sockets keep TCP_NODELAY with any worker count)."""
+    """Serve the API with uvicorn (keep-alive sockets keep TCP_NODELAY with any worker count).
+
+    Exits with status 1 and one line saying why if the database is unreachable or unloaded."""
+    from app.db import build_engine
+    from app.main import DatabaseNotReady, check_database
     from app.server import serve as run_server
 
+    url = get_settings().database_url
+    engine = build_engine(url, read_only=True, pool_size=1)
+    try:
+        check_database(engine, url)
+    except DatabaseNotReady as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
     run_server(host, port, workers)
+
+
+@cli.command("grant-reader")
+def grant_reader(
+    role: Annotated[str, typer.Argument(help="An existing PostgreSQL login role.")],
+) -> None:
+    """Let ROLE read every table (and tables added by later migrations); run as the owner.
+    Point the API's DATABASE_URL at that role."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.db import build_engine
+    from app.privileges import GrantFailed, NotPostgres
+    from app.privileges import grant_reader as grant
+
+    engine = build_engine(get_settings().database_url)
+    try:
+        grant(engine, role)
+    except NotPostgres as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    except GrantFailed as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    except DBAPIError as exc:
+        console.print(f"[red]error:[/] cannot reach the database: {exc.orig}", highlight=False)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    console.print(f"{role} can now SELECT from every table; it cannot write")
 
 
 @cli.command()

@@ -41,7 +41,8 @@ def build_engine(
     """Make an engine for `url`.
 
     `read_only` opens a SQLite file with `mode=ro`, so the API process cannot write to it
-    whatever it is asked; PostgreSQL relies on a SELECT-only role for the same guarantee.
+    whatever it is asked. On PostgreSQL it makes every transaction read-only; the guarantee
+    there is a SELECT-only role (see app.privileges).
     """
     if is_sqlite(url):
         parsed = make_url(url)
@@ -64,6 +65,7 @@ def build_engine(
         return engine
     return create_engine(
         url,
+        connect_args={"options": "-c default_transaction_read_only=on"} if read_only else {},
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,

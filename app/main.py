@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
@@ -52,29 +53,36 @@ class DatabaseNotReady(RuntimeError):
     """The database cannot be reached or has not been loaded; the server refuses to start."""
 
 
-def check_database(engine: Engine) -> None:
+def check_database(engine: Engine, url: str) -> None:
+    """Refuse to start on a database that cannot be reached or has not been loaded, saying
+    which and what to do, rather than answering 503 to every request."""
+    shown = make_url(url).render_as_string(hide_password=True)
     try:
-        with engine.connect() as connection:
-            connection.execute(select(tables.source.c.id).limit(1)).all()
+        connection = engine.connect()
     except DBAPIError as exc:
-        raise DatabaseNotReady(
-            f"cannot read the database at {engine.url.render_as_string(hide_password=True)}:"
-            f" {exc.orig}. Run `atlas load` to create and load it."
-        ) from None
+        hint = " (run `atlas load` to create it)" if is_sqlite(url) else ""
+        raise DatabaseNotReady(f"cannot connect to {shown}: {exc.orig}{hint}") from None
+    with connection:
+        try:
+            connection.execute(select(tables.source.c.id).limit(1)).all()
+        except DBAPIError as exc:
+            raise DatabaseNotReady(
+                f"{shown} is not loaded: {exc.orig} (run `atlas load`)"
+            ) from None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = build_engine(
         settings.database_url,
-        read_only=is_sqlite(settings.database_url),
+        read_only=True,
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        check_database(engine)
+        check_database(engine, settings.database_url)
         yield
         engine.dispose()
 

@@ -6,12 +6,16 @@ that write get a fresh database each.
 """
 
 import itertools
+import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT, Settings
 from app.migrate import upgrade_to_head
@@ -87,8 +91,29 @@ def empty_url(backend: Backend) -> str:
     return backend.new_database()
 
 
+READER_ROLE = "atlas_reader"
+
+
 @pytest.fixture(scope="session")
-def client(loaded_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=loaded_url))
+def reader_url(backend: Backend, loaded_url: str) -> str:
+    """The URL the API serves from, as in production: on PostgreSQL a role that may only
+    SELECT, given its grants by `atlas grant-reader` run as the owner."""
+    if backend.cluster is None:
+        return loaded_url
+    backend.cluster.execute(
+        f"DO $$ BEGIN CREATE ROLE {READER_ROLE} LOGIN;"
+        " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "app", "grant-reader", READER_ROLE],
+        env={**os.environ, "DATABASE_URL": loaded_url}, cwd=PROJECT_ROOT,
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return make_url(loaded_url).set(username=READER_ROLE).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def client(reader_url: str) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=reader_url))
     with TestClient(app) as test_client:
         yield test_client

@@ -28,8 +28,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def server(loaded_url: str) -> Iterator[str]:
-    with running_server(loaded_url) as base:
+def server(reader_url: str) -> Iterator[str]:
+    with running_server(reader_url) as base:
         yield base
 
 

@@ -11,9 +11,9 @@ from app.config import PROJECT_ROOT
 from tests.support.server import running_server
 
 
-def test_schemathesis_finds_nothing(loaded_url: str, tmp_path: Path) -> None:
+def test_schemathesis_finds_nothing(reader_url: str, tmp_path: Path) -> None:
     schemathesis = Path(sys.executable).parent / "schemathesis"
-    with running_server(loaded_url) as base:
+    with running_server(reader_url) as base:
         result = subprocess.run(
             [str(schemathesis), "run", f"{base}/openapi.json", "--checks", "all",
              "--max-examples", "5", "--suppress-health-check", "all", "--seed", "20240418",

@@ -27,8 +27,8 @@ def examples() -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def readme_client(loaded_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=loaded_url)), base_url=BASE) as client:
+def readme_client(reader_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=reader_url)), base_url=BASE) as client:
         yield client
 
 

@@ -13,8 +13,8 @@ from app.main import create_app
 
 
 @pytest.fixture
-def busy_client(loaded_url: str) -> Iterator[tuple[TestClient, anyio.CapacityLimiter]]:
-    app = create_app(Settings(database_url=loaded_url, db_threads=1, pool_timeout=0.3))
+def busy_client(reader_url: str) -> Iterator[tuple[TestClient, anyio.CapacityLimiter]]:
+    app = create_app(Settings(database_url=reader_url, db_threads=1, pool_timeout=0.3))
     with TestClient(app) as client:
         yield client, app.state.db_limiter
 
