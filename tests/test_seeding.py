@@ -19,6 +19,7 @@ from app.seeding.errors import SeedError
 from app.seeding.loader import LoadReport, load_dataset
 from app.seeding.reader import read_dataset
 from tests.conftest import DOCUMENTS, SEEDS, load_seeds
+from tests.support.state import dump
 
 FACTS_PER_DOCUMENT = {
     # source id: (observations, organizations, clusters, programs, relations, program places)
@@ -29,21 +30,6 @@ FACTS_PER_DOCUMENT = {
     "std-2022-12-29-digital-clusters": (5, 3, 8, 1, 1, 0),
 }
 FACT_TABLES = ("observation", "organization", "cluster", "program", "relation", "program_place")
-
-
-def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order: the database's whole state."""
-    engine = build_engine(url)
-    try:
-        with engine.connect() as connection:
-            return {
-                table.name: sorted(
-                    (tuple(row) for row in connection.execute(select(table))), key=repr
-                )
-                for table in SQLModel.metadata.sorted_tables
-            }
-    finally:
-        engine.dispose()
 
 
 def load(url: str, seeds: Path, documents: Path | None = DOCUMENTS) -> LoadReport:

@@ -1,0 +1,23 @@
+"""A database's whole state, for tests that must prove nothing changed."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from app.db import build_engine
+
+
+def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a stable order."""
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table.name: sorted(
+                    (tuple(row) for row in connection.execute(select(table))), key=repr
+                )
+                for table in SQLModel.metadata.sorted_tables
+            }
+    finally:
+        engine.dispose()
