@@ -24,7 +24,11 @@ from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemError, install_error_handlers
-from app.middleware import ConditionalGetMiddleware, SecurityHeadersMiddleware
+from app.middleware import (
+    ConditionalGetMiddleware,
+    RequestChecksMiddleware,
+    SecurityHeadersMiddleware,
+)
 
 logger = logging.getLogger("atlas")
 
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_openapi(app)
     app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(RequestChecksMiddleware)  # inside CORS, so refusals carry its headers
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -171,24 +176,23 @@ def _install_service_routes(app: FastAPI) -> None:
         return JSONBody({"type": f"/problems/{name}", "description": PROBLEM_TYPES[name]})
 
 
-def _document_server_refusals(schema: dict[str, Any]) -> None:
-    """Some requests are refused by the HTTP server before the app runs; document those too:
-    a request line it cannot parse (raw non-ASCII bytes in the target, say) is uvicorn's
-    text/plain 400, and an oversized target or head is a 414 or 431 problem (app.server)."""
-    too_large = {
+def _document_refusals(schema: dict[str, Any]) -> None:
+    """Some requests are refused before any endpoint runs; document those on every operation:
+    a request the HTTP server cannot parse, or whose target or head is too large (app.server),
+    one that carries content or accepts no JSON (app.middleware)."""
+    refusals = {
+        "400": "Unknown query parameter, invalid cursor, or a request that is not valid HTTP.",
+        "406": "The Accept header rules out JSON.",
         "414": "The request target is longer than the server accepts.",
+        "415": "The request carries content; no endpoint takes any.",
         "431": "The request line and headers are larger than the server accepts.",
     }
     problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path in schema["paths"].values():
         for operation in path.values():
-            responses = operation["responses"]
-            response = responses.setdefault(
-                "400", {"description": "Malformed request.", "content": {}}
-            )
-            response["content"]["text/plain"] = {"schema": {"type": "string"}}
-            for status, description in too_large.items():
-                responses[status] = {"description": description, "content": problem}
+            for status, description in refusals.items():
+                operation["responses"].setdefault(status, {"description": description})
+                operation["responses"][status]["content"] = problem
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -207,7 +211,7 @@ def _install_openapi(app: FastAPI) -> None:
             components["Problem"] = Problem.model_json_schema(
                 ref_template="#/components/schemas/{model}"
             )
-            _document_server_refusals(schema)
+            _document_refusals(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -1,5 +1,6 @@
 """HTTP behaviour common to every response, as pure ASGI middleware (no per-request
-BaseHTTPMiddleware task overhead): validators and caching for GET, and security headers."""
+BaseHTTPMiddleware task overhead): request checks, validators and caching for GET, and
+security headers."""
 
 import hashlib
 from collections.abc import MutableMapping
@@ -7,6 +8,8 @@ from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import problem_response
 
 Headerish = MutableMapping[str, Any]
 
@@ -16,6 +19,60 @@ DOCS_CSP = (
     " img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:;"
     " frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+
+
+JSON_RANGES = frozenset({"*/*", "application/*", "application/json", "application/problem+json"})
+HTML_PATHS = ("/docs", "/redoc", "/static/")
+
+
+class RequestChecksMiddleware:
+    """Refuses, as problem details, what no endpoint here can serve: content on a request
+    (every endpoint is GET, HEAD or OPTIONS, none takes a body) is 415, and an Accept header
+    that rules out JSON is 406 (the docs pages, which are HTML, are exempt)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal = _refusal(scope)
+            if refusal is not None:
+                status, kind, detail = refusal
+                response = problem_response(
+                    status=status, kind=kind, detail=detail, instance=scope["path"]
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _refusal(scope: Scope) -> tuple[int, str, str] | None:
+    headers = Headers(scope=scope)
+    has_content = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    if has_content and scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        return 415, "unsupported-media-type", f"{scope['method']} requests take no content"
+    accept = headers.get("accept")
+    if accept is None or scope["path"].startswith(HTML_PATHS) or _accepts_json(accept):
+        return None
+    return 406, "not-acceptable", "this endpoint answers application/json only"
+
+
+def _accepts_json(accept: str) -> bool:
+    for item in accept.split(","):
+        media_range, *parameters = (part.strip() for part in item.split(";"))
+        if media_range.lower() in JSON_RANGES and not any(map(_is_q_zero, parameters)):
+            return True
+    return False
+
+
+def _is_q_zero(parameter: str) -> bool:
+    name, _, value = parameter.partition("=")
+    if name.strip().lower() != "q":
+        return False
+    try:
+        return float(value) == 0
+    except ValueError:
+        return False
 
 
 class ConditionalGetMiddleware:

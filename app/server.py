@@ -19,6 +19,7 @@ logger = logging.getLogger("uvicorn.error")
 
 MAX_TARGET_BYTES = 8 * 1024  # the request target: path and query string
 MAX_HEADER_BYTES = 16 * 1024  # the whole head: request line and header fields
+REASONS = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 LINGER_BYTES = 1024 * 1024
 LINGER_SECONDS = 2.0
 
@@ -82,6 +83,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._in_head = True
 
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse, as a problem document too."""
+        self._refuse(400, "the request is not valid HTTP/1.1", kind="malformed-request")
+
     def _check_head(self, size: int) -> bool:
         """Refuse the request if its head is over a cap; say whether it was refused."""
         if len(self.url) > MAX_TARGET_BYTES:
@@ -92,11 +97,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return False
         return True
 
-    def _refuse(self, status: int, detail: str) -> None:
+    def _refuse(self, status: int, detail: str, kind: str = "request-too-large") -> None:
         self.logger.warning("Refused a request: %s", detail)
         path = self.url.split(b"?", 1)[0][:200].decode("ascii", "replace") or "/"
-        body = problem_body(status=status, kind="request-too-large", detail=detail, instance=path)
-        reason = {414: b"URI Too Long", 431: b"Request Header Fields Too Large"}[status]
+        body = problem_body(status=status, kind=kind, detail=detail, instance=path)
+        reason = REASONS[status]
         head = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
         head += [
             name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers
