@@ -15,6 +15,8 @@ from app.api.places import CITY_SPEC
 from app.api.sql import prepare, slot
 from app.config import Settings
 
+METRICS_PATH = "/api/v1/metrics"
+
 PAGE = 50
 DEEP_PAGES = 2000
 
@@ -86,7 +88,7 @@ def read_fixture(path: str) -> Fixture:
 
 def deep_cursor(fixture: Fixture) -> str:
     """Atlas's cursor for the page after row number PAGE*DEEP_PAGES in the default order."""
-    query = parse_query(METRIC_SPEC, QueryParams(f"limit={PAGE}"), secret="")
+    query = parse_query(METRIC_SPEC, QueryParams(f"limit={PAGE}"), secret="", path=METRICS_PATH)
     return encode_cursor(
         METRIC_SPEC, query, [fixture.deep_after_id, fixture.deep_after_id], Settings().cursor_secret
     )
@@ -138,7 +140,7 @@ def queries(fixture: Fixture, database: str) -> list[Query]:
         Query(
             "q5",
             f"a page {DEEP_PAGES} pages deep (cursor)",
-            f"/api/v1/metrics?limit={PAGE}&cursor={quote(deep_cursor(f))}",
+            f"{METRICS_PATH}?limit={PAGE}&cursor={quote(deep_cursor(f))}",
             f"{ds}/observation.json?_size={PAGE}&_next={f.deep_after_id}&_nocount=1&_shape=objects",
             "/q/q5",
             "key",
@@ -196,7 +198,8 @@ def ceiling_statements(path: str) -> dict[str, tuple[Statement, Statement | None
         "q3": (_compiled(by_key, {"key": fixture.record_key}), None)
     }
     for name, (spec, query_string) in lists.items():
-        query = parse_query(spec, QueryParams(query_string), secret=secret)
+        path = METRICS_PATH if spec is METRIC_SPEC else "/api/v1/cities"
+        query = parse_query(spec, QueryParams(query_string), secret=secret, path=path)
         page, count = list_statements(spec, query, query.filters)
         values = list_parameters(query, query.filters)
         statements[name] = (

@@ -117,3 +117,12 @@ def client(reader_url: str) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=reader_url))
     with TestClient(app) as test_client:
         yield test_client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.support.hostile import TALLY, report
+
+    if TALLY:
+        terminalreporter.section("adversarial suite")
+        for line in report(TALLY):
+            terminalreporter.write_line(line)

@@ -48,7 +48,7 @@ MAX_LIMIT = 500
 MAX_VALUE_LENGTH = 200
 
 # Numbers and dates in canonical ASCII form only: Python's own parsers also take "1_000",
-# fullwidth digits, " 5", "inf" and "20240101", which no client means and the documented schema refuses.
+# fullwidth digits, " 5", "inf" and "20240101", which no client means and the schema refuses.
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 _DECIMAL = re.compile(r"[+-]?([0-9]{1,308}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][+-]?[0-9]{1,3})?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -162,6 +162,7 @@ class ListQuery:
     after: list[Any] | None
     fields: tuple[str, ...] | None
     count: bool
+    scope: bytes = b""  # what a cursor is bound to besides the sort: path and filters
 
     @property
     def sort_signature(self) -> str:
@@ -185,10 +186,12 @@ def parse_query(
     *,
     secret: str,
     fixed: Sequence[str] = (),
+    path: str = "",
 ) -> ListQuery:
     """Read and validate the query string against `spec`; raise ProblemError on anything else.
 
     `fixed` names filters set by the URL path (a nested view), which the query may not repeat.
+    `path` is the list's URL path; with the filters it scopes the cursors this list issues.
     """
     errors: list[ProblemError] = []
     for name in {key for key, _ in params.multi_items()}:
@@ -207,17 +210,20 @@ def parse_query(
     limit = _parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     fields = _parse_fields(spec, params.get("fields"))
     count = _parse_bool("count", params.get("count", "false"))
-    query = ListQuery(filters, sort, limit, None, fields, count)
+    scope = orjson.dumps(
+        [path, sorted((f.filter.name, f.operator, f.values) for f in filters)], default=str
+    )
+    query = ListQuery(filters, sort, limit, None, fields, count, scope)
     cursor = params.get("cursor")
     if cursor is not None:
         after = decode_cursor(cursor, spec=spec, query=query, secret=secret)
-        query = ListQuery(filters, sort, limit, after, fields, count)
+        query = ListQuery(filters, sort, limit, after, fields, count, scope)
     return query
 
 
 def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> AppliedFilter:
-    field_name, _, operator = name.partition("__")
-    operator = operator or "exact"
+    field_name, separator, operator = name.partition("__")
+    operator = operator if separator else "exact"  # `year__` names no operator: refused
     flt = spec.filter(field_name)
     if flt is None or field_name in fixed:
         allowed = ", ".join(sorted({f.name for f in spec.filters} - set(fixed)))
@@ -241,6 +247,8 @@ def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> 
     parts = raw.split(",") if operator == "in" else [raw]
     if operator == "in" and len(parts) > MAX_IN_VALUES:
         raise parameter_problem(name, f"at most {MAX_IN_VALUES} values")
+    if any(len(part) > MAX_VALUE_LENGTH for part in parts):
+        raise parameter_problem(name, f"a value is longer than {MAX_VALUE_LENGTH} characters")
     kind = str if operator == "contains" else flt.kind
     values = [_convert(name, part, kind) for part in parts]
     if flt.choices is not None and operator != "contains":
@@ -356,11 +364,12 @@ def _unb64(text: str) -> bytes:
 
 
 def encode_cursor(spec: ListSpec, query: ListQuery, values: list[Any], secret: str) -> str:
-    """An opaque token: the last row's sort values, bound to this resource and sort order and
-    signed, so a tampered or foreign cursor is refused instead of silently misread."""
+    """An opaque token: the last row's sort values, bound to this list (resource, path,
+    filters and sort order) and signed, so a tampered cursor, or one from another list, is
+    refused instead of silently misread. The scope is signed, not carried: tokens stay short."""
     plain = [v.isoformat() if isinstance(v, date) else v for v in values]
     payload = orjson.dumps([spec.name, query.sort_signature, plain])
-    return f"{_b64(payload)}.{_b64(_signature(payload, secret))}"
+    return f"{_b64(payload)}.{_b64(_signature(payload + query.scope, secret))}"
 
 
 def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) -> list[Any]:
@@ -374,18 +383,31 @@ def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) 
         payload, signature = _unb64(payload_text), _unb64(signature_text)
     except (ValueError, UnicodeEncodeError):
         raise invalid("not a cursor issued by this API") from None
-    if not hmac.compare_digest(signature, _signature(payload, secret)):
-        raise invalid("not a cursor issued by this API, or altered")
-    resource, signature_sort, values = orjson.loads(payload)
-    if resource != spec.name:
-        raise invalid(f"issued for {resource!r}, not {spec.name!r}")
-    if signature_sort != query.sort_signature:
-        raise invalid(f"issued for sort={signature_sort}, not sort={query.sort_signature}")
+    if not hmac.compare_digest(signature, _signature(payload + query.scope, secret)):
+        raise invalid(_mismatch(payload, spec, query) or "issued for another list, or altered")
+    why = _mismatch(payload, spec, query)
+    if why:
+        raise invalid(why)
+    _, _, values = orjson.loads(payload)
     kinds = [s.kind for s, _ in query.sort] + [int]
     return [
         date.fromisoformat(v) if kind is date and v is not None else v
         for v, kind in zip(values, kinds, strict=True)
     ]
+
+
+def _mismatch(payload: bytes, spec: ListSpec, query: ListQuery) -> str | None:
+    """What in the cursor's payload is not this list's: its resource or its sort. (Path and
+    filters are only in the signature; a payload that does not parse says nothing.)"""
+    try:
+        resource, sort, _ = orjson.loads(payload)
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None
+    if resource != spec.name:
+        return f"issued for {resource!r}, not {spec.name!r}"
+    if sort != query.sort_signature:
+        return f"issued for sort={sort}, not sort={query.sort_signature}"
+    return None
 
 
 # Execution -----------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def add_list_route(
 ) -> None:
     async def endpoint(request: Request) -> RawJSON:
         secret = _secret(request)
-        query = parse_query(spec, request.query_params, secret=secret)
+        query = parse_query(spec, request.query_params, secret=secret, path=request.url.path)
 
         def work(connection: Connection) -> bytes:
             page = run_query(connection, spec, query, secret=secret)
@@ -109,7 +109,9 @@ def add_nested_list_route(
     async def endpoint(request: Request) -> RawJSON:
         key = check_path_key(path_parameter, request.path_params[path_parameter])
         secret = _secret(request)
-        query = parse_query(spec, request.query_params, secret=secret, fixed=(fixed_filter,))
+        query = parse_query(
+            spec, request.query_params, secret=secret, fixed=(fixed_filter,), path=request.url.path
+        )
 
         def work(connection: Connection) -> bytes:
             if not exists(connection, key):

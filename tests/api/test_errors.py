@@ -97,3 +97,30 @@ def test_unexpected_failure_is_a_problem_without_a_trace(loaded_url: str) -> Non
     assert response.json()["type"] == "/problems/internal-error"
     assert "Traceback" not in response.text
     assert "no such table" not in response.text
+
+
+def test_cursor_is_bound_to_its_list_path_and_filters(client: TestClient) -> None:
+    """Found by the adversarial suite: a cursor from /metrics was accepted by a nested list of
+    metrics with the same sort, and by the same list with other filters."""
+    next_url = client.get(f"{API}/metrics?limit=1").json()["links"]["next"]
+    cursor = next_url.split("cursor=")[1]
+    assert client.get(f"{API}/metrics?limit=1&cursor={cursor}").status_code == 200
+    for elsewhere in ("/cities/daye/metrics?", "/places/hubei/metrics?", "/metrics?year=2019&"):
+        body = problem(client, "GET", f"{API}{elsewhere}cursor={cursor}", 400)
+        assert body["type"] == "/problems/invalid-cursor"
+        assert "another list" in str(body["detail"])
+
+
+def test_an_operator_separator_without_an_operator_is_refused(client: TestClient) -> None:
+    """Found by the adversarial suite: `year__=1` was read as `year=1`."""
+    body = problem(client, "GET", f"{API}/metrics?year__=1", 400)
+    assert body["type"] == "/problems/unknown-parameter"
+
+
+def test_each_value_of_a_list_is_bounded(client: TestClient) -> None:
+    """Found by the adversarial suite: one 7,000-character item of `slug__in` was accepted
+    (only the list's total length was bounded), though the schema documents 200 per item."""
+    body = problem(client, "GET", f"{API}/cities?slug__in=daye,{'a' * 201}", 422)
+    assert body["errors"] == [
+        {"parameter": "slug__in", "in": "query", "detail": "a value is longer than 200 characters"}
+    ]

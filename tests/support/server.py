@@ -1,6 +1,7 @@
 """A real `atlas serve` process on 127.0.0.1, for tests that need a socket."""
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,11 +17,18 @@ from tests.support.postgres import free_port
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterator[str]:
+def running_server(
+    database_url: str, *, workers: int = 1, log_path: Path | None = None, **env: str
+) -> Iterator[str]:
+    """Start `atlas serve`, wait until healthy, yield its base URL, stop it. The log is kept
+    at `log_path` when given, else deleted."""
     port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up after a few thousand
     # access-log lines and then blocks the server mid-request.
-    log = tempfile.NamedTemporaryFile(prefix="atlas-server-", suffix=".log", delete=False)  # noqa: SIM115
+    if log_path is None:
+        handle, name = tempfile.mkstemp(prefix="atlas-server-", suffix=".log")
+        os.close(handle)
+    log = (log_path or Path(name)).open("wb")
     process = subprocess.Popen(
         [
             sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -55,4 +63,22 @@ def running_server(database_url: str, *, workers: int = 1, **env: str) -> Iterat
             process.kill()
             process.wait()
         log.close()
-        Path(log.name).unlink(missing_ok=True)
+        if log_path is None:
+            Path(name).unlink(missing_ok=True)
+
+
+def send_raw(base: str, method: str, target: str, headers: dict[str, str]) -> httpx.Response:
+    """One request written byte for byte on a fresh connection (for targets longer than
+    httpx will build), read until the server closes it."""
+    host, port = base.removeprefix("http://").split(":")
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        received = b""
+        while data := sock.recv(65536):
+            received += data
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parsed = [(name, value) for name, _, value in (line.partition(": ") for line in header_lines)]
+    return httpx.Response(int(status_line.split(" ")[1]), headers=parsed, content=body)
