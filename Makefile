@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check-seeds bench clean
+.PHONY: run test lint check-seeds bench load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	scripts/system-packages
 	$(BIN)/python -m bench
+
+## 64 connections for 60 s per engine, pools below the concurrency; errors and memory.
+load: $(STAMP)
+	scripts/system-packages
+	$(BIN)/python -m bench.load
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy app tests bench

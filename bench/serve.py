@@ -9,7 +9,7 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from app.server import AtlasConfig
+from app.server import AtlasConfig, BoundedHttpToolsProtocol
 
 TARGETS = {
     "atlas": "app.main:create_app",
@@ -50,6 +50,7 @@ def main() -> None:
         host="127.0.0.1",
         port=args.port,
         workers=args.workers,
+        http=BoundedHttpToolsProtocol,  # what `atlas serve` runs, for all three alike
         access_log=False,
         log_level="warning",
         server_header=False,
