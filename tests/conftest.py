@@ -119,10 +119,15 @@ def client(reader_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
+# Figures the suite measures (fuzzing, hostile requests), printed at the end of the run.
+FIGURES: list[str] = []
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from tests.support.hostile import TALLY, report
 
-    if TALLY:
-        terminalreporter.section("adversarial suite")
-        for line in report(TALLY):
+    lines = FIGURES + (report(TALLY) if TALLY else [])
+    if lines:
+        terminalreporter.section("robustness figures")
+        for line in lines:
             terminalreporter.write_line(line)

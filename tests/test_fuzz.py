@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
+from tests.conftest import FIGURES, Backend
 from tests.support.server import running_server
 
 
-def test_schemathesis_finds_nothing(reader_url: str, tmp_path: Path) -> None:
+def test_schemathesis_finds_nothing(reader_url: str, backend: Backend, tmp_path: Path) -> None:
     schemathesis = Path(sys.executable).parent / "schemathesis"
     with running_server(reader_url) as base:
         result = subprocess.run(
@@ -26,3 +27,4 @@ def test_schemathesis_finds_nothing(reader_url: str, tmp_path: Path) -> None:
     assert generated is not None, summary
     assert generated.group(1) == generated.group(2)
     assert int(generated.group(1)) > 1000  # every operation, every phase
+    FIGURES.append(f"schemathesis on {backend.name}: {generated.group(0)}")
