@@ -11,7 +11,7 @@ must log no error, and the database must be unchanged afterwards.
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,30 +43,32 @@ class Served:
     before: dict[str, list[tuple[Any, ...]]]  # the database's state before any request
 
     def cases(self, family: str) -> Iterator[Case]:
-        for op in self.operations:
-            match family:
-                case "injection":
-                    yield from hostile.injection_cases(op)
-                case "not-allow-listed":
-                    yield from hostile.not_allow_listed_cases(op)
-                case "limit":
-                    yield from hostile.limit_cases(op)
-                case "cursor":
-                    yield from hostile.cursor_cases(op, self.cursors, other_sort(op))
-                case "repeated":
-                    yield from hostile.repeated_cases(op)
-                case "unicode-control":
-                    yield from hostile.strange_character_cases(op)
-                case "oversized":
-                    yield from hostile.oversized_cases(op)
-        for path in [op.path for op in self.operations] + self.detail_paths:
-            if family == "method":
-                yield from hostile.method_cases(path)
-            if family == "media-type":
-                yield from hostile.media_type_cases(path)
-        if family == "path":
+        if family == "cursor":
+            for op in self.operations:
+                yield from hostile.cursor_cases(op, self.cursors, other_sort(op))
+        elif family in PER_LIST:
+            for op in self.operations:
+                yield from PER_LIST[family](op)
+        elif family in PER_PATH:
+            for path in [op.path for op in self.operations] + self.detail_paths:
+                yield from PER_PATH[family](path)
+        elif family == "path":
             for template, value in self.templates:
                 yield from hostile.path_injection_cases(template, value)
+
+
+PER_LIST: dict[str, Callable[[ListOperation], Iterator[Case]]] = {
+    "injection": hostile.injection_cases,
+    "not-allow-listed": hostile.not_allow_listed_cases,
+    "limit": hostile.limit_cases,
+    "repeated": hostile.repeated_cases,
+    "unicode-control": hostile.strange_character_cases,
+    "oversized": hostile.oversized_cases,
+}
+PER_PATH: dict[str, Callable[[str], Iterator[Case]]] = {
+    "method": hostile.method_cases,
+    "media-type": hostile.media_type_cases,
+}
 
 
 def other_sort(op: ListOperation) -> str:
