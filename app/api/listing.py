@@ -55,6 +55,7 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Row = Mapping[Any, Any]
 ValueKind = type[int] | type[float] | type[str] | type[date] | type[bool]
+_CANONICAL: dict[ValueKind, re.Pattern[str]] = {int: _INTEGER, float: _DECIMAL, date: _DATE}
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,7 @@ def _convert(name: str, raw: str, kind: ValueKind) -> Any:
         return _parse_bool(name, text)
     if text == "":
         raise parameter_problem(name, f"expected {_KIND_NAMES.get(kind, 'a value')}, got nothing")
-    canonical = {int: _INTEGER, float: _DECIMAL, date: _DATE}.get(kind)
+    canonical = _CANONICAL.get(kind)
     if canonical is not None and not canonical.fullmatch(text):
         raise parameter_problem(name, f"expected {_KIND_NAMES[kind]}, got {raw!r}")
     try:
@@ -383,12 +384,12 @@ def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) 
         payload, signature = _unb64(payload_text), _unb64(signature_text)
     except (ValueError, UnicodeEncodeError):
         raise invalid("not a cursor issued by this API") from None
-    if not hmac.compare_digest(signature, _signature(payload + query.scope, secret)):
-        raise invalid(_mismatch(payload, spec, query) or "issued for another list, or altered")
-    why = _mismatch(payload, spec, query)
-    if why:
-        raise invalid(why)
-    _, _, values = orjson.loads(payload)
+    parsed = _payload(payload)
+    verified = hmac.compare_digest(signature, _signature(payload + query.scope, secret))
+    why = _mismatch(parsed, spec, query)
+    if not verified or why or parsed is None:
+        raise invalid(why or "issued for another list (path or filters), or altered")
+    values = parsed[2]
     kinds = [s.kind for s, _ in query.sort] + [int]
     return [
         date.fromisoformat(v) if kind is date and v is not None else v
@@ -396,13 +397,24 @@ def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) 
     ]
 
 
-def _mismatch(payload: bytes, spec: ListSpec, query: ListQuery) -> str | None:
-    """What in the cursor's payload is not this list's: its resource or its sort. (Path and
-    filters are only in the signature; a payload that does not parse says nothing.)"""
+def _payload(payload: bytes) -> tuple[Any, Any, list[Any]] | None:
+    """A cursor's payload as (resource, sort, values), or None if it is not one."""
     try:
-        resource, sort, _ = orjson.loads(payload)
+        resource, sort, values = orjson.loads(payload)
     except (orjson.JSONDecodeError, TypeError, ValueError):
         return None
+    return (resource, sort, values) if isinstance(values, list) else None
+
+
+def _mismatch(
+    parsed: tuple[Any, Any, list[Any]] | None, spec: ListSpec, query: ListQuery
+) -> str | None:
+    """What in a cursor's payload is not this list's: its resource or its sort. (Path and
+    filters are only in the signature, so a cursor from another path or filters is told
+    apart from a tampered one only by the signature.)"""
+    if parsed is None:
+        return None
+    resource, sort, _ = parsed
     if resource != spec.name:
         return f"issued for {resource!r}, not {spec.name!r}"
     if sort != query.sort_signature:
