@@ -258,8 +258,7 @@ def main(argv: list[str] | None = None) -> None:
         label = "SQLite" + (f", {suffix}" if suffix else "")
         run(label, env, "1 SQL thread" if not suffix else "1, timeout 0.25 s")
     if args.postgres:
-        cluster = PostgresCluster().start()
-        try:
+        with PostgresCluster() as cluster:
             url = cluster.url(cluster.create_database("load"))
             log("building the same data in PostgreSQL")
             synth(url, options.cities, options)
@@ -270,8 +269,6 @@ def main(argv: list[str] | None = None) -> None:
                     f", timeout {timeout} s" if suffix else ""
                 )
                 run(label, env, pool)
-        finally:
-            cluster.stop()
     report = render(results, rows)
     print(report)
     args.output.mkdir(parents=True, exist_ok=True)

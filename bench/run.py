@@ -364,8 +364,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_postgres(options: Options, fixture: Fixture) -> dict[str, list[WrkResult]]:
     """The same data in a throwaway PostgreSQL cluster, Atlas only."""
-    cluster = PostgresCluster().start()
-    try:
+    with PostgresCluster() as cluster:
         url = cluster.url(cluster.create_database("bench"))
         log("building the same data in PostgreSQL")
         synth(url, options.cities, options)
@@ -386,8 +385,6 @@ def run_postgres(options: Options, fixture: Fixture) -> dict[str, list[WrkResult
                     for _ in range(options.rounds)
                 ]
         return results
-    finally:
-        cluster.stop()
 
 
 def render(

@@ -49,11 +49,8 @@ class Backend:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster().start()
-    try:
+    with PostgresCluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

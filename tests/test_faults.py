@@ -201,11 +201,8 @@ def test_server_refuses_to_start_without_a_database(backend: Backend, tmp_path: 
 @pytest.fixture
 def own_cluster() -> Iterator[PostgresCluster]:
     """A cluster of its own, so stopping it does not disturb the other tests."""
-    cluster = PostgresCluster().start()
-    try:
+    with PostgresCluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 PATHS = ["/healthz", "/api/v1/cities", "/api/v1/metrics?limit=5", "/api/v1/places/daye"]

@@ -61,6 +61,13 @@ class PostgresCluster:
         if result.returncode != 0:
             raise PostgresUnavailable(f"{args[0]} failed: {result.stderr or result.stdout}")
 
+    def __enter__(self) -> "PostgresCluster":
+        """`with PostgresCluster() as cluster:` starts it and removes it afterwards."""
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def start(self) -> "PostgresCluster":
         self.sockets.mkdir()
         if self.as_server_user:
