@@ -13,18 +13,27 @@ It prints figures and asserts nothing: the point is the errors, the statuses and
 
 import argparse
 import re
-import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from bench.queries import queries, read_fixture
-from bench.run import BENCH, Server, log, parse_options, serving, synth, synthetic_database
-from bench.wrk import _ms
+from bench.run import (
+    BENCH,
+    Server,
+    log,
+    parse_options,
+    serving,
+    status_mb,
+    synth,
+    synthetic_database,
+)
+from bench.wrk import WrkResult, read_report, wrk_output
 from tests.support.postgres import PostgresCluster
 
 LUA = """
@@ -65,24 +74,16 @@ class LoadResult:
     pool: str
     connections: int
     seconds: int
-    requests: int
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
+    report: WrkResult
     statuses: dict[int, int]
     missing_retry_after: int
-    socket_errors: int
     rss_after_warmup_mb: float
     rss_end_mb: float
     rss_peak_mb: float
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return status_mb(pid, "VmRSS")
 
 
 class MemorySampler(threading.Thread):
@@ -137,53 +138,23 @@ def drive(
         script.write(LUA % quoted)
     worker = server.worker_pids()[0]
     warmup = max(2, seconds // 6)
-    wrk(server.base, script.name, warmup, connections)  # warm caches and pools first
+    run = partial(
+        wrk_output, server.base, connections=connections, script=script.name, timeout="30s"
+    )
+    run(seconds=warmup)  # warm caches and pools first
     after_warmup = rss_mb(worker)
     sampler = MemorySampler(worker)
     sampler.start()
-    output = wrk(server.base, script.name, seconds, connections)
+    output = run(seconds=seconds)
     samples = sampler.stop()
     Path(script.name).unlink()
-    return parse(output, label, pool, seconds, connections, after_warmup, rss_mb(worker), samples)
-
-
-def wrk(base: str, script: str, seconds: int, connections: int) -> str:
-    assert base.startswith("http://127.0.0.1:"), "load runs only target this machine"
-    return subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s",
-         "-s", script, base],
-        capture_output=True, text=True, check=True, timeout=seconds + 60,
-    ).stdout  # fmt: skip
-
-
-def parse(
-    output: str,
-    label: str,
-    pool: str,
-    seconds: int,
-    connections: int,
-    after_warmup: float,
-    end: float,
-    samples: list[float],
-) -> LoadResult:
-    latency = re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", output)
-    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
-    total = re.search(r"(\d+) requests in", output)
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if not (latency and p50 and p99 and total and rps):
-        raise RuntimeError(f"unexpected wrk output:\n{output}")
     statuses: dict[int, int] = {}
     for status, count in re.findall(r"^status (\d+) (\d+)$", output, re.M):
         statuses[int(status)] = statuses.get(int(status), 0) + int(count)
     missing = sum(int(n) for n in re.findall(r"^missing_retry_after (\d+)$", output, re.M))
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
+    end = rss_mb(worker)
     return LoadResult(
-        label, pool, connections, seconds, int(total.group(1)), float(rps.group(1)),
-        _ms(p50.group(1)), _ms(p99.group(1)), _ms(latency.group(1)), statuses, missing,
-        sum(int(n) for n in errors.groups()) if errors else 0,
+        label, pool, connections, seconds, read_report(output), statuses, missing,
         after_warmup, end, max([after_warmup, end, *samples]),
     )  # fmt: skip
 
@@ -200,19 +171,21 @@ def render(results: list[LoadResult], rows: str) -> str:
     ]
     for r in results:
         statuses = ", ".join(f"{s}: {n:,}" for s, n in sorted(r.statuses.items()))
+        w = r.report
         lines.append(
-            f"| {r.label} | {r.pool} / {r.connections} | {r.requests:,} ({r.seconds} s)"
-            f" | {r.requests_per_second:,.0f} | {r.p50_ms:.1f} / {r.p99_ms:.1f} / {r.max_ms:.0f}"
-            f" | {statuses} | {r.missing_retry_after} | {r.socket_errors}"
+            f"| {r.label} | {r.pool} / {r.connections} | {w.requests:,} ({r.seconds} s)"
+            f" | {w.requests_per_second:,.0f} | {w.p50_ms:.1f} / {w.p99_ms:.1f} / {w.max_ms:.0f}"
+            f" | {statuses} | {r.missing_retry_after} | {w.socket_errors}"
             f" | {r.rss_after_warmup_mb:.1f} / {r.rss_end_mb:.1f} / {r.rss_peak_mb:.1f} |"
         )
     lines.append("")
     for r in results:
         unexpected = sum(n for s, n in r.statuses.items() if s not in (200, 503))
         growth = r.rss_end_mb - r.rss_after_warmup_mb
+        errors = unexpected + r.report.socket_errors
         lines.append(
-            f"- {r.label}: {unexpected + r.socket_errors} errors (statuses other than 200/503"
-            f" and socket errors), {r.statuses.get(503, 0):,} answered 503"
+            f"- {r.label}: {errors} errors (statuses other than 200/503 and socket errors),"
+            f" {r.statuses.get(503, 0):,} answered 503"
             f" ({r.missing_retry_after} without Retry-After); memory {growth:+.1f} MB"
             f" ({growth / r.rss_after_warmup_mb:+.1%}) from after warm-up to the end"
         )

@@ -150,9 +150,10 @@ class Server:
         return pids or [self.process.pid]
 
 
-def peak_rss_mb(pid: int) -> float:
+def status_mb(pid: int, field: str) -> float:
+    """A memory figure of a process from /proc/PID/status (VmRSS now, VmHWM its peak), MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -325,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
         for query in query_list:
             log(f"measuring {query.name}: {query.title}")
             results[query.name] = rounds(servers, query, options)
-        extra["atlas_peak_rss_mb"] = max(peak_rss_mb(pid) for pid in atlas.worker_pids())
+        extra["atlas_peak_rss_mb"] = max(status_mb(pid, "VmHWM") for pid in atlas.worker_pids())
         extra["errors"] = {
             s: sum(r.errors for q in results.values() for r in q[s]) for s in SYSTEMS
         }
