@@ -10,7 +10,7 @@ import pytest
 
 from app.server import MAX_HEADER_BYTES, MAX_TARGET_BYTES, AtlasConfig, config
 from tests.conftest import load_seeds
-from tests.support.server import running_server
+from tests.support.server import address_of, exchange, running_server
 
 
 async def _accepted_nodelay(listener: socket.socket) -> int:
@@ -53,20 +53,7 @@ def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int
     url = f"sqlite:///{tmp_path_factory.mktemp('server') / 'atlas.db'}"
     load_seeds(url)
     with running_server(url) as base:
-        host, port = base.removeprefix("http://").split(":")
-        yield host, int(port)
-
-
-def exchange(address: tuple[str, int], request: bytes, chunk: int = 0) -> bytes:
-    """Send raw bytes (in `chunk`-sized writes if given) and read until the server closes."""
-    with socket.create_connection(address, timeout=10) as sock:
-        step = chunk or len(request)
-        for start in range(0, len(request), step):
-            sock.sendall(request[start : start + step])
-        received = b""
-        while data := sock.recv(65536):
-            received += data
-        return received
+        yield address_of(base)
 
 
 def problem(response: bytes) -> tuple[int, dict[str, object]]:

@@ -67,18 +67,31 @@ def running_server(
             Path(name).unlink(missing_ok=True)
 
 
-def send_raw(base: str, method: str, target: str, headers: dict[str, str]) -> httpx.Response:
-    """One request written byte for byte on a fresh connection (for targets longer than
-    httpx will build), read until the server closes it."""
+def address_of(base: str) -> tuple[str, int]:
     host, port = base.removeprefix("http://").split(":")
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    return host, int(port)
+
+
+def exchange(address: tuple[str, int], request: bytes, chunk: int = 0) -> bytes:
+    """Send raw bytes on a fresh connection (in `chunk`-sized writes if given) and read
+    until the server closes it."""
+    with socket.create_connection(address, timeout=30) as sock:
+        step = chunk or len(request)
+        for start in range(0, len(request), step):
+            sock.sendall(request[start : start + step])
         received = b""
         while data := sock.recv(65536):
             received += data
-    head, _, body = received.partition(b"\r\n\r\n")
+        return received
+
+
+def send_raw(base: str, method: str, target: str, headers: dict[str, str]) -> httpx.Response:
+    """One request written byte for byte (for targets longer than httpx will build)."""
+    host, port = address_of(base)
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    head, _, body = exchange((host, port), request).partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     parsed = [(name, value) for name, _, value in (line.partition(": ") for line in header_lines)]
     return httpx.Response(int(status_line.split(" ")[1]), headers=parsed, content=body)
