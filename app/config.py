@@ -34,6 +34,21 @@ class Settings(BaseSettings):
         " (its driver convoys on the GIL), the pool size on PostgreSQL.",
     )
     cache_max_age: int = 60
+    fast_budget_ms: int = Field(
+        default=100,
+        ge=1,
+        description="Time a request's statements may take in the fast lane before the request"
+        " is moved to the slow lane.",
+    )
+    query_budget_ms: int = Field(
+        default=1000,
+        ge=1,
+        description="Time a request's statements may take in the slow lane before it is"
+        " refused as too expensive (422, query-too-expensive).",
+    )
+    slow_threads: int = Field(
+        default=1, ge=1, description="Requests running in the slow lane at once per worker."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -30,6 +30,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "unsupported-media-type": "The request carries content; no endpoint here takes any.",
     "malformed-request": "The HTTP server could not parse the request.",
     "service-unavailable": "The database could not be reached in time; retry after a pause.",
+    "query-too-expensive": "The query ran past its time budget; narrow it with a selective filter.",
     "request-too-large": "The request line or headers exceed the server's limits.",
     "internal-error": "The server failed unexpectedly; the error has been logged.",
 }

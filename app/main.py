@@ -29,6 +29,7 @@ from app.middleware import (
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.query.budget import Lane, Lanes, watch_sqlite
 
 logger = logging.getLogger("atlas")
 
@@ -75,20 +76,40 @@ def check_database(engine: Engine, url: str) -> None:
             ) from None
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def _lane(name: str, settings: Settings, threads: int, budget_ms: int) -> Lane:
     engine = build_engine(
         settings.database_url,
         read_only=True,
-        pool_size=settings.pool_size,
+        pool_size=threads,
         pool_timeout=settings.pool_timeout,
+        statement_timeout_ms=budget_ms,
     )
+    if is_sqlite(settings.database_url):
+        watch_sqlite(engine)
+    return Lane(name, engine, anyio.CapacityLimiter(threads), budget_ms / 1000)
+
+
+def build_lanes(settings: Settings) -> Lanes:
+    """The fast lane every request starts in and the slow lane for work that overruns it
+    (app.query.budget), each with its own connections and threads."""
+    sqlite = is_sqlite(settings.database_url)
+    fast_threads = settings.db_threads or (1 if sqlite else settings.pool_size)
+    return Lanes(
+        fast=_lane("fast", settings, fast_threads, settings.fast_budget_ms),
+        slow=_lane("slow", settings, settings.slow_threads, settings.query_budget_ms),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    lanes = build_lanes(settings)
+    engine = lanes.fast.engine
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         check_database(engine, settings.database_url)
         yield
-        engine.dispose()
+        lanes.dispose()
 
     app = FastAPI(
         title="Innovation Atlas",
@@ -102,11 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = engine
-    sqlite = is_sqlite(settings.database_url)
-    app.state.db_limiter = anyio.CapacityLimiter(
-        settings.db_threads or (1 if sqlite else settings.pool_size)
-    )
+    app.state.lanes = lanes
     install_error_handlers(app)
     include_api(app)
     _install_service_routes(app)

@@ -3,12 +3,10 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
-from app.api.listing import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.api.lookups import by_key, within
 from app.api.metrics import METRIC_SPEC
 from app.api.organizations import relation_views
 from app.api.responses import RawJSON, problem_responses, to_json
@@ -17,6 +15,8 @@ from app.api.schemas import Cluster, ClusterDetail, ClusterPage, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
+from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.relations import by_key, within
 
 c = t.cluster
 cluster_place = t.place.alias("cluster_place")
@@ -76,25 +76,29 @@ CLUSTER_SPEC = ListSpec(
         Filter(
             "place",
             "Slug of the cluster's place.",
-            clause=by_key(c.c.place_id, t.place),
+            column=c.c.place_id,
+            relation=by_key(t.place),
             example="chaoyang-beijing",
         ),
         Filter(
             "city",
             "City slug: clusters in the city or inside it.",
-            clause=within(c.c.place_id, CITY_LEVELS),
+            column=c.c.place_id,
+            relation=within(CITY_LEVELS),
             example="beijing",
         ),
         Filter(
             "province",
             "Province slug.",
-            clause=within(c.c.place_id, PROVINCE_LEVELS),
+            column=c.c.place_id,
+            relation=within(PROVINCE_LEVELS),
             example="anhui",
         ),
         Filter(
             "within",
             "Slug of any place the cluster lies in.",
-            clause=within(c.c.place_id),
+            column=c.c.place_id,
+            relation=within(),
             example="china",
         ),
     ),
@@ -106,7 +110,6 @@ CLUSTER_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Cluster.model_fields),
     serialize=serialize_cluster,
-    count_base=lambda: select(func.count().label("total")).select_from(c),
 )
 
 router = APIRouter(tags=["clusters"])

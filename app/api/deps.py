@@ -1,20 +1,21 @@
 """Dependencies shared by the routers: the database connection and the settings."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import anyio
 import anyio.to_thread
 from fastapi import Request
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.errors import ParameterError, ProblemError
+from app.query.budget import BudgetExceeded, Lane, Lanes, deadline, overran
 
 RETRY_AFTER_SECONDS = "2"
 T = TypeVar("T")
-_UNLIMITED = anyio.CapacityLimiter(1000)  # the real bound is the per-app db_limiter
+_UNLIMITED = anyio.CapacityLimiter(1000)  # the real bounds are the lanes' limiters
 
 
 def unavailable(why: str) -> ProblemError:
@@ -23,40 +24,78 @@ def unavailable(why: str) -> ProblemError:
     )
 
 
-async def in_database(request: Request, work: Callable[[Connection], T]) -> T:
-    """Run `work` with a pooled connection in one worker thread: a request makes one thread
-    hop however many statements it runs (a sync dependency plus a sync endpoint made three).
+def too_expensive(budget_ms: int, cost: str | None) -> ProblemError:
+    detail = f"the query ran past its {budget_ms} ms budget and was stopped"
+    if cost:
+        detail += (
+            f" ({cost}). Narrow it with a selective filter (an indicator, a place, a year),"
+            " or sort by a field an equality filter fixes the rest of"
+        )
+    return ProblemError(422, "query-too-expensive", detail)
 
-    At most `db_threads` requests use the database at once. CPython's sqlite3 releases and
-    retakes the GIL for every row it steps, so many threads querying at once convoy on the
-    GIL: measured with wrk at 32 connections, 40 threads gave 72 req/s, 3 gave 366 and 1
-    gave 666 on the same query. Waiting for a slot is bounded by the pool timeout; past it
-    the answer is 503 with Retry-After.
+
+async def in_database(
+    request: Request,
+    work: Callable[[Connection], T],
+    *,
+    shape: Hashable | None = None,
+    cost: str | None = None,
+) -> T:
+    """Run `work` with a pooled connection in one worker thread, under a time budget.
+
+    The work runs in the fast lane first; if it overruns the fast budget it runs again, from
+    the start, in the slow lane (reads are idempotent), and `shape` is remembered as heavy.
+    Past the slow lane's budget the answer is 422 naming `cost` (the filters and sort).
     """
-    engine: Engine = request.app.state.engine
-    limiter: anyio.CapacityLimiter = request.app.state.db_limiter
+    lanes: Lanes = request.app.state.lanes
+    lane = lanes.first_lane(shape)
+    if lane is lanes.fast:
+        try:
+            return await _run(request, lane, work)
+        except BudgetExceeded:
+            lanes.remember(shape)
+    try:
+        return await _run(request, lanes.slow, work)
+    except BudgetExceeded:
+        raise too_expensive(int(lanes.slow.budget * 1000), cost) from None
+
+
+async def _run(request: Request, lane: Lane, work: Callable[[Connection], T]) -> T:
+    """`work` on a connection of `lane`, in a worker thread.
+
+    At most the lane's limiter's worth of requests use its connections at once. CPython's
+    sqlite3 releases and retakes the GIL for every row it steps, so many threads querying
+    at once convoy on the GIL: measured with wrk at 32 connections, 40 threads gave 72
+    req/s, 3 gave 366 and 1 gave 666 on the same query. Waiting for a slot is bounded by the
+    pool timeout; past it the answer is 503 with Retry-After.
+    """
     timeout: float = request.app.state.settings.pool_timeout
     acquired = False
     with anyio.move_on_after(timeout):
-        await limiter.acquire()
+        await lane.limiter.acquire()
         acquired = True
     if not acquired:
         raise unavailable("the database is busy; retry shortly")
 
     def run() -> T:
         try:
-            connection = engine.connect()
+            connection = lane.engine.connect()
         except PoolTimeout:
             raise unavailable("all database connections are busy; retry shortly") from None
         except DBAPIError:
             raise unavailable("the database is unreachable; retry shortly") from None
-        with connection:
-            return work(connection)
+        with connection, deadline(connection, lane.budget):
+            try:
+                return work(connection)
+            except DBAPIError as error:  # a statement run through SQLAlchemy rather than fetch
+                if overran(error.orig):
+                    raise BudgetExceeded from error
+                raise
 
     try:
         return await anyio.to_thread.run_sync(run, limiter=_UNLIMITED)
     finally:
-        limiter.release()
+        lane.limiter.release()
 
 
 async def no_query_parameters(request: Request) -> None:

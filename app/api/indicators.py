@@ -7,13 +7,13 @@ from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
-from app.api.listing import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.api.metrics import METRIC_SPEC
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
 from app.api.schemas import Indicator, IndicatorDetail, IndicatorPage, MetricPage
 from app.api.shapes import API_PREFIX, Row
 from app.errors import ProblemError
+from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 
 i = t.indicator
 
@@ -64,7 +64,6 @@ INDICATOR_SPEC = ListSpec(
     default_sort=("code",),
     fields=tuple(Indicator.model_fields),
     serialize=serialize_indicator,
-    count_base=lambda: select(func.count().label("total")).select_from(i),
 )
 
 router = APIRouter(tags=["indicators"])

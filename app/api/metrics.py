@@ -4,25 +4,25 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
-from app.api.listing import (
-    RANGE_OPERATORS,
-    SET_OPERATORS,
-    Filter,
-    ListSpec,
-    Sort,
-)
-from app.api.lookups import by_key, within
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route
 from app.api.schemas import Metric, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
-from app.api.sql import fetch_one, slot
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind
+from app.query import (
+    RANGE_OPERATORS,
+    Filter,
+    Index,
+    ListSpec,
+    Sort,
+)
+from app.query.relations import by_key, within
+from app.query.statements import fetch_one, slot
 
 o = t.observation
 subject_place = t.place.alias("subject_place")
@@ -110,49 +110,57 @@ METRIC_SPEC = ListSpec(
         Filter(
             "indicator",
             "Indicator code.",
-            clause=by_key(o.c.indicator_id, t.indicator, "code"),
+            column=o.c.indicator_id,
+            relation=by_key(t.indicator, "code"),
             example="high_tech_enterprises",
         ),
         Filter(
             "category",
             "Indicator category.",
-            clause=by_key(o.c.indicator_id, t.indicator, "category", unique=False),
+            column=o.c.indicator_id,
+            relation=by_key(t.indicator, "category"),
             example="innovation",
         ),
         Filter(
             "city",
             "City slug: facts about the city or any place inside it.",
-            clause=within(o.c.place_id, CITY_LEVELS),
+            column=o.c.place_id,
+            relation=within(CITY_LEVELS),
             example="daye",
         ),
         Filter(
             "province",
             "Province slug: facts about the province or any place inside it.",
-            clause=within(o.c.place_id, PROVINCE_LEVELS),
+            column=o.c.place_id,
+            relation=within(PROVINCE_LEVELS),
             example="hunan",
         ),
         Filter(
             "place",
             "Place slug: facts whose subject is, or lies in, exactly this place.",
-            clause=by_key(o.c.place_id, t.place),
+            column=o.c.place_id,
+            relation=by_key(t.place),
             example="chaoyang-beijing",
         ),
         Filter(
             "within",
             "Place slug of any level: facts about it or anything inside it.",
-            clause=within(o.c.place_id),
+            column=o.c.place_id,
+            relation=within(),
             example="china",
         ),
         Filter(
             "cluster",
             "Cluster slug.",
-            clause=by_key(o.c.cluster_id, t.cluster),
+            column=o.c.cluster_id,
+            relation=by_key(t.cluster),
             example="hefei-intelligent-voice",
         ),
         Filter(
             "program",
             "Program slug.",
-            clause=by_key(o.c.program_id, t.program),
+            column=o.c.program_id,
+            relation=by_key(t.program),
             example="manufacturing-city-tech-transformation-pilot",
         ),
         Filter(
@@ -179,8 +187,8 @@ METRIC_SPEC = ListSpec(
         Filter(
             "source",
             "Source id.",
-            operators=SET_OPERATORS,
             column=o.c.source_id,
+            relation=by_key(t.source, "id"),
             example="std-2024-03-25-daye",
         ),
     ),
@@ -194,7 +202,22 @@ METRIC_SPEC = ListSpec(
     default_sort=("id",),
     fields=tuple(Metric.model_fields),
     serialize=serialize_metric,
-    count_base=lambda: select(func.count().label("total")).select_from(o),
+    indexes=(
+        Index("pk_observation", ("id",)),
+        Index("uq_observation_key", ("key",)),
+        Index("ix_observation_indicator_year_value", ("indicator_id", "year", "value", "id")),
+        Index("ix_observation_place_indicator_year", ("place_id", "indicator_id", "year", "id")),
+        Index("ix_observation_indicator_value", ("indicator_id", "value", "id")),
+        Index("ix_observation_year_id", ("year", "id")),
+        Index("ix_observation_value_id", ("value", "id")),
+        Index("ix_observation_period_end_id", ("period_end", "id")),
+        Index("ix_observation_qualifier_id", ("qualifier", "id")),
+        Index("ix_observation_subject_kind_id", ("subject_kind", "id")),
+        Index("ix_observation_derived_id", ("derived", "id")),
+        Index("ix_observation_cluster_id", ("cluster_id",)),
+        Index("ix_observation_program_id", ("program_id",)),
+        Index("ix_observation_source_id", ("source_id",)),
+    ),
 )
 
 router = APIRouter(tags=["metrics"])

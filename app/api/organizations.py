@@ -4,18 +4,18 @@ that other resources show."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, or_, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
-from app.api.listing import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.api.lookups import by_key, within
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route
 from app.api.schemas import Organization, OrganizationDetail, OrganizationPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns, ref
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
+from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.relations import by_key, within
 
 org = t.organization
 org_place = t.place.alias("org_place")
@@ -66,25 +66,29 @@ ORGANIZATION_SPEC = ListSpec(
         Filter(
             "place",
             "Slug of the organization's home place.",
-            clause=by_key(org.c.place_id, t.place),
+            column=org.c.place_id,
+            relation=by_key(t.place),
             example="hefei",
         ),
         Filter(
             "city",
             "City slug: organizations in the city or inside it.",
-            clause=within(org.c.place_id, CITY_LEVELS),
+            column=org.c.place_id,
+            relation=within(CITY_LEVELS),
             example="hefei",
         ),
         Filter(
             "province",
             "Province slug.",
-            clause=within(org.c.place_id, PROVINCE_LEVELS),
+            column=org.c.place_id,
+            relation=within(PROVINCE_LEVELS),
             example="anhui",
         ),
         Filter(
             "within",
             "Slug of any place the organization lies in.",
-            clause=within(org.c.place_id),
+            column=org.c.place_id,
+            relation=within(),
             example="china",
         ),
     ),
@@ -96,7 +100,6 @@ ORGANIZATION_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Organization.model_fields),
     serialize=serialize_organization,
-    count_base=lambda: select(func.count().label("total")).select_from(org),
 )
 
 # Relations -----------------------------------------------------------------------------

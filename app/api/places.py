@@ -9,8 +9,6 @@ from sqlalchemy import Connection, Select, func, select
 from app.api import tables as t
 from app.api.clusters import CLUSTER_SPEC
 from app.api.deps import in_database, no_query_parameters
-from app.api.listing import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.api.lookups import by_key, within
 from app.api.metrics import METRIC_SPEC
 from app.api.organizations import ORGANIZATION_SPEC
 from app.api.programs import PROGRAM_SPEC
@@ -28,6 +26,8 @@ from app.api.schemas import (
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
+from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.relations import by_key, within
 
 p = t.place
 parent = t.place.alias("parent")
@@ -67,10 +67,6 @@ def serialize_place(row: Row) -> dict[str, Any]:
 
 
 def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> ListSpec:
-    def count_base() -> Select[Any]:
-        count = select(func.count().label("total")).select_from(p)
-        return count if levels is None else count.where(p.c.level.in_(levels))
-
     return ListSpec(
         name=name,
         base=base,
@@ -91,19 +87,22 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
             Filter(
                 "parent",
                 "Slug of the parent place.",
-                clause=by_key(p.c.parent_id, t.place),
+                column=p.c.parent_id,
+                relation=by_key(t.place),
                 example="huangshi",
             ),
             Filter(
                 "province",
                 "Slug of the province the place lies in.",
-                clause=within(p.c.id, PROVINCE_LEVELS),
+                column=p.c.id,
+                relation=within(PROVINCE_LEVELS),
                 example="hubei",
             ),
             Filter(
                 "within",
                 "Slug of any place the place lies in (or is).",
-                clause=within(p.c.id),
+                column=p.c.id,
+                relation=within(),
                 example="china",
             ),
         ),
@@ -115,7 +114,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         default_sort=("name",),
         fields=tuple(Place.model_fields),
         serialize=serialize_place,
-        count_base=count_base,
+        scope=() if levels is None else (p.c.level.in_(levels),),
     )
 
 

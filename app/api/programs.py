@@ -4,12 +4,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
-from app.api.listing import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.api.lookups import by_key, within
 from app.api.metrics import METRIC_SPEC, metrics_select, serialize_metric
 from app.api.organizations import relation_views
 from app.api.responses import RawJSON, problem_responses, to_json
@@ -18,6 +16,8 @@ from app.api.schemas import MetricPage, Program, ProgramDetail, ProgramPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
+from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.relations import by_key, through, within
 
 g = t.program
 program_place = t.place.alias("program_place_ref")
@@ -60,15 +60,6 @@ def serialize_program(row: Row) -> dict[str, Any]:
     }
 
 
-def _issued_by(_operator: str, values: list[Any]) -> Any:
-    issuers = (
-        select(t.relation.c.program_id)
-        .join(t.organization, t.organization.c.id == t.relation.c.organization_id)
-        .where(t.relation.c.role == "issuer", t.organization.c.slug.in_(values))
-    )
-    return g.c.id.in_(issuers)
-
-
 PROGRAM_SPEC = ListSpec(
     name="programs",
     base=programs_select,
@@ -92,31 +83,42 @@ PROGRAM_SPEC = ListSpec(
         Filter(
             "place",
             "Slug of the place whose authorities run the program.",
-            clause=by_key(g.c.place_id, t.place),
+            column=g.c.place_id,
+            relation=by_key(t.place),
             example="china",
         ),
         Filter(
             "city",
             "City slug: programs of the city or of places inside it.",
-            clause=within(g.c.place_id, CITY_LEVELS),
+            column=g.c.place_id,
+            relation=within(CITY_LEVELS),
             example="daye",
         ),
         Filter(
             "province",
             "Province slug.",
-            clause=within(g.c.place_id, PROVINCE_LEVELS),
+            column=g.c.place_id,
+            relation=within(PROVINCE_LEVELS),
             example="hunan",
         ),
         Filter(
             "within",
             "Slug of any place the program's place lies in.",
-            clause=within(g.c.place_id),
+            column=g.c.place_id,
+            relation=within(),
             example="china",
         ),
         Filter(
             "issuer",
             "Slug of an issuing organization.",
-            clause=_issued_by,
+            column=g.c.id,
+            relation=through(
+                t.relation.c.program_id,
+                t.relation.c.organization_id,
+                t.organization,
+                "slug",
+                t.relation.c.role == "issuer",
+            ),
             example="ministry-of-finance",
         ),
         Filter(
@@ -136,7 +138,6 @@ PROGRAM_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Program.model_fields),
     serialize=serialize_program,
-    count_base=lambda: select(func.count().label("total")).select_from(g),
 )
 
 router = APIRouter(tags=["programs"])

@@ -10,17 +10,19 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, select
 
 from app.api.deps import in_database
-from app.api.listing import (
+from app.api.responses import RawJSON, problem_responses, to_json
+from app.errors import ProblemError, parameter_problem
+from app.query import (
     AppliedFilter,
+    ListQuery,
     ListSpec,
     openapi_parameters,
     page_body,
     parse_query,
     run_query,
 )
-from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.sql import fetch_one, slot
-from app.errors import ProblemError, parameter_problem
+from app.query.execute import describe_cost
+from app.query.statements import fetch_one, slot
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SLUG_PATTERN_RE = re.compile(SLUG_PATTERN)
@@ -50,13 +52,20 @@ def add_list_route(
             page = run_query(connection, spec, query, secret=secret)
             return to_json(page_body(request.url, query, page))
 
-        return RawJSON(await in_database(request, work))
+        return RawJSON(await in_database(request, work, **budget_terms(path, query)))
 
     _register_page_route(
         router, path, endpoint, operation_id=operation_id, summary=summary,
         description=description, page_model=page_model, errors=(400, 422, 503),
         parameters=openapi_parameters(spec),
     )  # fmt: skip
+
+
+def budget_terms(path: str, query: ListQuery) -> dict[str, Any]:
+    """What the time budget needs of a list request: the shape it remembers as heavy (the
+    route, filters with their operators, and sort) and the words a refusal uses."""
+    shape = (path, tuple(sorted(f.parameter for f in query.filters)), query.sort_signature)
+    return {"shape": shape, "cost": describe_cost(query)}
 
 
 def _register_page_route(
@@ -120,7 +129,7 @@ def add_nested_list_route(
             page = run_query(connection, spec, query, secret=secret, fixed=fixed)
             return to_json(page_body(request.url, query, page))
 
-        return RawJSON(await in_database(request, work))
+        return RawJSON(await in_database(request, work, **budget_terms(path, query)))
 
     _register_page_route(
         router, path, endpoint, operation_id=operation_id, summary=summary,

@@ -8,7 +8,6 @@ from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
 from app.api.deps import in_database, no_query_parameters
-from app.api.listing import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.api.metrics import METRIC_SPEC
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
@@ -16,6 +15,7 @@ from app.api.schemas import MetricPage, Source, SourceDetail, SourcePage
 from app.api.shapes import API_PREFIX, Row
 from app.errors import ProblemError
 from app.models.vocabulary import SourceKind
+from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 
 s = t.source
 _COLUMNS = (
@@ -88,7 +88,6 @@ SOURCE_SPEC = ListSpec(
     default_sort=("id",),
     fields=tuple(Source.model_fields),
     serialize=serialize_source,
-    count_base=lambda: select(func.count().label("total")).select_from(s),
 )
 
 router = APIRouter(tags=["sources"])

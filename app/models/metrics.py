@@ -28,6 +28,16 @@ class Observation(Evidence, table=True):
         Index("ix_observation_indicator_year_value", "indicator_id", "year", "value", "id"),
         Index("ix_observation_place_indicator_year", "place_id", "indicator_id", "year", "id"),
         Index("ix_observation_indicator_value", "indicator_id", "value", "id"),
+        # One index per sort order the lists offer, with the id that breaks ties, so a page
+        # sorted on any of them can be read in index order (app.query.plan).
+        Index("ix_observation_year_id", "year", "id"),
+        Index("ix_observation_value_id", "value", "id"),
+        Index("ix_observation_period_end_id", "period_end", "id"),
+        # Few distinct values, but a rare one (derived facts, program subjects) must be found
+        # without reading the table: the planner's probes count through these.
+        Index("ix_observation_qualifier_id", "qualifier", "id"),
+        Index("ix_observation_subject_kind_id", "subject_kind", "id"),
+        Index("ix_observation_derived_id", "derived", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,7 +51,7 @@ class Observation(Evidence, table=True):
     period_start: date | None = None
     period_end: date | None = None
     period_precision: str = Field(max_length=8)
-    year: int | None = Field(default=None, index=True)
+    year: int | None = None
     value: float = Field(sa_column=Column(Double, nullable=False))
     stated: str | None = Field(default=None, max_length=120)
     qualifier: str = Field(max_length=16)

@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 
 from app.api.clusters import CLUSTER_SPEC
 from app.api.indicators import INDICATOR_SPEC
-from app.api.listing import CONTROL_PARAMETERS, ListSpec
 from app.api.metrics import METRIC_SPEC
 from app.api.organizations import ORGANIZATION_SPEC
 from app.api.places import CITY_SPEC, PLACE_SPEC
 from app.api.programs import PROGRAM_SPEC
 from app.api.sources import SOURCE_SPEC
+from app.query import CONTROL_PARAMETERS, ListSpec
 
 LISTS: dict[str, ListSpec] = {
     "list_metrics": METRIC_SPEC,
@@ -49,7 +49,7 @@ def test_every_filter_operator_and_control_is_documented(
     list_spec = LISTS[operation_id]
     expected = set(CONTROL_PARAMETERS)
     for flt in list_spec.filters:
-        expected |= {flt.name if op == "exact" else f"{flt.name}__{op}" for op in flt.operators}
+        expected |= {flt.name if op == "exact" else f"{flt.name}__{op}" for op in flt.accepted}
     assert documented == expected
     sort = next(p for p in operations(spec)[operation_id]["parameters"] if p["name"] == "sort")
     for field in list_spec.sorts:

@@ -6,11 +6,12 @@ from typing import Any
 import pytest
 from starlette.datastructures import QueryParams
 
-from app.api.listing import decode_cursor, encode_cursor, parse_query
 from app.api.metrics import METRIC_SPEC
 from app.api.places import CITY_SPEC
 from app.api.programs import PROGRAM_SPEC
 from app.errors import ProblemError
+from app.query import parse_query
+from app.query.cursors import decode_cursor, encode_cursor
 
 SECRET = "test-secret"
 

@@ -7,7 +7,9 @@ parameters, and later requests only bind values and run it on the driver's curso
 """
 
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,8 @@ from sqlalchemy import BindParameter, Connection, Dialect, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from app.query.budget import BudgetExceeded, overran
 
 Row = dict[str, Any]
 
@@ -30,6 +34,7 @@ class Prepared:
     names: tuple[str, ...]  # bind names, in order for positional paramstyles
     positional: bool
     defaults: Mapping[str, Any]  # values compiled into the statement (OFFSET 0 and the like)
+    shape: Hashable = None
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         merged = {**self.defaults, **values}
@@ -38,14 +43,38 @@ class Prepared:
         return {name: merged[name] for name in self.names}
 
 
-def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
+def prepare(statement: ClauseElement, dialect: Dialect, shape: Hashable = None) -> Prepared:
     # Constant IN lists (levels, say) are expanded now: they never vary between requests.
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     assert isinstance(compiled, SQLCompiler)
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.params)
     defaults = {name: value for name, value in compiled.params.items() if value is not None}
-    return Prepared(str(compiled), names, positional, defaults)
+    return Prepared(str(compiled), names, positional, defaults, shape)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A statement as it ran: its cache key, its SQL and the parameters bound to it."""
+
+    shape: Hashable
+    sql: str
+    parameters: tuple[Any, ...] | dict[str, Any]
+
+
+_RECORDING: ContextVar[list[Ran] | None] = ContextVar("recording", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[list[Ran]]:
+    """Collect the statements run in this context: for EXPLAIN in the benchmark, and so
+    its bare ceiling replays exactly the statements Atlas runs."""
+    ran: list[Ran] = []
+    token = _RECORDING.set(ran)
+    try:
+        yield ran
+    finally:
+        _RECORDING.reset(token)
 
 
 class StatementCache:
@@ -63,7 +92,7 @@ class StatementCache:
         key = (connection.dialect.name, shape)
         prepared = self._entries.get(key)
         if prepared is None:
-            prepared = prepare(build(), connection.dialect)
+            prepared = prepare(build(), connection.dialect, shape)
             with self._lock:
                 if len(self._entries) >= self._limit:
                     self._entries.clear()
@@ -83,6 +112,9 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
     raised as DBAPIError with `connection_invalidated`, exactly as SQLAlchemy would.
     """
     parameters = prepared.parameters(values)
+    ran = _RECORDING.get()
+    if ran is not None:
+        ran.append(Ran(prepared.shape, prepared.sql, parameters))
     raw = connection.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
@@ -91,6 +123,8 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
         names = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
     except connection.dialect.loaded_dbapi.Error as error:
+        if overran(error):
+            raise BudgetExceeded from error
         disconnected = connection.dialect.is_disconnect(error, raw, cursor)
         if disconnected:
             connection.invalidate(error)

@@ -1,0 +1,36 @@
+"""The query language every list endpoint shares, one module per job:
+
+- spec: what a list declares (filters, sorts, fields, indexes)
+- operators: the operator registry (`field__op=value`)
+- relations: filters through other tables, resolved to ids
+- parsing: the query string read against a spec
+- cursors: signed keyset cursors
+- plan: the access path chosen for a page of a large table
+- execute: resolve, plan, read ids, materialise rows, count
+- budget: time budgets and the fast and slow lanes
+- openapi: the parameters as OpenAPI documents them
+"""
+
+from app.query.execute import page_body, run_query
+from app.query.openapi import openapi_parameters
+from app.query.operators import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS
+from app.query.parsing import CONTROL_PARAMETERS, parse_query
+from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page, Sort
+
+__all__ = [
+    "CONTROL_PARAMETERS",
+    "RANGE_OPERATORS",
+    "SET_OPERATORS",
+    "TEXT_OPERATORS",
+    "AppliedFilter",
+    "Filter",
+    "Index",
+    "ListQuery",
+    "ListSpec",
+    "Page",
+    "Sort",
+    "openapi_parameters",
+    "page_body",
+    "parse_query",
+    "run_query",
+]

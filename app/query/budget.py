@@ -1,0 +1,102 @@
+"""A time budget for every statement, and two lanes so slow work cannot starve fast work.
+
+Every request first runs in the fast lane under a short budget. Work that overruns it is
+stopped by the engine (SQLite: a progress handler that interrupts past the deadline;
+PostgreSQL: `statement_timeout` on the lane's connections) and run again in the slow lane,
+which has its own threads and connections and the full budget; past that the request is
+refused with a problem that names what made it expensive. A query shape that once overran
+the fast budget goes straight to the slow lane next time, so a client repeating an
+expensive URL never occupies the fast lane again.
+"""
+
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from sqlalchemy import Connection, Engine, event
+
+SQLITE_CHECK_EVERY = 1000  # virtual machine instructions between deadline checks (~10 us)
+_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by its timeout
+
+
+class BudgetExceeded(Exception):
+    """The statement ran past the lane's time budget and was stopped by the engine."""
+
+
+@dataclass
+class _Deadline:
+    at: float | None = None
+
+    def passed(self) -> int:
+        return 1 if self.at is not None and time.monotonic() > self.at else 0
+
+
+def watch_sqlite(engine: Engine) -> None:
+    """Give every SQLite connection of `engine` a deadline its statements are stopped at."""
+
+    @event.listens_for(engine, "connect")
+    def _install(dbapi_connection: Any, record: Any) -> None:
+        deadline = _Deadline()
+        record.info["deadline"] = deadline
+        dbapi_connection.set_progress_handler(deadline.passed, SQLITE_CHECK_EVERY)
+
+
+@contextmanager
+def deadline(connection: Connection, seconds: float) -> Iterator[None]:
+    """Statements on `connection` inside the block stop `seconds` from now (SQLite; on
+    PostgreSQL the lane's connections carry their statement_timeout)."""
+    holder = connection.connection.info.get("deadline")
+    if not isinstance(holder, _Deadline):
+        yield
+        return
+    holder.at = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        holder.at = None
+
+
+def overran(error: BaseException | None) -> bool:
+    """Whether a driver error is the engine stopping a statement at its budget."""
+    if isinstance(error, sqlite3.OperationalError):
+        return str(error) == "interrupted"
+    return getattr(error, "sqlstate", None) == _QUERY_CANCELED
+
+
+@dataclass
+class Lane:
+    name: str
+    engine: Engine
+    limiter: anyio.CapacityLimiter
+    budget: float  # seconds
+
+
+@dataclass
+class Lanes:
+    fast: Lane
+    slow: Lane
+    remembered: int = 1024
+    _heavy: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def first_lane(self, shape: Hashable | None) -> Lane:
+        return self.slow if shape is not None and shape in self._heavy else self.fast
+
+    def remember(self, shape: Hashable | None) -> None:
+        if shape is None:
+            return
+        with self._lock:
+            self._heavy[shape] = None
+            self._heavy.move_to_end(shape)
+            while len(self._heavy) > self.remembered:
+                self._heavy.popitem(last=False)
+
+    def dispose(self) -> None:
+        self.fast.engine.dispose()
+        self.slow.engine.dispose()

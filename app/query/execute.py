@@ -1,0 +1,514 @@
+"""Running a parsed list query: resolve, plan, read the page's ids, then its rows.
+
+1. Relation filters are resolved to ids by small statements of their own (app.query.relations).
+2. The access path is chosen by rules (app.query.plan), probing index ranges when needed.
+3. The page's ids and sort values are read from the list's own table alone, in two phases
+   when the first sort key can be null (rows with a value in index order, then the rest):
+   a single `NULLS LAST` order is one no index serves on both engines.
+4. Only the page's rows are joined to everything they show (late materialisation).
+5. `count=true` counts up to COUNT_CAP rows: exact below it, "at least" beyond.
+
+Every statement is compiled once per shape (app.query.statements); values are always bound.
+"""
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, literal, or_, select
+from starlette.datastructures import URL
+
+from app.query.cursors import encode_cursor
+from app.query.expressions import Chosen, IdSet, Unindexed
+from app.query.operators import OPERATORS, Arity, like_pattern
+from app.query.plan import PROBE_CAP, Kind, Plan, Term, Use, choose
+from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page
+from app.query.statements import STATEMENTS, Prepared, fetch, slot
+
+COUNT_CAP = 10_000
+INLINE_IDS = 16  # resolved ids bound one by one up to this many; beyond, as one list
+
+
+class NothingMatches(Exception):
+    """A relation filter named nothing that exists: the page is empty, no statement runs."""
+
+
+# Terms ---------------------------------------------------------------------------------
+
+
+def _use(operator: str, count: int) -> Use:
+    if operator == "exact" or (operator == "in" and count == 1):
+        return Use.EQ
+    if operator == "in":
+        return Use.SET
+    if operator in ("gt", "gte", "lt", "lte"):
+        return Use.RANGE
+    return Use.OTHER
+
+
+def _column_name(element: ColumnElement[Any]) -> str:
+    return str(getattr(element, "name", ""))
+
+
+def _direct_term(index: int, applied: AppliedFilter) -> Term:
+    flt, operator = applied.filter, OPERATORS[applied.operator]
+    names = [f"t{index}_{j}" for j in range(len(applied.values))]
+    values: dict[str, Any] = {}
+    if operator.arity is not Arity.FLAG:
+        for name, value in zip(names, applied.values, strict=True):
+            values[name] = like_pattern(str(value)) if operator.arity is Arity.TEXT else value
+    slots = [slot(name) for name in names]
+    use = _use(applied.operator, len(applied.values))
+    if operator.arity is Arity.FLAG:  # IS NULL is an index equality, IS NOT NULL a range
+        use = Use.EQ if applied.values[0] else Use.RANGE
+
+    def build(column: ColumnElement[Any]) -> ColumnElement[bool]:
+        return operator.build(column, slots, applied.values, flt.nullable)
+
+    shape = (
+        flt.name,
+        applied.operator,
+        len(names),
+        tuple(applied.values) if operator.arity is Arity.FLAG else None,
+    )
+    return Term(_column_name(flt.target), use, build, flt.target, shape, values)
+
+
+def _resolve(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> list[Any]:
+    relation = applied.filter.relation
+    assert relation is not None
+    count = len(applied.values)
+    prepared = STATEMENTS.get(
+        connection,
+        ("resolve", spec.name, applied.filter.name, count),
+        lambda: relation.ids([slot(f"k{j}") for j in range(count)]),
+    )
+    rows = fetch(connection, prepared, {f"k{j}": value for j, value in enumerate(applied.values)})
+    return sorted({row["id"] for row in rows})
+
+
+def id_set_value(connection: Connection, ids: Sequence[Any]) -> Any:
+    """A list of ids as IdSet binds it: JSON text for SQLite's json_each, an array for
+    PostgreSQL."""
+    return orjson.dumps(list(ids)).decode() if connection.dialect.name == "sqlite" else list(ids)
+
+
+def _ids_term(
+    connection: Connection, flt: Filter, prefix: str, ids: list[Any], *, negate: bool
+) -> Term:
+    """`column IN ids` (or NOT IN), inline for a few ids and as one list beyond."""
+    values: dict[str, Any]
+    if len(ids) <= INLINE_IDS:
+        names = [f"{prefix}_{j}" for j in range(len(ids))]
+        values = dict(zip(names, ids, strict=True))
+        slots = [slot(name) for name in names]
+        use = Use.EQ if len(ids) == 1 else Use.SET
+
+        def member(column: ColumnElement[Any]) -> ColumnElement[bool]:
+            return column == slots[0] if len(slots) == 1 else column.in_(slots)
+
+        shape: Hashable = ("inline", len(ids))
+    else:
+        values = {f"{prefix}_ids": id_set_value(connection, ids)}
+        use, shape = Use.SET, "set"
+        ids_slot = slot(f"{prefix}_ids")
+
+        def member(column: ColumnElement[Any]) -> ColumnElement[bool]:
+            return IdSet(column, ids_slot)
+
+    def build(column: ColumnElement[Any]) -> ColumnElement[bool]:
+        if not negate:
+            return member(column)
+        outside = ~member(column)
+        return or_(outside, column.is_(None)) if flt.nullable else outside
+
+    return Term(
+        _column_name(flt.target),
+        Use.OTHER if negate else use,
+        build,
+        flt.target,
+        (negate, shape),
+        values,
+    )
+
+
+@dataclass
+class Members:
+    """A relation filter resolved: the ids its column must hold (or must not)."""
+
+    filter: Filter
+    ids: set[Any]
+    negate: bool
+
+
+def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> Members | None:
+    """The filter's ids; None when it excludes nothing.
+
+    `__ne` on a relation with a listable universe becomes membership in the other ids, so
+    an index can serve it and a probe count it (not on a nullable column, whose rows with
+    no value also differ).
+    """
+    flt = applied.filter
+    relation = flt.relation
+    assert relation is not None
+    ids = set(_resolve(connection, spec, applied))
+    if applied.operator != "ne":
+        if not ids:
+            raise NothingMatches
+        return Members(flt, ids, negate=False)
+    if not ids:
+        return None
+    if relation.universe is None or flt.nullable:
+        return Members(flt, ids, negate=True)
+    prepared = STATEMENTS.get(connection, ("universe", spec.name, flt.name), relation.universe)
+    rest = {row["id"] for row in fetch(connection, prepared, {})} - ids
+    if not rest:
+        raise NothingMatches
+    return Members(flt, rest, negate=False)
+
+
+def _merged(members: list[Members]) -> list[Members]:
+    """One membership per column: the sets a column must be in intersected, less the ids it
+    must not hold (two place filters that share no place match nothing, found here)."""
+    result: list[Members] = []
+    for column in dict.fromkeys(_column_name(m.filter.target) for m in members):
+        same = [m for m in members if _column_name(m.filter.target) == column]
+        inside = [m for m in same if not m.negate]
+        outside: set[Any] = set().union(*(m.ids for m in same if m.negate))
+        if not inside:
+            result.append(Members(same[0].filter, outside, negate=True))
+            continue
+        ids = set.intersection(*(m.ids for m in inside)) - outside
+        if not ids:
+            raise NothingMatches
+        result.append(Members(inside[0].filter, ids, negate=False))
+    return result
+
+
+def _complement(applied: AppliedFilter) -> AppliedFilter:
+    """`__ne` on a closed vocabulary (or a boolean) as membership in the other values, which
+    an index serves and a probe counts; on an open one, unchanged."""
+    flt = applied.filter
+    if applied.operator != "ne" or flt.nullable:
+        return applied
+    if flt.kind is bool:
+        return AppliedFilter(flt, "exact", [not applied.values[0]])
+    if flt.choices is None:
+        return applied
+    rest = [choice for choice in flt.choices if choice != applied.values[0]]
+    if not rest:
+        raise NothingMatches
+    return AppliedFilter(flt, "in", rest)
+
+
+def terms_for(
+    connection: Connection, spec: ListSpec, filters: Sequence[AppliedFilter]
+) -> list[Term]:
+    """The filters as conditions on the list's own table, relations resolved to ids."""
+    terms: list[Term] = []
+    members: list[Members] = []
+    for index, applied in enumerate(filters):
+        if applied.filter.relation is None or applied.operator == "isnull":
+            terms.append(_direct_term(index, _complement(applied)))
+        elif (resolved := _members(connection, spec, applied)) is not None:
+            members.append(resolved)
+    for index, merged in enumerate(_merged(members)):
+        ids = sorted(merged.ids)
+        terms.append(_ids_term(connection, merged.filter, f"r{index}", ids, negate=merged.negate))
+    return terms
+
+
+# Statements ----------------------------------------------------------------------------
+
+
+def _table(spec: ListSpec) -> Any:
+    return spec.id_column.table
+
+
+def _where(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> list[ColumnElement[Any]]:
+    conditions: list[ColumnElement[Any]] = list(spec.scope)
+    for term in terms:
+        indexable = plan.allows(term.column)
+        condition = term.condition(indexable)
+        conditions.append(
+            Chosen(condition) if indexable and plan.kind is not Kind.FREE else condition
+        )
+    return conditions
+
+
+def _probe_statement(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> Select[Any]:
+    inner = (
+        select(literal(1).label("one"))
+        .select_from(_table(spec))
+        .where(*_where(spec, terms, plan))
+        .limit(slot("cap"))
+    )
+    return select(func.count().label("total")).select_from(inner.subquery())
+
+
+def _capped_count(
+    connection: Connection,
+    spec: ListSpec,
+    terms: Sequence[Term],
+    cap: int,
+    plan: Plan = Plan(Kind.FREE),  # noqa: B008  (frozen)
+) -> int:
+    """How many rows match, counting no further than `cap`, on the plan's index."""
+    prepared = STATEMENTS.get(
+        connection, ("count", spec.name, plan.signature, tuple(t.key for t in terms)),
+        lambda: _probe_statement(spec, terms, plan),
+    )  # fmt: skip
+    values = {name: value for term in terms for name, value in term.values.items()}
+    return int(fetch(connection, prepared, {**values, "cap": cap})[0]["total"])
+
+
+def _prober(connection: Connection, spec: ListSpec) -> Callable[[Index, Sequence[Term]], int]:
+    def probe(index: Index, terms: Sequence[Term]) -> int:
+        return _capped_count(connection, spec, terms, PROBE_CAP)
+
+    return probe
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the page's order: a sort field, or the id that breaks ties."""
+
+    element: ColumnElement[Any]
+    descending: bool
+    nullable: bool
+
+
+def _keys(spec: ListSpec, query: ListQuery) -> list[Key]:
+    keys = [Key(sort.column, descending, sort.nullable) for sort, descending in query.sort]
+    if query.sort[-1][0].column is not spec.id_column:  # the id breaks ties
+        keys.append(Key(spec.id_column, query.sort[-1][1], False))
+    return keys
+
+
+def _after(keys: Sequence[Key], bounds: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `bounds` in the order of `keys` (nulls last). Tested row by row:
+    the first key's own range term is what an index uses."""
+    alternatives = []
+    for i, key in enumerate(keys):
+        if bounds[i] is None:
+            continue  # nothing sorts after a null but rows equal on it (later keys decide)
+        column = Unindexed(key.element)
+        beyond = column < bounds[i] if key.descending else column > bounds[i]
+        if key.nullable:
+            beyond = or_(beyond, column.is_(None))
+        equal = [
+            Unindexed(k.element).is_(None) if b is None else Unindexed(k.element) == b
+            for k, b in zip(keys[:i], bounds[:i], strict=True)
+        ]
+        alternatives.append(and_(*equal, beyond))
+    return or_(*alternatives) if alternatives else false()
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A part of the order read by one statement: all rows, or (for a nullable first key)
+    the rows with a value, then the rows without."""
+
+    name: str  # "all", "values" or "nulls"
+    keys: list[Key]
+    after: list[Any] | None  # bounds for `keys`, from the cursor
+
+    def terms(self, first: Key) -> list[Term]:
+        """The phase's own conditions: which rows of the first key, and after the cursor."""
+        first_column = _column_name(first.element)
+        result: list[Term] = []
+        if self.name == "values":
+            result.append(
+                Term(first_column, Use.RANGE, lambda c: c.is_not(None), first.element, "values")
+            )
+        elif self.name == "nulls":
+            result.append(Term(first_column, Use.EQ, lambda c: c.is_(None), first.element, "nulls"))
+        if self.after is None:
+            return result
+        lead, bound = self.keys[0], self.after[0]
+        if bound is not None and self.name != "nulls":
+            values = {"after_lead": bound}
+            lead_slot = slot("after_lead")
+
+            def within(column: ColumnElement[Any]) -> ColumnElement[bool]:
+                return column <= lead_slot if lead.descending else column >= lead_slot
+
+            result.append(Term(first_column, Use.RANGE, within, lead.element, "lead", values))
+        names = [None if b is None else f"after{k}" for k, b in enumerate(self.after)]
+        bounds = [None if n is None else slot(n) for n in names]
+        values = {n: b for n, b in zip(names, self.after, strict=True) if n is not None}
+        keys = self.keys
+        result.append(
+            Term("", Use.OTHER, lambda _c: _after(keys, bounds), lead.element,
+                 ("after", tuple(n is None for n in names)), values)
+        )  # fmt: skip
+        return result
+
+
+def _phases(spec: ListSpec, query: ListQuery) -> list[Phase]:
+    keys = _keys(spec, query)
+    after = None if query.after is None else query.after[: len(keys)]
+    if not keys[0].nullable:
+        return [Phase("all", keys, after)]
+    rest = keys[1:]
+    if after is None:
+        return [Phase("values", keys, None), Phase("nulls", rest, None)]
+    if after[0] is None:
+        return [Phase("nulls", rest, after[1:])]
+    return [Phase("values", keys, after), Phase("nulls", rest, None)]
+
+
+def _order_by(keys: Sequence[Key], plan: Plan, phase: str) -> list[Any]:
+    clauses = []
+    for position, key in enumerate(keys):
+        element = (
+            key.element
+            if plan.order_indexable or plan.kind is Kind.FREE
+            else Unindexed(key.element)
+        )
+        clause = element.desc() if key.descending else element.asc()
+        if key.nullable and not (position == 0 and phase == "values"):
+            clause = clause.nulls_last()
+        clauses.append(clause)
+    return clauses
+
+
+def _ids_statement(
+    spec: ListSpec, keys: Sequence[Key], terms: Sequence[Term], plan: Plan, phase: str
+) -> Select[Any]:
+    columns = [key.element.label(f"_k{i}") for i, key in enumerate(keys)]
+    return (
+        select(spec.id_column.label("_id"), *columns)
+        .select_from(_table(spec))
+        .where(*_where(spec, terms, plan))
+        .order_by(*_order_by(keys, plan, phase))
+        .limit(slot("page_limit"))
+    )
+
+
+def _rows_statement(spec: ListSpec) -> Select[Any]:
+    return (
+        spec.base()
+        .add_columns(spec.id_column.label("_id"))
+        .where(IdSet(spec.id_column, slot("page_ids")))
+    )
+
+
+# Running -------------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """What reading a page found: its rows' ids and order values, and how it was planned."""
+
+    rows: list[dict[str, Any]]
+    plan: Plan
+
+
+def _read_ids(
+    connection: Connection, spec: ListSpec, query: ListQuery, terms: Sequence[Term]
+) -> Reading:
+    first = _keys(spec, query)[0]
+    wanted = query.limit + 1
+    found: list[dict[str, Any]] = []
+    plan = Plan(Kind.FREE)
+    for phase in _phases(spec, query):
+        rows, plan = _read_phase(
+            connection, spec, phase, [*terms, *phase.terms(first)], wanted - len(found)
+        )
+        found.extend(_normalise(rows, phase, len(query.sort)))
+        if len(found) >= wanted:
+            break
+    return Reading(found, plan)
+
+
+def _read_phase(
+    connection: Connection, spec: ListSpec, phase: Phase, terms: list[Term], limit: int
+) -> tuple[list[dict[str, Any]], Plan]:
+    columns = [_column_name(key.element) for key in phase.keys]
+    plan = choose(spec, terms, columns, _prober(connection, spec))
+    order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
+    shape = (spec.name, "ids", phase.name, plan.signature, tuple(t.key for t in terms), order)
+    prepared = STATEMENTS.get(
+        connection, shape, lambda: _ids_statement(spec, phase.keys, terms, plan, phase.name)
+    )
+    values = {name: value for term in terms for name, value in term.values.items()}
+    return fetch(connection, prepared, {**values, "page_limit": limit}), plan
+
+
+def _normalise(rows: list[dict[str, Any]], phase: Phase, sorts: int) -> list[dict[str, Any]]:
+    """Rows as [sort values..., id] whatever the phase (a nulls phase has no first key)."""
+    offset = 1 if phase.name == "nulls" else 0
+    result = []
+    for row in rows:
+        values = [None] * offset + [row[f"_k{i}"] for i in range(sorts - offset)]
+        result.append({"_id": row["_id"], "keys": [*values, row["_id"]]})
+    return result
+
+
+def _materialise(connection: Connection, spec: ListSpec, ids: list[Any]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    prepared: Prepared = STATEMENTS.get(
+        connection, (spec.name, "rows"), lambda: _rows_statement(spec)
+    )
+    rows = fetch(connection, prepared, {"page_ids": id_set_value(connection, ids)})
+    by_id = {row["_id"]: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def run_query(
+    connection: Connection,
+    spec: ListSpec,
+    query: ListQuery,
+    *,
+    secret: str,
+    fixed: Sequence[AppliedFilter] = (),
+) -> Page:
+    try:
+        terms = terms_for(connection, spec, [*fixed, *query.filters])
+    except NothingMatches:
+        return Page([], None, 0 if query.count else None)
+    reading = _read_ids(connection, spec, query, terms)
+    rows = reading.rows
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = encode_cursor(spec, query, rows[-1]["keys"], secret)
+    items = [
+        spec.serialize(row) for row in _materialise(connection, spec, [r["_id"] for r in rows])
+    ]
+    if query.fields is not None:
+        items = [{name: item[name] for name in query.fields} for item in items]
+    page = Page(items, next_cursor)
+    if query.count:
+        # Counted on the page's path when it narrows the rows (ordered or driven); a walk
+        # means every filter matches many rows, and the engine may count as it likes.
+        kind = reading.plan.kind
+        plan = reading.plan if kind in (Kind.ORDERED, Kind.DRIVEN) else Plan(Kind.FREE)
+        total = _capped_count(connection, spec, terms, COUNT_CAP + 1, plan)
+        page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
+    return page
+
+
+def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "returned": len(page.items),
+        "limit": query.limit,
+        "sort": [("-" if desc else "") + s.name for s, desc in query.sort],
+        "filters": [f.describe() for f in query.filters],
+    }
+    if page.total is not None:
+        meta["total"] = page.total
+        meta["total_relation"] = "eq" if page.total_exact else "gte"
+    next_url = (
+        str(request_url.include_query_params(cursor=page.next_cursor)) if page.next_cursor else None
+    )
+    return {"data": page.items, "meta": meta, "links": {"self": str(request_url), "next": next_url}}
+
+
+def describe_cost(query: ListQuery) -> str:
+    """The filters and sort of a query, as a refusal names them."""
+    filters = ", ".join(f.parameter for f in query.filters) or "none"
+    return f"filters: {filters}; sort: {query.sort_signature}"

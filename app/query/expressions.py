@@ -1,0 +1,89 @@
+"""Two SQL expressions the planner needs that SQLAlchemy does not spell for every engine.
+
+`Unindexed(column)`: the same value, but no index may serve a condition or an order on it,
+so the engine takes the access path the planner chose. SQLite's documented way is a unary
+`+`; PostgreSQL uses no index for an expression, so the column gets a no-op one (`+ 0`,
+`|| ''`, `OR false`) of its type.
+
+`IdSet(column, slot)`: `column IN (a list of ids bound as one parameter)`. A resolved
+relation can be thousands of ids (every place in a province); one parameter keeps the
+statement text, and so the statement cache, independent of the list's length.
+"""
+
+from typing import Any
+
+from sqlalchemy import BindParameter, Boolean, ColumnElement, Date, Float, Integer, Numeric, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
+
+
+class Unindexed(ColumnElement[Any]):
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type: TypeEngine[Any] = column.type
+
+
+@compiles(Unindexed)
+def _unindexed(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    kind = element.type
+    if isinstance(kind, TypeDecorator):  # SQLModel's AutoString and the like
+        kind = kind.impl_instance
+    if isinstance(kind, Boolean):
+        return f"({column} OR false)"
+    if isinstance(kind, String):
+        return f"({column} || '')"
+    if isinstance(kind, Integer | Numeric | Float | Date):
+        return f"({column} + 0)"
+    return column
+
+
+@compiles(Unindexed, "sqlite")
+def _unindexed_sqlite(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
+class IdSet(ColumnElement[Any]):
+    inherit_cache = True
+    type: TypeEngine[Any] = NullType()  # Boolean would make SQLite compare the test with 1
+
+    def __init__(self, column: ColumnElement[Any], ids: BindParameter[Any]) -> None:
+        self.column = column
+        self.ids = ids
+
+
+@compiles(IdSet)
+def _id_set(element: IdSet, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} = ANY({compiler.process(element.ids, **kw)})"
+
+
+@compiles(IdSet, "sqlite")
+def _id_set_sqlite(element: IdSet, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.ids, **kw)}))"
+
+
+class Chosen(ColumnElement[Any]):
+    """A condition on the access path the planner chose. SQLite is told it is selective
+    (`likelihood`), since its sampled statistics can claim a rare value is everywhere and
+    pick a full scan; elsewhere the condition is unchanged."""
+
+    inherit_cache = True
+    type: TypeEngine[Any] = NullType()
+
+    def __init__(self, condition: ColumnElement[Any]) -> None:
+        self.condition = condition
+
+
+@compiles(Chosen)
+def _chosen(element: Chosen, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.condition, **kw)
+
+
+@compiles(Chosen, "sqlite")
+def _chosen_sqlite(element: Chosen, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"likelihood({compiler.process(element.condition, **kw)}, 0.0001)"

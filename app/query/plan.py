@@ -1,0 +1,161 @@
+"""Choosing how a page of a large table is read, before it is read.
+
+A page is chosen from the list's own table alone (relation filters already resolved to
+ids) on one access path, picked by rules rather than left to the engine's statistics,
+which at scale picked a full sort of millions of rows for ordinary URLs:
+
+1. ordered: an index whose leading columns are all fixed by equality filters and whose next
+   column is the sort key: the page is the first rows of one index range, read in order.
+2. driven: otherwise, the index that a capped count ("probe") shows matches fewest rows, if
+   fewer than PROBE_CAP: those rows are read and sorted, a bounded amount of work.
+3. walk: otherwise every filter matches many rows, so the sort key's own index is read in
+   order and the filters tested row by row: a page is found after about
+   limit / selectivity rows.
+
+Terms the chosen path does not use are marked `Unindexed`, so SQLite follows the plan.
+"""
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement
+
+from app.query.expressions import Unindexed
+from app.query.spec import Index, ListSpec
+
+PROBE_CAP = 10_000
+
+
+class Use(Enum):
+    """How a term can use an index on its column."""
+
+    EQ = "eq"  # one value: the index range is fixed on this column
+    SET = "set"  # a few values, or a range: the index range ends at this column
+    RANGE = "range"
+    OTHER = "other"  # tested row by row
+
+
+@dataclass(frozen=True)
+class Term:
+    """One condition of a page's statement, on a column of the list's own table."""
+
+    column: str
+    use: Use
+    build: Callable[[ColumnElement[Any]], ColumnElement[bool]]
+    element: ColumnElement[Any]
+    shape: Hashable
+    values: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> Hashable:
+        """What decides this term's SQL text: its shape and the names its values bind to."""
+        return (self.column, self.shape, tuple(self.values))
+
+    def condition(self, indexable: bool) -> ColumnElement[bool]:
+        return self.build(self.element if indexable else Unindexed(self.element))
+
+
+class Kind(Enum):
+    ORDERED = "ordered"
+    DRIVEN = "driven"
+    WALK = "walk"
+    FREE = "free"  # a small table: the engine plans for itself
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: Kind
+    index: Index | None = None
+    indexable: frozenset[str] = frozenset()
+    order_indexable: bool = True
+    matches: int | None = None  # the driving probe's count, when one ran
+
+    def allows(self, column: str) -> bool:
+        return self.kind is Kind.FREE or column in self.indexable
+
+    @property
+    def signature(self) -> Hashable:
+        return (self.kind, None if self.index is None else self.index.name,
+                tuple(sorted(self.indexable)), self.order_indexable)  # fmt: skip
+
+
+Probe = Callable[[Index, Sequence[Term]], int]
+
+
+def usable_prefix(index: Index, terms: Sequence[Term]) -> list[str]:
+    """The leading columns of `index` the terms can narrow: equalities and sets (both
+    engines look each combination up), then at most one column with a range."""
+    columns: list[str] = []
+    for name in index.columns:
+        uses = {term.use for term in terms if term.column == name}
+        if uses & {Use.EQ, Use.SET}:
+            columns.append(name)
+            continue
+        if Use.RANGE in uses:
+            columns.append(name)
+        break
+    return columns
+
+
+def _ordered(index: Index, terms: Sequence[Term], sort_column: str) -> int | None:
+    """How many leading equality columns precede the sort key in `index`, if the index
+    serves the order (nothing but the id may follow the sort key), else None."""
+    for equal, name in enumerate(index.columns):
+        if name == sort_column:
+            rest = index.columns[equal + 1 :]
+            return equal if rest in ((), ("id",)) or sort_column == "id" else None
+        if not any(term.column == name and term.use is Use.EQ for term in terms):
+            return None
+    return None
+
+
+def choose(
+    spec: ListSpec, terms: Sequence[Term], sort_columns: Sequence[str], probe: Probe
+) -> Plan:
+    """The access path for a page: see the module's docstring.
+
+    An ordered path is taken at once when its own range is small; when it is large (an
+    equality on a column most rows share), a driven path with a small probe is safer: the
+    ordered walk would test most of the table against the other filters.
+    """
+    if not spec.indexes:
+        return Plan(Kind.FREE)
+    first = sort_columns[0]
+    single = len(sort_columns) == 1 or tuple(sort_columns[1:]) == ("id",)
+    candidates = [(k, i) for i in spec.indexes if (k := _ordered(i, terms, first)) is not None]
+    best = max(candidates, key=lambda pair: pair[0], default=None)
+    ordered = None
+    if best is not None and best[0] > 0 and single:
+        equal, index = best
+        matches = probe(index, [t for t in terms if t.column in index.columns[:equal]])
+        ordered = Plan(Kind.ORDERED, index, frozenset(index.columns[: equal + 1]), True, matches)
+        if matches < PROBE_CAP:
+            return ordered
+    driven = drive(spec, terms, probe, first)
+    if driven is not None:
+        return driven
+    if ordered is not None:
+        return ordered
+    walk = next((index for k, index in candidates if k == 0), None)
+    if walk is None:
+        return Plan(Kind.WALK, None, frozenset(), order_indexable=True)
+    return Plan(Kind.WALK, walk, frozenset({first}))
+
+
+def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str) -> Plan | None:
+    """The index whose probe matches fewest rows, if fewer than PROBE_CAP. A range on the
+    sort key alone is not probed: reading that range in order is the walk itself."""
+    best: Plan | None = None
+    seen: set[tuple[str, ...]] = {(sort_column,)}
+    for index in spec.indexes:
+        columns = tuple(usable_prefix(index, terms))
+        if not columns or columns in seen:
+            continue
+        seen.add(columns)
+        used = [term for term in terms if term.column in columns]
+        matches = probe(index, used)
+        if matches < PROBE_CAP and (best is None or matches < (best.matches or 0)):
+            best = Plan(Kind.DRIVEN, index, frozenset(columns), False, matches)
+    return best

@@ -1,0 +1,60 @@
+"""Relation filters: keys of other tables, resolved to the ids the list's own column holds.
+
+Each helper returns a `Relation` whose statement, given the filter's values as bound
+parameters, selects the matching ids, labelled `id`.
+"""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, select
+
+from app.api import tables
+from app.query.spec import Keys, Relation
+
+
+def by_key(table: Table, key: str = "slug") -> Relation:
+    """Rows of `table` whose `key` is one of the values (a slug, a code, or a group such as an
+    indicator category)."""
+
+    def ids(keys: Keys) -> Select[Any]:
+        return select(table.c.id.label("id")).where(table.c[key].in_(keys))
+
+    return Relation(ids, lambda: select(table.c.id.label("id")))
+
+
+def within(levels: tuple[str, ...] | None = None) -> Relation:
+    """Places that are one of the named places or lie inside them; with `levels`, only named
+    places of those levels count (a `city=` filter names cities)."""
+
+    def ids(keys: Keys) -> Select[Any]:
+        ancestor = tables.place.alias("ancestor")
+        statement = (
+            select(tables.place_ancestor.c.place_id.label("id"))
+            .join(ancestor, ancestor.c.id == tables.place_ancestor.c.ancestor_id)
+            .where(ancestor.c.slug.in_(keys))
+        )
+        if levels is not None:
+            statement = statement.where(ancestor.c.level.in_(levels))
+        return statement
+
+    return Relation(ids, lambda: select(tables.place.c.id.label("id")))
+
+
+def through(
+    target: ColumnElement[Any],
+    link: ColumnElement[Any],
+    other: Table,
+    key: str,
+    *conditions: ColumnElement[bool],
+) -> Relation:
+    """The `target` ids of linking rows whose `link` column points at a row of `other` with
+    one of the values as its `key`, under `conditions` (a role, say)."""
+
+    def ids(keys: Keys) -> Select[Any]:
+        return (
+            select(target.label("id"))
+            .join(other, other.c.id == link)
+            .where(other.c[key].in_(keys), *conditions)
+        )
+
+    return Relation(ids)

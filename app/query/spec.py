@@ -1,0 +1,160 @@
+"""What a list endpoint declares: its filters, sorts, fields and the indexes that serve them.
+
+One `ListSpec` per list drives the parser, the SQL, the cursors and the OpenAPI parameters,
+so the docs, the validation and the queries cannot disagree.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import BindParameter, ColumnElement, Select
+
+from app.query.operators import OPERATORS, SET_OPERATORS, Arity
+
+Row = Mapping[Any, Any]
+Keys = list[BindParameter[Any]]
+ValueKind = type[int] | type[float] | type[str] | type[date] | type[bool]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A filter whose values name rows elsewhere (a slug, a code, a category).
+
+    `ids` selects, for the filter's values bound as `keys`, the ids the filtered column
+    holds (labelled `id`). They are resolved by a small statement of their own before the main
+    one, so the main statement only compares its own column with plain ids: a plan the
+    engine cannot misjudge, whatever the statistics say.
+    """
+
+    ids: Callable[[Keys], Select[Any]]
+    # Every id the column may hold, when that set is small enough to list: `__ne` then
+    # becomes membership in the rest, which an index can serve and a probe can count.
+    universe: Callable[[], Select[Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    """An allow-listed filter on `column`, directly or through a `relation`.
+
+    `isnull` is offered exactly when the column can be null.
+    """
+
+    name: str
+    description: str
+    kind: ValueKind = str
+    operators: tuple[str, ...] = SET_OPERATORS
+    column: ColumnElement[Any] | None = None
+    relation: Relation | None = None
+    example: Any = None
+    choices: tuple[str, ...] | None = None  # a closed vocabulary, documented as an enum
+
+    def __post_init__(self) -> None:
+        assert self.column is not None, f"filter {self.name!r} names no column"
+        unknown = [name for name in self.operators if name not in OPERATORS]
+        assert not unknown, f"filter {self.name!r}: unknown operators {unknown}"
+        if self.relation is not None:
+            assert all(OPERATORS[name].arity is not Arity.TEXT for name in self.operators)
+
+    @property
+    def nullable(self) -> bool:
+        return bool(getattr(self.column, "nullable", False))
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """The operators this filter takes: its declared ones, and `isnull` on a nullable
+        column."""
+        return (*self.operators, "isnull") if self.nullable else self.operators
+
+    @property
+    def target(self) -> ColumnElement[Any]:
+        assert self.column is not None
+        return self.column
+
+
+@dataclass(frozen=True)
+class Sort:
+    name: str
+    column: ColumnElement[Any]
+    kind: ValueKind
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index of the list's table, by column names in order (the id last where the
+    index carries it), so the planner can tell which filters and sorts it serves."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """A list endpoint's allow-list and how to read its rows."""
+
+    name: str
+    base: Callable[[], Select[Any]]
+    id_column: ColumnElement[Any]
+    filters: tuple[Filter, ...]
+    sorts: tuple[Sort, ...]
+    default_sort: tuple[str, ...]
+    fields: tuple[str, ...]
+    serialize: Callable[[Row], dict[str, Any]]
+    # Conditions on the resource's own table that every row of the list meets (a city is a
+    # place of a city level): applied to the page, the count and the probes alike.
+    scope: tuple[ColumnElement[bool], ...] = ()
+    # Indexes of a large table: with them the page's ids are chosen from the table alone on
+    # the index that serves the filters and the sort (app.query.plan), and joined after.
+    # Small tables leave this empty: any plan reads them in well under a millisecond.
+    indexes: tuple[Index, ...] = ()
+
+    def filter(self, name: str) -> Filter | None:
+        return next((f for f in self.filters if f.name == name), None)
+
+    def sort(self, name: str) -> Sort | None:
+        return next((s for s in self.sorts if s.name == name), None)
+
+
+@dataclass(frozen=True)
+class AppliedFilter:
+    filter: Filter
+    operator: str
+    values: list[Any]
+
+    def describe(self) -> dict[str, Any]:
+        value: Any = self.values if OPERATORS[self.operator].arity is Arity.MANY else self.values[0]
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, list):
+            value = [v.isoformat() if isinstance(v, date) else v for v in value]
+        return {"field": self.filter.name, "operator": self.operator, "value": value}
+
+    @property
+    def parameter(self) -> str:
+        return self.filter.name + OPERATORS[self.operator].suffix
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filters: list[AppliedFilter]
+    sort: list[tuple[Sort, bool]]  # (field, descending)
+    limit: int
+    after: list[Any] | None
+    fields: tuple[str, ...] | None
+    count: bool
+    scope: bytes = b""  # what a cursor is bound to besides the sort: path and filters
+
+    @property
+    def sort_signature(self) -> str:
+        return ",".join(("-" if desc else "") + s.name for s, desc in self.sort)
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None = None
+    total_exact: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)

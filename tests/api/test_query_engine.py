@@ -1,0 +1,245 @@
+"""The query engine over HTTP on both engines: the operators every filter gains from the
+registry, relation filters that honour their operator, plans that return the same rows
+whatever path they take, bounded counts, and the time budget's refusal."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.db import build_engine
+from app.main import create_app
+from app.migrate import upgrade_to_head
+from app.query import execute
+from app.synthetic import Shape, generate
+from tests.conftest import Backend
+
+API = "/api/v1"
+
+
+def walk(client: TestClient, url: str) -> list[dict[str, Any]]:
+    """Every item of a list, following `links.next`."""
+    items: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        response = client.get(next_url)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["data"])
+        next_url = body["links"]["next"]
+    return items
+
+
+def metric_keys(client: TestClient, query: str) -> set[str]:
+    return {m["key"] for m in walk(client, f"{API}/metrics?limit=500&{query}")}
+
+
+@pytest.fixture(scope="module")
+def everything(client: TestClient) -> list[dict[str, Any]]:
+    return walk(client, f"{API}/metrics?limit=500")
+
+
+def test_ne_on_a_nullable_column_keeps_rows_without_a_value(
+    client: TestClient, everything: list[dict[str, Any]]
+) -> None:
+    expected = {m["key"] for m in everything if m["period"]["year"] != 2023}
+    assert any(m["period"]["year"] is None for m in everything)
+    assert metric_keys(client, "year__ne=2023") == expected
+
+
+def test_isnull_splits_a_nullable_column(
+    client: TestClient, everything: list[dict[str, Any]]
+) -> None:
+    undated = {m["key"] for m in everything if m["period"]["year"] is None}
+    assert undated
+    assert metric_keys(client, "year__isnull=true") == undated
+    assert metric_keys(client, "year__isnull=false") == {m["key"] for m in everything} - undated
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("qualifier__ne=exact", lambda m: m["qualifier"] != "exact"),
+        ("subject_kind__ne=place", lambda m: m["subject"]["kind"] != "place"),
+        ("indicator__ne=high_tech_enterprises",
+         lambda m: m["indicator"]["code"] != "high_tech_enterprises"),
+        ("source__ne=std-2024-03-25-daye",
+         lambda m: m["provenance"]["source"]["id"] != "std-2024-03-25-daye"),
+        ("cluster__isnull=false", lambda m: m["subject"]["kind"] == "cluster"),
+        ("cluster__ne=hefei-intelligent-voice",
+         lambda m: m["subject"]["slug"] != "hefei-intelligent-voice"),
+    ],
+)  # fmt: skip
+def test_ne_and_isnull_on_vocabularies_and_relations(
+    client: TestClient, everything: list[dict[str, Any]], query: str, kept: Any
+) -> None:
+    expected = {m["key"] for m in everything if kept(m)}
+    assert 0 < len(expected) < len(everything)
+    assert metric_keys(client, query) == expected
+
+
+def test_relation_ne_excludes_the_place_and_everything_inside_it(
+    client: TestClient, everything: list[dict[str, Any]]
+) -> None:
+    inside = metric_keys(client, "city=changzhi")
+    assert inside
+    assert metric_keys(client, "city__ne=changzhi") == {m["key"] for m in everything} - inside
+
+
+def test_programs_issuer_honours_ne(client: TestClient) -> None:
+    def slugs(query: str) -> set[str]:
+        return {p["slug"] for p in walk(client, f"{API}/programs?{query}")}
+
+    issued = slugs("issuer=ministry-of-finance")
+    assert issued
+    assert slugs("issuer__ne=ministry-of-finance") == slugs("") - issued
+
+
+def test_places_parent_isnull_gives_the_top_of_the_tree(client: TestClient) -> None:
+    top = walk(client, f"{API}/places?parent__isnull=true")
+    assert "china" in {p["slug"] for p in top}
+    assert {p["level"] for p in top} == {"country"}
+    assert {p["slug"] for p in walk(client, f"{API}/places?parent__isnull=false")}.isdisjoint(
+        {p["slug"] for p in top}
+    )
+
+
+def test_disjoint_relation_filters_and_unknown_slugs_match_nothing(client: TestClient) -> None:
+    for query in ("city=changzhi&province=hunan", "indicator=no-such-indicator", "city__in=x,y"):
+        response = client.get(f"{API}/metrics?{query}&count=true")
+        assert response.status_code == 200
+        assert response.json()["data"] == []
+        assert response.json()["meta"]["total"] == 0
+
+
+def test_operators_a_filter_does_not_take_are_refused_by_name(client: TestClient) -> None:
+    for name in ("key__isnull", "indicator__gt", "city__contains", "name__isnull"):
+        url = (
+            f"{API}/metrics?{name}=true" if name != "name__isnull" else f"{API}/places?{name}=true"
+        )
+        response = client.get(url)
+        assert response.status_code == 400, name
+        assert response.json()["errors"][0]["parameter"] == name
+    response = client.get(f"{API}/metrics?year__isnull=maybe")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "year__isnull"
+
+
+@pytest.mark.parametrize("sort", ["year", "-year", "period_end", "-period_end", "-year,value"])
+def test_nullable_sorts_put_rows_without_a_value_last_across_pages(
+    client: TestClient, everything: list[dict[str, Any]], sort: str
+) -> None:
+    """Rows with a value are read in index order, then the rest: one order, any page size."""
+    whole = [m["key"] for m in walk(client, f"{API}/metrics?sort={sort}&limit=500")]
+    paged = [m["key"] for m in walk(client, f"{API}/metrics?sort={sort}&limit=4")]
+    assert paged == whole
+    field = sort.lstrip("-").split(",")[0]
+    values = [
+        (m["period"]["year"] if field == "year" else m["period"]["end"])
+        for m in walk(client, f"{API}/metrics?sort={sort}&limit=500")
+    ]
+    known = [v for v in values if v is not None]
+    assert values == known + [None] * (len(values) - len(known))
+    assert known == sorted(known, reverse=sort.startswith("-"))
+
+
+def test_count_is_exact_below_the_cap_and_a_bound_beyond(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meta = client.get(f"{API}/metrics?count=true&limit=1").json()["meta"]
+    assert meta["total"] == 36
+    assert meta["total_relation"] == "eq"
+    monkeypatch.setattr(execute, "COUNT_CAP", 10)
+    meta = client.get(f"{API}/metrics?count=true&limit=1").json()["meta"]
+    assert meta["total"] == 10
+    assert meta["total_relation"] == "gte"
+
+
+# The time budget -------------------------------------------------------------------------
+
+HEAVY = f"{API}/metrics?value__ne=1&qualifier__ne=at_least&sort=-period_end,value&limit=500"
+
+
+@pytest.fixture(scope="module")
+def scale_url(backend: Backend) -> str:
+    """Synthetic data large enough that a full sort takes milliseconds on either engine."""
+    url = backend.new_database()
+    upgrade_to_head(url)
+    engine = build_engine(url)
+    generate(engine, Shape(cities=200, indicators=12, years=12, provinces=6))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def budgeted(scale_url: str) -> Iterator[TestClient]:
+    settings = Settings(database_url=scale_url, fast_budget_ms=1, query_budget_ms=1)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_a_query_past_its_budget_is_refused_with_what_made_it_expensive(
+    budgeted: TestClient,
+) -> None:
+    response = budgeted.get(HEAVY)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "/problems/query-too-expensive"
+    assert "1 ms budget" in problem["detail"]
+    assert "value__ne, qualifier__ne" in problem["detail"]
+    assert "sort: -period_end,value" in problem["detail"]
+    for leak in ("SELECT", "interrupted", "canceling", "Traceback"):
+        assert leak not in response.text
+    # The refusal leaves the lanes' connections usable.
+    assert budgeted.get("/healthz").status_code == 200
+
+
+def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
+    settings = Settings(database_url=scale_url, fast_budget_ms=1, query_budget_ms=60_000)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        first = client.get(HEAVY)
+        assert first.status_code == 200, first.text
+        lanes = app.state.lanes
+        shape = ("/metrics", ("qualifier__ne", "value__ne"), "-period_end,value")
+        assert lanes.first_lane(shape) is lanes.slow
+        again = client.get(HEAVY)
+        assert again.json()["data"] == first.json()["data"]
+        assert lanes.first_lane(("/metrics", (), "id")) is lanes.fast
+
+
+def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
+    """Every access path (ordered, driven, walk) returns the rows a plain filter of the
+    whole table gives, in the same order, across pages."""
+    with TestClient(create_app(Settings(database_url=scale_url))) as client:
+        everything = walk(client, f"{API}/metrics?limit=500&sort=id")
+        position = {m["key"]: i for i, m in enumerate(everything)}  # in id order
+        first, second = (c["slug"] for c in walk(client, f"{API}/cities?limit=2&sort=slug")[:2])
+        cases: dict[str, tuple[Any, Any]] = {
+            "indicator=synthetic_003&year=2005&sort=-value": (  # ordered
+                lambda m: m["indicator"]["code"] == "synthetic_003" and m["period"]["year"] == 2005,
+                lambda m: (-m["value"], -position[m["key"]]),
+            ),
+            f"place__in={first},{second}&sort=-period_end": (  # driven
+                lambda m: m["place"]["slug"] in (first, second),
+                lambda m: (m["period"]["end"] is None, _neg(m["period"]["end"]),
+                           -position[m["key"]]),
+            ),
+            "year__gte=2008&qualifier__ne=exact&sort=key": (  # walk
+                lambda m: m["period"]["year"] >= 2008 and m["qualifier"] != "exact",
+                lambda m: m["key"],
+            ),
+        }  # fmt: skip
+        for query, (kept, order) in cases.items():
+            got = [m["key"] for m in walk(client, f"{API}/metrics?limit=37&{query}")]
+            expected = [m["key"] for m in sorted(filter(kept, everything), key=order)]
+            assert expected, query
+            assert got == expected, query
+
+
+def _neg(day: str | None) -> tuple[int, ...]:
+    """A descending key for an ISO date."""
+    return () if day is None else tuple(-int(part) for part in day.split("-"))
