@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from starlette.datastructures import QueryParams
 
-from app.api.listing import encode_cursor, list_parameters, list_statements, parse_query
 from app.api.metrics import METRIC_SPEC
-from app.api.places import CITY_SPEC
-from app.api.sql import prepare, slot
 from app.config import Settings
+from app.query import parse_query
+from app.query.cursors import encode_cursor
+from app.query.statements import recording
 
 METRICS_PATH = "/api/v1/metrics"
 
@@ -166,44 +165,38 @@ def identities(system: str, query: Query, body: dict[str, Any]) -> list[Any]:
     return [row[query.identity] for row in rows]
 
 
-Statement = tuple[str, tuple[Any, ...]]
+@dataclass(frozen=True)
+class Replay:
+    """The statements Atlas runs for one query, in order: the ceiling runs them all and
+    answers with the rows of the one that reads the page (and the count, if asked)."""
+
+    statements: list[tuple[str, Any]]
+    counted: bool
+
+    @property
+    def page(self) -> int:
+        """The statement that reads the page's rows: the last one that is not a count."""
+        counts = [sql.startswith("SELECT count(*)") for sql, _ in self.statements]
+        return max(i for i, is_count in enumerate(counts) if not is_count)
 
 
-def _compiled(statement: Any, values: dict[str, Any]) -> Statement:
-    prepared = prepare(statement, sqlite_dialect.dialect(paramstyle="qmark"))
-    parameters = prepared.parameters(values)
-    assert isinstance(parameters, tuple)
-    return prepared.sql, parameters
+def ceiling_statements(path: str) -> dict[str, Replay]:
+    """Atlas's SQL for each query, recorded as Atlas runs it on the same file."""
+    import warnings
 
+    warnings.filterwarnings("ignore", message=".*httpx.*")
+    from fastapi.testclient import TestClient
 
-def ceiling_statements(path: str) -> dict[str, tuple[Statement, Statement | None]]:
-    """Atlas's SQL for each query, compiled for sqlite3: name -> (page, count or None)."""
-    from app.api.metrics import metrics_select, o
+    from app.main import create_app
 
     fixture = read_fixture(path)
-    secret = Settings().cursor_secret
-    metric_page = f"indicator={fixture.indicator_code}&year={fixture.year}&sort=-value&limit={PAGE}"
-    lists = {
-        "q1": (METRIC_SPEC, metric_page),
-        "q2": (
-            METRIC_SPEC,
-            f"city={fixture.city_slug}&indicator={fixture.indicator_code}&sort=year&limit={PAGE}",
-        ),
-        "q4": (CITY_SPEC, f"province={fixture.province_slug}&limit={PAGE}"),
-        "q5": (METRIC_SPEC, f"limit={PAGE}&cursor={deep_cursor(fixture)}"),
-        "q6": (METRIC_SPEC, f"{metric_page}&count=true"),
-    }
-    by_key = metrics_select().where(o.c.key == slot("key"))
-    statements: dict[str, tuple[Statement, Statement | None]] = {
-        "q3": (_compiled(by_key, {"key": fixture.record_key}), None)
-    }
-    for name, (spec, query_string) in lists.items():
-        path = METRICS_PATH if spec is METRIC_SPEC else "/api/v1/cities"
-        query = parse_query(spec, QueryParams(query_string), secret=secret, path=path)
-        page, count = list_statements(spec, query, query.filters)
-        values = list_parameters(query, query.filters)
-        statements[name] = (
-            _compiled(page, values),
-            _compiled(count, values) if query.count else None,
-        )
-    return statements
+    app = create_app(Settings(database_url=f"sqlite:///{path}"))
+    replays: dict[str, Replay] = {}
+    with TestClient(app) as client:
+        for query in queries(fixture, "unused"):
+            client.get(query.atlas)  # compile and warm, as a running server would be
+            with recording() as ran:
+                assert client.get(query.atlas).status_code == 200
+            statements = [(statement.sql, statement.parameters) for statement in ran]
+            replays[query.name] = Replay(statements, "count=true" in query.atlas)
+    return replays
