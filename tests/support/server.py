@@ -20,7 +20,7 @@ from tests.support.postgres import free_port
 def running_server(
     database_url: str, *, workers: int = 1, log_path: Path | None = None, **env: str
 ) -> Iterator[str]:
-    """Start `atlas serve`, wait until healthy, yield its base URL, stop it. The log is kept
+    """Start `atlas serve`, wait until ready, yield its base URL, stop it. The log is kept
     at `log_path` when given, else deleted."""
     port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up after a few thousand
@@ -47,7 +47,7 @@ def running_server(
                 output = Path(log.name).read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"server exited with {process.returncode}: {output}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
