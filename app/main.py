@@ -23,12 +23,13 @@ from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemError, install_error_handlers
-from app.faults import explain
+from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.migrate import head_revision, is_behind
 
 logger = logging.getLogger("atlas")
 
@@ -57,10 +58,20 @@ class DatabaseNotReady(RuntimeError):
     """The database cannot be reached or has not been loaded; the server refuses to start."""
 
 
+class SchemaBehind(RuntimeError):
+    """The database's schema is older than this code's queries."""
+
+
 def readiness(connection: Connection) -> dict[str, Any]:
     """What `/readyz` and the startup check read: the schema revision and the sources, so
-    the answer depends on the data being readable, not just on a connection."""
+    the answer depends on the data being readable (and of the shape the queries expect),
+    not just on a connection."""
     schema = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if is_behind(schema):
+        at = "has no schema revision" if schema is None else f"is at schema revision {schema}"
+        raise SchemaBehind(
+            f"it {at}, older than this server's {head_revision()}; run `atlas load` to migrate it"
+        )
     sources = connection.execute(select(func.count()).select_from(tables.source)).scalar_one()
     return {"status": "ready", "schema": schema, "sources": sources}
 
@@ -73,6 +84,8 @@ def check_database(engine: Engine, url: str) -> None:
         read(engine, readiness)
     except DBAPIError as error:
         raise DatabaseNotReady(explain(error, url)) from None
+    except SchemaBehind as behind:
+        raise DatabaseNotReady(f"cannot serve from {shown(url)}: {behind}") from None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -187,6 +200,8 @@ def _install_service_routes(app: FastAPI) -> None:
             state = await in_database(request, readiness)
         except ProblemError:
             raise
+        except SchemaBehind as behind:
+            raise unavailable(f"the database is not ready: {behind}") from None
         except Exception as error:  # not ready is the answer, whatever the reason
             logger.warning("not ready: %s", " ".join(str(error).split())[:300])
             raise unavailable("the data cannot be read") from None

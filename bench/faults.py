@@ -20,16 +20,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from itertools import cycle
+from collections.abc import Callable
 from pathlib import Path
-
-import httpx
 
 from app.config import PROJECT_ROOT
 from tests.conftest import load_seeds
@@ -37,80 +30,9 @@ from tests.support.postgres import PostgresCluster, free_port
 from tests.support.server import running_server
 from tests.support.sqlite_writer import READY
 from tests.support.state import dump
+from tests.support.traffic import Tally, traffic, watch_until_quiet
 
-CLIENTS = 16
-PATHS = (
-    "/api/v1/cities",
-    "/api/v1/metrics?limit=5",
-    "/api/v1/places/daye",
-    "/api/v1/sources",
-    "/api/v1/organizations?limit=3",
-    "/api/v1/indicators",
-)
-CLOSED = "closed without response"
 FAULTS = ("pg-terminate", "pg-stop", "sqlite", "startup")
-
-
-@dataclass
-class Tally:
-    """Answers with the moment each arrived (monotonic seconds)."""
-
-    answers: list[tuple[float, str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, outcome: str) -> None:
-        with self.lock:
-            self.answers.append((time.monotonic(), outcome))
-
-    def counts(self) -> Counter[str]:
-        return Counter(outcome for _, outcome in self.answers)
-
-    def last_failure(self) -> float | None:
-        failed = [moment for moment, outcome in self.answers if outcome != "200"]
-        return max(failed) if failed else None
-
-
-def outcome_of(client: httpx.Client, path: str) -> str:
-    try:
-        response = client.get(path)
-    except (httpx.RemoteProtocolError, httpx.ReadError):
-        return CLOSED
-    except httpx.TransportError as exc:
-        return type(exc).__name__
-    status = str(response.status_code)
-    if status == "503" and "retry-after" not in response.headers:
-        return "503 without Retry-After"
-    return status
-
-
-@contextmanager
-def traffic(base: str, clients: int = CLIENTS) -> Iterator[tuple[Tally, Tally]]:
-    """`clients` readers of the data and one readiness probe, until the block ends."""
-    data, ready = Tally(), Tally()
-    stop = threading.Event()
-
-    def reader(offset: int) -> None:
-        paths = cycle(PATHS[offset % len(PATHS) :] + PATHS[: offset % len(PATHS)])
-        with httpx.Client(base_url=base, timeout=30) as client:
-            while not stop.is_set():
-                data.add(outcome_of(client, next(paths)))
-
-    def probe() -> None:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            while not stop.is_set():
-                ready.add(outcome_of(client, "/readyz"))
-                time.sleep(0.05)
-
-    threads = [threading.Thread(target=reader, args=(n,)) for n in range(clients)]
-    threads.append(threading.Thread(target=probe))
-    for thread in threads:
-        thread.start()
-    try:
-        yield data, ready
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
 
 
 def report(name: str, data: Tally, ready: Tally, fault_end: float, same_rows: bool) -> None:
@@ -125,19 +47,6 @@ def report(name: str, data: Tally, ready: Tally, fault_end: float, same_rows: bo
     print(f"  last failed answer after the fault ended: {recovery}")
     print("  /readyz: " + ", ".join(f"{k}: {v:,}" for k, v in ready.counts().items()))
     print(f"  rows afterwards equal rows before: {same_rows}")
-
-
-def watch_until_quiet(data: Tally, seconds: float = 2.0, limit: float = 30.0) -> None:
-    """Keep the traffic going until the last `seconds` brought answers and all were 200
-    (or `limit` passes): a server that answers nothing is not quiet."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        time.sleep(0.1)
-        now = time.monotonic()
-        with data.lock:
-            recent = [outcome for moment, outcome in data.answers if now - moment < seconds]
-        if now - started > seconds and recent and all(o == "200" for o in recent):
-            return
 
 
 # PostgreSQL ----------------------------------------------------------------------------
@@ -196,13 +105,19 @@ def sqlite_killed_writer(workdir: Path) -> None:
             )  # fmt: skip
             assert writer.stdout is not None
             assert writer.stdout.readline().strip() == READY
+            time.sleep(1)  # readers meet its lock meanwhile
             writer.send_signal(signal.SIGKILL)
             writer.wait()
             end = time.monotonic()
-            hot = path.with_name(path.name + "-journal").exists()
+            journal = path.with_name(path.name + "-journal")
+            hot = journal.exists()
+            while journal.exists() and time.monotonic() - end < 12:
+                time.sleep(0.01)
+            rolled_back = time.monotonic() - end
             watch_until_quiet(data, limit=12)
-        report(f"SQLite: writer killed mid-transaction (hot journal left: {hot})", data,
-               ready, end, dump(url) == before)  # fmt: skip
+        report(f"SQLite: writer alive 1 s after spilling, then killed (hot journal: {hot})",
+               data, ready, end, dump(url) == before)  # fmt: skip
+        print(f"  journal gone {rolled_back:.2f} s after the writer's death")
 
 
 # Startup -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Dependencies shared by the routers: the database connection and the settings."""
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -91,10 +92,23 @@ def _worth_retrying(engine: Engine, error: Exception) -> bool:
     return is_hot_journal(error) and roll_back_hot_journal(engine)
 
 
+_last_logged = 0.0
+
+
+def _log_fault(error: Exception) -> None:
+    """One line per second at most: an outage under load would otherwise log every request
+    (1,308 lines in a 2 s PostgreSQL stop)."""
+    global _last_logged
+    now = time.monotonic()
+    if now - _last_logged >= 1:
+        _last_logged = now
+        logger.warning("database unavailable: %s", " ".join(str(error).split())[:300])
+
+
 def _reason(error: Exception) -> str:
     if isinstance(error, PoolTimeout):
         return "all database connections are busy; retry shortly"
-    logger.warning("database unavailable: %s", " ".join(str(error).split())[:300])
+    _log_fault(error)
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return "the connection to the database was lost; retry shortly"
     return "the database is unavailable; retry shortly"

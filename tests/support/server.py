@@ -22,6 +22,15 @@ def running_server(
 ) -> Iterator[str]:
     """Start `atlas serve`, wait until ready, yield its base URL, stop it. The log is kept
     at `log_path` when given, else deleted."""
+    with server_process(database_url, workers=workers, log_path=log_path, **env) as (base, _):
+        yield base
+
+
+@contextmanager
+def server_process(
+    database_url: str, *, workers: int = 1, log_path: Path | None = None, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`running_server`, for tests that signal the process themselves."""
     port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up after a few thousand
     # access-log lines and then blocks the server mid-request.
@@ -54,7 +63,7 @@ def running_server(
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not become healthy in 30 s")
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
