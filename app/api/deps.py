@@ -69,9 +69,9 @@ def read(engine: Engine, work: Callable[[Connection], T]) -> T:
     Reads are idempotent, so a read whose connection died under it (a terminated backend,
     a server restart), wherever that happened (connecting, mid-statement, reading rows),
     runs once more on a fresh connection before anyone sees an error: with PostgreSQL's
-    backends terminated five times in 2.5 s under 16 clients, that turned 8 errors of
-    1,957 answers into none. A SQLite file left mid-transaction by a dead writer is rolled
-    back to its last commit, then read again.
+    backends terminated five times in 2.5 s under 16 clients, 16 failed answers of 1,957
+    (8 x 500, 8 closed unanswered) became none of 1,946. A SQLite file left
+    mid-transaction by a dead writer is rolled back to its last commit, then read again.
     """
     try:
         return _attempt(engine, work)
