@@ -174,7 +174,7 @@ def _install_service_routes(app: FastAPI) -> None:
 
     @app.get(
         "/healthz",
-        operation_id="liveness",
+        operation_id="health",
         summary="Liveness: the process answers",
         description="Touches no database: restart the process only if this fails. Use"
         " `/readyz` to decide whether to send it traffic.",

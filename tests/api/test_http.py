@@ -96,6 +96,6 @@ def test_liveness_and_readiness_are_apart_and_documented(client: TestClient) -> 
     for response in (live, ready):
         assert response.headers["cache-control"] == "no-store"
     paths = client.get("/openapi.json").json()["paths"]
-    assert paths["/healthz"]["get"]["operationId"] == "liveness"
+    assert paths["/healthz"]["get"]["operationId"] == "health"  # stable since the first release
     assert paths["/readyz"]["get"]["operationId"] == "readiness"
     assert "503" in paths["/readyz"]["get"]["responses"]
