@@ -1,7 +1,8 @@
 """Faults an operator meets, tried from outside over HTTP against a real `atlas serve`.
 
     python -m bench.faults                  # every fault, on the seed data
-    python -m bench.faults --only sqlite    # one: pg-terminate, pg-stop, sqlite, startup
+    python -m bench.faults --only sqlite    # one of: pg-terminate, pg-stop, sqlite, startup,
+                                            # sigterm (or postgres: both PostgreSQL faults)
 
 16 clients read the seed data in a loop on keep-alive connections while a fault happens:
 PostgreSQL's backends terminated five times in 2.5 s (what a failover, a pooler restart or
@@ -10,29 +11,35 @@ on SQLite, a writer killed mid-transaction after it spilled pages into the file 
 journal). A separate probe polls `/readyz`. For each fault it prints the answers by status,
 the connections closed without a response, the time from the end of the fault to the last
 failed answer, and whether the rows afterwards equal the rows before. Then it starts the
-server on each kind of broken database and prints its exit status and stderr.
+server on a SQLite file with a hot journal and on each kind of broken database (exit
+status and stderr), and sends SIGTERM with 16 requests in flight.
 It prints figures and asserts nothing.
 """
 
 import argparse
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from app.config import PROJECT_ROOT
 from tests.conftest import load_seeds
 from tests.support.postgres import PostgresCluster, free_port
-from tests.support.server import running_server
-from tests.support.sqlite_writer import READY
+from tests.support.server import running_server, server_process
+from tests.support.sqlite_writer import journal_of, kill_spilling_writer
 from tests.support.state import dump
-from tests.support.traffic import Tally, traffic, watch_until_quiet
+from tests.support.traffic import CLIENTS, Tally, outcome_of, traffic, watch_until_quiet
 
-FAULTS = ("pg-terminate", "pg-stop", "sqlite", "startup")
+FAULTS = ("pg-terminate", "pg-stop", "sqlite", "startup", "sigterm")
 
 
 def report(name: str, data: Tally, ready: Tally, fault_end: float, same_rows: bool) -> None:
@@ -99,23 +106,14 @@ def sqlite_killed_writer(workdir: Path) -> None:
     with running_server(url, log_path=workdir / "sqlite-server.log") as base:
         with traffic(base) as (data, ready):
             time.sleep(1)
-            writer = subprocess.Popen(
-                [sys.executable, "-m", "tests.support.sqlite_writer", str(path)],
-                cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            assert writer.stdout is not None
-            assert writer.stdout.readline().strip() == READY
-            time.sleep(1)  # readers meet its lock meanwhile
-            writer.send_signal(signal.SIGKILL)
-            writer.wait()
+            kill_spilling_writer(path, alive=1)  # readers meet its lock for 1 s
             end = time.monotonic()
-            journal = path.with_name(path.name + "-journal")
-            hot = journal.exists()
+            journal = journal_of(path)
             while journal.exists() and time.monotonic() - end < 12:
                 time.sleep(0.01)
             rolled_back = time.monotonic() - end
             watch_until_quiet(data, limit=12)
-        report(f"SQLite: writer alive 1 s after spilling, then killed (hot journal: {hot})",
+        report("SQLite: writer alive 1 s after spilling, then killed (a hot journal)",
                data, ready, end, dump(url) == before)  # fmt: skip
         print(f"  journal gone {rolled_back:.2f} s after the writer's death")
 
@@ -155,6 +153,51 @@ def startup_refusals(workdir: Path) -> None:
                 print(f"    | {line}")
 
 
+def start_on_hot_journal(workdir: Path) -> None:
+    path = workdir / "hot-at-start.db"
+    url = f"sqlite:///{path}"
+    load_seeds(url)
+    before = dump(url)
+    kill_spilling_writer(path)
+    print("\nSQLite: server started on a file with a hot journal")
+    try:
+        with running_server(url) as base:
+            sources = httpx.get(f"{base}/readyz").json()["sources"]
+            left = journal_of(path).exists()
+            print(f"  started; /readyz: {sources} sources; journal left: {left}")
+    except RuntimeError as refusal:
+        print(f"  refused: {' '.join(str(refusal).split())[-300:]}")
+    print(f"  rows afterwards equal rows before: {dump(url) == before}")
+
+
+def sigterm_in_flight(workdir: Path) -> None:
+    """16 requests wait on a locked SQLite file when SIGTERM arrives."""
+    path = workdir / "sigterm.db"
+    url = f"sqlite:///{path}"
+    load_seeds(url)
+    outcomes: list[str] = []
+    with server_process(url, ATLAS_POOL_TIMEOUT="30") as (base, process):
+        locker = sqlite3.connect(path, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+
+        def ask() -> None:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                outcomes.append(outcome_of(client, "/api/v1/sources?limit=500"))
+
+        clients = [threading.Thread(target=ask) for _ in range(CLIENTS)]
+        for client in clients:
+            client.start()
+        time.sleep(1)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        locker.close()
+        for client in clients:
+            client.join()
+        code = process.wait(timeout=30)
+    print(f"\nSIGTERM with {CLIENTS} requests in flight (SQLite locked by a writer meanwhile)")
+    print(f"  answers: {dict(Counter(outcomes))}; server exit status {code}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=[*FAULTS, "postgres"], action="append")
@@ -170,8 +213,12 @@ def main(argv: list[str] | None = None) -> None:
             postgres_faults(only, workdir)
         if "sqlite" in only:
             sqlite_killed_writer(workdir)
+        if "sqlite" in only:
+            start_on_hot_journal(workdir)
         if "startup" in only:
             startup_refusals(workdir)
+        if "sigterm" in only:
+            sigterm_in_flight(workdir)
 
 
 if __name__ == "__main__":

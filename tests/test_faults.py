@@ -24,7 +24,7 @@ from app.config import PROJECT_ROOT, Settings
 from tests.conftest import SEEDS, Backend, load_seeds
 from tests.support.postgres import PostgresCluster, free_port
 from tests.support.server import running_server, server_process
-from tests.support.sqlite_writer import READY
+from tests.support.sqlite_writer import journal_of, kill_spilling_writer
 from tests.support.state import dump
 from tests.support.traffic import Tally, traffic, watch_until_quiet
 
@@ -322,24 +322,6 @@ def test_postgres_crash_under_load_is_503_then_recovers(own_cluster: PostgresClu
 
 
 # --- SQLite: a writer killed mid-transaction -----------------------------------------
-
-
-def kill_spilling_writer(path: Path) -> None:
-    """Run a writer that has overwritten pages of the file mid-transaction; SIGKILL it."""
-    writer = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.sqlite_writer", str(path)],
-        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert writer.stdout is not None
-    assert writer.stdout.readline().strip() == READY
-    time.sleep(0.5)  # readers meet its lock meanwhile
-    kill(writer)
-    writer.stdout.close()
-    assert journal_of(path).exists()
-
-
-def journal_of(path: Path) -> Path:
-    return path.with_name(path.name + "-journal")
 
 
 SERVED = ["/api/v1/sources?limit=500", "/api/v1/metrics?limit=500", "/api/v1/places?limit=500"]

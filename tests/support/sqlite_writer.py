@@ -9,7 +9,9 @@ itself has changed, then waits for SIGKILL: what is left is a hot journal and a 
 file with half a transaction in it, as a crash or a power cut leaves them.
 """
 
+import signal
 import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +36,28 @@ def write_until_killed(path: Path) -> None:
     print(READY, flush=True)
     while True:
         time.sleep(60)
+
+
+def journal_of(path: Path) -> Path:
+    return path.with_name(path.name + "-journal")
+
+
+def kill_spilling_writer(path: Path, alive: float = 0.5) -> None:
+    """Run the writer on `path` until it has spilled, let it hold its lock `alive` seconds
+    (readers meet it meanwhile), SIGKILL it, and check it left a hot journal."""
+    from app.config import PROJECT_ROOT
+
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.sqlite_writer", str(path)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert writer.stdout is not None
+    with writer.stdout:
+        assert writer.stdout.readline().strip() == READY
+        time.sleep(alive)
+        writer.send_signal(signal.SIGKILL)
+        assert writer.wait(timeout=10) == -signal.SIGKILL
+    assert journal_of(path).exists()
 
 
 if __name__ == "__main__":
