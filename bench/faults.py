@@ -23,7 +23,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,10 +33,10 @@ import httpx
 from app.config import PROJECT_ROOT
 from tests.conftest import load_seeds
 from tests.support.postgres import PostgresCluster, free_port
-from tests.support.server import running_server, server_process
+from tests.support.server import answer_of, requests_in_flight, running_server, server_process
 from tests.support.sqlite_writer import journal_of, kill_spilling_writer
 from tests.support.state import dump
-from tests.support.traffic import CLIENTS, Tally, outcome_of, traffic, watch_until_quiet
+from tests.support.traffic import CLIENTS, Tally, traffic, watch_until_quiet
 
 FAULTS = ("pg-terminate", "pg-stop", "sqlite", "startup", "sigterm")
 
@@ -171,31 +170,22 @@ def start_on_hot_journal(workdir: Path) -> None:
 
 
 def sigterm_in_flight(workdir: Path) -> None:
-    """16 requests wait on a locked SQLite file when SIGTERM arrives."""
+    """16 requests the server has read wait on a locked SQLite file when SIGTERM arrives."""
     path = workdir / "sigterm.db"
     url = f"sqlite:///{path}"
     load_seeds(url)
-    outcomes: list[str] = []
     with server_process(url, ATLAS_POOL_TIMEOUT="30") as (base, process):
         locker = sqlite3.connect(path, isolation_level=None)
         locker.execute("BEGIN EXCLUSIVE")
-
-        def ask() -> None:
-            with httpx.Client(base_url=base, timeout=60) as client:
-                outcomes.append(outcome_of(client, "/api/v1/sources?limit=500"))
-
-        clients = [threading.Thread(target=ask) for _ in range(CLIENTS)]
-        for client in clients:
-            client.start()
-        time.sleep(1)
+        sockets = requests_in_flight(base, "/api/v1/sources?limit=500", CLIENTS)
         process.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         locker.close()
-        for client in clients:
-            client.join()
+        answers = [answer_of(sock) for sock in sockets]
         code = process.wait(timeout=30)
+    outcomes = Counter(a if isinstance(a, str) else str(a.status_code) for a in answers)
     print(f"\nSIGTERM with {CLIENTS} requests in flight (SQLite locked by a writer meanwhile)")
-    print(f"  answers: {dict(Counter(outcomes))}; server exit status {code}")
+    print(f"  answers: {dict(outcomes)}; server exit status {code}")
 
 
 def main(argv: list[str] | None = None) -> None:

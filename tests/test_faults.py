@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from sqlalchemy.engine import make_url
 from app.config import PROJECT_ROOT, Settings
 from tests.conftest import SEEDS, Backend, load_seeds
 from tests.support.postgres import PostgresCluster, free_port
-from tests.support.server import running_server, server_process
+from tests.support.server import answer_of, requests_in_flight, running_server, server_process
 from tests.support.sqlite_writer import journal_of, kill_spilling_writer
 from tests.support.state import dump
 from tests.support.traffic import Tally, traffic, watch_until_quiet
@@ -382,41 +381,26 @@ def database_held(backend: Backend, url: str) -> Iterator[None]:
 
 
 def test_sigterm_with_requests_in_flight_answers_them_all(backend: Backend, tmp_path: Path) -> None:
-    """16 requests wait on a locked database when SIGTERM arrives: each gets its full 200,
-    then the server finishes its shutdown."""
+    """16 requests the server has read wait on a locked database when SIGTERM arrives: each
+    gets its full 200, then the server finishes its shutdown."""
     url = backend.new_database()
     load_seeds(url)
-    expected = httpx.Response(200)
+    target = "/api/v1/sources?limit=500"
     log = tmp_path / "server.log"
     with server_process(url, log_path=log, ATLAS_POOL_TIMEOUT="30") as (base, process):
-        with httpx.Client(base_url=base) as http:
-            expected = http.get("/api/v1/sources?limit=500")
-        answers: list[httpx.Response | Exception] = []
-
-        def ask() -> None:
-            try:
-                answers.append(httpx.get(f"{base}/api/v1/sources?limit=500", timeout=60))
-            except httpx.TransportError as error:
-                answers.append(error)
-
-        clients = [threading.Thread(target=ask) for _ in range(16)]
+        expected = httpx.get(f"{base}{target}").json()
         with database_held(backend, url):
-            for client in clients:
-                client.start()
-            time.sleep(1)  # every request has reached the server and waits on the database
-            assert not answers
+            sockets = requests_in_flight(base, target, 16)
             process.send_signal(signal.SIGTERM)
             time.sleep(0.5)
             assert process.poll() is None, "the server quit with requests in flight"
-        for client in clients:
-            client.join(timeout=60)
+        answers = [answer_of(sock) for sock in sockets]
         # uvicorn shuts down gracefully, then re-raises the signal so its exit says why
         assert process.wait(timeout=30) in (0, -signal.SIGTERM)
     output = log.read_text()
     assert "Application shutdown complete" in output, output[-2000:]
     assert "Traceback" not in output
-    assert len(answers) == 16
     for answer in answers:
         assert isinstance(answer, httpx.Response), answer
         assert answer.status_code == 200
-        assert answer.content == expected.content
+        assert answer.json() == expected
