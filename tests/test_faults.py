@@ -201,6 +201,12 @@ def test_server_refuses_to_start_on_a_broken_database_in_one_line(
         }
     else:
         cluster = backend.cluster
+        loaded = cluster.create_database()
+        load_seeds(cluster.url(loaded))
+        cluster.execute(
+            "DO $$ BEGIN CREATE ROLE stranger LOGIN;"
+            " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
         cases = {
             f"postgresql://atlas:s3cret@127.0.0.1:{free_port()}/atlas": (
                 "cannot be reached (Connection refused)",
@@ -209,6 +215,7 @@ def test_server_refuses_to_start_on_a_broken_database_in_one_line(
             cluster.url("no_such_database"): ("database does not exist", "createdb"),
             cluster.url(cluster.create_database()): ("has no Atlas tables", "atlas load"),
             cluster.url(user="nobody"): ("refused this user", "DATABASE_URL"),
+            cluster.url(loaded, user="stranger"): ("may not read the tables", "grant-reader"),
         }
     for url, (cause, fix) in cases.items():
         result = serve_once(url)
