@@ -26,8 +26,9 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin atlas
 USER 10001
 
 EXPOSE 8000
+# Readiness (the data can be read), not just liveness: see the README's health section.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2)"]
 
 # The same two steps as `make run`: load the seeds, then serve.
 CMD ["sh", "-c", "atlas load && exec atlas serve --host 0.0.0.0 --port 8000"]

@@ -143,17 +143,29 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn (keep-alive sockets keep TCP_NODELAY with any worker count).
 
-    Exits with status 1 and one line saying why if the database is unreachable or unloaded."""
+    Exits with status 1 and one line (the database, the cause, the fix) if the database is
+    unreachable or unloaded."""
+    from rich.markup import escape
+    from sqlalchemy.exc import ArgumentError
+
     from app.db import build_engine
     from app.main import DatabaseNotReady, check_database
     from app.server import serve as run_server
 
     url = get_settings().database_url
-    engine = build_engine(url, read_only=True, pool_size=1)
+    try:
+        engine = build_engine(url, read_only=True, pool_size=1)
+    except ArgumentError as exc:  # the URL itself is not usable; it is not shown (secrets)
+        console.print(
+            f"[red]error:[/] DATABASE_URL is not a database URL this server can use"
+            f" ({escape(str(exc))}); use sqlite:///PATH or postgresql://USER@HOST/DATABASE",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(1) from None
     try:
         check_database(engine, url)
     except DatabaseNotReady as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()

@@ -4,7 +4,11 @@ One engine per URL per process. SQLite gets its pragmas on every connection; the
 server can open it read-only, so that a reader can never write.
 """
 
+import logging
+import math
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
+logger = logging.getLogger("atlas")
 
 
 def is_sqlite(url: str) -> bool:
@@ -81,14 +86,52 @@ def build_engine(
         options.append("-c enable_seqscan=off")
     if statement_timeout_ms is not None:
         options.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+    # libpq waits for a host that drops packets as long as the kernel does (minutes)
+    connect_args: dict[str, Any] = {
+        "connect_timeout": max(2, math.ceil(pool_timeout)),
+        "options": " ".join(options),
+    }
     return create_engine(
         url,
-        connect_args={"options": " ".join(options)} if options else {},
+        connect_args=connect_args,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
     )
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file a SQLite engine reads, or None (PostgreSQL, or SQLite in memory)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = (engine.url.database or "").removeprefix("file:")
+    return None if database in ("", ":memory:") else Path(database)
+
+
+def roll_back_hot_journal(engine: Engine) -> bool:
+    """Undo what a writer that died mid-transaction left in the engine's SQLite file, and
+    say whether the file is readable again.
+
+    The killed writer's rollback journal holds the original pages it had already
+    overwritten in the file. A read-only connection may not play it back
+    (SQLITE_READONLY_ROLLBACK), so every read fails until something does. A short-lived
+    read-write connection does what any SQLite connection does on its first read: it takes
+    the exclusive lock, copies the original pages back and deletes the journal. It leaves
+    the last committed state, never a writer's half; SQLite will not touch a journal
+    whose writer is alive (it still holds its lock). The request connections stay read-only.
+    """
+    path = sqlite_file(engine)
+    if path is None:
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)) as writer:
+            writer.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as error:
+        logger.warning("could not roll back the interrupted write in %s: %s", path, error)
+        return False
+    logger.warning("rolled back an interrupted write in %s (its writer died)", path)
+    return True
 
 
 @lru_cache(maxsize=8)

@@ -10,13 +10,12 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy import Engine, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
 from app.api import include_api, tables
-from app.api.deps import in_database
+from app.api.deps import in_database, read, unavailable
 from app.api.responses import JSONBody, problem_responses
 from app.api.schemas import Problem
 from app.api.shapes import API_PREFIX
@@ -24,11 +23,13 @@ from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemError, install_error_handlers
+from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.migrate import head_revision, is_behind
 from app.query.budget import Lane, Lanes, watch_sqlite
 
 logger = logging.getLogger("atlas")
@@ -58,22 +59,34 @@ class DatabaseNotReady(RuntimeError):
     """The database cannot be reached or has not been loaded; the server refuses to start."""
 
 
+class SchemaBehind(RuntimeError):
+    """The database's schema is older than this code's queries."""
+
+
+def readiness(connection: Connection) -> dict[str, Any]:
+    """What `/readyz` and the startup check read: the schema revision and the sources, so
+    the answer depends on the data being readable (and of the shape the queries expect),
+    not just on a connection."""
+    schema = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if is_behind(schema):
+        at = "has no schema revision" if schema is None else f"is at schema revision {schema}"
+        raise SchemaBehind(
+            f"it {at}, older than this server's {head_revision()}; run `atlas load` to migrate it"
+        )
+    sources = connection.execute(select(func.count()).select_from(tables.source)).scalar_one()
+    return {"status": "ready", "schema": schema, "sources": sources}
+
+
 def check_database(engine: Engine, url: str) -> None:
-    """Refuse to start on a database that cannot be reached or has not been loaded, saying
-    which and what to do, rather than answering 503 to every request."""
-    shown = make_url(url).render_as_string(hide_password=True)
+    """Refuse to start on a database that cannot be reached or has not been loaded, in one
+    line naming the database, the cause and the fix, rather than answering 503 to every
+    request. (A SQLite file a writer left mid-transaction is rolled back and served.)"""
     try:
-        connection = engine.connect()
-    except DBAPIError as exc:
-        hint = " (run `atlas load` to create it)" if is_sqlite(url) else ""
-        raise DatabaseNotReady(f"cannot connect to {shown}: {exc.orig}{hint}") from None
-    with connection:
-        try:
-            connection.execute(select(tables.source.c.id).limit(1)).all()
-        except DBAPIError as exc:
-            raise DatabaseNotReady(
-                f"{shown} is not loaded: {exc.orig} (run `atlas load`)"
-            ) from None
+        read(engine, readiness)
+    except DBAPIError as error:
+        raise DatabaseNotReady(explain(error, url)) from None
+    except SchemaBehind as behind:
+        raise DatabaseNotReady(f"cannot serve from {shown(url)}: {behind}") from None
 
 
 def _lane(name: str, settings: Settings, threads: int, budget_ms: int) -> Lane:
@@ -174,17 +187,42 @@ def _install_service_routes(app: FastAPI) -> None:
             }
         )
 
+    no_store = {"Cache-Control": "no-store"}
+
     @app.get(
         "/healthz",
         operation_id="health",
-        summary="Health check",
+        summary="Liveness: the process answers",
+        description="Touches no database: restart the process only if this fails. Use"
+        " `/readyz` to decide whether to send it traffic.",
+        tags=["service"],
+        response_class=JSONBody,
+    )
+    async def liveness() -> JSONBody:
+        return JSONBody({"status": "ok"}, headers=no_store)
+
+    @app.get(
+        "/readyz",
+        operation_id="readiness",
+        summary="Readiness: the data can be served",
+        description="Reads the schema revision and counts the sources through the same pool"
+        " as every data endpoint: 200 when data can be served, 503 with Retry-After whenever"
+        " data endpoints would fail.",
         tags=["service"],
         response_class=JSONBody,
         responses=problem_responses(503),
     )
-    async def health(request: Request) -> JSONBody:
-        await in_database(request, lambda connection: connection.exec_driver_sql("SELECT 1"))
-        return JSONBody({"status": "ok"})
+    async def ready(request: Request) -> JSONBody:
+        try:
+            state = await in_database(request, readiness)
+        except ProblemError:
+            raise
+        except SchemaBehind as behind:
+            raise unavailable(f"the database is not ready: {behind}") from None
+        except Exception as error:  # not ready is the answer, whatever the reason
+            logger.warning("not ready: %s", " ".join(str(error).split())[:300])
+            raise unavailable("the data cannot be read") from None
+        return JSONBody(state, headers=no_store)
 
     @app.get("/problems/{name}", include_in_schema=False)
     async def problem_type(name: str) -> JSONBody:

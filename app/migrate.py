@@ -1,7 +1,10 @@
 """Running the Alembic migrations from code (the loader, the server's start-up, the tests)."""
 
+from functools import lru_cache
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from app.config import PROJECT_ROOT
 
@@ -16,3 +19,21 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_to_head(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(""))
+
+
+def head_revision() -> str | None:
+    return _scripts().get_current_head()
+
+
+def is_behind(revision: str | None) -> bool:
+    """Whether a database at `revision` lacks migrations this code has, so that queries
+    written for the head would fail on it. A revision this code does not know is newer
+    (a later release migrated it): its changes are additive, so that is not behind."""
+    if revision == head_revision():
+        return False
+    return revision is None or revision in {s.revision for s in _scripts().walk_revisions()}

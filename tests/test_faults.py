@@ -1,5 +1,6 @@
 """Real faults, real processes: the loader killed with SIGKILL mid-load, the server started
-without a database, and PostgreSQL stopped under a running server and started again."""
+on broken databases, PostgreSQL's backends terminated and the server stopped under load, a
+SQLite writer killed mid-transaction, and SIGTERM with requests in flight."""
 
 import os
 import shutil
@@ -8,7 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,11 +19,13 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, Settings
 from tests.conftest import SEEDS, Backend, load_seeds
 from tests.support.postgres import PostgresCluster, free_port
-from tests.support.server import running_server
+from tests.support.server import answer_of, requests_in_flight, running_server, server_process
+from tests.support.sqlite_writer import journal_of, kill_spilling_writer
 from tests.support.state import dump
+from tests.support.traffic import Tally, traffic, watch_until_quiet
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
@@ -59,7 +64,7 @@ def start_loader(url: str, seeds: Path) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def kill(process: subprocess.Popen[bytes]) -> None:
+def kill(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=10) == -signal.SIGKILL
 
@@ -162,7 +167,7 @@ def test_loader_killed_at_any_moment_leaves_the_old_or_the_new_data(
     assert state in (old, new)
 
 
-# --- starting without a database ------------------------------------------------------
+# --- starting on a broken database -----------------------------------------------------
 
 
 def serve_once(url: str) -> subprocess.CompletedProcess[str]:
@@ -173,26 +178,59 @@ def serve_once(url: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_server_refuses_to_start_without_a_database(backend: Backend, tmp_path: Path) -> None:
+def test_server_refuses_to_start_on_a_broken_database_in_one_line(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Each refusal: exit status 1 and one line naming the database (password hidden), the
+    cause in plain words and the fix; no SQL, no traceback."""
     if backend.cluster is None:
         empty = backend.new_database()
         sqlite3.connect(make_url(empty).database or "").close()  # an empty file
+        not_sqlite = tmp_path / "notes.txt"
+        not_sqlite.write_text("not a database\n" * 100)
+        unmigrated = backend.new_database()
+        load_seeds(unmigrated)
+        with sqlite3.connect(make_url(unmigrated).database or "") as connection:
+            connection.execute("DELETE FROM alembic_version")
         cases = {
-            f"sqlite:///{tmp_path / 'missing.db'}": "unable to open database file",
-            empty: "is not loaded",
+            f"sqlite:///{tmp_path / 'missing.db'}": ("the file does not exist", "atlas load"),
+            unmigrated: ("has no schema revision", "atlas load"),
+            empty: ("has no Atlas tables", "atlas load"),
+            f"sqlite:///{not_sqlite}": ("not a SQLite database", "DATABASE_URL"),
+            "not a url": ("not a database URL", "postgresql://"),
         }
     else:
         cluster = backend.cluster
+        loaded = cluster.create_database()
+        load_seeds(cluster.url(loaded))
+        cluster.execute(
+            "DO $$ BEGIN CREATE ROLE stranger LOGIN;"
+            " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
         cases = {
-            f"postgresql://postgres@127.0.0.1:{free_port()}/atlas": "Connection refused",
-            cluster.url("no_such_database"): 'database "no_such_database" does not exist',
-            cluster.url(cluster.create_database()): "is not loaded",
+            f"postgresql://atlas:s3cret@127.0.0.1:{free_port()}/atlas": (
+                "cannot be reached (Connection refused)",
+                "start it",
+            ),
+            cluster.url("no_such_database"): ("database does not exist", "createdb"),
+            cluster.url(cluster.create_database()): ("has no Atlas tables", "atlas load"),
+            cluster.url(user="nobody"): ("refused this user", "DATABASE_URL"),
+            cluster.url(loaded, user="stranger"): ("may not read the tables", "grant-reader"),
         }
-    for url, reason in cases.items():
+    for url, (cause, fix) in cases.items():
         result = serve_once(url)
         assert result.returncode == 1, (url, result.stderr)
-        assert reason in result.stderr, result.stderr
-        assert "Traceback" not in result.stderr + result.stdout
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        (line,) = lines
+        assert line.startswith("error: "), line
+        assert cause in line, line
+        assert fix in line, line
+        if url != "not a url":
+            normalised = Settings(database_url=url).database_url
+            assert make_url(normalised).render_as_string(hide_password=True) in line
+        for leak in ("s3cret", "Traceback", "SELECT", "FROM", "LINE ", "^"):
+            assert leak not in result.stderr + result.stdout, line
 
 
 # --- PostgreSQL lost while serving ----------------------------------------------------
@@ -205,7 +243,7 @@ def own_cluster() -> Iterator[PostgresCluster]:
         yield cluster
 
 
-PATHS = ["/healthz", "/api/v1/cities", "/api/v1/metrics?limit=5", "/api/v1/places/daye"]
+PATHS = ["/readyz", "/api/v1/cities", "/api/v1/metrics?limit=5", "/api/v1/places/daye"]
 
 
 def test_postgres_lost_while_serving_gives_503_then_recovers(own_cluster: PostgresCluster) -> None:
@@ -228,7 +266,148 @@ def test_postgres_lost_while_serving_gives_503_then_recovers(own_cluster: Postgr
             assert response.json()["status"] == 503
             assert "Traceback" not in response.text
             assert "psycopg" not in response.text
+        assert http.get("/healthz").status_code == 200  # the process itself is alive
         own_cluster.resume()
-        wait_for(lambda: http.get("/healthz").status_code == 200, 30, "recovery")
+        wait_for(lambda: http.get("/readyz").status_code == 200, 30, "recovery")
         for _ in range(3):  # every pooled connection replaced, not just one
             assert [http.get(path).status_code for path in PATHS] == [200] * len(PATHS)
+
+
+def assert_no_broken_answers(data: Tally, ready: Tally) -> None:
+    """Under any fault: a 200 or a 503 problem with Retry-After, never a 500, never a
+    connection closed without a response."""
+    for tally in (data, ready):
+        counts = tally.counts()
+        assert set(counts) <= {"200", "503"}, counts
+    assert data.counts()["200"] > 0
+
+
+def test_backends_terminated_under_load_cost_almost_nothing(own_cluster: PostgresCluster) -> None:
+    """16 clients while the API's backends are terminated five times in 2.5 s (a failover,
+    a pooler restart): each read whose connection died is retried on a fresh one."""
+    database = own_cluster.create_database()
+    url = own_cluster.url(database)
+    load_seeds(url)
+    before = dump(url)
+    with running_server(url) as base, traffic(base) as (data, ready):
+        time.sleep(0.5)
+        for _ in range(5):
+            own_cluster.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                f" WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+            )
+            time.sleep(0.5)
+    assert_no_broken_answers(data, ready)
+    counts = data.counts()
+    assert counts["503"] <= 0.01 * sum(counts.values()), counts
+    assert dump(url) == before
+
+
+def test_postgres_crash_under_load_is_503_then_recovers(own_cluster: PostgresCluster) -> None:
+    """PostgreSQL stopped with -m immediate for 2 s under 16 clients: 503 with Retry-After
+    while it is away (readiness too), all 200 again once it is back, no restart."""
+    url = own_cluster.url(own_cluster.create_database())
+    load_seeds(url)
+    before = dump(url)
+    with running_server(url) as base, traffic(base) as (data, ready):
+        time.sleep(0.5)
+        own_cluster.crash()
+        down = time.monotonic()
+        time.sleep(2)
+        back = time.monotonic()
+        own_cluster.resume()
+        watch_until_quiet(data)
+    assert_no_broken_answers(data, ready)
+    while_down = data.between(down + 0.2, back)
+    assert while_down, "no answer while PostgreSQL was down"
+    assert set(while_down) == {"503"}, Counter(while_down)
+    assert set(ready.between(down + 0.2, back)) == {"503"}
+    assert data.answers[-1][1] == "200"
+    assert ready.answers[-1][1] == "200"
+    assert dump(url) == before
+
+
+# --- SQLite: a writer killed mid-transaction -----------------------------------------
+
+
+SERVED = ["/api/v1/sources?limit=500", "/api/v1/metrics?limit=500", "/api/v1/places?limit=500"]
+
+
+def test_sqlite_writer_killed_under_load_loses_nothing(tmp_path: Path) -> None:
+    """A hot journal under 16 clients: no 500, and the server rolls it back itself (its
+    request connections are read-only), so the data is exactly the last commit again."""
+    path = tmp_path / "atlas.db"
+    url = f"sqlite:///{path}"
+    load_seeds(url)
+    before = dump(url)
+    with running_server(url) as base, httpx.Client(base_url=base) as http:
+        served_before = [http.get(path).json()["data"] for path in SERVED]
+        with traffic(base) as (data, ready):
+            time.sleep(0.5)
+            kill_spilling_writer(path)
+            wait_for(lambda: not journal_of(path).exists(), 5, "the server to roll it back")
+            watch_until_quiet(data)
+        assert [http.get(path).json()["data"] for path in SERVED] == served_before
+    assert_no_broken_answers(data, ready)
+    assert data.answers[-1][1] == "200"
+    assert dump(url) == before
+
+
+def test_server_started_on_a_hot_journal_serves_the_last_commit(tmp_path: Path) -> None:
+    path = tmp_path / "atlas.db"
+    url = f"sqlite:///{path}"
+    load_seeds(url)
+    before = dump(url)
+    with running_server(url) as base, httpx.Client(base_url=base) as http:
+        served_before = [http.get(path).json()["data"] for path in SERVED]
+    kill_spilling_writer(path)
+    with running_server(url) as base, httpx.Client(base_url=base) as http:
+        assert not journal_of(path).exists()
+        assert [http.get(path).json()["data"] for path in SERVED] == served_before
+    assert dump(url) == before
+
+
+# --- SIGTERM with requests in flight --------------------------------------------------
+
+
+@contextmanager
+def database_held(backend: Backend, url: str) -> Iterator[None]:
+    """Block every read of the sources until the block ends."""
+    if backend.cluster is None:
+        locker = sqlite3.connect(make_url(url).database or "", isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            locker.close()
+        return
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo) as holder:
+        holder.execute("LOCK TABLE source IN ACCESS EXCLUSIVE MODE")
+        yield
+
+
+def test_sigterm_with_requests_in_flight_answers_them_all(backend: Backend, tmp_path: Path) -> None:
+    """16 requests the server has read wait on a locked database when SIGTERM arrives: each
+    gets its full 200, then the server finishes its shutdown."""
+    url = backend.new_database()
+    load_seeds(url)
+    target = "/api/v1/sources?limit=500"
+    log = tmp_path / "server.log"
+    with server_process(url, log_path=log, ATLAS_POOL_TIMEOUT="30") as (base, process):
+        expected = httpx.get(f"{base}{target}").json()
+        with database_held(backend, url):
+            sockets = requests_in_flight(base, target, 16)
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            assert process.poll() is None, "the server quit with requests in flight"
+        answers = [answer_of(sock) for sock in sockets]
+        # uvicorn shuts down gracefully, then re-raises the signal so its exit says why
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+    output = log.read_text()
+    assert "Application shutdown complete" in output, output[-2000:]
+    assert "Traceback" not in output
+    for answer in answers:
+        assert isinstance(answer, httpx.Response), answer
+        assert answer.status_code == 200
+        assert answer.json() == expected

@@ -117,8 +117,9 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
         ran.append(Ran(prepared.shape, prepared.sql, parameters))
     raw = connection.connection.dbapi_connection
     assert raw is not None
-    cursor = raw.cursor()
+    cursor = None
     try:
+        cursor = raw.cursor()  # raises too when the connection was closed under us
         cursor.execute(prepared.sql, parameters)
         names = [column[0] for column in cursor.description]
         rows = cursor.fetchall()
@@ -133,7 +134,8 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
             connection_invalidated=disconnected, dialect=connection.dialect,
         ) from error  # fmt: skip
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 

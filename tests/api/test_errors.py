@@ -80,7 +80,9 @@ def test_cursor_from_another_endpoint_or_sort_is_refused(client: TestClient) -> 
 
 
 def test_unexpected_failure_is_a_problem_without_a_trace(loaded_url: str) -> None:
-    """A route that fails inside (here: a database without tables) answers a bare 500."""
+    """A route that fails inside (here: a database without tables) answers a bare 500, and
+    the error does not escape the application: uvicorn closes the connection of an app that
+    raised, and a keep-alive client's next request on it would get no answer at all."""
     from app.config import Settings
     from app.main import create_app
 
@@ -89,10 +91,11 @@ def test_unexpected_failure_is_a_problem_without_a_trace(loaded_url: str) -> Non
         "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
     )
     app.state.lanes.fast.engine = broken
-    with TestClient(app, raise_server_exceptions=False) as failing:
+    with TestClient(app, raise_server_exceptions=True) as failing:  # raises if it escapes
         response = failing.get(f"{API}/metrics")
     broken.dispose()
     assert response.status_code == 500
+    assert response.headers["x-content-type-options"] == "nosniff"  # the whole stack ran
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "/problems/internal-error"
     assert "Traceback" not in response.text

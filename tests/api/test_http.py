@@ -87,5 +87,15 @@ def test_docs_assets_are_served_locally(client: TestClient) -> None:
     assert "/static/vendor/redoc.standalone.js" in client.get("/redoc").text
 
 
-def test_health(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+def test_liveness_and_readiness_are_apart_and_documented(client: TestClient) -> None:
+    live = client.get("/healthz")
+    assert live.json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.json()["status"] == "ready"
+    assert ready.json()["sources"] == len(client.get(f"{API}/sources?limit=500").json()["data"])
+    for response in (live, ready):
+        assert response.headers["cache-control"] == "no-store"
+    paths = client.get("/openapi.json").json()["paths"]
+    assert paths["/healthz"]["get"]["operationId"] == "health"  # stable since the first release
+    assert paths["/readyz"]["get"]["operationId"] == "readiness"
+    assert "503" in paths["/readyz"]["get"]["responses"]

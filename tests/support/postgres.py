@@ -96,6 +96,13 @@ class PostgresCluster:
         """Stop the server (fast shutdown), keeping its data for `resume`."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
+    def crash(self) -> None:
+        """Stop the server as a crash does (immediate shutdown: no checkpoint, every backend
+        killed), keeping its data; `resume` then starts it with crash recovery."""
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
+        )
+
     def stop(self) -> None:
         with contextlib.suppress(PostgresUnavailable):
             self._run(

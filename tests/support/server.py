@@ -20,8 +20,17 @@ from tests.support.postgres import free_port
 def running_server(
     database_url: str, *, workers: int = 1, log_path: Path | None = None, **env: str
 ) -> Iterator[str]:
-    """Start `atlas serve`, wait until healthy, yield its base URL, stop it. The log is kept
+    """Start `atlas serve`, wait until ready, yield its base URL, stop it. The log is kept
     at `log_path` when given, else deleted."""
+    with server_process(database_url, workers=workers, log_path=log_path, **env) as (base, _):
+        yield base
+
+
+@contextmanager
+def server_process(
+    database_url: str, *, workers: int = 1, log_path: Path | None = None, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`running_server`, for tests that signal the process themselves."""
     port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up after a few thousand
     # access-log lines and then blocks the server mid-request.
@@ -47,14 +56,14 @@ def running_server(
                 output = Path(log.name).read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"server exited with {process.returncode}: {output}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not become healthy in 30 s")
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -91,7 +100,56 @@ def send_raw(base: str, method: str, target: str, headers: dict[str, str]) -> ht
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    head, _, body = exchange((host, port), request).partition(b"\r\n\r\n")
+    return parse_response(exchange((host, port), request))
+
+
+def parse_response(raw: bytes) -> httpx.Response:
+    """A response read off a `Connection: close` socket (so not chunked)."""
+    head, _, body = raw.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     parsed = [(name, value) for name, _, value in (line.partition(": ") for line in header_lines)]
     return httpx.Response(int(status_line.split(" ")[1]), headers=parsed, content=body)
+
+
+def requests_in_flight(base: str, target: str, count: int) -> list[socket.socket]:
+    """Send `count` GETs of `target`, each on a connection of its own, and return once the
+    server has read every one of them (its side of each connection has nothing left
+    unread): they are then in flight, not merely on their way. Read the answers with
+    `answer_of`."""
+    host, port = address_of(base)
+    request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    sockets = []
+    for _ in range(count):
+        sock = socket.create_connection((host, port), timeout=60)
+        sock.sendall(request.encode("latin-1"))
+        sockets.append(sock)
+    deadline = time.monotonic() + 30
+    while _read_by_server(port) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not read {count} requests in 30 s")
+        time.sleep(0.02)
+    return sockets
+
+
+def _read_by_server(port: int) -> int:
+    """Established IPv4 connections to `port` whose received bytes the server has read
+    (from /proc/net/tcp: local address, state 01, then tx_queue:rx_queue)."""
+    read = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, queues = fields[1], fields[3], fields[4]
+        if int(local.split(":")[1], 16) == port and state == "01":
+            read += int(queues.split(":")[1], 16) == 0
+    return read
+
+
+def answer_of(sock: socket.socket) -> httpx.Response | str:
+    """The response on a socket from `requests_in_flight`, or why there was none."""
+    received = b""
+    with sock:
+        try:
+            while data := sock.recv(65536):
+                received += data
+        except OSError as error:
+            return f"no response: {error}"
+    return parse_response(received) if received else "closed without response"
