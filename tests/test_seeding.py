@@ -23,9 +23,9 @@ from tests.support.state import dump
 
 FACTS_PER_DOCUMENT = {
     # source id: (observations, organizations, clusters, programs, relations, program places)
-    "std-2024-03-25-daye": (2, 1, 4, 1, 0, 0),
-    "chinadaily-2019-08-05-hunan": (9, 5, 1, 1, 2, 0),
-    "chinadaily-undated-changzhi": (14, 3, 0, 1, 2, 1),
+    "std-2024-03-25-daye": (2, 1, 7, 2, 0, 1),
+    "chinadaily-2019-08-05-hunan": (9, 5, 2, 2, 2, 2),
+    "chinadaily-undated-changzhi": (14, 3, 4, 1, 2, 1),
     "std-2024-04-18-manufacturing-pilot": (6, 2, 0, 1, 2, 0),
     "std-2022-12-29-digital-clusters": (5, 3, 8, 1, 1, 0),
 }
@@ -78,7 +78,7 @@ def test_totals(loaded_url: str) -> None:
     state = dump(loaded_url)
     assert {name: len(rows) for name, rows in state.items() if name != "alembic_version"} == {
         "source": 6, "indicator": 32, "place": 25, "place_ancestor": 63, "organization": 14,
-        "cluster": 13, "program": 5, "program_place": 1, "relation": 7, "observation": 36,
+        "cluster": 21, "program": 7, "program_place": 4, "relation": 7, "observation": 36,
     }  # fmt: skip
 
 
@@ -149,6 +149,18 @@ def test_derived_value_carries_its_formula_and_no_span(loaded_url: str) -> None:
     )
     assert fact["locator_start"] is None
     assert fact["stated"] is None
+
+
+def test_derived_value_keeps_only_the_precision_of_its_inputs(loaded_url: str) -> None:
+    fact = _observation(loaded_url, "changzhi-enterprise-rd-investment-previous")
+    assert fact["value"] == 1_580_000_000  # 2.19 billion / 1.386, to three digits
+    assert fact["qualifier"] == "approximate"
+    share = _observation(loaded_url, "hunan-private-trade-share-2017")
+    assert (share["value"], share["qualifier"]) == (67.0, "approximate")
+    total = _observation(loaded_url, "changzhi-innovation-platforms-total")
+    assert (total["value"], total["qualifier"]) == (254, "exact")  # a sum of exact counts
+    platforms = _observation(loaded_url, "changzhi-innovation-platforms-state")
+    assert "outside experts" in platforms["ambiguity"]
 
 
 def test_ambiguities_are_recorded_not_guessed(loaded_url: str) -> None:
@@ -265,6 +277,30 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
         "    value: 225\n",
         "225 differs from its formula's 224.0",
     ),
+    "derived value more precise than its inputs": (
+        "documents/chinadaily-undated-changzhi.yaml",
+        "    value: 1580000000\n",
+        "    value: 1580086580.0866\n",
+        "1580086580.0866 differs from its formula's 1580000000.0",
+    ),
+    "derived difference claimed exact": (
+        "documents/chinadaily-undated-changzhi.yaml",
+        "    value: 224\n    qualifier: approximate\n",
+        "    value: 224\n    qualifier: exact\n",
+        "is 'approximate', not 'exact'",
+    ),
+    "derived value over a bound": (
+        "documents/chinadaily-2019-08-05-hunan.yaml",
+        '{hunan-private-trade-share-2018} - {hunan-private-trade-share-change-2018}',
+        '{hunan-foreign-trade-growth-2018} - {hunan-private-trade-share-change-2018}',
+        "input 'hunan-foreign-trade-growth-2018' is a bound",
+    ),
+    "home place from a document source": (
+        "documents/std-2022-12-29-digital-clusters.yaml",
+        "    place_source: atlas-reference\n",
+        "    place_source: std-2024-03-25-daye\n",
+        "source 'std-2024-03-25-daye' is not a reference",
+    ),
     "duplicate key": (
         "documents/chinadaily-undated-changzhi.yaml",
         "key: changzhi-high-tech-enterprises-before",
@@ -343,6 +379,10 @@ def test_documents_missing_means_spans_are_not_checked_but_values_are(seeds: Pat
 
 
 def test_every_span_is_verified_against_the_documents() -> None:
-    verification = check_dataset(read_dataset(SEEDS), DOCUMENTS)
+    """Only records with a span are compared: the four derived values have none."""
+    dataset = read_dataset(SEEDS)
+    verification = check_dataset(dataset, DOCUMENTS)
     assert verification.documents == 5
-    assert verification.spans == 76
+    assert verification.spans == 85
+    derived = [o for d in dataset.documents.values() for o in d.observations if o.formula]
+    assert len(derived) == 4

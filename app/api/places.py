@@ -41,6 +41,10 @@ def places_select() -> Select[Any]:
         p.c.name,
         p.c.name_local,
         p.c.level,
+        p.c.code,
+        p.c.longitude,
+        p.c.latitude,
+        p.c.source_id,
         *labelled("parent", parent, "slug", "name", "level"),
         *labelled("province", province, "slug", "name", "level"),
     ).select_from(
@@ -60,8 +64,15 @@ def serialize_place(row: Row) -> dict[str, Any]:
         "name": row["name"],
         "name_local": row["name_local"],
         "level": row["level"],
+        "code": row["code"],
+        "coordinates": (
+            None
+            if row["longitude"] is None
+            else {"longitude": row["longitude"], "latitude": row["latitude"]}
+        ),
         "parent": place_ref(row, "parent"),
         "province": place_ref(row, "province"),
+        "source": row["source_id"],
         "url": f"{API_PREFIX}/places/{row['slug']}",
     }
 
@@ -78,11 +89,19 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         filters=(
             Filter("slug", "Place slug.", column=p.c.slug, example="daye"),
             Filter(
+                "code",
+                "GB/T 2260 division code (six digits).",
+                operators=SET_OPERATORS,
+                column=p.c.code,
+                example="420281",
+            ),
+            Filter(
                 "name", "English name.", operators=TEXT_OPERATORS, column=p.c.name, example="Daye"
             ),
             Filter(
                 "level",
-                "country, province, municipality, sar, prefecture_city, county_city or district.",
+                "country, province, municipality, sar, prefecture_city, prefecture, county_city,"
+                " county or district.",
                 operators=SET_OPERATORS,
                 column=p.c.level,
                 choices=tuple(PlaceLevel),

@@ -210,6 +210,7 @@ def _write_places(sync: _Sync, dataset: Dataset) -> dict[str, int]:
                 "name": place.name,
                 "name_local": place.name_local,
                 "level": place.level.value,
+                "code": place.code,
                 "parent_id": ids[place.parent] if place.parent else None,
                 "province_id": ids[inherited] if inherited else None,
                 "source_id": dataset.places.source,
@@ -242,6 +243,7 @@ def _write_documents(
                 "name": org.name,
                 "kind": org.kind.value,
                 "place_id": place_ids[org.place] if org.place else None,
+                "place_source_id": org.place_source,
                 "description": org.description,
                 **_evidence(doc.source, org),
             }
