@@ -52,7 +52,8 @@ class Score:
         return (
             f"{name:<40} {self.truths:>6} {self.candidates:>6} {self.found:>6}"
             f" {_share(self.found, self.truths):>7} {_share(self.found, self.candidates):>9}"
-            f" {_share(self.subject_right, self.found):>8} {_share(self.indicator_right, self.found):>10}"
+            f" {_share(self.subject_right, self.found):>8}"
+            f" {_share(self.indicator_right, self.found):>10}"
         )
 
 

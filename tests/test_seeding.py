@@ -291,8 +291,8 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "derived value over a bound": (
         "documents/chinadaily-2019-08-05-hunan.yaml",
-        '{hunan-private-trade-share-2018} - {hunan-private-trade-share-change-2018}',
-        '{hunan-foreign-trade-growth-2018} - {hunan-private-trade-share-change-2018}',
+        "{hunan-private-trade-share-2018} - {hunan-private-trade-share-change-2018}",
+        "{hunan-foreign-trade-growth-2018} - {hunan-private-trade-share-change-2018}",
         "input 'hunan-foreign-trade-growth-2018' is a bound",
     ),
     "home place from a document source": (

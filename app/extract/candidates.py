@@ -57,7 +57,7 @@ class Vocabulary:
         table = SQLModel.metadata.tables["indicator"]
         try:
             with engine.connect() as connection:
-                units = dict(connection.execute(select(table.c.code, table.c.unit)).tuples().all())
+                units = dict(connection.execute(select(table.c.code, table.c.unit)).all())
                 vocabulary = cls(
                     Catalog.from_database(connection), Indicators.from_database(connection), units
                 )

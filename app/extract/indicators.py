@@ -71,7 +71,7 @@ class Indicators:
                 select(
                     table.c.code, table.c.unit, table.c.category, table.c.name, table.c.description
                 ).order_by(table.c.code)
-            ).tuples()
+            )
         )
 
     def guess(

@@ -45,7 +45,7 @@ def date_amount(sentence: str, position: int, published: date | None) -> Dating 
         m for m in _YEAR.finditer(sentence) if not _BASELINE.search(sentence[: m.start()][-30:])
     ]
     consecutive = _CONSECUTIVE.search(sentence, position)
-    if consecutive and years and consecutive.start() - position < 80:
+    if consecutive and years and not re.search(r"[,;]", sentence[position : consecutive.start()]):
         last = int(years[-1].group(1))
         word = consecutive.group(1).lower()
         count = int(word) if word.isdigit() else _COUNTS.get(word, 1)

@@ -141,7 +141,7 @@ def _inside_a_token(text: str, start: int, end: int) -> bool:
     """`5g`, `covid-19`, `31st`, `no.3`: a number that is part of a name or code."""
     previous = text[start - 1] if start > 0 else " "
     following = text[end] if end < len(text) else " "
-    if previous.isalpha() or previous in "-/#_" or (previous == "." and start > 1):
+    if previous.isalpha() or previous in "-/#_:" or (previous == "." and start > 1):
         return True
     return (
         following.isalpha() or following in "-/_:" or (following == "." and _digit_after(text, end))

@@ -69,11 +69,11 @@ class Catalog:
     def from_database(cls, connection: Connection) -> "Catalog":
         tables = SQLModel.metadata.tables
         place, ancestor = tables["place"], tables["place_ancestor"]
-        slugs = dict(connection.execute(select(place.c.id, place.c.slug)).tuples().all())
+        slugs = dict(connection.execute(select(place.c.id, place.c.slug)).all())
         up: dict[int, list[int]] = {}
         for place_id, ancestor_id, depth in connection.execute(
             select(ancestor.c.place_id, ancestor.c.ancestor_id, ancestor.c.depth)
-        ).tuples():
+        ):
             if depth > 0:
                 up.setdefault(place_id, []).append(ancestor_id)
         entities = [
@@ -87,18 +87,18 @@ class Catalog:
             )
             for place_id, slug, name, level, source_id in connection.execute(
                 select(place.c.id, place.c.slug, place.c.name, place.c.level, place.c.source_id)
-            ).tuples()
+            )
         ]
         cluster, program = tables["cluster"], tables["program"]
         for slug, sector, place_id in connection.execute(
             select(cluster.c.slug, cluster.c.sector, cluster.c.place_id)
-        ).tuples():
+        ):
             entities.append(
                 Entity("cluster", slug, sector, ancestors=(slugs[place_id],), curated=True)
             )
         for slug, name, kind, place_id in connection.execute(
             select(program.c.slug, program.c.name, program.c.kind, program.c.place_id)
-        ).tuples():
+        ):
             entities.append(
                 Entity(
                     "program",
