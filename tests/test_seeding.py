@@ -77,7 +77,7 @@ def test_facts_per_document(loaded_url: str) -> None:
 def test_totals(loaded_url: str) -> None:
     state = dump(loaded_url)
     assert {name: len(rows) for name, rows in state.items() if name != "alembic_version"} == {
-        "source": 6, "indicator": 32, "place": 25, "place_ancestor": 63, "organization": 14,
+        "source": 7, "indicator": 32, "place": 3245, "place_ancestor": 12429, "organization": 14,
         "cluster": 21, "program": 7, "program_place": 4, "relation": 7, "observation": 36,
     }  # fmt: skip
 
@@ -171,6 +171,62 @@ def test_ambiguities_are_recorded_not_guessed(loaded_url: str) -> None:
     share = _observation(loaded_url, "hunan-global-production-share-2019")
     assert share["qualifier"] == "more_than"
     assert "does not say of what" in share["ambiguity"]
+
+
+def _place(url: str, where: str, **params: str) -> dict[str, Any]:
+    engine = build_engine(url)
+    with engine.connect() as connection:
+        row = (
+            connection.execute(
+                text(
+                    "SELECT p.slug, p.name, p.name_local, p.level, p.code, p.source_id,"
+                    " p.longitude, parent.slug AS parent, province.slug AS province"
+                    " FROM place p LEFT JOIN place parent ON parent.id = p.parent_id"
+                    f" LEFT JOIN place province ON province.id = p.province_id WHERE {where}"
+                ),
+                params,
+            )
+            .mappings()
+            .one()
+        )
+    engine.dispose()
+    return dict(row)
+
+
+def test_china_divisions_are_reference_places(loaded_url: str) -> None:
+    engine = build_engine(loaded_url)
+    with engine.connect() as connection:
+        levels: dict[str, int] = dict(
+            connection.execute(
+                text("SELECT level, count(*) FROM place WHERE code IS NOT NULL GROUP BY level")
+            ).all()
+        )
+    engine.dispose()
+    assert levels == {
+        "province": 28, "municipality": 4, "sar": 2, "prefecture_city": 293, "prefecture": 41,
+        "county_city": 397, "county": 1476, "district": 1002,
+    }  # fmt: skip
+    # A curated place matched by code keeps its record and source, with the coordinates.
+    daye = _place(loaded_url, "p.code = :code", code="420281")
+    assert (daye["slug"], daye["source_id"], daye["parent"]) == (
+        "daye",
+        "atlas-reference",
+        "huangshi",
+    )
+    assert daye["longitude"] == pytest.approx(114.98, abs=0.01)
+    # A division no document names hangs from the curated parent, with its own source.
+    port = _place(loaded_url, "p.code = :code", code="420202")
+    assert (port["name_local"], port["level"], port["source_id"]) == (
+        "黄石港区",
+        "district",
+        "china-divisions",
+    )
+    assert (port["parent"], port["province"]) == ("huangshi", "hubei")
+    # Shared names say their parent; pinyin follows place-name readings.
+    assert _place(loaded_url, "p.code = :code", code="220104")["slug"] == "chaoyang-changchun"
+    assert _place(loaded_url, "p.code = :code", code="341500")["name"] == "Lu'an"
+    enshi = _place(loaded_url, "p.code = :code", code="422800")
+    assert (enshi["name"], enshi["level"]) == ("Enshi Autonomous Prefecture", "prefecture")
 
 
 # Idempotency and updates ---------------------------------------------------------------
@@ -306,6 +362,18 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
         "key: changzhi-high-tech-enterprises-before",
         "key: changzhi-high-tech-enterprises",
         "'changzhi-high-tech-enterprises' is already defined",
+    ),
+    "place code that is no division's": (
+        "places.yaml",
+        'level: county_city, parent: huangshi, code: "420281"',
+        'level: county_city, parent: huangshi, code: "420299"',
+        "field 'code': 420299 is not a division's code",
+    ),
+    "place under a parent other than its division's": (
+        "places.yaml",
+        'level: county_city, parent: huangshi, code: "420281"',
+        'level: county_city, parent: hubei, code: "420281"',
+        "division 420281 lies under 420200, not under hubei (420000)",
     ),
     "checksum mismatch": (
         "sources.yaml",

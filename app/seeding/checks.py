@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from app.models.vocabulary import Qualifier, SourceKind
+from app.seeding.divisions import DIVISIONS_SOURCE, divisions
 from app.seeding.errors import Problem, SeedError
 from app.seeding.formulas import evaluate, formula_inputs
 from app.seeding.periods import parse_period
@@ -93,6 +94,9 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
     places: dict[str, str] = {}
     for place in dataset.places.places:
         yield from _duplicates(places, PLACES_FILE, "slug", place.slug, f"place {place.slug}")
+    yield from _code_problems(dataset)
+    for reference in dataset.all_places[len(dataset.places.places) :]:
+        places.setdefault(reference.record.slug, DIVISIONS_SOURCE)
     for place in dataset.places.places:
         if place.parent is not None and place.parent not in places:
             yield Problem(
@@ -185,6 +189,33 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
             for key in formula_inputs(observation.formula or ""):
                 if key not in observations:
                     yield Problem(name, label, "formula", f"unknown observation {key!r}")
+
+
+def _code_problems(dataset: Dataset) -> Iterator[Problem]:
+    """A curated place's code must be a division's, under its curated parent's division."""
+    codes: dict[str, str] = {}
+    for place in dataset.places.places:
+        if place.code is not None:
+            yield from _duplicates(codes, PLACES_FILE, "code", place.code, f"place {place.slug}")
+    if len(dataset.all_places) == len(dataset.places.places):
+        return  # the divisions are not among the sources: nothing to match codes against
+    known = {d.code: d for d in divisions()}
+    parent_code = {p.slug: p.code for p in dataset.places.places}
+    for place in dataset.places.places:
+        if place.code is None:
+            continue
+        division = known.get(place.code)
+        label = f"place {place.slug}"
+        if division is None:
+            yield Problem(PLACES_FILE, label, "code", f"{place.code} is not a division's code")
+        elif place.parent and parent_code.get(place.parent) != division.parent_code:
+            yield Problem(
+                PLACES_FILE,
+                label,
+                "parent",
+                f"division {place.code} lies under {division.parent_code}, not under"
+                f" {place.parent} ({parent_code.get(place.parent)})",
+            )
 
 
 def _place_source_problems(
