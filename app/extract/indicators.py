@@ -84,7 +84,11 @@ class Indicators:
         for indicator in self.indicators:
             if unit not in COMPATIBLE_UNITS.get(indicator.unit, frozenset()):
                 continue
+            if indicator.unit == "rank" and unit != "ordinal":
+                continue  # a rank is stated as "first", "second"
             name = indicator.name_stems
+            if not (following | clause | sentence) & name:
+                continue  # nothing in the sentence names what the indicator measures
             score = (
                 2.0 * len(following & name)
                 + 1.5 * len(clause & name)

@@ -1,6 +1,7 @@
 """division codes and coordinates on places; reference homes of organizations; untitled sources
 
-Places gain their GB/T 2260 code (unique) and coordinates, and the levels of China's
+Places gain their GB/T 2260 code (unique), coordinates, an index for their default
+order (name), and the levels of China's
 non-city divisions (prefecture, county). An organization's home place can name the
 reference source it comes from. A source may have no title (a capture without a headline).
 
@@ -38,6 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("longitude", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("latitude", sa.Float(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_place_code"), ["code"])
+        batch_op.create_index("ix_place_name_id", ["name", "id"], unique=False)
         batch_op.drop_constraint(batch_op.f("ck_place_level"), type_="check")
         batch_op.create_check_constraint("level", NEW_LEVELS)
 
@@ -79,6 +81,7 @@ def downgrade() -> None:
     with op.batch_alter_table("place", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_place_level"), type_="check")
         batch_op.create_check_constraint("level", OLD_LEVELS)
+        batch_op.drop_index("ix_place_name_id")
         batch_op.drop_constraint(batch_op.f("uq_place_code"), type_="unique")
         batch_op.drop_column("latitude")
         batch_op.drop_column("longitude")
