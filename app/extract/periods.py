@@ -1,6 +1,6 @@
 """Dating an amount from the words around it, against the document's date.
 
-Explicit years win ("in 2021", "by 2023"); a year after "compared with" or "than" is a
+Explicit years win ("in 2019", "by 2020"); a year after "compared with" or "than" is a
 baseline, not the period. Relative dates ("last year", "in April", "presently") are
 resolved against the dateline and say so; in an undated document they stay unknown.
 Present tense with no date is read as the publication (a day for counts, the year for

@@ -1,8 +1,8 @@
 """Finding every stated amount in a text: its number, scale, unit and qualifier.
 
-"over 20 percent", "137.8 billion rmb", "nine", "no more than 300 million RMB", "ranked it
-second". Years, dates, times, durations ("five consecutive years", "1,000 years ago"),
-numbers inside names ("5G", "COVID-19") and currency conversions in brackets are not
+"over 12 percent", "4.5 billion yuan", "seven", "no more than 80 million RMB", "ranked
+third". Years, dates, times, durations ("three straight years", "500 years ago"), numbers
+inside names ("5G", "COVID-19") and currency conversions in brackets are not
 amounts. The qualifier words are the loader's own (QUALIFIER_CUES), so a draft's
 qualifier always passes its check.
 """
@@ -163,8 +163,8 @@ def _is_year(number: str) -> bool:
 
 
 def _word_is_amount(number: str, qualifier: str | None, after: str) -> bool:
-    """A number word counts things when a noun follows it ("nine investment projects");
-    "one" only with a qualifier ("at least one"), since it is also a pronoun."""
+    """A number word counts things when a noun follows it ("six research parks"); "one"
+    only with a qualifier ("at least one"), since it is also a pronoun."""
     if number.lower() == "one" and qualifier is None:
         return False
     if _PARTITIVE.match(after):

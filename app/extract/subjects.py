@@ -1,7 +1,7 @@
 """What an amount is about: the place, cluster or program the text most likely means.
 
 Names come from the database (places with their reference divisions, clusters, programs),
-each with aliases: "Chaoyang District" is also "Chaoyang"; a cluster is named by its
+each with aliases: "Xuhui District" is also "Xuhui"; a cluster is named by its
 sector followed by "cluster" or "industry"; a program named in full is then also "the
 pilot", "the plan", ... (its kind). "The city", "the district" and "the province" mean
 the last place of that level mentioned before. An amount's subject is the nearest mention
@@ -214,7 +214,7 @@ class Resolver:
         if before[-1].entity.kind != "place":
             return before[-1].entity, True
         places = [m.entity for m in before if m.entity.kind == "place"]
-        # "Daye, a city in central China's Hubei province": the most specific place.
+        # "Kunshan, a city in east China's Jiangsu province": the most specific place.
         return max(places, key=lambda e: _LEVEL_RANK.get(e.level or "", 0)), True
 
 
