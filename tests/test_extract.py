@@ -52,6 +52,9 @@ AMOUNTS: list[tuple[str, list[tuple[str, Decimal, str | None, Qualifier]]]] = [
     ("exceeding 30 percent for five consecutive years", [
         ("30 percent", Decimal(30), "percent", Qualifier.more_than)]),
     ("a philosopher who lived 1,000 years ago", []),
+    ("in the first three quarters, revenue rose 15% to $3.2 billion", [
+        ("15%", Decimal(15), "percent", Qualifier.exact),
+        ("$3.2 billion", Decimal(3_200_000_000), "USD", Qualifier.exact)]),
     ("one of the largest industries; COVID-19 and the 31st fair", []),
 ]  # fmt: skip
 

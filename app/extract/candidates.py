@@ -142,13 +142,21 @@ def _candidate(
     )
 
 
+def _ends_clause(sentence: str, index: int) -> bool:
+    """A clause mark, or a full stop that is not a decimal point ("$3.2 billion")."""
+    character = sentence[index]
+    if character == ".":
+        return not sentence[index + 1 : index + 2].isdigit()
+    return character in _CLAUSE_MARKS
+
+
 def _clause(sentence: str, amount: Amount) -> tuple[int, int]:
     """The clause around an amount, from the mark before it to the mark after it."""
     start = amount.start
     while start > 0 and sentence[start - 1] not in _CLAUSE_MARKS:
         start -= 1
     end = amount.end
-    while end < len(sentence) and sentence[end] not in _CLAUSE_MARKS + ".":
+    while end < len(sentence) and not _ends_clause(sentence, end):
         end += 1
     start = max(start, amount.start - MAX_QUOTE // 2)
     end = min(end, amount.end + MAX_QUOTE // 2)

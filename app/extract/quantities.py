@@ -49,7 +49,7 @@ _RANK = re.compile(
 )
 _DURATION = re.compile(
     r"^\s*(?:consecutive\s+|straight\s+|successive\s+)?(?:years?|months?|weeks?|days?|decades?"
-    r"|centuries|times|hours?|minutes?)\b",
+    r"|quarters?|centuries|times|hours?|minutes?)\b",
     re.I,
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
