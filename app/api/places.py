@@ -191,7 +191,9 @@ for collection, exists, filter_name, noun in (
 
 def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict[str, Any]:
     base = cities_select() if city_only else places_select()
-    row = connection.execute(base.where(p.c.slug == slug).add_columns(p.c.id)).mappings().first()
+    by_code = len(slug) == 6 and slug.isdigit()  # a GB/T 2260 code; no slug is six digits
+    match = p.c.code == slug if by_code else p.c.slug == slug
+    row = connection.execute(base.where(match).add_columns(p.c.id)).mappings().first()
     if row is None:
         raise ProblemError(404, "not-found", f"no {'city' if city_only else 'place'} {slug!r}")
     place_id = row["id"]
@@ -220,7 +222,7 @@ def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict
         )
 
     collection = "cities" if city_only else "places"
-    base_url = f"{API_PREFIX}/{collection}/{slug}"
+    base_url = f"{API_PREFIX}/{collection}/{row['slug']}"
     return {
         **serialize_place(row),
         "children": [{**dict(c), "url": f"{API_PREFIX}/places/{c['slug']}"} for c in children],
@@ -250,7 +252,8 @@ DETAIL_RESPONSES: dict[int | str, dict[str, Any]] = {
     "/cities/{slug}",
     operation_id="get_city",
     summary="Get a city",
-    description="A city with its province, its districts, and its clusters, programs and metrics.",
+    description="A city with its province, its districts, and its clusters, programs and metrics;"
+    " by slug or by its six-digit GB/T 2260 code.",
     response_class=RawJSON,
     responses=DETAIL_RESPONSES,
     dependencies=[Depends(no_query_parameters)],
@@ -265,7 +268,8 @@ async def get_city(request: Request, slug: SlugPath) -> RawJSON:
     "/places/{slug}",
     operation_id="get_place",
     summary="Get a place",
-    description="A place of any level with its parent, children, clusters and programs.",
+    description="A place of any level with its parent, children, clusters and programs;"
+    " by slug or by its six-digit GB/T 2260 code.",
     response_class=RawJSON,
     responses=DETAIL_RESPONSES,
     dependencies=[Depends(no_query_parameters)],

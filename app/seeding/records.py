@@ -104,6 +104,12 @@ class PlaceRecord(Record):
     parent: Slug | None = None
     code: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 code.")
 
+    @model_validator(mode="after")
+    def _slug_is_not_a_code(self) -> Self:
+        if re.fullmatch(r"\d{6}", self.slug):
+            raise ValueError("a place's slug is not six digits: the API reads those as codes")
+        return self
+
 
 class PlacesFile(Record):
     source: Slug

@@ -182,6 +182,13 @@ def test_places_by_code(client: TestClient) -> None:
     assert qingdao["province"]["slug"] == "shandong"
     assert qingdao["coordinates"]["latitude"] == pytest.approx(36.07, abs=0.1)
     assert len(qingdao["children"]) >= 10
+    by_code = client.get(f"{API}/places/370200").json()
+    assert (by_code["slug"], by_code["links"]["metrics"]) == (
+        "qingdao",
+        f"{API}/places/qingdao/metrics",
+    )
+    assert client.get(f"{API}/cities/420281").json()["slug"] == "daye"
+    assert client.get(f"{API}/cities/110105").status_code == 404  # a district, not a city
 
 
 def test_provinces_and_districts_are_places(client: TestClient) -> None:
