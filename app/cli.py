@@ -217,5 +217,107 @@ def locate(
         start = content.find(text, start + 1)
 
 
+@cli.command()
+def extract(
+    document: Annotated[Path, typer.Argument(help="An article: plain text or HTML, UTF-8.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One candidate per line instead of a draft.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="A seeds directory: write documents/<source-id>.yaml there and add the"
+            " source to its sources.yaml."
+        ),
+    ] = None,
+    text_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where to save an HTML page's main text, which locators point into."),
+    ] = None,
+    source_id: Annotated[
+        str | None, typer.Option(help="Source id of the draft (default: from date and name).")
+    ] = None,
+) -> None:
+    """Propose candidate facts from DOCUMENT for a curator: a draft seed file, or --json.
+
+    Matches subjects and indicators against the loaded database."""
+    from app.db import build_engine
+    from app.extract.candidates import Vocabulary, VocabularyError
+    from app.extract.candidates import extract as find_candidates
+    from app.extract.documents import DocumentError, read_document
+    from app.extract.drafts import candidate_json, draft, source_entry, source_id_for, to_yaml
+
+    try:
+        doc = read_document(document)
+        engine = build_engine(get_settings().database_url, read_only=True, pool_size=1)
+        try:
+            vocabulary = Vocabulary.from_database(engine)
+        finally:
+            engine.dispose()
+    except (DocumentError, VocabularyError) as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2 if isinstance(exc, DocumentError) else 1) from None
+    candidates = find_candidates(doc, vocabulary)
+    if as_json:
+        for candidate in candidates:
+            typer.echo(candidate_json(candidate).decode())
+        return
+    sid = source_id or source_id_for(doc)
+    file_name = f"{sid}.txt" if doc.is_html else doc.file_name
+    document_file, left_out = draft(doc, candidates, sid, vocabulary.units)
+    entry = source_entry(doc, sid, file_name)
+    console.print(
+        f"{len(candidates)} candidate(s); {len(candidates) - left_out} in the draft"
+        + (f", {left_out} only in --json (no indicator or subject fits)" if left_out else "")
+    )
+    if out is None:
+        typer.echo(
+            "# Add to sources.yaml:\n"
+            + "".join(f"# {line}\n" for line in to_yaml([entry]).splitlines())
+        )
+        typer.echo(to_yaml(document_file), nl=False)
+        return
+    _write_draft(out, sid, entry, document_file, doc.text if doc.is_html else None, text_dir)
+
+
+def _write_draft(
+    out: Path,
+    sid: str,
+    entry: dict[str, object],
+    document_file: dict[str, object],
+    main_text: str | None,
+    text_dir: Path | None,
+) -> None:
+    """Add the draft to a seeds directory, refusing to overwrite anything."""
+    import yaml
+
+    from app.extract.drafts import to_yaml
+
+    target = out / "documents" / f"{sid}.yaml"
+    sources_file = out / "sources.yaml"
+    if target.exists():
+        console.print(f"[red]error:[/] {target} exists; choose another --source-id")
+        raise typer.Exit(1)
+    if main_text is not None and text_dir is None:
+        console.print("[red]error:[/] an HTML document needs --text-dir for its main text")
+        raise typer.Exit(2)
+    try:
+        sources = yaml.safe_load(sources_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        console.print(f"[red]error:[/] cannot read {sources_file}: {exc}")
+        raise typer.Exit(1) from None
+    if any(s.get("id") == sid for s in sources.get("sources", [])):
+        console.print(f"[red]error:[/] source {sid!r} is already in {sources_file}")
+        raise typer.Exit(1)
+    if main_text is not None and text_dir is not None:
+        text_dir.mkdir(parents=True, exist_ok=True)
+        (text_dir / str(entry["file"])).write_text(main_text, encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(to_yaml(document_file), encoding="utf-8")
+    with sources_file.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + "\n".join("  " + line for line in to_yaml([entry]).splitlines()) + "\n")
+    console.print(f"wrote {target} and added {sid} to {sources_file}")
+
+
 def main() -> None:
     cli()

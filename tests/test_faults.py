@@ -46,7 +46,7 @@ def revised_seeds(tmp_path: Path) -> Path:
     shutil.copytree(SEEDS, seeds)
     edits = {
         "sources.yaml": "title: Sci-tech Innovation Energizes Mining City in Hubei",
-        "documents/chinadaily-2019-08-05-hunan.yaml": "Stated in the present tense",
+        "documents/chinadaily-2019-08-05-hunan.yaml": "A count stated in the present tense",
     }
     for name, text in edits.items():
         path = seeds / name

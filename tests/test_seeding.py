@@ -23,9 +23,9 @@ from tests.support.state import dump
 
 FACTS_PER_DOCUMENT = {
     # source id: (observations, organizations, clusters, programs, relations, program places)
-    "std-2024-03-25-daye": (2, 1, 4, 1, 0, 0),
-    "chinadaily-2019-08-05-hunan": (9, 5, 1, 1, 2, 0),
-    "chinadaily-undated-changzhi": (14, 3, 0, 1, 2, 1),
+    "std-2024-03-25-daye": (2, 1, 7, 2, 0, 1),
+    "chinadaily-2019-08-05-hunan": (9, 5, 2, 2, 2, 2),
+    "chinadaily-undated-changzhi": (14, 3, 4, 1, 2, 1),
     "std-2024-04-18-manufacturing-pilot": (6, 2, 0, 1, 2, 0),
     "std-2022-12-29-digital-clusters": (5, 3, 8, 1, 1, 0),
 }
@@ -77,8 +77,8 @@ def test_facts_per_document(loaded_url: str) -> None:
 def test_totals(loaded_url: str) -> None:
     state = dump(loaded_url)
     assert {name: len(rows) for name, rows in state.items() if name != "alembic_version"} == {
-        "source": 6, "indicator": 32, "place": 25, "place_ancestor": 63, "organization": 14,
-        "cluster": 13, "program": 5, "program_place": 1, "relation": 7, "observation": 36,
+        "source": 7, "indicator": 32, "place": 3245, "place_ancestor": 12429, "organization": 14,
+        "cluster": 21, "program": 7, "program_place": 4, "relation": 7, "observation": 36,
     }  # fmt: skip
 
 
@@ -151,6 +151,18 @@ def test_derived_value_carries_its_formula_and_no_span(loaded_url: str) -> None:
     assert fact["stated"] is None
 
 
+def test_derived_value_keeps_only_the_precision_of_its_inputs(loaded_url: str) -> None:
+    fact = _observation(loaded_url, "changzhi-enterprise-rd-investment-previous")
+    assert fact["value"] == 1_580_000_000  # 2.19 billion / 1.386, to three digits
+    assert fact["qualifier"] == "approximate"
+    share = _observation(loaded_url, "hunan-private-trade-share-2017")
+    assert (share["value"], share["qualifier"]) == (67.0, "approximate")
+    total = _observation(loaded_url, "changzhi-innovation-platforms-total")
+    assert (total["value"], total["qualifier"]) == (254, "exact")  # a sum of exact counts
+    platforms = _observation(loaded_url, "changzhi-innovation-platforms-state")
+    assert "outside experts" in platforms["ambiguity"]
+
+
 def test_ambiguities_are_recorded_not_guessed(loaded_url: str) -> None:
     undated = _observation(loaded_url, "changzhi-enterprise-rd-investment")
     assert undated["year"] is None
@@ -159,6 +171,62 @@ def test_ambiguities_are_recorded_not_guessed(loaded_url: str) -> None:
     share = _observation(loaded_url, "hunan-global-production-share-2019")
     assert share["qualifier"] == "more_than"
     assert "does not say of what" in share["ambiguity"]
+
+
+def _place(url: str, where: str, **params: str) -> dict[str, Any]:
+    engine = build_engine(url)
+    with engine.connect() as connection:
+        row = (
+            connection.execute(
+                text(
+                    "SELECT p.slug, p.name, p.name_local, p.level, p.code, p.source_id,"
+                    " p.longitude, parent.slug AS parent, province.slug AS province"
+                    " FROM place p LEFT JOIN place parent ON parent.id = p.parent_id"
+                    f" LEFT JOIN place province ON province.id = p.province_id WHERE {where}"
+                ),
+                params,
+            )
+            .mappings()
+            .one()
+        )
+    engine.dispose()
+    return dict(row)
+
+
+def test_china_divisions_are_reference_places(loaded_url: str) -> None:
+    engine = build_engine(loaded_url)
+    with engine.connect() as connection:
+        levels: dict[str, int] = dict(
+            connection.execute(
+                text("SELECT level, count(*) FROM place WHERE code IS NOT NULL GROUP BY level")
+            ).all()
+        )
+    engine.dispose()
+    assert levels == {
+        "province": 28, "municipality": 4, "sar": 2, "prefecture_city": 293, "prefecture": 41,
+        "county_city": 397, "county": 1476, "district": 1002,
+    }  # fmt: skip
+    # A curated place matched by code keeps its record and source, with the coordinates.
+    daye = _place(loaded_url, "p.code = :code", code="420281")
+    assert (daye["slug"], daye["source_id"], daye["parent"]) == (
+        "daye",
+        "atlas-reference",
+        "huangshi",
+    )
+    assert daye["longitude"] == pytest.approx(114.98, abs=0.01)
+    # A division no document names hangs from the curated parent, with its own source.
+    port = _place(loaded_url, "p.code = :code", code="420202")
+    assert (port["name_local"], port["level"], port["source_id"]) == (
+        "黄石港区",
+        "district",
+        "china-divisions",
+    )
+    assert (port["parent"], port["province"]) == ("huangshi", "hubei")
+    # Shared names say their parent; pinyin follows place-name readings.
+    assert _place(loaded_url, "p.code = :code", code="220104")["slug"] == "chaoyang-changchun"
+    assert _place(loaded_url, "p.code = :code", code="341500")["name"] == "Lu'an"
+    enshi = _place(loaded_url, "p.code = :code", code="422800")
+    assert (enshi["name"], enshi["level"]) == ("Enshi Autonomous Prefecture", "prefecture")
 
 
 # Idempotency and updates ---------------------------------------------------------------
@@ -265,11 +333,47 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
         "    value: 225\n",
         "225 differs from its formula's 224.0",
     ),
+    "derived value more precise than its inputs": (
+        "documents/chinadaily-undated-changzhi.yaml",
+        "    value: 1580000000\n",
+        "    value: 1580086580.0866\n",
+        "1580086580.0866 differs from its formula's 1580000000.0",
+    ),
+    "derived difference claimed exact": (
+        "documents/chinadaily-undated-changzhi.yaml",
+        "    value: 224\n    qualifier: approximate\n",
+        "    value: 224\n    qualifier: exact\n",
+        "is 'approximate', not 'exact'",
+    ),
+    "derived value over a bound": (
+        "documents/chinadaily-2019-08-05-hunan.yaml",
+        "{hunan-private-trade-share-2018} - {hunan-private-trade-share-change-2018}",
+        "{hunan-foreign-trade-growth-2018} - {hunan-private-trade-share-change-2018}",
+        "input 'hunan-foreign-trade-growth-2018' is a bound",
+    ),
+    "home place from a document source": (
+        "documents/std-2022-12-29-digital-clusters.yaml",
+        "    place_source: atlas-reference\n",
+        "    place_source: std-2024-03-25-daye\n",
+        "source 'std-2024-03-25-daye' is not a reference",
+    ),
     "duplicate key": (
         "documents/chinadaily-undated-changzhi.yaml",
         "key: changzhi-high-tech-enterprises-before",
         "key: changzhi-high-tech-enterprises",
         "'changzhi-high-tech-enterprises' is already defined",
+    ),
+    "place code that is no division's": (
+        "places.yaml",
+        'level: county_city, parent: huangshi, code: "420281"',
+        'level: county_city, parent: huangshi, code: "420299"',
+        "field 'code': 420299 is not a division's code",
+    ),
+    "place under a parent other than its division's": (
+        "places.yaml",
+        'level: county_city, parent: huangshi, code: "420281"',
+        'level: county_city, parent: hubei, code: "420281"',
+        "division 420281 lies under 420200, not under hubei (420000)",
     ),
     "checksum mismatch": (
         "sources.yaml",
@@ -343,6 +447,10 @@ def test_documents_missing_means_spans_are_not_checked_but_values_are(seeds: Pat
 
 
 def test_every_span_is_verified_against_the_documents() -> None:
-    verification = check_dataset(read_dataset(SEEDS), DOCUMENTS)
+    """Only records with a span are compared: the four derived values have none."""
+    dataset = read_dataset(SEEDS)
+    verification = check_dataset(dataset, DOCUMENTS)
     assert verification.documents == 5
-    assert verification.spans == 76
+    assert verification.spans == 85
+    derived = [o for d in dataset.documents.values() for o in d.observations if o.formula]
+    assert len(derived) == 4

@@ -41,6 +41,10 @@ def places_select() -> Select[Any]:
         p.c.name,
         p.c.name_local,
         p.c.level,
+        p.c.code,
+        p.c.longitude,
+        p.c.latitude,
+        p.c.source_id,
         *labelled("parent", parent, "slug", "name", "level"),
         *labelled("province", province, "slug", "name", "level"),
     ).select_from(
@@ -60,8 +64,15 @@ def serialize_place(row: Row) -> dict[str, Any]:
         "name": row["name"],
         "name_local": row["name_local"],
         "level": row["level"],
+        "code": row["code"],
+        "coordinates": (
+            None
+            if row["longitude"] is None
+            else {"longitude": row["longitude"], "latitude": row["latitude"]}
+        ),
         "parent": place_ref(row, "parent"),
         "province": place_ref(row, "province"),
+        "source": row["source_id"],
         "url": f"{API_PREFIX}/places/{row['slug']}",
     }
 
@@ -74,11 +85,19 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         filters=(
             Filter("slug", "Place slug.", column=p.c.slug, example="daye"),
             Filter(
+                "code",
+                "GB/T 2260 division code (six digits).",
+                operators=SET_OPERATORS,
+                column=p.c.code,
+                example="420281",
+            ),
+            Filter(
                 "name", "English name.", operators=TEXT_OPERATORS, column=p.c.name, example="Daye"
             ),
             Filter(
                 "level",
-                "country, province, municipality, sar, prefecture_city, county_city or district.",
+                "country, province, municipality, sar, prefecture_city, prefecture, county_city,"
+                " county or district.",
                 operators=SET_OPERATORS,
                 column=p.c.level,
                 choices=tuple(PlaceLevel),
@@ -171,7 +190,9 @@ for collection, exists, filter_name, noun in (
 
 def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict[str, Any]:
     base = cities_select() if city_only else places_select()
-    row = connection.execute(base.where(p.c.slug == slug).add_columns(p.c.id)).mappings().first()
+    by_code = len(slug) == 6 and slug.isdigit()  # a GB/T 2260 code; no slug is six digits
+    match = p.c.code == slug if by_code else p.c.slug == slug
+    row = connection.execute(base.where(match).add_columns(p.c.id)).mappings().first()
     if row is None:
         raise ProblemError(404, "not-found", f"no {'city' if city_only else 'place'} {slug!r}")
     place_id = row["id"]
@@ -200,7 +221,7 @@ def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict
         )
 
     collection = "cities" if city_only else "places"
-    base_url = f"{API_PREFIX}/{collection}/{slug}"
+    base_url = f"{API_PREFIX}/{collection}/{row['slug']}"
     return {
         **serialize_place(row),
         "children": [{**dict(c), "url": f"{API_PREFIX}/places/{c['slug']}"} for c in children],
@@ -230,7 +251,8 @@ DETAIL_RESPONSES: dict[int | str, dict[str, Any]] = {
     "/cities/{slug}",
     operation_id="get_city",
     summary="Get a city",
-    description="A city with its province, its districts, and its clusters, programs and metrics.",
+    description="A city with its province, its districts, and its clusters, programs and metrics;"
+    " by slug or by its six-digit GB/T 2260 code.",
     response_class=RawJSON,
     responses=DETAIL_RESPONSES,
     dependencies=[Depends(no_query_parameters)],
@@ -245,7 +267,8 @@ async def get_city(request: Request, slug: SlugPath) -> RawJSON:
     "/places/{slug}",
     operation_id="get_place",
     summary="Get a place",
-    description="A place of any level with its parent, children, clusters and programs.",
+    description="A place of any level with its parent, children, clusters and programs;"
+    " by slug or by its six-digit GB/T 2260 code.",
     response_class=RawJSON,
     responses=DETAIL_RESPONSES,
     dependencies=[Depends(no_query_parameters)],

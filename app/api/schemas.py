@@ -40,7 +40,7 @@ class Ref(Schema):
 
 class SourceRef(Schema):
     id: str = Field(examples=["std-2024-03-25-daye"])
-    title: str
+    title: str | None
     publisher: str | None
     published_on: date | None
     url: str
@@ -97,13 +97,21 @@ class Metric(Schema):
     url: str | None = None
 
 
+class Coordinates(Schema):
+    longitude: float
+    latitude: float
+
+
 class Place(Schema):
     slug: str | None = None
     name: str | None = None
     name_local: str | None = None
     level: str | None = None
+    code: str | None = Field(default=None, description="GB/T 2260 division code.")
+    coordinates: Coordinates | None = None
     parent: PlaceRef | None = None
     province: PlaceRef | None = None
+    source: str | None = Field(default=None, description="Id of the source of this place.")
     url: str | None = None
 
 
@@ -138,6 +146,10 @@ class Organization(Schema):
     name: str | None = None
     kind: str | None = None
     place: PlaceRef | None = None
+    place_source: str | None = Field(
+        default=None,
+        description="Id of the reference source of the home place when the document omits it.",
+    )
     description: str | None = None
     provenance: Provenance | None = None
     url: str | None = None

@@ -13,6 +13,8 @@ class Organization(Evidence, table=True):
     name: str = Field(max_length=200)
     kind: str = Field(max_length=16)
     place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
+    # The source of the home place when the document does not state it (a reference).
+    place_source_id: str | None = Field(default=None, foreign_key="source.id", max_length=64)
     description: str | None = Field(default=None, sa_column=Column(Text))
 
 

@@ -13,7 +13,7 @@ class Source(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     kind: str = Field(max_length=16)
-    title: str = Field(max_length=300)
+    title: str | None = Field(default=None, max_length=300)
     publisher: str | None = Field(default=None, max_length=200)
     author: str | None = Field(default=None, max_length=200)
     published_on: date | None = None

@@ -15,7 +15,9 @@ class PlaceLevel(StrEnum):
     municipality = "municipality"
     sar = "sar"
     prefecture_city = "prefecture_city"
+    prefecture = "prefecture"
     county_city = "county_city"
+    county = "county"
     district = "district"
 
 

@@ -11,12 +11,29 @@ from decimal import Decimal
 from pathlib import Path
 
 from app.models.vocabulary import Qualifier, SourceKind
+from app.seeding.divisions import DIVISIONS_SOURCE, divisions
 from app.seeding.errors import Problem, SeedError
 from app.seeding.formulas import evaluate, formula_inputs
 from app.seeding.periods import parse_period
+from app.seeding.precision import (
+    BOUNDS,
+    Precision,
+    allowed_qualifier,
+    derived_precision,
+    is_product,
+    result_precision,
+    round_to,
+    stated_precision,
+)
 from app.seeding.quantities import COMPATIBLE_UNITS, parse_quantity
 from app.seeding.reader import INDICATORS_FILE, PLACES_FILE, SOURCES_FILE, Dataset
-from app.seeding.records import DocumentFile, Evidenced, ObservationRecord
+from app.seeding.records import (
+    DocumentFile,
+    Evidenced,
+    ObservationRecord,
+    OrganizationRecord,
+    SourceRecord,
+)
 
 # Words that must appear in a quote for its value to carry the qualifier.
 QUALIFIER_CUES: dict[Qualifier, tuple[str, ...]] = {
@@ -77,6 +94,9 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
     places: dict[str, str] = {}
     for place in dataset.places.places:
         yield from _duplicates(places, PLACES_FILE, "slug", place.slug, f"place {place.slug}")
+    yield from _code_problems(dataset)
+    for reference in dataset.all_places[len(dataset.places.places) :]:
+        places.setdefault(reference.record.slug, DIVISIONS_SOURCE)
     for place in dataset.places.places:
         if place.parent is not None and place.parent not in places:
             yield Problem(
@@ -131,6 +151,7 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
                 yield Problem(
                     name, f"organization {org.slug}", "place", f"unknown place {org.place!r}"
                 )
+            yield from _place_source_problems(name, org, sources)
         for cluster in document.clusters:
             if missing("place", cluster.place):
                 yield Problem(
@@ -170,9 +191,53 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
                     yield Problem(name, label, "formula", f"unknown observation {key!r}")
 
 
+def _code_problems(dataset: Dataset) -> Iterator[Problem]:
+    """A curated place's code must be a division's, under its curated parent's division."""
+    codes: dict[str, str] = {}
+    for place in dataset.places.places:
+        if place.code is not None:
+            yield from _duplicates(codes, PLACES_FILE, "code", place.code, f"place {place.slug}")
+    if len(dataset.all_places) == len(dataset.places.places):
+        return  # the divisions are not among the sources: nothing to match codes against
+    known = {d.code: d for d in divisions()}
+    parent_code = {p.slug: p.code for p in dataset.places.places}
+    for place in dataset.places.places:
+        if place.code is None:
+            continue
+        division = known.get(place.code)
+        label = f"place {place.slug}"
+        if division is None:
+            yield Problem(PLACES_FILE, label, "code", f"{place.code} is not a division's code")
+        elif place.parent and parent_code.get(place.parent) != division.parent_code:
+            yield Problem(
+                PLACES_FILE,
+                label,
+                "parent",
+                f"division {place.code} lies under {division.parent_code}, not under"
+                f" {place.parent} ({parent_code.get(place.parent)})",
+            )
+
+
+def _place_source_problems(
+    name: str, org: OrganizationRecord, sources: dict[str, SourceRecord]
+) -> Iterator[Problem]:
+    """A home place the document omits must name the reference it comes from."""
+    if org.place_source is None:
+        return
+    label = f"organization {org.slug}"
+    source = sources.get(org.place_source)
+    if source is None:
+        yield Problem(name, label, "place_source", f"unknown source {org.place_source!r}")
+    elif source.kind != SourceKind.reference:
+        yield Problem(name, label, "place_source", f"source {source.id!r} is not a reference")
+    if org.place is None:
+        yield Problem(name, label, "place_source", "names the source of a place that is not given")
+
+
 def _value_problems(dataset: Dataset) -> Iterator[Problem]:
     units = {i.code: i.unit for i in dataset.indicators.indicators}
-    values = {o.key: float(o.value) for d in dataset.documents.values() for o in d.observations}
+    records = {o.key: o for d in dataset.documents.values() for o in d.observations}
+    derived = _Derivations(records, units)
     for name, document in dataset.documents.items():
         for program in document.programs:
             yield from _period_problem(
@@ -182,8 +247,10 @@ def _value_problems(dataset: Dataset) -> Iterator[Problem]:
             label = f"observation {observation.key}"
             yield from _period_problem(name, label, "period", observation.period)
             unit = units.get(observation.indicator)
-            if unit is not None:
-                yield from _observation_problems(name, observation, unit, values)
+            if observation.formula is not None:
+                yield from derived.problems(name, observation)
+            elif unit is not None:
+                yield from _observation_problems(name, observation, unit)
 
 
 def _period_problem(name: str, label: str, field: str, period: str | None) -> Iterator[Problem]:
@@ -193,23 +260,81 @@ def _period_problem(name: str, label: str, field: str, period: str | None) -> It
         yield Problem(name, label, field, f"{period!r} is not a valid period: {exc}")
 
 
-def _observation_problems(
-    name: str, observation: ObservationRecord, unit: str, values: dict[str, float]
-) -> Iterator[Problem]:
-    label = f"observation {observation.key}"
-    if observation.formula is not None:
-        if any(key not in values for key in formula_inputs(observation.formula)):
+class _Derivations:
+    """Recomputes derived values at the precision their inputs justify (see precision.py)."""
+
+    def __init__(self, records: dict[str, ObservationRecord], units: dict[str, str]) -> None:
+        self.records = records
+        self.units = units
+        self.values = {key: float(o.value) for key, o in records.items()}
+
+    def precision(self, key: str, trail: tuple[str, ...] = ()) -> Precision:
+        observation = self.records[key]
+        if observation.formula is None:
+            return stated_precision(observation.stated or "")
+        if key in trail:
+            raise ValueError(f"formula refers back to {key!r}")
+        inputs = [self.precision(k, (*trail, key)) for k in formula_inputs(observation.formula)]
+        own = derived_precision(observation.formula, inputs)
+        return result_precision(observation.value, own, product=is_product(observation.formula))
+
+    def is_exact_count(self, key: str) -> bool:
+        observation = self.records[key]
+        return (
+            self.units.get(observation.indicator) == "count"
+            and observation.qualifier == Qualifier.exact
+            and self.precision(key).digits is None
+        )
+
+    def problems(self, name: str, observation: ObservationRecord) -> Iterator[Problem]:
+        label = f"observation {observation.key}"
+        formula = observation.formula or ""
+        keys = formula_inputs(formula)
+        if any(key not in self.records for key in keys):
             return  # reported as an unknown reference
+        for key in keys:
+            if self.records[key].qualifier in BOUNDS:
+                yield Problem(
+                    name, label, "formula", f"input {key!r} is a bound, not a value to compute with"
+                )
         try:
-            computed = evaluate(observation.formula, values)
+            computed = evaluate(formula, self.values)
+            precision = derived_precision(formula, [self.precision(key) for key in keys])
         except (ValueError, ZeroDivisionError) as exc:
             yield Problem(name, label, "formula", str(exc))
             return
-        if not math.isclose(computed, observation.value, rel_tol=1e-9, abs_tol=1e-6):
+        expected = round_to(computed, precision, product=is_product(formula))
+        if not math.isclose(expected, observation.value, rel_tol=1e-9, abs_tol=1e-6):
             yield Problem(
-                name, label, "value", f"{observation.value} differs from its formula's {computed}"
+                name,
+                label,
+                "value",
+                f"{observation.value} differs from its formula's {expected}"
+                f" (rounded to what its inputs justify)",
             )
-        return
+        qualifier = allowed_qualifier(
+            formula, [(self.records[k].qualifier, self.is_exact_count(k)) for k in keys]
+        )
+        if observation.qualifier != qualifier:
+            yield Problem(
+                name,
+                label,
+                "qualifier",
+                f"a derived value {_QUALIFIER_RULE[qualifier]} is {qualifier.value!r},"
+                f" not {observation.qualifier.value!r}",
+            )
+
+
+_QUALIFIER_RULE = {
+    Qualifier.exact: "that only adds exact counts",
+    Qualifier.approximate: "that subtracts, multiplies, divides or uses rounded inputs",
+}
+
+
+def _observation_problems(
+    name: str, observation: ObservationRecord, unit: str
+) -> Iterator[Problem]:
+    label = f"observation {observation.key}"
     assert observation.stated is not None
     assert observation.quote is not None
     try:
@@ -283,6 +408,8 @@ def _document_problems(
         documents += 1
         text = raw.decode("utf-8")
         for label, record in _spans_of(document):
+            if record.span is None:
+                continue  # a derived value: nothing in the document to compare
             spans += 1
             problem = _span_problem(text, record)
             if problem is not None:

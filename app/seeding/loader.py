@@ -86,11 +86,17 @@ class _Sync:
     def rows(
         self, name: str, desired: Iterable[Row], ids: dict[Any, int] | None = None
     ) -> dict[Any, int]:
-        """Upsert `desired` into table `name`, in order.
+        """Upsert `desired` into table `name`; see `generations`."""
+        return self.generations(name, [desired], ids)
+
+    def generations(
+        self, name: str, batches: Iterable[Iterable[Row]], ids: dict[Any, int] | None = None
+    ) -> dict[Any, int]:
+        """Upsert rows into table `name`, batch by batch, new rows inserted in bulk.
 
         Returns the primary key of each row by its natural key (the bare value for one-column
-        keys). The dict is filled as rows are written, so a lazily built `desired` can refer
-        to rows written before it (a place to its parent).
+        keys). The dict is filled after each batch, so a lazily built batch can refer to rows
+        of the batches before it (places to their parents).
         """
         table = _table(name)
         keys = NATURAL_KEYS[name]
@@ -100,16 +106,14 @@ class _Sync:
         }
         changes = self.report.tables.setdefault(name, TableChanges())
         ids = {} if ids is None else ids
-        for row in desired:
-            key = tuple(row[k] for k in keys)
-            current = existing.pop(key, None)
-            if current is None:
-                result = self.connection.execute(insert(table).values(**row))
-                primary_key = result.inserted_primary_key
-                new_id = primary_key[0] if primary_key is not None and "id" in table.c else None
-                changes.inserted += 1
-            else:
-                new_id = current.get("id")
+        for batch in batches:
+            new: list[Row] = []
+            for row in batch:
+                key = tuple(row[k] for k in keys)
+                current = existing.pop(key, None)
+                if current is None:
+                    new.append(row)
+                    continue
                 differing = {col: value for col, value in row.items() if current[col] != value}
                 if differing:
                     self.connection.execute(
@@ -118,10 +122,25 @@ class _Sync:
                     changes.updated += 1
                 else:
                     changes.unchanged += 1
-            if isinstance(new_id, int):
-                ids[key[0] if len(key) == 1 else key] = new_id
+                if isinstance(current.get("id"), int):
+                    ids[key[0] if len(key) == 1 else key] = current["id"]
+            self._insert(table, keys, new, ids)
+            changes.inserted += len(new)
         self.stale[name] = list(existing)
         return ids
+
+    def _insert(
+        self, table: Table, keys: tuple[str, ...], new: list[Row], ids: dict[Any, int]
+    ) -> None:
+        if not new:
+            return
+        if "id" not in table.c:
+            self.connection.execute(insert(table), new)
+            return
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        for row, new_id in zip(new, self.connection.execute(statement, new).scalars(), strict=True):
+            key = tuple(row[k] for k in keys)
+            ids[key[0] if len(key) == 1 else key] = new_id
 
     def delete_stale(self) -> None:
         for name in reversed(ORDER):
@@ -197,35 +216,49 @@ def _source_row(source: SourceRecord) -> Row:
 
 
 def _write_places(sync: _Sync, dataset: Dataset) -> dict[str, int]:
-    ordered = _places_in_order(dataset.places.places)
+    """Places in generations (parents first), each generation inserted in bulk: about
+    3,300 divisions load in one statement per level instead of one per place."""
+    ordered = _places_in_order([p.record for p in dataset.all_places])
+    loaded = {p.record.slug: p for p in dataset.all_places}
+    parents = {p.slug: p.parent for p in ordered}
+    depth: dict[str, int] = {}
     province_of: dict[str, str | None] = {}
+    for place in ordered:
+        depth[place.slug] = depth[place.parent] + 1 if place.parent else 0
+        inherited = province_of.get(place.parent) if place.parent else None
+        province_of[place.slug] = place.slug if place.level in PROVINCE_LEVELS else inherited
     ids: dict[str, int] = {}
 
-    def rows() -> Iterator[Row]:
+    def generation(level: int) -> Iterator[Row]:
         for place in ordered:
+            if depth[place.slug] != level:
+                continue
             inherited = province_of.get(place.parent) if place.parent else None
-            province_of[place.slug] = place.slug if place.level in PROVINCE_LEVELS else inherited
+            reference = loaded[place.slug]
             yield {
                 "slug": place.slug,
                 "name": place.name,
                 "name_local": place.name_local,
                 "level": place.level.value,
+                "code": place.code,
                 "parent_id": ids[place.parent] if place.parent else None,
                 "province_id": ids[inherited] if inherited else None,
-                "source_id": dataset.places.source,
+                "source_id": reference.source,
+                "longitude": reference.longitude,
+                "latitude": reference.latitude,
             }
 
-    sync.rows("place", rows(), ids)
+    generations = max(depth.values(), default=-1) + 1
+    sync.generations("place", (generation(level) for level in range(generations)), ids)
     closure = []
-    parents = {p.slug: p.parent for p in dataset.places.places}
     for place in ordered:
         ancestor: str | None = place.slug
-        depth = 0
+        steps = 0
         while ancestor is not None:
             closure.append(
-                {"place_id": ids[place.slug], "ancestor_id": ids[ancestor], "depth": depth}
+                {"place_id": ids[place.slug], "ancestor_id": ids[ancestor], "depth": steps}
             )
-            ancestor, depth = parents[ancestor], depth + 1
+            ancestor, steps = parents[ancestor], steps + 1
     sync.rows("place_ancestor", closure)
     return ids
 
@@ -242,6 +275,7 @@ def _write_documents(
                 "name": org.name,
                 "kind": org.kind.value,
                 "place_id": place_ids[org.place] if org.place else None,
+                "place_source_id": org.place_source,
                 "description": org.description,
                 **_evidence(doc.source, org),
             }

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from app.seeding.divisions import DIVISIONS_SOURCE, ReferencePlace, merge_places
 from app.seeding.errors import Problem, SeedError
 from app.seeding.records import DocumentFile, IndicatorsFile, PlacesFile, SourcesFile
 
@@ -25,6 +26,8 @@ class Dataset:
     places: PlacesFile
     indicators: IndicatorsFile
     documents: dict[str, DocumentFile] = field(default_factory=dict)
+    all_places: list[ReferencePlace] = field(default_factory=list)
+    """The curated places, and China's divisions when the sources list them."""
 
 
 def read_dataset(root: Path) -> Dataset:
@@ -41,7 +44,11 @@ def read_dataset(root: Path) -> Dataset:
             documents[name] = document
     if problems or sources is None or places is None or indicators is None:
         raise SeedError(problems)
-    return Dataset(root, sources, places, indicators, documents)
+    if any(s.id == DIVISIONS_SOURCE for s in sources.sources):
+        all_places = merge_places(places.places, places.source)
+    else:
+        all_places = [ReferencePlace(p, places.source, None, None) for p in places.places]
+    return Dataset(root, sources, places, indicators, documents, all_places)
 
 
 def _read(

@@ -73,7 +73,7 @@ def parse_locator(locator: str) -> tuple[int, int]:
 class SourceRecord(Record):
     id: Slug
     kind: SourceKind
-    title: Text
+    title: Text | None = None
     publisher: str | None = None
     author: str | None = None
     published_on: date | None = None
@@ -87,6 +87,8 @@ class SourceRecord(Record):
     def _documents_have_files(self) -> Self:
         if self.kind == SourceKind.document and (self.file is None or self.sha256 is None):
             raise ValueError("a document source needs 'file' and 'sha256'")
+        if self.title is None and self.date_note is None:
+            raise ValueError("a source without a title says why in 'date_note'")
         return self
 
 
@@ -100,6 +102,13 @@ class PlaceRecord(Record):
     name_local: str | None = None
     level: PlaceLevel
     parent: Slug | None = None
+    code: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 code.")
+
+    @model_validator(mode="after")
+    def _slug_is_not_a_code(self) -> Self:
+        if re.fullmatch(r"\d{6}", self.slug):
+            raise ValueError("a place's slug is not six digits: the API reads those as codes")
+        return self
 
 
 class PlacesFile(Record):
@@ -124,6 +133,9 @@ class OrganizationRecord(Evidenced):
     name: Text
     kind: OrganizationKind
     place: Slug | None = None
+    place_source: Slug | None = Field(
+        default=None, description="The reference source of a home place the document omits."
+    )
     description: str | None = None
 
 

@@ -34,7 +34,7 @@ def walk(client: TestClient, url: str, field: str) -> tuple[list[Any], int]:
         ("/metrics?sort=-period_end,key", "key"),
         ("/metrics?province=shanxi&sort=-year", "key"),
         ("/metrics", "key"),
-        ("/places?sort=level,-name", "slug"),
+        ("/places?within=hunan&sort=level,-name", "slug"),
         ("/programs?sort=-announced", "slug"),
         ("/sources?sort=published", "id"),
         ("/cities/changzhi/metrics?sort=-value", "key"),

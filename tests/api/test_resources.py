@@ -103,8 +103,8 @@ def test_metric_filters(client: TestClient, query: str, expected: set[str]) -> N
 
 
 def test_contains_is_case_insensitive_and_literal(client: TestClient) -> None:
-    names = keys(client, f"{API}/cities?name__contains=ZHOU&sort=slug", "slug")
-    assert names == ["guangzhou", "hangzhou", "zhuzhou"]
+    names = keys(client, f"{API}/cities?name__contains=ZHOU&province=hunan&sort=slug", "slug")
+    assert names == ["chenzhou", "yongzhou", "zhuzhou"]
     assert keys(client, f"{API}/cities?name__contains=%25", "slug") == []
     assert keys(client, f"{API}/cities?name__contains=_", "slug") == []
 
@@ -154,7 +154,9 @@ def test_meta_says_how_the_list_was_filtered_and_sorted(client: TestClient) -> N
 def test_city_detail_shows_province_districts_and_links(client: TestClient) -> None:
     beijing = client.get(f"{API}/cities/beijing").json()
     assert beijing["level"] == "municipality"
-    assert [child["slug"] for child in beijing["children"]] == ["chaoyang-beijing"]
+    children = [child["slug"] for child in beijing["children"]]
+    assert "chaoyang-beijing" in children
+    assert len(children) == 16  # Beijing's districts
     assert {c["slug"] for c in beijing["clusters"]} >= {"chaoyang-integrated-circuit"}
     assert beijing["counts"]["metrics"] == 2
     assert beijing["links"]["metrics"] == f"{API}/cities/beijing/metrics"
@@ -164,22 +166,47 @@ def test_city_detail_shows_province_districts_and_links(client: TestClient) -> N
     assert {p["slug"] for p in daye["programs"]} == {"daye-2024-innovation-action-plan"}
 
 
+def test_places_by_code(client: TestClient) -> None:
+    assert keys(client, f"{API}/places?code=420281", "slug") == ["daye"]
+    assert keys(client, f"{API}/cities?code__in=430100,420281,110105", "slug") == [
+        "changsha",
+        "daye",
+    ]  # fmt: skip  (Chaoyang District is a place, not a city)
+    assert keys(client, f"{API}/places?code=999999", "slug") == []
+    qingdao = client.get(f"{API}/cities/qingdao").json()
+    assert (qingdao["code"], qingdao["name_local"], qingdao["source"]) == (
+        "370200",
+        "青岛市",
+        "china-divisions",
+    )
+    assert qingdao["province"]["slug"] == "shandong"
+    assert qingdao["coordinates"]["latitude"] == pytest.approx(36.07, abs=0.1)
+    assert len(qingdao["children"]) >= 10
+    by_code = client.get(f"{API}/places/370200").json()
+    assert (by_code["slug"], by_code["links"]["metrics"]) == (
+        "qingdao",
+        f"{API}/places/qingdao/metrics",
+    )
+    assert client.get(f"{API}/cities/420281").json()["slug"] == "daye"
+    assert client.get(f"{API}/cities/110105").status_code == 404  # a district, not a city
+
+
 def test_provinces_and_districts_are_places(client: TestClient) -> None:
     provinces = keys(client, f"{API}/places?level=province&limit=500", "slug")
     assert "hunan" in provinces
     assert "daye" not in provinces
     assert client.get(f"{API}/places/baiyun-guangzhou").json()["parent"]["slug"] == "guangzhou"
     assert client.get(f"{API}/cities/hunan").status_code == 404
-    assert keys(client, f"{API}/cities?province=hunan", "slug") == [
-        "changsha", "xiangtan", "zhuzhou",
-    ]  # fmt: skip
+    hunan = keys(client, f"{API}/cities?province=hunan&limit=500", "slug")
+    assert {"changsha", "xiangtan", "zhuzhou"} <= set(hunan)
+    assert len(hunan) == 13 + 19  # Hunan's prefecture-level and county-level cities
 
 
 @pytest.mark.parametrize(
     ("url", "field", "expected"),
     [
         ("/cities/changzhi/metrics?limit=500", "key", 14),
-        ("/cities/daye/clusters", "slug", 4),
+        ("/cities/daye/clusters", "slug", 7),
         ("/cities/daye/programs", "slug", 1),
         ("/cities/hefei/organizations", "slug", 1),
         ("/places/hunan/metrics?limit=500", "key", 9),
