@@ -5,8 +5,8 @@ order (name), and the levels of China's
 non-city divisions (prefecture, county). An organization's home place can name the
 reference source it comes from. A source may have no title (a capture without a headline).
 
-Revision ID: 0002_division_codes
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-28 21:40:00
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0002_division_codes"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
