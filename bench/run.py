@@ -28,6 +28,7 @@ import httpx
 
 from app.config import PROJECT_ROOT
 from bench.queries import Fixture, Query, identities, queries, read_fixture
+from bench.sweep import full_report
 from bench.wrk import WrkResult, run_wrk
 from tests.support.postgres import PostgresCluster, free_port
 
@@ -334,6 +335,8 @@ def main(argv: list[str] | None = None) -> None:
         extra["page1_p50_ms"] = single_connection_p50(page_one, options)
         extra["deep_p50_ms"] = single_connection_p50(url_of(atlas, query_list[4]), options)
         extra["q1_big_p50_ms"] = single_connection_p50(url_of(atlas, query_list[0]), options)
+        log("sweeping random query shapes (SQLite)")
+        extra["sweep_sqlite"] = full_report(f"sqlite:///{big}", atlas.base, sweep_count(options))
     small_queries = queries(read_fixture(str(small)), small.stem)
     with serving("atlas", small, options) as atlas_small:
         extra["q1_small_p50_ms"] = single_connection_p50(
@@ -363,6 +366,13 @@ def main(argv: list[str] | None = None) -> None:
     log(f"written to {options.output}/bench-{stamp}.md")
 
 
+SWEEPS: dict[str, str] = {}
+
+
+def sweep_count(options: Options) -> int:
+    return 100 if options.cities < 1000 else 600
+
+
 def run_postgres(options: Options, fixture: Fixture) -> dict[str, list[WrkResult]]:
     """The same data in a throwaway PostgreSQL cluster, Atlas only."""
     with PostgresCluster() as cluster:
@@ -372,6 +382,8 @@ def run_postgres(options: Options, fixture: Fixture) -> dict[str, list[WrkResult
         query_list = queries(fixture, "unused")
         results: dict[str, list[WrkResult]] = {}
         with serving("atlas", Path("/nonexistent"), options, {"DATABASE_URL": url}) as atlas:
+            log("sweeping random query shapes (PostgreSQL)")
+            SWEEPS["postgresql"] = full_report(url, atlas.base, sweep_count(options))
             for query in query_list:
                 log(f"measuring {query.name} on PostgreSQL")
                 run_wrk(
@@ -424,4 +436,7 @@ def render(
         "- Atlas cold start to first healthy response (median of 3):"
         f" {extra['cold_start_s']:.2f} s",
     ]
+    lines += ["", "## Random query shapes (SQLite)", "", "```", extra["sweep_sqlite"], "```"]
+    if "postgresql" in SWEEPS:
+        lines += ["", "## Random query shapes (PostgreSQL)", "", "```", SWEEPS["postgresql"], "```"]
     return "\n".join(lines) + "\n"

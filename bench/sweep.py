@@ -12,6 +12,7 @@ import argparse
 import random
 import sqlite3
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -173,6 +174,66 @@ def explain(engine: Engine, ran: list[Ran]) -> list[str]:
     return lines
 
 
+HEAVY = (  # shapes that read many rows whatever the plan: the starvation check's load
+    "/api/v1/metrics?value__ne=1&qualifier__ne=at_least&sort=-period_end,value&limit=500",
+    "/api/v1/metrics?year__lte=2014&sort=-period_end,-value&limit=500&count=true",
+    "/api/v1/metrics?category__ne=none&sort=year,key&limit=500",
+    "/api/v1/metrics?value__gt=1&sort=-year,value&limit=500&count=true",
+)
+CHEAP = "/api/v1/cities?limit=1"
+
+
+def starvation(base: str, seconds: float = 10.0, heavy_clients: int = 8) -> str:
+    """The latency of a cheap request while `heavy_clients` clients keep worst-case
+    requests in flight: slow work must not make fast work wait."""
+    stop = threading.Event()
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def hammer(target: str) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            while not stop.is_set():
+                status = client.get(target).status_code
+                with lock:
+                    statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [
+        threading.Thread(target=hammer, args=(HEAVY[i % len(HEAVY)],), daemon=True)
+        for i in range(heavy_clients)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # let the heavy shapes reach the slow lane
+    cheap: list[float] = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            assert client.get(CHEAP).status_code == 200
+            cheap.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.01)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    cheap.sort()
+    p99 = cheap[min(len(cheap) - 1, round(0.99 * len(cheap)) - 1)]
+    return (
+        f"cheap request ({CHEAP}) with {heavy_clients} worst-case requests in flight:"
+        f" {len(cheap)} requests, p50 {statistics.median(cheap):.1f} ms, p99 {p99:.1f} ms,"
+        f" max {cheap[-1]:.1f} ms; the heavy requests' statuses {dict(sorted(statuses.items()))}"
+    )
+
+
+def full_report(database_url: str, base: str, count: int, seed: int = 20261128) -> str:
+    """The sweep over HTTP against a running server, then the starvation check."""
+    engine = build_engine(database_url, read_only=True)
+    try:
+        targets = shapes(vocabulary(engine), count, seed)
+        return report(database_url, engine, targets, base) + "\n\n" + starvation(base)
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.sweep", description=__doc__)
     parser.add_argument("--database-url", required=True)
@@ -183,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     engine = build_engine(options.database_url, read_only=True)
     targets = shapes(vocabulary(engine), options.count, options.seed)
     print(report(options.database_url, engine, targets, options.base))
+    if options.base:
+        print(starvation(options.base))
 
 
 def report(url: str, engine: Engine, targets: list[str], base: str | None) -> str:

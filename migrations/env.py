@@ -40,23 +40,47 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _migrate(connection: Connection, url: str) -> None:
+    """Run the migrations on `connection`. On SQLite, batch mode rebuilds a table by copying
+    it and dropping the original, which foreign-key enforcement refuses as soon as another
+    table's rows point at it (a loaded database): enforcement is off for the migration and
+    the references are checked once it has run."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # the pragma is ignored inside a transaction
+        _outside_transaction(connection, "PRAGMA foreign_keys = OFF")
+    try:
+        _configure(connection, url)
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left broken references: {broken[:5]}")
+    finally:
+        if sqlite:
+            _outside_transaction(connection, "PRAGMA foreign_keys = ON")
+
+
+def _outside_transaction(connection: Connection, pragma: str) -> None:
+    if connection.in_transaction():
+        connection.commit()
+    connection.exec_driver_sql(pragma)
+    connection.commit()
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(
+        _migrate(
             connection,
             _url() if "database_url" in config.attributes else str(connection.engine.url),
         )
-        with context.begin_transaction():
-            context.run_migrations()
         return
     url = _url()
     engine = build_engine(url)
     try:
         with engine.connect() as conn:
-            _configure(conn, url)
-            with context.begin_transaction():
-                context.run_migrations()
+            _migrate(conn, url)
     finally:
         engine.dispose()
 

@@ -73,11 +73,15 @@ def downgrade() -> None:
         )
         batch_op.drop_column("place_source_id")
 
+    # The levels go, and with them every place at or under a place of those levels (a
+    # county-level city of a prefecture, say), so that no parent link is left dangling.
     op.execute(
         "DELETE FROM place_ancestor WHERE place_id IN"
-        " (SELECT id FROM place WHERE level IN ('prefecture', 'county'))"
+        " (SELECT inside.place_id FROM place_ancestor AS inside"
+        "  JOIN place AS above ON above.id = inside.ancestor_id"
+        "  WHERE above.level IN ('prefecture', 'county'))"
     )
-    op.execute("DELETE FROM place WHERE level IN ('prefecture', 'county')")
+    op.execute("DELETE FROM place WHERE id NOT IN (SELECT place_id FROM place_ancestor)")
     with op.batch_alter_table("place", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_place_level"), type_="check")
         batch_op.create_check_constraint("level", OLD_LEVELS)
