@@ -31,6 +31,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "malformed-request": "The HTTP server could not parse the request.",
     "service-unavailable": "The database could not be reached in time; retry after a pause.",
     "request-too-large": "The request line or headers exceed the server's limits.",
+    "request-timeout": "The request head did not arrive within the server's time limit.",
+    "server-busy": "The server holds as many connections as it accepts; retry after a pause.",
     "internal-error": "The server failed unexpectedly; the error has been logged.",
 }
 
@@ -73,6 +75,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     406: "Not Acceptable",
+    408: "Request Timeout",
     413: "Content Too Large",
     414: "URI Too Long",
     415: "Unsupported Media Type",
