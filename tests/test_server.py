@@ -298,15 +298,7 @@ def test_a_flood_beyond_the_cap_is_refused_fast_and_passes(server: Serving) -> N
     assert normal_request(server.address).status == 200  # room again once they are gone
 
 
-def slow_reader(server: Serving, requests: int) -> Held:
-    """Pipelines `requests` for the largest page on a small receive window and never reads."""
-    opened = time.monotonic()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(server.address)
-    request = b"GET /api/v1/metrics?limit=500 HTTP/1.1\r\nHost: x\r\n\r\n"
-    sock.sendall(request * requests)
-    return Held("slow", sock, opened)
+LARGEST_PAGE = b"GET /api/v1/metrics?limit=500 HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 @pytest.mark.parametrize(
@@ -323,7 +315,7 @@ def test_slow_readers_are_reset(
     politely behind bytes nobody will read: such a close would never reach the client, whose
     socket would stay ESTABLISHED."""
     baseline = server.open_files()
-    held = [slow_reader(server, requests) for _ in range(readers)]
+    held = open_many(server.address, "slow", readers, LARGEST_PAGE * requests, rcvbuf=4096)
     hold_while_probing(server, held, within)
     assert all(h.closed is not None for h in held)
     assert max(h.held_for(0) for h in held) < within
