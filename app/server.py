@@ -46,8 +46,8 @@ REASONS = {
 LINGER_BYTES = 1024 * 1024
 LINGER_SECONDS = 2.0
 
-# The margin of open files kept out of the connection cap. An idle worker holds about 30
-# (stdio, the listener, the event loop, the modules' files); each database connection takes
+# The margin of open files kept out of the connection cap. An idle worker on SQLite holds
+# 15 (stdio, the listener, the event loop, the database); each database connection takes
 # up to 3 (a SQLite file, its -wal and -shm; or one socket to PostgreSQL), and SQLAlchemy's
 # pool may open 10 beyond its size on SQLite. Refused connections hold one each while they
 # linger, at most REFUSALS_LINGERING of them.
@@ -64,9 +64,9 @@ class ConnectionLimits:
     """What a worker allows one connection: time to deliver a head, time a response may
     stall unread, and how many connections it holds at once."""
 
-    head_timeout: float = 10.0
-    send_timeout: float = 30.0
-    max_connections: int = 1024 - RESERVED_FILES
+    head_timeout: float
+    send_timeout: float
+    max_connections: int
 
 
 class TooFewOpenFiles(Exception):
@@ -164,7 +164,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
-        self.limits = config.limits if isinstance(config, AtlasConfig) else ConnectionLimits()
+        if isinstance(config, AtlasConfig):
+            self.limits = config.limits
+        else:
+            self.limits = connection_limits(get_settings())
 
     def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -379,7 +382,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
 
 class AtlasConfig(uvicorn.Config):
-    limits = ConnectionLimits()
+    """uvicorn's settings plus the connection limits, fixed before workers start: the
+    open-files limit they derive from is the one the workers inherit."""
+
+    def __init__(self, *args: Any, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits or connection_limits(get_settings())
 
     def bind_socket(self) -> socket.socket:
         if self.uds is not None or self.fd is not None:
@@ -394,7 +402,7 @@ class AtlasConfig(uvicorn.Config):
 
 
 def config(host: str, port: int, workers: int) -> AtlasConfig:
-    settings = AtlasConfig(
+    return AtlasConfig(
         "app.main:create_app",
         factory=True,
         host=host,
@@ -404,10 +412,8 @@ def config(host: str, port: int, workers: int) -> AtlasConfig:
         server_header=False,
         proxy_headers=False,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-        timeout_keep_alive=get_settings().keep_alive_timeout,  # type: ignore[arg-type]
+        timeout_keep_alive=get_settings().keep_alive_timeout,
     )
-    settings.limits = connection_limits(get_settings())
-    return settings
 
 
 def serve(host: str, port: int, workers: int) -> None:
