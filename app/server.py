@@ -57,6 +57,7 @@ POOL_OVERFLOW = 10
 REFUSALS_LINGERING = 64
 REFUSAL_LINGER_SECONDS = 1.0
 RETRY_AFTER_SECONDS = 1
+RECLAIM_IDLE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     over its high-water mark) may stall for `send_timeout`; then the connection is reset.
     The keep-alive idle timeout stays uvicorn's.
 
-    Count. A connection beyond `max_connections` is answered 503 with Retry-After at once,
-    before it sends anything, instead of the worker running out of open files and failing
-    everyone.
+    Count. A connection beyond `max_connections` takes the place of the longest-idle
+    keep-alive connection, if one has been idle a second (as nginx reuses idle
+    connections when it runs out); otherwise it is
+    answered 503 with Retry-After at once, before it sends anything, instead of the worker
+    running out of open files and failing everyone.
 
     Closing while the client is still sending makes the kernel answer with a reset, which
     can destroy the response before the client reads it; so a refusal half-closes, reads
@@ -158,9 +161,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     _head_timer: TimerHandle | None = None
     _stall_timer: TimerHandle | None = None
     _running: RequestResponseCycle | None = None  # the request being answered
-    # Refused connections still open, oldest first; class-wide, as there is one server
-    # per process.
+    # Class-wide, as there is one server per process; oldest first. Refused connections
+    # still open, and keep-alive connections idle between requests.
     refusals_lingering: dict["BoundedHttpToolsProtocol", None] = {}
+    idle: dict["BoundedHttpToolsProtocol", float] = {}  # when each became idle
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
@@ -172,18 +176,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
-            self.connections.discard(self)
-            self._refuse_busy()
-            return
+            reclaimed = self._longest_idle()
+            if reclaimed is not None:  # as nginx does: an idle client can reconnect
+                self.idle.pop(reclaimed)
+                reclaimed.connections.discard(reclaimed)
+                reclaimed._close()
+            else:
+                self.connections.discard(self)
+                self._refuse_busy()
+                return
         self._start_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disconnect_cycles()
         self._cancel_timers()
         self.refusals_lingering.pop(self, None)
+        self.idle.pop(self, None)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        self.idle.pop(self, None)
         if self._lingering:
             self._received += len(data)
             if self._received > LINGER_BYTES:
@@ -239,6 +251,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._stall_timer.cancel()
             self._stall_timer = None
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.timeout_keep_alive_task is not None:  # nothing more asked: idle
+            self.idle[self] = self.loop.time()
+
     def timeout_keep_alive_handler(self) -> None:
         if not self.transport.is_closing():
             self._close()
@@ -281,6 +298,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         path = self.url.split(b"?", 1)[0][:200].decode("ascii", "replace") or "/"
         self.transport.write(self._problem(status, kind, detail, path))
         self._linger(LINGER_SECONDS)
+
+    def _longest_idle(self) -> "BoundedHttpToolsProtocol | None":
+        """The keep-alive connection idle longest, if for RECLAIM_IDLE_SECONDS at least: a
+        client between two requests in quick succession keeps its connection in a flood."""
+        oldest = next(iter(self.idle.items()), None)
+        if oldest is None or self.loop.time() - oldest[1] < RECLAIM_IDLE_SECONDS:
+            return None
+        return oldest[0]
 
     def _refuse_busy(self) -> None:
         """Answer a connection over the cap before it sends anything. Only so many refusals

@@ -146,13 +146,13 @@ SYSTEMD_DEFAULT = (1024, 1024)  # soft and hard: no room to raise, so the cap is
 
 
 @contextmanager
-def limited_server(url: str, open_files: tuple[int, int] = SYSTEMD_DEFAULT) -> Iterator[Serving]:
+def limited_server(url: str, **env: str) -> Iterator[Serving]:
     timeouts = {
         "ATLAS_HEAD_TIMEOUT": str(HEAD_TIMEOUT),
         "ATLAS_KEEP_ALIVE_TIMEOUT": str(KEEP_ALIVE),
         "ATLAS_SEND_TIMEOUT": str(SEND_TIMEOUT),
     }
-    with serving(url, open_files=open_files, env=timeouts) as server:
+    with serving(url, open_files=SYSTEMD_DEFAULT, env={**timeouts, **env}) as server:
         yield server
 
 
@@ -296,6 +296,27 @@ def test_a_flood_beyond_the_cap_is_refused_fast_and_passes(server: Serving) -> N
     assert refused_new.status == 503
     assert all(h.closed is not None and h.held_for(0) < HEAD_TIMEOUT + SLACK for h in flood)
     assert normal_request(server.address).status == 200  # room again once they are gone
+
+
+def test_at_the_cap_an_idle_keep_alive_connection_makes_room(seeded_url: str) -> None:
+    with limited_server(seeded_url, ATLAS_MAX_CONNECTIONS="20") as server:
+        idle = [socket.create_connection(server.address, timeout=5) for _ in range(20)]
+        for sock in idle:
+            assert ask(sock).startswith(b"HTTP/1.1 200 ")
+            time.sleep(0.01)  # an order of idleness: the first is the longest idle
+        assert normal_request(server.address).status == 503  # none idle for a second yet
+        time.sleep(1.1)
+        assert normal_request(server.address).status == 200
+        assert idle[0].recv(65536) == b""  # closed to make room
+        idle[1].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # no longer idle
+        silent = open_many(server.address, "flood", 1)  # takes the place of idle[2]
+        assert idle[2].recv(65536) == b""
+        assert normal_request(server.address).status == 200  # and this one of idle[3]
+        for sock in idle:
+            sock.close()
+        for held in silent:
+            assert held.sock is not None
+            held.sock.close()
 
 
 LARGEST_PAGE = b"GET /api/v1/metrics?limit=500 HTTP/1.1\r\nHost: x\r\n\r\n"
