@@ -351,6 +351,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         """Close; reset instead if unsent bytes remain. A graceful close would wait for a
         client that reads nothing: for good with bytes in our buffer, and with up to a few
         hundred KB in the kernel's until it gives up on the orphaned socket."""
+        if self.transport.is_closing():  # closed meanwhile (a lingering close's timer)
+            return
         if self.transport.get_write_buffer_size() or self._kernel_unsent():
             self._reset()
         else:
