@@ -223,6 +223,8 @@ def render(holds: list[HoldResult], slow: SlowResult, size: Size, dataset: str) 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.abuse", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small numbers, short timeouts")
+    parser.add_argument("--data", type=Path, default=BENCH / "data")
+    parser.add_argument("--output", type=Path, default=BENCH / "results")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else FULL
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -235,16 +237,15 @@ def main(argv: list[str] | None = None) -> None:
         ]:
             with serving(url, open_files=limits, env=size.env) as server:
                 holds.append(hold(server, size, label))
-    options = parse_options(["--cities", str(size.cities)])
+    options = parse_options(["--cities", str(size.cities), "--data", str(args.data)])
     database = synthetic_database(options, size.cities)
     rows = f"{size.cities * options.indicators * options.years:,} synthetic rows (nominal)"
     with serving(f"sqlite:///{database}", open_files=(1024, hard), env=size.env) as server:
         slow = slow_readers(server, size)
     report = render(holds, slow, size, rows)
     print(report)
-    results = BENCH / "results"
-    results.mkdir(exist_ok=True)
-    Path(results / f"abuse-{datetime.now(UTC):%Y%m%d-%H%M}.md").write_text(report)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / f"abuse-{datetime.now(UTC):%Y%m%d-%H%M}.md").write_text(report)
 
 
 if __name__ == "__main__":
