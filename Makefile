@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check-seeds bench load clean
+.PHONY: run test lint check-seeds bench load abuse clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: $(STAMP)
 load: $(STAMP)
 	scripts/system-packages
 	$(BIN)/python -m bench.load
+
+## One client holding 3,000 connections, and 1,000 slow readers, against one worker (~3 min).
+abuse: $(STAMP)
+	$(BIN)/python -m bench.abuse
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy app tests bench

@@ -150,6 +150,7 @@ def serve(
 
     from app.db import build_engine
     from app.main import DatabaseNotReady, check_database
+    from app.server import TooFewOpenFiles
     from app.server import serve as run_server
 
     url = get_settings().database_url
@@ -169,7 +170,11 @@ def serve(
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    run_server(host, port, workers)
+    try:
+        run_server(host, port, workers)
+    except TooFewOpenFiles as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 @cli.command("grant-reader")

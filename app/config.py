@@ -49,6 +49,28 @@ class Settings(BaseSettings):
     slow_threads: int = Field(
         default=1, ge=1, description="Requests running in the slow lane at once per worker."
     )
+    head_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection has to deliver a complete request head, counted from"
+        " accept, then from the first byte of each later head on a keep-alive connection.",
+    )
+    keep_alive_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds an idle keep-alive connection is kept for its next request.",
+    )
+    send_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a response may stay stalled on a client that reads nothing.",
+    )
+    max_connections: int | None = Field(
+        default=None,
+        ge=1,
+        description="Open connections per worker; default and ceiling: the open-files limit"
+        " less a margin for the database, files and refusals.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -33,6 +33,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "service-unavailable": "The database could not be reached in time; retry after a pause.",
     "query-too-expensive": "The query ran past its time budget; narrow it with a selective filter.",
     "request-too-large": "The request line or headers exceed the server's limits.",
+    "request-timeout": "The request head did not arrive within the server's time limit.",
+    "server-busy": "The server holds as many connections as it accepts; retry after a pause.",
     "internal-error": "The server failed unexpectedly; the error has been logged.",
 }
 
@@ -75,6 +77,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     406: "Not Acceptable",
+    408: "Request Timeout",
     413: "Content Too Large",
     414: "URI Too Long",
     415: "Unsupported Media Type",

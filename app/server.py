@@ -4,55 +4,208 @@ uvicorn's multi-process path binds the listening socket itself with `proto=0`; s
 accepted from it then report proto 0, asyncio skips TCP_NODELAY, and every keep-alive
 response waits ~40 ms for the client's delayed ACK (uvicorn issue #3149, still present in
 0.54). `AtlasConfig` binds with IPPROTO_TCP, which is all it takes.
+
+Left to itself, uvicorn never times out a connection that has not completed a request head,
+and a process under the usual soft limit of 1,024 open files stops accepting once that many
+are held: 1,500 silent plus 1,500 half-head connections from one client made every other
+request fail. Here a head must arrive within `head_timeout`, the soft limit is raised to the
+hard one, and connections beyond a per-worker cap are refused at once with a 503.
 """
 
+import contextlib
+import fcntl
 import logging
+import resource
 import socket
+import struct
+import sys
+import termios
+from asyncio import TimerHandle, Transport
+from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.supervisors import Multiprocess
 
+from app.config import Settings, get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, problem_body
 
 logger = logging.getLogger("uvicorn.error")
 
 MAX_TARGET_BYTES = 8 * 1024  # the request target: path and query string
 MAX_HEADER_BYTES = 16 * 1024  # the whole head: request line and header fields
-REASONS = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
+REASONS = {
+    400: b"Bad Request",
+    408: b"Request Timeout",
+    414: b"URI Too Long",
+    431: b"Request Header Fields Too Large",
+    503: b"Service Unavailable",
+}
 LINGER_BYTES = 1024 * 1024
 LINGER_SECONDS = 2.0
 
+# The margin of open files kept out of the connection cap. An idle worker on SQLite holds
+# 15 (stdio, the listener, the event loop, the database); each database connection takes
+# up to 3 (a SQLite file, its -wal and -shm; or one socket to PostgreSQL), and SQLAlchemy's
+# pool may open 10 beyond its size on SQLite. Refused connections hold one each while they
+# linger, at most REFUSALS_LINGERING of them.
+RESERVED_FILES = 64
+FILES_PER_DATABASE_CONNECTION = 3
+POOL_OVERFLOW = 10
+REFUSALS_LINGERING = 64
+REFUSAL_LINGER_SECONDS = 1.0
+RETRY_AFTER_SECONDS = 1
+RECLAIM_IDLE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What a worker allows one connection: time to deliver a head, time a response may
+    stall unread, and how many connections it holds at once."""
+
+    head_timeout: float
+    send_timeout: float
+    max_connections: int
+
+
+class TooFewOpenFiles(Exception):
+    """The open-files limit leaves no room for connections after the margin."""
+
+
+def raise_open_files_limit() -> tuple[int, int]:
+    """Raise the soft RLIMIT_NOFILE to the hard limit, as Go's runtime does for every
+    program; return the soft limit before and after. Workers inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:  # a sandbox may refuse what the kernel allows
+            logger.warning("Could not raise the open-files limit to %d: %s", hard, exc)
+            return soft, soft
+        return soft, hard
+    return soft, soft
+
+
+def file_margin(settings: Settings) -> int:
+    """Open files per worker kept for anything but client connections: the fast and the
+    slow lane each have their pool (app.query.budget), each with its overflow."""
+    connections = settings.pool_size + settings.slow_threads + 2 * POOL_OVERFLOW
+    database = FILES_PER_DATABASE_CONNECTION * connections
+    return RESERVED_FILES + database + REFUSALS_LINGERING
+
+
+def connection_cap(open_files: int, settings: Settings) -> int:
+    """Connections one worker holds: `max_connections` if set, never more than the
+    open-files limit less the margin."""
+    room = open_files - file_margin(settings)
+    if room < 1:
+        raise TooFewOpenFiles(
+            f"the open-files limit ({open_files}) leaves no room for connections after a"
+            f" margin of {file_margin(settings)}; raise it (ulimit -n, LimitNOFILE=)"
+        )
+    if settings.max_connections is not None and settings.max_connections > room:
+        logger.warning(
+            "ATLAS_MAX_CONNECTIONS=%d exceeds what %d open files allow; using %d",
+            settings.max_connections, open_files, room,
+        )  # fmt: skip
+        return room
+    return settings.max_connections or room
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    open_files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if open_files == resource.RLIM_INFINITY:
+        open_files = 1 << 20  # Linux's default ceiling, fs.nr_open
+    return ConnectionLimits(
+        head_timeout=settings.head_timeout,
+        send_timeout=settings.send_timeout,
+        max_connections=connection_cap(open_files, settings),
+    )
+
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a cap on the request head.
+    """uvicorn's httptools protocol with bounds on what one connection can hold.
 
-    httptools buffers a request line or header of any length (a 1 MB header was answered
-    200), and uvicorn's `h11_max_incomplete_event_size` applies only to h11. Here a head
-    whose target exceeds MAX_TARGET_BYTES is answered 414, one whose fields exceed
+    Size. httptools buffers a request line or header of any length (a 1 MB header was
+    answered 200), and uvicorn's `h11_max_incomplete_event_size` applies only to h11. Here a
+    head whose target exceeds MAX_TARGET_BYTES is answered 414, one whose fields exceed
     MAX_HEADER_BYTES 431, each with a problem document, and the connection closes. A head
     still incomplete is measured by the bytes received for it, so memory per connection
     stays bounded by the cap plus one read.
 
+    Time. uvicorn arms its keep-alive timer only after a response, and cancels it on the
+    first byte of the next head, so a connection that sends nothing, or half a head, is held
+    forever. Here the head must be complete within `head_timeout`, counted from accept and
+    then from the first byte of each later head: past it a partial head is answered 408, a
+    silent connection closed. A response the client stops reading (the transport's buffer
+    over its high-water mark) may stall for `send_timeout`; then the connection is reset.
+    The keep-alive idle timeout stays uvicorn's.
+
+    Count. A connection beyond `max_connections` takes the place of the longest-idle
+    keep-alive connection, if one has been idle a second (as nginx reuses idle
+    connections when it runs out); otherwise it is
+    answered 503 with Retry-After at once, before it sends anything, instead of the worker
+    running out of open files and failing everyone.
+
     Closing while the client is still sending makes the kernel answer with a reset, which
-    can destroy the response before the client reads it; so the refusal half-closes, reads
+    can destroy the response before the client reads it; so a refusal half-closes, reads
     and discards up to LINGER_BYTES for at most LINGER_SECONDS, then closes (a lingering
     close, as nginx does).
     """
 
+    url = b""  # uvicorn sets it when a head begins
     _received = 0  # bytes received since the current head began
     _fields = 0  # bytes of header fields parsed in the current head
     _in_head = True
     _lingering = False
+    _head_timer: TimerHandle | None = None
+    _stall_timer: TimerHandle | None = None
+    _running: RequestResponseCycle | None = None  # the request being answered
+    # Class-wide, as there is one server per process; oldest first. Refused connections
+    # still open, and keep-alive connections idle between requests.
+    refusals_lingering: dict["BoundedHttpToolsProtocol", None] = {}
+    idle: dict["BoundedHttpToolsProtocol", float] = {}  # when each became idle
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        if isinstance(config, AtlasConfig):
+            self.limits = config.limits
+        else:
+            self.limits = connection_limits(get_settings())
+
+    def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            reclaimed = self._longest_idle()
+            if reclaimed is not None:  # as nginx does: an idle client can reconnect
+                self.idle.pop(reclaimed)
+                reclaimed.connections.discard(reclaimed)
+                reclaimed._close()
+            else:
+                self.connections.discard(self)
+                self._refuse_busy()
+                return
+        self._start_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disconnect_cycles()
+        self._cancel_timers()
+        self.refusals_lingering.pop(self, None)
+        self.idle.pop(self, None)
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        self.idle.pop(self, None)
         if self._lingering:
             self._received += len(data)
             if self._received > LINGER_BYTES:
-                self.transport.close()
+                self._close()
             return
         if self._in_head:
             self._received += len(data)
+            self._start_head_timer()
         super().data_received(data)
         if self._in_head and not self._lingering and not self.transport.is_closing():
             self._check_head(self._received)
@@ -60,6 +213,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._fields = 0
+        self._start_head_timer()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         super().on_header(name, value)
@@ -70,6 +224,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._in_head = False
         self._received = 0
+        self._cancel_head_timer()
         if not self._check_head(len(self.url) + self._fields):
             super().on_headers_complete()
 
@@ -87,6 +242,48 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         """uvicorn's answer to a request it cannot parse, as a problem document too."""
         self._refuse(400, "the request is not valid HTTP/1.1", kind="malformed-request")
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stall_timer is None:
+            self._stall_timer = self.loop.call_later(self.limits.send_timeout, self._stalled)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.timeout_keep_alive_task is not None:  # nothing more asked: idle
+            self.idle[self] = self.loop.time()
+
+    def timeout_keep_alive_handler(self) -> None:
+        if not self.transport.is_closing():
+            self._close()
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._lingering or self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._start_head_timer()  # the client waits on us: its next head is not late
+            return
+        if self._received:
+            timeout = self.limits.head_timeout
+            self._refuse(
+                408, f"the request head did not arrive within {timeout:g} s", "request-timeout"
+            )
+        else:
+            self._close()
+
+    def _stalled(self) -> None:
+        self._stall_timer = None
+        self.logger.warning(
+            "Reset a connection whose client read nothing for %g s", self.limits.send_timeout
+        )
+        self._reset()
+
     def _check_head(self, size: int) -> bool:
         """Refuse the request if its head is over a cap; say whether it was refused."""
         if len(self.url) > MAX_TARGET_BYTES:
@@ -99,30 +296,128 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, detail: str, kind: str = "request-too-large") -> None:
         self.logger.warning("Refused a request: %s", detail)
+        self._cancel_head_timer()
         path = self.url.split(b"?", 1)[0][:200].decode("ascii", "replace") or "/"
+        self.transport.write(self._problem(status, kind, detail, path))
+        self._linger(LINGER_SECONDS)
+
+    def _longest_idle(self) -> "BoundedHttpToolsProtocol | None":
+        """The keep-alive connection idle longest, if for RECLAIM_IDLE_SECONDS at least: a
+        client between two requests in quick succession keeps its connection in a flood."""
+        oldest = next(iter(self.idle.items()), None)
+        if oldest is None or self.loop.time() - oldest[1] < RECLAIM_IDLE_SECONDS:
+            return None
+        return oldest[0]
+
+    def _refuse_busy(self) -> None:
+        """Answer a connection over the cap before it sends anything. Only so many refusals
+        linger at once: the oldest, which has had longest to read its answer, is closed to
+        make room, so a flood cannot turn every refusal into a reset."""
+        detail = f"the server holds its maximum of {self.limits.max_connections} connections"
+        retry = (b"retry-after", b"%d" % RETRY_AFTER_SECONDS)
+        self.transport.write(self._problem(503, "server-busy", detail, "/", retry))
+        if len(self.refusals_lingering) >= REFUSALS_LINGERING:
+            oldest = next(iter(self.refusals_lingering))
+            del self.refusals_lingering[oldest]
+            oldest._close()
+        self.refusals_lingering[self] = None
+        self._linger(REFUSAL_LINGER_SECONDS)
+
+    def _problem(
+        self, status: int, kind: str, detail: str, path: str, *extra: tuple[bytes, bytes]
+    ) -> bytes:
         body = problem_body(status=status, kind=kind, detail=detail, instance=path)
-        reason = REASONS[status]
-        head = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
-        head += [
-            name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers
+        headers = [
+            *self.server_state.default_headers,
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", b"%d" % len(body)),
+            (b"x-content-type-options", b"nosniff"),
+            *extra,
+            (b"connection", b"close"),
         ]
-        head += [
-            b"content-type: " + PROBLEM_MEDIA_TYPE.encode() + b"\r\n",
-            b"content-length: %d\r\n" % len(body),
-            b"x-content-type-options: nosniff\r\n",
-            b"connection: close\r\n\r\n",
-        ]
-        self.transport.write(b"".join([*head, body]))
+        head = [b"HTTP/1.1 %d %s\r\n" % (status, REASONS[status])]
+        head += [name + b": " + value + b"\r\n" for name, value in headers]
+        return b"".join([*head, b"\r\n", body])
+
+    def _linger(self, seconds: float) -> None:
+        """Half-close after a refusal and discard what still arrives, then close."""
         if not self.transport.can_write_eof():
             self.transport.close()
             return
         self.transport.write_eof()
         self._lingering = True
         self._received = 0
-        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        self.loop.call_later(seconds, self._close)
+
+    def _close(self) -> None:
+        """Close; reset instead if unsent bytes remain. A graceful close would wait for a
+        client that reads nothing: for good with bytes in our buffer, and with up to a few
+        hundred KB in the kernel's until it gives up on the orphaned socket."""
+        if self.transport.is_closing():  # closed meanwhile (a lingering close's timer)
+            return
+        if self.transport.get_write_buffer_size() or self._kernel_unsent():
+            self._reset()
+        else:
+            self.transport.close()
+
+    def _reset(self) -> None:
+        """Close with a reset (SO_LINGER of zero): the kernel drops what it still holds for
+        the client at once, where a plain close would leave it queued behind a FIN."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._disconnect_cycles()  # before abort() wakes a send waiting to drain
+        self.transport.abort()
+
+    def _kernel_unsent(self) -> int:
+        sock = self.transport.get_extra_info("socket")
+        if sock is None:
+            return 0
+        try:
+            unsent = bytearray(4)
+            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, unsent)
+        except OSError:
+            return 0
+        return int.from_bytes(unsent, sys.byteorder)
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)
+
+    def _disconnect_cycles(self) -> None:
+        """uvicorn marks only the latest request's cycle disconnected when a connection is
+        lost; with pipelining the one still answering is an earlier one, whose next write
+        would then fail on the closed transport (uvloop raises)."""
+        for cycle in (self.cycle, self._running):
+            if cycle is not None and not cycle.response_complete:
+                cycle.disconnected = True
+
+    def _start_head_timer(self) -> None:
+        """Count from the first byte of a later head; a new connection counts from accept."""
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.limits.head_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _cancel_timers(self) -> None:
+        self._cancel_head_timer()
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
 
 
 class AtlasConfig(uvicorn.Config):
+    """uvicorn's settings plus the connection limits, fixed before workers start: the
+    open-files limit they derive from is the one the workers inherit."""
+
+    def __init__(self, *args: Any, limits: ConnectionLimits | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits or connection_limits(get_settings())
+
     def bind_socket(self) -> socket.socket:
         if self.uds is not None or self.fd is not None:
             return super().bind_socket()
@@ -146,12 +441,21 @@ def config(host: str, port: int, workers: int) -> AtlasConfig:
         server_header=False,
         proxy_headers=False,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-        timeout_keep_alive=15,
+        timeout_keep_alive=get_settings().keep_alive_timeout,
     )
 
 
 def serve(host: str, port: int, workers: int) -> None:
+    """Serve until stopped, with the open-files limit raised first (workers inherit it)."""
+    before, limit = raise_open_files_limit()
     settings = config(host, port, workers)
+    raised = f" (raised from {before})" if limit > before else ""
+    logger.info(
+        "Open files: %d%s; up to %d connections per worker (%d kept for the database,"
+        " files and refusals); request heads within %g s",
+        limit, raised, settings.limits.max_connections, file_margin(get_settings()),
+        settings.limits.head_timeout,
+    )  # fmt: skip
     server = uvicorn.Server(settings)
     if workers > 1:
         sock = settings.bind_socket()

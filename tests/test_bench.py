@@ -40,3 +40,18 @@ def test_quick_load_run_reports_no_errors(tmp_path: Path) -> None:
     for line in summary:
         assert ": 0 errors" in line, line
         assert "(0 without Retry-After)" in line, line
+
+
+def test_quick_abuse_run_writes_its_report(tmp_path: Path) -> None:
+    """The connection-holding benchmark stays runnable; its figures are not asserted."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.abuse", "--quick",
+         "--data", str(tmp_path / "data"), "--output", str(tmp_path / "results")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (report,) = (tmp_path / "results").glob("abuse-*.md")
+    text = report.read_text(encoding="utf-8")
+    assert "| soft 1,024, hard" in text
+    assert "| soft and hard 1,024 |" in text
+    assert "Slow readers: 100 clients" in text

@@ -1,19 +1,29 @@
-"""The README is a contract: its examples return what they show, its commands exist, and the
-Dockerfile runs the same service the README's run command does."""
+"""The README is a contract: its examples return what they show, its commands exist, the
+Dockerfile runs the same service the README's run command does, and its nginx configuration
+works in front of `atlas serve`."""
 
+import contextlib
 import json
 import re
 import shlex
+import shutil
+import ssl
 import subprocess
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from tests.conftest import load_seeds
+from tests.support.postgres import free_port
+from tests.support.server import address_of, running_server
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 EXAMPLE = re.compile(r"```console\n\$ curl -s '(?P<url>[^']+)'\n(?P<body>.*?)\n```", re.S)
@@ -86,3 +96,76 @@ def test_dockerfile_passes_hadolint() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def nginx_example(atlas_port: int, listen_port: int, certificate: Path, key: Path) -> str:
+    """The README's nginx configuration, pointed at a test server, port and certificate."""
+    block = re.search(r"```nginx\n(.*?)```", README, re.S)
+    assert block is not None
+    replacements = {
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{atlas_port};",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{listen_port} ssl http2;",
+        "/etc/ssl/certs/atlas.pem": str(certificate),
+        "/etc/ssl/private/atlas.key": str(key),
+    }
+    text = block.group(1)
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture
+def nginx_in_front(tmp_path: Path) -> Iterator[httpx.Client]:
+    """nginx running the README's configuration in front of `atlas serve`, and a client
+    that trusts its certificate."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    url = f"sqlite:///{tmp_path / 'atlas.db'}"
+    load_seeds(url)
+    certificate, key = tmp_path / "atlas.pem", tmp_path / "atlas.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=atlas.example.org", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(certificate)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    with running_server(url) as base:
+        site = nginx_example(address_of(base)[1], port, certificate, key)
+        (tmp_path / "atlas.conf").write_text(site)
+        (tmp_path / "nginx.conf").write_text(
+            f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+            "worker_processes 1; worker_rlimit_nofile 4096;\n"
+            "events { worker_connections 1024; }\n"
+            f"http {{ access_log off; client_body_temp_path {tmp_path}/body;"
+            f" proxy_temp_path {tmp_path}/proxy; include {tmp_path}/atlas.conf; }}\n"
+        )
+        process = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
+        trust = ssl.create_default_context(cafile=certificate)
+        client = httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=trust, timeout=10)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with contextlib.suppress(httpx.TransportError):
+                    client.get("/healthz")
+                    break
+                time.sleep(0.1)
+            yield client
+        finally:
+            client.close()
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_readme_nginx_example_fronts_the_api(nginx_in_front: httpx.Client) -> None:
+    """The deployment example works as printed: it serves the API over TLS, refuses request
+    content, and limits a client that asks too fast."""
+    client = nginx_in_front
+    response = client.get("/api/v1/cities?limit=1")
+    assert response.status_code == 200
+    assert response.json()["data"][0]["slug"]
+    assert client.post("/api/v1/cities", content=b"x" * 4096).status_code == 413
+    statuses = Counter(client.get("/healthz").status_code for _ in range(400))
+    assert statuses[200] >= 100  # the burst allowance
+    assert statuses[429] > 0  # then the per-client rate
+    assert set(statuses) <= {200, 429}

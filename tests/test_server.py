@@ -1,16 +1,41 @@
-"""`atlas serve`: TCP_NODELAY on keep-alive connections with any number of workers, and a
-cap on the request head that holds with the httptools parser it runs."""
+"""`atlas serve`: TCP_NODELAY on keep-alive connections with any number of workers, caps on
+the request head that hold with the httptools parser it runs, and one client holding
+connections (silent, half heads, a flood beyond the cap, slow readers) against a server
+under a soft limit of 1,024 open files, while normal requests keep being answered."""
 
 import asyncio
 import json
+import resource
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
-from app.server import MAX_HEADER_BYTES, MAX_TARGET_BYTES, AtlasConfig, config
+from app.config import PROJECT_ROOT, Settings
+from app.server import (
+    MAX_HEADER_BYTES,
+    MAX_TARGET_BYTES,
+    AtlasConfig,
+    config,
+    connection_cap,
+    file_margin,
+)
 from tests.conftest import load_seeds
-from tests.support.server import address_of, exchange, running_server
+from tests.support.abuse import (
+    HALF_HEAD,
+    Held,
+    Prober,
+    Watcher,
+    normal_request,
+    open_many,
+    summarise,
+)
+from tests.support.server import Serving, address_of, exchange, running_server, serving
 
 
 async def _accepted_nodelay(listener: socket.socket) -> int:
@@ -49,10 +74,15 @@ def test_config_caps_header_size_and_hides_server_banner() -> None:
 
 
 @pytest.fixture(scope="module")
-def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('server') / 'atlas.db'}"
     load_seeds(url)
-    with running_server(url) as base:
+    return url
+
+
+@pytest.fixture(scope="module")
+def address(seeded_url: str) -> Iterator[tuple[str, int]]:
+    with running_server(seeded_url) as base:
         yield address_of(base)
 
 
@@ -104,3 +134,213 @@ def test_pipelined_requests_are_each_answered(address: tuple[str, int]) -> None:
     first = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"
     response = exchange(address, first * 3 + get(b"/api/v1/cities?limit=1"))
     assert response.count(b"HTTP/1.1 200 OK") == 4
+
+
+# Holding connections ---------------------------------------------------------------------
+
+HEAD_TIMEOUT = 1.0
+KEEP_ALIVE = 2.0
+SEND_TIMEOUT = 1.0
+SLACK = 0.75  # scheduling on a shared 2-core machine
+SYSTEMD_DEFAULT = (1024, 1024)  # soft and hard: no room to raise, so the cap is what holds
+
+
+@contextmanager
+def limited_server(url: str, **env: str) -> Iterator[Serving]:
+    timeouts = {
+        "ATLAS_HEAD_TIMEOUT": str(HEAD_TIMEOUT),
+        "ATLAS_KEEP_ALIVE_TIMEOUT": str(KEEP_ALIVE),
+        "ATLAS_SEND_TIMEOUT": str(SEND_TIMEOUT),
+    }
+    with serving(url, open_files=SYSTEMD_DEFAULT, env={**timeouts, **env}) as server:
+        yield server
+
+
+@pytest.fixture
+def server(seeded_url: str) -> Iterator[Serving]:
+    with limited_server(seeded_url) as running:
+        yield running
+
+
+@pytest.fixture
+def client_files() -> Iterator[None]:
+    """Room in this process for more connections than the server may hold."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 2048:
+        pytest.skip(f"the test process may open only {hard} files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def ask(sock: socket.socket, target: bytes = b"/healthz") -> bytes:
+    """One request on an open keep-alive connection; its whole response."""
+    sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def hold_while_probing(server: Serving, held: list[Held], seconds: float) -> list[Held]:
+    """Watch the held connections for `seconds` while a normal client keeps asking; every
+    normal request must be answered 200."""
+    watcher = Watcher(held)
+    prober = Prober(server.address)
+    watcher.start()
+    prober.start()
+    time.sleep(seconds)
+    summary = summarise(prober.stop())
+    watcher.stop()
+    assert summary.requests >= 10
+    assert summary.ok == summary.requests, summary.statuses
+    return held
+
+
+def test_the_open_files_limit_is_raised_and_logged(seeded_url: str) -> None:
+    with serving(seeded_url, open_files=(1024, 4096)) as running:
+        limits = Path(f"/proc/{running.process.pid}/limits").read_text()
+        log = running.log.read_text()
+    assert any(line.split()[3:5] == ["4096", "4096"] for line in limits.splitlines()
+               if line.startswith("Max open files"))  # fmt: skip
+    cap = 4096 - file_margin(Settings())
+    assert f"Open files: 4096 (raised from 1024); up to {cap} connections per worker" in log
+
+
+def test_the_connection_cap_keeps_the_margin_and_honours_a_lower_setting() -> None:
+    settings = Settings()
+    assert connection_cap(1024, settings) == 1024 - file_margin(settings)
+    assert connection_cap(1024, Settings(max_connections=100)) == 100
+    assert connection_cap(1024, Settings(max_connections=5000)) == 1024 - file_margin(settings)
+
+
+def test_too_few_open_files_stop_the_server_at_start(seeded_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--port", "0"],
+        cwd=PROJECT_ROOT,
+        env={"DATABASE_URL": seeded_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128)),
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "open-files limit (128) leaves no room for connections" in result.stderr
+
+
+def test_silent_connections_are_closed_within_the_head_timeout(server: Serving) -> None:
+    held = open_many(server.address, "silent", 300)
+    hold_while_probing(server, held, HEAD_TIMEOUT + 2 * SLACK)
+    assert all(h.failed is None for h in held)
+    assert all(h.closed is not None and h.answer == b"" for h in held)
+    assert max(h.held_for(0) for h in held) < HEAD_TIMEOUT + SLACK
+    assert min(h.held_for(0) for h in held) > HEAD_TIMEOUT * 0.9
+
+
+def test_half_heads_get_408_problems_and_are_closed(server: Serving) -> None:
+    held = open_many(server.address, "half", 300, HALF_HEAD)
+    hold_while_probing(server, held, HEAD_TIMEOUT + 2 * SLACK)
+    assert all(h.closed is not None and h.status == 408 for h in held)
+    assert max(h.held_for(0) for h in held) < HEAD_TIMEOUT + SLACK
+    _, body = problem(held[0].answer)
+    assert body["type"] == "/problems/request-timeout"
+    assert body["instance"] == "/api/v1/cities"
+    assert f"{HEAD_TIMEOUT:g} s" in str(body["detail"])
+
+
+def test_a_later_head_is_timed_from_its_first_byte_and_idle_keep_alive_is_kept(
+    server: Serving,
+) -> None:
+    with socket.create_connection(server.address, timeout=10) as sock:
+        assert ask(sock).startswith(b"HTTP/1.1 200 ")
+        time.sleep(HEAD_TIMEOUT * 1.2)  # idle past the head timeout: still open
+        sock.sendall(HALF_HEAD)
+        started = time.monotonic()
+        answer = b""
+        while data := sock.recv(65536):
+            answer += data
+        waited = time.monotonic() - started
+    assert problem(answer)[0] == 408
+    assert HEAD_TIMEOUT * 0.9 < waited < HEAD_TIMEOUT + SLACK
+    with socket.create_connection(server.address, timeout=10) as sock:
+        assert ask(sock).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        assert sock.recv(65536) == b""  # closed for idleness, without a word
+        assert KEEP_ALIVE * 0.9 < time.monotonic() - started < KEEP_ALIVE + SLACK
+
+
+@pytest.mark.usefixtures("client_files")
+def test_a_flood_beyond_the_cap_is_refused_fast_and_passes(server: Serving) -> None:
+    cap = 1024 - file_margin(Settings())
+    with socket.create_connection(server.address, timeout=5) as regular:
+        flood = open_many(server.address, "flood", cap + 150)
+        watcher = Watcher(flood)
+        watcher.start()
+        for _ in range(20):  # a client connected before the flood is still served
+            assert ask(regular, b"/api/v1/cities?limit=5").startswith(b"HTTP/1.1 200 ")
+        refused_new = normal_request(server.address)
+        time.sleep(HEAD_TIMEOUT + SLACK)
+        watcher.stop()
+    refused = [h for h in flood if h.answer]
+    assert all(h.failed is None for h in flood)
+    assert len(refused) >= 150
+    for h in refused:
+        assert h.status == 503
+        assert b"\r\nretry-after: 1\r\n" in h.answer
+        assert h.held_for(0) < 0.5  # answered and closed at once
+    assert problem(refused[0].answer)[1]["type"] == "/problems/server-busy"
+    assert refused_new.status == 503
+    assert all(h.closed is not None and h.held_for(0) < HEAD_TIMEOUT + SLACK for h in flood)
+    assert normal_request(server.address).status == 200  # room again once they are gone
+
+
+def test_at_the_cap_an_idle_keep_alive_connection_makes_room(seeded_url: str) -> None:
+    with limited_server(seeded_url, ATLAS_MAX_CONNECTIONS="20") as server:
+        idle = [socket.create_connection(server.address, timeout=5) for _ in range(20)]
+        for sock in idle:
+            assert ask(sock).startswith(b"HTTP/1.1 200 ")
+            time.sleep(0.01)  # an order of idleness: the first is the longest idle
+        assert normal_request(server.address).status == 503  # none idle for a second yet
+        time.sleep(1.1)
+        assert normal_request(server.address).status == 200
+        assert idle[0].recv(65536) == b""  # closed to make room
+        idle[1].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # no longer idle
+        silent = open_many(server.address, "flood", 1)  # takes the place of idle[2]
+        assert idle[2].recv(65536) == b""
+        assert normal_request(server.address).status == 200  # and this one of idle[3]
+        for sock in idle:
+            sock.close()
+        for held in silent:
+            assert held.sock is not None
+            held.sock.close()
+
+
+LARGEST_PAGE = b"GET /api/v1/metrics?limit=500 HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("readers", "requests", "within"),
+    [(30, 1, KEEP_ALIVE + 3 * SLACK), (3, 100, SEND_TIMEOUT + 8)],
+    ids=["answer-fits-in-the-kernel", "answers-stall-in-the-server"],
+)
+def test_slow_readers_are_reset(
+    server: Serving, readers: int, requests: int, within: float
+) -> None:
+    """A whole answer that fits in the socket buffers sits there until the keep-alive timeout;
+    pipelined answers that do not (some MB: the kernel takes up to about 3 MB) stall the
+    worker's writes until the send timeout. Either way the connection is reset, not closed
+    politely behind bytes nobody will read: such a close would never reach the client, whose
+    socket would stay ESTABLISHED."""
+    baseline = server.open_files()
+    held = open_many(server.address, "slow", readers, LARGEST_PAGE * requests, rcvbuf=4096)
+    hold_while_probing(server, held, within)
+    assert all(h.closed is not None for h in held)
+    assert max(h.held_for(0) for h in held) < within
+    assert server.open_files() <= baseline
+    stalled = server.log.read_text().count("Reset a connection whose client read nothing")
+    assert stalled == (readers if requests > 1 else 0)
+    assert "Traceback" not in server.log.read_text()

@@ -1,6 +1,7 @@
 """A real `atlas serve` process on 127.0.0.1, for tests that need a socket."""
 
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -8,6 +9,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -22,15 +25,45 @@ def running_server(
 ) -> Iterator[str]:
     """Start `atlas serve`, wait until ready, yield its base URL, stop it. The log is kept
     at `log_path` when given, else deleted."""
-    with server_process(database_url, workers=workers, log_path=log_path, **env) as (base, _):
-        yield base
+    with serving(database_url, workers=workers, log_path=log_path, env=env) as server:
+        yield server.base
 
 
 @contextmanager
 def server_process(
     database_url: str, *, workers: int = 1, log_path: Path | None = None, **env: str
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+) -> Iterator[tuple[str, "subprocess.Popen[bytes]"]]:
     """`running_server`, for tests that signal the process themselves."""
+    with serving(database_url, workers=workers, log_path=log_path, env=env) as server:
+        yield server.base, server.process
+
+
+@dataclass(frozen=True)
+class Serving:
+    base: str
+    process: "subprocess.Popen[bytes]"
+    log: Path
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return address_of(self.base)
+
+    def open_files(self) -> int:
+        """File descriptors the server process holds now."""
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+
+
+@contextmanager
+def serving(
+    database_url: str,
+    *,
+    workers: int = 1,
+    log_path: Path | None = None,
+    open_files: tuple[int, int] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Serving]:
+    """`running_server` with the process at hand; `open_files` starts it under that soft and
+    hard RLIMIT_NOFILE, as `prlimit --nofile=SOFT:HARD` would."""
     port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up after a few thousand
     # access-log lines and then blocks the server mid-request.
@@ -44,9 +77,10 @@ def server_process(
             "--workers", str(workers),
         ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, **env},
+        env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=None if open_files is None else partial(_limit_open_files, open_files),
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -63,7 +97,7 @@ def server_process(
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not become healthy in 30 s")
             time.sleep(0.1)
-        yield base, process
+        yield Serving(base, process, Path(log.name))
     finally:
         process.terminate()
         try:
@@ -74,6 +108,10 @@ def server_process(
         log.close()
         if log_path is None:
             Path(name).unlink(missing_ok=True)
+
+
+def _limit_open_files(limits: tuple[int, int]) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, limits)
 
 
 def address_of(base: str) -> tuple[str, int]:
