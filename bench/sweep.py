@@ -69,6 +69,7 @@ def vocabulary(engine: Engine) -> Vocabulary:
         "slug": column(f"SELECT slug FROM place WHERE level IN {cities} ORDER BY id LIMIT 300"),
         "name": column(f"SELECT name FROM place WHERE level IN {cities} ORDER BY id LIMIT 300"),
         "level": ["municipality", "prefecture_city", "county_city"],
+        "code": column("SELECT code FROM place WHERE code IS NOT NULL LIMIT 300") or ["110000"],
     }
     return Vocabulary(values)
 
