@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+FAST_TESTS := tests/api tests/test_seeding.py tests/test_migrations.py tests/test_extract.py \
+	tests/test_precision.py
 
 .PHONY: run test lint check-seeds bench load abuse clean
 
@@ -24,6 +26,14 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests bench
 	$(BIN)/pytest
+
+## The edit loop: lint, types and the in-process tests on SQLite (no system packages, no
+## servers, well under a minute); `make test` runs everything on both engines.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app tests bench
+	$(BIN)/pytest -q -p no:cacheprovider -k "not postgresql" $(FAST_TESTS)
 
 ## Atlas vs Datasette vs a bare ceiling on 3M synthetic observations (about 10 minutes).
 bench: $(STAMP)

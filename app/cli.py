@@ -170,6 +170,12 @@ def serve(
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
+    if get_settings().uses_development_secret:
+        console.print(
+            "[yellow]warning:[/] ATLAS_CURSOR_SECRET is not set: cursors are signed with the"
+            " public development key, so a client can forge one; set a random secret, the"
+            " same for every worker", highlight=False, soft_wrap=True,
+        )  # fmt: skip
     try:
         run_server(host, port, workers)
     except TooFewOpenFiles as exc:

@@ -14,6 +14,9 @@ def _default_documents_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+DEVELOPMENT_CURSOR_SECRET = "innovation-atlas-cursor"  # noqa: S105  (integrity, not secrecy)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")
 
@@ -25,7 +28,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]
-    cursor_secret: str = "innovation-atlas-cursor"  # noqa: S105  (integrity, not secrecy)
+    cursor_secret: str = DEVELOPMENT_CURSOR_SECRET
     pool_size: int = 5
     pool_timeout: float = 5.0
     db_threads: int | None = Field(
@@ -71,6 +74,11 @@ class Settings(BaseSettings):
         description="Open connections per worker; default and ceiling: the open-files limit"
         " less a margin for the database, files and refusals.",
     )
+
+    @property
+    def uses_development_secret(self) -> bool:
+        """Cursors signed with the public default key can be forged by anyone."""
+        return self.cursor_secret == DEVELOPMENT_CURSOR_SECRET
 
     @field_validator("database_url")
     @classmethod

@@ -1,4 +1,4 @@
-"""Engines, the metadata naming convention and sessions.
+"""Engines: one per URL, with SQLite's pragmas and PostgreSQL's session options.
 
 One engine per URL per process. SQLite gets its pragmas on every connection; the
 server can open it read-only, so that a reader can never write.
@@ -7,25 +7,14 @@ server can open it read-only, so that a reader can never write.
 import logging
 import math
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-SQLModel.metadata.naming_convention = NAMING_CONVENTION
 logger = logging.getLogger("atlas")
 
 
@@ -132,18 +121,3 @@ def roll_back_hot_journal(engine: Engine) -> bool:
         return False
     logger.warning("rolled back an interrupted write in %s (its writer died)", path)
     return True
-
-
-@lru_cache(maxsize=8)
-def get_engine(url: str, read_only: bool = False) -> Engine:
-    from app.config import get_settings
-
-    settings = get_settings()
-    return build_engine(
-        url, read_only=read_only, pool_size=settings.pool_size, pool_timeout=settings.pool_timeout
-    )
-
-
-def session_for(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session

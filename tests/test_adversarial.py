@@ -138,14 +138,17 @@ def test_hostile_requests_get_problem_details(
 ) -> None:
     failures: list[str] = []
     outcomes: Counter[str] = Counter()
+    unfiltered: dict[str, Any] = {}
     for case in served.cases(family):
+        if case.negated and case.path not in unfiltered:
+            unfiltered[case.path] = served.http.get(case.path).json()["data"]
         if len(case.target) > 60_000:  # beyond what httpx builds
             response = send_raw(str(served.http.base_url), case.method, case.target, case.headers)
         else:
             response = served.http.request(
                 case.method, case.target, headers=case.headers, content=case.content
             )
-        outcome, failure = judge(case, response)
+        outcome, failure = judge(case, response, unfiltered.get(case.path))
         outcomes[outcome] += 1
         if failure:
             failures.append(f"{case.method} {case.target[:160]}: {failure}")
@@ -156,13 +159,17 @@ def test_hostile_requests_get_problem_details(
     assert total >= FAMILIES[family]
 
 
-def judge(case: Case, response: httpx.Response) -> tuple[str, str | None]:
-    """Classify an answer and say what, if anything, is wrong with it."""
+def judge(case: Case, response: httpx.Response, unfiltered: Any = None) -> tuple[str, str | None]:
+    """Classify an answer and say what, if anything, is wrong with it. `unfiltered` is the
+    list's first page without filters, which a `__ne` of a hostile value must equal."""
     status = response.status_code
     text = response.text
     leaked = [marker for marker in LEAKS if marker.lower() in text.lower()]
     if leaked:
         return f"{status}", f"leaks {leaked}"
+    if status == 200 and case.text_ok and case.negated:
+        data = response.json()["data"]
+        return "200 every row", None if data == unfiltered else f"differs from no filter: {data}"
     if status == 200 and case.text_ok:
         data = response.json()["data"]
         return "200 empty page", None if data == [] else f"matched {len(data)} rows"

@@ -5,7 +5,7 @@ fields have defaults because `fields=` may leave any of them out.
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -189,7 +189,15 @@ class Meta(Schema):
     limit: int
     sort: list[str]
     filters: list[AppliedFilter]
-    total: int | None = Field(default=None, description="Present when `count=true`.")
+    total: int | None = Field(
+        default=None,
+        description="Present when `count=true`: the number of matching rows, counted up to 10,000.",
+    )
+    total_relation: Literal["eq", "gte"] | None = Field(
+        default=None,
+        description="Present with `total`: `eq` when it is exact, `gte` when more rows match"
+        " than were counted.",
+    )
 
 
 class Links(Schema):

@@ -79,20 +79,32 @@ class Lane:
 
 @dataclass
 class Lanes:
+    """The two lanes, and the query shapes lately seen to overrun the fast budget (for
+    `forget_after` seconds: a shape is heavy for some values, or was slowed by a stall, and
+    should not be sent to the single slow thread for the life of the process)."""
+
     fast: Lane
     slow: Lane
     remembered: int = 1024
-    _heavy: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
+    forget_after: float = 60.0
+    _heavy: OrderedDict[Hashable, float] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def first_lane(self, shape: Hashable | None) -> Lane:
-        return self.slow if shape is not None and shape in self._heavy else self.fast
+        if shape is None:
+            return self.fast
+        seen = self._heavy.get(shape)
+        return (
+            self.slow
+            if seen is not None and time.monotonic() - seen < self.forget_after
+            else self.fast
+        )
 
     def remember(self, shape: Hashable | None) -> None:
         if shape is None:
             return
         with self._lock:
-            self._heavy[shape] = None
+            self._heavy[shape] = time.monotonic()
             self._heavy.move_to_end(shape)
             while len(self._heavy) > self.remembered:
                 self._heavy.popitem(last=False)

@@ -52,11 +52,38 @@ def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) 
     if not verified or why or parsed is None:
         raise invalid(why or "issued for another list (path or filters), or altered")
     values = parsed[2]
-    kinds = [s.kind for s, _ in query.sort] + [int]
-    return [
-        date.fromisoformat(v) if kind is date and v is not None else v
-        for v, kind in zip(values, kinds, strict=True)
-    ]
+    keys = [(s.kind, s.nullable) for s, _ in query.sort] + [(_id_kind(spec), False)]
+    if len(values) != len(keys):
+        raise invalid("issued for another list (path or filters), or altered")
+    try:
+        return [_value(v, kind, nullable) for v, (kind, nullable) in zip(values, keys, strict=True)]
+    except (TypeError, ValueError):
+        raise invalid("issued for another list (path or filters), or altered") from None
+
+
+def _id_kind(spec: ListSpec) -> type:
+    """What the list's ids are: integers, or text (a source's id)."""
+    try:
+        kind: type = spec.id_column.type.python_type
+    except NotImplementedError:
+        kind = object
+    return int if kind is int else str  # SQLModel's AutoString says `object`
+
+
+def _value(value: Any, kind: Any, nullable: bool) -> Any:
+    """A cursor value read back as its sort field's kind; anything else is refused (a
+    cursor signed with a leaked key must still not reach the database as a wrong type)."""
+    if value is None:
+        if not nullable:
+            raise ValueError("null")
+        return None
+    if kind is date and isinstance(value, str):
+        return date.fromisoformat(value)
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind in (int, str) and type(value) is kind:
+        return value
+    raise TypeError(kind)
 
 
 def _payload(payload: bytes) -> tuple[Any, Any, list[Any]] | None:

@@ -22,7 +22,7 @@ from starlette.datastructures import URL
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
 from app.query.operators import OPERATORS, Arity, like_pattern
-from app.query.plan import PROBE_CAP, Kind, Plan, Term, Use, choose
+from app.query.plan import PROBE_CAP, Kind, Plan, Term, Use, choose, drive
 from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page
 from app.query.statements import STATEMENTS, Prepared, fetch, slot
 
@@ -398,34 +398,26 @@ def _rows_statement(spec: ListSpec) -> Select[Any]:
 # Running -------------------------------------------------------------------------------
 
 
-@dataclass
-class Reading:
-    """What reading a page found: its rows' ids and order values, and how it was planned."""
-
-    rows: list[dict[str, Any]]
-    plan: Plan
-
-
 def _read_ids(
     connection: Connection, spec: ListSpec, query: ListQuery, terms: Sequence[Term]
-) -> Reading:
+) -> list[dict[str, Any]]:
+    """The page's ids and sort values (one row more than the limit, if there is one), each
+    phase planned for its own conditions."""
     first = _keys(spec, query)[0]
     wanted = query.limit + 1
     found: list[dict[str, Any]] = []
-    plan = Plan(Kind.FREE)
     for phase in _phases(spec, query):
-        rows, plan = _read_phase(
-            connection, spec, phase, [*terms, *phase.terms(first)], wanted - len(found)
-        )
+        phase_terms = [*terms, *phase.terms(first)]
+        rows = _read_phase(connection, spec, phase, phase_terms, wanted - len(found))
         found.extend(_normalise(rows, phase, len(query.sort)))
         if len(found) >= wanted:
             break
-    return Reading(found, plan)
+    return found
 
 
 def _read_phase(
     connection: Connection, spec: ListSpec, phase: Phase, terms: list[Term], limit: int
-) -> tuple[list[dict[str, Any]], Plan]:
+) -> list[dict[str, Any]]:
     columns = [_column_name(key.element) for key in phase.keys]
     plan = choose(spec, terms, columns, _prober(connection, spec))
     order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
@@ -434,7 +426,7 @@ def _read_phase(
         connection, shape, lambda: _ids_statement(spec, phase.keys, terms, plan, phase.name)
     )
     values = {name: value for term in terms for name, value in term.values.items()}
-    return fetch(connection, prepared, {**values, "page_limit": limit}), plan
+    return fetch(connection, prepared, {**values, "page_limit": limit})
 
 
 def _normalise(rows: list[dict[str, Any]], phase: Phase, sorts: int) -> list[dict[str, Any]]:
@@ -470,8 +462,7 @@ def run_query(
         terms = terms_for(connection, spec, [*fixed, *query.filters])
     except NothingMatches:
         return Page([], None, 0 if query.count else None)
-    reading = _read_ids(connection, spec, query, terms)
-    rows = reading.rows
+    rows = _read_ids(connection, spec, query, terms)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -483,11 +474,10 @@ def run_query(
         items = [{name: item[name] for name in query.fields} for item in items]
     page = Page(items, next_cursor)
     if query.count:
-        # Counted on the page's path when it narrows the rows (ordered or driven); a walk
-        # means every filter matches many rows, and the engine may count as it likes.
-        kind = reading.plan.kind
-        plan = reading.plan if kind in (Kind.ORDERED, Kind.DRIVEN) else Plan(Kind.FREE)
-        total = _capped_count(connection, spec, terms, COUNT_CAP + 1, plan)
+        # Counted on the index whose probe matched fewest rows, chosen for the filters
+        # alone (the page's plan may be a nulls phase's, or a walk of the sort key).
+        driven = drive(spec, terms, _prober(connection, spec), "") if spec.indexes else None
+        total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(Kind.FREE))
         page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
     return page
 

@@ -3,7 +3,8 @@
 An entry says how the operator is written (`field__name`), how many values it takes, what
 kind they are read as, the SQL it produces and its wording in the OpenAPI document. Filters
 name the operators they accept; the parser, the SQL builder and the documentation all read
-this table, so adding an operator is one entry here and its name in the filters it suits.
+this table, so adding an operator is one entry here and its name in the filters it suits
+(plus, if an index can serve it, its kind of use in `app.query.execute._use`).
 """
 
 from collections.abc import Callable
@@ -78,10 +79,6 @@ RANGE_OPERATORS = ("exact", "ne", "gt", "gte", "lt", "lte", "in")
 TEXT_OPERATORS = ("exact", "ne", "in", "contains")
 # Relation filters compare resolved ids: equality, difference and membership only.
 RELATION_OPERATORS = ("exact", "ne", "in")
-
-
-def operator(name: str) -> Operator:
-    return OPERATORS[name]
 
 
 def like_pattern(text: str) -> str:

@@ -7,9 +7,14 @@ parameters, selects the matching ids, labelled `id`.
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, select
+from sqlmodel import SQLModel
 
-from app.api import tables
+import app.models  # noqa: F401  (registers the tables)
 from app.query.spec import Keys, Relation
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
 
 
 def by_key(table: Table, key: str = "slug") -> Relation:
@@ -27,17 +32,18 @@ def within(levels: tuple[str, ...] | None = None) -> Relation:
     places of those levels count (a `city=` filter names cities)."""
 
     def ids(keys: Keys) -> Select[Any]:
-        ancestor = tables.place.alias("ancestor")
+        place, place_ancestor = _table("place"), _table("place_ancestor")
+        ancestor = place.alias("ancestor")
         statement = (
-            select(tables.place_ancestor.c.place_id.label("id"))
-            .join(ancestor, ancestor.c.id == tables.place_ancestor.c.ancestor_id)
+            select(place_ancestor.c.place_id.label("id"))
+            .join(ancestor, ancestor.c.id == place_ancestor.c.ancestor_id)
             .where(ancestor.c.slug.in_(keys))
         )
         if levels is not None:
             statement = statement.where(ancestor.c.level.in_(levels))
         return statement
 
-    return Relation(ids, lambda: select(tables.place.c.id.label("id")))
+    return Relation(ids, lambda: select(_table("place").c.id.label("id")))
 
 
 def through(

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Select
 
-from app.query.operators import OPERATORS, SET_OPERATORS, Arity
+from app.query.operators import OPERATORS, RELATION_OPERATORS, SET_OPERATORS, Arity
 
 Row = Mapping[Any, Any]
 Keys = list[BindParameter[Any]]
@@ -54,8 +54,8 @@ class Filter:
         assert self.column is not None, f"filter {self.name!r} names no column"
         unknown = [name for name in self.operators if name not in OPERATORS]
         assert not unknown, f"filter {self.name!r}: unknown operators {unknown}"
-        if self.relation is not None:
-            assert all(OPERATORS[name].arity is not Arity.TEXT for name in self.operators)
+        if self.relation is not None:  # relations resolve to ids: membership only
+            assert set(self.operators) <= set(RELATION_OPERATORS), self.name
 
     @property
     def nullable(self) -> bool:
@@ -75,10 +75,17 @@ class Filter:
 
 @dataclass(frozen=True)
 class Sort:
+    """A sort field. It is nullable when its column is: nulls sort last, and a cursor on a
+    null value continues among the nulls."""
+
     name: str
     column: ColumnElement[Any]
     kind: ValueKind
     nullable: bool = False
+
+    def __post_init__(self) -> None:
+        if getattr(self.column, "nullable", False):
+            object.__setattr__(self, "nullable", True)
 
 
 @dataclass(frozen=True)

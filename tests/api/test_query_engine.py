@@ -13,6 +13,8 @@ from app.db import build_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.query import execute
+from app.query.plan import Kind
+from app.query.statements import recording
 from app.synthetic import Shape, generate
 from tests.conftest import Backend
 
@@ -213,31 +215,71 @@ def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
 
 def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
     """Every access path (ordered, driven, walk) returns the rows a plain filter of the
-    whole table gives, in the same order, across pages."""
+    whole table gives, in the same order, across pages; each case takes the path it names."""
     with TestClient(create_app(Settings(database_url=scale_url))) as client:
         everything = walk(client, f"{API}/metrics?limit=500&sort=id")
         position = {m["key"]: i for i, m in enumerate(everything)}  # in id order
         first, second = (c["slug"] for c in walk(client, f"{API}/cities?limit=2&sort=slug")[:2])
-        cases: dict[str, tuple[Any, Any]] = {
-            "indicator=synthetic_003&year=2005&sort=-value": (  # ordered
+        cases: dict[str, tuple[Kind, Any, Any]] = {
+            "indicator=synthetic_003&year=2005&sort=-value": (
+                Kind.ORDERED,
                 lambda m: m["indicator"]["code"] == "synthetic_003" and m["period"]["year"] == 2005,
                 lambda m: (-m["value"], -position[m["key"]]),
             ),
-            f"place__in={first},{second}&sort=-period_end": (  # driven
+            f"place__in={first},{second}&sort=-period_end": (
+                Kind.DRIVEN,
                 lambda m: m["place"]["slug"] in (first, second),
                 lambda m: (m["period"]["end"] is None, _neg(m["period"]["end"]),
                            -position[m["key"]]),
             ),
-            "year__gte=2008&qualifier__ne=exact&sort=key": (  # walk
-                lambda m: m["period"]["year"] >= 2008 and m["qualifier"] != "exact",
+            "value__gt=0&year__gte=2005&sort=key": (
+                Kind.WALK,
+                lambda m: m["value"] > 0 and m["period"]["year"] >= 2005,
                 lambda m: m["key"],
             ),
         }  # fmt: skip
-        for query, (kept, order) in cases.items():
-            got = [m["key"] for m in walk(client, f"{API}/metrics?limit=37&{query}")]
+        for query, (kind, kept, order) in cases.items():
+            with recording() as ran:
+                got = [m["key"] for m in walk(client, f"{API}/metrics?limit=37&{query}")]
             expected = [m["key"] for m in sorted(filter(kept, everything), key=order)]
             assert expected, query
             assert got == expected, query
+            kinds = {
+                r.shape[3][0]
+                for r in ran
+                if isinstance(r.shape, tuple) and r.shape[1:2] == ("ids",)
+            }
+            assert kind in kinds, (query, kinds)
+
+
+def test_a_cursor_signed_with_the_key_but_not_issued_is_refused(client: TestClient) -> None:
+    """Even with the signing key (the development default is public), a cursor whose values
+    do not fit the sort is a 400, not a 500 or a query with wrong types."""
+    from starlette.datastructures import QueryParams
+
+    from app.api.metrics import METRIC_SPEC
+    from app.query import parse_query
+    from app.query.cursors import encode_cursor
+
+    secret = Settings().cursor_secret
+    for sort, values in (("year", [2020]), ("period_end", [5, 1]), ("value", [{"a": 1}, 1]),
+                         ("year", ["x", 1]), ("id", [None, None])):  # fmt: skip
+        query = parse_query(
+            METRIC_SPEC, QueryParams(f"sort={sort}"), secret=secret, path=f"{API}/metrics"
+        )
+        cursor = encode_cursor(METRIC_SPEC, query, values, secret)
+        response = client.get(f"{API}/metrics", params={"sort": sort, "cursor": cursor})
+        assert response.status_code == 400, (sort, values, response.text)
+        assert response.json()["type"] == "/problems/invalid-cursor"
+
+
+def test_a_nullable_column_sorts_nulls_last_across_pages_on_every_list(client: TestClient) -> None:
+    for url in (f"{API}/sources?sort=-title", f"{API}/sources?sort=title"):
+        whole = walk(client, f"{url}&limit=500")
+        assert [s["id"] for s in walk(client, f"{url}&limit=2")] == [s["id"] for s in whole]
+        titles = [s["title"] for s in whole]
+        assert None in titles
+        assert titles.index(None) == len([t for t in titles if t is not None])
 
 
 def _neg(day: str | None) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 CONTROLS = ("limit", "cursor", "sort", "fields", "count")
 
@@ -85,6 +85,17 @@ class Case:
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes | None = None
+
+    @property
+    def negated(self) -> bool:
+        """Whether the case's filter is a `__ne`: a hostile value matches nothing, so its
+        negation must match every row (the unfiltered page), not none."""
+        query = urlsplit(self.target).query
+        return any(name.endswith("__ne") for name, _ in parse_qsl(query, keep_blank_values=True))
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path
 
 
 @dataclass(frozen=True)
