@@ -44,7 +44,7 @@ NOT_ALLOW_LISTED = (
 )  # fmt: skip
 
 UNKNOWN_FILTERS = (
-    "rowid", "password", "value__like", "value__regex", "value__ne", "name__gt__lt",
+    "rowid", "password", "value__like", "value__regex", "value__eq", "name__gt__lt",
     "year__", "__in", "__", "_", "sort__in", "limit__gt", "a" * 300, "name%00", "data[]",
 )  # fmt: skip
 
