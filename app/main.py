@@ -16,16 +16,17 @@ from sqlalchemy.exc import DBAPIError
 from app import __version__
 from app.api import include_api, tables
 from app.api.deps import in_database, read, unavailable
-from app.api.responses import JSONBody, problem_responses
-from app.api.schemas import Problem
+from app.api.responses import JSONBody, problem_response_doc, problem_responses
+from app.api.schemas import ITEM_MODELS, Health, Index, Problem, Readiness
 from app.api.shapes import API_PREFIX
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
-from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemError, install_error_handlers
+from app.errors import PROBLEM_TYPES, ProblemError, install_error_handlers
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
+    HeadMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_openapi(app)
     app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestChecksMiddleware)  # inside CORS, so refusals carry its headers
     app.add_middleware(
         CORSMiddleware,
@@ -159,11 +161,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _install_service_routes(app: FastAPI) -> None:
     @app.get(
+        f"{API_PREFIX}",
+        operation_id="api_index",
+        summary="Index of resources",
+        description="The same index as `/`, at the root of the versioned API.",
+        tags=["service"],
+        response_class=JSONBody,
+        responses={200: {"model": Index}},
+    )
+    async def api_index() -> JSONBody:
+        return await index()
+
+    @app.get(
         "/",
         operation_id="index",
         summary="Index of resources",
+        description="The collections of this API and where its documentation lives. Also"
+        " served at `/api/v1`.",
         tags=["service"],
         response_class=JSONBody,
+        responses={200: {"model": Index}},
     )
     async def index() -> JSONBody:
         resources = (
@@ -197,6 +214,7 @@ def _install_service_routes(app: FastAPI) -> None:
         " `/readyz` to decide whether to send it traffic.",
         tags=["service"],
         response_class=JSONBody,
+        responses={200: {"model": Health}},
     )
     async def liveness() -> JSONBody:
         return JSONBody({"status": "ok"}, headers=no_store)
@@ -210,7 +228,7 @@ def _install_service_routes(app: FastAPI) -> None:
         " data endpoints would fail.",
         tags=["service"],
         response_class=JSONBody,
-        responses=problem_responses(503),
+        responses={200: {"model": Readiness}, **problem_responses(503)},
     )
     async def ready(request: Request) -> JSONBody:
         try:
@@ -235,19 +253,28 @@ def _document_refusals(schema: dict[str, Any]) -> None:
     """Some requests are refused before any endpoint runs; document those on every operation:
     a request the HTTP server cannot parse, or whose target or head is too large (app.server),
     one that carries content or accepts no JSON (app.middleware)."""
-    refusals = {
-        "400": "Unknown query parameter, invalid cursor, or a request that is not valid HTTP.",
-        "406": "The Accept header rules out JSON.",
-        "414": "The request target is longer than the server accepts.",
-        "415": "The request carries content; no endpoint takes any.",
-        "431": "The request line and headers are larger than the server accepts.",
-    }
-    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for path in schema["paths"].values():
-        for operation in path.values():
-            for status, description in refusals.items():
-                operation["responses"].setdefault(status, {"description": description})
-                operation["responses"][status]["content"] = problem
+    for path, item in schema["paths"].items():
+        for operation in item.values():
+            for status in (400, 406, 414, 415, 431):
+                operation["responses"][str(status)] = problem_response_doc(status, path)
+
+
+def _document_subsets(components: dict[str, Any]) -> None:
+    """`<Item>Fields`: what a list returns with `fields=`, the item's properties with none
+    required, derived from the item schema so the two cannot drift."""
+    for model in ITEM_MODELS:
+        full = components[model.__name__]
+        components[f"{model.__name__}Fields"] = {
+            "type": "object",
+            "title": f"{model.__name__}Fields",
+            "description": f"A {model.__name__} reduced by `fields=` to the named properties.",
+            "properties": full["properties"],
+            "additionalProperties": False,
+        }
+
+
+LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+CONTACT = {"name": "Innovation Atlas maintainers"}
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -261,11 +288,17 @@ def _install_openapi(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
                 tags=app.openapi_tags,
+                servers=[{"url": "/", "description": "The server this document came from."}],
+                license_info=LICENSE,
+                contact=CONTACT,
             )
+            # A public, read-only API: no operation takes credentials.
+            schema["security"] = []
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components["Problem"] = Problem.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(problem.pop("$defs", {}))
+            components["Problem"] = problem
+            _document_subsets(components)
             _document_refusals(schema)
             app.openapi_schema = schema
         return app.openapi_schema

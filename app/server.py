@@ -13,6 +13,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
 
+from app.config import get_settings
 from app.errors import PROBLEM_MEDIA_TYPE, problem_body
 
 logger = logging.getLogger("uvicorn.error")
@@ -136,6 +137,7 @@ class AtlasConfig(uvicorn.Config):
 
 
 def config(host: str, port: int, workers: int) -> AtlasConfig:
+    trusted = get_settings().trusted_proxies.strip()
     return AtlasConfig(
         "app.main:create_app",
         factory=True,
@@ -144,7 +146,8 @@ def config(host: str, port: int, workers: int) -> AtlasConfig:
         workers=workers,
         http=BoundedHttpToolsProtocol,
         server_header=False,
-        proxy_headers=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=15,
     )

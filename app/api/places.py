@@ -176,11 +176,11 @@ for collection, exists, filter_name, noun in (
     ):
         add_nested_list_route(
             router,
-            f"/{collection}/{{slug}}/{child}",
+            f"/{collection}/{{{noun}_slug}}/{child}",
             spec,
             fixed_filter=child_filter,
             parent=noun,
-            path_parameter="slug",
+            path_parameter=f"{noun}_slug",
             exists=exists,
             operation_id=f"list_{noun}_{child}",
             summary=f"List a {noun}'s {child}",

@@ -81,6 +81,8 @@ def _register_page_route(
     parameters: list[dict[str, Any]],
 ) -> None:
     """The one way a page-returning GET route is registered and documented."""
+    item = page_model.__name__.removesuffix("Page")
+    parameters = [_with_subset(p, item) if p["name"] == "fields" else p for p in parameters]
     router.add_api_route(
         path,
         endpoint,
@@ -95,6 +97,15 @@ def _register_page_route(
         },
         openapi_extra={"parameters": parameters},
     )
+
+
+def _with_subset(parameter: dict[str, Any], item: str) -> dict[str, Any]:
+    """`fields=` changes the items' shape: say which schema they then follow."""
+    return {
+        **parameter,
+        "description": f"{parameter['description']} Items then follow `{item}Fields`.",
+        "x-item-schema": {"$ref": f"#/components/schemas/{item}Fields"},
+    }
 
 
 def add_nested_list_route(
