@@ -7,6 +7,7 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -22,6 +23,7 @@ from app.api.shapes import API_PREFIX
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
+from app.explorer import explorer_page, prefers_html
 from app.errors import PROBLEM_TYPES, ProblemError, install_error_handlers
 from app.faults import explain, shown
 from app.middleware import (
@@ -170,19 +172,32 @@ def _install_service_routes(app: FastAPI) -> None:
         responses={200: {"model": Index}},
     )
     async def api_index() -> JSONBody:
-        return await index()
+        return JSONBody(index_body())
 
     @app.get(
         "/",
         operation_id="index",
-        summary="Index of resources",
-        description="The collections of this API and where its documentation lives. Also"
-        " served at `/api/v1`.",
+        summary="Index of resources, or the explorer",
+        description="API clients get the JSON index of the collections and the documentation."
+        " A browser (an Accept header ranking `text/html` above JSON) gets the explorer, a page"
+        " to search and browse the data.",
         tags=["service"],
         response_class=JSONBody,
-        responses={200: {"model": Index}},
+        responses={
+            200: {
+                "model": Index,
+                "description": "The index, or the explorer's page for a browser.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
+        },
     )
-    async def index() -> JSONBody:
+    async def index(request: Request) -> Response:
+        vary = {"Vary": "Accept"}
+        if prefers_html(request.headers.get("accept")):
+            return HTMLResponse(explorer_page(), headers=vary)
+        return JSONBody(index_body(), headers=vary)
+
+    def index_body() -> dict[str, Any]:
         resources = (
             "cities",
             "places",
@@ -193,16 +208,14 @@ def _install_service_routes(app: FastAPI) -> None:
             "sources",
             "metrics",
         )
-        return JSONBody(
-            {
-                "name": app.title,
-                "version": app.version,
-                "resources": {name: f"{API_PREFIX}/{name}" for name in resources},
-                "docs": "/docs",
-                "redoc": "/redoc",
-                "openapi": "/openapi.json",
-            }
-        )
+        return {
+            "name": app.title,
+            "version": app.version,
+            "resources": {name: f"{API_PREFIX}/{name}" for name in resources},
+            "docs": "/docs",
+            "redoc": "/redoc",
+            "openapi": "/openapi.json",
+        }
 
     no_store = {"Cache-Control": "no-store"}
 

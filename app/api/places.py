@@ -95,6 +95,13 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
                 "name", "English name.", operators=TEXT_OPERATORS, column=p.c.name, example="Daye"
             ),
             Filter(
+                "name_local",
+                "Chinese name, as written locally.",
+                operators=TEXT_OPERATORS,
+                column=p.c.name_local,
+                example="合肥",
+            ),
+            Filter(
                 "level",
                 "country, province, municipality, sar, prefecture_city, prefecture, county_city,"
                 " county or district.",

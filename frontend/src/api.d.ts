@@ -2297,6 +2297,31 @@ export interface operations {
                  */
                 name__contains?: string;
                 /**
+                 * @description Chinese name, as written locally.
+                 * @example 合肥
+                 */
+                name_local?: string;
+                /**
+                 * @description Chinese name, as written locally. (not equal to; rows with no value count as different)
+                 * @example 合肥
+                 */
+                name_local__ne?: string;
+                /**
+                 * @description Chinese name, as written locally. (any of (comma-separated))
+                 * @example 合肥
+                 */
+                name_local__in?: string;
+                /**
+                 * @description Chinese name, as written locally. (contains, ignoring case)
+                 * @example 合肥
+                 */
+                name_local__contains?: string;
+                /**
+                 * @description Chinese name, as written locally. (true: has no value; false: has one)
+                 * @example true
+                 */
+                name_local__isnull?: boolean;
+                /**
                  * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district.
                  * @example prefecture_city
                  */
@@ -2592,6 +2617,31 @@ export interface operations {
                  * @example Daye
                  */
                 name__contains?: string;
+                /**
+                 * @description Chinese name, as written locally.
+                 * @example 合肥
+                 */
+                name_local?: string;
+                /**
+                 * @description Chinese name, as written locally. (not equal to; rows with no value count as different)
+                 * @example 合肥
+                 */
+                name_local__ne?: string;
+                /**
+                 * @description Chinese name, as written locally. (any of (comma-separated))
+                 * @example 合肥
+                 */
+                name_local__in?: string;
+                /**
+                 * @description Chinese name, as written locally. (contains, ignoring case)
+                 * @example 合肥
+                 */
+                name_local__contains?: string;
+                /**
+                 * @description Chinese name, as written locally. (true: has no value; false: has one)
+                 * @example true
+                 */
+                name_local__isnull?: boolean;
                 /**
                  * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district.
                  * @example prefecture_city
