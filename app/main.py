@@ -7,10 +7,10 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -23,8 +23,8 @@ from app.api.shapes import API_PREFIX
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
-from app.explorer import explorer_page, prefers_html
 from app.errors import PROBLEM_TYPES, ProblemError, install_error_handlers
+from app.explorer import explorer_page, prefers_html
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,

@@ -5,6 +5,7 @@ serious or critical violation, and the page fits a phone. Screenshots land in
 var/screenshots (the README shows copies under docs/screenshots)."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,12 +14,13 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 from app.config import PROJECT_ROOT
-from tests.support.node import FRONTEND
+from tests.support.node import FRONTEND, run_tool
 from tests.support.server import running_server
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+BUILT = PROJECT_ROOT / "app" / "static" / "explorer"
 AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -89,6 +91,22 @@ def api(server: str, path: str, **params: Any) -> Any:
     response = httpx.get(f"{server}/api/v1{path}", params=params)
     response.raise_for_status()
     return response.json()
+
+
+def test_the_explorer_type_checks_and_rebuilds_to_the_committed_assets(tmp_path: Path) -> None:
+    """`make run` serves the committed build; it must be what the sources build to (run
+    `npm run build` in frontend/ after changing them)."""
+    checked = run_tool("tsc", "-p", ".")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    built = run_tool("vite", "build", env={"ATLAS_EXPLORER_OUT": str(tmp_path)})
+    assert built.returncode == 0, built.stdout + built.stderr
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    fresh, committed = tree(tmp_path), tree(BUILT)
+    assert sorted(fresh) == sorted(committed)
+    assert [name for name in fresh if fresh[name] != committed[name]] == []
 
 
 def test_browsers_get_the_explorer_and_clients_the_index(server: str) -> None:

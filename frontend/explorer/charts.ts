@@ -63,7 +63,7 @@ export function barChart(title: string, bars: Bar[], unit: string): SVGSVGElemen
     svg.append(
       element("text", { x: left - 8, y: y + 17, "text-anchor": "end", class: "axis" }, bar.label),
       element("rect", { class: "bar", x: left, y: y + 3, width: length, height: row - 8 }),
-      element("text", { x: left + length + 6, y: y + 17, class: "value" }, formatNumber(bar.value)),
+      element("text", { x: left + length + 6, y: y + 17, class: "bar-value" }, formatNumber(bar.value)),
     );
   });
   return svg;

@@ -24,13 +24,13 @@ def tool(name: str) -> Path:
 
 
 def run_tool(
-    name: str, *args: str | Path, timeout: float = 180
+    name: str, *args: str | Path, timeout: float = 180, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run an npm tool in frontend/; the caller checks the exit status and output."""
     return subprocess.run(
         [str(tool(name)), *map(str, args)],
         cwd=FRONTEND,
-        env={**os.environ, **QUIET},
+        env={**os.environ, **QUIET, **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
