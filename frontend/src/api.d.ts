@@ -592,8 +592,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Index of resources
-         * @description The collections of this API and where its documentation lives. Also served at `/api/v1`.
+         * Index of resources, or the explorer
+         * @description API clients get the JSON index of the collections and the documentation. A browser (an Accept header ranking `text/html` above JSON) gets the explorer, a page to search and browse the data.
          */
         get: operations["index"];
         put?: never;
@@ -10022,13 +10022,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The index, or the explorer's page for a browser. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Index"];
+                    "text/html": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
