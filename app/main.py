@@ -18,7 +18,15 @@ from app import __version__
 from app.api import include_api, tables
 from app.api.deps import in_database, read, unavailable
 from app.api.responses import JSONBody, problem_response_doc, problem_responses
-from app.api.schemas import ITEM_MODELS, Health, Index, Problem, Readiness
+from app.api.schemas import (
+    ITEM_MODELS,
+    Health,
+    Index,
+    Problem,
+    Readiness,
+    SubsetMeta,
+    subset_page_schema,
+)
 from app.api.shapes import API_PREFIX
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
@@ -272,18 +280,35 @@ def _document_refusals(schema: dict[str, Any]) -> None:
                 operation["responses"][str(status)] = problem_response_doc(status, path)
 
 
-def _document_subsets(components: dict[str, Any]) -> None:
-    """`<Item>Fields`: what a list returns with `fields=`, the item's properties with none
-    required, derived from the item schema so the two cannot drift."""
+def _document_subsets(schema: dict[str, Any]) -> None:
+    """What a list returns with `fields=`: `<Item>Fields` items (the item's properties, none
+    required, derived from the item schema so the two cannot drift) in an
+    `<Item>FieldsPage`. A list's 200 is either page; `meta.fields`, present only in the
+    second, tells them apart."""
+    components = schema["components"]["schemas"]
+    subset_meta = SubsetMeta.model_json_schema(ref_template="#/components/schemas/{model}")
+    subset_meta.pop("$defs", None)
+    components["SubsetMeta"] = subset_meta
     for model in ITEM_MODELS:
-        full = components[model.__name__]
-        components[f"{model.__name__}Fields"] = {
+        name = model.__name__
+        components[f"{name}Fields"] = {
             "type": "object",
-            "title": f"{model.__name__}Fields",
-            "description": f"A {model.__name__} reduced by `fields=` to the named properties.",
-            "properties": full["properties"],
+            "title": f"{name}Fields",
+            "description": f"A {name} reduced by `fields=` to the properties in `meta.fields`.",
+            "properties": components[name]["properties"],
             "additionalProperties": False,
         }
+        components[f"{name}FieldsPage"] = subset_page_schema(name)
+    for item in schema["paths"].values():
+        content = item["get"]["responses"]["200"]["content"]["application/json"]
+        page = content["schema"].get("$ref", "").rsplit("/", 1)[-1]
+        if page.endswith("Page") and f"{page[:-4]}FieldsPage" in components:
+            content["schema"] = {
+                "anyOf": [
+                    {"$ref": f"#/components/schemas/{page}"},
+                    {"$ref": f"#/components/schemas/{page[:-4]}FieldsPage"},
+                ]
+            }
 
 
 LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
@@ -311,7 +336,7 @@ def _install_openapi(app: FastAPI) -> None:
             problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(problem.pop("$defs", {}))
             components["Problem"] = problem
-            _document_subsets(components)
+            _document_subsets(schema)
             _document_refusals(schema)
             app.openapi_schema = schema
         return app.openapi_schema

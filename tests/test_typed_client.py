@@ -4,6 +4,7 @@ ones; a TypeScript client on them compiles under --strict and reads what Python 
 links follow the scheme a trusted proxy reports."""
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,17 +62,14 @@ def test_generated_types_are_the_committed_ones(live_spec: Path, tmp_path: Path)
 
 
 def test_typescript_client_compiles_strict_and_reads_the_api(server: str, tmp_path: Path) -> None:
-    out = tmp_path / "build"
-    compiled = run_tool("tsc", "-p", "client", "--outDir", out)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    # Node resolves openapi-fetch from frontend/node_modules, so the program runs in place.
-    program = FRONTEND / "build" / "check.js"
-    program.parent.mkdir(exist_ok=True)
-    program.write_bytes((out / "client" / "check.js").read_bytes())
+    # Built inside frontend/ so that Node resolves openapi-fetch from its node_modules.
+    out = FRONTEND / "build" / tmp_path.name
     try:
-        ran = run_node(program, server)
+        compiled = run_tool("tsc", "-p", "client", "--outDir", out)
+        assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+        ran = run_node(out / "client" / "check.js", server)
     finally:
-        program.unlink()
+        shutil.rmtree(out, ignore_errors=True)
     assert ran.returncode == 0, ran.stderr
     seen = json.loads(ran.stdout)
 
@@ -93,6 +91,10 @@ def test_typescript_client_compiles_strict_and_reads_the_api(server: str, tmp_pa
         "source": top["provenance"]["source"]["title"],
     }
     assert seen["metric"]["quote"]
+    assert seen["subset"] == {
+        "fields": ["key", "value"],
+        "items": [["key", "value"]] * 3,
+    }
     assert seen["refusal"] == {
         "status": 422,
         "type": "/problems/invalid-parameter",

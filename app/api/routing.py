@@ -83,6 +83,7 @@ def _register_page_route(
     """The one way a page-returning GET route is registered and documented."""
     item = page_model.__name__.removesuffix("Page")
     parameters = [_with_subset(p, item) if p["name"] == "fields" else p for p in parameters]
+    description = f"{description} With `fields=`, the page is an `{item}FieldsPage`."
     router.add_api_route(
         path,
         endpoint,
@@ -100,11 +101,10 @@ def _register_page_route(
 
 
 def _with_subset(parameter: dict[str, Any], item: str) -> dict[str, Any]:
-    """`fields=` changes the items' shape: say which schema they then follow."""
+    """`fields=` changes the page's shape: say which schema it then follows."""
     return {
         **parameter,
-        "description": f"{parameter['description']} Items then follow `{item}Fields`.",
-        "x-item-schema": {"$ref": f"#/components/schemas/{item}Fields"},
+        "description": f"{parameter['description']} The page is then an `{item}FieldsPage`.",
     }
 
 

@@ -228,6 +228,13 @@ class Meta(Schema):
     )
 
 
+class SubsetMeta(Meta):
+    fields: list[str] = Field(
+        description="The fields asked for with `fields=`: each item has these and no others.",
+        examples=[["key", "value"]],
+    )
+
+
 class Links(Schema):
     self: str
     next: str | None = Field(description="The next page, or null on the last page.")
@@ -238,12 +245,29 @@ def page_of(item: type[BaseModel], name: str) -> type[BaseModel]:
     return create_model(
         name,
         __base__=Schema,
-        __doc__=f"A page of {item.__name__} items. With `fields=`, items are"
-        f" `{item.__name__}Fields`.",
+        __doc__=f"A page of whole {item.__name__} items (no `fields=`).",
         data=(items, ...),
         meta=(Meta, ...),
         links=(Links, ...),
     )
+
+
+def subset_page_schema(item: str) -> dict[str, Any]:
+    """`<Item>FieldsPage`: a page asked for `fields=`, whose items are `<Item>Fields` and
+    whose `meta.fields` names them (a page of whole items has no `meta.fields`, so clients
+    can tell the two apart)."""
+    return {
+        "type": "object",
+        "title": f"{item}FieldsPage",
+        "description": f"A page of {item} items reduced by `fields=` to `meta.fields`.",
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}Fields"}},
+            "meta": {"$ref": "#/components/schemas/SubsetMeta"},
+            "links": {"$ref": "#/components/schemas/Links"},
+        },
+        "required": ["data", "meta", "links"],
+        "additionalProperties": False,
+    }
 
 
 MetricPage = page_of(Metric, "MetricPage")

@@ -5,6 +5,7 @@
  */
 import createClient from "openapi-fetch";
 import type { components, paths } from "../src/api.js";
+import { subset, whole } from "../src/pages.js";
 
 type Place = components["schemas"]["Place"];
 type Problem = components["schemas"]["Problem"];
@@ -23,8 +24,9 @@ async function provincesByPage(): Promise<{ pages: number; names: string[] }> {
     });
     if (error) throw new Error(`page ${pages}: ${error.detail}`);
     pages += 1;
-    names.push(...data.data.map((place: Place) => place.name));
-    cursor = data.meta.next_cursor ?? undefined;
+    const page = whole(data);
+    names.push(...page.data.map((place: Place) => place.name));
+    cursor = page.meta.next_cursor ?? undefined;
   } while (cursor !== undefined);
   return { pages, names };
 }
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
     params: { query: { province: "hubei", level: "county_city", count: true } },
   });
   if (cities.error) throw new Error(cities.error.detail);
-  const daye = cities.data.data.find((city) => city.slug === "daye");
+  const daye = whole(cities.data).data.find((city) => city.slug === "daye");
 
   const walk = await provincesByPage();
 
@@ -42,11 +44,17 @@ async function main(): Promise<void> {
     params: { path: { city_slug: "daye" }, query: { sort: "-value" } },
   });
   if (metrics.error) throw new Error(metrics.error.detail);
-  const first = metrics.data.data[0];
+  const first = whole(metrics.data).data[0];
   if (first === undefined) throw new Error("Daye has no metrics");
   const one = await api.GET("/api/v1/metrics/{key}", { params: { path: { key: first.key } } });
   if (one.error) throw new Error(one.error.detail);
   const { provenance, period, qualifier } = one.data;
+
+  const keys = await api.GET("/api/v1/metrics", {
+    params: { query: { fields: "key,value", limit: 3 } },
+  });
+  if (keys.error) throw new Error(keys.error.detail);
+  const slim = subset(keys.data);
 
   const refused = await api.GET("/api/v1/metrics", { params: { query: { limit: 0 } } });
   const problem: Problem | undefined = refused.error;
@@ -66,6 +74,7 @@ async function main(): Promise<void> {
         locator: provenance.locator,
         source: provenance.source.title,
       },
+      subset: { fields: slim.meta.fields, items: slim.data.map((m) => Object.keys(m).sort()) },
       refusal: {
         status: refused.response.status,
         type: problem?.type,

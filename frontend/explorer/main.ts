@@ -7,6 +7,7 @@
  */
 import createClient from "openapi-fetch";
 import type { components, paths } from "../src/api";
+import { whole } from "../src/pages";
 import { barChart, formatNumber, lineChart, type Bar, type Point } from "./charts";
 import "./style.css";
 
@@ -108,11 +109,11 @@ async function home(): Promise<void> {
     h("p", { class: "lead" }, "Search a place by its English or Chinese name, or browse from a province down to its cities and districts."),
     section(
       "Provinces and municipalities",
-      list(provinces.data.data.map((p) => link(placeName(p), { place: p.slug })), "No provinces loaded."),
+      list(whole(provinces.data).data.map((p) => link(placeName(p), { place: p.slug })), "No provinces loaded."),
     ),
     section(
       "Indicators",
-      list(indicators.data.data.map((i) => link(`${i.name} (${i.unit})`, { indicator: i.code })), "No indicators."),
+      list(whole(indicators.data).data.map((i) => link(`${i.name} (${i.unit})`, { indicator: i.code })), "No indicators."),
     ),
   );
 }
@@ -136,10 +137,10 @@ async function search(q: string): Promise<void> {
   searchBox.value = text;
   show(
     `Results for “${text}”`,
-    section(`Places (${p.data.meta.returned})`, list(p.data.data.map((x) => h("span", {}, link(placeName(x), { place: x.slug }), ` · ${x.level}${x.province && x.province.slug !== x.slug ? `, ${x.province.name}` : ""}`)), "No place matches.")),
-    section(`Clusters (${c.data.meta.returned})`, list(c.data.data.map((x) => h("span", {}, x.name, " · ", link(x.place.name, { place: x.place.slug }))), "No cluster matches.")),
-    section(`Programs (${g.data.meta.returned})`, list(g.data.data.map((x) => h("span", {}, x.name, ` · ${x.kind}, `, link(x.place.name, { place: x.place.slug }))), "No program matches.")),
-    section(`Organizations (${o.data.meta.returned})`, list(o.data.data.map((x) => h("span", {}, x.name, ` · ${x.kind}`, x.place ? h("span", {}, ", ", link(x.place.name, { place: x.place.slug })) : null)), "No organization matches.")),
+    section(`Places (${whole(p.data).meta.returned})`, list(whole(p.data).data.map((x) => h("span", {}, link(placeName(x), { place: x.slug }), ` · ${x.level}${x.province && x.province.slug !== x.slug ? `, ${x.province.name}` : ""}`)), "No place matches.")),
+    section(`Clusters (${whole(c.data).meta.returned})`, list(whole(c.data).data.map((x) => h("span", {}, x.name, " · ", link(x.place.name, { place: x.place.slug }))), "No cluster matches.")),
+    section(`Programs (${whole(g.data).meta.returned})`, list(whole(g.data).data.map((x) => h("span", {}, x.name, ` · ${x.kind}, `, link(x.place.name, { place: x.place.slug }))), "No program matches.")),
+    section(`Organizations (${whole(o.data).meta.returned})`, list(whole(o.data).data.map((x) => h("span", {}, x.name, ` · ${x.kind}`, x.place ? h("span", {}, ", ", link(x.place.name, { place: x.place.slug })) : null)), "No organization matches.")),
   );
 }
 
@@ -178,7 +179,7 @@ async function comparison(code: string, slug: string, name: string): Promise<HTM
     params: { query: { indicator: code, sort: "-value", limit: 50 } },
   });
   if (error) fail(error.detail);
-  const all = data.data;
+  const all = whole(data).data;
   const first = required(all[0], "a metric of this indicator");
   const own = all.filter((m) => m.place?.slug === slug);
   const unit = first.unit;
@@ -205,7 +206,7 @@ async function place(slug: string, chart: string | null): Promise<void> {
   if (clusters.error) fail(clusters.error.detail);
   if (programs.error) fail(programs.error.detail);
   if (organizations.error) fail(organizations.error.detail);
-  const ms = metrics.data.data;
+  const ms = whole(metrics.data).data;
   const codes = [...new Map(ms.map((m) => [m.indicator.code, m.indicator.name])).entries()];
   const chosen = codes.find(([code]) => code === chart)?.[0] ?? codes[0]?.[0];
   const trail = h("nav", { "aria-label": "Breadcrumb", class: "trail" }, link("China", {}));
@@ -237,9 +238,9 @@ async function place(slug: string, chart: string | null): Promise<void> {
     chosen
       ? section("Compare", h("label", { for: "chart-indicator" }, "Indicator "), picker, await comparison(chosen, p.slug, p.name))
       : null,
-    section(`Clusters (${clusters.data.data.length})`, list(clusters.data.data.map((c) => h("span", {}, c.name, ` · ${c.sector}, ${c.status}`)), "No clusters.")),
-    section(`Programs (${programs.data.data.length})`, list(programs.data.data.map((g) => h("span", {}, g.name, ` · ${g.kind}${g.announced_on ? `, ${g.announced_on}` : ""}`)), "No programs.")),
-    section(`Organizations (${organizations.data.data.length})`, list(organizations.data.data.map((o) => h("span", {}, o.name, ` · ${o.kind}`)), "No organizations.")),
+    section(`Clusters (${whole(clusters.data).data.length})`, list(whole(clusters.data).data.map((c) => h("span", {}, c.name, ` · ${c.sector}, ${c.status}`)), "No clusters.")),
+    section(`Programs (${whole(programs.data).data.length})`, list(whole(programs.data).data.map((g) => h("span", {}, g.name, ` · ${g.kind}${g.announced_on ? `, ${g.announced_on}` : ""}`)), "No programs.")),
+    section(`Organizations (${whole(organizations.data).data.length})`, list(whole(organizations.data).data.map((o) => h("span", {}, o.name, ` · ${o.kind}`)), "No organizations.")),
   );
 }
 
@@ -309,7 +310,7 @@ async function indicator(code: string, params: URLSearchParams): Promise<void> {
     go(href({ indicator: code, qualifier: qualifierSelect.value, year: yearInput.value, sort: sortSelect.value === "-value" ? undefined : sortSelect.value }));
   form.addEventListener("change", apply);
   form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
-  const ms = data.data;
+  const ms = whole(data).data;
   const byPlace = new Map<string, Metric[]>();
   for (const m of ms) if (m.place) byPlace.set(m.place.slug, [...(byPlace.get(m.place.slug) ?? []), m]);
   const longest = [...byPlace.values()].sort((a, b) => seriesPoints(b).length - seriesPoints(a).length)[0];

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * List metrics
-         * @description Observations of indicators, each with its indicator, subject, period, normalized and stated value, qualifier, derivation and provenance (source and character span).
+         * @description Observations of indicators, each with its indicator, subject, period, normalized and stated value, qualifier, derivation and provenance (source and character span). With `fields=`, the page is an `MetricFieldsPage`.
          */
         get: operations["list_metrics"];
         put?: never;
@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * List cities
-         * @description Municipalities, prefecture-level and county-level cities.
+         * @description Municipalities, prefecture-level and county-level cities. With `fields=`, the page is an `PlaceFieldsPage`.
          */
         get: operations["list_cities"];
         put?: never;
@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * List places
-         * @description Places of every level: country, provinces, cities, districts.
+         * @description Places of every level: country, provinces, cities, districts. With `fields=`, the page is an `PlaceFieldsPage`.
          */
         get: operations["list_places"];
         put?: never;
@@ -93,7 +93,7 @@ export interface paths {
         };
         /**
          * List a city's metrics
-         * @description The same query language as the top-level list, limited to one city.
+         * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `MetricFieldsPage`.
          */
         get: operations["list_city_metrics"];
         put?: never;
@@ -113,7 +113,7 @@ export interface paths {
         };
         /**
          * List a city's clusters
-         * @description The same query language as the top-level list, limited to one city.
+         * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `ClusterFieldsPage`.
          */
         get: operations["list_city_clusters"];
         put?: never;
@@ -133,7 +133,7 @@ export interface paths {
         };
         /**
          * List a city's programs
-         * @description The same query language as the top-level list, limited to one city.
+         * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `ProgramFieldsPage`.
          */
         get: operations["list_city_programs"];
         put?: never;
@@ -153,7 +153,7 @@ export interface paths {
         };
         /**
          * List a city's organizations
-         * @description The same query language as the top-level list, limited to one city.
+         * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `OrganizationFieldsPage`.
          */
         get: operations["list_city_organizations"];
         put?: never;
@@ -173,7 +173,7 @@ export interface paths {
         };
         /**
          * List a place's metrics
-         * @description The same query language as the top-level list, limited to one place.
+         * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `MetricFieldsPage`.
          */
         get: operations["list_place_metrics"];
         put?: never;
@@ -193,7 +193,7 @@ export interface paths {
         };
         /**
          * List a place's clusters
-         * @description The same query language as the top-level list, limited to one place.
+         * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `ClusterFieldsPage`.
          */
         get: operations["list_place_clusters"];
         put?: never;
@@ -213,7 +213,7 @@ export interface paths {
         };
         /**
          * List a place's programs
-         * @description The same query language as the top-level list, limited to one place.
+         * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `ProgramFieldsPage`.
          */
         get: operations["list_place_programs"];
         put?: never;
@@ -233,7 +233,7 @@ export interface paths {
         };
         /**
          * List a place's organizations
-         * @description The same query language as the top-level list, limited to one place.
+         * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `OrganizationFieldsPage`.
          */
         get: operations["list_place_organizations"];
         put?: never;
@@ -293,7 +293,7 @@ export interface paths {
         };
         /**
          * List a cluster's metrics
-         * @description The same query language as the top-level list, limited to one cluster.
+         * @description The same query language as the top-level list, limited to one cluster. With `fields=`, the page is an `MetricFieldsPage`.
          */
         get: operations["list_cluster_metrics"];
         put?: never;
@@ -313,7 +313,7 @@ export interface paths {
         };
         /**
          * List clusters
-         * @description Named industrial clusters with their sector, status and place.
+         * @description Named industrial clusters with their sector, status and place. With `fields=`, the page is an `ClusterFieldsPage`.
          */
         get: operations["list_clusters"];
         put?: never;
@@ -353,7 +353,7 @@ export interface paths {
         };
         /**
          * List programs
-         * @description Policies, pilots, plans, strategies, designations and projects.
+         * @description Policies, pilots, plans, strategies, designations and projects. With `fields=`, the page is an `ProgramFieldsPage`.
          */
         get: operations["list_programs"];
         put?: never;
@@ -373,7 +373,7 @@ export interface paths {
         };
         /**
          * List a program's metrics (its terms)
-         * @description The same query language as the top-level list, limited to one program.
+         * @description The same query language as the top-level list, limited to one program. With `fields=`, the page is an `MetricFieldsPage`.
          */
         get: operations["list_program_metrics"];
         put?: never;
@@ -413,7 +413,7 @@ export interface paths {
         };
         /**
          * List organizations
-         * @description Enterprises, universities, institutes, agencies and platforms.
+         * @description Enterprises, universities, institutes, agencies and platforms. With `fields=`, the page is an `OrganizationFieldsPage`.
          */
         get: operations["list_organizations"];
         put?: never;
@@ -453,7 +453,7 @@ export interface paths {
         };
         /**
          * List indicators
-         * @description What is measured, with units and categories.
+         * @description What is measured, with units and categories. With `fields=`, the page is an `IndicatorFieldsPage`.
          */
         get: operations["list_indicators"];
         put?: never;
@@ -473,7 +473,7 @@ export interface paths {
         };
         /**
          * List an indicator's metrics
-         * @description The same query language as the top-level list, limited to one indicator.
+         * @description The same query language as the top-level list, limited to one indicator. With `fields=`, the page is an `MetricFieldsPage`.
          */
         get: operations["list_indicator_metrics"];
         put?: never;
@@ -513,7 +513,7 @@ export interface paths {
         };
         /**
          * List sources
-         * @description Documents and references, with checksums and how each capture was treated.
+         * @description Documents and references, with checksums and how each capture was treated. With `fields=`, the page is an `SourceFieldsPage`.
          */
         get: operations["list_sources"];
         put?: never;
@@ -533,7 +533,7 @@ export interface paths {
         };
         /**
          * List the metrics a source states
-         * @description The same query language as the top-level list, limited to one source.
+         * @description The same query language as the top-level list, limited to one source. With `fields=`, the page is an `MetricFieldsPage`.
          */
         get: operations["list_source_metrics"];
         put?: never;
@@ -703,7 +703,7 @@ export interface components {
         };
         /**
          * ClusterPage
-         * @description A page of Cluster items. With `fields=`, items are `ClusterFields`.
+         * @description A page of whole Cluster items (no `fields=`).
          */
         ClusterPage: {
             /** Data */
@@ -796,7 +796,7 @@ export interface components {
         };
         /**
          * IndicatorPage
-         * @description A page of Indicator items. With `fields=`, items are `IndicatorFields`.
+         * @description A page of whole Indicator items (no `fields=`).
          */
         IndicatorPage: {
             /** Data */
@@ -898,7 +898,7 @@ export interface components {
         };
         /**
          * MetricPage
-         * @description A page of Metric items. With `fields=`, items are `MetricFields`.
+         * @description A page of whole Metric items (no `fields=`).
          */
         MetricPage: {
             /** Data */
@@ -958,7 +958,7 @@ export interface components {
         OrganizationKind: "enterprise" | "university" | "institute" | "agency" | "platform";
         /**
          * OrganizationPage
-         * @description A page of Organization items. With `fields=`, items are `OrganizationFields`.
+         * @description A page of whole Organization items (no `fields=`).
          */
         OrganizationPage: {
             /** Data */
@@ -1099,7 +1099,7 @@ export interface components {
         };
         /**
          * PlacePage
-         * @description A page of Place items. With `fields=`, items are `PlaceFields`.
+         * @description A page of whole Place items (no `fields=`).
          */
         PlacePage: {
             /** Data */
@@ -1186,7 +1186,7 @@ export interface components {
         ProgramKind: "pilot" | "plan" | "strategy" | "designation" | "project";
         /**
          * ProgramPage
-         * @description A page of Program items. With `fields=`, items are `ProgramFields`.
+         * @description A page of whole Program items (no `fields=`).
          */
         ProgramPage: {
             /** Data */
@@ -1346,7 +1346,7 @@ export interface components {
         SourceKind: "document" | "reference" | "synthetic";
         /**
          * SourcePage
-         * @description A page of Source items. With `fields=`, items are `SourceFields`.
+         * @description A page of whole Source items (no `fields=`).
          */
         SourcePage: {
             /** Data */
@@ -1445,9 +1445,46 @@ export interface components {
              */
             errors: components["schemas"]["ParameterError"][] | null;
         };
+        /** SubsetMeta */
+        SubsetMeta: {
+            /** Returned */
+            returned: number;
+            /** Limit */
+            limit: number;
+            /** Sort */
+            sort: string[];
+            /** Filters */
+            filters: components["schemas"]["AppliedFilter"][];
+            /**
+             * Next Cursor
+             * @description The `cursor` of the next page, or null on the last page.
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description Present when `count=true`.
+             * @default null
+             */
+            total: number | null;
+            /**
+             * Total Relation
+             * @description Present when `count=true`: `eq` when `total` is exact, `gte` when the count stopped at its bound.
+             * @default null
+             */
+            total_relation: ("eq" | "gte") | null;
+            /**
+             * Fields
+             * @description The fields asked for with `fields=`: each item has these and no others.
+             * @example [
+             *       "key",
+             *       "value"
+             *     ]
+             */
+            fields: string[];
+        };
         /**
          * MetricFields
-         * @description A Metric reduced by `fields=` to the named properties.
+         * @description A Metric reduced by `fields=` to the properties in `meta.fields`.
          */
         MetricFields: {
             /**
@@ -1490,8 +1527,17 @@ export interface components {
             url?: string;
         };
         /**
+         * MetricFieldsPage
+         * @description A page of Metric items reduced by `fields=` to `meta.fields`.
+         */
+        MetricFieldsPage: {
+            data: components["schemas"]["MetricFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
          * PlaceFields
-         * @description A Place reduced by `fields=` to the named properties.
+         * @description A Place reduced by `fields=` to the properties in `meta.fields`.
          */
         PlaceFields: {
             /**
@@ -1528,8 +1574,17 @@ export interface components {
             url?: string;
         };
         /**
+         * PlaceFieldsPage
+         * @description A page of Place items reduced by `fields=` to `meta.fields`.
+         */
+        PlaceFieldsPage: {
+            data: components["schemas"]["PlaceFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
          * ClusterFields
-         * @description A Cluster reduced by `fields=` to the named properties.
+         * @description A Cluster reduced by `fields=` to the properties in `meta.fields`.
          */
         ClusterFields: {
             /** Slug */
@@ -1547,8 +1602,17 @@ export interface components {
             url?: string;
         };
         /**
+         * ClusterFieldsPage
+         * @description A page of Cluster items reduced by `fields=` to `meta.fields`.
+         */
+        ClusterFieldsPage: {
+            data: components["schemas"]["ClusterFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
          * ProgramFields
-         * @description A Program reduced by `fields=` to the named properties.
+         * @description A Program reduced by `fields=` to the properties in `meta.fields`.
          */
         ProgramFields: {
             /** Slug */
@@ -1573,8 +1637,17 @@ export interface components {
             url?: string;
         };
         /**
+         * ProgramFieldsPage
+         * @description A page of Program items reduced by `fields=` to `meta.fields`.
+         */
+        ProgramFieldsPage: {
+            data: components["schemas"]["ProgramFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
          * OrganizationFields
-         * @description A Organization reduced by `fields=` to the named properties.
+         * @description A Organization reduced by `fields=` to the properties in `meta.fields`.
          */
         OrganizationFields: {
             /** Slug */
@@ -1595,8 +1668,17 @@ export interface components {
             url?: string;
         };
         /**
+         * OrganizationFieldsPage
+         * @description A page of Organization items reduced by `fields=` to `meta.fields`.
+         */
+        OrganizationFieldsPage: {
+            data: components["schemas"]["OrganizationFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
          * IndicatorFields
-         * @description A Indicator reduced by `fields=` to the named properties.
+         * @description A Indicator reduced by `fields=` to the properties in `meta.fields`.
          */
         IndicatorFields: {
             /** Code */
@@ -1613,8 +1695,17 @@ export interface components {
             url?: string;
         };
         /**
+         * IndicatorFieldsPage
+         * @description A page of Indicator items reduced by `fields=` to `meta.fields`.
+         */
+        IndicatorFieldsPage: {
+            data: components["schemas"]["IndicatorFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
          * SourceFields
-         * @description A Source reduced by `fields=` to the named properties.
+         * @description A Source reduced by `fields=` to the properties in `meta.fields`.
          */
         SourceFields: {
             /** Id */
@@ -1639,6 +1730,15 @@ export interface components {
             /** Url */
             url?: string;
         };
+        /**
+         * SourceFieldsPage
+         * @description A page of Source items reduced by `fields=` to `meta.fields`.
+         */
+        SourceFieldsPage: {
+            data: components["schemas"]["SourceFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1660,7 +1760,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. Items then follow `MetricFields`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -1896,7 +1996,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricPage"];
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -2237,7 +2337,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. Items then follow `PlaceFields`. */
+                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. The page is then an `PlaceFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -2399,7 +2499,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlacePage"];
+                    "application/json": components["schemas"]["PlacePage"] | components["schemas"]["PlaceFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -2558,7 +2658,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. Items then follow `PlaceFields`. */
+                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. The page is then an `PlaceFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -2720,7 +2820,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlacePage"];
+                    "application/json": components["schemas"]["PlacePage"] | components["schemas"]["PlaceFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -2879,7 +2979,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. Items then follow `MetricFields`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -3103,7 +3203,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricPage"];
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -3280,7 +3380,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Items then follow `ClusterFields`. */
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -3415,7 +3515,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClusterPage"];
+                    "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -3592,7 +3692,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. Items then follow `ProgramFields`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -3750,7 +3850,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProgramPage"];
+                    "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -3927,7 +4027,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Items then follow `OrganizationFields`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -4057,7 +4157,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrganizationPage"];
+                    "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -4234,7 +4334,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. Items then follow `MetricFields`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -4458,7 +4558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricPage"];
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -4635,7 +4735,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Items then follow `ClusterFields`. */
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -4770,7 +4870,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClusterPage"];
+                    "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -4947,7 +5047,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. Items then follow `ProgramFields`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -5105,7 +5205,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProgramPage"];
+                    "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -5282,7 +5382,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Items then follow `OrganizationFields`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -5412,7 +5512,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrganizationPage"];
+                    "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -5953,7 +6053,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. Items then follow `MetricFields`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6172,7 +6272,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricPage"];
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -6349,7 +6449,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Items then follow `ClusterFields`. */
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6496,7 +6596,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClusterPage"];
+                    "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -6837,7 +6937,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. Items then follow `ProgramFields`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -7007,7 +7107,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProgramPage"];
+                    "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -7166,7 +7266,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. Items then follow `MetricFields`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -7385,7 +7485,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricPage"];
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -7744,7 +7844,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Items then follow `OrganizationFields`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -7891,7 +7991,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrganizationPage"];
+                    "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -8232,7 +8332,7 @@ export interface operations {
                  * @example code
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: code, name, unit, category, description, url. Items then follow `IndicatorFields`. */
+                /** @description Comma-separated fields to return: code, name, unit, category, description, url. The page is then an `IndicatorFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -8314,7 +8414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["IndicatorPage"];
+                    "application/json": components["schemas"]["IndicatorPage"] | components["schemas"]["IndicatorFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -8473,7 +8573,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. Items then follow `MetricFields`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -8697,7 +8797,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricPage"];
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -9056,7 +9156,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: id, kind, title, publisher, author, published_on, date_note, file_name, sha256, treatment, url. Items then follow `SourceFields`. */
+                /** @description Comma-separated fields to return: id, kind, title, publisher, author, published_on, date_note, file_name, sha256, treatment, url. The page is then an `SourceFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -9166,7 +9266,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SourcePage"];
+                    "application/json": components["schemas"]["SourcePage"] | components["schemas"]["SourceFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -9325,7 +9425,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. Items then follow `MetricFields`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -9549,7 +9649,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricPage"];
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */

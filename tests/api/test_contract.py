@@ -59,8 +59,12 @@ def get_routes(spec: dict[str, Any]) -> list[tuple[str, str]]:
     """(documented path, its 200 schema name) for every GET operation."""
     routes = []
     for path, item in spec["paths"].items():
-        ref = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-        routes.append((path, ref.rsplit("/", 1)[1]))
+        schema = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        if "anyOf" in schema:  # a list: whole items, or a `fields=` subset
+            whole, subset = (s["$ref"].rsplit("/", 1)[1] for s in schema["anyOf"])
+            assert subset == whole.removesuffix("Page") + "FieldsPage"
+            schema = schema["anyOf"][0]
+        routes.append((path, schema["$ref"].rsplit("/", 1)[1]))
     return routes
 
 
@@ -116,6 +120,9 @@ def test_fields_items_follow_the_subset_schema(client: TestClient) -> None:
     subset = subset_of(schemas.Metric)
     body = client.get(f"{API}/metrics?fields=key,value,period&limit=3").json()
     assert len(body["data"]) == 3
+    schemas.SubsetMeta.model_validate(body["meta"])
+    assert body["meta"]["fields"] == ["key", "value", "period"]
+    assert "fields" not in client.get(f"{API}/metrics?limit=3").json()["meta"]
     for item in body["data"]:
         assert set(item) == {"key", "value", "period"}
         subset.model_validate(item)
