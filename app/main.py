@@ -51,7 +51,8 @@ and sourced metrics), every number traceable to a character span of its source d
 
 Every list endpoint shares one query language: `field=value`, `field__gt|gte|lt|lte=value`,
 `field__in=a,b`, `field__contains=text`; `sort=a,-b`; `limit` (at most 500); `cursor` from
-`links.next`; `fields=a,b`; `count=true`. Errors are RFC 9457 problem details.
+`meta.next_cursor`; `fields=a,b`; `count=true`. Errors are RFC 9457 problem details. Every
+GET route also answers HEAD. A browser opening `/` gets the explorer, a page over this API.
 """
 
 TAGS = [
