@@ -170,6 +170,10 @@ def test_a_person_finds_a_city_reads_a_metric_and_filters_a_list(
     dated = [m for m in across if m["place"]["slug"] == "hefei" and m["period"]["year"]]
     expect(page.locator("svg.line-chart circle.point")).to_have_count(len(dated))
     assert len(dated) >= 1
+    inside = api(server, "/places", parent="hefei", limit=500)["data"]
+    located = [place for place in inside if place["coordinates"] is not None]
+    assert len(located) >= 2
+    expect(page.locator("svg.dot-map circle.spot")).to_have_count(len(located))
     violations["city"] = visit.axe()
     page.screenshot(path=SCREENSHOTS / "explorer-desktop.png", full_page=True)
 

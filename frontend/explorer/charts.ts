@@ -104,3 +104,38 @@ export function lineChart(title: string, points: Point[], unit: string): SVGSVGE
   }
   return svg;
 }
+
+export interface Spot {
+  label: string;
+  longitude: number;
+  latitude: number;
+}
+
+/** Places as dots at their coordinates (equirectangular, longitude scaled by the cosine of
+ * the middle latitude so shapes are not stretched). */
+export function dotMap(title: string, spots: Spot[]): SVGSVGElement {
+  const width = 640;
+  const height = 360;
+  const pad = 20;
+  const description = spots.map((s) => `${s.label} at ${s.latitude.toFixed(2)}° N, ${s.longitude.toFixed(2)}° E`).join("; ");
+  const svg = frame("dot-map", title, description, height);
+  const lats = spots.map((s) => s.latitude);
+  const lons = spots.map((s) => s.longitude);
+  const [lat0, lat1] = [Math.min(...lats), Math.max(...lats)];
+  const [lon0, lon1] = [Math.min(...lons), Math.max(...lons)];
+  const squeeze = Math.cos((((lat0 + lat1) / 2) * Math.PI) / 180);
+  const spanX = Math.max((lon1 - lon0) * squeeze, 1e-6);
+  const spanY = Math.max(lat1 - lat0, 1e-6);
+  const scale = Math.min((width - 2 * pad) / spanX, (height - 2 * pad) / spanY);
+  const offsetX = (width - spanX * scale) / 2;
+  const offsetY = (height - spanY * scale) / 2;
+  svg.append(element("rect", { class: "map-ground", x: 0, y: 0, width, height }));
+  for (const spot of spots) {
+    const x = offsetX + (spot.longitude - lon0) * squeeze * scale;
+    const y = height - offsetY - (spot.latitude - lat0) * scale;
+    const dot = element("circle", { class: "spot", cx: x.toFixed(1), cy: y.toFixed(1), r: 5 });
+    dot.append(element("title", {}, spot.label));
+    svg.append(dot, element("text", { x: (x + 7).toFixed(1), y: (y + 4).toFixed(1), class: "map-label" }, spot.label));
+  }
+  return svg;
+}

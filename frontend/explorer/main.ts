@@ -8,7 +8,7 @@
 import createClient from "openapi-fetch";
 import type { components, paths } from "../src/api";
 import { whole } from "../src/pages";
-import { barChart, formatNumber, lineChart, type Bar, type Point } from "./charts";
+import { barChart, dotMap, formatNumber, lineChart, type Bar, type Point, type Spot } from "./charts";
 import "./style.css";
 
 type Schemas = components["schemas"];
@@ -196,16 +196,21 @@ async function place(slug: string, chart: string | null): Promise<void> {
   if (detail.error) fail(detail.error.detail);
   const p = detail.data;
   const nested = { params: { path: { place_slug: p.slug }, query: { limit: 100 } } };
-  const [metrics, clusters, programs, organizations] = await Promise.all([
+  const [inside, metrics, clusters, programs, organizations] = await Promise.all([
+    api.GET("/api/v1/places", { params: { query: { parent: p.slug, limit: 500 } } }),
     api.GET("/api/v1/places/{place_slug}/metrics", nested),
     api.GET("/api/v1/places/{place_slug}/clusters", nested),
     api.GET("/api/v1/places/{place_slug}/programs", nested),
     api.GET("/api/v1/places/{place_slug}/organizations", nested),
   ]);
+  if (inside.error) fail(inside.error.detail);
   if (metrics.error) fail(metrics.error.detail);
   if (clusters.error) fail(clusters.error.detail);
   if (programs.error) fail(programs.error.detail);
   if (organizations.error) fail(organizations.error.detail);
+  const spots: Spot[] = whole(inside.data).data.flatMap((c) =>
+    c.coordinates ? [{ label: c.name, longitude: c.coordinates.longitude, latitude: c.coordinates.latitude }] : [],
+  );
   const ms = whole(metrics.data).data;
   const codes = [...new Map(ms.map((m) => [m.indicator.code, m.indicator.name])).entries()];
   const chosen = codes.find(([code]) => code === chart)?.[0] ?? codes[0]?.[0];
@@ -233,6 +238,9 @@ async function place(slug: string, chart: string | null): Promise<void> {
     placeName(p),
     trail,
     facts,
+    spots.length > 1
+      ? h("figure", {}, dotMap(`Places inside ${p.name}`, spots), h("figcaption", {}, `Where the ${spots.length} places inside ${p.name} lie.`))
+      : null,
     p.children.length ? section(`Inside ${p.name} (${p.children.length})`, list(p.children.map((c) => h("span", {}, link(c.name, { place: c.slug }), ` · ${c.level.replace("_", " ")}`)), "")) : null,
     section(`Metrics (${ms.length})`, metricsTable(ms, `Metrics stated for ${p.name} and places inside it`)),
     chosen
