@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
+# The npm tools the tests drive (lint, typed client, explorer build), from the lock file.
+NODE_STAMP := frontend/node_modules/.installed
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 ## Load the seeds into the embedded SQLite database and serve the API on :8000.
 run: $(STAMP)
 	$(BIN)/atlas load
@@ -22,6 +28,7 @@ run: $(STAMP)
 ## Lint, type-check and run every test on SQLite and PostgreSQL.
 test: $(STAMP)
 	scripts/system-packages
+	$(MAKE) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests bench

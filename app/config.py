@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         " (its driver convoys on the GIL), the pool size on PostgreSQL.",
     )
     cache_max_age: int = 60
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose"
+        " X-Forwarded-Proto and X-Forwarded-For headers are believed (uvicorn's"
+        " forwarded_allow_ips), so links carry the scheme the client used; `*` trusts any"
+        " peer. Empty (the default): forwarded headers are ignored.",
+    )
     fast_budget_ms: int = Field(
         default=100,
         ge=1,

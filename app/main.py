@@ -10,22 +10,33 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
 from app.api import include_api, tables
 from app.api.deps import in_database, read, unavailable
-from app.api.responses import JSONBody, problem_responses
-from app.api.schemas import Problem
+from app.api.responses import JSONBody, problem_response_doc, problem_responses
+from app.api.schemas import (
+    ITEM_MODELS,
+    Health,
+    Index,
+    Problem,
+    Readiness,
+    SubsetMeta,
+    subset_page_schema,
+)
 from app.api.shapes import API_PREFIX
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
-from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemError, install_error_handlers
+from app.errors import PROBLEM_TYPES, ProblemError, install_error_handlers
+from app.explorer import explorer_page, prefers_html
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
+    HeadMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -40,7 +51,8 @@ and sourced metrics), every number traceable to a character span of its source d
 
 Every list endpoint shares one query language: `field=value`, `field__gt|gte|lt|lte=value`,
 `field__in=a,b`, `field__contains=text`; `sort=a,-b`; `limit` (at most 500); `cursor` from
-`links.next`; `fields=a,b`; `count=true`. Errors are RFC 9457 problem details.
+`meta.next_cursor`; `fields=a,b`; `count=true`. Errors are RFC 9457 problem details. Every
+GET route also answers HEAD. A browser opening `/` gets the explorer, a page over this API.
 """
 
 TAGS = [
@@ -144,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_openapi(app)
     app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestChecksMiddleware)  # inside CORS, so refusals carry its headers
     app.add_middleware(
         CORSMiddleware,
@@ -159,13 +172,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _install_service_routes(app: FastAPI) -> None:
     @app.get(
-        "/",
-        operation_id="index",
+        f"{API_PREFIX}",
+        operation_id="api_index",
         summary="Index of resources",
+        description="The same index as `/`, at the root of the versioned API.",
         tags=["service"],
         response_class=JSONBody,
+        responses={200: {"model": Index}},
     )
-    async def index() -> JSONBody:
+    async def api_index() -> JSONBody:
+        return JSONBody(index_body())
+
+    @app.get(
+        "/",
+        operation_id="index",
+        summary="Index of resources, or the explorer",
+        description="API clients get the JSON index of the collections and the documentation."
+        " A browser (an Accept header ranking `text/html` above JSON) gets the explorer, a page"
+        " to search and browse the data.",
+        tags=["service"],
+        response_class=JSONBody,
+        responses={
+            200: {
+                "model": Index,
+                "description": "The index, or the explorer's page for a browser.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def index(request: Request) -> Response:
+        vary = {"Vary": "Accept"}
+        if prefers_html(request.headers.get("accept")):
+            return HTMLResponse(explorer_page(), headers=vary)
+        return JSONBody(index_body(), headers=vary)
+
+    def index_body() -> dict[str, Any]:
         resources = (
             "cities",
             "places",
@@ -176,16 +217,14 @@ def _install_service_routes(app: FastAPI) -> None:
             "sources",
             "metrics",
         )
-        return JSONBody(
-            {
-                "name": app.title,
-                "version": app.version,
-                "resources": {name: f"{API_PREFIX}/{name}" for name in resources},
-                "docs": "/docs",
-                "redoc": "/redoc",
-                "openapi": "/openapi.json",
-            }
-        )
+        return {
+            "name": app.title,
+            "version": app.version,
+            "resources": {name: f"{API_PREFIX}/{name}" for name in resources},
+            "docs": "/docs",
+            "redoc": "/redoc",
+            "openapi": "/openapi.json",
+        }
 
     no_store = {"Cache-Control": "no-store"}
 
@@ -197,6 +236,7 @@ def _install_service_routes(app: FastAPI) -> None:
         " `/readyz` to decide whether to send it traffic.",
         tags=["service"],
         response_class=JSONBody,
+        responses={200: {"model": Health}},
     )
     async def liveness() -> JSONBody:
         return JSONBody({"status": "ok"}, headers=no_store)
@@ -210,7 +250,7 @@ def _install_service_routes(app: FastAPI) -> None:
         " data endpoints would fail.",
         tags=["service"],
         response_class=JSONBody,
-        responses=problem_responses(503),
+        responses={200: {"model": Readiness}, **problem_responses(503)},
     )
     async def ready(request: Request) -> JSONBody:
         try:
@@ -235,19 +275,45 @@ def _document_refusals(schema: dict[str, Any]) -> None:
     """Some requests are refused before any endpoint runs; document those on every operation:
     a request the HTTP server cannot parse, or whose target or head is too large (app.server),
     one that carries content or accepts no JSON (app.middleware)."""
-    refusals = {
-        "400": "Unknown query parameter, invalid cursor, or a request that is not valid HTTP.",
-        "406": "The Accept header rules out JSON.",
-        "414": "The request target is longer than the server accepts.",
-        "415": "The request carries content; no endpoint takes any.",
-        "431": "The request line and headers are larger than the server accepts.",
-    }
-    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for path in schema["paths"].values():
-        for operation in path.values():
-            for status, description in refusals.items():
-                operation["responses"].setdefault(status, {"description": description})
-                operation["responses"][status]["content"] = problem
+    for path, item in schema["paths"].items():
+        for operation in item.values():
+            for status in (400, 406, 414, 415, 431):
+                operation["responses"][str(status)] = problem_response_doc(status, path)
+
+
+def _document_subsets(schema: dict[str, Any]) -> None:
+    """What a list returns with `fields=`: `<Item>Fields` items (the item's properties, none
+    required, derived from the item schema so the two cannot drift) in an
+    `<Item>FieldsPage`. A list's 200 is either page; `meta.fields`, present only in the
+    second, tells them apart."""
+    components = schema["components"]["schemas"]
+    subset_meta = SubsetMeta.model_json_schema(ref_template="#/components/schemas/{model}")
+    subset_meta.pop("$defs", None)
+    components["SubsetMeta"] = subset_meta
+    for model in ITEM_MODELS:
+        name = model.__name__
+        components[f"{name}Fields"] = {
+            "type": "object",
+            "title": f"{name}Fields",
+            "description": f"A {name} reduced by `fields=` to the properties in `meta.fields`.",
+            "properties": components[name]["properties"],
+            "additionalProperties": False,
+        }
+        components[f"{name}FieldsPage"] = subset_page_schema(name)
+    for item in schema["paths"].values():
+        content = item["get"]["responses"]["200"]["content"]["application/json"]
+        page = content["schema"].get("$ref", "").rsplit("/", 1)[-1]
+        if page.endswith("Page") and f"{page[:-4]}FieldsPage" in components:
+            content["schema"] = {
+                "anyOf": [
+                    {"$ref": f"#/components/schemas/{page}"},
+                    {"$ref": f"#/components/schemas/{page[:-4]}FieldsPage"},
+                ]
+            }
+
+
+LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+CONTACT = {"name": "Innovation Atlas maintainers"}
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -261,11 +327,17 @@ def _install_openapi(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
                 tags=app.openapi_tags,
+                servers=[{"url": "/", "description": "The server this document came from."}],
+                license_info=LICENSE,
+                contact=CONTACT,
             )
+            # A public, read-only API: no operation takes credentials.
+            schema["security"] = []
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components["Problem"] = Problem.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(problem.pop("$defs", {}))
+            components["Problem"] = problem
+            _document_subsets(schema)
             _document_refusals(schema)
             app.openapi_schema = schema
         return app.openapi_schema

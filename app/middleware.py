@@ -10,6 +10,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
+from app.explorer import prefers_html
 
 Headerish = MutableMapping[str, Any]
 
@@ -20,6 +21,11 @@ DOCS_CSP = (
     " frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 
+# The explorer's page at `/`: its own script and styles only, and the API on this origin.
+EXPLORER_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 JSON_RANGES = frozenset({"*/*", "application/*", "application/json", "application/problem+json"})
 HTML_PATHS = ("/docs", "/redoc", "/static/")
@@ -54,6 +60,8 @@ def _refusal(scope: Scope) -> tuple[int, str, str] | None:
     accept = headers.get("accept")
     if accept is None or scope["path"].startswith(HTML_PATHS) or _accepts_json(accept):
         return None
+    if scope["path"] == "/" and prefers_html(accept):
+        return None  # the explorer
     return 406, "not-acceptable", "this endpoint answers application/json only"
 
 
@@ -131,6 +139,28 @@ def _matches(header: str, etag: str) -> bool:
     return any(candidate.strip().removeprefix("W/") == opaque for candidate in header.split(","))
 
 
+class HeadMiddleware:
+    """HEAD on every GET route: the request is answered as GET, with the same status and
+    headers (Content-Length included) and no body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 class SecurityHeadersMiddleware:
     """nosniff, a restrictive CSP (looser only for the docs pages' own assets), no referrer."""
 
@@ -143,6 +173,8 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope["path"]
         csp = DOCS_CSP if path in ("/docs", "/redoc") or path.startswith("/static/") else API_CSP
+        if path == "/":
+            csp = EXPLORER_CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -431,6 +431,7 @@ class AtlasConfig(uvicorn.Config):
 
 
 def config(host: str, port: int, workers: int) -> AtlasConfig:
+    trusted = get_settings().trusted_proxies.strip()
     return AtlasConfig(
         "app.main:create_app",
         factory=True,
@@ -439,7 +440,8 @@ def config(host: str, port: int, workers: int) -> AtlasConfig:
         workers=workers,
         http=BoundedHttpToolsProtocol,
         server_header=False,
-        proxy_headers=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=get_settings().keep_alive_timeout,
     )

@@ -81,26 +81,28 @@ def other_sort(op: ListOperation) -> str:
 
 def _fill(http: httpx.Client, path: str) -> tuple[str, str] | None:
     """The path with its parameter replaced by a real key: the first item of its collection."""
-    match = re.fullmatch(r"(/api/v1/[a-z]+)/\{([a-z]+)\}(/[a-z]+)?", path)
+    match = re.fullmatch(r"(/api/v1/[a-z]+)/\{([a-z_]+)\}(/[a-z]+)?", path)
     if match is None:
         return None
-    collection, key, _ = match.groups()
+    collection, name, _ = match.groups()
+    key = name.rsplit("_", 1)[-1]  # `city_slug` names the city's `slug`
     value = str(http.get(f"{collection}?limit=1").json()["data"][0][key])
-    return path.replace("{" + key + "}", value), value
+    return path.replace("{" + name + "}", value), value
 
 
 def discover(http: httpx.Client) -> tuple[list[ListOperation], list[str], list[tuple[str, str]]]:
     spec: dict[str, Any] = http.get("/openapi.json").json()
     operations, details, templates = [], [], []
     for template, item in spec["paths"].items():
-        parameters = {p["name"]: p["schema"] for p in item["get"].get("parameters", [])}
+        parameters = {
+            p["name"]: p["schema"] for p in item["get"].get("parameters", []) if p["in"] == "query"
+        }
         filled = _fill(http, template)
         path = filled[0] if filled else template
         if filled:
             templates.append(filled)
         if "limit" in parameters:
-            query = {n: s for n, s in parameters.items() if n not in ("slug", "code", "id")}
-            operations.append(ListOperation(path, query))
+            operations.append(ListOperation(path, parameters))
         else:
             details.append(path)
     return operations, details, templates

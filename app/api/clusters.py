@@ -116,11 +116,11 @@ router = APIRouter(tags=["clusters"])
 
 add_nested_list_route(
     router,
-    "/clusters/{slug}/metrics",
+    "/clusters/{cluster_slug}/metrics",
     METRIC_SPEC,
     fixed_filter="cluster",
     parent="cluster",
-    path_parameter="slug",
+    path_parameter="cluster_slug",
     exists=exists_in(t.cluster),
     operation_id="list_cluster_metrics",
     summary="List a cluster's metrics",

@@ -79,11 +79,11 @@ add_list_route(
 )
 add_nested_list_route(
     router,
-    "/indicators/{code}/metrics",
+    "/indicators/{indicator_code}/metrics",
     METRIC_SPEC,
     fixed_filter="indicator",
     parent="indicator",
-    path_parameter="code",
+    path_parameter="indicator_code",
     exists=exists_in(t.indicator, key="code"),
     operation_id="list_indicator_metrics",
     summary="List an indicator's metrics",
@@ -95,6 +95,7 @@ add_nested_list_route(
     "/indicators/{code}",
     operation_id="get_indicator",
     summary="Get an indicator",
+    description="What an indicator measures, in which unit, and how many metrics state it.",
     response_class=RawJSON,
     responses={200: {"model": IndicatorDetail}, **problem_responses(400, 404, 422, 503)},
     dependencies=[Depends(no_query_parameters)],

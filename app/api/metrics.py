@@ -240,6 +240,8 @@ add_list_route(
     "/metrics/{key}",
     operation_id="get_metric",
     summary="Get one metric by key",
+    description="One observation with its indicator, subject, period, qualifier and the"
+    " quoted sentence of its source.",
     response_class=RawJSON,
     responses={200: {"model": Metric}, **problem_responses(400, 404, 422, 503)},
     dependencies=[Depends(no_query_parameters)],

@@ -95,6 +95,13 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
                 "name", "English name.", operators=TEXT_OPERATORS, column=p.c.name, example="Daye"
             ),
             Filter(
+                "name_local",
+                "Chinese name, as written locally.",
+                operators=TEXT_OPERATORS,
+                column=p.c.name_local,
+                example="合肥",
+            ),
+            Filter(
                 "level",
                 "country, province, municipality, sar, prefecture_city, prefecture, county_city,"
                 " county or district.",
@@ -176,11 +183,11 @@ for collection, exists, filter_name, noun in (
     ):
         add_nested_list_route(
             router,
-            f"/{collection}/{{slug}}/{child}",
+            f"/{collection}/{{{noun}_slug}}/{child}",
             spec,
             fixed_filter=child_filter,
             parent=noun,
-            path_parameter="slug",
+            path_parameter=f"{noun}_slug",
             exists=exists,
             operation_id=f"list_{noun}_{child}",
             summary=f"List a {noun}'s {child}",

@@ -153,11 +153,11 @@ add_list_route(
 )
 add_nested_list_route(
     router,
-    "/programs/{slug}/metrics",
+    "/programs/{program_slug}/metrics",
     METRIC_SPEC,
     fixed_filter="program",
     parent="program",
-    path_parameter="slug",
+    path_parameter="program_slug",
     exists=exists_in(t.program),
     operation_id="list_program_metrics",
     summary="List a program's metrics (its terms)",

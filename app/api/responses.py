@@ -25,17 +25,96 @@ class JSONBody(JSONResponse):
         return orjson.dumps(content)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    descriptions = {
-        400: "Unknown query parameter, or an invalid cursor.",
-        404: "No such resource.",
-        422: "A parameter has an invalid value; `errors` names it.",
-        503: "The database is unavailable or busy; retry after `Retry-After` seconds.",
+# What each error status means here, with the body a client receives for a typical case.
+PROBLEMS: dict[int, tuple[str, str, str, str, list[dict[str, str]] | None]] = {
+    400: (
+        "Unknown query parameter, invalid cursor, or a request that is not valid HTTP.",
+        "unknown-parameter",
+        "Bad Request",
+        "colour: not a parameter of this endpoint",
+        [{"parameter": "colour", "in": "query", "detail": "not a parameter of this endpoint"}],
+    ),
+    404: ("No such resource.", "not-found", "Not Found", "no city 'atlantis'", None),
+    406: (
+        "The Accept header rules out JSON.",
+        "not-acceptable",
+        "Not Acceptable",
+        "this endpoint answers application/json only",
+        None,
+    ),
+    414: (
+        "The request target is longer than the server accepts.",
+        "request-too-large",
+        "URI Too Long",
+        "the request target exceeds 8192 bytes",
+        None,
+    ),
+    415: (
+        "The request carries content; no endpoint takes any.",
+        "unsupported-media-type",
+        "Unsupported Media Type",
+        "GET requests take no content",
+        None,
+    ),
+    422: (
+        "A parameter has an invalid value; `errors` names it.",
+        "invalid-parameter",
+        "Unprocessable Content",
+        "limit: expected an integer from 1 to 500, got 0",
+        [
+            {
+                "parameter": "limit",
+                "in": "query",
+                "detail": "expected an integer from 1 to 500, got 0",
+            }
+        ],
+    ),
+    431: (
+        "The request line and headers are larger than the server accepts.",
+        "request-too-large",
+        "Request Header Fields Too Large",
+        "the request line and headers exceed 16384 bytes",
+        None,
+    ),
+    503: (
+        "The database is unavailable or busy; retry after `Retry-After` seconds.",
+        "service-unavailable",
+        "Service Unavailable",
+        "the database could not be reached in time; retry shortly",
+        None,
+    ),
+}
+
+
+def problem_response_doc(status: int, instance: str = "/api/v1/cities") -> dict[str, Any]:
+    """One documented error response: the Problem schema and an example of this status."""
+    description, kind, title, detail, errors = PROBLEMS[status]
+    example: dict[str, Any] = {
+        "type": f"/problems/{kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
     }
-    return {
-        status: {
-            "description": descriptions[status],
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    if errors is not None:
+        example["errors"] = errors
+    content: dict[str, Any] = {
+        "schema": {"$ref": "#/components/schemas/Problem"},
+        "example": example,
+    }
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: content},
+    }
+    if status == 503:
+        response["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 0},
+            }
         }
-        for status in statuses
-    }
+    return response
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: problem_response_doc(status) for status in statuses}

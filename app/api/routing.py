@@ -81,6 +81,9 @@ def _register_page_route(
     parameters: list[dict[str, Any]],
 ) -> None:
     """The one way a page-returning GET route is registered and documented."""
+    item = page_model.__name__.removesuffix("Page")
+    parameters = [_with_subset(p, item) if p["name"] == "fields" else p for p in parameters]
+    description = f"{description} With `fields=`, the page is an `{item}FieldsPage`."
     router.add_api_route(
         path,
         endpoint,
@@ -95,6 +98,14 @@ def _register_page_route(
         },
         openapi_extra={"parameters": parameters},
     )
+
+
+def _with_subset(parameter: dict[str, Any], item: str) -> dict[str, Any]:
+    """`fields=` changes the page's shape: say which schema it then follows."""
+    return {
+        **parameter,
+        "description": f"{parameter['description']} The page is then an `{item}FieldsPage`.",
+    }
 
 
 def add_nested_list_route(

@@ -1,7 +1,10 @@
 """Response shapes, for the OpenAPI document and generated clients.
 
-The endpoints serialize rows straight to JSON; these models describe that JSON. Item
-fields have defaults because `fields=` may leave any of them out.
+The endpoints serialize rows straight to JSON; these models describe that JSON exactly:
+a field is required when every response carries it, and nullable only when the data can
+lack it. Closed vocabularies are enums. A list asked for a subset with `fields=` returns
+items of the `<Item>Fields` shape (the same properties, none required), which
+`app.main` derives from the item schemas so the two cannot drift.
 """
 
 from datetime import date
@@ -9,26 +12,52 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from app.models.vocabulary import (
+    ClusterStatus,
+    OrganizationKind,
+    PeriodPrecision,
+    PlaceLevel,
+    ProgramKind,
+    ProgramPlaceRole,
+    Qualifier,
+    RelationRole,
+    SourceKind,
+    SubjectKind,
+)
+
 
 class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ParameterError(Schema):
+    """One parameter a request got wrong."""
+
+    parameter: str = Field(examples=["limit"])
+    in_: Literal["query", "path", "header", "body"] = Field(alias="in", examples=["query"])
+    detail: str = Field(examples=["expected an integer from 1 to 500, got 0"])
+
+
 class Problem(Schema):
     """An RFC 9457 problem details object."""
 
-    type: str = Field(examples=["/problems/invalid-parameter"])
+    type: str = Field(
+        description="Relative reference to `/problems/{name}`, which explains the type.",
+        examples=["/problems/invalid-parameter"],
+    )
     title: str = Field(examples=["Unprocessable Content"])
-    status: int = Field(examples=[422])
+    status: int = Field(ge=400, le=599, examples=[422])
     detail: str = Field(examples=["limit: expected an integer from 1 to 500, got 0"])
     instance: str = Field(examples=["/api/v1/metrics"])
-    errors: list[dict[str, str]] | None = None
+    errors: list[ParameterError] | None = Field(
+        default=None, description="Present when particular parameters are at fault."
+    )
 
 
 class PlaceRef(Schema):
     slug: str = Field(examples=["daye"])
     name: str = Field(examples=["Daye"])
-    level: str = Field(examples=["county_city"])
+    level: PlaceLevel
     url: str = Field(examples=["/api/v1/places/daye"])
 
 
@@ -62,7 +91,7 @@ class IndicatorRef(Schema):
 
 
 class Subject(Schema):
-    kind: str = Field(examples=["place"], description="place, cluster or program")
+    kind: SubjectKind
     slug: str
     name: str
     url: str
@@ -72,29 +101,26 @@ class Period(Schema):
     label: str | None = Field(examples=["2023"])
     start: date | None
     end: date | None
-    precision: str = Field(examples=["year"], description="day, month, year, range or unknown")
+    precision: PeriodPrecision
     year: int | None
 
 
 class Metric(Schema):
-    key: str | None = Field(default=None, examples=["daye-high-tech-enterprises-2023"])
-    indicator: IndicatorRef | None = None
-    subject: Subject | None = None
-    place: PlaceRef | None = None
-    period: Period | None = None
-    value: float | None = Field(default=None, examples=[333], description="Normalized value.")
-    unit: str | None = Field(default=None, examples=["count"])
-    stated: str | None = Field(default=None, description="The value as the document states it.")
-    qualifier: str | None = Field(
-        default=None,
-        description="exact, approximate, more_than, at_least, less_than or up_to",
-    )
-    derived: bool | None = None
-    formula: str | None = None
-    ambiguity: str | None = None
-    note: str | None = None
-    provenance: Provenance | None = None
-    url: str | None = None
+    key: str = Field(examples=["daye-high-tech-enterprises-2023"])
+    indicator: IndicatorRef
+    subject: Subject
+    place: PlaceRef | None = Field(description="The place the subject lies in.")
+    period: Period
+    value: float = Field(examples=[333], description="Normalized value, in `unit`.")
+    unit: str = Field(examples=["count"])
+    stated: str | None = Field(description="The value as the document states it.")
+    qualifier: Qualifier
+    derived: bool
+    formula: str | None
+    ambiguity: str | None
+    note: str | None
+    provenance: Provenance
+    url: str
 
 
 class Coordinates(Schema):
@@ -103,100 +129,112 @@ class Coordinates(Schema):
 
 
 class Place(Schema):
-    slug: str | None = None
-    name: str | None = None
-    name_local: str | None = None
-    level: str | None = None
-    code: str | None = Field(default=None, description="GB/T 2260 division code.")
-    coordinates: Coordinates | None = None
-    parent: PlaceRef | None = None
-    province: PlaceRef | None = None
-    source: str | None = Field(default=None, description="Id of the source of this place.")
-    url: str | None = None
+    slug: str = Field(examples=["hefei"])
+    name: str = Field(examples=["Hefei"])
+    name_local: str | None = Field(examples=["合肥市"])
+    level: PlaceLevel
+    code: str | None = Field(description="GB/T 2260 division code.", examples=["340100"])
+    coordinates: Coordinates | None
+    parent: PlaceRef | None
+    province: PlaceRef | None
+    source: str = Field(description="Id of the source of this place.")
+    url: str
 
 
 class Cluster(Schema):
-    slug: str | None = None
-    name: str | None = None
-    sector: str | None = None
-    status: str | None = None
-    description: str | None = None
-    place: PlaceRef | None = None
-    provenance: Provenance | None = None
-    url: str | None = None
+    slug: str
+    name: str
+    sector: str
+    status: ClusterStatus
+    description: str | None
+    place: PlaceRef
+    provenance: Provenance
+    url: str
 
 
 class Program(Schema):
-    slug: str | None = None
-    name: str | None = None
-    kind: str | None = None
-    place: PlaceRef | None = None
-    announced_on: date | None = None
-    announced_precision: str | None = None
-    eligibility: str | None = None
-    funding: str | None = None
-    description: str | None = None
-    ambiguity: str | None = None
-    provenance: Provenance | None = None
-    url: str | None = None
+    slug: str
+    name: str
+    kind: ProgramKind
+    place: PlaceRef
+    announced_on: date | None
+    announced_precision: PeriodPrecision
+    eligibility: str | None
+    funding: str | None
+    description: str | None
+    ambiguity: str | None
+    provenance: Provenance
+    url: str
 
 
 class Organization(Schema):
-    slug: str | None = None
-    name: str | None = None
-    kind: str | None = None
-    place: PlaceRef | None = None
+    slug: str
+    name: str
+    kind: OrganizationKind
+    place: PlaceRef | None
     place_source: str | None = Field(
-        default=None,
         description="Id of the reference source of the home place when the document omits it.",
     )
-    description: str | None = None
-    provenance: Provenance | None = None
-    url: str | None = None
+    description: str | None
+    provenance: Provenance
+    url: str
 
 
 class Indicator(Schema):
-    code: str | None = None
-    name: str | None = None
-    unit: str | None = None
-    category: str | None = None
-    description: str | None = None
-    url: str | None = None
+    code: str
+    name: str
+    unit: str
+    category: str
+    description: str
+    url: str
 
 
 class Source(Schema):
-    id: str | None = None
-    kind: str | None = None
-    title: str | None = None
-    publisher: str | None = None
-    author: str | None = None
-    published_on: date | None = None
-    date_note: str | None = None
-    file_name: str | None = None
-    sha256: str | None = None
-    treatment: str | None = None
-    url: str | None = None
+    id: str
+    kind: SourceKind
+    title: str | None
+    publisher: str | None
+    author: str | None
+    published_on: date | None
+    date_note: str | None
+    file_name: str | None
+    sha256: str | None
+    treatment: str | None
+    url: str
+
+
+FilterValue = str | int | float | bool | list[str | int | float]
 
 
 class AppliedFilter(Schema):
-    field: str
-    operator: str
-    value: Any
+    field: str = Field(examples=["year"])
+    operator: Literal["exact", "ne", "gt", "gte", "lt", "lte", "in", "contains", "isnull"]
+    value: FilterValue = Field(description="A list for `in`, otherwise one value.")
 
 
 class Meta(Schema):
-    returned: int
-    limit: int
+    returned: int = Field(ge=0)
+    limit: int = Field(ge=1)
     sort: list[str]
     filters: list[AppliedFilter]
+    next_cursor: str | None = Field(
+        description="The `cursor` of the next page, or null on the last page."
+    )
     total: int | None = Field(
         default=None,
         description="Present when `count=true`: the number of matching rows, counted up to 10,000.",
     )
     total_relation: Literal["eq", "gte"] | None = Field(
         default=None,
-        description="Present with `total`: `eq` when it is exact, `gte` when more rows match"
-        " than were counted.",
+        description="Present when `count=true`: `eq` when `total` is exact, `gte` when the"
+        " count stopped at its bound.",
+    )
+
+
+class SubsetMeta(Meta):
+    fields: list[str] = Field(
+        description="The fields asked for with `fields=`: each item has these and no others.",
+        examples=[["key", "value"]],
     )
 
 
@@ -208,8 +246,31 @@ class Links(Schema):
 def page_of(item: type[BaseModel], name: str) -> type[BaseModel]:
     items: Any = list[item]  # type: ignore[valid-type]
     return create_model(
-        name, __base__=Schema, data=(items, ...), meta=(Meta, ...), links=(Links, ...)
+        name,
+        __base__=Schema,
+        __doc__=f"A page of whole {item.__name__} items (no `fields=`).",
+        data=(items, ...),
+        meta=(Meta, ...),
+        links=(Links, ...),
     )
+
+
+def subset_page_schema(item: str) -> dict[str, Any]:
+    """`<Item>FieldsPage`: a page asked for `fields=`, whose items are `<Item>Fields` and
+    whose `meta.fields` names them (a page of whole items has no `meta.fields`, so clients
+    can tell the two apart)."""
+    return {
+        "type": "object",
+        "title": f"{item}FieldsPage",
+        "description": f"A page of {item} items reduced by `fields=` to `meta.fields`.",
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}Fields"}},
+            "meta": {"$ref": "#/components/schemas/SubsetMeta"},
+            "links": {"$ref": "#/components/schemas/Links"},
+        },
+        "required": ["data", "meta", "links"],
+        "additionalProperties": False,
+    }
 
 
 MetricPage = page_of(Metric, "MetricPage")
@@ -219,61 +280,116 @@ ProgramPage = page_of(Program, "ProgramPage")
 OrganizationPage = page_of(Organization, "OrganizationPage")
 IndicatorPage = page_of(Indicator, "IndicatorPage")
 SourcePage = page_of(Source, "SourcePage")
+ITEM_MODELS: tuple[type[BaseModel], ...] = (
+    Metric,
+    Place,
+    Cluster,
+    Program,
+    Organization,
+    Indicator,
+    Source,
+)
 
 
 class RelationView(Schema):
     key: str
-    role: str
+    role: RelationRole
     organization: Ref
-    target_kind: str
+    target_kind: Literal["cluster", "program", "organization", "place"]
     target: Ref
     note: str | None
     provenance: Provenance
 
 
-class Counts(Schema):
+class PlaceCounts(Schema):
     metrics: int
-    clusters: int | None = None
-    programs: int | None = None
-    organizations: int | None = None
+    clusters: int
+    programs: int
+    organizations: int
+
+
+class IndicatorCounts(Schema):
+    metrics: int
+
+
+class PlaceLinks(Schema):
+    metrics: str
+    clusters: str
+    programs: str
+    organizations: str
+
+
+class MetricsLink(Schema):
+    metrics: str
 
 
 class PlaceDetail(Place):
-    children: list[PlaceRef] = []
-    clusters: list[Ref] = []
-    programs: list[Ref] = []
-    counts: Counts | None = None
-    links: dict[str, str] = {}
+    children: list[PlaceRef]
+    clusters: list[Ref] = Field(description="At most 100, by name.")
+    programs: list[Ref] = Field(description="At most 100, by name.")
+    counts: PlaceCounts
+    links: PlaceLinks
 
 
 class ClusterDetail(Cluster):
-    organizations: list[RelationView] = []
-    links: dict[str, str] = {}
+    organizations: list[RelationView]
+    links: MetricsLink
 
 
 class ProgramPlaceView(Schema):
     place: PlaceRef
-    role: str
+    role: ProgramPlaceRole
     note: str | None
     provenance: Provenance
 
 
 class ProgramDetail(Program):
-    issuers: list[RelationView] = []
-    places: list[ProgramPlaceView] = []
-    terms: list[Metric] = []
-    links: dict[str, str] = {}
+    issuers: list[RelationView]
+    places: list[ProgramPlaceView]
+    terms: list[Metric]
+    links: MetricsLink
 
 
 class OrganizationDetail(Organization):
-    relations: list[RelationView] = []
+    relations: list[RelationView]
 
 
 class IndicatorDetail(Indicator):
-    counts: Counts | None = None
-    links: dict[str, str] = {}
+    counts: IndicatorCounts
+    links: MetricsLink
+
+
+class SourceFacts(Schema):
+    observations: int
+    organizations: int
+    clusters: int
+    programs: int
+    relations: int
+    program_places: int
+    places: int
 
 
 class SourceDetail(Source):
-    facts: dict[str, int] = {}
-    links: dict[str, str] = {}
+    facts: SourceFacts
+    links: MetricsLink
+
+
+class Index(Schema):
+    name: str = Field(examples=["Innovation Atlas"])
+    version: str
+    resources: dict[str, str] = Field(
+        description="Each collection's URL.", examples=[{"cities": "/api/v1/cities"}]
+    )
+    docs: str
+    redoc: str
+    openapi: str
+
+
+class Health(Schema):
+    status: Literal["ok"]
+
+
+class Readiness(Schema):
+    status: Literal["ready"]
+    schema_: str = Field(alias="schema", description="The database's schema revision.")
+    sources: int = Field(ge=0)

@@ -103,11 +103,11 @@ add_list_route(
 )
 add_nested_list_route(
     router,
-    "/sources/{id}/metrics",
+    "/sources/{source_id}/metrics",
     METRIC_SPEC,
     fixed_filter="source",
     parent="source",
-    path_parameter="id",
+    path_parameter="source_id",
     exists=exists_in(t.source, key="id"),
     operation_id="list_source_metrics",
     summary="List the metrics a source states",

@@ -488,7 +488,10 @@ def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:
         "limit": query.limit,
         "sort": [("-" if desc else "") + s.name for s, desc in query.sort],
         "filters": [f.describe() for f in query.filters],
+        "next_cursor": page.next_cursor,
     }
+    if query.fields is not None:
+        meta["fields"] = list(query.fields)
     if page.total is not None:
         meta["total"] = page.total
         meta["total_relation"] = "eq" if page.total_exact else "gte"

@@ -36,7 +36,7 @@ def problem(client: TestClient, method: str, url: str, status: int) -> dict[str,
         ("/metrics?fields=colour", 422, "fields"),
         ("/metrics?cursor=not-a-cursor", 400, "cursor"),
         ("/cities/Not%20A%20Slug", 422, "slug"),
-        ("/cities/UPPER/metrics", 422, "slug"),
+        ("/cities/UPPER/metrics", 422, "city_slug"),
     ],
 )
 def test_bad_requests_name_the_parameter(

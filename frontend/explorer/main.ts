@@ -1,0 +1,377 @@
+/**
+ * The explorer: search, browse province → city → district, a place's metrics, clusters,
+ * programs and organizations, a metric with its quote and source, an indicator across
+ * places and over time. Every view is a URL (`/?place=hefei`, `/?indicator=…&year=2023`),
+ * so what a person sees can be shared. Typed on the generated OpenAPI types: a contract
+ * change breaks this build.
+ */
+import createClient from "openapi-fetch";
+import type { components, paths } from "../src/api";
+import { whole } from "../src/pages";
+import { barChart, dotMap, formatNumber, lineChart, type Bar, type Point, type Spot } from "./charts";
+import "./style.css";
+
+type Schemas = components["schemas"];
+type Metric = Schemas["Metric"];
+type Qualifier = Schemas["Qualifier"];
+type Child = Node | string | null | undefined | false;
+
+const API = "/api/v1";
+const QUALIFIERS: Qualifier[] = ["exact", "approximate", "more_than", "at_least", "less_than", "up_to"];
+const CJK = /[\u3400-\u9fff]/;
+const api = createClient<paths>({ baseUrl: location.origin });
+// Focus moves to a view's heading after navigation inside the page, not on first load.
+let navigated = false;
+
+function required<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`${what} is missing`);
+  return value;
+}
+
+const main = required(document.getElementById("main"), "#main");
+const searchForm = required(document.getElementById("search"), "#search") as HTMLFormElement;
+const searchBox = required(document.getElementById("q"), "#q") as HTMLInputElement;
+
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+  return node;
+}
+
+function href(params: Record<string, string | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value) query.set(key, value);
+  const text = query.toString();
+  return text ? `/?${text}` : "/";
+}
+
+function link(text: string, params: Record<string, string | undefined>): HTMLAnchorElement {
+  return h("a", { href: href(params) }, text);
+}
+
+function go(url: string): void {
+  navigated = true;
+  history.pushState(null, "", url);
+  void render();
+}
+
+function section(title: string, ...children: Child[]): HTMLElement {
+  return h("section", {}, h("h2", {}, title), ...children);
+}
+
+function list(items: Node[], empty: string): HTMLElement {
+  if (items.length === 0) return h("p", { class: "empty" }, empty);
+  return h("ul", { class: "items" }, ...items.map((item) => h("li", {}, item)));
+}
+
+function placeName(place: { name: string; name_local?: string | null }): string {
+  return place.name_local ? `${place.name} ${place.name_local}` : place.name;
+}
+
+function period(metric: Metric): string {
+  const p = metric.period;
+  return p.label ?? (p.start && p.end ? `${p.start} – ${p.end}` : p.year !== null ? String(p.year) : "undated");
+}
+
+function valueText(metric: Metric): string {
+  return `${formatNumber(metric.value)} ${metric.unit}`;
+}
+
+function show(title: string, ...children: Child[]): void {
+  document.title = `${title} · Innovation Atlas`;
+  const heading = h("h1", { tabindex: "-1" }, title);
+  main.replaceChildren(heading, ...children.filter((c): c is Node | string => !!c));
+  if (navigated) heading.focus();
+}
+
+function fail(detail: string): never {
+  throw new Error(detail);
+}
+
+// Views ------------------------------------------------------------------------------
+
+async function home(): Promise<void> {
+  const [provinces, indicators] = await Promise.all([
+    api.GET("/api/v1/places", {
+      params: { query: { level__in: "province,municipality,sar", limit: 100, sort: "name" } },
+    }),
+    api.GET("/api/v1/indicators", { params: { query: { limit: 200, sort: "name" } } }),
+  ]);
+  if (provinces.error) fail(provinces.error.detail);
+  if (indicators.error) fail(indicators.error.detail);
+  show(
+    "China's regional innovation, sourced",
+    h("p", { class: "lead" }, "Search a place by its English or Chinese name, or browse from a province down to its cities and districts."),
+    section(
+      "Provinces and municipalities",
+      list(whole(provinces.data).data.map((p) => link(placeName(p), { place: p.slug })), "No provinces loaded."),
+    ),
+    section(
+      "Indicators",
+      list(whole(indicators.data).data.map((i) => link(`${i.name} (${i.unit})`, { indicator: i.code })), "No indicators."),
+    ),
+  );
+}
+
+async function search(q: string): Promise<void> {
+  const text = q.trim().slice(0, 100);
+  const places = CJK.test(text)
+    ? api.GET("/api/v1/places", { params: { query: { name_local__contains: text, limit: 50 } } })
+    : api.GET("/api/v1/places", { params: { query: { name__contains: text, limit: 50 } } });
+  const byName = { params: { query: { name__contains: text, limit: 50 } } };
+  const [p, c, g, o] = await Promise.all([
+    places,
+    api.GET("/api/v1/clusters", byName),
+    api.GET("/api/v1/programs", byName),
+    api.GET("/api/v1/organizations", byName),
+  ]);
+  if (p.error) fail(p.error.detail);
+  if (c.error) fail(c.error.detail);
+  if (g.error) fail(g.error.detail);
+  if (o.error) fail(o.error.detail);
+  searchBox.value = text;
+  show(
+    `Results for “${text}”`,
+    section(`Places (${whole(p.data).meta.returned})`, list(whole(p.data).data.map((x) => h("span", {}, link(placeName(x), { place: x.slug }), ` · ${x.level}${x.province && x.province.slug !== x.slug ? `, ${x.province.name}` : ""}`)), "No place matches.")),
+    section(`Clusters (${whole(c.data).meta.returned})`, list(whole(c.data).data.map((x) => h("span", {}, x.name, " · ", link(x.place.name, { place: x.place.slug }))), "No cluster matches.")),
+    section(`Programs (${whole(g.data).meta.returned})`, list(whole(g.data).data.map((x) => h("span", {}, x.name, ` · ${x.kind}, `, link(x.place.name, { place: x.place.slug }))), "No program matches.")),
+    section(`Organizations (${whole(o.data).meta.returned})`, list(whole(o.data).data.map((x) => h("span", {}, x.name, ` · ${x.kind}`, x.place ? h("span", {}, ", ", link(x.place.name, { place: x.place.slug })) : null)), "No organization matches.")),
+  );
+}
+
+function metricsTable(metrics: Metric[], caption: string): HTMLElement {
+  if (metrics.length === 0) return h("p", { class: "empty" }, "No metrics.");
+  const head = h("tr", {}, ...["Indicator", "Subject", "Value", "Period", "Qualifier"].map((t) => h("th", { scope: "col" }, t)));
+  const rows = metrics.map((m) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, link(m.indicator.name, { metric: m.key })),
+      h("td", {}, m.subject.kind === "place" ? link(m.subject.name, { place: m.subject.slug }) : `${m.subject.name} (${m.subject.kind})`),
+      h("td", { class: "num" }, valueText(m)),
+      h("td", {}, period(m)),
+      h("td", {}, m.qualifier.replace("_", " ")),
+    ),
+  );
+  return h("div", { class: "scroll" }, h("table", { class: "metrics" }, h("caption", {}, caption), h("thead", {}, head), h("tbody", {}, ...rows)));
+}
+
+function seriesPoints(metrics: Metric[]): Point[] {
+  const points: Point[] = [];
+  for (const m of metrics) {
+    const x = m.period.year ?? (m.period.end ? Number(m.period.end.slice(0, 4)) : null);
+    if (x !== null) points.push({ x, label: period(m), value: m.value });
+  }
+  return points.sort((a, b) => a.x - b.x);
+}
+
+function placeBars(metrics: Metric[]): Bar[] {
+  return metrics.map((m) => ({ label: `${m.place?.name ?? m.subject.name} ${period(m)}`, value: m.value }));
+}
+
+async function comparison(code: string, slug: string, name: string): Promise<HTMLElement> {
+  const { data, error } = await api.GET("/api/v1/metrics", {
+    params: { query: { indicator: code, sort: "-value", limit: 50 } },
+  });
+  if (error) fail(error.detail);
+  const all = whole(data).data;
+  const first = required(all[0], "a metric of this indicator");
+  const own = all.filter((m) => m.place?.slug === slug);
+  const unit = first.unit;
+  return h(
+    "div",
+    { class: "charts" },
+    h("figure", {}, barChart(`${first.indicator.name} across places`, placeBars(all), unit), h("figcaption", {}, `${first.indicator.name}, ${unit}: every place with a value (${all.length}).`)),
+    h("figure", {}, lineChart(`${first.indicator.name} in ${name} over time`, seriesPoints(own), unit), h("figcaption", {}, `${name} over time (${seriesPoints(own).length} dated values).`)),
+  );
+}
+
+async function place(slug: string, chart: string | null): Promise<void> {
+  const detail = await api.GET("/api/v1/places/{slug}", { params: { path: { slug } } });
+  if (detail.error) fail(detail.error.detail);
+  const p = detail.data;
+  const nested = { params: { path: { place_slug: p.slug }, query: { limit: 100 } } };
+  const [inside, metrics, clusters, programs, organizations] = await Promise.all([
+    api.GET("/api/v1/places", { params: { query: { parent: p.slug, limit: 500 } } }),
+    api.GET("/api/v1/places/{place_slug}/metrics", nested),
+    api.GET("/api/v1/places/{place_slug}/clusters", nested),
+    api.GET("/api/v1/places/{place_slug}/programs", nested),
+    api.GET("/api/v1/places/{place_slug}/organizations", nested),
+  ]);
+  if (inside.error) fail(inside.error.detail);
+  if (metrics.error) fail(metrics.error.detail);
+  if (clusters.error) fail(clusters.error.detail);
+  if (programs.error) fail(programs.error.detail);
+  if (organizations.error) fail(organizations.error.detail);
+  const spots: Spot[] = whole(inside.data).data.flatMap((c) =>
+    c.coordinates ? [{ label: c.name, longitude: c.coordinates.longitude, latitude: c.coordinates.latitude }] : [],
+  );
+  const ms = whole(metrics.data).data;
+  const codes = [...new Map(ms.map((m) => [m.indicator.code, m.indicator.name])).entries()];
+  const chosen = codes.find(([code]) => code === chart)?.[0] ?? codes[0]?.[0];
+  const trail = h("nav", { "aria-label": "Breadcrumb", class: "trail" }, link("China", {}));
+  for (const up of [p.province, p.parent]) {
+    if (up && up.slug !== p.slug && !trail.textContent?.includes(up.name)) trail.append(" › ", link(up.name, { place: up.slug }));
+  }
+  const facts = h(
+    "dl",
+    { class: "facts" },
+    h("dt", {}, "Level"), h("dd", {}, p.level.replace("_", " ")),
+    p.code ? h("dt", {}, "Division code") : null, p.code ? h("dd", {}, p.code) : null,
+    p.coordinates ? h("dt", {}, "Coordinates") : null,
+    p.coordinates ? h("dd", {}, `${p.coordinates.latitude.toFixed(3)}° N, ${p.coordinates.longitude.toFixed(3)}° E`) : null,
+    h("dt", {}, "Metrics"), h("dd", {}, String(p.counts.metrics)),
+  );
+  const picker = h("select", { id: "chart-indicator", name: "chart" });
+  for (const [code, name] of codes) {
+    const option = h("option", { value: code }, name);
+    option.selected = code === chosen;
+    picker.append(option);
+  }
+  picker.addEventListener("change", () => go(href({ place: p.slug, chart: picker.value })));
+  show(
+    placeName(p),
+    trail,
+    facts,
+    spots.length > 1
+      ? h("figure", {}, dotMap(`Places inside ${p.name}`, spots), h("figcaption", {}, `Where the ${spots.length} places inside ${p.name} lie.`))
+      : null,
+    p.children.length ? section(`Inside ${p.name} (${p.children.length})`, list(p.children.map((c) => h("span", {}, link(c.name, { place: c.slug }), ` · ${c.level.replace("_", " ")}`)), "")) : null,
+    section(`Metrics (${ms.length})`, metricsTable(ms, `Metrics stated for ${p.name} and places inside it`)),
+    chosen
+      ? section("Compare", h("label", { for: "chart-indicator" }, "Indicator "), picker, await comparison(chosen, p.slug, p.name))
+      : null,
+    section(`Clusters (${whole(clusters.data).data.length})`, list(whole(clusters.data).data.map((c) => h("span", {}, c.name, ` · ${c.sector}, ${c.status}`)), "No clusters.")),
+    section(`Programs (${whole(programs.data).data.length})`, list(whole(programs.data).data.map((g) => h("span", {}, g.name, ` · ${g.kind}${g.announced_on ? `, ${g.announced_on}` : ""}`)), "No programs.")),
+    section(`Organizations (${whole(organizations.data).data.length})`, list(whole(organizations.data).data.map((o) => h("span", {}, o.name, ` · ${o.kind}`)), "No organizations.")),
+  );
+}
+
+async function metric(key: string): Promise<void> {
+  const { data: m, error } = await api.GET("/api/v1/metrics/{key}", { params: { path: { key } } });
+  if (error) fail(error.detail);
+  const source = m.provenance.source;
+  show(
+    `${m.indicator.name}: ${m.subject.name}`,
+    h("p", { class: "value" }, valueText(m), m.stated ? h("span", { class: "stated" }, ` (stated: “${m.stated}”)`) : null),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "Period"), h("dd", { "data-field": "period" }, `${period(m)} (${m.period.precision})`),
+      h("dt", {}, "Qualifier"), h("dd", { "data-field": "qualifier" }, m.qualifier.replace("_", " ")),
+      h("dt", {}, "Subject"), h("dd", {}, m.subject.kind === "place" ? link(m.subject.name, { place: m.subject.slug }) : `${m.subject.name} (${m.subject.kind})`),
+      m.place ? h("dt", {}, "Place") : null, m.place ? h("dd", {}, link(m.place.name, { place: m.place.slug })) : null,
+      h("dt", {}, "Indicator"), h("dd", {}, link(m.indicator.name, { indicator: m.indicator.code })),
+      m.derived ? h("dt", {}, "Derived by") : null, m.derived ? h("dd", {}, m.formula ?? "") : null,
+      m.ambiguity ? h("dt", {}, "Ambiguity") : null, m.ambiguity ? h("dd", {}, m.ambiguity) : null,
+      m.note ? h("dt", {}, "Note") : null, m.note ? h("dd", {}, m.note) : null,
+    ),
+    section(
+      "Source",
+      m.provenance.quote ? h("blockquote", { class: "quote" }, m.provenance.quote) : h("p", {}, "No quotation recorded."),
+      h(
+        "dl",
+        { class: "facts source" },
+        h("dt", {}, "Title"), h("dd", { "data-field": "title" }, source.title ?? "untitled"),
+        h("dt", {}, "Publisher"), h("dd", { "data-field": "publisher" }, source.publisher ?? "unknown"),
+        h("dt", {}, "Published"), h("dd", { "data-field": "published" }, source.published_on ?? "undated"),
+        h("dt", {}, "Locator"), h("dd", { "data-field": "locator" }, m.provenance.locator ?? "none"),
+      ),
+      h("p", {}, h("a", { href: source.url }, "Source record (JSON)")),
+    ),
+  );
+}
+
+async function indicator(code: string, params: URLSearchParams): Promise<void> {
+  const detail = await api.GET("/api/v1/indicators/{code}", { params: { path: { code } } });
+  if (detail.error) fail(detail.error.detail);
+  const qualifier = QUALIFIERS.find((q) => q === params.get("qualifier"));
+  const yearText = params.get("year") ?? "";
+  const year = /^\d{4}$/.test(yearText) ? Number(yearText) : undefined;
+  const sort = params.get("sort") === "value" ? "value" : "-value";
+  const { data, error } = await api.GET("/api/v1/metrics", {
+    params: { query: { indicator: code, qualifier, year, sort, limit: 100 } },
+  });
+  if (error) fail(error.detail);
+  const i = detail.data;
+  const form = h("form", { class: "filters", "aria-label": "Filter metrics" });
+  const qualifierSelect = h("select", { id: "f-qualifier", name: "qualifier" }, h("option", { value: "" }, "any"));
+  for (const q of QUALIFIERS) {
+    const option = h("option", { value: q }, q.replace("_", " "));
+    option.selected = q === qualifier;
+    qualifierSelect.append(option);
+  }
+  const yearInput = h("input", { id: "f-year", name: "year", type: "number", min: "1949", max: "2100", inputmode: "numeric", value: year ? String(year) : "" });
+  const sortSelect = h("select", { id: "f-sort", name: "sort" }, h("option", { value: "-value" }, "largest first"), h("option", { value: "value" }, "smallest first"));
+  sortSelect.value = sort;
+  form.append(
+    h("label", { for: "f-qualifier" }, "Qualifier"), qualifierSelect,
+    h("label", { for: "f-year" }, "Year"), yearInput,
+    h("label", { for: "f-sort" }, "Order"), sortSelect,
+  );
+  const apply = (): void =>
+    go(href({ indicator: code, qualifier: qualifierSelect.value, year: yearInput.value, sort: sortSelect.value === "-value" ? undefined : sortSelect.value }));
+  form.addEventListener("change", apply);
+  form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
+  const ms = whole(data).data;
+  const byPlace = new Map<string, Metric[]>();
+  for (const m of ms) if (m.place) byPlace.set(m.place.slug, [...(byPlace.get(m.place.slug) ?? []), m]);
+  const longest = [...byPlace.values()].sort((a, b) => seriesPoints(b).length - seriesPoints(a).length)[0];
+  show(
+    `${i.name}`,
+    h("p", { class: "lead" }, i.description, ` Unit: ${i.unit}; category: ${i.category}.`),
+    form,
+    h("p", { class: "count", role: "status" }, `${ms.length} metric${ms.length === 1 ? "" : "s"}`),
+    ms.length ? h("div", { class: "charts" },
+      h("figure", {}, barChart(`${i.name} across places`, placeBars(ms), i.unit), h("figcaption", {}, `${i.name} by place, ${i.unit}.`)),
+      longest && longest[0]?.place ? h("figure", {}, lineChart(`${i.name} in ${longest[0].place.name} over time`, seriesPoints(longest), i.unit), h("figcaption", {}, `${longest[0].place.name} over time.`)) : null,
+    ) : null,
+    metricsTable(ms, `${i.name} metrics`),
+  );
+}
+
+// Routing ------------------------------------------------------------------------------
+
+async function render(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  main.setAttribute("aria-busy", "true");
+  try {
+    const q = params.get("q");
+    const placeSlug = params.get("place");
+    const metricKey = params.get("metric");
+    const code = params.get("indicator");
+    if (q) await search(q);
+    else if (placeSlug) await place(placeSlug, params.get("chart"));
+    else if (metricKey) await metric(metricKey);
+    else if (code) await indicator(code, params);
+    else await home();
+  } catch (problem) {
+    show("Not available", h("p", { role: "alert" }, problem instanceof Error ? problem.message : String(problem)), h("p", {}, link("Back to the start", {})));
+  } finally {
+    main.removeAttribute("aria-busy");
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const anchor = (event.target as Element | null)?.closest("a");
+  if (!anchor || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const url = new URL(anchor.href);
+  if (url.origin !== location.origin || url.pathname !== "/") return;
+  event.preventDefault();
+  go(url.pathname + url.search);
+});
+searchForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const q = searchBox.value.trim();
+  if (q) go(href({ q }));
+});
+window.addEventListener("popstate", () => {
+  navigated = true;
+  void render();
+});
+void render();

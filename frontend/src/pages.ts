@@ -1,0 +1,19 @@
+/**
+ * A list answers either a page of whole items or, asked for `fields=`, a page of subsets
+ * whose `meta.fields` names the fields. These narrow the union once per page, so the
+ * items keep their required fields in the types.
+ */
+type AnyPage = { meta: object };
+type Subset = { meta: { fields: string[] } };
+export type WholePage<P> = Exclude<P, Subset>;
+export type SubsetPage<P> = Extract<P, Subset>;
+
+export function whole<P extends AnyPage>(page: P): WholePage<P> {
+  if ("fields" in page.meta) throw new Error("expected whole items, got a `fields=` subset");
+  return page as WholePage<P>;
+}
+
+export function subset<P extends AnyPage>(page: P): SubsetPage<P> {
+  if (!("fields" in page.meta)) throw new Error("expected a `fields=` subset, got whole items");
+  return page as SubsetPage<P>;
+}

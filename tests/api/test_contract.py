@@ -1,0 +1,211 @@
+"""The OpenAPI document is exact: every response validates against its declared schema,
+which requires what is always there; HEAD answers on every GET route; paging needs no URL
+parsing; each error status shows its own example; no parameter name is used twice."""
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, ValidationError, create_model
+
+from app.api import schemas
+
+API = "/api/v1"
+# A value for each path parameter, so every documented route can be requested.
+PATH_VALUES = {
+    "slug": "daye",
+    "city_slug": "daye",
+    "place_slug": "hubei",
+    "cluster_slug": "hefei-intelligent-voice",
+    "program_slug": "baiyun-lake-digital-sci-tech-city",
+    "organization_slug": "crrc-zhuzhou-institute",
+    "indicator_code": "high_tech_enterprises",
+    "code": "high_tech_enterprises",
+    "source_id": "chinadaily-2019-08-05-hunan",
+    "id": "chinadaily-2019-08-05-hunan",
+    "key": "baiyun-lake-total-investment",
+}
+PATH_OVERRIDES = {
+    "/api/v1/clusters/{slug}": "/api/v1/clusters/changzhi-artificial-hearts",
+    "/api/v1/programs/{slug}": "/api/v1/programs/baiyun-lake-digital-sci-tech-city",
+    "/api/v1/organizations/{slug}": "/api/v1/organizations/ccid",
+}
+MODELS: dict[str, type[BaseModel]] = {
+    model.__name__: model
+    for model in (
+        schemas.MetricPage, schemas.PlacePage, schemas.ClusterPage, schemas.ProgramPage,
+        schemas.OrganizationPage, schemas.IndicatorPage, schemas.SourcePage, schemas.Metric,
+        schemas.PlaceDetail, schemas.ClusterDetail, schemas.ProgramDetail,
+        schemas.OrganizationDetail, schemas.IndicatorDetail, schemas.SourceDetail,
+        schemas.Index, schemas.Health, schemas.Readiness,
+    )
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def spec(client: TestClient) -> dict[str, Any]:
+    document: dict[str, Any] = client.get("/openapi.json").json()
+    return document
+
+
+def concrete(path: str) -> str:
+    if path in PATH_OVERRIDES:
+        return PATH_OVERRIDES[path]
+    return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m[1]], path)
+
+
+def get_routes(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """(documented path, its 200 schema name) for every GET operation."""
+    routes = []
+    for path, item in spec["paths"].items():
+        schema = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        if "anyOf" in schema:  # a list: whole items, or a `fields=` subset
+            whole, subset = (s["$ref"].rsplit("/", 1)[1] for s in schema["anyOf"])
+            assert subset == whole.removesuffix("Page") + "FieldsPage"
+            schema = schema["anyOf"][0]
+        routes.append((path, schema["$ref"].rsplit("/", 1)[1]))
+    return routes
+
+
+def test_every_get_response_validates_strictly_against_its_schema(
+    client: TestClient, spec: dict[str, Any]
+) -> None:
+    """Required fields present, enums respected, nothing undeclared (extra=forbid)."""
+    checked = 0
+    for path, model_name in get_routes(spec):
+        response = client.get(concrete(path))
+        assert response.status_code == 200, (path, response.text)
+        body = response.json()
+        MODELS[model_name].model_validate(body)
+        if "data" in body:
+            assert body["data"], f"{path} returned no items to check"
+        checked += 1
+    assert checked == len(spec["paths"]) >= 30
+
+
+def test_full_items_require_every_property_and_subsets_require_none(
+    spec: dict[str, Any],
+) -> None:
+    components = spec["components"]["schemas"]
+    for item in ("Metric", "Place", "Cluster", "Program", "Organization", "Indicator", "Source"):
+        full = components[item]
+        assert set(full["required"]) == set(full["properties"]), item
+        subset = components[f"{item}Fields"]
+        assert subset["properties"] == full["properties"]
+        assert "required" not in subset
+    metric = components["Metric"]["properties"]
+    assert metric["key"] == {
+        "type": "string",
+        "title": "Key",
+        "examples": [metric["key"]["examples"][0]],
+    }
+    assert metric["qualifier"] == {"$ref": "#/components/schemas/Qualifier"}
+    assert components["Qualifier"]["enum"] == [
+        "exact", "approximate", "more_than", "at_least", "less_than", "up_to"
+    ]  # fmt: skip
+    for enum in ("PlaceLevel", "ProgramKind", "OrganizationKind", "ClusterStatus",
+                 "PeriodPrecision", "SubjectKind"):  # fmt: skip
+        assert components[enum]["enum"], enum
+
+
+def subset_of(model: type[BaseModel]) -> type[BaseModel]:
+    """`<Item>Fields` as a model: each property optional (omitted), never null unless the
+    item's own property may be null."""
+    optional: Any = {name: (field.annotation, None) for name, field in model.model_fields.items()}
+    return create_model(f"{model.__name__}Fields", __base__=schemas.Schema, **optional)
+
+
+def test_fields_items_follow_the_subset_schema(client: TestClient) -> None:
+    subset = subset_of(schemas.Metric)
+    body = client.get(f"{API}/metrics?fields=key,value,period&limit=3").json()
+    assert len(body["data"]) == 3
+    schemas.SubsetMeta.model_validate(body["meta"])
+    assert body["meta"]["fields"] == ["key", "value", "period"]
+    assert "fields" not in client.get(f"{API}/metrics?limit=3").json()["meta"]
+    for item in body["data"]:
+        assert set(item) == {"key", "value", "period"}
+        subset.model_validate(item)
+    with pytest.raises(ValidationError):
+        subset.model_validate({"key": None})  # a subset omits fields; it never nulls them
+
+
+def test_problem_errors_are_typed(client: TestClient, spec: dict[str, Any]) -> None:
+    items = spec["components"]["schemas"]["Problem"]["properties"]["errors"]["anyOf"][0]["items"]
+    assert items == {"$ref": "#/components/schemas/ParameterError"}
+    error = spec["components"]["schemas"]["ParameterError"]
+    assert error["required"] == ["parameter", "in", "detail"]
+    body = client.get(f"{API}/metrics?limit=0").json()
+    schemas.Problem.model_validate(body)
+    assert body["errors"] == [
+        {"parameter": "limit", "in": "query", "detail": body["errors"][0]["detail"]}
+    ]
+
+
+def test_each_error_status_has_its_own_example(spec: dict[str, Any]) -> None:
+    responses = spec["paths"]["/api/v1/cities/{slug}"]["get"]["responses"]
+    examples = {}
+    for status in ("400", "404", "406", "414", "415", "422", "431", "503"):
+        example = responses[status]["content"]["application/problem+json"]["example"]
+        assert example["status"] == int(status)
+        schemas.Problem.model_validate(example)
+        examples[status] = example["detail"]
+    assert len(set(examples.values())) == len(examples)
+    assert "Retry-After" in responses["503"]["headers"]
+
+
+def test_document_level_fields(spec: dict[str, Any]) -> None:
+    assert spec["servers"] == [{"url": "/", "description": "The server this document came from."}]
+    assert spec["security"] == []
+    assert spec["info"]["license"]["identifier"] == "Apache-2.0"
+    assert spec["info"]["contact"]["name"]
+
+
+def test_no_path_parameter_shares_a_name_with_a_query_parameter(spec: dict[str, Any]) -> None:
+    nested = 0
+    for path, item in spec["paths"].items():
+        parameters = item["get"].get("parameters", [])
+        in_path = {p["name"] for p in parameters if p["in"] == "path"}
+        in_query = {p["name"] for p in parameters if p["in"] == "query"}
+        assert not in_path & in_query, path
+        nested += bool(in_path and in_query)
+    assert nested == 12
+
+
+def test_head_answers_on_every_get_route(client: TestClient, spec: dict[str, Any]) -> None:
+    for path, _ in get_routes(spec):
+        url = concrete(path)
+        get = client.get(url)
+        head = client.head(url)
+        assert head.status_code == 200, url
+        assert head.content == b""
+        assert head.headers["content-length"] == get.headers["content-length"]
+        assert head.headers["etag"] == get.headers["etag"]
+    missing = client.head(f"{API}/cities/atlantis")
+    assert missing.status_code == 404
+    assert missing.content == b""
+
+
+def test_meta_carries_the_next_cursor(client: TestClient) -> None:
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "10", "level": "province"}
+        if cursor is not None:
+            params["cursor"] = cursor
+        body = client.get(f"{API}/places", params=params).json()
+        seen += [item["slug"] for item in body["data"]]
+        cursor = body["meta"]["next_cursor"]
+        if cursor is None:
+            assert body["links"]["next"] is None
+            break
+        assert body["links"]["next"].endswith(f"cursor={cursor}")
+    assert len(seen) == len(set(seen)) == 28
+
+
+def test_api_root_answers_with_the_index(client: TestClient) -> None:
+    root = client.get("/")
+    versioned = client.get(API)
+    assert versioned.status_code == 200
+    assert versioned.json() == root.json()
+    schemas.Index.model_validate(versioned.json())

@@ -1,0 +1,238 @@
+"""The explorer at `/`, in a real headless Chromium against a real server: a person
+searches (English and Chinese), opens a city, reads a metric's quote and source, filters a
+list and shares its URL; no console error, no request leaves 127.0.0.1, axe-core finds no
+serious or critical violation, and the page fits a phone. Screenshots land in
+var/screenshots (the README shows copies under docs/screenshots)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
+
+from app.config import PROJECT_ROOT
+from tests.support.node import FRONTEND, run_tool
+from tests.support.server import running_server
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+BUILT = PROJECT_ROOT / "app" / "static" / "explorer"
+AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(reader_url: str) -> Iterator[str]:
+    with running_server(reader_url) as base:
+        yield base
+
+
+class Visit:
+    """A page that may only reach the app, recording every console error, page error and
+    attempted foreign request."""
+
+    def __init__(self, browser: Browser, base: str, width: int, height: int) -> None:
+        self.base = base
+        self.page: Page = browser.new_page(viewport={"width": width, "height": height})
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on(
+            "console",
+            lambda message: self.errors.append(message.text) if message.type == "error" else None,
+        )
+        self.page.route("**/*", self._guard)
+
+    def _guard(self, route: Route, request: Request) -> None:
+        if request.url.startswith(self.base + "/") or request.url.startswith("data:"):
+            route.continue_()
+        else:
+            self.foreign.append(request.url)
+            route.abort()
+
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.page.url).query)
+
+    def axe(self) -> list[str]:
+        """axe-core's serious and critical violations on the page as it stands."""
+        if not self.page.evaluate("() => typeof window.axe === 'object'"):
+            # evaluate() runs as the debugger, outside the page's CSP, which stays in force.
+            self.page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+        results: dict[str, Any] = self.page.evaluate(
+            "async () => { const r = await axe.run(document);"
+            " return { passes: r.passes.length, violations: r.violations }; }"
+        )
+        assert results["passes"] > 10  # axe really looked at the page
+        violations: list[dict[str, Any]] = results["violations"]
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} x{len(v['nodes'])}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        ]
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def api(server: str, path: str, **params: Any) -> Any:
+    response = httpx.get(f"{server}/api/v1{path}", params=params)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_the_explorer_type_checks_and_rebuilds_to_the_committed_assets(tmp_path: Path) -> None:
+    """`make run` serves the committed build; it must be what the sources build to (run
+    `npm run build` in frontend/ after changing them)."""
+    checked = run_tool("tsc", "-p", ".")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    built = run_tool("vite", "build", env={"ATLAS_EXPLORER_OUT": str(tmp_path)})
+    assert built.returncode == 0, built.stdout + built.stderr
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    fresh, committed = tree(tmp_path), tree(BUILT)
+    assert sorted(fresh) == sorted(committed)
+    assert [name for name in fresh if fresh[name] != committed[name]] == []
+
+
+def test_browsers_get_the_explorer_and_clients_the_index(server: str) -> None:
+    browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    page = httpx.get(server + "/", headers={"Accept": browser_accept})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "/static/explorer/assets/" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "Accept" in page.headers["vary"]
+    assert httpx.get(server + "/", headers={"Accept": "text/html"}).status_code == 200
+    for accept in ("*/*", "application/json", "application/json, text/html"):
+        index = httpx.get(server + "/", headers={"Accept": accept})
+        assert index.headers["content-type"] == "application/json", accept
+        assert index.json()["resources"]["cities"] == "/api/v1/cities"
+    refused = httpx.get(server + "/", headers={"Accept": "image/png"})
+    assert refused.status_code == 406
+
+
+def test_a_person_finds_a_city_reads_a_metric_and_filters_a_list(
+    browser: Browser, server: str
+) -> None:
+    visit = Visit(browser, server, 1280, 900)
+    page = visit.page
+    violations: dict[str, list[str]] = {}
+
+    # The start page: provinces to browse, reached with the browser's own Accept header.
+    page.goto(server + "/")
+    expect(page.locator("h1")).to_have_text("China's regional innovation, sourced")
+    expect(page.get_by_role("link", name="Anhui 安徽省")).to_be_visible()
+    violations["home"] = visit.axe()
+
+    # Search by English name, from the keyboard: skip link, brand, then the search box.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "q"
+    page.keyboard.type("hefei")
+    page.keyboard.press("Enter")
+    hefei = page.get_by_role("link", name="Hefei 合肥市")
+    expect(hefei).to_be_visible()
+    assert visit.query() == {"q": ["hefei"]}
+    violations["search"] = visit.axe()
+
+    # And by its Chinese name.
+    page.fill("#q", "合肥")
+    page.press("#q", "Enter")
+    expect(page.locator("h1")).to_have_text("Results for “合肥”")
+    expect(hefei).to_be_visible()
+
+    # The city: its metrics, and charts with one mark per value the API holds.
+    hefei.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Hefei 合肥市")
+    assert visit.query() == {"place": ["hefei"]}
+    metrics = api(server, "/places/hefei/metrics", limit=100)["data"]
+    assert metrics
+    expect(page.locator("table.metrics tbody tr")).to_have_count(len(metrics))
+    code = metrics[0]["indicator"]["code"]
+    across = api(server, "/metrics", indicator=code, sort="-value", limit=50)["data"]
+    expect(page.locator("svg.bar-chart rect.bar")).to_have_count(len(across))
+    dated = [m for m in across if m["place"]["slug"] == "hefei" and m["period"]["year"]]
+    expect(page.locator("svg.line-chart circle.point")).to_have_count(len(dated))
+    assert len(dated) >= 1
+    inside = api(server, "/places", parent="hefei", limit=500)["data"]
+    located = [place for place in inside if place["coordinates"] is not None]
+    assert len(located) >= 2
+    expect(page.locator("svg.dot-map circle.spot")).to_have_count(len(located))
+    violations["city"] = visit.axe()
+    page.screenshot(path=SCREENSHOTS / "explorer-desktop.png", full_page=True)
+
+    # A metric: period, qualifier, the quoted sentence and its source.
+    first = metrics[0]
+    page.get_by_role("link", name=first["indicator"]["name"]).first.click()
+    assert visit.query() == {"metric": [first["key"]]}
+    source = first["provenance"]["source"]
+    expect(page.locator("blockquote.quote")).to_have_text(first["provenance"]["quote"])
+    expect(page.locator('[data-field="title"]')).to_have_text(source["title"])
+    expect(page.locator('[data-field="publisher"]')).to_have_text(source["publisher"])
+    expect(page.locator('[data-field="locator"]')).to_have_text(first["provenance"]["locator"])
+    expect(page.locator('[data-field="qualifier"]')).to_have_text(
+        first["qualifier"].replace("_", " ")
+    )
+    expect(page.locator('[data-field="period"]')).to_contain_text(first["period"]["label"])
+    violations["metric"] = visit.axe()
+
+    # A filtered list: changing a filter changes the rows and the URL, which can be shared.
+    page.goto(server + "/?indicator=high_tech_enterprises")
+    everything = api(server, "/metrics", indicator="high_tech_enterprises", limit=100)["data"]
+    expect(page.locator("table.metrics tbody tr")).to_have_count(len(everything))
+    page.fill("#f-year", "2023")
+    page.press("#f-year", "Enter")
+    in_2023 = api(server, "/metrics", indicator="high_tech_enterprises", year=2023)["data"]
+    assert 0 < len(in_2023) < len(everything)
+    expect(page.locator("table.metrics tbody tr")).to_have_count(len(in_2023))
+    assert visit.query() == {"indicator": ["high_tech_enterprises"], "year": ["2023"]}
+    page.select_option("#f-sort", "value")
+    expect(page.locator("p.count")).to_have_text(
+        f"{len(in_2023)} metric" + "s" * (len(in_2023) != 1)
+    )
+    assert visit.query()["sort"] == ["value"]
+    violations["indicator"] = visit.axe()
+    shared = page.url
+    page.goto(shared)
+    expect(page.locator("table.metrics tbody tr")).to_have_count(len(in_2023))
+    assert page.input_value("#f-year") == "2023"
+
+    # Back goes back.
+    page.go_back()
+    assert visit.query() == {"indicator": ["high_tech_enterprises"], "year": ["2023"]}
+
+    assert visit.foreign == []
+    assert visit.errors == []
+    assert {view: found for view, found in violations.items() if found} == {}
+    visit.close()
+
+
+def test_the_explorer_fits_a_phone(browser: Browser, server: str) -> None:
+    visit = Visit(browser, server, 390, 844)
+    page = visit.page
+    page.goto(server + "/?place=hefei")
+    expect(page.locator("h1")).to_have_text("Hefei 合肥市")
+    expect(page.locator("svg.bar-chart")).to_be_visible()
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    assert overflow <= 390
+    assert visit.axe() == []
+    page.screenshot(path=SCREENSHOTS / "explorer-phone.png", full_page=True)
+    assert visit.foreign == []
+    assert visit.errors == []
+    visit.close()
