@@ -846,7 +846,7 @@ export interface components {
             next_cursor: string | null;
             /**
              * Total
-             * @description Present when `count=true`.
+             * @description Present when `count=true`: the number of matching rows, counted up to 10,000.
              */
             total?: number | null;
             /**
@@ -1462,7 +1462,7 @@ export interface components {
             next_cursor: string | null;
             /**
              * Total
-             * @description Present when `count=true`.
+             * @description Present when `count=true`: the number of matching rows, counted up to 10,000.
              * @default null
              */
             total: number | null;
