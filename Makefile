@@ -14,10 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
-# The npm tools the tests drive (lint, typed client, explorer build), from the lock file.
+# The npm tools the tests drive (lint, typed client, explorer build), at the versions the
+# lock file pins. Not `npm ci`: it refuses a lock without Vite's optional Windows-only
+# dependency (napi-windows-process-start-time), which the registry here does not serve;
+# `npm install --no-save` installs the locked tree and leaves the lock as it is.
 NODE_STAMP := frontend/node_modules/.installed
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
-	npm ci --prefix frontend --no-audit --no-fund
+	npm install --prefix frontend --no-save --no-audit --no-fund
 	touch $(NODE_STAMP)
 
 ## Load the seeds into the embedded SQLite database and serve the API on :8000.
