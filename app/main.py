@@ -17,6 +17,7 @@ from app import __version__
 from app.api import include_api, tables
 from app.api.deps import in_database, read, unavailable
 from app.api.responses import JSONBody, problem_responses
+from app.api.routing import exportable
 from app.api.schemas import Problem
 from app.api.shapes import API_PREFIX
 from app.config import Settings, get_settings
@@ -144,13 +145,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_openapi(app)
     app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(RequestChecksMiddleware)  # inside CORS, so refusals carry its headers
+    app.add_middleware(
+        RequestChecksMiddleware, exportable=exportable
+    )  # inside CORS, so refusals carry its headers
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["ETag", "Retry-After"],
+        expose_headers=["ETag", "Retry-After", "Link", "X-Atlas-Query", "X-Atlas-Dataset-Version"],
         max_age=600,
     )
     app.add_middleware(SecurityHeadersMiddleware)

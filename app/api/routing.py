@@ -3,14 +3,18 @@ parses, queries, paginates and documents itself the same way."""
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import Connection, select
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
 
+from app.api import exports
 from app.api.deps import in_database
 from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.shapes import API_PREFIX
 from app.errors import ProblemError, parameter_problem
 from app.query import (
     AppliedFilter,
@@ -22,11 +26,19 @@ from app.query import (
     run_query,
 )
 from app.query.execute import describe_cost
+from app.query.spec import Page
 from app.query.statements import fetch_one, slot
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SLUG_PATTERN_RE = re.compile(SLUG_PATTERN)
 Exists = Callable[[Connection, str], bool]
+# Path templates of the list routes, which also answer CSV and NDJSON (see app.api.exports).
+EXPORTABLE: list[re.Pattern[str]] = []
+
+
+def exportable(path: str) -> bool:
+    """Whether `path` is a list route, so an Accept of CSV or NDJSON is one it can serve."""
+    return any(pattern.fullmatch(path) for pattern in EXPORTABLE)
 
 
 def _secret(request: Request) -> str:
@@ -44,9 +56,13 @@ def add_list_route(
     description: str,
     page_model: type[BaseModel],
 ) -> None:
-    async def endpoint(request: Request) -> RawJSON:
+    async def endpoint(request: Request) -> Response:
         secret = _secret(request)
-        query = parse_query(spec, request.query_params, secret=secret, path=request.url.path)
+        kind, params = _format_and_params(request)
+        query = parse_query(spec, params, secret=secret, path=request.url.path)
+        if kind != "json":
+            return await _export(request, spec, query, params, kind=kind, path=path,
+                                 page_model=page_model)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
             page = run_query(connection, spec, query, secret=secret)
@@ -61,6 +77,48 @@ def add_list_route(
     )  # fmt: skip
 
 
+def _format_and_params(request: Request) -> tuple[str, QueryParams]:
+    kind = exports.requested_format(request.query_params, request.headers.get("accept"))
+    return kind, exports.without_format(request.query_params)
+
+
+async def _export(
+    request: Request,
+    spec: ListSpec,
+    query: ListQuery,
+    params: QueryParams,
+    *,
+    kind: str,
+    path: str,
+    page_model: type[BaseModel],
+    fixed: tuple[AppliedFilter, ...] = (),
+) -> Response:
+    """The list as CSV or NDJSON: every matching row, each keyset page read under the
+    time budget of its own `in_database` call."""
+    export, cap = exports.export_query(query, params)
+    terms = budget_terms(path, export)
+    secret = _secret(request)
+
+    async def run_page(page_query: ListQuery) -> Page:
+        work = exports.read_page(spec, page_query, secret=secret, fixed=fixed)
+        page: Page = await in_database(request, work, **terms)
+        return page
+
+    pages = exports.pages(run_page, export, cap)
+    first = await anext(pages)
+    return exports.export_response(
+        request, kind=kind, name=spec.name, item_model=item_model_of(page_model),
+        query=export, first=first, rest=pages,
+    )  # fmt: skip
+
+
+def item_model_of(page_model: type[BaseModel]) -> type[BaseModel]:
+    (item,) = get_args(page_model.model_fields["data"].annotation)
+    assert isinstance(item, type)
+    assert issubclass(item, BaseModel)
+    return item
+
+
 def budget_terms(path: str, query: ListQuery) -> dict[str, Any]:
     """What the time budget needs of a list request: the shape it remembers as heavy (the
     route, filters with their operators, and sort) and the words a refusal uses."""
@@ -71,7 +129,7 @@ def budget_terms(path: str, query: ListQuery) -> dict[str, Any]:
 def _register_page_route(
     router: APIRouter,
     path: str,
-    endpoint: Callable[[Request], Awaitable[RawJSON]],
+    endpoint: Callable[[Request], Awaitable[Response]],
     *,
     operation_id: str,
     summary: str,
@@ -80,21 +138,35 @@ def _register_page_route(
     errors: tuple[int, ...],
     parameters: list[dict[str, Any]],
 ) -> None:
-    """The one way a page-returning GET route is registered and documented."""
+    """The one way a page-returning GET route is registered and documented: as JSON pages,
+    and as CSV and NDJSON exports of every matching row."""
+    EXPORTABLE.append(re.compile(re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(API_PREFIX + path))))
     router.add_api_route(
         path,
         endpoint,
         methods=["GET"],
         operation_id=operation_id,
         summary=summary,
-        description=description,
+        description=description + EXPORT_NOTE,
         response_class=RawJSON,
         responses={
-            200: {"model": page_model, "description": "A page of results."},
+            200: {
+                "model": page_model,
+                "description": "A page of results (JSON), or every matching row (CSV, NDJSON).",
+                "content": exports.export_content(item_model_of(page_model)),
+            },
             **problem_responses(*errors),
         },
-        openapi_extra={"parameters": parameters},
+        openapi_extra={"parameters": [*parameters, exports.FORMAT_PARAMETER]},
     )
+
+
+EXPORT_NOTE = (
+    "\n\nWith `format=csv` or `format=ndjson` (or `Accept: text/csv` or"
+    " `application/x-ndjson`) the answer is every matching row, streamed without a cursor,"
+    " in the same filters and sort; `limit` then caps the rows, and `fields` picks columns."
+    " CSV columns are the item's fields, nested ones as dotted names (`place.slug`)."
+)
 
 
 def add_nested_list_route(
@@ -115,16 +187,25 @@ def add_nested_list_route(
     flt = spec.filter(fixed_filter)
     assert flt is not None
 
-    async def endpoint(request: Request) -> RawJSON:
+    def _must_exist(connection: Connection, key: str) -> None:
+        if not exists(connection, key):
+            raise ProblemError(404, "not-found", f"no {parent} {key!r}")
+
+    async def endpoint(request: Request) -> Response:
         key = check_path_key(path_parameter, request.path_params[path_parameter])
         secret = _secret(request)
+        kind, params = _format_and_params(request)
         query = parse_query(
-            spec, request.query_params, secret=secret, fixed=(fixed_filter,), path=request.url.path
+            spec, params, secret=secret, fixed=(fixed_filter,), path=request.url.path
         )
+        if kind != "json":
+            await in_database(request, lambda connection: _must_exist(connection, key))
+            fixed = (AppliedFilter(flt, "exact", [key]),)
+            return await _export(request, spec, query, params, kind=kind, path=path,
+                                 page_model=page_model, fixed=fixed)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
-            if not exists(connection, key):
-                raise ProblemError(404, "not-found", f"no {parent} {key!r}")
+            _must_exist(connection, key)
             fixed = [AppliedFilter(flt, "exact", [key])]
             page = run_query(connection, spec, query, secret=secret, fixed=fixed)
             return to_json(page_body(request.url, query, page))
