@@ -22,6 +22,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 from sqlmodel import SQLModel
 
 from app.db import is_sqlite
+from app.seeding.search import rebuild_search
 
 SOURCE_ID = "synthetic"
 FIRST_YEAR = 2000
@@ -275,6 +276,8 @@ def generate(engine: Engine, shape: Shape, progress: Progress | None = None) -> 
             for fk in foreign_keys:
                 step(f"constraint {fk.name}")
                 connection.execute(AddConstraint(fk))
+            step("search entries")
+            rebuild_search(connection)
             indexes_done = time.perf_counter()
         step("statistics")
         if sqlite:

@@ -6,7 +6,16 @@ router), so matching a request walks one level of routes.
 
 from fastapi import FastAPI
 
-from app.api import clusters, indicators, metrics, organizations, places, programs, sources
+from app.api import (
+    clusters,
+    indicators,
+    metrics,
+    organizations,
+    places,
+    programs,
+    search,
+    sources,
+)
 
 API_PREFIX = "/api/v1"
 ROUTERS = (
@@ -17,6 +26,7 @@ ROUTERS = (
     organizations.router,
     indicators.router,
     sources.router,
+    search.router,
 )
 
 

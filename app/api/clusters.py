@@ -17,6 +17,7 @@ from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.relations import by_key, within
+from app.query.search import search_filter
 
 c = t.cluster
 cluster_place = t.place.alias("cluster_place")
@@ -56,6 +57,7 @@ CLUSTER_SPEC = ListSpec(
     base=clusters_select,
     id_column=c.c.id,
     filters=(
+        search_filter("cluster", c.c.id),
         Filter("slug", "Cluster slug.", column=c.c.slug, example="hefei-intelligent-voice"),
         Filter("name", "Name.", operators=TEXT_OPERATORS, column=c.c.name, example="voice"),
         Filter(

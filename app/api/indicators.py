@@ -14,6 +14,7 @@ from app.api.schemas import Indicator, IndicatorDetail, IndicatorPage, MetricPag
 from app.api.shapes import API_PREFIX, Row
 from app.errors import ProblemError
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.search import search_filter
 
 i = t.indicator
 
@@ -38,6 +39,7 @@ INDICATOR_SPEC = ListSpec(
     base=indicators_select,
     id_column=i.c.id,
     filters=(
+        search_filter("indicator", i.c.id),
         Filter("code", "Indicator code.", column=i.c.code, example="cluster_revenue"),
         Filter("name", "Name.", operators=TEXT_OPERATORS, column=i.c.name, example="enterprises"),
         Filter(

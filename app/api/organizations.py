@@ -16,6 +16,7 @@ from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.relations import by_key, within
+from app.query.search import search_filter
 
 org = t.organization
 org_place = t.place.alias("org_place")
@@ -55,6 +56,7 @@ ORGANIZATION_SPEC = ListSpec(
     base=organizations_select,
     id_column=org.c.id,
     filters=(
+        search_filter("organization", org.c.id),
         Filter("slug", "Organization slug.", column=org.c.slug, example="iflytek"),
         Filter("name", "Name.", operators=TEXT_OPERATORS, column=org.c.name, example="iFlytek"),
         Filter(

@@ -28,6 +28,7 @@ from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.relations import by_key, within
+from app.query.search import search_filter
 
 p = t.place
 parent = t.place.alias("parent")
@@ -83,6 +84,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         base=base,
         id_column=p.c.id,
         filters=(
+            search_filter("place", p.c.id),
             Filter("slug", "Place slug.", column=p.c.slug, example="daye"),
             Filter(
                 "code",

@@ -18,6 +18,7 @@ from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.relations import by_key, through, within
+from app.query.search import search_filter
 
 g = t.program
 program_place = t.place.alias("program_place_ref")
@@ -65,6 +66,7 @@ PROGRAM_SPEC = ListSpec(
     base=programs_select,
     id_column=g.c.id,
     filters=(
+        search_filter("program", g.c.id),
         Filter(
             "slug",
             "Program slug.",

@@ -269,3 +269,39 @@ class IndicatorDetail(Indicator):
 class SourceDetail(Source):
     facts: dict[str, int] = {}
     links: dict[str, str] = {}
+
+
+class SearchMatch(Schema):
+    field: str = Field(description="name, name_local, or key (slug, code or id).")
+    value: str | None = None
+    highlighted: str | None = Field(
+        default=None, description="The value, HTML-escaped, with each match in <mark>."
+    )
+
+
+class SearchResult(Schema):
+    kind: str
+    key: str = Field(description="The slug (code for indicators, id for sources).")
+    name: str
+    name_local: str | None = None
+    rank: int
+    match: str = Field(description="exact, prefix, contains or other (matched by key).")
+    matched: list[SearchMatch]
+    url: str
+
+
+class SearchMeta(Schema):
+    q: str = Field(description="The query as matched (case-folded).")
+    kinds: list[str]
+    returned: int
+    limit: int
+
+
+class SearchLinks(Schema):
+    self: str
+
+
+class SearchPage(Schema):
+    data: list[SearchResult]
+    meta: SearchMeta
+    links: SearchLinks

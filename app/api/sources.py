@@ -16,6 +16,7 @@ from app.api.shapes import API_PREFIX, Row
 from app.errors import ProblemError
 from app.models.vocabulary import SourceKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.search import search_filter
 
 s = t.source
 _COLUMNS = (
@@ -54,6 +55,7 @@ SOURCE_SPEC = ListSpec(
     base=sources_select,
     id_column=s.c.id,
     filters=(
+        search_filter("source", s.c.id),
         Filter("id", "Source id.", column=s.c.id, example="std-2024-03-25-daye"),
         Filter(
             "kind",

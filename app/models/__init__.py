@@ -6,6 +6,7 @@ from app.models.metrics import Observation
 from app.models.organizations import Organization, Relation
 from app.models.places import Place, PlaceAncestor
 from app.models.programs import Program, ProgramPlace
+from app.models.search import SearchEntry
 from app.models.sources import Source
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "Program",
     "ProgramPlace",
     "Relation",
+    "SearchEntry",
     "Source",
 ]
