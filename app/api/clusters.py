@@ -16,6 +16,7 @@ from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, pro
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, within
 from app.query.search import search_filter
 
@@ -112,6 +113,12 @@ CLUSTER_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Cluster.model_fields),
     serialize=serialize_cluster,
+    facets=(
+        Facet("sector", "the cluster's sector", c.c.sector),
+        Facet("status", "the cluster's status", c.c.status),
+        Facet("place", "the cluster's place", c.c.place_id, labels=t.place),
+        province_facet(c.c.place_id, t.place),
+    ),
 )
 
 router = APIRouter(tags=["clusters"])

@@ -15,6 +15,7 @@ from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, pro
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, within
 from app.query.search import search_filter
 
@@ -104,6 +105,11 @@ ORGANIZATION_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Organization.model_fields),
     serialize=serialize_organization,
+    facets=(
+        Facet("kind", "the organization's kind", org.c.kind),
+        Facet("place", "the organization's home place", org.c.place_id, labels=t.place),
+        province_facet(org.c.place_id, t.place),
+    ),
 )
 
 # Relations -----------------------------------------------------------------------------

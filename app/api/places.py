@@ -27,6 +27,7 @@ from app.api.shapes import API_PREFIX, Row, labelled, place_ref
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet, province_of
 from app.query.relations import by_key, within
 from app.query.search import search_filter
 
@@ -136,6 +137,11 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         fields=tuple(Place.model_fields),
         serialize=serialize_place,
         scope=() if levels is None else (p.c.level.in_(levels),),
+        facets=(
+            Facet("level", "the place's level", p.c.level),
+            Facet("province", "the province the place lies in", province_of(p), labels=t.place),
+            Facet("parent", "the place's parent", p.c.parent_id, labels=t.place),
+        ),
     )
 
 

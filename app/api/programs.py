@@ -17,6 +17,7 @@ from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, pro
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, through, within
 from app.query.search import search_filter
 
@@ -140,6 +141,11 @@ PROGRAM_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Program.model_fields),
     serialize=serialize_program,
+    facets=(
+        Facet("kind", "the program's kind", g.c.kind),
+        Facet("place", "the program's place", g.c.place_id, labels=t.place),
+        province_facet(g.c.place_id, t.place),
+    ),
 )
 
 router = APIRouter(tags=["programs"])

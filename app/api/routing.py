@@ -26,6 +26,7 @@ from app.query import (
     run_query,
 )
 from app.query.execute import describe_cost
+from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
 from app.query.spec import Page
 from app.query.statements import fetch_one, slot
 
@@ -60,26 +61,54 @@ def add_list_route(
         secret = _secret(request)
         kind, params = _format_and_params(request)
         query = parse_query(spec, params, secret=secret, path=request.url.path)
+        facets = _facets(spec, request, kind)
         if kind != "json":
             return await _export(request, spec, query, params, kind=kind, path=path,
                                  page_model=page_model)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
             page = run_query(connection, spec, query, secret=secret)
-            return to_json(page_body(request.url, query, page))
+            body = page_body(request.url, query, page)
+            return to_json(_with_facets(connection, body, spec, query.filters, facets))
 
         return RawJSON(await in_database(request, work, **budget_terms(path, query)))
 
     _register_page_route(
         router, path, endpoint, operation_id=operation_id, summary=summary,
         description=description, page_model=page_model, errors=(400, 422, 503),
-        parameters=openapi_parameters(spec),
+        parameters=[*openapi_parameters(spec), *facets_parameter(spec.facets)],
     )  # fmt: skip
 
 
 def _format_and_params(request: Request) -> tuple[str, QueryParams]:
+    """The answer's format, and the query parameters the list query reads (without the
+    `format` and `facets` controls, which are read here)."""
     kind = exports.requested_format(request.query_params, request.headers.get("accept"))
-    return kind, exports.without_format(request.query_params)
+    params = request.query_params
+    kept = [(k, v) for k, v in params.multi_items() if k not in ("format", "facets")]
+    return kind, QueryParams(kept)
+
+
+def _facets(spec: ListSpec, request: Request, kind: str) -> list[Facet]:
+    params = request.query_params
+    if len(params.getlist("facets")) > 1:
+        raise parameter_problem("facets", "given more than once; name several facets with commas")
+    facets = parse_facets(spec.facets, params.get("facets"))
+    if facets and kind != "json":
+        raise parameter_problem("facets", "facets come with a JSON page, not an export")
+    return facets
+
+
+def _with_facets(
+    connection: Connection,
+    body: dict[str, Any],
+    spec: ListSpec,
+    filters: list[AppliedFilter],
+    facets: list[Facet],
+) -> dict[str, Any]:
+    if facets:
+        body["meta"]["facets"] = count_facets(connection, spec, filters, facets)
+    return body
 
 
 async def _export(
@@ -198,6 +227,7 @@ def add_nested_list_route(
         query = parse_query(
             spec, params, secret=secret, fixed=(fixed_filter,), path=request.url.path
         )
+        facets = _facets(spec, request, kind)
         if kind != "json":
             await in_database(request, lambda connection: _must_exist(connection, key))
             fixed = (AppliedFilter(flt, "exact", [key]),)
@@ -208,7 +238,8 @@ def add_nested_list_route(
             _must_exist(connection, key)
             fixed = [AppliedFilter(flt, "exact", [key])]
             page = run_query(connection, spec, query, secret=secret, fixed=fixed)
-            return to_json(page_body(request.url, query, page))
+            body = page_body(request.url, query, page)
+            return to_json(_with_facets(connection, body, spec, [*fixed, *query.filters], facets))
 
         return RawJSON(await in_database(request, work, **budget_terms(path, query)))
 
@@ -219,6 +250,7 @@ def add_nested_list_route(
         parameters=[
             path_parameter_doc(path_parameter, f"The {parent}'s key."),
             *openapi_parameters(spec, fixed=(fixed_filter,)),
+            *facets_parameter(spec.facets),
         ],
     )  # fmt: skip
 

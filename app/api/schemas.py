@@ -184,12 +184,30 @@ class AppliedFilter(Schema):
     value: Any
 
 
+class FacetValue(Schema):
+    value: Any = Field(description="The value (for a place, indicator or source: its key).")
+    name: str | None = Field(default=None, description="The name of a keyed value.")
+    count: int
+
+
+class FacetCounts(Schema):
+    values: list[FacetValue] = Field(description="The most frequent values, most frequent first.")
+    truncated: bool = Field(description="More values exist than are listed.")
+
+
+class Facets(Schema):
+    rows: int = Field(description="The matching rows counted.")
+    exact: bool = Field(description="False when more rows matched than were counted.")
+    counts: dict[str, FacetCounts]
+
+
 class Meta(Schema):
     returned: int
     limit: int
     sort: list[str]
     filters: list[AppliedFilter]
     total: int | None = Field(default=None, description="Present when `count=true`.")
+    facets: Facets | None = Field(default=None, description="Present when `facets=` is given.")
 
 
 class Links(Schema):

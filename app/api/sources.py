@@ -16,6 +16,7 @@ from app.api.shapes import API_PREFIX, Row
 from app.errors import ProblemError
 from app.models.vocabulary import SourceKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet
 from app.query.search import search_filter
 
 s = t.source
@@ -90,6 +91,10 @@ SOURCE_SPEC = ListSpec(
     default_sort=("id",),
     fields=tuple(Source.model_fields),
     serialize=serialize_source,
+    facets=(
+        Facet("kind", "the source's kind", s.c.kind),
+        Facet("publisher", "the source's publisher", s.c.publisher),
+    ),
 )
 
 router = APIRouter(tags=["sources"])

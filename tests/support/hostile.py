@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-CONTROLS = ("limit", "cursor", "sort", "fields", "count", "format")
+CONTROLS = ("limit", "cursor", "sort", "fields", "count", "format", "facets")
 
 # Requests made by the adversarial suite: (engine, family, outcome) -> count, for the report.
 TALLY: Counter[tuple[str, str, str]] = Counter()
