@@ -14,6 +14,7 @@ from app.api import (
     places,
     programs,
     search,
+    series,
     sources,
 )
 
@@ -27,6 +28,7 @@ ROUTERS = (
     indicators.router,
     sources.router,
     search.router,
+    series.router,
 )
 
 

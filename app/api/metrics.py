@@ -22,6 +22,7 @@ from app.query import (
     Sort,
 )
 from app.query.facets import Facet, province_facet
+from app.query.latest import LATEST
 from app.query.relations import by_key, within
 from app.query.statements import fetch_one, slot
 
@@ -191,6 +192,17 @@ METRIC_SPEC = ListSpec(
             column=o.c.source_id,
             relation=by_key(t.source, "id"),
             example="std-2024-03-25-daye",
+        ),
+        Filter(
+            "latest",
+            "true: only the most recent fact of each subject and indicator. Dated before"
+            " undated, later period end first, then stated before derived, then the newer"
+            " source.",
+            operators=("exact",),
+            column=o.c.id,
+            relation=LATEST,
+            choices=("true",),
+            example="true",
         ),
     ),
     sorts=(

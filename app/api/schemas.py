@@ -323,3 +323,43 @@ class SearchPage(Schema):
     data: list[SearchResult]
     meta: SearchMeta
     links: SearchLinks
+
+
+class SeriesPoint(Schema):
+    key: str
+    period: Period
+    value: float | int
+    qualifier: str
+    stated: str | None = None
+    derived: bool
+    url: str
+    not_after: date | None = Field(
+        default=None, description="Undated points: the date the fact is known by."
+    )
+
+
+class SeriesSubject(Schema):
+    kind: str
+    slug: str
+    name: str | None = None
+    url: str
+
+
+class Series(Schema):
+    subject: SeriesSubject
+    points: list[SeriesPoint] = Field(description="Dated facts, ordered by period.")
+    undated: list[SeriesPoint] = Field(description="Facts whose period is unknown.")
+
+
+class SeriesMeta(Schema):
+    indicator: dict[str, Any]
+    subjects: int
+    points: int
+    undated: int
+    rule: str
+
+
+class SeriesPage(Schema):
+    data: list[Series]
+    meta: SeriesMeta
+    links: SearchLinks
