@@ -13,6 +13,7 @@ from app.api import (
     organizations,
     places,
     programs,
+    relations,
     search,
     series,
     sources,
@@ -27,6 +28,7 @@ ROUTERS = (
     organizations.router,
     indicators.router,
     sources.router,
+    relations.router,
     search.router,
     series.router,
 )

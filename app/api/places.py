@@ -4,7 +4,7 @@ with a place's detail and its nested metrics, clusters, programs and organizatio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, case, func, or_, select
 
 from app.api import tables as t
 from app.api.clusters import CLUSTER_SPEC
@@ -221,6 +221,8 @@ def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict
         .limit(100)
     ).mappings()
 
+    covering = _covering_programs(connection, place_id)
+
     def count(table: Any) -> int:
         return int(
             connection.execute(
@@ -235,6 +237,7 @@ def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict
         "children": [{**dict(c), "url": f"{API_PREFIX}/places/{c['slug']}"} for c in children],
         "clusters": [{**dict(c), "url": f"{API_PREFIX}/clusters/{c['slug']}"} for c in clusters],
         "programs": [{**dict(g), "url": f"{API_PREFIX}/programs/{g['slug']}"} for g in programs],
+        "programs_covering": covering,
         "counts": {
             "metrics": count(t.observation),
             "clusters": count(t.cluster),
@@ -246,6 +249,30 @@ def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict
             for child in ("metrics", "clusters", "programs", "organizations")
         },
     }
+
+
+def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, Any]]:
+    """The programs that cover the place, each with how: `place` (located at it), `inside`
+    (at a place inside it), `ancestor` (at a place containing it), or the role of a link
+    to the place or a place around it (`candidate`, `participant`, `scope`)."""
+    closure, program, link = t.place_ancestor, t.program, t.program_place
+    around = select(closure.c.ancestor_id).where(closure.c.place_id == place_id)
+    inside = select(closure.c.place_id).where(closure.c.ancestor_id == place_id)
+    via = case(
+        (program.c.place_id == place_id, "place"),
+        (program.c.place_id.in_(inside), "inside"),
+        else_="ancestor",
+    )
+    located = select(program.c.slug, program.c.name, via.label("via")).where(
+        or_(program.c.place_id.in_(around), program.c.place_id.in_(inside))
+    )
+    linked = (
+        select(program.c.slug, program.c.name, link.c.role.label("via"))
+        .join(link, link.c.program_id == program.c.id)
+        .where(or_(link.c.place_id.in_(around), link.c.place_id.in_(inside)))
+    )
+    rows = connection.execute(located.union(linked).order_by("slug", "via").limit(200)).mappings()
+    return [{**dict(row), "url": f"{API_PREFIX}/programs/{row['slug']}"} for row in rows]
 
 
 SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["daye"])]

@@ -18,7 +18,7 @@ from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
-from app.query.relations import by_key, through, within
+from app.query.relations import by_key, covering, through, within
 from app.query.search import search_filter
 
 g = t.program
@@ -110,6 +110,15 @@ PROGRAM_SPEC = ListSpec(
             column=g.c.place_id,
             relation=within(),
             example="china",
+        ),
+        Filter(
+            "covers",
+            "Slug of a place the program covers: programs at the place, at a place containing"
+            " it (national programs cover every province), inside it, or linked to any of"
+            " those places (candidates, participants, scope).",
+            column=g.c.id,
+            relation=covering(),
+            example="hubei",
         ),
         Filter(
             "issuer",

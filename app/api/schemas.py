@@ -248,10 +248,18 @@ class Counts(Schema):
     organizations: int | None = None
 
 
+class CoveringProgram(Ref):
+    via: str = Field(
+        description="place, inside, ancestor (a program of a place containing this one), or"
+        " the role of a link: candidate, participant, scope."
+    )
+
+
 class PlaceDetail(Place):
     children: list[PlaceRef] = []
     clusters: list[Ref] = []
     programs: list[Ref] = []
+    programs_covering: list[CoveringProgram] = []
     counts: Counts | None = None
     links: dict[str, str] = {}
 
@@ -363,3 +371,6 @@ class SeriesPage(Schema):
     data: list[Series]
     meta: SeriesMeta
     links: SearchLinks
+
+
+RelationPage = page_of(RelationView, "RelationPage")

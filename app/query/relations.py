@@ -6,7 +6,7 @@ parameters, selects the matching ids, labelled `id`.
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, or_, select
 
 from app.api import tables
 from app.query.spec import Keys, Relation
@@ -56,5 +56,27 @@ def through(
             .join(other, other.c.id == link)
             .where(other.c[key].in_(keys), *conditions)
         )
+
+    return Relation(ids)
+
+
+def covering() -> Relation:
+    """Programs that cover one of the named places: located at the place, at a place that
+    contains it (a national program covers Hubei) or inside it (Daye's plan concerns
+    Hubei), or linked to any of those places (a candidate, a participant, a scope)."""
+
+    def ids(keys: Keys) -> Select[Any]:
+        closure = tables.place_ancestor
+        named = select(tables.place.c.id).where(tables.place.c.slug.in_(keys))
+        around = select(closure.c.ancestor_id).where(closure.c.place_id.in_(named))
+        inside = select(closure.c.place_id).where(closure.c.ancestor_id.in_(named))
+        program, link = tables.program, tables.program_place
+        located = select(program.c.id.label("id")).where(
+            or_(program.c.place_id.in_(around), program.c.place_id.in_(inside))
+        )
+        linked = select(link.c.program_id.label("id")).where(
+            or_(link.c.place_id.in_(around), link.c.place_id.in_(inside))
+        )
+        return select(located.union(linked).subquery().c.id)
 
     return Relation(ids)
