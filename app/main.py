@@ -27,11 +27,13 @@ from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemError, install_
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
+    DatasetVersionMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
 )
 from app.migrate import head_revision, is_behind
 from app.query.budget import Lane, Lanes, watch_sqlite
+from app.seeding.version import read_version
 
 logger = logging.getLogger("atlas")
 
@@ -122,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         check_database(engine, settings.database_url)
+        # read once, on the slow lane: the fast lane's budget is for requests
+        _app.state.dataset_version = read(lanes.slow.engine, read_version)
         yield
         lanes.dispose()
 
@@ -157,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(DatasetVersionMiddleware)
     return app
 
 

@@ -115,7 +115,10 @@ class ConditionalGetMiddleware:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            etag = 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+            # the dataset version is part of the basis: a reload that changes the data
+            # changes every validator, even of a body that happens to be the same
+            basis = dataset_version(scope).encode() + b"\0" + body
+            etag = 'W/"' + hashlib.blake2b(basis, digest_size=16).hexdigest() + '"'
             headers = MutableHeaders(scope=start)
             headers["etag"] = etag
             headers.setdefault("cache-control", self.cache_control)
@@ -142,6 +145,32 @@ def _matches(header: str, etag: str) -> bool:
         return True
     opaque = etag.removeprefix("W/")
     return any(candidate.strip().removeprefix("W/") == opaque for candidate in header.split(","))
+
+
+def dataset_version(scope: Scope) -> str:
+    app = scope.get("app")
+    return str(getattr(getattr(app, "state", None), "dataset_version", "unversioned"))
+
+
+class DatasetVersionMiddleware:
+    """`X-Atlas-Dataset-Version` on every response: the content hash of the seeds the
+    database was loaded from, read at start-up."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        version = dataset_version(scope)
+
+        async def with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["x-atlas-dataset-version"] = version
+            await send(message)
+
+        await self.app(scope, receive, with_version)
 
 
 class SecurityHeadersMiddleware:

@@ -10,7 +10,8 @@ from app.db import build_engine
 from app.migrate import alembic_config, include_name, upgrade_to_head
 
 TABLES = {
-    "cluster", "indicator", "observation", "organization", "place", "place_ancestor",
+    "cluster", "dataset_version", "indicator", "observation", "organization", "place",
+    "place_ancestor",
     "program", "program_place", "relation", "search_entry", "source",
 }  # fmt: skip
 FTS_TABLES = {  # SQLite's FTS5 table for search and the shadow tables FTS5 keeps

@@ -4,7 +4,7 @@ with a place's detail and its nested metrics, clusters, programs and organizatio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, case, func, or_, select
+from sqlalchemy import Connection, Select, case, func, literal, select
 
 from app.api import tables as t
 from app.api.clusters import CLUSTER_SPEC
@@ -28,7 +28,7 @@ from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_of
-from app.query.relations import by_key, within
+from app.query.relations import by_key, covered_places, within
 from app.query.search import search_filter
 
 p = t.place
@@ -256,7 +256,7 @@ def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, 
     (at a place inside it), `ancestor` (at a place containing it), or the role of a link
     to the place or a place around it (`candidate`, `participant`, `scope`)."""
     closure, program, link = t.place_ancestor, t.program, t.program_place
-    around = select(closure.c.ancestor_id).where(closure.c.place_id == place_id)
+    covered = select(covered_places(select(literal(place_id))).c.id)
     inside = select(closure.c.place_id).where(closure.c.ancestor_id == place_id)
     via = case(
         (program.c.place_id == place_id, "place"),
@@ -264,12 +264,12 @@ def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, 
         else_="ancestor",
     )
     located = select(program.c.slug, program.c.name, via.label("via")).where(
-        or_(program.c.place_id.in_(around), program.c.place_id.in_(inside))
+        program.c.place_id.in_(covered)
     )
     linked = (
         select(program.c.slug, program.c.name, link.c.role.label("via"))
         .join(link, link.c.program_id == program.c.id)
-        .where(or_(link.c.place_id.in_(around), link.c.place_id.in_(inside)))
+        .where(link.c.place_id.in_(covered))
     )
     rows = connection.execute(located.union(linked).order_by("slug", "via").limit(200)).mappings()
     return [{**dict(row), "url": f"{API_PREFIX}/programs/{row['slug']}"} for row in rows]

@@ -292,8 +292,14 @@ class IndicatorDetail(Indicator):
     links: dict[str, str] = {}
 
 
+class Citation(Schema):
+    csl: dict[str, Any] = Field(description="CSL-JSON, for Zotero, Pandoc or citeproc.")
+    bibtex: str
+
+
 class SourceDetail(Source):
     facts: dict[str, int] = {}
+    citation: Citation | None = None
     links: dict[str, str] = {}
 
 

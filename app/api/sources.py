@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
+from app.api.citations import bibtex, csl_json
 from app.api.deps import in_database, no_query_parameters
 from app.api.metrics import METRIC_SPEC
 from app.api.responses import RawJSON, problem_responses, to_json
@@ -135,11 +136,13 @@ async def get_source(
     request: Request,
     id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["std-2024-03-25-daye"])],
 ) -> RawJSON:
-    return RawJSON(await in_database(request, lambda c: to_json(_source_detail(c, id))))
+    version: str = getattr(request.app.state, "dataset_version", "unversioned")
+    return RawJSON(await in_database(request, lambda c: to_json(_source_detail(c, id, version))))
 
 
-def _source_detail(connection: Connection, id: str) -> dict[str, Any]:
-    row = connection.execute(sources_select().where(s.c.id == id)).mappings().first()
+def _source_detail(connection: Connection, id: str, version: str) -> dict[str, Any]:
+    statement = sources_select().add_columns(s.c.url.label("original_url")).where(s.c.id == id)
+    row = connection.execute(statement).mappings().first()
     if row is None:
         raise ProblemError(404, "not-found", f"no source {id!r}")
     facts = {
@@ -151,5 +154,6 @@ def _source_detail(connection: Connection, id: str) -> dict[str, Any]:
     return {
         **serialize_source(row),
         "facts": facts,
+        "citation": {"csl": csl_json(dict(row), version), "bibtex": bibtex(dict(row), version)},
         "links": {"metrics": f"{API_PREFIX}/sources/{id}/metrics"},
     }

@@ -1,6 +1,7 @@
 """The tables, one module per domain; importing this package registers them all."""
 
 from app.models.clusters import Cluster
+from app.models.dataset import DatasetVersion
 from app.models.indicators import Indicator
 from app.models.metrics import Observation
 from app.models.organizations import Organization, Relation
@@ -11,6 +12,7 @@ from app.models.sources import Source
 
 __all__ = [
     "Cluster",
+    "DatasetVersion",
     "Indicator",
     "Observation",
     "Organization",

@@ -6,7 +6,7 @@ parameters, selects the matching ids, labelled `id`.
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, or_, select
+from sqlalchemy import ColumnElement, Select, Table, select
 
 from app.api import tables
 from app.query.spec import Keys, Relation
@@ -66,17 +66,24 @@ def covering() -> Relation:
     Hubei), or linked to any of those places (a candidate, a participant, a scope)."""
 
     def ids(keys: Keys) -> Select[Any]:
-        closure = tables.place_ancestor
         named = select(tables.place.c.id).where(tables.place.c.slug.in_(keys))
-        around = select(closure.c.ancestor_id).where(closure.c.place_id.in_(named))
-        inside = select(closure.c.place_id).where(closure.c.ancestor_id.in_(named))
-        program, link = tables.program, tables.program_place
-        located = select(program.c.id.label("id")).where(
-            or_(program.c.place_id.in_(around), program.c.place_id.in_(inside))
-        )
-        linked = select(link.c.program_id.label("id")).where(
-            or_(link.c.place_id.in_(around), link.c.place_id.in_(inside))
-        )
-        return select(located.union(linked).subquery().c.id)
+        return programs_at(covered_places(named))
 
     return Relation(ids)
+
+
+def covered_places(named: Select[Any]) -> Any:
+    """The named places, the places containing them and the places inside them, as one
+    subquery of ids (each half read on an index of the closure table)."""
+    closure = tables.place_ancestor
+    around = select(closure.c.ancestor_id.label("id")).where(closure.c.place_id.in_(named))
+    inside = select(closure.c.place_id.label("id")).where(closure.c.ancestor_id.in_(named))
+    return around.union(inside).subquery("covered")
+
+
+def programs_at(places: Any) -> Select[Any]:
+    """Programs located at one of `places`, or linked to one of them."""
+    program, link = tables.program, tables.program_place
+    located = select(program.c.id.label("id")).where(program.c.place_id.in_(select(places.c.id)))
+    linked = select(link.c.program_id.label("id")).where(link.c.place_id.in_(select(places.c.id)))
+    return select(located.union(linked).subquery().c.id)

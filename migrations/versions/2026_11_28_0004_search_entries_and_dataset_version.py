@@ -1,10 +1,12 @@
-"""search entries: every name to search, with a trigram index on each engine
+"""search entries: every name to search, with a trigram index on each engine; the
+dataset version
 
 One row per place, cluster, program, organization, indicator and source, written by the
 loader. The names are matched through a trigram index: on PostgreSQL a GIN index with
 pg_trgm's operator class (the extension is created here, which needs the owner role); on
 SQLite an FTS5 table with the trigram tokenizer (SQLite 3.34 and later) reading its text
 from `search_entry` (external content), which the loader rebuilds after writing.
+`dataset_version` holds the content hash of the seeds the loader wrote.
 
 Revision ID: 0004
 Revises: 0003
@@ -49,6 +51,12 @@ def upgrade() -> None:
             postgresql_using="gin",
             postgresql_ops={"folded": "gin_trgm_ops"},
         )
+    op.create_table(
+        "dataset_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset_version")),
+    )
     if dialect == "sqlite":
         op.execute(
             "CREATE VIRTUAL TABLE search_entry_fts USING fts5(folded, content='search_entry',"
@@ -66,3 +74,4 @@ def downgrade() -> None:
             postgresql_ops={"folded": "gin_trgm_ops"},
         )
     op.drop_table("search_entry")
+    op.drop_table("dataset_version")
