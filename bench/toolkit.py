@@ -69,7 +69,8 @@ def run(url: str, shape: Shape, rounds: int) -> None:
     try:
         started = time.perf_counter()
         report = generate(engine, shape)
-        print(f"generated {report.observations:,} observations in {time.perf_counter() - started:.0f} s")
+        seconds = time.perf_counter() - started
+        print(f"generated {report.observations:,} observations in {seconds:.0f} s")
     finally:
         engine.dispose()
     with server_process(url) as (base, process), httpx.Client(base_url=base, timeout=60) as client:

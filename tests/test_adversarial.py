@@ -98,7 +98,7 @@ def discover(http: httpx.Client) -> tuple[list[ListOperation], list[str], list[t
         path = filled[0] if filled else template
         if filled:
             templates.append(filled)
-        if "limit" in parameters:
+        if "cursor" in parameters:  # a paged list (search and series take no cursor)
             query = {n: s for n, s in parameters.items() if n not in ("slug", "code", "id")}
             operations.append(ListOperation(path, query))
         else:

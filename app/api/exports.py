@@ -171,17 +171,17 @@ def ndjson_rows(items: Sequence[dict[str, Any]]) -> bytes:
 
 
 def export_query(query: ListQuery, params: QueryParams) -> tuple[ListQuery, int | None]:
-    """The query an export pages through, and the most rows it may write (`limit` given)."""
-    if query.count:
-        raise parameter_problem("count", "an export streams every matching row and has no count")
+    """The query an export pages through, and the most rows it may write (`limit` given).
+    `count=true` is kept for the first page only: its total goes in `X-Atlas-Total`."""
     cap = parse_limit(params.get("limit"), MAX_LIMIT, MAX_LIMIT) if "limit" in params else None
-    return replace(query, limit=EXPORT_PAGE if cap is None else cap, count=False), cap
+    return replace(query, limit=EXPORT_PAGE if cap is None else cap), cap
 
 
 async def pages(run_page: RunPage, query: ListQuery, cap: int | None) -> AsyncIterator[Page]:
     """Keyset pages until the rows run out (or `cap` rows were read)."""
     page = await run_page(query)
     yield page
+    query = replace(query, count=False)
     while page.next_cursor is not None and cap is None:
         query = replace(query, after=page.extra["after"])
         page = await run_page(query)
@@ -223,6 +223,9 @@ def export_response(
         headers["x-atlas-columns"] = ",".join(names)
     if version is not None:
         headers["x-atlas-dataset-version"] = version
+    if first.total is not None:
+        relation = "" if first.total_exact else " or more"
+        headers["x-atlas-total"] = f"{first.total}{relation}"
     return StreamingResponse(body(), media_type=media_type, headers=headers)
 
 

@@ -94,9 +94,7 @@ def _facets(spec: ListSpec, request: Request, kind: str) -> list[Facet]:
     if len(params.getlist("facets")) > 1:
         raise parameter_problem("facets", "given more than once; name several facets with commas")
     facets = parse_facets(spec.facets, params.get("facets"))
-    if facets and kind != "json":
-        raise parameter_problem("facets", "facets come with a JSON page, not an export")
-    return facets
+    return facets if kind == "json" else []  # an export carries rows only (documented)
 
 
 def _with_facets(
@@ -193,7 +191,8 @@ def _register_page_route(
 EXPORT_NOTE = (
     "\n\nWith `format=csv` or `format=ndjson` (or `Accept: text/csv` or"
     " `application/x-ndjson`) the answer is every matching row, streamed without a cursor,"
-    " in the same filters and sort; `limit` then caps the rows, and `fields` picks columns."
+    " in the same filters and sort; `limit` then caps the rows, `fields` picks columns,"
+    " `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply."
     " CSV columns are the item's fields, nested ones as dotted names (`place.slug`)."
 )
 

@@ -77,11 +77,11 @@ def _query(params: QueryParams) -> tuple[str, tuple[str, ...] | None, int]:
     raw = params.get("q")
     if raw is None:
         raise parameter_problem("q", "required: the text to search for")
+    if len(raw) > MAX_QUERY:
+        raise parameter_problem("q", f"at most {MAX_QUERY} characters")
     text = fold(convert("q", raw, str)) or ""
     if not text:
         raise parameter_problem("q", "expected text, got nothing")
-    if len(text) > MAX_QUERY:
-        raise parameter_problem("q", f"at most {MAX_QUERY} characters")
     kinds: tuple[str, ...] | None = None
     if "kind" in params:
         kinds = tuple(dict.fromkeys(params["kind"].split(",")))

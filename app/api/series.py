@@ -43,10 +43,11 @@ SERIES_PARAMETERS: list[dict[str, Any]] = [
      "schema": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": 64},
      "example": "high_tech_enterprises"},
     *({"name": name, "in": "query", "required": False,
-       "description": f"{kind.capitalize()} slugs, comma-separated (with the other"
-       f" subject lists, at most {MAX_SUBJECTS} subjects; at least one).",
+       "description": f"{kind.capitalize()} slugs, comma-separated (at most"
+       f" {MAX_SUBJECTS}). With none of places, clusters and programs, every subject"
+       f" with facts of the indicator (at most {MAX_POINTS} points).",
        "schema": {"type": "string", "maxLength": 64 * MAX_SUBJECTS + MAX_SUBJECTS,
-                  "pattern": r"^[a-z0-9][a-z0-9_-]*(,[a-z0-9][a-z0-9_-]*){0,19}$"},
+                  "pattern": r"^[a-z0-9][a-z0-9_-]{0,63}(,[a-z0-9][a-z0-9_-]{0,63}){0,19}$"},
        "example": {"places": "daye,changzhi", "clusters": "hefei-intelligent-voice",
                    "programs": "manufacturing-city-tech-transformation-pilot"}[name]}
       for name, (kind, _, _) in SUBJECTS.items()),
@@ -85,13 +86,9 @@ def _read(params: QueryParams) -> tuple[str, dict[str, list[str]], bool | None]:
     if len(indicator) > 64 or not SLUG_PATTERN_RE.match(indicator):
         raise parameter_problem("indicator", f"{indicator!r} is not an indicator code")
     subjects = {name: _slugs(params, name) for name in SUBJECTS}
-    total = sum(map(len, subjects.values()))
-    if total == 0:
-        raise parameter_problem(
-            "places", "name at least one subject (places, clusters or programs)"
-        )
-    if total > MAX_SUBJECTS:
-        raise parameter_problem("places", f"at most {MAX_SUBJECTS} subjects at once")
+    for name, slugs in subjects.items():
+        if len(slugs) > MAX_SUBJECTS:
+            raise parameter_problem(name, f"at most {MAX_SUBJECTS} at once")
     derived = None if "derived" not in params else parse_bool("derived", params["derived"])
     return indicator, subjects, derived
 
@@ -113,7 +110,9 @@ def _statement(kinds: tuple[str, ...], derived: bool | None) -> Select[Any]:
         and_(o.c.subject_kind == SUBJECTS[name][0], IdSet(SUBJECTS[name][2], slot(f"{name}_ids")))
         for name in kinds
     ]
-    statement = metrics_select().where(o.c.indicator_id == slot("indicator_id"), or_(*alternatives))
+    statement = metrics_select().where(o.c.indicator_id == slot("indicator_id"))
+    if alternatives:  # no subject named: every subject of the indicator
+        statement = statement.where(or_(*alternatives))
     if derived is not None:
         statement = statement.where(o.c.derived == slot("derived"))
     return statement.order_by(o.c.period_start, o.c.period_end, o.c.key).limit(slot("points"))
@@ -159,7 +158,10 @@ def build_series(
     }
     for row in rows:
         metric = serialize_metric(row)
-        entry = series[(metric["subject"]["kind"], metric["subject"]["slug"])]
+        subject = (metric["subject"]["kind"], metric["subject"]["slug"])
+        if subject not in series:  # every subject asked for (ordered below)
+            series[subject] = {"subject": None, "points": [], "undated": []}
+        entry = series[subject]
         entry["subject"] = metric["subject"]
         if metric["period"]["start"] is None:
             not_after = metric["provenance"]["source"]["published_on"]
@@ -170,7 +172,8 @@ def build_series(
         if entry["subject"] is None:  # no fact of this indicator for it
             collection = {"place": "places", "cluster": "clusters", "program": "programs"}[kind]
             entry["subject"] = {"kind": kind, "slug": slug, "url": f"/api/v1/{collection}/{slug}"}
-    return {"data": list(series.values()), "rows": rows}
+    data = list(series.values()) if order else [series[k] for k in sorted(series)]
+    return {"data": data, "rows": rows}
 
 
 @router.get(

@@ -169,7 +169,7 @@ def facets_parameter(facets: Sequence[Facet]) -> list[dict[str, Any]]:
             "required": False,
             "description": f"Count the matching rows by these fields (comma-separated, at most"
             f" {MAX_FACETS}), returned in `meta.facets`: the {FACET_SIZE} most frequent values"
-            f" of each, over at most {FACET_ROWS:,} matching rows. {listed}.",
+            f" of each, over at most {FACET_ROWS:,} matching rows (JSON pages only). {listed}.",
             "schema": {
                 "type": "string",
                 "pattern": f"^({names})(,({names})){{0,{MAX_FACETS - 1}}}$",

@@ -62,6 +62,13 @@ def test_export_keeps_filters_and_sort(client: TestClient) -> None:
     assert query == "indicator=high_tech_enterprises&sort=-value"
 
 
+def test_an_export_can_state_its_total(client: TestClient) -> None:
+    response = client.get(f"{API}/places?format=csv&count=true&province=hubei")
+    assert response.headers["x-atlas-total"] == "117"
+    assert len(csv_rows(response.text)) == 117
+    assert "x-atlas-total" not in client.get(f"{API}/places?format=csv&limit=1").headers
+
+
 def test_ndjson_lines_are_the_json_items(client: TestClient) -> None:
     url = f"{API}/places/hubei/programs"
     response = client.get(url, headers={"accept": "application/x-ndjson"})
@@ -102,7 +109,6 @@ def test_limit_caps_an_export_and_fields_picks_columns(client: TestClient) -> No
     [
         ("/places?format=xml", {}, 422, "format"),
         ("/places?format=csv&format=json", {}, 422, "format"),
-        ("/places?format=csv&count=true", {}, 422, "count"),
         ("/places?format=csv&limit=0", {}, 422, "limit"),
         ("/places?format=csv&colour=red", {}, 400, "colour"),
         ("/places/nowhere/metrics?format=csv", {}, 404, None),

@@ -67,7 +67,7 @@ def test_facet_values_are_capped(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["facets=colour", "facets=", "facets=year&facets=indicator", "facets=year&format=csv",
+    ["facets=colour", "facets=", "facets=year&facets=indicator",
      "facets=year,indicator,province,place,source,category,qualifier"],
 )  # fmt: skip
 def test_bad_facets_are_problems(client: TestClient, query: str) -> None:

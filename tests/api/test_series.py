@@ -41,6 +41,11 @@ def test_series_points_are_ordered_by_period(client: TestClient) -> None:
     assert [p["value"] for p in stated["data"][0]["points"]] == [68.1]
 
 
+def test_series_without_subjects_gives_every_subject(client: TestClient) -> None:
+    body = get(client, "/series?indicator=high_tech_enterprises")
+    assert [s["subject"]["slug"] for s in body["data"]] == ["changzhi", "daye"]
+
+
 def test_series_mixes_subject_kinds(client: TestClient) -> None:
     body = get(client, "/series?indicator=cluster_revenue&clusters=hefei-intelligent-voice")
     (cluster,) = body["data"]
@@ -51,12 +56,12 @@ def test_series_mixes_subject_kinds(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("query", "status"),
     [
-        ("indicator=high_tech_enterprises", 422),
         ("places=daye", 422),
         ("indicator=nope&places=daye", 404),
         ("indicator=high_tech_enterprises&places=nowhere", 404),
         ("indicator=high_tech_enterprises&places=Daye", 422),
         ("indicator=high_tech_enterprises&places=" + ",".join(f"p{i}" for i in range(21)), 422),
+        ("indicator=high_tech_enterprises&places=" + "a" * 65, 422),
         ("indicator=high_tech_enterprises&places=daye&colour=red", 400),
         ("indicator=high_tech_enterprises&places=daye&derived=maybe", 422),
     ],
