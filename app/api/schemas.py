@@ -5,7 +5,7 @@ fields have defaults because `fields=` may leave any of them out.
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -207,6 +207,11 @@ class Meta(Schema):
     sort: list[str]
     filters: list[AppliedFilter]
     total: int | None = Field(default=None, description="Present when `count=true`.")
+    total_relation: Literal["eq", "gte"] | None = Field(
+        default=None,
+        description="Present with `total`: `eq` when it is exact, `gte` when more rows match"
+        " than were counted.",
+    )
     facets: Facets | None = Field(default=None, description="Present when `facets=` is given.")
 
 
