@@ -384,4 +384,16 @@ class SeriesPage(Schema):
     links: SearchLinks
 
 
-RelationPage = page_of(RelationView, "RelationPage")
+class RelationItem(Schema):
+    """A relation in a list: every field optional, since `fields=` may leave any out."""
+
+    key: str | None = None
+    role: str | None = None
+    organization: Ref | None = None
+    target_kind: str | None = None
+    target: Ref | None = None
+    note: str | None = None
+    provenance: Provenance | None = None
+
+
+RelationPage = page_of(RelationItem, "RelationPage")
