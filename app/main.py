@@ -18,6 +18,7 @@ from app import __version__
 from app.api import include_api, tables
 from app.api.deps import in_database, read, unavailable
 from app.api.responses import JSONBody, problem_response_doc, problem_responses
+from app.api.routing import exportable
 from app.api.schemas import (
     ITEM_MODELS,
     Health,
@@ -36,12 +37,14 @@ from app.explorer import explorer_page, prefers_html
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
+    DatasetVersionMiddleware,
     HeadMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
 )
 from app.migrate import head_revision, is_behind
 from app.query.budget import Lane, Lanes, watch_sqlite
+from app.seeding.version import read_version
 
 logger = logging.getLogger("atlas")
 
@@ -133,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         check_database(engine, settings.database_url)
+        # read once, on the slow lane: the fast lane's budget is for requests
+        _app.state.dataset_version = read(lanes.slow.engine, read_version)
         yield
         lanes.dispose()
 
@@ -157,16 +162,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(HeadMiddleware)
-    app.add_middleware(RequestChecksMiddleware)  # inside CORS, so refusals carry its headers
+    app.add_middleware(
+        RequestChecksMiddleware, exportable=exportable
+    )  # inside CORS, so refusals carry its headers
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["ETag", "Retry-After"],
+        expose_headers=["ETag", "Retry-After", "Link", "X-Atlas-Query", "X-Atlas-Dataset-Version"],
         max_age=600,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(DatasetVersionMiddleware)
     return app
 
 

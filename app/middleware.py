@@ -3,7 +3,7 @@ BaseHTTPMiddleware task overhead): request checks, validators and caching for GE
 security headers."""
 
 import hashlib
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -28,20 +28,23 @@ EXPLORER_CSP = (
 )
 
 JSON_RANGES = frozenset({"*/*", "application/*", "application/json", "application/problem+json"})
+EXPORT_RANGES = frozenset({"text/csv", "application/x-ndjson"})  # list routes only
 HTML_PATHS = ("/docs", "/redoc", "/static/")
 
 
 class RequestChecksMiddleware:
     """Refuses, as problem details, what no endpoint here can serve: content on a request
     (every endpoint is GET, HEAD or OPTIONS, none takes a body) is 415, and an Accept header
-    that rules out JSON is 406 (the docs pages, which are HTML, are exempt)."""
+    that rules out JSON is 406 (the docs pages, which are HTML, are exempt; the list routes,
+    `exportable`, also serve CSV and NDJSON)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, exportable: Callable[[str], bool] = lambda _p: False) -> None:
         self.app = app
+        self.exportable = exportable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            refusal = _refusal(scope)
+            refusal = _refusal(scope, self.exportable)
             if refusal is not None:
                 status, kind, detail = refusal
                 response = problem_response(
@@ -52,23 +55,28 @@ class RequestChecksMiddleware:
         await self.app(scope, receive, send)
 
 
-def _refusal(scope: Scope) -> tuple[int, str, str] | None:
+def _refusal(scope: Scope, exportable: Callable[[str], bool]) -> tuple[int, str, str] | None:
     headers = Headers(scope=scope)
     has_content = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     if has_content and scope["method"] in ("GET", "HEAD", "OPTIONS"):
         return 415, "unsupported-media-type", f"{scope['method']} requests take no content"
     accept = headers.get("accept")
-    if accept is None or scope["path"].startswith(HTML_PATHS) or _accepts_json(accept):
+    if accept is None or scope["path"].startswith(HTML_PATHS) or _accepts(accept, JSON_RANGES):
         return None
     if scope["path"] == "/" and prefers_html(accept):
         return None  # the explorer
+    if exportable(scope["path"]):
+        if _accepts(accept, EXPORT_RANGES):
+            return None
+        why = "this list answers application/json, text/csv and application/x-ndjson only"
+        return 406, "not-acceptable", why
     return 406, "not-acceptable", "this endpoint answers application/json only"
 
 
-def _accepts_json(accept: str) -> bool:
+def _accepts(accept: str, ranges: frozenset[str]) -> bool:
     for item in accept.split(","):
         media_range, *parameters = (part.strip() for part in item.split(";"))
-        if media_range.lower() in JSON_RANGES and not any(map(_is_q_zero, parameters)):
+        if media_range.lower() in ranges and not any(map(_is_q_zero, parameters)):
             return True
     return False
 
@@ -103,7 +111,7 @@ class ConditionalGetMiddleware:
         async def buffer(message: Message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                if message["status"] != 200:
+                if message["status"] != 200 or _is_stream(message):
                     await send(message)
                     return
                 start = message
@@ -115,7 +123,10 @@ class ConditionalGetMiddleware:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            etag = 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+            # the dataset version is part of the basis: a reload that changes the data
+            # changes every validator, even of a body that happens to be the same
+            basis = dataset_version(scope).encode() + b"\0" + body
+            etag = 'W/"' + hashlib.blake2b(basis, digest_size=16).hexdigest() + '"'
             headers = MutableHeaders(scope=start)
             headers["etag"] = etag
             headers.setdefault("cache-control", self.cache_control)
@@ -130,6 +141,11 @@ class ConditionalGetMiddleware:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, buffer)
+
+
+def _is_stream(start: Message) -> bool:
+    """An export, streamed without a length: buffering it to hash would hold every row."""
+    return "content-length" not in Headers(raw=start["headers"])
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -159,6 +175,32 @@ class HeadMiddleware:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+def dataset_version(scope: Scope) -> str:
+    app = scope.get("app")
+    return str(getattr(getattr(app, "state", None), "dataset_version", "unversioned"))
+
+
+class DatasetVersionMiddleware:
+    """`X-Atlas-Dataset-Version` on every response: the content hash of the seeds the
+    database was loaded from, read at start-up."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        version = dataset_version(scope)
+
+        async def with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["x-atlas-dataset-version"] = version
+            await send(message)
+
+        await self.app(scope, receive, with_version)
 
 
 class SecurityHeadersMiddleware:

@@ -37,3 +37,13 @@ def is_behind(revision: str | None) -> bool:
     if revision == head_revision():
         return False
     return revision is None or revision in {s.revision for s in _scripts().walk_revisions()}
+
+
+# Engine-specific objects a migration creates by hand, which the models cannot declare:
+# SQLite's FTS5 table for search (and the shadow tables FTS5 keeps beside it).
+UNMODELLED_PREFIXES = ("search_entry_fts",)
+
+
+def include_name(name: str | None, type_: str, _parent: object) -> bool:
+    """Whether autogenerate compares an object: everything but the unmodelled tables."""
+    return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_PREFIXES))

@@ -10,6 +10,7 @@ is built per row (binding rows from Python caps out below 200,000 rows/s on two 
 Secondary indexes are dropped for the load and built once at the end.
 """
 
+import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 from sqlmodel import SQLModel
 
 from app.db import is_sqlite
+from app.seeding.search import rebuild_search
+from app.seeding.version import store_version
 
 SOURCE_ID = "synthetic"
 FIRST_YEAR = 2000
@@ -275,6 +278,11 @@ def generate(engine: Engine, shape: Shape, progress: Progress | None = None) -> 
             for fk in foreign_keys:
                 step(f"constraint {fk.name}")
                 connection.execute(AddConstraint(fk))
+            step("search entries")
+            rebuild_search(connection)
+            store_version(
+                connection, "synthetic-" + hashlib.sha256(str(shape).encode()).hexdigest()[:32]
+            )
             indexes_done = time.perf_counter()
         step("statistics")
         if sqlite:

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
 from app.db import build_engine, is_sqlite
+from app.migrate import include_name
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -29,6 +30,7 @@ def _configure(connection: Connection | None, url: str) -> None:
         target_metadata=target_metadata,
         render_as_batch=is_sqlite(url),
         compare_type=True,
+        include_name=include_name,
         literal_binds=connection is None,
     )
 

@@ -101,7 +101,7 @@ def discover(http: httpx.Client) -> tuple[list[ListOperation], list[str], list[t
         path = filled[0] if filled else template
         if filled:
             templates.append(filled)
-        if "limit" in parameters:
+        if "cursor" in parameters:  # a paged list (search and series take no cursor)
             operations.append(ListOperation(path, parameters))
         else:
             details.append(path)

@@ -6,7 +6,18 @@ router), so matching a request walks one level of routes.
 
 from fastapi import FastAPI
 
-from app.api import clusters, indicators, metrics, organizations, places, programs, sources
+from app.api import (
+    clusters,
+    indicators,
+    metrics,
+    organizations,
+    places,
+    programs,
+    relations,
+    search,
+    series,
+    sources,
+)
 
 API_PREFIX = "/api/v1"
 ROUTERS = (
@@ -17,6 +28,9 @@ ROUTERS = (
     organizations.router,
     indicators.router,
     sources.router,
+    relations.router,
+    search.router,
+    series.router,
 )
 
 

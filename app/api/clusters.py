@@ -16,7 +16,9 @@ from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, pro
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, within
+from app.query.search import search_filter
 
 c = t.cluster
 cluster_place = t.place.alias("cluster_place")
@@ -56,6 +58,7 @@ CLUSTER_SPEC = ListSpec(
     base=clusters_select,
     id_column=c.c.id,
     filters=(
+        search_filter("cluster", c.c.id),
         Filter("slug", "Cluster slug.", column=c.c.slug, example="hefei-intelligent-voice"),
         Filter("name", "Name.", operators=TEXT_OPERATORS, column=c.c.name, example="voice"),
         Filter(
@@ -110,6 +113,12 @@ CLUSTER_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Cluster.model_fields),
     serialize=serialize_cluster,
+    facets=(
+        Facet("sector", "the cluster's sector", c.c.sector),
+        Facet("status", "the cluster's status", c.c.status),
+        Facet("place", "the cluster's place", c.c.place_id, labels=t.place),
+        province_facet(c.c.place_id, t.place),
+    ),
 )
 
 router = APIRouter(tags=["clusters"])

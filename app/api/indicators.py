@@ -14,6 +14,8 @@ from app.api.schemas import Indicator, IndicatorDetail, IndicatorPage, MetricPag
 from app.api.shapes import API_PREFIX, Row
 from app.errors import ProblemError
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet
+from app.query.search import search_filter
 
 i = t.indicator
 
@@ -38,6 +40,7 @@ INDICATOR_SPEC = ListSpec(
     base=indicators_select,
     id_column=i.c.id,
     filters=(
+        search_filter("indicator", i.c.id),
         Filter("code", "Indicator code.", column=i.c.code, example="cluster_revenue"),
         Filter("name", "Name.", operators=TEXT_OPERATORS, column=i.c.name, example="enterprises"),
         Filter(
@@ -64,6 +67,10 @@ INDICATOR_SPEC = ListSpec(
     default_sort=("code",),
     fields=tuple(Indicator.model_fields),
     serialize=serialize_indicator,
+    facets=(
+        Facet("category", "the indicator's category", i.c.category),
+        Facet("unit", "the indicator's unit", i.c.unit),
+    ),
 )
 
 router = APIRouter(tags=["indicators"])

@@ -21,6 +21,8 @@ from app.query import (
     ListSpec,
     Sort,
 )
+from app.query.facets import Facet, province_facet
+from app.query.latest import LATEST
 from app.query.relations import by_key, within
 from app.query.statements import fetch_one, slot
 
@@ -191,6 +193,17 @@ METRIC_SPEC = ListSpec(
             relation=by_key(t.source, "id"),
             example="std-2024-03-25-daye",
         ),
+        Filter(
+            "latest",
+            "true: only the most recent fact of each subject and indicator. Dated before"
+            " undated, later period end first, then stated before derived, then the newer"
+            " source.",
+            operators=("exact",),
+            column=o.c.id,
+            relation=LATEST,
+            choices=("true",),
+            example="true",
+        ),
     ),
     sorts=(
         Sort("id", o.c.id, int),
@@ -217,6 +230,22 @@ METRIC_SPEC = ListSpec(
         Index("ix_observation_cluster_id", ("cluster_id",)),
         Index("ix_observation_program_id", ("program_id",)),
         Index("ix_observation_source_id", ("source_id",)),
+    ),
+    facets=(
+        Facet("indicator", "the indicator", o.c.indicator_id, labels=t.indicator, key="code"),
+        Facet(
+            "category",
+            "the indicator's category",
+            t.indicator.c.category,
+            joins=lambda table: table.join(t.indicator, t.indicator.c.id == o.c.indicator_id),
+        ),
+        Facet("year", "the period's year (null when unknown)", o.c.year),
+        Facet("qualifier", "exact, about, more_than, ...", o.c.qualifier),
+        Facet("subject_kind", "place, cluster or program", o.c.subject_kind),
+        Facet("derived", "computed by the atlas from stated values", o.c.derived),
+        Facet("source", "the source document", o.c.source_id, labels=t.source, key="id"),
+        Facet("place", "the place of the subject", o.c.place_id, labels=t.place),
+        province_facet(o.c.place_id, t.place),
     ),
 )
 

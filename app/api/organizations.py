@@ -15,7 +15,9 @@ from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, pro
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, within
+from app.query.search import search_filter
 
 org = t.organization
 org_place = t.place.alias("org_place")
@@ -55,6 +57,7 @@ ORGANIZATION_SPEC = ListSpec(
     base=organizations_select,
     id_column=org.c.id,
     filters=(
+        search_filter("organization", org.c.id),
         Filter("slug", "Organization slug.", column=org.c.slug, example="iflytek"),
         Filter("name", "Name.", operators=TEXT_OPERATORS, column=org.c.name, example="iFlytek"),
         Filter(
@@ -102,6 +105,11 @@ ORGANIZATION_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Organization.model_fields),
     serialize=serialize_organization,
+    facets=(
+        Facet("kind", "the organization's kind", org.c.kind),
+        Facet("place", "the organization's home place", org.c.place_id, labels=t.place),
+        province_facet(org.c.place_id, t.place),
+    ),
 )
 
 # Relations -----------------------------------------------------------------------------
@@ -120,47 +128,44 @@ _TARGETS = (
 )
 
 
-def relation_views(connection: Connection, where: ColumnElement[bool]) -> list[dict[str, Any]]:
-    statement = (
-        select(
-            r.c.key,
-            r.c.role,
-            r.c.note,
-            *labelled("org", rel_org, "slug", "name"),
-            *(
-                column
-                for kind, _, table in _TARGETS
-                for column in labelled(kind, table, "slug", "name")
-            ),
-            *provenance_columns(r, t.source),
-        )
-        .select_from(
-            r.join(rel_org, rel_org.c.id == r.c.organization_id)
-            .outerjoin(rel_place, rel_place.c.id == r.c.place_id)
-            .outerjoin(rel_cluster, rel_cluster.c.id == r.c.cluster_id)
-            .outerjoin(rel_program, rel_program.c.id == r.c.program_id)
-            .outerjoin(rel_partner, rel_partner.c.id == r.c.partner_id)
-            .join(t.source, t.source.c.id == r.c.source_id)
-        )
-        .where(where)
-        .order_by(r.c.key)
-        .limit(500)
+def relations_select() -> Select[Any]:
+    return select(
+        r.c.key,
+        r.c.role,
+        r.c.note,
+        *labelled("org", rel_org, "slug", "name"),
+        *(
+            column
+            for kind, _, table in _TARGETS
+            for column in labelled(kind, table, "slug", "name")
+        ),
+        *provenance_columns(r, t.source),
+    ).select_from(
+        r.join(rel_org, rel_org.c.id == r.c.organization_id)
+        .outerjoin(rel_place, rel_place.c.id == r.c.place_id)
+        .outerjoin(rel_cluster, rel_cluster.c.id == r.c.cluster_id)
+        .outerjoin(rel_program, rel_program.c.id == r.c.program_id)
+        .outerjoin(rel_partner, rel_partner.c.id == r.c.partner_id)
+        .join(t.source, t.source.c.id == r.c.source_id)
     )
-    views = []
-    for row in connection.execute(statement).mappings():
-        kind, collection = next((k, c) for k, c, _ in _TARGETS if row[f"{k}_slug"] is not None)
-        views.append(
-            {
-                "key": row["key"],
-                "role": row["role"],
-                "organization": ref(row, "org", "organizations"),
-                "target_kind": kind,
-                "target": ref(row, kind, collection),
-                "note": row["note"],
-                "provenance": provenance(row),
-            }
-        )
-    return views
+
+
+def serialize_relation(row: Row) -> dict[str, Any]:
+    kind, collection = next((k, c) for k, c, _ in _TARGETS if row[f"{k}_slug"] is not None)
+    return {
+        "key": row["key"],
+        "role": row["role"],
+        "organization": ref(row, "org", "organizations"),
+        "target_kind": kind,
+        "target": ref(row, kind, collection),
+        "note": row["note"],
+        "provenance": provenance(row),
+    }
+
+
+def relation_views(connection: Connection, where: ColumnElement[bool]) -> list[dict[str, Any]]:
+    statement = relations_select().where(where).order_by(r.c.key).limit(500)
+    return [serialize_relation(row) for row in connection.execute(statement).mappings()]
 
 
 router = APIRouter(tags=["organizations"])

@@ -4,7 +4,7 @@ with a place's detail and its nested metrics, clusters, programs and organizatio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, case, func, literal, select
 
 from app.api import tables as t
 from app.api.clusters import CLUSTER_SPEC
@@ -27,7 +27,9 @@ from app.api.shapes import API_PREFIX, Row, labelled, place_ref
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.relations import by_key, within
+from app.query.facets import Facet, province_of
+from app.query.relations import by_key, covered_places, within
+from app.query.search import search_filter
 
 p = t.place
 parent = t.place.alias("parent")
@@ -83,6 +85,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         base=base,
         id_column=p.c.id,
         filters=(
+            search_filter("place", p.c.id),
             Filter("slug", "Place slug.", column=p.c.slug, example="daye"),
             Filter(
                 "code",
@@ -141,6 +144,11 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         fields=tuple(Place.model_fields),
         serialize=serialize_place,
         scope=() if levels is None else (p.c.level.in_(levels),),
+        facets=(
+            Facet("level", "the place's level", p.c.level),
+            Facet("province", "the province the place lies in", province_of(p), labels=t.place),
+            Facet("parent", "the place's parent", p.c.parent_id, labels=t.place),
+        ),
     )
 
 
@@ -220,6 +228,8 @@ def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict
         .limit(100)
     ).mappings()
 
+    covering = _covering_programs(connection, place_id)
+
     def count(table: Any) -> int:
         return int(
             connection.execute(
@@ -234,6 +244,7 @@ def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict
         "children": [{**dict(c), "url": f"{API_PREFIX}/places/{c['slug']}"} for c in children],
         "clusters": [{**dict(c), "url": f"{API_PREFIX}/clusters/{c['slug']}"} for c in clusters],
         "programs": [{**dict(g), "url": f"{API_PREFIX}/programs/{g['slug']}"} for g in programs],
+        "programs_covering": covering,
         "counts": {
             "metrics": count(t.observation),
             "clusters": count(t.cluster),
@@ -245,6 +256,30 @@ def _place_detail(connection: Connection, slug: str, *, city_only: bool) -> dict
             for child in ("metrics", "clusters", "programs", "organizations")
         },
     }
+
+
+def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, Any]]:
+    """The programs that cover the place, each with how: `place` (located at it), `inside`
+    (at a place inside it), `ancestor` (at a place containing it), or the role of a link
+    to the place or a place around it (`candidate`, `participant`, `scope`)."""
+    closure, program, link = t.place_ancestor, t.program, t.program_place
+    covered = select(covered_places(select(literal(place_id))).c.id)
+    inside = select(closure.c.place_id).where(closure.c.ancestor_id == place_id)
+    via = case(
+        (program.c.place_id == place_id, "place"),
+        (program.c.place_id.in_(inside), "inside"),
+        else_="ancestor",
+    )
+    located = select(program.c.slug, program.c.name, via.label("via")).where(
+        program.c.place_id.in_(covered)
+    )
+    linked = (
+        select(program.c.slug, program.c.name, link.c.role.label("via"))
+        .join(link, link.c.program_id == program.c.id)
+        .where(link.c.place_id.in_(covered))
+    )
+    rows = connection.execute(located.union(linked).order_by("slug", "via").limit(200)).mappings()
+    return [{**dict(row), "url": f"{API_PREFIX}/programs/{row['slug']}"} for row in rows]
 
 
 SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["daye"])]

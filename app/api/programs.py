@@ -17,7 +17,9 @@ from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, pro
 from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.relations import by_key, through, within
+from app.query.facets import Facet, province_facet
+from app.query.relations import by_key, covering, through, within
+from app.query.search import search_filter
 
 g = t.program
 program_place = t.place.alias("program_place_ref")
@@ -65,6 +67,7 @@ PROGRAM_SPEC = ListSpec(
     base=programs_select,
     id_column=g.c.id,
     filters=(
+        search_filter("program", g.c.id),
         Filter(
             "slug",
             "Program slug.",
@@ -109,6 +112,15 @@ PROGRAM_SPEC = ListSpec(
             example="china",
         ),
         Filter(
+            "covers",
+            "Slug of a place the program covers: programs at the place, at a place containing"
+            " it (national programs cover every province), inside it, or linked to any of"
+            " those places (candidates, participants, scope).",
+            column=g.c.id,
+            relation=covering(),
+            example="hubei",
+        ),
+        Filter(
             "issuer",
             "Slug of an issuing organization.",
             column=g.c.id,
@@ -138,6 +150,11 @@ PROGRAM_SPEC = ListSpec(
     default_sort=("name",),
     fields=tuple(Program.model_fields),
     serialize=serialize_program,
+    facets=(
+        Facet("kind", "the program's kind", g.c.kind),
+        Facet("place", "the program's place", g.c.place_id, labels=t.place),
+        province_facet(g.c.place_id, t.place),
+    ),
 )
 
 router = APIRouter(tags=["programs"])

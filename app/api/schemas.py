@@ -212,6 +212,23 @@ class AppliedFilter(Schema):
     value: FilterValue = Field(description="A list for `in`, otherwise one value.")
 
 
+class FacetValue(Schema):
+    value: Any = Field(description="The value (for a place, indicator or source: its key).")
+    name: str | None = Field(default=None, description="The name of a keyed value.")
+    count: int
+
+
+class FacetCounts(Schema):
+    values: list[FacetValue] = Field(description="The most frequent values, most frequent first.")
+    truncated: bool = Field(description="More values exist than are listed.")
+
+
+class Facets(Schema):
+    rows: int = Field(description="The matching rows counted.")
+    exact: bool = Field(description="False when more rows matched than were counted.")
+    counts: dict[str, FacetCounts]
+
+
 class Meta(Schema):
     returned: int = Field(ge=0)
     limit: int = Field(ge=1)
@@ -229,6 +246,7 @@ class Meta(Schema):
         description="Present when `count=true`: `eq` when `total` is exact, `gte` when the"
         " count stopped at its bound.",
     )
+    facets: Facets | None = Field(default=None, description="Present when `facets=` is given.")
 
 
 class SubsetMeta(Meta):
@@ -323,10 +341,21 @@ class MetricsLink(Schema):
     metrics: str
 
 
+class CoveringProgram(Ref):
+    via: str = Field(
+        description="place, inside, ancestor (a program of a place containing this one), or"
+        " the role of a link: candidate, participant, scope."
+    )
+
+
 class PlaceDetail(Place):
     children: list[PlaceRef]
     clusters: list[Ref] = Field(description="At most 100, by name.")
     programs: list[Ref] = Field(description="At most 100, by name.")
+    programs_covering: list[CoveringProgram] = Field(
+        description="Programs that cover the place: its own, those of places inside it, those of"
+        " places containing it, and those linked to it (candidacy, participation, scope)."
+    )
     counts: PlaceCounts
     links: PlaceLinks
 
@@ -369,8 +398,14 @@ class SourceFacts(Schema):
     places: int
 
 
+class Citation(Schema):
+    csl: dict[str, Any] = Field(description="CSL-JSON, for Zotero, Pandoc or citeproc.")
+    bibtex: str
+
+
 class SourceDetail(Source):
     facts: SourceFacts
+    citation: Citation
     links: MetricsLink
 
 
@@ -393,3 +428,94 @@ class Readiness(Schema):
     status: Literal["ready"]
     schema_: str = Field(alias="schema", description="The database's schema revision.")
     sources: int = Field(ge=0)
+
+
+class SearchMatch(Schema):
+    field: str = Field(description="name, name_local, or key (slug, code or id).")
+    value: str | None = None
+    highlighted: str | None = Field(
+        default=None, description="The value, HTML-escaped, with each match in <mark>."
+    )
+
+
+class SearchResult(Schema):
+    kind: str
+    key: str = Field(description="The slug (code for indicators, id for sources).")
+    name: str
+    name_local: str | None = None
+    rank: int
+    match: str = Field(description="exact, prefix, contains or other (matched by key).")
+    matched: list[SearchMatch]
+    url: str
+
+
+class SearchMeta(Schema):
+    q: str = Field(description="The query as matched (case-folded).")
+    kinds: list[str]
+    returned: int
+    limit: int
+
+
+class SearchLinks(Schema):
+    self: str
+
+
+class SearchPage(Schema):
+    data: list[SearchResult]
+    meta: SearchMeta
+    links: SearchLinks
+
+
+class SeriesPoint(Schema):
+    key: str
+    period: Period
+    value: float | int
+    qualifier: str
+    stated: str | None = None
+    derived: bool
+    url: str
+    not_after: date | None = Field(
+        default=None, description="Undated points: the date the fact is known by."
+    )
+
+
+class SeriesSubject(Schema):
+    kind: str
+    slug: str
+    name: str | None = None
+    url: str
+
+
+class Series(Schema):
+    subject: SeriesSubject
+    points: list[SeriesPoint] = Field(description="Dated facts, ordered by period.")
+    undated: list[SeriesPoint] = Field(description="Facts whose period is unknown.")
+
+
+class SeriesMeta(Schema):
+    indicator: dict[str, Any]
+    subjects: int
+    points: int
+    undated: int
+    rule: str
+
+
+class SeriesPage(Schema):
+    data: list[Series]
+    meta: SeriesMeta
+    links: SearchLinks
+
+
+class RelationItem(Schema):
+    """A relation in a list: every field optional, since `fields=` may leave any out."""
+
+    key: str | None = None
+    role: str | None = None
+    organization: Ref | None = None
+    target_kind: str | None = None
+    target: Ref | None = None
+    note: str | None = None
+    provenance: Provenance | None = None
+
+
+RelationPage = page_of(RelationItem, "RelationPage")

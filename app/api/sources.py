@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import Connection, Select, func, select
 
 from app.api import tables as t
+from app.api.citations import bibtex, csl_json
 from app.api.deps import in_database, no_query_parameters
 from app.api.metrics import METRIC_SPEC
 from app.api.responses import RawJSON, problem_responses, to_json
@@ -16,6 +17,8 @@ from app.api.shapes import API_PREFIX, Row
 from app.errors import ProblemError
 from app.models.vocabulary import SourceKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.facets import Facet
+from app.query.search import search_filter
 
 s = t.source
 _COLUMNS = (
@@ -54,6 +57,7 @@ SOURCE_SPEC = ListSpec(
     base=sources_select,
     id_column=s.c.id,
     filters=(
+        search_filter("source", s.c.id),
         Filter("id", "Source id.", column=s.c.id, example="std-2024-03-25-daye"),
         Filter(
             "kind",
@@ -88,6 +92,10 @@ SOURCE_SPEC = ListSpec(
     default_sort=("id",),
     fields=tuple(Source.model_fields),
     serialize=serialize_source,
+    facets=(
+        Facet("kind", "the source's kind", s.c.kind),
+        Facet("publisher", "the source's publisher", s.c.publisher),
+    ),
 )
 
 router = APIRouter(tags=["sources"])
@@ -128,11 +136,13 @@ async def get_source(
     request: Request,
     id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["std-2024-03-25-daye"])],
 ) -> RawJSON:
-    return RawJSON(await in_database(request, lambda c: to_json(_source_detail(c, id))))
+    version: str = getattr(request.app.state, "dataset_version", "unversioned")
+    return RawJSON(await in_database(request, lambda c: to_json(_source_detail(c, id, version))))
 
 
-def _source_detail(connection: Connection, id: str) -> dict[str, Any]:
-    row = connection.execute(sources_select().where(s.c.id == id)).mappings().first()
+def _source_detail(connection: Connection, id: str, version: str) -> dict[str, Any]:
+    statement = sources_select().add_columns(s.c.url.label("original_url")).where(s.c.id == id)
+    row = connection.execute(statement).mappings().first()
     if row is None:
         raise ProblemError(404, "not-found", f"no source {id!r}")
     facts = {
@@ -144,5 +154,6 @@ def _source_detail(connection: Connection, id: str) -> dict[str, Any]:
     return {
         **serialize_source(row),
         "facts": facts,
+        "citation": {"csl": csl_json(dict(row), version), "bibtex": bibtex(dict(row), version)},
         "links": {"metrics": f"{API_PREFIX}/sources/{id}/metrics"},
     }

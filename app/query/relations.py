@@ -64,3 +64,32 @@ def through(
         )
 
     return Relation(ids)
+
+
+def covering() -> Relation:
+    """Programs that cover one of the named places: located at the place, at a place that
+    contains it (a national program covers Hubei) or inside it (Daye's plan concerns
+    Hubei), or linked to any of those places (a candidate, a participant, a scope)."""
+
+    def ids(keys: Keys) -> Select[Any]:
+        named = select(_table("place").c.id).where(_table("place").c.slug.in_(keys))
+        return programs_at(covered_places(named))
+
+    return Relation(ids)
+
+
+def covered_places(named: Select[Any]) -> Any:
+    """The named places, the places containing them and the places inside them, as one
+    subquery of ids (each half read on an index of the closure table)."""
+    closure = _table("place_ancestor")
+    around = select(closure.c.ancestor_id.label("id")).where(closure.c.place_id.in_(named))
+    inside = select(closure.c.place_id.label("id")).where(closure.c.ancestor_id.in_(named))
+    return around.union(inside).subquery("covered")
+
+
+def programs_at(places: Any) -> Select[Any]:
+    """Programs located at one of `places`, or linked to one of them."""
+    program, link = _table("program"), _table("program_place")
+    located = select(program.c.id.label("id")).where(program.c.place_id.in_(select(places.c.id)))
+    linked = select(link.c.program_id.label("id")).where(link.c.place_id.in_(select(places.c.id)))
+    return select(located.union(linked).subquery().c.id)

@@ -7,11 +7,14 @@ so the docs, the validation and the queries cannot disagree.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BindParameter, ColumnElement, Select
 
 from app.query.operators import OPERATORS, RELATION_OPERATORS, SET_OPERATORS, Arity
+
+if TYPE_CHECKING:
+    from app.query.facets import Facet
 
 Row = Mapping[Any, Any]
 Keys = list[BindParameter[Any]]
@@ -116,6 +119,8 @@ class ListSpec:
     # the index that serves the filters and the sort (app.query.plan), and joined after.
     # Small tables leave this empty: any plan reads them in well under a millisecond.
     indexes: tuple[Index, ...] = ()
+    # Fields `facets=` may count by (app.query.facets).
+    facets: "tuple[Facet, ...]" = ()
 
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)

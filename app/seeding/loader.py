@@ -18,6 +18,8 @@ from app.seeding.errors import Problem, SeedError
 from app.seeding.periods import parse_period
 from app.seeding.reader import PLACES_FILE, Dataset
 from app.seeding.records import Evidenced, ObservationRecord, PlaceRecord, SourceRecord
+from app.seeding.search import rebuild_search
+from app.seeding.version import dataset_hash, store_version
 
 Row = dict[str, Any]
 Progress = Callable[[str], None]
@@ -205,6 +207,9 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         _write_documents(sync, dataset, place_ids, indicator_ids)
         step("removing records no longer in the seeds")
         sync.delete_stale()
+        step("search entries")
+        rebuild_search(connection)
+        store_version(connection, dataset_hash(dataset))
         return sync.report
 
 

@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     params: { query: { province: "hubei", level: "county_city", count: true } },
   });
   if (cities.error) throw new Error(cities.error.detail);
-  const daye = whole(cities.data).data.find((city) => city.slug === "daye");
+  const cityPage = whole(cities.data);
+  const daye = cityPage.data.find((city) => city.slug === "daye");
 
   const walk = await provincesByPage();
 
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
 
   console.log(
     JSON.stringify({
-      cities: { total: cities.data.meta.total, returned: cities.data.meta.returned },
+      cities: { total: cityPage.meta.total, returned: cityPage.meta.returned },
       daye: daye ? { code: daye.code, level: daye.level, province: daye.province?.slug } : null,
       provinces: walk,
       metric: {

@@ -14,6 +14,8 @@ export interface paths {
         /**
          * List metrics
          * @description Observations of indicators, each with its indicator, subject, period, normalized and stated value, qualifier, derivation and provenance (source and character span). With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_metrics"];
         put?: never;
@@ -54,6 +56,8 @@ export interface paths {
         /**
          * List cities
          * @description Municipalities, prefecture-level and county-level cities. With `fields=`, the page is an `PlaceFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_cities"];
         put?: never;
@@ -74,6 +78,8 @@ export interface paths {
         /**
          * List places
          * @description Places of every level: country, provinces, cities, districts. With `fields=`, the page is an `PlaceFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_places"];
         put?: never;
@@ -94,6 +100,8 @@ export interface paths {
         /**
          * List a city's metrics
          * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_city_metrics"];
         put?: never;
@@ -114,6 +122,8 @@ export interface paths {
         /**
          * List a city's clusters
          * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `ClusterFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_city_clusters"];
         put?: never;
@@ -134,6 +144,8 @@ export interface paths {
         /**
          * List a city's programs
          * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `ProgramFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_city_programs"];
         put?: never;
@@ -154,6 +166,8 @@ export interface paths {
         /**
          * List a city's organizations
          * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `OrganizationFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_city_organizations"];
         put?: never;
@@ -174,6 +188,8 @@ export interface paths {
         /**
          * List a place's metrics
          * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_place_metrics"];
         put?: never;
@@ -194,6 +210,8 @@ export interface paths {
         /**
          * List a place's clusters
          * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `ClusterFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_place_clusters"];
         put?: never;
@@ -214,6 +232,8 @@ export interface paths {
         /**
          * List a place's programs
          * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `ProgramFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_place_programs"];
         put?: never;
@@ -234,6 +254,8 @@ export interface paths {
         /**
          * List a place's organizations
          * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `OrganizationFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_place_organizations"];
         put?: never;
@@ -294,6 +316,8 @@ export interface paths {
         /**
          * List a cluster's metrics
          * @description The same query language as the top-level list, limited to one cluster. With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_cluster_metrics"];
         put?: never;
@@ -314,6 +338,8 @@ export interface paths {
         /**
          * List clusters
          * @description Named industrial clusters with their sector, status and place. With `fields=`, the page is an `ClusterFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_clusters"];
         put?: never;
@@ -354,6 +380,8 @@ export interface paths {
         /**
          * List programs
          * @description Policies, pilots, plans, strategies, designations and projects. With `fields=`, the page is an `ProgramFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_programs"];
         put?: never;
@@ -374,6 +402,8 @@ export interface paths {
         /**
          * List a program's metrics (its terms)
          * @description The same query language as the top-level list, limited to one program. With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_program_metrics"];
         put?: never;
@@ -414,6 +444,8 @@ export interface paths {
         /**
          * List organizations
          * @description Enterprises, universities, institutes, agencies and platforms. With `fields=`, the page is an `OrganizationFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_organizations"];
         put?: never;
@@ -454,6 +486,8 @@ export interface paths {
         /**
          * List indicators
          * @description What is measured, with units and categories. With `fields=`, the page is an `IndicatorFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_indicators"];
         put?: never;
@@ -474,6 +508,8 @@ export interface paths {
         /**
          * List an indicator's metrics
          * @description The same query language as the top-level list, limited to one indicator. With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_indicator_metrics"];
         put?: never;
@@ -514,6 +550,8 @@ export interface paths {
         /**
          * List sources
          * @description Documents and references, with checksums and how each capture was treated. With `fields=`, the page is an `SourceFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_sources"];
         put?: never;
@@ -534,6 +572,8 @@ export interface paths {
         /**
          * List the metrics a source states
          * @description The same query language as the top-level list, limited to one source. With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_source_metrics"];
         put?: never;
@@ -556,6 +596,68 @@ export interface paths {
          * @description A source with the number of facts of each kind taken from it.
          */
         get: operations["get_source"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/relations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List relations
+         * @description Organizations' links to places, clusters, programs and partner organizations, with the quote each is read from. With `fields=`, the page is an `RelationFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         */
+        get: operations["list_relations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search by name
+         * @description Places, clusters, programs, organizations, indicators and sources whose names (English or Chinese, any case) contain `q`. Ranked: exact name, then names starting with `q`, then names containing it, then other names (slug, code); shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped).
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One indicator for several subjects, for a chart
+         * @description Points ordered by period for each subject, with value, qualifier and metric key; undated facts apart. Points are ordered by period start, then end. Facts whose period is unknown are in `undated`, each with `not_after`, the publication date of its source (null when that is unknown too); year filters on /metrics match dated facts only (add `year__isnull=true` for the undated), and sorts by year or period_end put them last.
+         */
+        get: operations["get_series"];
         put?: never;
         post?: never;
         delete?: never;
@@ -666,6 +768,18 @@ export interface components {
              */
             value: string | number | boolean | (string | number)[];
         };
+        /** Citation */
+        Citation: {
+            /**
+             * Csl
+             * @description CSL-JSON, for Zotero, Pandoc or citeproc.
+             */
+            csl: {
+                [key: string]: unknown;
+            };
+            /** Bibtex */
+            bibtex: string;
+        };
         /** Cluster */
         Cluster: {
             /** Slug */
@@ -722,6 +836,65 @@ export interface components {
             longitude: number;
             /** Latitude */
             latitude: number;
+        };
+        /** CoveringProgram */
+        CoveringProgram: {
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Url */
+            url: string;
+            /**
+             * Via
+             * @description place, inside, ancestor (a program of a place containing this one), or the role of a link: candidate, participant, scope.
+             */
+            via: string;
+        };
+        /** FacetCounts */
+        FacetCounts: {
+            /**
+             * Values
+             * @description The most frequent values, most frequent first.
+             */
+            values: components["schemas"]["FacetValue"][];
+            /**
+             * Truncated
+             * @description More values exist than are listed.
+             */
+            truncated: boolean;
+        };
+        /** FacetValue */
+        FacetValue: {
+            /**
+             * Value
+             * @description The value (for a place, indicator or source: its key).
+             */
+            value: unknown;
+            /**
+             * Name
+             * @description The name of a keyed value.
+             */
+            name?: string | null;
+            /** Count */
+            count: number;
+        };
+        /** Facets */
+        Facets: {
+            /**
+             * Rows
+             * @description The matching rows counted.
+             */
+            rows: number;
+            /**
+             * Exact
+             * @description False when more rows matched than were counted.
+             */
+            exact: boolean;
+            /** Counts */
+            counts: {
+                [key: string]: components["schemas"]["FacetCounts"];
+            };
         };
         /** Health */
         Health: {
@@ -854,6 +1027,8 @@ export interface components {
              * @description Present when `count=true`: `eq` when `total` is exact, `gte` when the count stopped at its bound.
              */
             total_relation?: ("eq" | "gte") | null;
+            /** @description Present when `facets=` is given. */
+            facets?: components["schemas"]["Facets"] | null;
         };
         /** Metric */
         Metric: {
@@ -1078,6 +1253,11 @@ export interface components {
              * @description At most 100, by name.
              */
             programs: components["schemas"]["Ref"][];
+            /**
+             * Programs Covering
+             * @description Programs that cover the place: its own, those of places inside it, those of places containing it, and those linked to it (candidacy, participation, scope).
+             */
+            programs_covering: components["schemas"]["CoveringProgram"][];
             counts: components["schemas"]["PlaceCounts"];
             links: components["schemas"]["PlaceLinks"];
         };
@@ -1252,6 +1432,33 @@ export interface components {
             url: string;
         };
         /**
+         * RelationItem
+         * @description A relation in a list: every field optional, since `fields=` may leave any out.
+         */
+        RelationItem: {
+            /** Key */
+            key?: string | null;
+            /** Role */
+            role?: string | null;
+            organization?: components["schemas"]["Ref"] | null;
+            /** Target Kind */
+            target_kind?: string | null;
+            target?: components["schemas"]["Ref"] | null;
+            /** Note */
+            note?: string | null;
+            provenance?: components["schemas"]["Provenance"] | null;
+        };
+        /**
+         * RelationPage
+         * @description A page of whole RelationItem items (no `fields=`).
+         */
+        RelationPage: {
+            /** Data */
+            data: components["schemas"]["RelationItem"][];
+            meta: components["schemas"]["Meta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
          * RelationRole
          * @enum {string}
          */
@@ -1271,6 +1478,140 @@ export interface components {
             /** Note */
             note: string | null;
             provenance: components["schemas"]["Provenance"];
+        };
+        /** SearchLinks */
+        SearchLinks: {
+            /** Self */
+            self: string;
+        };
+        /** SearchMatch */
+        SearchMatch: {
+            /**
+             * Field
+             * @description name, name_local, or key (slug, code or id).
+             */
+            field: string;
+            /** Value */
+            value?: string | null;
+            /**
+             * Highlighted
+             * @description The value, HTML-escaped, with each match in <mark>.
+             */
+            highlighted?: string | null;
+        };
+        /** SearchMeta */
+        SearchMeta: {
+            /**
+             * Q
+             * @description The query as matched (case-folded).
+             */
+            q: string;
+            /** Kinds */
+            kinds: string[];
+            /** Returned */
+            returned: number;
+            /** Limit */
+            limit: number;
+        };
+        /** SearchPage */
+        SearchPage: {
+            /** Data */
+            data: components["schemas"]["SearchResult"][];
+            meta: components["schemas"]["SearchMeta"];
+            links: components["schemas"]["SearchLinks"];
+        };
+        /** SearchResult */
+        SearchResult: {
+            /** Kind */
+            kind: string;
+            /**
+             * Key
+             * @description The slug (code for indicators, id for sources).
+             */
+            key: string;
+            /** Name */
+            name: string;
+            /** Name Local */
+            name_local?: string | null;
+            /** Rank */
+            rank: number;
+            /**
+             * Match
+             * @description exact, prefix, contains or other (matched by key).
+             */
+            match: string;
+            /** Matched */
+            matched: components["schemas"]["SearchMatch"][];
+            /** Url */
+            url: string;
+        };
+        /** Series */
+        Series: {
+            subject: components["schemas"]["SeriesSubject"];
+            /**
+             * Points
+             * @description Dated facts, ordered by period.
+             */
+            points: components["schemas"]["SeriesPoint"][];
+            /**
+             * Undated
+             * @description Facts whose period is unknown.
+             */
+            undated: components["schemas"]["SeriesPoint"][];
+        };
+        /** SeriesMeta */
+        SeriesMeta: {
+            /** Indicator */
+            indicator: {
+                [key: string]: unknown;
+            };
+            /** Subjects */
+            subjects: number;
+            /** Points */
+            points: number;
+            /** Undated */
+            undated: number;
+            /** Rule */
+            rule: string;
+        };
+        /** SeriesPage */
+        SeriesPage: {
+            /** Data */
+            data: components["schemas"]["Series"][];
+            meta: components["schemas"]["SeriesMeta"];
+            links: components["schemas"]["SearchLinks"];
+        };
+        /** SeriesPoint */
+        SeriesPoint: {
+            /** Key */
+            key: string;
+            period: components["schemas"]["Period"];
+            /** Value */
+            value: number;
+            /** Qualifier */
+            qualifier: string;
+            /** Stated */
+            stated?: string | null;
+            /** Derived */
+            derived: boolean;
+            /** Url */
+            url: string;
+            /**
+             * Not After
+             * @description Undated points: the date the fact is known by.
+             */
+            not_after?: string | null;
+        };
+        /** SeriesSubject */
+        SeriesSubject: {
+            /** Kind */
+            kind: string;
+            /** Slug */
+            slug: string;
+            /** Name */
+            name?: string | null;
+            /** Url */
+            url: string;
         };
         /** Source */
         Source: {
@@ -1320,6 +1661,7 @@ export interface components {
             /** Url */
             url: string;
             facts: components["schemas"]["SourceFacts"];
+            citation: components["schemas"]["Citation"];
             links: components["schemas"]["MetricsLink"];
         };
         /** SourceFacts */
@@ -1472,6 +1814,11 @@ export interface components {
              * @default null
              */
             total_relation: ("eq" | "gte") | null;
+            /**
+             * @description Present when `facets=` is given.
+             * @default null
+             */
+            facets: components["schemas"]["Facets"] | null;
             /**
              * Fields
              * @description The fields asked for with `fields=`: each item has these and no others.
@@ -1983,6 +2330,21 @@ export interface operations {
                  * @example std-2024-03-25-daye
                  */
                 source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path?: never;
@@ -1990,13 +2352,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -2342,6 +2708,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the place's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
                  * @description Place slug.
                  * @example daye
                  */
@@ -2486,6 +2857,16 @@ export interface operations {
                  * @example china
                  */
                 within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `level`: the place's level; `province`: the province the place lies in; `parent`: the place's parent.
+                 * @example level,province
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path?: never;
@@ -2493,13 +2874,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlacePage"] | components["schemas"]["PlaceFieldsPage"];
+                    /** @example slug,name,name_local,level,code,coordinates.longitude,coordinates.latitude,parent.slug,parent.name,parent.level,parent.url,province.slug,province.name,province.level,province.url,source,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -2663,6 +3048,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the place's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
                  * @description Place slug.
                  * @example daye
                  */
@@ -2807,6 +3197,16 @@ export interface operations {
                  * @example china
                  */
                 within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `level`: the place's level; `province`: the province the place lies in; `parent`: the place's parent.
+                 * @example level,province
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path?: never;
@@ -2814,13 +3214,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlacePage"] | components["schemas"]["PlaceFieldsPage"];
+                    /** @example slug,name,name_local,level,code,coordinates.longitude,coordinates.latitude,parent.slug,parent.name,parent.level,parent.url,province.slug,province.name,province.level,province.url,source,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -3187,6 +3591,21 @@ export interface operations {
                  * @example std-2024-03-25-daye
                  */
                 source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -3197,13 +3616,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -3385,6 +3808,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
                  * @description Cluster slug.
                  * @example hefei-intelligent-voice
                  */
@@ -3499,6 +3927,16 @@ export interface operations {
                  * @example china
                  */
                 within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `sector`: the cluster's sector; `status`: the cluster's status; `place`: the cluster's place; `province`: the province the row's place lies in.
+                 * @example sector,status
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -3509,13 +3947,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -3697,6 +4139,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the program's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
                  * @description Program slug.
                  * @example manufacturing-city-tech-transformation-pilot
                  */
@@ -3792,6 +4239,21 @@ export interface operations {
                  */
                 within__in?: string;
                 /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope).
+                 * @example hubei
+                 */
+                covers?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                covers__ne?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (any of (comma-separated))
+                 * @example hubei
+                 */
+                covers__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -3834,6 +4296,16 @@ export interface operations {
                  * @example true
                  */
                 announced__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the program's kind; `place`: the program's place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -3844,13 +4316,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -4032,6 +4508,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
                  * @description Organization slug.
                  * @example iflytek
                  */
@@ -4141,6 +4622,16 @@ export interface operations {
                  * @example true
                  */
                 within__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the organization's kind; `place`: the organization's home place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -4151,13 +4642,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -4542,6 +5037,21 @@ export interface operations {
                  * @example std-2024-03-25-daye
                  */
                 source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -4552,13 +5062,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -4740,6 +5254,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
                  * @description Cluster slug.
                  * @example hefei-intelligent-voice
                  */
@@ -4854,6 +5373,16 @@ export interface operations {
                  * @example anhui
                  */
                 province__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `sector`: the cluster's sector; `status`: the cluster's status; `place`: the cluster's place; `province`: the province the row's place lies in.
+                 * @example sector,status
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -4864,13 +5393,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -5052,6 +5585,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the program's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
                  * @description Program slug.
                  * @example manufacturing-city-tech-transformation-pilot
                  */
@@ -5147,6 +5685,21 @@ export interface operations {
                  */
                 province__in?: string;
                 /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope).
+                 * @example hubei
+                 */
+                covers?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                covers__ne?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (any of (comma-separated))
+                 * @example hubei
+                 */
+                covers__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -5189,6 +5742,16 @@ export interface operations {
                  * @example true
                  */
                 announced__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the program's kind; `place`: the program's place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -5199,13 +5762,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -5387,6 +5954,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
                  * @description Organization slug.
                  * @example iflytek
                  */
@@ -5496,6 +6068,16 @@ export interface operations {
                  * @example true
                  */
                 province__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the organization's kind; `place`: the organization's home place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -5506,13 +6088,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -6256,6 +6842,21 @@ export interface operations {
                  * @example std-2024-03-25-daye
                  */
                 source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -6266,13 +6867,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -6454,6 +7059,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
                  * @description Cluster slug.
                  * @example hefei-intelligent-voice
                  */
@@ -6583,6 +7193,16 @@ export interface operations {
                  * @example china
                  */
                 within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `sector`: the cluster's sector; `status`: the cluster's status; `place`: the cluster's place; `province`: the province the row's place lies in.
+                 * @example sector,status
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path?: never;
@@ -6590,13 +7210,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -6942,6 +7566,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the program's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
                  * @description Program slug.
                  * @example manufacturing-city-tech-transformation-pilot
                  */
@@ -7052,6 +7681,21 @@ export interface operations {
                  */
                 within__in?: string;
                 /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope).
+                 * @example hubei
+                 */
+                covers?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                covers__ne?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (any of (comma-separated))
+                 * @example hubei
+                 */
+                covers__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -7094,6 +7738,16 @@ export interface operations {
                  * @example true
                  */
                 announced__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the program's kind; `place`: the program's place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path?: never;
@@ -7101,13 +7755,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -7469,6 +8127,21 @@ export interface operations {
                  * @example std-2024-03-25-daye
                  */
                 source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -7479,13 +8152,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -7849,6 +8526,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
                  * @description Organization slug.
                  * @example iflytek
                  */
@@ -7978,6 +8660,16 @@ export interface operations {
                  * @example true
                  */
                 within__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the organization's kind; `place`: the organization's home place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path?: never;
@@ -7985,13 +8677,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -8337,6 +9033,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the indicator's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
                  * @description Indicator code.
                  * @example cluster_revenue
                  */
@@ -8401,6 +9102,16 @@ export interface operations {
                  * @example innovation
                  */
                 category__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `category`: the indicator's category; `unit`: the indicator's unit.
+                 * @example category,unit
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path?: never;
@@ -8408,13 +9119,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IndicatorPage"] | components["schemas"]["IndicatorFieldsPage"];
+                    /** @example code,name,unit,category,description,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -8781,6 +9496,21 @@ export interface operations {
                  * @example std-2024-03-25-daye
                  */
                 source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -8791,13 +9521,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -9161,6 +9895,11 @@ export interface operations {
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
                 /**
+                 * @description Text in the source's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
                  * @description Source id.
                  * @example std-2024-03-25-daye
                  */
@@ -9253,6 +9992,16 @@ export interface operations {
                  * @example true
                  */
                 published__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the source's kind; `publisher`: the source's publisher.
+                 * @example kind,publisher
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path?: never;
@@ -9260,13 +10009,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SourcePage"] | components["schemas"]["SourceFieldsPage"];
+                    /** @example id,kind,title,publisher,author,published_on,date_note,file_name,sha256,treatment,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -9633,6 +10386,21 @@ export interface operations {
                 qualifier__in?: string;
                 /** @description Derived (true) or stated (false). */
                 derived?: boolean;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
             };
             header?: never;
             path: {
@@ -9643,13 +10411,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of results. */
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -9969,6 +10741,711 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/sources/{id}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_relations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: key, role, id. Default: key.
+                 * @example key
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, role, organization, target_kind, target, note, provenance. The page is then an `RelationFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description The kind of link.
+                 * @example leading_enterprise
+                 */
+                role?: "partner" | "branch" | "leading_enterprise" | "issuer" | "publisher" | "platform" | "data_source";
+                /**
+                 * @description The kind of link. (not equal to; rows with no value count as different)
+                 * @example leading_enterprise
+                 */
+                role__ne?: "partner" | "branch" | "leading_enterprise" | "issuer" | "publisher" | "platform" | "data_source";
+                /**
+                 * @description The kind of link. (any of (comma-separated))
+                 * @example leading_enterprise
+                 */
+                role__in?: string;
+                /**
+                 * @description Slug of the organization the link is stated for.
+                 * @example iflytek
+                 */
+                organization?: string;
+                /**
+                 * @description Slug of the organization the link is stated for. (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                organization__ne?: string;
+                /**
+                 * @description Slug of the organization the link is stated for. (any of (comma-separated))
+                 * @example iflytek
+                 */
+                organization__in?: string;
+                /**
+                 * @description Slug of the partner organization (the other end).
+                 * @example iflytek
+                 */
+                partner?: string;
+                /**
+                 * @description Slug of the partner organization (the other end). (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                partner__ne?: string;
+                /**
+                 * @description Slug of the partner organization (the other end). (any of (comma-separated))
+                 * @example iflytek
+                 */
+                partner__in?: string;
+                /**
+                 * @description Slug of the partner organization (the other end). (true: has no value; false: has one)
+                 * @example true
+                 */
+                partner__isnull?: boolean;
+                /**
+                 * @description Slug of an organization at either end.
+                 * @example iflytek
+                 */
+                involving?: string;
+                /**
+                 * @description Slug of an organization at either end. (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                involving__ne?: string;
+                /**
+                 * @description Slug of an organization at either end. (any of (comma-separated))
+                 * @example iflytek
+                 */
+                involving__in?: string;
+                /**
+                 * @description Slug of a place the organization is linked to, or a place inside it.
+                 * @example hefei
+                 */
+                place?: string;
+                /**
+                 * @description Slug of a place the organization is linked to, or a place inside it. (not equal to; rows with no value count as different)
+                 * @example hefei
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of a place the organization is linked to, or a place inside it. (any of (comma-separated))
+                 * @example hefei
+                 */
+                place__in?: string;
+                /**
+                 * @description Slug of a place the organization is linked to, or a place inside it. (true: has no value; false: has one)
+                 * @example true
+                 */
+                place__isnull?: boolean;
+                /**
+                 * @description Slug of the cluster linked to.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Slug of the cluster linked to. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Slug of the cluster linked to. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Slug of the cluster linked to. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description Slug of the program linked to (issuers, say).
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Slug of the program linked to (issuers, say). (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Slug of the program linked to (issuers, say). (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Slug of the program linked to (issuers, say). (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2022-12-29-digital-clusters
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2022-12-29-digital-clusters
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2022-12-29-digital-clusters
+                 */
+                source__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `role`: the kind of link.
+                 * @example role
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelationPage"];
+                    /** @example key,role,organization.slug,organization.name,organization.url,target_kind,target.slug,target.name,target.url,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/relations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description The text to find (one or more characters). */
+                q: string;
+                /**
+                 * @description Only these kinds (comma-separated): place, cluster, program, organization, indicator, source.
+                 * @example place,cluster
+                 */
+                kind?: string;
+                /** @description At most this many results (1 to 50). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The best matches, best first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/search",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/search"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/search"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/search"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/search"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_series: {
+        parameters: {
+            query: {
+                /**
+                 * @description The indicator's code.
+                 * @example high_tech_enterprises
+                 */
+                indicator: string;
+                /**
+                 * @description Place slugs, comma-separated (at most 20). With none of places, clusters and programs, every subject with facts of the indicator (at most 2000 points).
+                 * @example daye,changzhi
+                 */
+                places?: string;
+                /**
+                 * @description Cluster slugs, comma-separated (at most 20). With none of places, clusters and programs, every subject with facts of the indicator (at most 2000 points).
+                 * @example hefei-intelligent-voice
+                 */
+                clusters?: string;
+                /**
+                 * @description Program slugs, comma-separated (at most 20). With none of places, clusters and programs, every subject with facts of the indicator (at most 2000 points).
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                programs?: string;
+                /** @description false: stated values only; true: derived ones only. */
+                derived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One series per subject, in the order named. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/series",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/series"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/series"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/series"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/series"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -8,12 +8,15 @@ type Subset = { meta: { fields: string[] } };
 export type WholePage<P> = Exclude<P, Subset>;
 export type SubsetPage<P> = Extract<P, Subset>;
 
-export function whole<P extends AnyPage>(page: P): WholePage<P> {
+export function whole<P extends AnyPage>(page: P | string): WholePage<P> {
+  // A list also answers CSV and NDJSON exports (text), which the explorer never asks for.
+  if (typeof page === "string") throw new Error("expected a JSON page, got an export");
   if ("fields" in page.meta) throw new Error("expected whole items, got a `fields=` subset");
   return page as WholePage<P>;
 }
 
-export function subset<P extends AnyPage>(page: P): SubsetPage<P> {
+export function subset<P extends AnyPage>(page: P | string): SubsetPage<P> {
+  if (typeof page === "string") throw new Error("expected a JSON page, got an export");
   if (!("fields" in page.meta)) throw new Error("expected a `fields=` subset, got whole items");
   return page as SubsetPage<P>;
 }

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-CONTROLS = ("limit", "cursor", "sort", "fields", "count")
+CONTROLS = ("limit", "cursor", "sort", "fields", "count", "format", "facets")
 
 # Requests made by the adversarial suite: (engine, family, outcome) -> count, for the report.
 TALLY: Counter[tuple[str, str, str]] = Counter()
@@ -71,7 +71,8 @@ MALFORMED_CURSORS = (
 METHODS = ("POST", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND", "FOO")
 KNOWN_METHODS = ("POST", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND")
 UNACCEPTABLE = (
-    "application/xml", "text/html", "text/csv", "image/png", "application/json;q=0",
+    "application/xml", "text/html", "text/tab-separated-values", "image/png",
+    "application/json;q=0", "text/csv;q=0",
     "text/*",
 )  # fmt: skip
 

@@ -1,0 +1,288 @@
+"""Lists as CSV or NDJSON: every matching row, streamed, with the list's own filters and sort.
+
+An export is read as keyset pages of the list query (app.query.run_query), each page a
+bounded statement under the time budget of its own `in_database` call, and written out as
+it is read: memory stays one page deep however many rows match. The first page is read
+before the response starts, so a bad query or an unavailable database is a problem-details
+answer; a failure after that ends the stream without its final chunk, which HTTP clients
+report as an incomplete transfer rather than a table that looks whole.
+
+CSV columns are the JSON item's fields, nested objects flattened to dotted names
+(`indicator.code`), in the order of the list's documented item schema.
+"""
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import date
+from types import NoneType, UnionType
+from typing import Any, Union, get_args, get_origin
+from urllib.parse import urlencode
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import Connection
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from app.errors import parameter_problem
+from app.query import ListQuery, ListSpec, Page, run_query
+from app.query.cursors import decode_cursor
+from app.query.parsing import MAX_LIMIT, parse_limit
+from app.query.spec import AppliedFilter
+
+CSV_TYPE = "text/csv"
+NDJSON_TYPE = "application/x-ndjson"
+MEDIA_TYPES = {"csv": CSV_TYPE, "ndjson": NDJSON_TYPE}
+FORMATS = ("json", "csv", "ndjson")
+EXPORT_PAGE = MAX_LIMIT
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+Work = Callable[[Connection], Any]
+RunPage = Callable[[ListQuery], Awaitable[Page]]
+
+
+# Choosing the format ----------------------------------------------------------------------
+
+
+def requested_format(params: QueryParams, accept: str | None) -> str:
+    """`format=` when given, else the most preferred of JSON, CSV and NDJSON in Accept."""
+    raw = params.get("format")
+    if raw is not None:
+        if len(params.getlist("format")) > 1:
+            raise parameter_problem("format", "given more than once")
+        if raw not in FORMATS:
+            raise parameter_problem("format", f"expected one of {', '.join(FORMATS)}, got {raw!r}")
+        return raw
+    return preferred(accept) if accept else "json"
+
+
+def preferred(accept: str) -> str:
+    """The format an Accept header prefers (JSON on a tie, and when it names none)."""
+    best, best_q = "json", -1.0
+    for item in accept.split(","):
+        media_range, *parameters = (part.strip().lower() for part in item.split(";"))
+        q = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        kind = {CSV_TYPE: "csv", NDJSON_TYPE: "ndjson"}.get(media_range, "json")
+        if q > best_q or (q == best_q and kind == "json"):
+            best, best_q = kind, q
+    return best
+
+
+def without_format(params: QueryParams) -> QueryParams:
+    return QueryParams([(k, v) for k, v in params.multi_items() if k != "format"])
+
+
+# Columns ----------------------------------------------------------------------------------
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if get_origin(annotation) in (Union, UnionType):
+        for argument in get_args(annotation):
+            if argument is not NoneType:
+                return _model_of(argument)
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def columns(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """The item model's fields as flat column names: nested models become `parent.child`."""
+    names: list[str] = []
+    for name, info in model.model_fields.items():
+        nested = _model_of(info.annotation)
+        if nested is None:
+            names.append(prefix + name)
+        else:
+            names.extend(columns(nested, f"{prefix}{name}."))
+    return names
+
+
+def flatten(item: dict[str, Any], names: Sequence[str]) -> list[Any]:
+    row = []
+    for name in names:
+        value: Any = item
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        row.append(value)
+    return row
+
+
+def cell(value: Any) -> str:
+    """A value as CSV text: empty for null, `true`/`false`, ISO dates, and text that a
+    spreadsheet would run as a formula prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return str(int(value))
+    text = str(value)
+    if text.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+# A negative number is data, not a formula: "-3.5" stays as it is.
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+class CsvWriter:
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def header(self) -> bytes:
+        self._writer.writerow(self.names)
+        return self._take()
+
+    def rows(self, items: Sequence[dict[str, Any]]) -> bytes:
+        for item in items:
+            self._writer.writerow([cell(v) for v in flatten(item, self.names)])
+        return self._take()
+
+    def _take(self) -> bytes:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text.encode("utf-8")
+
+
+def ndjson_rows(items: Sequence[dict[str, Any]]) -> bytes:
+    return b"".join(orjson.dumps(item) + b"\n" for item in items)
+
+
+# Streaming ----------------------------------------------------------------------------------
+
+
+def export_query(query: ListQuery, params: QueryParams) -> tuple[ListQuery, int | None]:
+    """The query an export pages through, and the most rows it may write (`limit` given).
+    `count=true` is kept for the first page only: its total goes in `X-Atlas-Total`."""
+    cap = parse_limit(params.get("limit"), MAX_LIMIT, MAX_LIMIT) if "limit" in params else None
+    return replace(query, limit=EXPORT_PAGE if cap is None else cap), cap
+
+
+async def pages(run_page: RunPage, query: ListQuery, cap: int | None) -> AsyncIterator[Page]:
+    """Keyset pages until the rows run out (or `cap` rows were read)."""
+    page = await run_page(query)
+    yield page
+    query = replace(query, count=False)
+    while page.next_cursor is not None and cap is None:
+        query = replace(query, after=page.extra["after"])
+        page = await run_page(query)
+        yield page
+
+
+def export_response(
+    request: Request,
+    *,
+    kind: str,
+    name: str,
+    item_model: type[BaseModel],
+    query: ListQuery,
+    first: Page,
+    rest: AsyncIterator[Page],
+    version: str | None = None,
+) -> StreamingResponse:
+    names = columns(item_model)
+    if query.fields is not None:
+        names = [n for n in names if n.split(".", 1)[0] in query.fields]
+    writer = CsvWriter(names)
+
+    async def body() -> AsyncIterator[bytes]:
+        if kind == "csv":
+            yield writer.header() + writer.rows(first.items)
+        else:
+            yield ndjson_rows(first.items)
+        async for page in rest:
+            yield writer.rows(page.items) if kind == "csv" else ndjson_rows(page.items)
+
+    media_type = f"{MEDIA_TYPES[kind]}; charset=utf-8"
+    json_url = request.url.remove_query_params("format")
+    headers = {
+        "content-disposition": f'inline; filename="{name}.{kind}"',
+        "x-atlas-query": describe(query),
+        "link": f'<{json_url}>; rel="alternate"; type="application/json"',
+    }
+    if kind == "csv":
+        headers["x-atlas-columns"] = ",".join(names)
+    if version is not None:
+        headers["x-atlas-dataset-version"] = version
+    if first.total is not None:
+        relation = "" if first.total_exact else " or more"
+        headers["x-atlas-total"] = f"{first.total}{relation}"
+    return StreamingResponse(body(), media_type=media_type, headers=headers)
+
+
+def describe(query: ListQuery) -> str:
+    """The query an export answers, as a query string (filters, then sort)."""
+    pairs = [(f.parameter, _value_text(f)) for f in query.filters]
+    pairs.append(("sort", query.sort_signature))
+    return urlencode(pairs)
+
+
+def _value_text(applied: AppliedFilter) -> str:
+    value = applied.describe()["value"]
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def read_page(
+    spec: ListSpec, query: ListQuery, *, secret: str, fixed: Sequence[AppliedFilter] = ()
+) -> Work:
+    """A page of an export as work for `in_database`: the page, with its keyset position."""
+
+    def work(connection: Connection) -> Page:
+        page = run_query(connection, spec, query, secret=secret, fixed=fixed)
+        if page.next_cursor is not None:
+            page.extra["after"] = decode_cursor(
+                page.next_cursor, spec=spec, query=query, secret=secret
+            )
+        return page
+
+    return work
+
+
+# Documentation ----------------------------------------------------------------------------
+
+FORMAT_PARAMETER: dict[str, Any] = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": "json (a page, the default), or csv or ndjson: every matching row,"
+    " streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.",
+    "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+    "example": "csv",
+}
+
+
+def export_content(item_model: type[BaseModel]) -> dict[str, Any]:
+    """The export media types of a list's 200 answer, with the CSV header as example."""
+    header = ",".join(columns(item_model))
+    return {
+        CSV_TYPE: {
+            "schema": {"type": "string", "description": f"CSV with the header row: {header}"},
+            "example": header + "\r\n",
+        },
+        NDJSON_TYPE: {
+            "schema": {
+                "type": "string",
+                "description": "One JSON object per line, each an item of the JSON page.",
+            },
+            "example": "{}\n",
+        },
+    }

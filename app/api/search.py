@@ -1,0 +1,162 @@
+"""`/search`: places, clusters, programs, organizations, indicators and sources by name, in
+English or Chinese, ranked, with the matched text marked."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import Connection
+from starlette.datastructures import QueryParams
+
+from app.api.deps import in_database
+from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.schemas import SearchPage
+from app.api.shapes import API_PREFIX
+from app.errors import ParameterError, ProblemError, parameter_problem
+from app.query.parsing import convert, parse_limit
+from app.query.search import COLLECTIONS, KINDS, highlight, search_statement
+from app.query.statements import fetch_all, slot
+from app.seeding.search import fold
+
+MAX_QUERY = 100
+DEFAULT_LIMIT, MAX_LIMIT = 20, 50
+PARAMETERS = ("q", "kind", "limit")
+
+router = APIRouter(tags=["search"])
+SEARCH_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "q",
+        "in": "query",
+        "required": True,
+        "description": "The text to find (one or more characters).",
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_QUERY,
+            "pattern": r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$",
+        },
+        "examples": {"english": {"value": "hefei"}, "chinese": {"value": "合肥"}},
+    },
+    {
+        "name": "kind",
+        "in": "query",
+        "required": False,
+        "description": f"Only these kinds (comma-separated): {', '.join(KINDS)}.",
+        "schema": {
+            "type": "string",
+            "pattern": f"^({'|'.join(KINDS)})(,({'|'.join(KINDS)})){{0,5}}$",
+        },
+        "example": "place,cluster",
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": f"At most this many results (1 to {MAX_LIMIT}).",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_LIMIT,
+            "default": DEFAULT_LIMIT,
+        },
+    },
+]  # fmt: skip
+
+
+def _query(params: QueryParams) -> tuple[str, tuple[str, ...] | None, int]:
+    unknown = sorted({k for k, _ in params.multi_items()} - set(PARAMETERS))
+    if unknown:
+        raise ProblemError(
+            400, "unknown-parameter",
+            f"unknown query parameter(s) {', '.join(map(repr, unknown))};"
+            " parameters: q, kind, limit",
+            [ParameterError(name, "not a parameter of this endpoint") for name in unknown],
+        )  # fmt: skip
+    for name in PARAMETERS:
+        if len(params.getlist(name)) > 1:
+            raise parameter_problem(name, "given more than once")
+    raw = params.get("q")
+    if raw is None:
+        raise parameter_problem("q", "required: the text to search for")
+    if len(raw) > MAX_QUERY:
+        raise parameter_problem("q", f"at most {MAX_QUERY} characters")
+    text = fold(convert("q", raw, str)) or ""
+    if not text:
+        raise parameter_problem("q", "expected text, got nothing")
+    kinds: tuple[str, ...] | None = None
+    if "kind" in params:
+        kinds = tuple(dict.fromkeys(params["kind"].split(",")))
+        wrong = [k for k in kinds if k not in KINDS]
+        if wrong:
+            raise parameter_problem("kind", f"{wrong[0]!r} is not one of {', '.join(KINDS)}")
+    return text, kinds, parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+
+
+def _item(row: dict[str, Any], text: str) -> dict[str, Any]:
+    matched = [
+        {"field": field, "value": row[field], "highlighted": marked}
+        for field in ("name", "name_local")
+        if (marked := highlight(row[field], text)) is not None
+    ]
+    if not matched:  # found by its slug or code
+        matched = [
+            {"field": "key", "value": row["key"], "highlighted": highlight(row["key"], text)}
+        ]
+    return {
+        "kind": row["kind"],
+        "key": row["key"],
+        "name": row["name"],
+        "name_local": row["name_local"],
+        "rank": row["rank"],
+        "match": ("exact", "prefix", "contains", "other")[row["tier"]],
+        "matched": matched,
+        "url": f"{API_PREFIX}/{COLLECTIONS[row['kind']]}/{row['key']}",
+    }
+
+
+def run_search(
+    connection: Connection, text: str, kinds: tuple[str, ...] | None, limit: int
+) -> list[dict[str, Any]]:
+    count = None if kinds is None else len(kinds)
+    values: dict[str, Any] = {"q": text, "limit": limit}
+    if kinds is not None:
+        values |= {f"kind{i}": kind for i, kind in enumerate(kinds)}
+    rows = fetch_all(
+        connection,
+        ("search", count),
+        lambda: search_statement(
+            slot("q"),
+            None if count is None else [slot(f"kind{i}") for i in range(count)],
+            slot("limit"),
+        ),
+        values,
+    )
+    return [_item({**row, "rank": rank}, text) for rank, row in enumerate(rows, start=1)]
+
+
+@router.get(
+    "/search",
+    operation_id="search",
+    summary="Search by name",
+    description=(
+        "Places, clusters, programs, organizations, indicators and sources whose names"
+        " (English or Chinese, any case) contain `q`. Ranked: exact name, then names"
+        " starting with `q`, then names containing it, then other names (slug, code);"
+        " shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped)."
+    ),
+    response_class=RawJSON,
+    responses={
+        200: {"model": SearchPage, "description": "The best matches, best first."},
+        **problem_responses(400, 422, 503),
+    },
+    openapi_extra={"parameters": SEARCH_PARAMETERS},
+)
+async def search(request: Request) -> RawJSON:
+    text, kinds, limit = _query(request.query_params)
+
+    def work(connection: Connection) -> bytes:
+        items = run_search(connection, text, kinds, limit)
+        meta = {"q": text, "kinds": list(kinds or KINDS), "returned": len(items), "limit": limit}
+        return to_json({"data": items, "meta": meta, "links": {"self": str(request.url)}})
+
+    shape = ("search", len(text) >= 3, None if kinds is None else len(kinds))
+    return RawJSON(await in_database(request, work, shape=shape, cost=f"search for {text!r}"))

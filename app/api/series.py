@@ -1,0 +1,208 @@
+"""`/series`: one indicator for several subjects at once, shaped for a chart.
+
+Each subject's dated points are ordered by period; facts whose period is unknown are
+listed apart (`undated`) with the date they can be no later than (their source's
+publication date, when known), never silently dropped or guessed into a year.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import Connection, Select, and_, or_, select
+from starlette.datastructures import QueryParams
+
+from app.api import tables as t
+from app.api.deps import in_database
+from app.api.metrics import metrics_select, serialize_metric
+from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.routing import SLUG_PATTERN, SLUG_PATTERN_RE
+from app.api.schemas import SeriesPage
+from app.errors import ParameterError, ProblemError, parameter_problem
+from app.query.execute import id_set_value
+from app.query.expressions import IdSet
+from app.query.parsing import parse_bool
+from app.query.statements import fetch_all, slot
+
+o = t.observation
+SUBJECTS = {"places": ("place", t.place, o.c.place_id), "clusters": ("cluster", t.cluster,
+            o.c.cluster_id), "programs": ("program", t.program, o.c.program_id)}  # fmt: skip
+PARAMETERS = ("indicator", *SUBJECTS, "derived")
+MAX_SUBJECTS = 20
+MAX_POINTS = 2000
+UNDATED_RULE = (
+    "Points are ordered by period start, then end. Facts whose period is unknown are in"
+    " `undated`, each with `not_after`, the publication date of its source (null when that"
+    " is unknown too); year filters on /metrics match dated facts only (add"
+    " `year__isnull=true` for the undated), and sorts by year or period_end put them last."
+)
+
+router = APIRouter(tags=["metrics"])
+SERIES_PARAMETERS: list[dict[str, Any]] = [
+    {"name": "indicator", "in": "query", "required": True,
+     "description": "The indicator's code.",
+     "schema": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": 64},
+     "example": "high_tech_enterprises"},
+    *({"name": name, "in": "query", "required": False,
+       "description": f"{kind.capitalize()} slugs, comma-separated (at most"
+       f" {MAX_SUBJECTS}). With none of places, clusters and programs, every subject"
+       f" with facts of the indicator (at most {MAX_POINTS} points).",
+       "schema": {"type": "string", "maxLength": 64 * MAX_SUBJECTS + MAX_SUBJECTS,
+                  "pattern": r"^[a-z0-9][a-z0-9_-]{0,63}(,[a-z0-9][a-z0-9_-]{0,63}){0,19}$"},
+       "example": {"places": "daye,changzhi", "clusters": "hefei-intelligent-voice",
+                   "programs": "manufacturing-city-tech-transformation-pilot"}[name]}
+      for name, (kind, _, _) in SUBJECTS.items()),
+    {"name": "derived", "in": "query", "required": False,
+     "description": "false: stated values only; true: derived ones only.",
+     "schema": {"type": "boolean"}},
+]  # fmt: skip
+
+
+def _slugs(params: QueryParams, name: str) -> list[str]:
+    raw = params.get(name)
+    if raw is None:
+        return []
+    slugs = list(dict.fromkeys(raw.split(",")))
+    for slug in slugs:
+        if len(slug) > 64 or not SLUG_PATTERN_RE.match(slug):
+            raise parameter_problem(name, f"{slug!r} is not a slug")
+    return slugs
+
+
+def _read(params: QueryParams) -> tuple[str, dict[str, list[str]], bool | None]:
+    unknown = sorted({k for k, _ in params.multi_items()} - set(PARAMETERS))
+    if unknown:
+        raise ProblemError(
+            400, "unknown-parameter",
+            f"unknown query parameter(s) {', '.join(map(repr, unknown))};"
+            f" parameters: {', '.join(PARAMETERS)}",
+            [ParameterError(name, "not a parameter of this endpoint") for name in unknown],
+        )  # fmt: skip
+    for name in PARAMETERS:
+        if len(params.getlist(name)) > 1:
+            raise parameter_problem(name, "given more than once; separate values with commas")
+    indicator = params.get("indicator")
+    if indicator is None:
+        raise parameter_problem("indicator", "required: the indicator code")
+    if len(indicator) > 64 or not SLUG_PATTERN_RE.match(indicator):
+        raise parameter_problem("indicator", f"{indicator!r} is not an indicator code")
+    subjects = {name: _slugs(params, name) for name in SUBJECTS}
+    for name, slugs in subjects.items():
+        if len(slugs) > MAX_SUBJECTS:
+            raise parameter_problem(name, f"at most {MAX_SUBJECTS} at once")
+    derived = None if "derived" not in params else parse_bool("derived", params["derived"])
+    return indicator, subjects, derived
+
+
+def _ids(connection: Connection, table: Any, key: str, values: list[str]) -> dict[str, int]:
+    rows = fetch_all(
+        connection,
+        ("series-keys", table.name, key),
+        lambda: select(table.c.id, table.c[key].label("key")).where(
+            IdSet(table.c[key], slot("keys"))
+        ),
+        {"keys": id_set_value(connection, values)},
+    )
+    return {row["key"]: row["id"] for row in rows}
+
+
+def _statement(kinds: tuple[str, ...], derived: bool | None) -> Select[Any]:
+    alternatives = [
+        and_(o.c.subject_kind == SUBJECTS[name][0], IdSet(SUBJECTS[name][2], slot(f"{name}_ids")))
+        for name in kinds
+    ]
+    statement = metrics_select().where(o.c.indicator_id == slot("indicator_id"))
+    if alternatives:  # no subject named: every subject of the indicator
+        statement = statement.where(or_(*alternatives))
+    if derived is not None:
+        statement = statement.where(o.c.derived == slot("derived"))
+    return statement.order_by(o.c.period_start, o.c.period_end, o.c.key).limit(slot("points"))
+
+
+def _point(metric: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": metric["key"],
+        "period": metric["period"],
+        "value": metric["value"],
+        "qualifier": metric["qualifier"],
+        "stated": metric["stated"],
+        "derived": metric["derived"],
+        "url": metric["url"],
+    }
+
+
+def build_series(
+    connection: Connection, indicator: str, subjects: dict[str, list[str]], derived: bool | None
+) -> dict[str, Any]:
+    found = _ids(connection, t.indicator, "code", [indicator])
+    if indicator not in found:
+        raise ProblemError(404, "not-found", f"no indicator {indicator!r}")
+    values: dict[str, Any] = {"indicator_id": found[indicator], "points": MAX_POINTS + 1}
+    kinds = tuple(name for name in SUBJECTS if subjects[name])
+    order: list[tuple[str, str]] = []
+    for name in kinds:
+        ids = _ids(connection, SUBJECTS[name][1], "slug", subjects[name])
+        missing = [slug for slug in subjects[name] if slug not in ids]
+        if missing:
+            raise ProblemError(404, "not-found", f"no {SUBJECTS[name][0]} {missing[0]!r}")
+        values[f"{name}_ids"] = id_set_value(connection, sorted(ids.values()))
+        order.extend((SUBJECTS[name][0], slug) for slug in subjects[name])
+    if derived is not None:
+        values["derived"] = derived
+    rows = fetch_all(
+        connection, ("series", kinds, derived is None), lambda: _statement(kinds, derived), values
+    )
+    if len(rows) > MAX_POINTS:
+        raise parameter_problem("places", f"more than {MAX_POINTS} points; name fewer subjects")
+    series: dict[tuple[str, str], dict[str, Any]] = {
+        subject: {"subject": None, "points": [], "undated": []} for subject in order
+    }
+    for row in rows:
+        metric = serialize_metric(row)
+        subject = (metric["subject"]["kind"], metric["subject"]["slug"])
+        if subject not in series:  # every subject asked for (ordered below)
+            series[subject] = {"subject": None, "points": [], "undated": []}
+        entry = series[subject]
+        entry["subject"] = metric["subject"]
+        if metric["period"]["start"] is None:
+            not_after = metric["provenance"]["source"]["published_on"]
+            entry["undated"].append({**_point(metric), "not_after": not_after})
+        else:
+            entry["points"].append(_point(metric))
+    for (kind, slug), entry in series.items():
+        if entry["subject"] is None:  # no fact of this indicator for it
+            collection = {"place": "places", "cluster": "clusters", "program": "programs"}[kind]
+            entry["subject"] = {"kind": kind, "slug": slug, "url": f"/api/v1/{collection}/{slug}"}
+    data = list(series.values()) if order else [series[k] for k in sorted(series)]
+    return {"data": data, "rows": rows}
+
+
+@router.get(
+    "/series",
+    operation_id="get_series",
+    summary="One indicator for several subjects, for a chart",
+    description="Points ordered by period for each subject, with value, qualifier and metric"
+    f" key; undated facts apart. {UNDATED_RULE}",
+    response_class=RawJSON,
+    responses={
+        200: {"model": SeriesPage, "description": "One series per subject, in the order named."},
+        **problem_responses(400, 404, 422, 503),
+    },
+    openapi_extra={"parameters": SERIES_PARAMETERS},
+)
+async def get_series(request: Request) -> RawJSON:
+    indicator, subjects, derived = _read(request.query_params)
+
+    def work(connection: Connection) -> bytes:
+        built = build_series(connection, indicator, subjects, derived)
+        rows = built["rows"]
+        meta = {
+            "indicator": serialize_metric(rows[0])["indicator"] if rows else {"code": indicator},
+            "subjects": len(built["data"]),
+            "points": sum(len(s["points"]) for s in built["data"]),
+            "undated": sum(len(s["undated"]) for s in built["data"]),
+            "rule": UNDATED_RULE,
+        }
+        return to_json({"data": built["data"], "meta": meta, "links": {"self": str(request.url)}})
+
+    shape = ("series", tuple(sorted(k for k, v in subjects.items() if v)))
+    return RawJSON(await in_database(request, work, shape=shape, cost=f"series of {indicator}"))

@@ -1,0 +1,51 @@
+"""The most recent value per subject and indicator (World Bank `mrv`, Data Commons
+`LATEST`), and the rule that orders facts whose period is unknown.
+
+The rule, one place for it: a dated fact is more recent than an undated one; among dated
+facts the later period end wins; then a stated value over one the atlas derived, then
+the newer source (by publication date; an undated source last), then the higher key. So
+for Changzhi's high-tech enterprises, undated both, the stated 264 is the latest and the
+224 derived from "an increase of 40" is not.
+"""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from app.api import tables as t
+from app.query.spec import Keys, Relation
+
+o = t.observation
+
+
+def recency_order() -> list[ColumnElement[Any]]:
+    """Most recent first, by the rule above (portable: no NULLS FIRST/LAST needed)."""
+    source = t.source
+    return [
+        o.c.period_end.is_(None).asc(),
+        o.c.period_end.desc(),
+        o.c.derived.asc(),
+        source.c.published_on.is_(None).asc(),
+        source.c.published_on.desc(),
+        o.c.key.desc(),
+    ]
+
+
+def latest_ids(_keys: Keys) -> Select[Any]:
+    """The ids of the latest fact of each (subject, indicator)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(o.c.subject_kind, o.c.place_id, o.c.cluster_id, o.c.program_id,
+                          o.c.indicator_id),
+            order_by=recency_order(),
+        )
+        .label("recency")
+    )  # fmt: skip
+    ranked = (
+        select(o.c.id, rank).select_from(o.join(t.source, t.source.c.id == o.c.source_id))
+    ).subquery()
+    return select(ranked.c.id.label("id")).where(ranked.c.recency == 1)
+
+
+LATEST = Relation(ids=latest_ids)

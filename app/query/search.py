@@ -1,0 +1,179 @@
+"""Name search over the search entries, one interface on both engines.
+
+A query matches an entry when its folded text contains the query, case-folded. The match
+is served by a trigram index: on SQLite the FTS5 table `search_entry_fts` (trigram
+tokenizer), on PostgreSQL pg_trgm's GIN index on `search_entry.folded`. A trigram index
+cannot serve a query shorter than three characters (合肥 is two); those scan the entries,
+a few thousand rows. The rank is computed the same way on both engines, so both give the
+same answer in the same order: exact name, then name prefix, then name containing the
+query, then any other matching name (the slug or code); shorter names first, then by kind
+and key.
+"""
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import SQLModel
+
+from app.query.spec import Filter, Relation
+
+KINDS = ("place", "cluster", "program", "organization", "indicator", "source")
+COLLECTIONS = {
+    "place": "places", "cluster": "clusters", "program": "programs",
+    "organization": "organizations", "indicator": "indicators", "source": "sources",
+}  # fmt: skip
+MIN_TRIGRAM = 3
+
+
+def entries() -> Table:
+    return SQLModel.metadata.tables["search_entry"]
+
+
+class NameMatch(ColumnElement[bool]):
+    """Entries whose folded names contain the bound query (raw: folded here in SQL)."""
+
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, query: BindParameter[Any]) -> None:
+        self.query = query
+
+
+@compiles(NameMatch, "sqlite")
+def _sqlite_match(element: NameMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    entry = entries()
+    query = element.query
+    phrase = literal('"') + func.replace(query, '"', '""') + literal('"')
+    fts: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(table("search_entry_fts"))
+        .where(literal_column("search_entry_fts").op("MATCH")(phrase))
+    )
+    condition = case(
+        (func.length(query) >= MIN_TRIGRAM, entry.c.id.in_(fts.scalar_subquery())),
+        else_=_position(entry.c.folded, func.lower(query)) > 0,  # no wildcards to escape
+    )
+    return compiler.process(condition, **kw)
+
+
+@compiles(NameMatch)
+def _trigram_match(element: NameMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    entry = entries()
+    lowered = func.lower(element.query)
+    escaped = func.replace(
+        func.replace(func.replace(lowered, "\\", "\\\\"), "%", "\\%"), "_", "\\_"
+    )
+    pattern = literal("%") + escaped + literal("%")
+    return compiler.process(entry.c.folded.like(pattern, escape="\\"), **kw)
+
+
+def matching_ids(kind: str, query: BindParameter[Any], id_label: str = "id") -> Select[Any]:
+    """The ids (row ids, or keys for sources) of `kind`'s entries matching `query`."""
+    entry = entries()
+    ident = entry.c.key if kind == "source" else entry.c.entity_id
+    return select(ident.label(id_label)).where(entry.c.kind == kind, NameMatch(query))
+
+
+def search_statement(
+    query: BindParameter[Any],
+    kinds: Sequence[BindParameter[Any]] | None,
+    limit: BindParameter[Any],
+) -> Select[Any]:
+    entry = entries()
+    folded = func.lower(query)
+    names = (entry.c.name_folded, entry.c.local_folded)
+
+    def any_name(test: Any) -> ColumnElement[bool]:
+        return or_(*(test(column) for column in names))
+
+    tier = case(
+        (any_name(lambda c: c == folded), 0),
+        (any_name(lambda c: func.substr(c, 1, func.length(folded)) == folded), 1),
+        (any_name(lambda c: func.coalesce(_position(c, folded), 0) > 0), 2),
+        else_=3,
+    ).label("tier")
+    kind_order = case({k: i for i, k in enumerate(KINDS)}, value=entry.c.kind)
+    statement = select(entry.c.kind, entry.c.key, entry.c.name, entry.c.name_local, tier).where(
+        NameMatch(query)
+    )
+    if kinds is not None:
+        statement = statement.where(entry.c.kind.in_(kinds))
+    return statement.order_by(tier, func.length(entry.c.name), kind_order, entry.c.key).limit(limit)
+
+
+class _Position(ColumnElement[Any]):
+    inherit_cache = True
+
+    def __init__(self, haystack: Any, needle: Any) -> None:
+        self.haystack, self.needle = haystack, needle
+
+
+@compiles(_Position, "sqlite")
+def _instr(element: _Position, compiler: SQLCompiler, **kw: Any) -> str:
+    haystack, needle = (compiler.process(e, **kw) for e in (element.haystack, element.needle))
+    return f"instr({haystack}, {needle})"
+
+
+@compiles(_Position)
+def _strpos(element: _Position, compiler: SQLCompiler, **kw: Any) -> str:
+    haystack, needle = (compiler.process(e, **kw) for e in (element.haystack, element.needle))
+    return f"strpos({haystack}, {needle})"
+
+
+def _position(haystack: Any, needle: Any) -> ColumnElement[Any]:
+    """Where `needle` first occurs in `haystack` (1-based), 0 when it does not."""
+    position = _Position(haystack, needle)
+    position.type = Integer()
+    return position
+
+
+def highlight(text: str | None, query: str) -> str | None:
+    """`text` HTML-escaped with every match of `query` (case-folded) in <mark>, or None
+    when the query does not occur in it."""
+    if not text or not query:
+        return None
+    lowered = text.lower()
+    if len(lowered) != len(text):  # folding changed the length: offsets would not line up
+        lowered = text
+    parts: list[str] = []
+    start = 0
+    found = lowered.find(query, start)
+    if found < 0:
+        return None
+    while found >= 0:
+        parts.append(html.escape(text[start:found]))
+        parts.append(f"<mark>{html.escape(text[found : found + len(query)])}</mark>")
+        start = found + len(query)
+        found = lowered.find(query, start)
+    parts.append(html.escape(text[start:]))
+    return "".join(parts)
+
+
+def search_filter(kind: str, column: Any) -> Filter:
+    """`q=` on a list: the rows whose names contain the text, as `/search` matches them."""
+    return Filter(
+        "q",
+        f"Text in the {kind}'s names (English or Chinese, any case), as /search matches it.",
+        operators=("exact",),
+        column=column,
+        relation=Relation(ids=lambda keys: matching_ids(kind, keys[0])),
+        example="hefei" if kind in ("place", "cluster") else "innovation",
+    )

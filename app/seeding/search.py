@@ -1,0 +1,86 @@
+"""The search entries, rebuilt from the loaded rows: one per place, cluster, program,
+organization, indicator and source, with every name folded for matching."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+from sqlmodel import SQLModel
+
+# What each kind of entry is read from: its table, its key column, its names.
+SEARCHED: tuple[tuple[str, str, str, str, str | None], ...] = (
+    ("place", "place", "slug", "name", "name_local"),
+    ("cluster", "cluster", "slug", "name", None),
+    ("program", "program", "slug", "name", None),
+    ("organization", "organization", "slug", "name", None),
+    ("indicator", "indicator", "code", "name", None),
+    ("source", "source", "id", "title", None),
+)
+BATCH = 2000
+
+
+def fold(text: str | None) -> str | None:
+    """Names as they are matched: lower-cased, whitespace runs made one space."""
+    return None if text is None else " ".join(text.lower().split())
+
+
+def _entries(connection: Connection) -> Iterator[dict[str, Any]]:
+    tables = SQLModel.metadata.tables
+    for kind, table_name, key, name, local in SEARCHED:
+        table = tables[table_name]
+        columns = [table.c[key].label("key"), table.c[name].label("name")]
+        if local is not None:
+            columns.append(table.c[local].label("name_local"))
+        if kind != "source":
+            columns.append(table.c.id.label("entity_id"))
+        for row in connection.execute(select(*columns).order_by(table.c[key])).mappings():
+            if row["name"] is None:
+                continue  # an untitled source has no name to find it by
+            name_local = row.get("name_local")
+            names = [fold(row["name"]), fold(name_local), fold(row["key"])]
+            yield {
+                "kind": kind,
+                "key": row["key"],
+                "entity_id": row.get("entity_id"),
+                "name": row["name"],
+                "name_local": name_local,
+                "name_folded": fold(row["name"]),
+                "local_folded": fold(name_local),
+                "folded": "\n".join(dict.fromkeys(n for n in names if n)),
+            }
+
+
+ENTRY_COLUMNS = (
+    "kind", "key", "entity_id", "name", "name_local", "name_folded", "local_folded", "folded",
+)  # fmt: skip
+
+
+def rebuild_search(connection: Connection) -> int:
+    """Make the search entries those the tables imply, and return how many were written.
+
+    When they already are (a load that changed nothing), nothing is written, so a second
+    load leaves the database as it was. Otherwise every entry is replaced and the SQLite
+    FTS5 index (external content) rebuilt from them: a few thousand rows, well under a
+    second."""
+    table = SQLModel.metadata.tables["search_entry"]
+    wanted = list(_entries(connection))
+    present = connection.execute(select(*(table.c[name] for name in ENTRY_COLUMNS))).all()
+    # compared in Python's order, not the database collation's
+    if sorted(tuple(e[n] for n in ENTRY_COLUMNS) for e in wanted) == sorted(map(tuple, present)):
+        return 0
+    connection.execute(delete(table))
+    written = 0
+    batch: list[dict[str, Any]] = []
+    for entry in wanted:
+        batch.append(entry)
+        if len(batch) == BATCH:
+            connection.execute(insert(table), batch)
+            written, batch = written + len(batch), []
+    if batch:
+        connection.execute(insert(table), batch)
+        written += len(batch)
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(
+            "INSERT INTO search_entry_fts(search_entry_fts) VALUES('rebuild')"
+        )
+    return written

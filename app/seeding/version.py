@@ -1,0 +1,44 @@
+"""The dataset version: a content hash of the seeds as read (not of their file bytes), so
+re-indenting a YAML file keeps the version and changing any fact changes it."""
+
+import hashlib
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, insert, select, update
+from sqlmodel import SQLModel
+
+from app.seeding.reader import Dataset
+
+UNVERSIONED = "unversioned"
+
+
+def dataset_hash(dataset: Dataset) -> str:
+    digest = hashlib.sha256()
+    parts: list[tuple[str, BaseModel]] = [
+        ("sources", dataset.sources),
+        ("places", dataset.places),
+        ("indicators", dataset.indicators),
+        *sorted(dataset.documents.items()),
+    ]
+    for name, part in parts:
+        digest.update(name.encode() + b"\0" + part.model_dump_json().encode() + b"\0")
+    for place in dataset.all_places:  # the curated places and China's divisions
+        record = place.record.model_dump_json().encode()
+        digest.update(f"{place.source}\0{place.longitude}\0{place.latitude}\0".encode() + record)
+    return digest.hexdigest()
+
+
+def store_version(connection: Connection, version: str) -> None:
+    """Record `version` (one row), writing only when it changed."""
+    table = SQLModel.metadata.tables["dataset_version"]
+    current = connection.execute(select(table.c.id, table.c.version)).first()
+    if current is None:
+        connection.execute(insert(table).values(id=1, version=version))
+    elif current.version != version:
+        connection.execute(update(table).where(table.c.id == current.id).values(version=version))
+
+
+def read_version(connection: Connection) -> str:
+    table = SQLModel.metadata.tables["dataset_version"]
+    version = connection.execute(select(table.c.version)).scalar()
+    return str(version) if version else UNVERSIONED

@@ -1,0 +1,123 @@
+"""Search by name over HTTP on both engines: the same ranked answer from SQLite's FTS5
+trigram table and PostgreSQL's pg_trgm index, English and Chinese, on /search and as `q=`
+on each list."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.query.search import highlight
+
+API = "/api/v1"
+
+
+def search(client: TestClient, query: str) -> dict[str, Any]:
+    response = client.get(f"{API}/search?{query}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_hefei_finds_the_city_first_then_its_cluster(client: TestClient) -> None:
+    body = search(client, "q=hefei")
+    assert [(r["kind"], r["key"], r["match"]) for r in body["data"]] == [
+        ("place", "hefei", "exact"),
+        ("cluster", "hefei-intelligent-voice", "prefix"),
+    ]
+    assert body["data"][0]["matched"] == [
+        {"field": "name", "value": "Hefei", "highlighted": "<mark>Hefei</mark>"}
+    ]
+    assert body["data"][0]["url"] == f"{API}/places/hefei"
+
+
+def test_chinese_name_is_found_from_two_characters(client: TestClient) -> None:
+    (hefei,) = search(client, "q=合肥")["data"]
+    assert hefei["key"] == "hefei"
+    assert hefei["matched"] == [
+        {"field": "name_local", "value": "合肥市", "highlighted": "<mark>合肥</mark>市"}
+    ]
+    (wuhan,) = search(client, "q=武汉市")["data"]  # three characters: the trigram index
+    assert wuhan["key"] == "wuhan"
+
+
+def test_case_kinds_and_limit(client: TestClient) -> None:
+    assert search(client, "q=HEFEI")["data"][0]["key"] == "hefei"
+    clusters = search(client, "q=hefei&kind=cluster")["data"]
+    assert [r["kind"] for r in clusters] == ["cluster"]
+    body = search(client, "q=he&limit=3")
+    assert len(body["data"]) == 3
+    assert [r["rank"] for r in body["data"]] == [1, 2, 3]
+    assert all(r["match"] in ("exact", "prefix") for r in body["data"])
+
+
+def test_like_wildcards_are_plain_text(client: TestClient) -> None:
+    assert search(client, "q=%25")["data"] == []
+    underscored = search(client, "q=_")["data"]  # only codes have underscores
+    assert underscored
+    assert all("_" in r["key"] and r["match"] == "other" for r in underscored)
+
+
+def test_same_ranking_on_both_engines_is_deterministic(client: TestClient) -> None:
+    keys = [r["key"] for r in search(client, "q=an&limit=50")["data"]]
+    assert keys == [r["key"] for r in search(client, "q=an&limit=50")["data"]]
+    # prefix matches before names that merely contain the text, shorter names first
+    data = search(client, "q=an&limit=50")["data"]
+    tiers = [("exact", "prefix", "contains", "other").index(r["match"]) for r in data]
+    assert tiers == sorted(tiers)
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "expected"),
+    [
+        ("/places?q=合肥", "slug", ["hefei"]),
+        ("/cities?q=hefei", "slug", ["hefei"]),
+        ("/clusters?q=hefei", "slug", ["hefei-intelligent-voice"]),
+        ("/places?q=hefei&level=province", "slug", []),
+        (
+            "/indicators?q=high-tech+enterprises",
+            "code",
+            ["high_tech_enterprises", "high_tech_enterprises_added"],
+        ),
+    ],
+)
+def test_q_on_lists(client: TestClient, path: str, field: str, expected: list[str]) -> None:
+    response = client.get(API + path)
+    assert response.status_code == 200, response.text
+    assert [item[field] for item in response.json()["data"]] == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "parameter"),
+    [
+        ("", 422, "q"),
+        ("q=", 422, "q"),
+        ("q=%20%20", 422, "q"),
+        ("q=" + "a" * 101, 422, "q"),
+        ("q=a%00b", 422, "q"),
+        ("q=hefei&kind=city", 422, "kind"),
+        ("q=hefei&limit=51", 422, "limit"),
+        ("q=hefei&q=wuhan", 422, "q"),
+        ("q=hefei&sort=name", 400, "sort"),
+    ],
+)
+def test_bad_searches_are_problems(
+    client: TestClient, query: str, status: int, parameter: str
+) -> None:
+    response = client.get(f"{API}/search?{query}")
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["parameter"] == parameter
+
+
+@pytest.mark.parametrize(
+    ("text", "query", "marked"),
+    [
+        ("Hefei", "hefei", "<mark>Hefei</mark>"),
+        ("合肥市", "合肥", "<mark>合肥</mark>市"),
+        ("Anan <b>", "an", "<mark>An</mark><mark>an</mark> &lt;b&gt;"),
+        ("Wuhan", "hefei", None),
+    ],
+)
+def test_highlight(text: str, query: str, marked: str | None) -> None:
+    assert highlight(text, query) == marked
