@@ -66,6 +66,7 @@ TAGS = [
     {"name": "indicators", "description": "What is measured."},
     {"name": "sources", "description": "Where the facts come from."},
     {"name": "metrics", "description": "Observations with full provenance."},
+    {"name": "search", "description": "Names of every kind of record, English and Chinese."},
     {"name": "service", "description": "Health and index."},
 ]
 
