@@ -132,13 +132,16 @@ def build_lanes(settings: Settings) -> Lanes:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     lanes = build_lanes(settings)
-    engine = lanes.fast.engine
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        check_database(engine, settings.database_url)
-        # read once, on the slow lane: the fast lane's budget is for requests
-        _app.state.dataset_version = read(lanes.slow.engine, read_version)
+        # Start-up reads run outside the lanes' time budgets, which are for requests.
+        startup = build_engine(settings.database_url, read_only=True, pool_size=1)
+        try:
+            check_database(startup, settings.database_url)
+            _app.state.dataset_version = read(startup, read_version)
+        finally:
+            startup.dispose()
         yield
         lanes.dispose()
 

@@ -6,10 +6,11 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import Select, or_, select
 
+from app.api import schemas
 from app.api import tables as t
 from app.api.organizations import r, relations_select, serialize_relation
 from app.api.routing import add_list_route
-from app.api.schemas import RelationItem, RelationPage
+from app.api.schemas import RelationPage
 from app.models.vocabulary import RelationRole
 from app.query import SET_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
@@ -50,7 +51,7 @@ RELATION_SPEC = ListSpec(
     ),
     sorts=(Sort("key", r.c.key, str), Sort("role", r.c.role, str), Sort("id", r.c.id, int)),
     default_sort=("key",),
-    fields=tuple(RelationItem.model_fields),
+    fields=tuple(schemas.Relation.model_fields),
     serialize=serialize_relation,
     facets=(Facet("role", "the kind of link", r.c.role),),
 )  # fmt: skip

@@ -506,16 +506,9 @@ class SeriesPage(Schema):
     links: SearchLinks
 
 
-class RelationItem(Schema):
-    """A relation in a list: every field optional, since `fields=` may leave any out."""
-
-    key: str | None = None
-    role: str | None = None
-    organization: Ref | None = None
-    target_kind: str | None = None
-    target: Ref | None = None
-    note: str | None = None
-    provenance: Provenance | None = None
+class Relation(RelationView):
+    """A relation in the relations list (`fields=` gives a `RelationFieldsPage`)."""
 
 
-RelationPage = page_of(RelationItem, "RelationPage")
+RelationPage = page_of(Relation, "RelationPage")
+ITEM_MODELS = (*ITEM_MODELS, Relation)

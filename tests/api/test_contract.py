@@ -30,6 +30,8 @@ PATH_OVERRIDES = {
     "/api/v1/clusters/{slug}": "/api/v1/clusters/changzhi-artificial-hearts",
     "/api/v1/programs/{slug}": "/api/v1/programs/baiyun-lake-digital-sci-tech-city",
     "/api/v1/organizations/{slug}": "/api/v1/organizations/ccid",
+    "/api/v1/search": "/api/v1/search?q=hefei",
+    "/api/v1/series": "/api/v1/series?indicator=high_tech_enterprises",
 }
 MODELS: dict[str, type[BaseModel]] = {
     model.__name__: model
@@ -38,7 +40,8 @@ MODELS: dict[str, type[BaseModel]] = {
         schemas.OrganizationPage, schemas.IndicatorPage, schemas.SourcePage, schemas.Metric,
         schemas.PlaceDetail, schemas.ClusterDetail, schemas.ProgramDetail,
         schemas.OrganizationDetail, schemas.IndicatorDetail, schemas.SourceDetail,
-        schemas.Index, schemas.Health, schemas.Readiness,
+        schemas.Index, schemas.Health, schemas.Readiness, schemas.RelationPage,
+        schemas.SearchPage, schemas.SeriesPage,
     )
 }  # fmt: skip
 
