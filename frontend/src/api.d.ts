@@ -1432,29 +1432,31 @@ export interface components {
             url: string;
         };
         /**
-         * RelationItem
-         * @description A relation in a list: every field optional, since `fields=` may leave any out.
+         * Relation
+         * @description A relation in the relations list (`fields=` gives a `RelationFieldsPage`).
          */
-        RelationItem: {
+        Relation: {
             /** Key */
-            key?: string | null;
-            /** Role */
-            role?: string | null;
-            organization?: components["schemas"]["Ref"] | null;
-            /** Target Kind */
-            target_kind?: string | null;
-            target?: components["schemas"]["Ref"] | null;
+            key: string;
+            role: components["schemas"]["RelationRole"];
+            organization: components["schemas"]["Ref"];
+            /**
+             * Target Kind
+             * @enum {string}
+             */
+            target_kind: "cluster" | "program" | "organization" | "place";
+            target: components["schemas"]["Ref"];
             /** Note */
-            note?: string | null;
-            provenance?: components["schemas"]["Provenance"] | null;
+            note: string | null;
+            provenance: components["schemas"]["Provenance"];
         };
         /**
          * RelationPage
-         * @description A page of whole RelationItem items (no `fields=`).
+         * @description A page of whole Relation items (no `fields=`).
          */
         RelationPage: {
             /** Data */
-            data: components["schemas"]["RelationItem"][];
+            data: components["schemas"]["Relation"][];
             meta: components["schemas"]["Meta"];
             links: components["schemas"]["Links"];
         };
@@ -2083,6 +2085,34 @@ export interface components {
          */
         SourceFieldsPage: {
             data: components["schemas"]["SourceFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
+         * RelationFields
+         * @description A Relation reduced by `fields=` to the properties in `meta.fields`.
+         */
+        RelationFields: {
+            /** Key */
+            key?: string;
+            role?: components["schemas"]["RelationRole"];
+            organization?: components["schemas"]["Ref"];
+            /**
+             * Target Kind
+             * @enum {string}
+             */
+            target_kind?: "cluster" | "program" | "organization" | "place";
+            target?: components["schemas"]["Ref"];
+            /** Note */
+            note?: string | null;
+            provenance?: components["schemas"]["Provenance"];
+        };
+        /**
+         * RelationFieldsPage
+         * @description A page of Relation items reduced by `fields=` to `meta.fields`.
+         */
+        RelationFieldsPage: {
+            data: components["schemas"]["RelationFields"][];
             meta: components["schemas"]["SubsetMeta"];
             links: components["schemas"]["Links"];
         };
@@ -10947,7 +10977,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RelationPage"];
+                    "application/json": components["schemas"]["RelationPage"] | components["schemas"]["RelationFieldsPage"];
                     /** @example key,role,organization.slug,organization.name,organization.url,target_kind,target.slug,target.name,target.url,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote */
                     "text/csv": string;
                     /** @example {} */
