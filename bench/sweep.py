@@ -94,6 +94,9 @@ def shapes(vocab: Vocabulary, count: int, seed: int) -> list[str]:
     """`count` request targets: one to three filters, one or two sort keys, a limit, and
     sometimes count=true; every (filter, operator) and sort field appears at least once."""
     rng = random.Random(seed)
+    for spec in LISTS.values():  # a filter added later is swept with its documented example
+        for flt in spec.filters:
+            vocab.values.setdefault(flt.name, [flt.example if flt.example is not None else "x"])
     pairs = [
         (path, flt.name, operator)
         for path, spec in LISTS.items()
