@@ -98,6 +98,10 @@ async def _run(request: Request, lane: Lane, work: Callable[[Connection], T]) ->
         except BudgetExceeded:
             raise
         except Exception as error:
+            # The lane's statement_timeout also bounds the pool's liveness ping: on a loaded
+            # server a ping past a tiny budget is that budget overrun, not a database fault.
+            if overran(getattr(error, "orig", error)):
+                raise BudgetExceeded from error
             if is_database_fault(error):
                 raise unavailable(_reason(error)) from None
             raise
