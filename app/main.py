@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.api import include_api, tables
+from app.api import TAGS, collections, include_api, tables
 from app.api.deps import in_database, read, unavailable
 from app.api.responses import JSONBody, problem_response_doc, problem_responses
 from app.api.routing import exportable
@@ -57,18 +57,6 @@ Every list endpoint shares one query language: `field=value`, `field__gt|gte|lt|
 `meta.next_cursor`; `fields=a,b`; `count=true`. Errors are RFC 9457 problem details. Every
 GET route also answers HEAD. A browser opening `/` gets the explorer, a page over this API.
 """
-
-TAGS = [
-    {"name": "places", "description": "Cities, provinces, districts and their nested views."},
-    {"name": "clusters", "description": "Industrial clusters."},
-    {"name": "programs", "description": "Policies, pilots, plans and strategies."},
-    {"name": "organizations", "description": "Enterprises, universities, institutes, agencies."},
-    {"name": "indicators", "description": "What is measured."},
-    {"name": "sources", "description": "Where the facts come from."},
-    {"name": "metrics", "description": "Observations with full provenance."},
-    {"name": "search", "description": "Names of every kind of record, English and Chinese."},
-    {"name": "service", "description": "Health and index."},
-]
 
 
 class DatabaseNotReady(RuntimeError):
@@ -219,20 +207,10 @@ def _install_service_routes(app: FastAPI) -> None:
         return JSONBody(index_body(), headers=vary)
 
     def index_body() -> dict[str, Any]:
-        resources = (
-            "cities",
-            "places",
-            "clusters",
-            "programs",
-            "organizations",
-            "indicators",
-            "sources",
-            "metrics",
-        )
         return {
             "name": app.title,
             "version": app.version,
-            "resources": {name: f"{API_PREFIX}/{name}" for name in resources},
+            "resources": collections(),
             "docs": "/docs",
             "redoc": "/redoc",
             "openapi": "/openapi.json",

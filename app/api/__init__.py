@@ -1,39 +1,69 @@
-"""The URL map: one line per resource, all under /api/v1.
+"""The URL map: every resource, the nested views each offers, and the tags, as data.
 
-Each resource router is included into the app directly (not through an intermediate
-router), so matching a request walks one level of routes.
+Routes, operation ids, the `/` index, a detail's links and counts and the OpenAPI tests
+all read this one table (a resource missing here has no routes at all). Each router is
+included into the app directly, so matching a request walks one level of routes.
 """
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from app.api import (
-    clusters,
-    indicators,
-    metrics,
-    organizations,
-    places,
-    programs,
-    relations,
-    search,
-    series,
-    sources,
-)
+from app.api import search, series
+from app.api.clusters import CLUSTERS
+from app.api.indicators import INDICATORS
+from app.api.metrics import METRICS
+from app.api.organizations import ORGANIZATIONS
+from app.api.places import CITIES, PLACES
+from app.api.programs import PROGRAMS
+from app.api.relations import RELATIONS
+from app.api.resource import Mount, Nested
+from app.api.routing import add_resource_routes
+from app.api.shapes import API_PREFIX
+from app.api.sources import SOURCES
 
-API_PREFIX = "/api/v1"
-ROUTERS = (
-    metrics.router,
-    places.router,
-    clusters.router,
-    programs.router,
-    organizations.router,
-    indicators.router,
-    sources.router,
-    relations.router,
-    search.router,
-    series.router,
+
+def _in_place(filter_name: str) -> tuple[Nested, ...]:
+    """What a place offers below it: its metrics, clusters, programs and organizations."""
+    return tuple(
+        Nested(child, filter_name) for child in (METRICS, CLUSTERS, PROGRAMS, ORGANIZATIONS)
+    )
+
+
+URL_MAP: tuple[Mount, ...] = (
+    Mount(CITIES, _in_place("city")),
+    Mount(PLACES, _in_place("within")),
+    Mount(CLUSTERS, (Nested(METRICS, "cluster"),)),
+    Mount(PROGRAMS, (Nested(METRICS, "program", "List a program's metrics (its terms)"),)),
+    Mount(ORGANIZATIONS),
+    Mount(INDICATORS, (Nested(METRICS, "indicator", "List an indicator's metrics"),)),
+    Mount(SOURCES, (Nested(METRICS, "source", "List the metrics a source states"),)),
+    Mount(METRICS),
+    Mount(RELATIONS),
 )
+# Routes that are not a resource's: they answer across resources.
+OTHER_ROUTERS = (search.router, series.router)
+
+TAGS = [
+    {"name": "places", "description": "Cities, provinces, districts and their nested views."},
+    {"name": "clusters", "description": "Industrial clusters."},
+    {"name": "programs", "description": "Policies, pilots, plans and strategies."},
+    {"name": "organizations", "description": "Enterprises, universities, institutes, agencies."},
+    {"name": "indicators", "description": "What is measured."},
+    {"name": "sources", "description": "Where the facts come from."},
+    {"name": "metrics", "description": "Observations with full provenance."},
+    {"name": "search", "description": "Names of every kind of record, English and Chinese."},
+    {"name": "service", "description": "Health and index."},
+]
+
+
+def collections() -> dict[str, str]:
+    """Each collection's URL, for the index at `/` and `/api/v1`."""
+    return {mount.resource.name: f"{API_PREFIX}/{mount.resource.name}" for mount in URL_MAP}
 
 
 def include_api(app: FastAPI) -> None:
-    for router in ROUTERS:
+    for mount in URL_MAP:
+        router = APIRouter(tags=[mount.resource.tag])
+        add_resource_routes(router, mount)
+        app.include_router(router, prefix=API_PREFIX)
+    for router in OTHER_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

@@ -12,6 +12,13 @@ def _note(version: str) -> str:
     return f"Cited via {ATLAS}, dataset version {version[:16]}"
 
 
+def _published(source: dict[str, Any]) -> date | None:
+    """The publication date, as a date: rows read through the driver carry SQLite's dates
+    as ISO text (PostgreSQL's as dates)."""
+    value = source["published_on"]
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def csl_json(source: dict[str, Any], version: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": source["id"],
@@ -23,7 +30,7 @@ def csl_json(source: dict[str, Any], version: str) -> dict[str, Any]:
     }
     if source.get("author"):
         item["author"] = [{"literal": source.get("author")}]
-    published: date | None = source["published_on"]
+    published = _published(source)
     if published is not None:
         item["issued"] = {"date-parts": [[published.year, published.month, published.day]]}
     if source.get("original_url"):
@@ -50,7 +57,7 @@ def bibtex(source: dict[str, Any], version: str) -> str:
         fields.append(("author", str(source.get("author"))))
     if source["publisher"]:
         fields.append(("journal" if entry == "article" else "publisher", source["publisher"]))
-    published: date | None = source["published_on"]
+    published = _published(source)
     if published is not None:
         fields.append(("year", str(published.year)))
         fields.append(("month", str(published.month)))

@@ -1,18 +1,14 @@
 """`/metrics`: observations with their indicator, subject, period and provenance inline."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
-from app.api.deps import in_database, no_query_parameters
-from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.routing import SLUG_PATTERN, add_list_route
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
 from app.api.schemas import Metric, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
-from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind
 from app.query import (
     RANGE_OPERATORS,
@@ -21,10 +17,10 @@ from app.query import (
     ListSpec,
     Sort,
 )
+from app.query.execute import materialise
 from app.query.facets import Facet, province_facet
 from app.query.latest import LATEST
 from app.query.relations import by_key, within
-from app.query.statements import fetch_one, slot
 
 o = t.observation
 subject_place = t.place.alias("subject_place")
@@ -249,49 +245,30 @@ METRIC_SPEC = ListSpec(
     ),
 )
 
-router = APIRouter(tags=["metrics"])
 
-add_list_route(
-    router,
-    "/metrics",
-    METRIC_SPEC,
-    operation_id="list_metrics",
+def _metric_detail(connection: Connection, found: Found, _context: DetailContext) -> dict[str, Any]:
+    (row,) = materialise(connection, METRIC_SPEC, [found.id])
+    return serialize_metric(row)
+
+
+METRICS = Resource(
+    name="metrics",
+    noun="metric",
+    tag="metrics",
+    table=t.observation,
+    key=PathKey("key", "key", "metric_key", "daye-high-tech-enterprises-2023", max_length=120),
+    spec=METRIC_SPEC,
+    page=MetricPage,
     summary="List metrics",
     description=(
         "Observations of indicators, each with its indicator, subject, period, normalized and"
         " stated value, qualifier, derivation and provenance (source and character span)."
     ),
-    page_model=MetricPage,
+    detail=Detail(
+        _metric_detail,
+        Metric,
+        summary="Get one metric by key",
+        description="One observation with its indicator, subject, period, qualifier and the"
+        " quoted sentence of its source.",
+    ),
 )
-
-
-@router.get(
-    "/metrics/{key}",
-    operation_id="get_metric",
-    summary="Get one metric by key",
-    description="One observation with its indicator, subject, period, qualifier and the"
-    " quoted sentence of its source.",
-    response_class=RawJSON,
-    responses={200: {"model": Metric}, **problem_responses(400, 404, 422, 503)},
-    dependencies=[Depends(no_query_parameters)],
-)
-async def get_metric(
-    request: Request,
-    key: Annotated[
-        str,
-        Path(pattern=SLUG_PATTERN, max_length=120, examples=["daye-high-tech-enterprises-2023"]),
-    ],
-) -> RawJSON:
-    return RawJSON(await in_database(request, lambda c: to_json(_metric_detail(c, key))))
-
-
-def _metric_detail(connection: Connection, key: str) -> dict[str, Any]:
-    row = fetch_one(
-        connection,
-        "metric-by-key",
-        lambda: metrics_select().where(o.c.key == slot("key")),
-        {"key": key},
-    )
-    if row is None:
-        raise ProblemError(404, "not-found", f"no metric {key!r}")
-    return serialize_metric(row)

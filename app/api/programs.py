@@ -1,46 +1,44 @@
 """`/programs`: policies, pilots, plans and strategies, with issuers, places and terms."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
-from app.api.deps import in_database, no_query_parameters
-from app.api.metrics import METRIC_SPEC, metrics_select, serialize_metric
-from app.api.organizations import relation_views
-from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
-from app.api.schemas import MetricPage, Program, ProgramDetail, ProgramPage
+from app.api.relationships import relation, relation_views
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.routing import nested_rows
+from app.api.schemas import Program, ProgramDetail, ProgramPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
-from app.errors import ProblemError
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.execute import materialise
 from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, covering, through, within
 from app.query.search import search_filter
+from app.query.statements import fetch_all, slot
 
-g = t.program
-program_place = t.place.alias("program_place_ref")
+program = t.program
+program_location = t.place.alias("program_location")
 
 
 def programs_select() -> Select[Any]:
     return select(
-        g.c.slug,
-        g.c.name,
-        g.c.kind,
-        g.c.announced_on,
-        g.c.announced_precision,
-        g.c.eligibility,
-        g.c.funding,
-        g.c.description,
-        g.c.ambiguity,
-        *labelled("place", program_place, "slug", "name", "level"),
-        *provenance_columns(g, t.source),
+        program.c.slug,
+        program.c.name,
+        program.c.kind,
+        program.c.announced_on,
+        program.c.announced_precision,
+        program.c.eligibility,
+        program.c.funding,
+        program.c.description,
+        program.c.ambiguity,
+        *labelled("place", program_location, "slug", "name", "level"),
+        *provenance_columns(program, t.source),
     ).select_from(
-        g.join(program_place, program_place.c.id == g.c.place_id).join(
-            t.source, t.source.c.id == g.c.source_id
+        program.join(program_location, program_location.c.id == program.c.place_id).join(
+            t.source, t.source.c.id == program.c.source_id
         )
     )
 
@@ -65,49 +63,49 @@ def serialize_program(row: Row) -> dict[str, Any]:
 PROGRAM_SPEC = ListSpec(
     name="programs",
     base=programs_select,
-    id_column=g.c.id,
+    id_column=program.c.id,
     filters=(
-        search_filter("program", g.c.id),
+        search_filter("program", program.c.id),
         Filter(
             "slug",
             "Program slug.",
-            column=g.c.slug,
+            column=program.c.slug,
             example="manufacturing-city-tech-transformation-pilot",
         ),
-        Filter("name", "Name.", operators=TEXT_OPERATORS, column=g.c.name, example="pilot"),
+        Filter("name", "Name.", operators=TEXT_OPERATORS, column=program.c.name, example="pilot"),
         Filter(
             "kind",
             "pilot, plan, strategy, designation or project.",
             operators=SET_OPERATORS,
-            column=g.c.kind,
+            column=program.c.kind,
             choices=tuple(ProgramKind),
             example="pilot",
         ),
         Filter(
             "place",
             "Slug of the place whose authorities run the program.",
-            column=g.c.place_id,
+            column=program.c.place_id,
             relation=by_key(t.place),
             example="china",
         ),
         Filter(
             "city",
             "City slug: programs of the city or of places inside it.",
-            column=g.c.place_id,
+            column=program.c.place_id,
             relation=within(CITY_LEVELS),
             example="daye",
         ),
         Filter(
             "province",
             "Province slug.",
-            column=g.c.place_id,
+            column=program.c.place_id,
             relation=within(PROVINCE_LEVELS),
             example="hunan",
         ),
         Filter(
             "within",
             "Slug of any place the program's place lies in.",
-            column=g.c.place_id,
+            column=program.c.place_id,
             relation=within(),
             example="china",
         ),
@@ -116,14 +114,14 @@ PROGRAM_SPEC = ListSpec(
             "Slug of a place the program covers: programs at the place, at a place containing"
             " it (national programs cover every province), inside it, or linked to any of"
             " those places (candidates, participants, scope).",
-            column=g.c.id,
+            column=program.c.id,
             relation=covering(),
             example="hubei",
         ),
         Filter(
             "issuer",
             "Slug of an issuing organization.",
-            column=g.c.id,
+            column=program.c.id,
             relation=through(
                 t.relation.c.program_id,
                 t.relation.c.organization_id,
@@ -138,119 +136,84 @@ PROGRAM_SPEC = ListSpec(
             "First day of the announcement's period.",
             date,
             RANGE_OPERATORS,
-            column=g.c.announced_on,
+            column=program.c.announced_on,
             example="2024-04-01",
         ),
     ),
     sorts=(
-        Sort("name", g.c.name, str),
-        Sort("slug", g.c.slug, str),
-        Sort("announced", g.c.announced_on, date, nullable=True),
+        Sort("name", program.c.name, str),
+        Sort("slug", program.c.slug, str),
+        Sort("announced", program.c.announced_on, date, nullable=True),
     ),
     default_sort=("name",),
     fields=tuple(Program.model_fields),
     serialize=serialize_program,
     facets=(
-        Facet("kind", "the program's kind", g.c.kind),
-        Facet("place", "the program's place", g.c.place_id, labels=t.place),
-        province_facet(g.c.place_id, t.place),
+        Facet("kind", "the program's kind", program.c.kind),
+        Facet("place", "the program's place", program.c.place_id, labels=t.place),
+        province_facet(program.c.place_id, t.place),
     ),
 )
 
-router = APIRouter(tags=["programs"])
 
-add_list_route(
-    router,
-    "/programs",
-    PROGRAM_SPEC,
-    operation_id="list_programs",
-    summary="List programs",
-    description="Policies, pilots, plans, strategies, designations and projects.",
-    page_model=ProgramPage,
-)
-add_nested_list_route(
-    router,
-    "/programs/{program_slug}/metrics",
-    METRIC_SPEC,
-    fixed_filter="program",
-    parent="program",
-    path_parameter="program_slug",
-    exists=exists_in(t.program),
-    operation_id="list_program_metrics",
-    summary="List a program's metrics (its terms)",
-    page_model=MetricPage,
-)
-
-
-@router.get(
-    "/programs/{slug}",
-    operation_id="get_program",
-    summary="Get a program",
-    description="A program with its issuers, the places it concerns and its terms.",
-    response_class=RawJSON,
-    responses={200: {"model": ProgramDetail}, **problem_responses(400, 404, 422, 503)},
-    dependencies=[Depends(no_query_parameters)],
-)
-async def get_program(
-    request: Request,
-    slug: Annotated[
-        str,
-        Path(
-            pattern=SLUG_PATTERN,
-            max_length=64,
-            examples=["manufacturing-city-tech-transformation-pilot"],
-        ),
-    ],
-) -> RawJSON:
-    return RawJSON(await in_database(request, lambda c: to_json(_program_detail(c, slug))))
-
-
-def _program_detail(connection: Connection, slug: str) -> dict[str, Any]:
-    row = (
-        connection.execute(programs_select().add_columns(g.c.id).where(g.c.slug == slug))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise ProblemError(404, "not-found", f"no program {slug!r}")
-    pp = t.program_place
-    linked_place = t.place.alias("linked_place")
-    places = connection.execute(
-        select(
-            pp.c.role,
-            pp.c.note,
-            *labelled("place", linked_place, "slug", "name", "level"),
-            *provenance_columns(pp, t.source),
-        )
-        .select_from(
-            pp.join(linked_place, linked_place.c.id == pp.c.place_id).join(
-                t.source, t.source.c.id == pp.c.source_id
-            )
-        )
-        .where(pp.c.program_id == row["id"])
-        .order_by(linked_place.c.name)
-        .limit(500)
-    ).mappings()
-    terms = connection.execute(
-        metrics_select()
-        .where(t.observation.c.program_id == row["id"])
-        .order_by(t.observation.c.id)
-        .limit(100)
-    ).mappings()
+def _program_detail(connection: Connection, found: Found, context: DetailContext) -> dict[str, Any]:
+    (row,) = materialise(connection, PROGRAM_SPEC, [found.id])
+    issuers = (relation.c.program_id == slot("id")) & (relation.c.role == "issuer")
     return {
         **serialize_program(row),
-        "issuers": relation_views(
-            connection, (t.relation.c.program_id == row["id"]) & (t.relation.c.role == "issuer")
-        ),
-        "places": [
-            {
-                "place": place_ref(p, "place"),
-                "role": p["role"],
-                "note": p["note"],
-                "provenance": provenance(p),
-            }
-            for p in places
-        ],
-        "terms": [serialize_metric(m) for m in terms],
-        "links": {"metrics": f"{API_PREFIX}/programs/{slug}/metrics"},
+        "issuers": relation_views(connection, "program issuers", issuers, found.id),
+        "places": _program_places(connection, found.id),
+        "terms": nested_rows(connection, context.views["metrics"], found, limit=100),
     }
+
+
+def _program_places(connection: Connection, program_id: int) -> list[dict[str, Any]]:
+    link, linked_place = t.program_place, t.place.alias("linked_place")
+
+    def build() -> Select[Any]:
+        return (
+            select(
+                link.c.role,
+                link.c.note,
+                *labelled("place", linked_place, "slug", "name", "level"),
+                *provenance_columns(link, t.source),
+            )
+            .select_from(
+                link.join(linked_place, linked_place.c.id == link.c.place_id).join(
+                    t.source, t.source.c.id == link.c.source_id
+                )
+            )
+            .where(link.c.program_id == slot("id"))
+            .order_by(linked_place.c.name)
+            .limit(500)
+        )
+
+    rows = fetch_all(connection, "program places", build, {"id": program_id})
+    return [
+        {
+            "place": place_ref(row, "place"),
+            "role": row["role"],
+            "note": row["note"],
+            "provenance": provenance(row),
+        }
+        for row in rows
+    ]
+
+
+PROGRAMS = Resource(
+    name="programs",
+    noun="program",
+    tag="programs",
+    table=t.program,
+    key=PathKey("slug", "slug", "program_slug", "manufacturing-city-tech-transformation-pilot"),
+    spec=PROGRAM_SPEC,
+    page=ProgramPage,
+    summary="List programs",
+    description="Policies, pilots, plans, strategies, designations and projects.",
+    detail=Detail(
+        _program_detail,
+        ProgramDetail,
+        summary="Get a program",
+        description="A program with its issuers, the places it concerns and its terms.",
+    ),
+)

@@ -3,13 +3,12 @@ platforms...) to places, clusters, programs and each other, filterable by either
 
 from typing import Any
 
-from fastapi import APIRouter
 from sqlalchemy import Select, or_, select
 
 from app.api import schemas
 from app.api import tables as t
-from app.api.organizations import r, relations_select, serialize_relation
-from app.api.routing import add_list_route
+from app.api.relationships import relation, relations_select, serialize_relation
+from app.api.resource import Resource
 from app.api.schemas import RelationPage
 from app.models.vocabulary import RelationRole
 from app.query import SET_OPERATORS, Filter, ListSpec, Sort
@@ -21,50 +20,54 @@ from app.query.spec import Keys, Relation
 def _involving(keys: Keys) -> Select[Any]:
     """Relations with one of the named organizations at either end."""
     named = select(t.organization.c.id).where(t.organization.c.slug.in_(keys))
-    return select(r.c.id.label("id")).where(
-        or_(r.c.organization_id.in_(named), r.c.partner_id.in_(named))
+    return select(relation.c.id.label("id")).where(
+        or_(relation.c.organization_id.in_(named), relation.c.partner_id.in_(named))
     )
 
 
 RELATION_SPEC = ListSpec(
     name="relations",
     base=relations_select,
-    id_column=r.c.id,
+    id_column=relation.c.id,
     filters=(
-        Filter("role", "The kind of link.", operators=SET_OPERATORS, column=r.c.role,
+        Filter("role", "The kind of link.", operators=SET_OPERATORS, column=relation.c.role,
                choices=tuple(RelationRole), example="leading_enterprise"),
         Filter("organization", "Slug of the organization the link is stated for.",
-               column=r.c.organization_id, relation=by_key(t.organization), example="iflytek"),
+               column=relation.c.organization_id, relation=by_key(t.organization),
+               example="iflytek"),
         Filter("partner", "Slug of the partner organization (the other end).",
-               column=r.c.partner_id, relation=by_key(t.organization), example="iflytek"),
-        Filter("involving", "Slug of an organization at either end.", column=r.c.id,
+               column=relation.c.partner_id, relation=by_key(t.organization), example="iflytek"),
+        Filter("involving", "Slug of an organization at either end.", column=relation.c.id,
                relation=Relation(_involving), example="iflytek"),
         Filter("place", "Slug of a place the organization is linked to, or a place inside it.",
-               column=r.c.place_id, relation=within(), example="hefei"),
-        Filter("cluster", "Slug of the cluster linked to.", column=r.c.cluster_id,
+               column=relation.c.place_id, relation=within(), example="hefei"),
+        Filter("cluster", "Slug of the cluster linked to.", column=relation.c.cluster_id,
                relation=by_key(t.cluster), example="hefei-intelligent-voice"),
         Filter("program", "Slug of the program linked to (issuers, say).",
-               column=r.c.program_id, relation=by_key(t.program),
+               column=relation.c.program_id, relation=by_key(t.program),
                example="manufacturing-city-tech-transformation-pilot"),
-        Filter("source", "Source id.", column=r.c.source_id, relation=by_key(t.source, "id"),
+        Filter("source", "Source id.", column=relation.c.source_id, relation=by_key(t.source, "id"),
                example="std-2022-12-29-digital-clusters"),
     ),
-    sorts=(Sort("key", r.c.key, str), Sort("role", r.c.role, str), Sort("id", r.c.id, int)),
+    sorts=(
+        Sort("key", relation.c.key, str),
+        Sort("role", relation.c.role, str),
+        Sort("id", relation.c.id, int),
+    ),
     default_sort=("key",),
     fields=tuple(schemas.Relation.model_fields),
     serialize=serialize_relation,
-    facets=(Facet("role", "the kind of link", r.c.role),),
+    facets=(Facet("role", "the kind of link", relation.c.role),),
 )  # fmt: skip
 
-router = APIRouter(tags=["organizations"])
-
-add_list_route(
-    router,
-    "/relations",
-    RELATION_SPEC,
-    operation_id="list_relations",
+RELATIONS = Resource(
+    name="relations",
+    noun="relation",
+    tag="organizations",
+    table=relation,
+    spec=RELATION_SPEC,
+    page=RelationPage,
     summary="List relations",
     description="Organizations' links to places, clusters, programs and partner"
     " organizations, with the quote each is read from.",
-    page_model=RelationPage,
 )

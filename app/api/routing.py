@@ -5,14 +5,24 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, get_args
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy import Connection, select
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from app.api import exports
-from app.api.deps import in_database
+from app.api.deps import in_database, no_query_parameters
+from app.api.resource import (
+    SLUG_PATTERN,
+    Detail,
+    DetailContext,
+    Found,
+    Mount,
+    Nested,
+    PathKey,
+    Resource,
+)
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import API_PREFIX
 from app.errors import ProblemError, parameter_problem
@@ -25,14 +35,12 @@ from app.query import (
     parse_query,
     run_query,
 )
-from app.query.execute import describe_cost
+from app.query.execute import count_matching, describe_cost
 from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
 from app.query.spec import Page
 from app.query.statements import fetch_one, slot
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SLUG_PATTERN_RE = re.compile(SLUG_PATTERN)
-Exists = Callable[[Connection, str], bool]
 # Path templates of the list routes, which also answer CSV and NDJSON (see app.api.exports).
 EXPORTABLE: list[re.Pattern[str]] = []
 
@@ -208,45 +216,45 @@ EXPORT_NOTE = (
 )
 
 
-def add_nested_list_route(
-    router: APIRouter,
-    path: str,
-    spec: ListSpec,
-    *,
-    fixed_filter: str,
-    parent: str,
-    path_parameter: str,
-    exists: Exists,
-    operation_id: str,
-    summary: str,
-    page_model: type[BaseModel],
-) -> None:
+def add_resource_routes(router: APIRouter, mount: Mount) -> None:
+    """A mounted resource's routes: its list, its nested views, then its detail."""
+    resource = mount.resource
+    add_list_route(
+        router, f"/{resource.name}", resource.spec, operation_id=f"list_{resource.name}",
+        summary=resource.summary, description=resource.description, page_model=resource.page,
+    )  # fmt: skip
+    for view in mount.nested:
+        add_nested_list_route(router, resource, view)
+    if resource.detail is not None:
+        add_detail_route(router, resource, resource.detail, mount.nested)
+
+
+def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> None:
     """`/parents/{key}/children`: the children's list with one filter fixed by the path."""
+    child, name = view.child, parent.path_key.nested
+    path = f"/{parent.name}/{{{name}}}/{child.name}"
+    spec = child.spec
+    flt = spec.filter(view.filter)
+    assert flt is not None, f"{child.name} has no filter {view.filter!r}"
 
-    flt = spec.filter(fixed_filter)
-    assert flt is not None
-
-    def _must_exist(connection: Connection, key: str) -> None:
-        if not exists(connection, key):
-            raise ProblemError(404, "not-found", f"no {parent} {key!r}")
+    def fixed_by(connection: Connection, value: str) -> tuple[AppliedFilter, ...]:
+        return (AppliedFilter(flt, "exact", [find(connection, parent, value).key]),)
 
     async def endpoint(request: Request) -> Response:
-        key = check_path_key(path_parameter, request.path_params[path_parameter])
+        value = check_path_key(parent.path_key, request.path_params[name], name)
         secret = _secret(request)
         kind, params = _format_and_params(request)
         query = parse_query(
-            spec, params, secret=secret, fixed=(fixed_filter,), path=request.url.path
+            spec, params, secret=secret, fixed=(view.filter,), path=request.url.path
         )
         facets = _facets(spec, request, kind)
         if kind != "json":
-            await in_database(request, lambda connection: _must_exist(connection, key))
-            fixed = (AppliedFilter(flt, "exact", [key]),)
+            fixed = await in_database(request, lambda connection: fixed_by(connection, value))
             return await _export(request, spec, query, params, kind=kind, path=path,
-                                 page_model=page_model, fixed=fixed)  # fmt: skip
+                                 page_model=child.page, fixed=fixed)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
-            _must_exist(connection, key)
-            fixed = [AppliedFilter(flt, "exact", [key])]
+            fixed = fixed_by(connection, value)
             page = run_query(connection, spec, query, secret=secret, fixed=fixed)
             body = page_body(request.url, query, page)
             return to_json(_with_facets(connection, body, spec, [*fixed, *query.filters], facets))
@@ -254,45 +262,123 @@ def add_nested_list_route(
         return RawJSON(await in_database(request, work, **budget_terms(path, query)))
 
     _register_page_route(
-        router, path, endpoint, operation_id=operation_id, summary=summary,
-        description=f"The same query language as the top-level list, limited to one {parent}.",
-        page_model=page_model, errors=(400, 404, 422, 503),
+        router, path, endpoint, operation_id=f"list_{parent.noun}_{child.name}",
+        summary=view.summary or f"List a {parent.noun}'s {child.name}",
+        description=f"The same query language as the top-level list, limited to one"
+        f" {parent.noun}.",
+        page_model=child.page, errors=(400, 404, 422, 503),
         parameters=[
-            path_parameter_doc(path_parameter, f"The {parent}'s key."),
-            *openapi_parameters(spec, fixed=(fixed_filter,)),
+            path_parameter_doc(parent.path_key, name, f"The {parent.noun}'s key."),
+            *openapi_parameters(spec, fixed=(view.filter,)),
             *facets_parameter(spec.facets),
         ],
     )  # fmt: skip
 
 
-def check_path_key(name: str, value: str) -> str:
-    if len(value) > 64 or SLUG_PATTERN_RE.match(value) is None:
+def add_detail_route(
+    router: APIRouter, resource: Resource, detail: Detail, nested: tuple[Nested, ...]
+) -> None:
+    """`/collection/{key}`: one row, with links to (and, if declared, counts of) the
+    resource's nested views."""
+    name = resource.path_key.parameter
+    views = {view.child.name: view for view in nested}
+
+    async def endpoint(request: Request) -> Response:
+        value = check_path_key(resource.path_key, request.path_params[name], name)
+        context = DetailContext(views, getattr(request.app.state, "dataset_version", "unversioned"))
+
+        def work(connection: Connection) -> bytes:
+            found = find(connection, resource, value)
+            body = detail.read(connection, found, context)
+            if views:
+                base = f"{API_PREFIX}/{resource.name}/{found.key}"
+                if detail.counts:
+                    body["counts"] = {
+                        child: count_matching(
+                            connection, view.child.spec, view_filter(view, found.key)
+                        )
+                        for child, view in views.items()
+                    }
+                body["links"] = {child: f"{base}/{child}" for child in views}
+            return to_json(body)
+
+        return RawJSON(await in_database(request, work))
+
+    router.add_api_route(
+        f"/{resource.name}/{{{name}}}",
+        endpoint,
+        methods=["GET"],
+        operation_id=f"get_{resource.noun}",
+        summary=detail.summary,
+        description=detail.description,
+        response_class=RawJSON,
+        responses={200: {"model": detail.model}, **problem_responses(400, 404, 422, 503)},
+        dependencies=[Depends(no_query_parameters)],
+        openapi_extra={
+            "parameters": [path_parameter_doc(resource.path_key, name, _key_doc(resource))]
+        },
+    )
+
+
+def _key_doc(resource: Resource) -> str:
+    key = resource.path_key
+    alias = f", or its {key.alias}" if key.alias else ""
+    return f"The {resource.noun}'s {key.column}{alias}."
+
+
+def view_filter(view: Nested, key: str) -> list[AppliedFilter]:
+    flt = view.child.spec.filter(view.filter)
+    assert flt is not None
+    return [AppliedFilter(flt, "exact", [key])]
+
+
+def nested_rows(
+    connection: Connection, view: Nested, found: Found, limit: int
+) -> list[dict[str, Any]]:
+    """The first rows of a nested view in the child's default order, read and serialized
+    as its list reads them (a program's terms are its first metrics)."""
+    spec = view.child.spec
+    query = parse_query(spec, QueryParams({"limit": str(limit)}), secret="", fixed=(view.filter,))
+    page = run_query(connection, spec, query, secret="", fixed=view_filter(view, found.key))
+    return page.items
+
+
+def check_path_key(key: PathKey, value: str, name: str) -> str:
+    """The one rule for a key in a path, with the one message for every route that takes it."""
+    if len(value) > key.max_length or SLUG_PATTERN_RE.match(value) is None:
         raise parameter_problem(
-            name, "expected lower-case letters, digits, - or _ (at most 64)", location="path"
+            name,
+            f"expected lower-case letters, digits, - or _ (at most {key.max_length})",
+            location="path",
         )
     return value
 
 
-def path_parameter_doc(name: str, description: str) -> dict[str, Any]:
+def find(connection: Connection, resource: Resource, value: str) -> Found:
+    """The row a path key names (by its key or its alias), or a 404."""
+    key = resource.path_key
+    by_alias = key.alias is not None and re.fullmatch(key.alias_pattern or "", value) is not None
+    column = resource.table.c[key.alias if by_alias and key.alias else key.column]
+
+    def build() -> Any:
+        return (
+            select(resource.table.c.id, resource.table.c[key.column].label("key"))
+            .where(column == slot("key"), *resource.spec.scope)
+            .limit(1)
+        )
+
+    row = fetch_one(connection, ("find", resource.name, by_alias), build, {"key": value})
+    if row is None:
+        raise ProblemError(404, "not-found", f"no {resource.noun} {value!r}")
+    return Found(row["id"], row["key"])
+
+
+def path_parameter_doc(key: PathKey, name: str, description: str) -> dict[str, Any]:
     return {
         "name": name,
         "in": "path",
         "required": True,
         "description": description,
-        "schema": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": 64},
+        "schema": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": key.max_length},
+        "example": key.example,
     }
-
-
-def exists_in(table: Any, key: str = "slug", **conditions: Any) -> Exists:
-    def build() -> Any:
-        statement = select(table.c.id).where(table.c[key] == slot("key"))
-        for column, allowed in conditions.items():
-            statement = statement.where(table.c[column].in_(allowed))
-        return statement.limit(1)
-
-    shape = ("exists", table.name, key, tuple(sorted(conditions)))
-
-    def check(connection: Connection, value: str) -> bool:
-        return fetch_one(connection, shape, build, {"key": value}) is not None
-
-    return check

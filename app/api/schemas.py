@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from app.api.tables import FACT_TABLES
 from app.models.vocabulary import (
     ClusterStatus,
     OrganizationKind,
@@ -388,14 +389,11 @@ class IndicatorDetail(Indicator):
     links: MetricsLink
 
 
-class SourceFacts(Schema):
-    observations: int
-    organizations: int
-    clusters: int
-    programs: int
-    relations: int
-    program_places: int
-    places: int
+SourceFacts = create_model(
+    "SourceFacts",
+    __base__=Schema,
+    **dict.fromkeys(FACT_TABLES, (int, ...)),  # type: ignore[call-overload]
+)
 
 
 class Citation(Schema):

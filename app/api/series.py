@@ -14,8 +14,9 @@ from starlette.datastructures import QueryParams
 from app.api import tables as t
 from app.api.deps import in_database
 from app.api.metrics import metrics_select, serialize_metric
+from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.routing import SLUG_PATTERN, SLUG_PATTERN_RE
+from app.api.routing import SLUG_PATTERN_RE
 from app.api.schemas import SeriesPage
 from app.errors import ParameterError, ProblemError, parameter_problem
 from app.query.execute import id_set_value

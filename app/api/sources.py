@@ -1,26 +1,24 @@
 """`/sources`: the documents facts come from, with their checksums and treatment notes."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, Table, func, select
 
 from app.api import tables as t
 from app.api.citations import bibtex, csl_json
-from app.api.deps import in_database, no_query_parameters
-from app.api.metrics import METRIC_SPEC
-from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.routing import SLUG_PATTERN, add_list_route, add_nested_list_route, exists_in
-from app.api.schemas import MetricPage, Source, SourceDetail, SourcePage
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.schemas import Source, SourceDetail, SourcePage
 from app.api.shapes import API_PREFIX, Row
-from app.errors import ProblemError
+from app.api.tables import FACT_TABLES
 from app.models.vocabulary import SourceKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.execute import materialise
 from app.query.facets import Facet
 from app.query.search import search_filter
+from app.query.statements import fetch_one, slot
 
-s = t.source
+source = t.source
 _COLUMNS = (
     "id",
     "kind",
@@ -33,19 +31,10 @@ _COLUMNS = (
     "sha256",
     "treatment",
 )
-_FACT_TABLES = {
-    "observations": t.observation,
-    "organizations": t.organization,
-    "clusters": t.cluster,
-    "programs": t.program,
-    "relations": t.relation,
-    "program_places": t.program_place,
-    "places": t.place,
-}
 
 
 def sources_select() -> Select[Any]:
-    return select(*(s.c[name] for name in _COLUMNS))
+    return select(*(source.c[name] for name in _COLUMNS))
 
 
 def serialize_source(row: Row) -> dict[str, Any]:
@@ -55,15 +44,15 @@ def serialize_source(row: Row) -> dict[str, Any]:
 SOURCE_SPEC = ListSpec(
     name="sources",
     base=sources_select,
-    id_column=s.c.id,
+    id_column=source.c.id,
     filters=(
-        search_filter("source", s.c.id),
-        Filter("id", "Source id.", column=s.c.id, example="std-2024-03-25-daye"),
+        search_filter("source", source.c.id),
+        Filter("id", "Source id.", column=source.c.id, example="std-2024-03-25-daye"),
         Filter(
             "kind",
             "document, reference or synthetic.",
             operators=SET_OPERATORS,
-            column=s.c.kind,
+            column=source.c.kind,
             choices=tuple(SourceKind),
             example="document",
         ),
@@ -71,89 +60,75 @@ SOURCE_SPEC = ListSpec(
             "publisher",
             "Publisher.",
             operators=TEXT_OPERATORS,
-            column=s.c.publisher,
+            column=source.c.publisher,
             example="China Daily",
         ),
-        Filter("title", "Title.", operators=("contains",), column=s.c.title, example="pilot"),
+        Filter("title", "Title.", operators=("contains",), column=source.c.title, example="pilot"),
         Filter(
             "published",
             "Publication date.",
             date,
             RANGE_OPERATORS,
-            column=s.c.published_on,
+            column=source.c.published_on,
             example="2024-03-25",
         ),
     ),
     sorts=(
-        Sort("id", s.c.id, str),
-        Sort("title", s.c.title, str),
-        Sort("published", s.c.published_on, date, nullable=True),
+        Sort("id", source.c.id, str),
+        Sort("title", source.c.title, str),
+        Sort("published", source.c.published_on, date, nullable=True),
     ),
     default_sort=("id",),
     fields=tuple(Source.model_fields),
     serialize=serialize_source,
     facets=(
-        Facet("kind", "the source's kind", s.c.kind),
-        Facet("publisher", "the source's publisher", s.c.publisher),
+        Facet("kind", "the source's kind", source.c.kind),
+        Facet("publisher", "the source's publisher", source.c.publisher),
     ),
 )
 
-router = APIRouter(tags=["sources"])
 
-add_list_route(
-    router,
-    "/sources",
-    SOURCE_SPEC,
-    operation_id="list_sources",
-    summary="List sources",
-    description="Documents and references, with checksums and how each capture was treated.",
-    page_model=SourcePage,
-)
-add_nested_list_route(
-    router,
-    "/sources/{source_id}/metrics",
-    METRIC_SPEC,
-    fixed_filter="source",
-    parent="source",
-    path_parameter="source_id",
-    exists=exists_in(t.source, key="id"),
-    operation_id="list_source_metrics",
-    summary="List the metrics a source states",
-    page_model=MetricPage,
-)
-
-
-@router.get(
-    "/sources/{id}",
-    operation_id="get_source",
-    summary="Get a source",
-    description="A source with the number of facts of each kind taken from it.",
-    response_class=RawJSON,
-    responses={200: {"model": SourceDetail}, **problem_responses(400, 404, 422, 503)},
-    dependencies=[Depends(no_query_parameters)],
-)
-async def get_source(
-    request: Request,
-    id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["std-2024-03-25-daye"])],
-) -> RawJSON:
-    version: str = getattr(request.app.state, "dataset_version", "unversioned")
-    return RawJSON(await in_database(request, lambda c: to_json(_source_detail(c, id, version))))
-
-
-def _source_detail(connection: Connection, id: str, version: str) -> dict[str, Any]:
-    statement = sources_select().add_columns(s.c.url.label("original_url")).where(s.c.id == id)
-    row = connection.execute(statement).mappings().first()
-    if row is None:
-        raise ProblemError(404, "not-found", f"no source {id!r}")
-    facts = {
-        name: int(
-            connection.execute(select(func.count()).where(table.c.source_id == id)).scalar_one()
-        )
-        for name, table in _FACT_TABLES.items()
-    }
+def _source_detail(connection: Connection, found: Found, context: DetailContext) -> dict[str, Any]:
+    (row,) = materialise(connection, SOURCE_SPEC, [found.id])
+    original = fetch_one(
+        connection, "source url", lambda: select(source.c.url).where(source.c.id == slot("id")),
+        {"id": found.id},
+    )  # fmt: skip
+    assert original is not None
+    cited = {**row, "original_url": original["url"]}
     return {
         **serialize_source(row),
-        "facts": facts,
-        "citation": {"csl": csl_json(dict(row), version), "bibtex": bibtex(dict(row), version)},
-        "links": {"metrics": f"{API_PREFIX}/sources/{id}/metrics"},
+        "facts": {name: _facts(connection, table, found.id) for name, table in FACT_TABLES.items()},
+        "citation": {
+            "csl": csl_json(cited, context.version),
+            "bibtex": bibtex(cited, context.version),
+        },
     }
+
+
+def _facts(connection: Connection, table: Table, source_id: str) -> int:
+    def build() -> Select[Any]:
+        return select(func.count().label("n")).where(table.c.source_id == slot("id"))
+
+    counted = fetch_one(connection, ("facts", table.name), build, {"id": source_id})
+    assert counted is not None
+    return int(counted["n"])
+
+
+SOURCES = Resource(
+    name="sources",
+    noun="source",
+    tag="sources",
+    table=t.source,
+    key=PathKey("id", "id", "source_id", "std-2024-03-25-daye"),
+    spec=SOURCE_SPEC,
+    page=SourcePage,
+    summary="List sources",
+    description="Documents and references, with checksums and how each capture was treated.",
+    detail=Detail(
+        _source_detail,
+        SourceDetail,
+        summary="Get a source",
+        description="A source with the number of facts of each kind taken from it.",
+    ),
+)

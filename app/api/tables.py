@@ -21,3 +21,16 @@ program = _table("program")
 program_place = _table("program_place")
 relation = _table("relation")
 source = _table("source")
+
+
+def _cites_source(table: Table) -> bool:
+    return "source_id" in table.c and any(
+        key.column.table.name == "source" for key in table.c.source_id.foreign_keys
+    )
+
+
+# The tables whose rows are facts taken from a source, by the plural a source's detail
+# counts them under: a new kind of fact is counted (and documented) without a mention here.
+FACT_TABLES: dict[str, Table] = {
+    f"{table.name}s": table for table in SQLModel.metadata.sorted_tables if _cites_source(table)
+}

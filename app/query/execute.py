@@ -219,6 +219,9 @@ def terms_for(
     return terms
 
 
+EXACT = 2**62  # a cap no table reaches: the count is exact
+
+
 # Statements ----------------------------------------------------------------------------
 
 
@@ -439,7 +442,9 @@ def _normalise(rows: list[dict[str, Any]], phase: Phase, sorts: int) -> list[dic
     return result
 
 
-def _materialise(connection: Connection, spec: ListSpec, ids: list[Any]) -> list[dict[str, Any]]:
+def materialise(connection: Connection, spec: ListSpec, ids: list[Any]) -> list[dict[str, Any]]:
+    """The rows of these ids, in this order, read by the one prepared statement of the
+    list (so a detail's row has the same types as a list's)."""
     if not ids:
         return []
     prepared: Prepared = STATEMENTS.get(
@@ -467,9 +472,7 @@ def run_query(
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         next_cursor = encode_cursor(spec, query, rows[-1]["keys"], secret)
-    items = [
-        spec.serialize(row) for row in _materialise(connection, spec, [r["_id"] for r in rows])
-    ]
+    items = [spec.serialize(row) for row in materialise(connection, spec, [r["_id"] for r in rows])]
     if query.fields is not None:
         items = [{name: item[name] for name in query.fields} for item in items]
     page = Page(items, next_cursor)
@@ -480,6 +483,15 @@ def run_query(
         total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(Kind.FREE))
         page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
     return page
+
+
+def count_matching(connection: Connection, spec: ListSpec, filters: Sequence[AppliedFilter]) -> int:
+    """How many rows of the list the filters match, exactly (a detail's counts)."""
+    try:
+        terms = terms_for(connection, spec, filters)
+    except NothingMatches:
+        return 0
+    return _capped_count(connection, spec, terms, EXACT)
 
 
 def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:

@@ -4,48 +4,6 @@
  */
 
 export interface paths {
-    "/api/v1/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List metrics
-         * @description Observations of indicators, each with its indicator, subject, period, normalized and stated value, qualifier, derivation and provenance (source and character span). With `fields=`, the page is an `MetricFieldsPage`.
-         *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
-         */
-        get: operations["list_metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/metrics/{key}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get one metric by key
-         * @description One observation with its indicator, subject, period, qualifier and the quoted sentence of its source.
-         */
-        get: operations["get_metric"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/cities": {
         parameters: {
             query?: never;
@@ -60,28 +18,6 @@ export interface paths {
          *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_cities"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/places": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List places
-         * @description Places of every level: country, provinces, cities, districts. With `fields=`, the page is an `PlaceFieldsPage`.
-         *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
-         */
-        get: operations["list_places"];
         put?: never;
         post?: never;
         delete?: never;
@@ -178,6 +114,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cities/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a city
+         * @description A city with its province, its districts, and its clusters, programs and metrics; by slug or by its six-digit GB/T 2260 code.
+         */
+        get: operations["get_city"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List places
+         * @description Places of every level: country, provinces, cities, districts. With `fields=`, the page is an `PlaceFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         */
+        get: operations["list_places"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/places/{place_slug}/metrics": {
         parameters: {
             query?: never;
@@ -266,26 +244,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/cities/{slug}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get a city
-         * @description A city with its province, its districts, and its clusters, programs and metrics; by slug or by its six-digit GB/T 2260 code.
-         */
-        get: operations["get_city"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/places/{slug}": {
         parameters: {
             query?: never;
@@ -298,28 +256,6 @@ export interface paths {
          * @description A place of any level with its parent, children, clusters and programs; by slug or by its six-digit GB/T 2260 code.
          */
         get: operations["get_place"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/clusters/{cluster_slug}/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List a cluster's metrics
-         * @description The same query language as the top-level list, limited to one cluster. With `fields=`, the page is an `MetricFieldsPage`.
-         *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
-         */
-        get: operations["list_cluster_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -342,6 +278,28 @@ export interface paths {
          *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
          */
         get: operations["list_clusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster_slug}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a cluster's metrics
+         * @description The same query language as the top-level list, limited to one cluster. With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         */
+        get: operations["list_cluster_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -596,6 +554,48 @@ export interface paths {
          * @description A source with the number of facts of each kind taken from it.
          */
         get: operations["get_source"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List metrics
+         * @description Observations of indicators, each with its indicator, subject, period, normalized and stated value, qualifier, derivation and provenance (source and character span). With `fields=`, the page is an `MetricFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         */
+        get: operations["list_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one metric by key
+         * @description One observation with its indicator, subject, period, qualifier and the quoted sentence of its source.
+         */
+        get: operations["get_metric"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1668,20 +1668,20 @@ export interface components {
         };
         /** SourceFacts */
         SourceFacts: {
-            /** Observations */
-            observations: number;
-            /** Organizations */
-            organizations: number;
-            /** Clusters */
-            clusters: number;
-            /** Programs */
-            programs: number;
-            /** Relations */
-            relations: number;
-            /** Program Places */
-            program_places: number;
             /** Places */
             places: number;
+            /** Clusters */
+            clusters: number;
+            /** Organizations */
+            organizations: number;
+            /** Programs */
+            programs: number;
+            /** Observations */
+            observations: number;
+            /** Program Places */
+            program_places: number;
+            /** Relations */
+            relations: number;
         };
         /**
          * SourceKind
@@ -2125,602 +2125,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list_metrics: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1 to 500. */
-                limit?: number;
-                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
-                cursor?: string;
-                /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
-                 * @example id
-                 */
-                sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
-                fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
-                count?: boolean;
-                /**
-                 * @description Indicator code.
-                 * @example high_tech_enterprises
-                 */
-                indicator?: string;
-                /**
-                 * @description Indicator code. (not equal to; rows with no value count as different)
-                 * @example high_tech_enterprises
-                 */
-                indicator__ne?: string;
-                /**
-                 * @description Indicator code. (any of (comma-separated))
-                 * @example high_tech_enterprises
-                 */
-                indicator__in?: string;
-                /**
-                 * @description Indicator category.
-                 * @example innovation
-                 */
-                category?: string;
-                /**
-                 * @description Indicator category. (not equal to; rows with no value count as different)
-                 * @example innovation
-                 */
-                category__ne?: string;
-                /**
-                 * @description Indicator category. (any of (comma-separated))
-                 * @example innovation
-                 */
-                category__in?: string;
-                /**
-                 * @description City slug: facts about the city or any place inside it.
-                 * @example daye
-                 */
-                city?: string;
-                /**
-                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
-                 * @example daye
-                 */
-                city__ne?: string;
-                /**
-                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
-                 * @example daye
-                 */
-                city__in?: string;
-                /**
-                 * @description Province slug: facts about the province or any place inside it.
-                 * @example hunan
-                 */
-                province?: string;
-                /**
-                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
-                 * @example hunan
-                 */
-                province__ne?: string;
-                /**
-                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
-                 * @example hunan
-                 */
-                province__in?: string;
-                /**
-                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
-                 * @example chaoyang-beijing
-                 */
-                place?: string;
-                /**
-                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
-                 * @example chaoyang-beijing
-                 */
-                place__ne?: string;
-                /**
-                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
-                 * @example chaoyang-beijing
-                 */
-                place__in?: string;
-                /**
-                 * @description Place slug of any level: facts about it or anything inside it.
-                 * @example china
-                 */
-                within?: string;
-                /**
-                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
-                 * @example china
-                 */
-                within__ne?: string;
-                /**
-                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
-                 * @example china
-                 */
-                within__in?: string;
-                /**
-                 * @description Cluster slug.
-                 * @example hefei-intelligent-voice
-                 */
-                cluster?: string;
-                /**
-                 * @description Cluster slug. (not equal to; rows with no value count as different)
-                 * @example hefei-intelligent-voice
-                 */
-                cluster__ne?: string;
-                /**
-                 * @description Cluster slug. (any of (comma-separated))
-                 * @example hefei-intelligent-voice
-                 */
-                cluster__in?: string;
-                /**
-                 * @description Cluster slug. (true: has no value; false: has one)
-                 * @example true
-                 */
-                cluster__isnull?: boolean;
-                /**
-                 * @description Program slug.
-                 * @example manufacturing-city-tech-transformation-pilot
-                 */
-                program?: string;
-                /**
-                 * @description Program slug. (not equal to; rows with no value count as different)
-                 * @example manufacturing-city-tech-transformation-pilot
-                 */
-                program__ne?: string;
-                /**
-                 * @description Program slug. (any of (comma-separated))
-                 * @example manufacturing-city-tech-transformation-pilot
-                 */
-                program__in?: string;
-                /**
-                 * @description Program slug. (true: has no value; false: has one)
-                 * @example true
-                 */
-                program__isnull?: boolean;
-                /**
-                 * @description place, cluster or program.
-                 * @example place
-                 */
-                subject_kind?: "place" | "cluster" | "program";
-                /**
-                 * @description place, cluster or program. (not equal to; rows with no value count as different)
-                 * @example place
-                 */
-                subject_kind__ne?: "place" | "cluster" | "program";
-                /**
-                 * @description place, cluster or program. (any of (comma-separated))
-                 * @example place
-                 */
-                subject_kind__in?: string;
-                /**
-                 * @description Year the period ends in.
-                 * @example 2023
-                 */
-                year?: number;
-                /**
-                 * @description Year the period ends in. (not equal to; rows with no value count as different)
-                 * @example 2023
-                 */
-                year__ne?: number;
-                /** @description Year the period ends in. (greater than) */
-                year__gt?: number;
-                /** @description Year the period ends in. (greater than or equal to) */
-                year__gte?: number;
-                /** @description Year the period ends in. (less than) */
-                year__lt?: number;
-                /** @description Year the period ends in. (less than or equal to) */
-                year__lte?: number;
-                /**
-                 * @description Year the period ends in. (any of (comma-separated))
-                 * @example 2023
-                 */
-                year__in?: string;
-                /**
-                 * @description Year the period ends in. (true: has no value; false: has one)
-                 * @example true
-                 */
-                year__isnull?: boolean;
-                /** @description Normalized value. */
-                value?: number;
-                /** @description Normalized value. (not equal to; rows with no value count as different) */
-                value__ne?: number;
-                /** @description Normalized value. (greater than) */
-                value__gt?: number;
-                /** @description Normalized value. (greater than or equal to) */
-                value__gte?: number;
-                /** @description Normalized value. (less than) */
-                value__lt?: number;
-                /** @description Normalized value. (less than or equal to) */
-                value__lte?: number;
-                /** @description Normalized value. (any of (comma-separated)) */
-                value__in?: string;
-                /**
-                 * @description exact, approximate, more_than, at_least, less_than or up_to.
-                 * @example more_than
-                 */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
-                /**
-                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
-                 * @example more_than
-                 */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
-                /**
-                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
-                 * @example more_than
-                 */
-                qualifier__in?: string;
-                /** @description Derived (true) or stated (false). */
-                derived?: boolean;
-                /**
-                 * @description Source id.
-                 * @example std-2024-03-25-daye
-                 */
-                source?: string;
-                /**
-                 * @description Source id. (not equal to; rows with no value count as different)
-                 * @example std-2024-03-25-daye
-                 */
-                source__ne?: string;
-                /**
-                 * @description Source id. (any of (comma-separated))
-                 * @example std-2024-03-25-daye
-                 */
-                source__in?: string;
-                /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
-                 * @example true
-                 */
-                latest?: "true";
-                /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
-                 * @example indicator,category
-                 */
-                facets?: string;
-                /**
-                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
-                 * @example csv
-                 */
-                format?: "json" | "csv" | "ndjson";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
-                    "text/csv": string;
-                    /** @example {} */
-                    "application/x-ndjson": string;
-                };
-            };
-            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "colour: not a parameter of this endpoint",
-                     *       "instance": "/api/v1/metrics",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "colour",
-                     *           "in": "query",
-                     *           "detail": "not a parameter of this endpoint"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The Accept header rules out JSON. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
-                     *       "status": 406,
-                     *       "detail": "this endpoint answers application/json only",
-                     *       "instance": "/api/v1/metrics"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request target is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "the request target exceeds 8192 bytes",
-                     *       "instance": "/api/v1/metrics"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request carries content; no endpoint takes any. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "GET requests take no content",
-                     *       "instance": "/api/v1/metrics"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A parameter has an invalid value; `errors` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
-                     *       "instance": "/api/v1/cities",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "limit",
-                     *           "in": "query",
-                     *           "detail": "expected an integer from 1 to 500, got 0"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request line and headers are larger than the server accepts. */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request line and headers exceed 16384 bytes",
-                     *       "instance": "/api/v1/metrics"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the database could not be reached in time; retry shortly",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_metric: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Metric"];
-                };
-            };
-            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "colour: not a parameter of this endpoint",
-                     *       "instance": "/api/v1/metrics/{key}",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "colour",
-                     *           "in": "query",
-                     *           "detail": "not a parameter of this endpoint"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The Accept header rules out JSON. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
-                     *       "status": 406,
-                     *       "detail": "this endpoint answers application/json only",
-                     *       "instance": "/api/v1/metrics/{key}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request target is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "the request target exceeds 8192 bytes",
-                     *       "instance": "/api/v1/metrics/{key}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request carries content; no endpoint takes any. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "GET requests take no content",
-                     *       "instance": "/api/v1/metrics/{key}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A parameter has an invalid value; `errors` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
-                     *       "instance": "/api/v1/cities",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "limit",
-                     *           "in": "query",
-                     *           "detail": "expected an integer from 1 to 500, got 0"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request line and headers are larger than the server accepts. */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request line and headers exceed 16384 bytes",
-                     *       "instance": "/api/v1/metrics/{key}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the database could not be reached in time; retry shortly",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     list_cities: {
         parameters: {
             query?: {
@@ -3061,346 +2465,6 @@ export interface operations {
             };
         };
     };
-    list_places: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1 to 500. */
-                limit?: number;
-                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
-                cursor?: string;
-                /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, level. Default: name.
-                 * @example name
-                 */
-                sort?: string;
-                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. The page is then an `PlaceFieldsPage`. */
-                fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
-                count?: boolean;
-                /**
-                 * @description Text in the place's names (English or Chinese, any case), as /search matches it.
-                 * @example hefei
-                 */
-                q?: string;
-                /**
-                 * @description Place slug.
-                 * @example daye
-                 */
-                slug?: string;
-                /**
-                 * @description Place slug. (not equal to; rows with no value count as different)
-                 * @example daye
-                 */
-                slug__ne?: string;
-                /**
-                 * @description Place slug. (any of (comma-separated))
-                 * @example daye
-                 */
-                slug__in?: string;
-                /**
-                 * @description GB/T 2260 division code (six digits).
-                 * @example 420281
-                 */
-                code?: string;
-                /**
-                 * @description GB/T 2260 division code (six digits). (not equal to; rows with no value count as different)
-                 * @example 420281
-                 */
-                code__ne?: string;
-                /**
-                 * @description GB/T 2260 division code (six digits). (any of (comma-separated))
-                 * @example 420281
-                 */
-                code__in?: string;
-                /**
-                 * @description GB/T 2260 division code (six digits). (true: has no value; false: has one)
-                 * @example true
-                 */
-                code__isnull?: boolean;
-                /**
-                 * @description English name.
-                 * @example Daye
-                 */
-                name?: string;
-                /**
-                 * @description English name. (not equal to; rows with no value count as different)
-                 * @example Daye
-                 */
-                name__ne?: string;
-                /**
-                 * @description English name. (any of (comma-separated))
-                 * @example Daye
-                 */
-                name__in?: string;
-                /**
-                 * @description English name. (contains, ignoring case)
-                 * @example Daye
-                 */
-                name__contains?: string;
-                /**
-                 * @description Chinese name, as written locally.
-                 * @example 合肥
-                 */
-                name_local?: string;
-                /**
-                 * @description Chinese name, as written locally. (not equal to; rows with no value count as different)
-                 * @example 合肥
-                 */
-                name_local__ne?: string;
-                /**
-                 * @description Chinese name, as written locally. (any of (comma-separated))
-                 * @example 合肥
-                 */
-                name_local__in?: string;
-                /**
-                 * @description Chinese name, as written locally. (contains, ignoring case)
-                 * @example 合肥
-                 */
-                name_local__contains?: string;
-                /**
-                 * @description Chinese name, as written locally. (true: has no value; false: has one)
-                 * @example true
-                 */
-                name_local__isnull?: boolean;
-                /**
-                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district.
-                 * @example prefecture_city
-                 */
-                level?: "country" | "province" | "municipality" | "sar" | "prefecture_city" | "prefecture" | "county_city" | "county" | "district";
-                /**
-                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (not equal to; rows with no value count as different)
-                 * @example prefecture_city
-                 */
-                level__ne?: "country" | "province" | "municipality" | "sar" | "prefecture_city" | "prefecture" | "county_city" | "county" | "district";
-                /**
-                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (any of (comma-separated))
-                 * @example prefecture_city
-                 */
-                level__in?: string;
-                /**
-                 * @description Slug of the parent place.
-                 * @example huangshi
-                 */
-                parent?: string;
-                /**
-                 * @description Slug of the parent place. (not equal to; rows with no value count as different)
-                 * @example huangshi
-                 */
-                parent__ne?: string;
-                /**
-                 * @description Slug of the parent place. (any of (comma-separated))
-                 * @example huangshi
-                 */
-                parent__in?: string;
-                /**
-                 * @description Slug of the parent place. (true: has no value; false: has one)
-                 * @example true
-                 */
-                parent__isnull?: boolean;
-                /**
-                 * @description Slug of the province the place lies in.
-                 * @example hubei
-                 */
-                province?: string;
-                /**
-                 * @description Slug of the province the place lies in. (not equal to; rows with no value count as different)
-                 * @example hubei
-                 */
-                province__ne?: string;
-                /**
-                 * @description Slug of the province the place lies in. (any of (comma-separated))
-                 * @example hubei
-                 */
-                province__in?: string;
-                /**
-                 * @description Slug of any place the place lies in (or is).
-                 * @example china
-                 */
-                within?: string;
-                /**
-                 * @description Slug of any place the place lies in (or is). (not equal to; rows with no value count as different)
-                 * @example china
-                 */
-                within__ne?: string;
-                /**
-                 * @description Slug of any place the place lies in (or is). (any of (comma-separated))
-                 * @example china
-                 */
-                within__in?: string;
-                /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `level`: the place's level; `province`: the province the place lies in; `parent`: the place's parent.
-                 * @example level,province
-                 */
-                facets?: string;
-                /**
-                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
-                 * @example csv
-                 */
-                format?: "json" | "csv" | "ndjson";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PlacePage"] | components["schemas"]["PlaceFieldsPage"];
-                    /** @example slug,name,name_local,level,code,coordinates.longitude,coordinates.latitude,parent.slug,parent.name,parent.level,parent.url,province.slug,province.name,province.level,province.url,source,url */
-                    "text/csv": string;
-                    /** @example {} */
-                    "application/x-ndjson": string;
-                };
-            };
-            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "colour: not a parameter of this endpoint",
-                     *       "instance": "/api/v1/places",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "colour",
-                     *           "in": "query",
-                     *           "detail": "not a parameter of this endpoint"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The Accept header rules out JSON. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
-                     *       "status": 406,
-                     *       "detail": "this endpoint answers application/json only",
-                     *       "instance": "/api/v1/places"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request target is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "the request target exceeds 8192 bytes",
-                     *       "instance": "/api/v1/places"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request carries content; no endpoint takes any. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "GET requests take no content",
-                     *       "instance": "/api/v1/places"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A parameter has an invalid value; `errors` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
-                     *       "instance": "/api/v1/cities",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "limit",
-                     *           "in": "query",
-                     *           "detail": "expected an integer from 1 to 500, got 0"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request line and headers are larger than the server accepts. */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request line and headers exceed 16384 bytes",
-                     *       "instance": "/api/v1/places"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the database could not be reached in time; retry shortly",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     list_city_metrics: {
         parameters: {
             query?: {
@@ -3639,7 +2703,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The city's key. */
+                /**
+                 * @description The city's key.
+                 * @example daye
+                 */
                 city_slug: string;
             };
             cookie?: never;
@@ -3970,7 +3037,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The city's key. */
+                /**
+                 * @description The city's key.
+                 * @example daye
+                 */
                 city_slug: string;
             };
             cookie?: never;
@@ -4339,7 +3409,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The city's key. */
+                /**
+                 * @description The city's key.
+                 * @example daye
+                 */
                 city_slug: string;
             };
             cookie?: never;
@@ -4665,7 +3738,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The city's key. */
+                /**
+                 * @description The city's key.
+                 * @example daye
+                 */
                 city_slug: string;
             };
             cookie?: never;
@@ -4820,6 +3896,532 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_city: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The city's slug, or its code.
+                 * @example daye
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceDetail"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/cities/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/cities/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/cities/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/cities/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/cities/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_places: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, level. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. The page is then an `PlaceFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the place's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
+                 * @description Place slug.
+                 * @example daye
+                 */
+                slug?: string;
+                /**
+                 * @description Place slug. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Place slug. (any of (comma-separated))
+                 * @example daye
+                 */
+                slug__in?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits).
+                 * @example 420281
+                 */
+                code?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (not equal to; rows with no value count as different)
+                 * @example 420281
+                 */
+                code__ne?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (any of (comma-separated))
+                 * @example 420281
+                 */
+                code__in?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (true: has no value; false: has one)
+                 * @example true
+                 */
+                code__isnull?: boolean;
+                /**
+                 * @description English name.
+                 * @example Daye
+                 */
+                name?: string;
+                /**
+                 * @description English name. (not equal to; rows with no value count as different)
+                 * @example Daye
+                 */
+                name__ne?: string;
+                /**
+                 * @description English name. (any of (comma-separated))
+                 * @example Daye
+                 */
+                name__in?: string;
+                /**
+                 * @description English name. (contains, ignoring case)
+                 * @example Daye
+                 */
+                name__contains?: string;
+                /**
+                 * @description Chinese name, as written locally.
+                 * @example 合肥
+                 */
+                name_local?: string;
+                /**
+                 * @description Chinese name, as written locally. (not equal to; rows with no value count as different)
+                 * @example 合肥
+                 */
+                name_local__ne?: string;
+                /**
+                 * @description Chinese name, as written locally. (any of (comma-separated))
+                 * @example 合肥
+                 */
+                name_local__in?: string;
+                /**
+                 * @description Chinese name, as written locally. (contains, ignoring case)
+                 * @example 合肥
+                 */
+                name_local__contains?: string;
+                /**
+                 * @description Chinese name, as written locally. (true: has no value; false: has one)
+                 * @example true
+                 */
+                name_local__isnull?: boolean;
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district.
+                 * @example prefecture_city
+                 */
+                level?: "country" | "province" | "municipality" | "sar" | "prefecture_city" | "prefecture" | "county_city" | "county" | "district";
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (not equal to; rows with no value count as different)
+                 * @example prefecture_city
+                 */
+                level__ne?: "country" | "province" | "municipality" | "sar" | "prefecture_city" | "prefecture" | "county_city" | "county" | "district";
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (any of (comma-separated))
+                 * @example prefecture_city
+                 */
+                level__in?: string;
+                /**
+                 * @description Slug of the parent place.
+                 * @example huangshi
+                 */
+                parent?: string;
+                /**
+                 * @description Slug of the parent place. (not equal to; rows with no value count as different)
+                 * @example huangshi
+                 */
+                parent__ne?: string;
+                /**
+                 * @description Slug of the parent place. (any of (comma-separated))
+                 * @example huangshi
+                 */
+                parent__in?: string;
+                /**
+                 * @description Slug of the parent place. (true: has no value; false: has one)
+                 * @example true
+                 */
+                parent__isnull?: boolean;
+                /**
+                 * @description Slug of the province the place lies in.
+                 * @example hubei
+                 */
+                province?: string;
+                /**
+                 * @description Slug of the province the place lies in. (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                province__ne?: string;
+                /**
+                 * @description Slug of the province the place lies in. (any of (comma-separated))
+                 * @example hubei
+                 */
+                province__in?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is).
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is). (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is). (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `level`: the place's level; `province`: the province the place lies in; `parent`: the place's parent.
+                 * @example level,province
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlacePage"] | components["schemas"]["PlaceFieldsPage"];
+                    /** @example slug,name,name_local,level,code,coordinates.longitude,coordinates.latitude,parent.slug,parent.name,parent.level,parent.url,province.slug,province.name,province.level,province.url,source,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5085,7 +4687,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The place's key. */
+                /**
+                 * @description The place's key.
+                 * @example daye
+                 */
                 place_slug: string;
             };
             cookie?: never;
@@ -5416,7 +5021,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The place's key. */
+                /**
+                 * @description The place's key.
+                 * @example daye
+                 */
                 place_slug: string;
             };
             cookie?: never;
@@ -5785,7 +5393,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The place's key. */
+                /**
+                 * @description The place's key.
+                 * @example daye
+                 */
                 place_slug: string;
             };
             cookie?: never;
@@ -6111,7 +5722,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The place's key. */
+                /**
+                 * @description The place's key.
+                 * @example daye
+                 */
                 place_slug: string;
             };
             cookie?: never;
@@ -6293,193 +5907,15 @@ export interface operations {
             };
         };
     };
-    get_city: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PlaceDetail"];
-                };
-            };
-            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "colour: not a parameter of this endpoint",
-                     *       "instance": "/api/v1/cities/{slug}",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "colour",
-                     *           "in": "query",
-                     *           "detail": "not a parameter of this endpoint"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The Accept header rules out JSON. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
-                     *       "status": 406,
-                     *       "detail": "this endpoint answers application/json only",
-                     *       "instance": "/api/v1/cities/{slug}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request target is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "the request target exceeds 8192 bytes",
-                     *       "instance": "/api/v1/cities/{slug}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request carries content; no endpoint takes any. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "GET requests take no content",
-                     *       "instance": "/api/v1/cities/{slug}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A parameter has an invalid value; `errors` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
-                     *       "instance": "/api/v1/cities",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "limit",
-                     *           "in": "query",
-                     *           "detail": "expected an integer from 1 to 500, got 0"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request line and headers are larger than the server accepts. */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request line and headers exceed 16384 bytes",
-                     *       "instance": "/api/v1/cities/{slug}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the database could not be reached in time; retry shortly",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     get_place: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The place's slug, or its code.
+                 * @example daye
+                 */
                 slug: string;
             };
             cookie?: never;
@@ -6630,421 +6066,6 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{slug}"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the database could not be reached in time; retry shortly",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    list_cluster_metrics: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1 to 500. */
-                limit?: number;
-                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
-                cursor?: string;
-                /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
-                 * @example id
-                 */
-                sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
-                fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
-                count?: boolean;
-                /**
-                 * @description Indicator code.
-                 * @example high_tech_enterprises
-                 */
-                indicator?: string;
-                /**
-                 * @description Indicator code. (not equal to; rows with no value count as different)
-                 * @example high_tech_enterprises
-                 */
-                indicator__ne?: string;
-                /**
-                 * @description Indicator code. (any of (comma-separated))
-                 * @example high_tech_enterprises
-                 */
-                indicator__in?: string;
-                /**
-                 * @description Indicator category.
-                 * @example innovation
-                 */
-                category?: string;
-                /**
-                 * @description Indicator category. (not equal to; rows with no value count as different)
-                 * @example innovation
-                 */
-                category__ne?: string;
-                /**
-                 * @description Indicator category. (any of (comma-separated))
-                 * @example innovation
-                 */
-                category__in?: string;
-                /**
-                 * @description City slug: facts about the city or any place inside it.
-                 * @example daye
-                 */
-                city?: string;
-                /**
-                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
-                 * @example daye
-                 */
-                city__ne?: string;
-                /**
-                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
-                 * @example daye
-                 */
-                city__in?: string;
-                /**
-                 * @description Province slug: facts about the province or any place inside it.
-                 * @example hunan
-                 */
-                province?: string;
-                /**
-                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
-                 * @example hunan
-                 */
-                province__ne?: string;
-                /**
-                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
-                 * @example hunan
-                 */
-                province__in?: string;
-                /**
-                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
-                 * @example chaoyang-beijing
-                 */
-                place?: string;
-                /**
-                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
-                 * @example chaoyang-beijing
-                 */
-                place__ne?: string;
-                /**
-                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
-                 * @example chaoyang-beijing
-                 */
-                place__in?: string;
-                /**
-                 * @description Place slug of any level: facts about it or anything inside it.
-                 * @example china
-                 */
-                within?: string;
-                /**
-                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
-                 * @example china
-                 */
-                within__ne?: string;
-                /**
-                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
-                 * @example china
-                 */
-                within__in?: string;
-                /**
-                 * @description Program slug.
-                 * @example manufacturing-city-tech-transformation-pilot
-                 */
-                program?: string;
-                /**
-                 * @description Program slug. (not equal to; rows with no value count as different)
-                 * @example manufacturing-city-tech-transformation-pilot
-                 */
-                program__ne?: string;
-                /**
-                 * @description Program slug. (any of (comma-separated))
-                 * @example manufacturing-city-tech-transformation-pilot
-                 */
-                program__in?: string;
-                /**
-                 * @description Program slug. (true: has no value; false: has one)
-                 * @example true
-                 */
-                program__isnull?: boolean;
-                /**
-                 * @description place, cluster or program.
-                 * @example place
-                 */
-                subject_kind?: "place" | "cluster" | "program";
-                /**
-                 * @description place, cluster or program. (not equal to; rows with no value count as different)
-                 * @example place
-                 */
-                subject_kind__ne?: "place" | "cluster" | "program";
-                /**
-                 * @description place, cluster or program. (any of (comma-separated))
-                 * @example place
-                 */
-                subject_kind__in?: string;
-                /**
-                 * @description Year the period ends in.
-                 * @example 2023
-                 */
-                year?: number;
-                /**
-                 * @description Year the period ends in. (not equal to; rows with no value count as different)
-                 * @example 2023
-                 */
-                year__ne?: number;
-                /** @description Year the period ends in. (greater than) */
-                year__gt?: number;
-                /** @description Year the period ends in. (greater than or equal to) */
-                year__gte?: number;
-                /** @description Year the period ends in. (less than) */
-                year__lt?: number;
-                /** @description Year the period ends in. (less than or equal to) */
-                year__lte?: number;
-                /**
-                 * @description Year the period ends in. (any of (comma-separated))
-                 * @example 2023
-                 */
-                year__in?: string;
-                /**
-                 * @description Year the period ends in. (true: has no value; false: has one)
-                 * @example true
-                 */
-                year__isnull?: boolean;
-                /** @description Normalized value. */
-                value?: number;
-                /** @description Normalized value. (not equal to; rows with no value count as different) */
-                value__ne?: number;
-                /** @description Normalized value. (greater than) */
-                value__gt?: number;
-                /** @description Normalized value. (greater than or equal to) */
-                value__gte?: number;
-                /** @description Normalized value. (less than) */
-                value__lt?: number;
-                /** @description Normalized value. (less than or equal to) */
-                value__lte?: number;
-                /** @description Normalized value. (any of (comma-separated)) */
-                value__in?: string;
-                /**
-                 * @description exact, approximate, more_than, at_least, less_than or up_to.
-                 * @example more_than
-                 */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
-                /**
-                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
-                 * @example more_than
-                 */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
-                /**
-                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
-                 * @example more_than
-                 */
-                qualifier__in?: string;
-                /** @description Derived (true) or stated (false). */
-                derived?: boolean;
-                /**
-                 * @description Source id.
-                 * @example std-2024-03-25-daye
-                 */
-                source?: string;
-                /**
-                 * @description Source id. (not equal to; rows with no value count as different)
-                 * @example std-2024-03-25-daye
-                 */
-                source__ne?: string;
-                /**
-                 * @description Source id. (any of (comma-separated))
-                 * @example std-2024-03-25-daye
-                 */
-                source__in?: string;
-                /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
-                 * @example true
-                 */
-                latest?: "true";
-                /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
-                 * @example indicator,category
-                 */
-                facets?: string;
-                /**
-                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
-                 * @example csv
-                 */
-                format?: "json" | "csv" | "ndjson";
-            };
-            header?: never;
-            path: {
-                /** @description The cluster's key. */
-                cluster_slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
-                    "text/csv": string;
-                    /** @example {} */
-                    "application/x-ndjson": string;
-                };
-            };
-            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "colour: not a parameter of this endpoint",
-                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "colour",
-                     *           "in": "query",
-                     *           "detail": "not a parameter of this endpoint"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The Accept header rules out JSON. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
-                     *       "status": 406,
-                     *       "detail": "this endpoint answers application/json only",
-                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request target is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "the request target exceeds 8192 bytes",
-                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request carries content; no endpoint takes any. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "GET requests take no content",
-                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A parameter has an invalid value; `errors` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
-                     *       "instance": "/api/v1/cities",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "limit",
-                     *           "in": "query",
-                     *           "detail": "expected an integer from 1 to 500, got 0"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request line and headers are larger than the server accepts. */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request line and headers exceed 16384 bytes",
-                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7397,11 +6418,433 @@ export interface operations {
             };
         };
     };
+    list_cluster_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator code.
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example high_tech_enterprises
+                 */
+                indicator__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example high_tech_enterprises
+                 */
+                indicator__in?: string;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Program slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: "place" | "cluster" | "program";
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: "place" | "cluster" | "program";
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster's key.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_cluster: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The cluster's slug.
+                 * @example hefei-intelligent-voice
+                 */
                 slug: string;
             };
             cookie?: never;
@@ -8175,7 +7618,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The program's key. */
+                /**
+                 * @description The program's key.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
                 program_slug: string;
             };
             cookie?: never;
@@ -8362,6 +7808,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The program's slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
                 slug: string;
             };
             cookie?: never;
@@ -8869,6 +8319,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The organization's slug.
+                 * @example iflytek
+                 */
                 slug: string;
             };
             cookie?: never;
@@ -9544,7 +8998,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The indicator's key. */
+                /**
+                 * @description The indicator's key.
+                 * @example cluster_revenue
+                 */
                 indicator_code: string;
             };
             cookie?: never;
@@ -9731,6 +9188,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The indicator's code.
+                 * @example cluster_revenue
+                 */
                 code: string;
             };
             cookie?: never;
@@ -10434,7 +9895,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The source's key. */
+                /**
+                 * @description The source's key.
+                 * @example std-2024-03-25-daye
+                 */
                 source_id: string;
             };
             cookie?: never;
@@ -10621,6 +10085,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The source's id.
+                 * @example std-2024-03-25-daye
+                 */
                 id: string;
             };
             cookie?: never;
@@ -10771,6 +10239,606 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/sources/{id}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator code.
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example high_tech_enterprises
+                 */
+                indicator__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example high_tech_enterprises
+                 */
+                indicator__in?: string;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Cluster slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Program slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: "place" | "cluster" | "program";
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: "place" | "cluster" | "program";
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @example true
+                 */
+                latest?: "true";
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_metric: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The metric's key.
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Metric"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/metrics/{key}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/metrics/{key}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/metrics/{key}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/metrics/{key}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/metrics/{key}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

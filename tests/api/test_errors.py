@@ -127,3 +127,31 @@ def test_each_value_of_a_list_is_bounded(client: TestClient) -> None:
     assert body["errors"] == [
         {"parameter": "slug__in", "in": "query", "detail": "a value is longer than 200 characters"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("detail", "nested"),
+    [
+        ("/cities/UPPER", "/cities/UPPER/metrics"),
+        ("/places/Hubei", "/places/Hubei/organizations"),
+        ("/clusters/no%20such", "/clusters/no%20such/metrics"),
+        ("/sources/" + "s" * 65, "/sources/" + "s" * 65 + "/metrics"),
+    ],
+)
+def test_a_bad_key_gets_one_message_on_detail_and_nested_routes(
+    client: TestClient, detail: str, nested: str
+) -> None:
+    """One rule validates a path key wherever it appears, in one message."""
+    first = problem(client, "GET", API + detail, 422)
+    second = problem(client, "GET", API + nested, 422)
+    assert isinstance(first["errors"], list)
+    assert isinstance(second["errors"], list)
+    assert first["errors"][0]["detail"] == second["errors"][0]["detail"]
+    rule = "expected lower-case letters, digits, - or _ (at most 64)"
+    assert first["errors"][0]["detail"] == rule
+    assert first["type"] == second["type"] == "/problems/invalid-parameter"
+
+
+def test_a_metric_key_may_be_longer_and_says_so(client: TestClient) -> None:
+    body = problem(client, "GET", f"{API}/metrics/UPPER", 422)
+    assert body["detail"] == "key: expected lower-case letters, digits, - or _ (at most 120)"

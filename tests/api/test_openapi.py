@@ -6,24 +6,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.clusters import CLUSTER_SPEC
-from app.api.indicators import INDICATOR_SPEC
-from app.api.metrics import METRIC_SPEC
-from app.api.organizations import ORGANIZATION_SPEC
-from app.api.places import CITY_SPEC, PLACE_SPEC
-from app.api.programs import PROGRAM_SPEC
-from app.api.sources import SOURCE_SPEC
+from app.api import URL_MAP
 from app.query import CONTROL_PARAMETERS, ListSpec
 
-LISTS: dict[str, ListSpec] = {
-    "list_metrics": METRIC_SPEC,
-    "list_cities": CITY_SPEC,
-    "list_places": PLACE_SPEC,
-    "list_clusters": CLUSTER_SPEC,
-    "list_programs": PROGRAM_SPEC,
-    "list_organizations": ORGANIZATION_SPEC,
-    "list_indicators": INDICATOR_SPEC,
-    "list_sources": SOURCE_SPEC,
+# Every list route, read off the URL map: operation id -> (its spec, the filter its path fixes).
+LISTS: dict[str, tuple[ListSpec, str | None]] = {
+    f"list_{mount.resource.name}": (mount.resource.spec, None) for mount in URL_MAP
+} | {
+    f"list_{mount.resource.noun}_{view.child.name}": (view.child.spec, view.filter)
+    for mount in URL_MAP
+    for view in mount.nested
 }
 
 
@@ -45,17 +37,30 @@ def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_every_filter_operator_and_control_is_documented(
     spec: dict[str, Any], operation_id: str
 ) -> None:
-    documented = {p["name"] for p in operations(spec)[operation_id]["parameters"]}
-    list_spec = LISTS[operation_id]
+    parameters = operations(spec)[operation_id]["parameters"]
+    documented = {p["name"] for p in parameters if p["in"] == "query"}
+    list_spec, fixed = LISTS[operation_id]
     expected = {*CONTROL_PARAMETERS, "format"}  # format: the export media types
     if list_spec.facets:
         expected.add("facets")
     for flt in list_spec.filters:
-        expected |= {flt.name if op == "exact" else f"{flt.name}__{op}" for op in flt.accepted}
+        if flt.name != fixed:  # the path gives it
+            expected |= {flt.name if op == "exact" else f"{flt.name}__{op}" for op in flt.accepted}
     assert documented == expected
+    assert [p["in"] for p in parameters].count("path") == (fixed is not None)
     sort = next(p for p in operations(spec)[operation_id]["parameters"] if p["name"] == "sort")
     for field in list_spec.sorts:
         assert field.name in sort["description"]
+
+
+def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
+    """Each resource's list, detail and nested views are routed, and nothing else is,
+    but for the routes that answer across resources."""
+    ops = operations(spec)
+    details = {f"get_{m.resource.noun}" for m in URL_MAP if m.resource.detail is not None}
+    across = {"search", "get_series", "api_index", "index", "health", "readiness"}
+    assert set(ops) == set(LISTS) | details | across
+    assert len(LISTS) == 21
 
 
 def test_operation_ids_are_stable_and_every_operation_is_described(spec: dict[str, Any]) -> None:

@@ -221,6 +221,16 @@ def test_nested_views(client: TestClient, url: str, field: str, expected: int) -
     assert len(keys(client, API + url, field)) == expected
 
 
+def test_a_code_names_a_place_on_nested_routes_too(client: TestClient) -> None:
+    """The six-digit code is an alias of the slug wherever the slug goes."""
+    by_slug = keys(client, f"{API}/cities/daye/clusters", "slug")
+    assert keys(client, f"{API}/cities/420281/clusters", "slug") == by_slug != []
+    exported = client.get(f"{API}/places/420281/clusters?format=ndjson")
+    assert exported.status_code == 200
+    assert len(exported.text.splitlines()) == len(by_slug)
+    assert client.get(f"{API}/cities/110105/clusters").json()["detail"] == "no city '110105'"
+
+
 def test_nested_view_of_unknown_parent_is_404(client: TestClient) -> None:
     response = client.get(f"{API}/cities/atlantis/metrics")
     assert response.status_code == 404

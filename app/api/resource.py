@@ -1,0 +1,94 @@
+"""What a resource declares: its collection, its path key, its list, its detail, and the
+shapes of each. The URL map (app.api) says where each resource is mounted and which nested
+views it offers; app.api.routing turns both into routes."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, Table
+
+from app.query import ListSpec
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+@dataclass(frozen=True)
+class PathKey:
+    """The path segment that names one row (`/cities/{slug}`), validated one way on every
+    route that takes it, detail or nested."""
+
+    column: str  # the column of the resource's table the key is
+    parameter: str  # its name on the detail route: /cities/{slug}
+    nested: str  # its name on the nested routes: /cities/{city_slug}/metrics
+    example: str
+    max_length: int = 64
+    # Another column whose value names the same row (a place's six-digit GB/T 2260 code:
+    # no slug is six digits). Accepted wherever the key is.
+    alias: str | None = None
+    alias_pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """The row a path key named: its id and its canonical key (a slug, not the alias)."""
+
+    id: Any
+    key: str
+
+
+@dataclass(frozen=True)
+class Detail:
+    """`/{collection}/{key}`: `read` returns the body for a row that exists; the routing
+    adds `links` (and `counts`) for the nested views the URL map gives the resource."""
+
+    read: "Callable[[Connection, Found, DetailContext], dict[str, Any]]"
+    model: type[BaseModel]
+    summary: str
+    description: str
+    counts: bool = False  # whether the body counts the rows of each nested view
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str  # the collection: /cities
+    noun: str  # one of it: "city", in summaries, operation ids and 404s
+    tag: str
+    table: Table
+    spec: ListSpec
+    page: type[BaseModel]
+    summary: str
+    description: str
+    key: PathKey | None = None  # None: no detail and no nested views
+    detail: Detail | None = None
+
+    @property
+    def path_key(self) -> PathKey:
+        assert self.key is not None, f"{self.name} has no path key"
+        return self.key
+
+
+@dataclass(frozen=True)
+class Nested:
+    """`/{parent}/{key}/{child}`: the child's list with its `filter` fixed to the key."""
+
+    child: Resource
+    filter: str
+    summary: str = ""  # "List a city's metrics" unless said otherwise
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A resource in the URL map, with the nested views it offers."""
+
+    resource: Resource
+    nested: tuple[Nested, ...] = ()
+
+
+@dataclass(frozen=True)
+class DetailContext:
+    """What a detail reader may ask of the URL map: the rows of its nested views."""
+
+    views: dict[str, Nested] = field(default_factory=dict)
+    version: str = "unversioned"  # the dataset's version (citations name it)
