@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-FAST_TESTS := tests/api tests/test_seeding.py tests/test_migrations.py tests/test_extract.py \
+FAST_TESTS := tests/api tests/test_seeding.py tests/test_kinds.py tests/test_migrations.py \
+	tests/test_extract.py \
 	tests/test_precision.py
 
 .PHONY: run test lint check-seeds bench load abuse clean

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from app.models.vocabulary import Qualifier, SourceKind
 from app.seeding.divisions import DIVISIONS_SOURCE, divisions
 from app.seeding.errors import Problem, SeedError
 from app.seeding.formulas import evaluate, formula_inputs
+from app.seeding.kinds import KINDS, Kind
 from app.seeding.periods import parse_period
 from app.seeding.precision import (
     BOUNDS,
@@ -28,7 +30,6 @@ from app.seeding.precision import (
 from app.seeding.quantities import COMPATIBLE_UNITS, parse_quantity
 from app.seeding.reader import INDICATORS_FILE, PLACES_FILE, SOURCES_FILE, Dataset
 from app.seeding.records import (
-    DocumentFile,
     Evidenced,
     ObservationRecord,
     OrganizationRecord,
@@ -84,14 +85,33 @@ def _duplicates(
 
 
 def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
-    sources = {s.id: s for s in dataset.sources.sources}
-    seen: dict[str, str] = {}
+    """Every natural key defined once, and every name a record uses defined somewhere."""
+    known: dict[str, dict[str, str]] = {"source": {}, "place": {}, "indicator": {}}
     for source in dataset.sources.sources:
-        yield from _duplicates(seen, SOURCES_FILE, "id", source.id, f"source {source.id}")
-    if dataset.places.source not in sources:
+        yield from _duplicates(
+            known["source"], SOURCES_FILE, "id", source.id, f"source {source.id}"
+        )
+    if dataset.places.source not in known["source"]:
         yield Problem(PLACES_FILE, None, "source", f"unknown source {dataset.places.source!r}")
+    yield from _place_problems(dataset, known["place"])
+    for indicator in dataset.indicators.indicators:
+        yield from _duplicates(
+            known["indicator"], INDICATORS_FILE, "code", indicator.code,
+            f"indicator {indicator.code}",
+        )  # fmt: skip
+    for kind in KINDS:
+        yield from _kind_duplicates(dataset, kind, known.setdefault(kind.name, {}))
+    sources = {s.id: s for s in dataset.sources.sources}
+    for name, document in dataset.documents.items():
+        yield from _document_source_problems(name, document.source, sources)
+        for kind in KINDS:
+            for record in kind.records(document):
+                yield from _unknown_references(name, kind, record, known)
+        for org in document.organizations:
+            yield from _place_source_problems(name, org, sources)
 
-    places: dict[str, str] = {}
+
+def _place_problems(dataset: Dataset, places: dict[str, str]) -> Iterator[Problem]:
     for place in dataset.places.places:
         yield from _duplicates(places, PLACES_FILE, "slug", place.slug, f"place {place.slug}")
     yield from _code_problems(dataset)
@@ -103,92 +123,31 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
                 PLACES_FILE, f"place {place.slug}", "parent", f"unknown place {place.parent!r}"
             )
 
-    indicators: dict[str, str] = {}
-    for indicator in dataset.indicators.indicators:
-        yield from _duplicates(
-            indicators, INDICATORS_FILE, "code", indicator.code, f"indicator {indicator.code}"
-        )
 
-    organizations: dict[str, str] = {}
-    clusters: dict[str, str] = {}
-    programs: dict[str, str] = {}
-    observations: dict[str, str] = {}
-    keys: dict[str, str] = {}
+def _kind_duplicates(dataset: Dataset, kind: Kind, seen: dict[str, str]) -> Iterator[Problem]:
+    field = "/".join(kind.key)
     for name, document in dataset.documents.items():
-        for org in document.organizations:
-            yield from _duplicates(
-                organizations, name, "slug", org.slug, f"organization {org.slug}"
-            )
-        for cluster in document.clusters:
-            yield from _duplicates(clusters, name, "slug", cluster.slug, f"cluster {cluster.slug}")
-        for program in document.programs:
-            yield from _duplicates(programs, name, "slug", program.slug, f"program {program.slug}")
-        for observation in document.observations:
-            yield from _duplicates(
-                observations, name, "key", observation.key, f"observation {observation.key}"
-            )
-        for relation in document.relations:
-            yield from _duplicates(keys, name, "key", relation.key, f"relation {relation.key}")
+        for record in kind.records(document):
+            yield from _duplicates(seen, name, field, kind.key_of(record), kind.label(record))
 
-    known = {
-        "place": places,
-        "organization": organizations,
-        "cluster": clusters,
-        "program": programs,
-    }
 
-    def missing(kind: str, slug: str | None) -> bool:
-        return slug is not None and slug not in known[kind]
+def _unknown_references(
+    name: str, kind: Kind, record: Evidenced, known: dict[str, dict[str, str]]
+) -> Iterator[Problem]:
+    for reference in kind.references:
+        for field, target, value in reference.named(record):
+            if value not in known[target]:
+                yield Problem(name, kind.label(record), field, f"unknown {target} {value!r}")
 
-    for name, document in dataset.documents.items():
-        document_source = sources.get(document.source)
-        if document_source is None:
-            yield Problem(name, None, "source", f"unknown source {document.source!r}")
-        elif document_source.kind != SourceKind.document:
-            yield Problem(name, None, "source", f"source {document_source.id!r} is not a document")
-        for org in document.organizations:
-            if missing("place", org.place):
-                yield Problem(
-                    name, f"organization {org.slug}", "place", f"unknown place {org.place!r}"
-                )
-            yield from _place_source_problems(name, org, sources)
-        for cluster in document.clusters:
-            if missing("place", cluster.place):
-                yield Problem(
-                    name, f"cluster {cluster.slug}", "place", f"unknown place {cluster.place!r}"
-                )
-        for program in document.programs:
-            if missing("place", program.place):
-                yield Problem(
-                    name, f"program {program.slug}", "place", f"unknown place {program.place!r}"
-                )
-        for link in document.program_places:
-            label = f"program_place {link.program}/{link.place}"
-            if missing("program", link.program):
-                yield Problem(name, label, "program", f"unknown program {link.program!r}")
-            if missing("place", link.place):
-                yield Problem(name, label, "place", f"unknown place {link.place!r}")
-        for relation in document.relations:
-            label = f"relation {relation.key}"
-            if missing("organization", relation.organization):
-                yield Problem(
-                    name, label, "organization", f"unknown organization {relation.organization!r}"
-                )
-            for kind, slug in relation.target:
-                if missing(kind, slug):
-                    yield Problem(name, label, f"target.{kind}", f"unknown {kind} {slug!r}")
-        for observation in document.observations:
-            label = f"observation {observation.key}"
-            if observation.indicator not in indicators:
-                yield Problem(
-                    name, label, "indicator", f"unknown indicator {observation.indicator!r}"
-                )
-            kind, slug = observation.subject.kind, observation.subject.slug
-            if missing(kind, slug):
-                yield Problem(name, label, f"subject.{kind}", f"unknown {kind} {slug!r}")
-            for key in formula_inputs(observation.formula or ""):
-                if key not in observations:
-                    yield Problem(name, label, "formula", f"unknown observation {key!r}")
+
+def _document_source_problems(
+    name: str, source_id: str, sources: dict[str, SourceRecord]
+) -> Iterator[Problem]:
+    source = sources.get(source_id)
+    if source is None:
+        yield Problem(name, None, "source", f"unknown source {source_id!r}")
+    elif source.kind != SourceKind.document:
+        yield Problem(name, None, "source", f"source {source.id!r} is not a document")
 
 
 def _code_problems(dataset: Dataset) -> Iterator[Problem]:
@@ -368,13 +327,6 @@ def _observation_problems(
         )
 
 
-def _evidenced(
-    label_prefix: str, records: list[Evidenced], attr: str
-) -> Iterator[tuple[str, Evidenced]]:
-    for record in records:
-        yield f"{label_prefix} {getattr(record, attr)}", record
-
-
 def _document_problems(
     dataset: Dataset, documents_dir: Path | None
 ) -> tuple[Verification, list[Problem]]:
@@ -417,14 +369,10 @@ def _document_problems(
     return Verification(documents, spans), problems
 
 
-def _spans_of(document: DocumentFile) -> Iterator[tuple[str, Evidenced]]:
-    yield from _evidenced("organization", list(document.organizations), "slug")
-    yield from _evidenced("cluster", list(document.clusters), "slug")
-    yield from _evidenced("program", list(document.programs), "slug")
-    yield from _evidenced("relation", list(document.relations), "key")
-    yield from _evidenced("observation", list(document.observations), "key")
-    for link in document.program_places:
-        yield f"program_place {link.program}/{link.place}", link
+def _spans_of(document: Any) -> Iterator[tuple[str, Evidenced]]:
+    for kind in KINDS:
+        for record in kind.records(document):
+            yield kind.label(record), record
 
 
 def _span_problem(text: str, record: Evidenced) -> str | None:

@@ -13,11 +13,11 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, 
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
-from app.models.vocabulary import PROVINCE_LEVELS, SubjectKind
+from app.models.vocabulary import PROVINCE_LEVELS
 from app.seeding.errors import Problem, SeedError
-from app.seeding.periods import parse_period
+from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
-from app.seeding.records import Evidenced, ObservationRecord, PlaceRecord, SourceRecord
+from app.seeding.records import Evidenced, PlaceRecord, SourceRecord
 from app.seeding.search import rebuild_search
 from app.seeding.version import dataset_hash, store_version
 
@@ -50,31 +50,16 @@ def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
 
-# Tables in the order they are filled; stale rows are deleted in the reverse order.
-ORDER = (
-    "source",
-    "indicator",
-    "place",
-    "place_ancestor",
-    "organization",
-    "cluster",
-    "program",
-    "program_place",
-    "relation",
-    "observation",
-)
+# Tables in the order they are filled (the tables the documents' facts refer to, then one
+# per kind of fact); stale rows are deleted in the reverse order.
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "source": ("id",),
     "indicator": ("code",),
     "place": ("slug",),
     "place_ancestor": ("place_id", "ancestor_id"),
-    "organization": ("slug",),
-    "cluster": ("slug",),
-    "program": ("slug",),
-    "program_place": ("program_id", "place_id", "role"),
-    "relation": ("key",),
-    "observation": ("key",),
+    **{kind.table: kind.table_key for kind in KINDS},
 }
+ORDER = tuple(NATURAL_KEYS)
 
 
 class _Sync:
@@ -271,140 +256,21 @@ def _write_places(sync: _Sync, dataset: Dataset) -> dict[str, int]:
 def _write_documents(
     sync: _Sync, dataset: Dataset, place_ids: dict[str, int], indicator_ids: dict[str, int]
 ) -> None:
-    docs = list(dataset.documents.values())
-    org_ids = sync.rows(
-        "organization",
-        (
-            {
-                "slug": org.slug,
-                "name": org.name,
-                "kind": org.kind.value,
-                "place_id": place_ids[org.place] if org.place else None,
-                "place_source_id": org.place_source,
-                "description": org.description,
-                **_evidence(doc.source, org),
-            }
-            for doc in docs
-            for org in doc.organizations
-        ),
-    )
-    cluster_ids = sync.rows(
-        "cluster",
-        (
-            {
-                "slug": c.slug,
-                "name": c.name,
-                "sector": c.sector,
-                "status": c.status.value,
-                "place_id": place_ids[c.place],
-                "description": c.description,
-                **_evidence(doc.source, c),
-            }
-            for doc in docs
-            for c in doc.clusters
-        ),
-    )
-    program_rows = []
-    for doc in docs:
-        for program in doc.programs:
-            announced = parse_period(program.announced)
-            program_rows.append(
-                {
-                    "slug": program.slug,
-                    "name": program.name,
-                    "kind": program.kind.value,
-                    "place_id": place_ids[program.place],
-                    "announced_on": announced.start,
-                    "announced_precision": announced.precision.value,
-                    "eligibility": program.eligibility,
-                    "funding": program.funding,
-                    "description": program.description,
-                    "ambiguity": program.ambiguity,
-                    **_evidence(doc.source, program),
-                }
-            )
-    program_ids = sync.rows("program", program_rows)
-    program_places = {p["slug"]: p["place_id"] for p in program_rows}
-    sync.rows(
-        "program_place",
-        (
-            {
-                "program_id": program_ids[link.program],
-                "place_id": place_ids[link.place],
-                "role": link.role.value,
-                "note": link.note,
-                **_evidence(doc.source, link),
-            }
-            for doc in docs
-            for link in doc.program_places
-        ),
-    )
-    targets = {"place": place_ids, "cluster": cluster_ids, "program": program_ids}
-    sync.rows(
-        "relation",
-        (
-            {
-                "key": relation.key,
-                "organization_id": org_ids[relation.organization],
-                "role": relation.role.value,
-                "place_id": _target_id(relation.target.place, place_ids),
-                "cluster_id": _target_id(relation.target.cluster, cluster_ids),
-                "program_id": _target_id(relation.target.program, program_ids),
-                "partner_id": _target_id(relation.target.organization, org_ids),
-                "note": relation.note,
-                **_evidence(doc.source, relation),
-            }
-            for doc in docs
-            for relation in doc.relations
-        ),
-    )
-    cluster_places = {c.slug: place_ids[c.place] for doc in docs for c in doc.clusters}
-    subject_place = {
-        "place": place_ids,
-        "cluster": cluster_places,
-        "program": program_places,
-    }
-    sync.rows(
-        "observation",
-        (
-            _observation_row(doc.source, o, indicator_ids, targets, subject_place)
-            for doc in docs
-            for o in doc.observations
-        ),
-    )
-
-
-def _target_id(slug: str | None, ids: dict[str, int]) -> int | None:
-    return ids[slug] if slug is not None else None
-
-
-def _observation_row(
-    source_id: str,
-    observation: ObservationRecord,
-    indicator_ids: dict[str, int],
-    targets: dict[str, dict[str, int]],
-    subject_place: dict[str, dict[str, int]],
-) -> Row:
-    kind, slug = observation.subject.kind, observation.subject.slug
-    period = parse_period(observation.period)
-    return {
-        "key": observation.key,
-        "indicator_id": indicator_ids[observation.indicator],
-        "subject_kind": SubjectKind(kind).value,
-        "place_id": subject_place[kind][slug],
-        "cluster_id": targets["cluster"][slug] if kind == "cluster" else None,
-        "program_id": targets["program"][slug] if kind == "program" else None,
-        "period_label": period.label,
-        "period_start": period.start,
-        "period_end": period.end,
-        "period_precision": period.precision.value,
-        "year": period.year,
-        "value": float(observation.value),
-        "stated": observation.stated,
-        "qualifier": observation.qualifier.value,
-        "derived": observation.formula is not None,
-        "formula": " ".join(observation.formula.split()) if observation.formula else None,
-        "ambiguity": observation.ambiguity,
-        "note": observation.note,
-        **_evidence(source_id, observation),
-    }
+    """Each kind of record in the documents, in the order of KINDS (a kind's references
+    are written before it)."""
+    written = Written({"place": place_ids, "indicator": indicator_ids}, {"place": place_ids})
+    for kind in KINDS:
+        records = [
+            (document.source, record)
+            for document in dataset.documents.values()
+            for record in kind.records(document)
+        ]
+        rows = [
+            {**kind.row(record, written), **_evidence(source, record)} for source, record in records
+        ]
+        written.ids[kind.name] = sync.rows(kind.table, rows)
+        written.places[kind.name] = {
+            kind.key_of(record): row["place_id"]
+            for (_, record), row in zip(records, rows, strict=True)
+            if "place_id" in row
+        }

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ValidationError
 
 from app.seeding.divisions import DIVISIONS_SOURCE, ReferencePlace, merge_places
 from app.seeding.errors import Problem, SeedError
-from app.seeding.records import DocumentFile, IndicatorsFile, PlacesFile, SourcesFile
+from app.seeding.kinds import DocumentFile
+from app.seeding.records import IndicatorsFile, PlacesFile, SourcesFile
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
 
@@ -25,7 +26,7 @@ class Dataset:
     sources: SourcesFile
     places: PlacesFile
     indicators: IndicatorsFile
-    documents: dict[str, DocumentFile] = field(default_factory=dict)
+    documents: dict[str, Any] = field(default_factory=dict)  # DocumentFile by file name
     all_places: list[ReferencePlace] = field(default_factory=list)
     """The curated places, and China's divisions when the sources list them."""
 
@@ -36,7 +37,7 @@ def read_dataset(root: Path) -> Dataset:
     sources = _read(root, SOURCES_FILE, SourcesFile, problems)
     places = _read(root, PLACES_FILE, PlacesFile, problems)
     indicators = _read(root, INDICATORS_FILE, IndicatorsFile, problems)
-    documents: dict[str, DocumentFile] = {}
+    documents: dict[str, Any] = {}
     for path in sorted((root / DOCUMENTS_DIR).glob("*.yaml")):
         name = f"{DOCUMENTS_DIR}/{path.name}"
         document = _read(root, name, DocumentFile, problems)

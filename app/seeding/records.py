@@ -231,15 +231,3 @@ class ObservationRecord(Evidenced):
         if self.formula is not None and (self.stated is not None or self.at is not None):
             raise ValueError("a derived value has a 'formula' and no 'stated', 'at' or 'quote'")
         return self
-
-
-class DocumentFile(Record):
-    """All the facts one document states."""
-
-    source: Slug
-    organizations: list[OrganizationRecord] = []
-    clusters: list[ClusterRecord] = []
-    programs: list[ProgramRecord] = []
-    program_places: list[ProgramPlaceRecord] = []
-    relations: list[RelationRecord] = []
-    observations: list[ObservationRecord] = []
