@@ -30,43 +30,26 @@ def load(
     """Migrate the database to the latest schema and load the seeds, in one transaction."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.db import build_engine
-    from app.migrate import upgrade_to_head
-    from app.seeding.checks import check_dataset
     from app.seeding.errors import SeedError
-    from app.seeding.loader import load_dataset
-    from app.seeding.reader import read_dataset
+    from app.seeding.pipeline import SeedsRejected, seed
 
     settings = get_settings()
-    seeds_dir = seeds or settings.seeds_dir
     documents_dir = (documents or settings.documents_dir) if verify else None
     if documents is not None and not documents.is_dir():
         console.print(f"[red]error:[/] documents directory {documents} does not exist")
         raise typer.Exit(2)
     try:
-        with console.status("reading seeds"):
-            dataset = read_dataset(seeds_dir)
-            verification = check_dataset(dataset, documents_dir)
-    except SeedError as exc:
+        with console.status("reading seeds") as status:
+            seeded = seed(
+                settings.database_url, seeds or settings.seeds_dir, documents_dir, status.update
+            )
+    except SeedsRejected as exc:
         console.print(
             f"[red]Seeds rejected; the database was not touched.[/] {len(exc.problems)} problem(s):"
         )
         for problem in exc.problems:
             console.print(f"  {problem}", markup=False, highlight=False)
         raise typer.Exit(1) from exc
-    if documents_dir is None:
-        console.print("[yellow]raw documents not found: locators were not checked against them[/]")
-    else:
-        console.print(
-            f"verified {verification.spans} spans against {verification.documents} documents"
-            f" in {documents_dir}"
-        )
-    try:
-        with console.status("migrating") as status:
-            upgrade_to_head(settings.database_url)
-            engine = build_engine(settings.database_url)
-            report = load_dataset(engine, dataset, lambda s: status.update(f"loading {s}"))
-            engine.dispose()
     except (SQLAlchemyError, OSError) as exc:
         console.print(
             f"[red]error:[/] the database could not be loaded: {exc.__class__.__name__}: {exc}"
@@ -76,7 +59,15 @@ def load(
         for problem in exc.problems:
             console.print(f"  {problem}", markup=False, highlight=False)
         raise typer.Exit(1) from exc
-    _print_report(report)
+    if documents_dir is None:
+        console.print("[yellow]raw documents not found: locators were not checked against them[/]")
+    else:
+        verification = seeded.verification
+        console.print(
+            f"verified {verification.spans} spans against {verification.documents} documents"
+            f" in {documents_dir}"
+        )
+    _print_report(seeded.report)
 
 
 def _print_report(report: "LoadReport") -> None:

@@ -32,18 +32,19 @@ from pathlib import Path
 
 from bench.load import MemorySampler, rss_mb
 from bench.run import BENCH, log, parse_options, synthetic_database
-from tests.conftest import load_seeds
-from tests.support.abuse import (
+from harness import (
     HALF_HEAD,
     Held,
     Prober,
     ProbeSummary,
+    Serving,
     Watcher,
+    load_seeds,
     normal_request,
     open_many,
+    serving,
     summarise,
 )
-from tests.support.server import Serving, serving
 
 LARGEST_PAGE = b"GET /api/v1/metrics?limit=500 HTTP/1.1\r\nHost: atlas\r\n\r\n"
 

@@ -31,12 +31,22 @@ from pathlib import Path
 import httpx
 
 from app.config import PROJECT_ROOT
-from tests.conftest import load_seeds
-from tests.support.postgres import PostgresCluster, free_port
-from tests.support.server import answer_of, requests_in_flight, running_server, server_process
-from tests.support.sqlite_writer import journal_of, kill_spilling_writer
-from tests.support.state import dump
-from tests.support.traffic import CLIENTS, Tally, traffic, watch_until_quiet
+from harness import (
+    CLIENTS,
+    PostgresCluster,
+    Tally,
+    answer_of,
+    dump,
+    free_port,
+    journal_of,
+    kill_spilling_writer,
+    load_seeds,
+    requests_in_flight,
+    running_server,
+    server_process,
+    traffic,
+    watch_until_quiet,
+)
 
 FAULTS = ("pg-terminate", "pg-stop", "sqlite", "startup", "sigterm")
 

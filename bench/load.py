@@ -34,7 +34,7 @@ from bench.run import (
     synthetic_database,
 )
 from bench.wrk import WrkResult, read_report, wrk_output
-from tests.support.postgres import PostgresCluster
+from harness import PostgresCluster
 
 LUA = """
 local paths = {%s}

@@ -30,7 +30,7 @@ from app.config import PROJECT_ROOT
 from bench.queries import Fixture, Query, identities, queries, read_fixture
 from bench.sweep import full_report
 from bench.wrk import WrkResult, run_wrk
-from tests.support.postgres import PostgresCluster, free_port
+from harness import PostgresCluster, free_port
 
 BENCH = PROJECT_ROOT / "bench"
 SYSTEMS = ("atlas", "datasette", "ceiling")

@@ -18,8 +18,7 @@ import httpx
 from app.db import build_engine
 from app.migrate import upgrade_to_head
 from app.synthetic import Shape, generate
-from tests.support.postgres import PostgresCluster
-from tests.support.server import server_process
+from harness import PostgresCluster, server_process
 
 LATENCY_QUERIES = {
     "search q=city 0012": "/api/v1/search?q=city%200012",

@@ -18,17 +18,13 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT, Settings
-from app.migrate import upgrade_to_head
 from tests.support.postgres import PostgresCluster
 
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from app.db import build_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.seeding.checks import check_dataset  # noqa: E402
-from app.seeding.loader import load_dataset  # noqa: E402
-from app.seeding.reader import read_dataset  # noqa: E402
+from app.seeding.pipeline import seed  # noqa: E402
 
 SEEDS = PROJECT_ROOT / "seeds"
 DOCUMENTS = PROJECT_ROOT.parent / "shared" / "seeds"
@@ -66,14 +62,7 @@ def documents_dir() -> Path | None:
 
 
 def load_seeds(url: str, seeds: Path = SEEDS) -> None:
-    upgrade_to_head(url)
-    dataset = read_dataset(seeds)
-    check_dataset(dataset, documents_dir())
-    engine = build_engine(url)
-    try:
-        load_dataset(engine, dataset)
-    finally:
-        engine.dispose()
+    seed(url, seeds, documents_dir())
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,46 @@
+"""The one way seeds reach a database, for `atlas load`, the tests and the benchmark: read
+and check every file (nothing is touched when they fail), migrate, load in one transaction."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.db import build_engine
+from app.migrate import upgrade_to_head
+from app.seeding.checks import Verification, check_dataset
+from app.seeding.errors import SeedError
+from app.seeding.loader import LoadReport, load_dataset
+from app.seeding.reader import read_dataset
+
+
+class SeedsRejected(SeedError):
+    """The seed files failed to read or check: the database was not touched."""
+
+
+@dataclass(frozen=True)
+class Seeded:
+    verification: Verification
+    report: LoadReport
+
+
+def seed(
+    url: str,
+    seeds: Path,
+    documents: Path | None,
+    progress: Callable[[str], None] | None = None,
+) -> Seeded:
+    step = progress or (lambda _: None)
+    step("reading seeds")
+    try:
+        dataset = read_dataset(seeds)
+        verification = check_dataset(dataset, documents)
+    except SeedError as error:
+        raise SeedsRejected(error.problems) from None
+    step("migrating")
+    upgrade_to_head(url)
+    engine = build_engine(url)
+    try:
+        report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"))
+    finally:
+        engine.dispose()
+    return Seeded(verification, report)
