@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from app import __version__
 from app.api import TAGS, collections, include_api, tables
 from app.api.deps import in_database, read, unavailable
-from app.api.responses import JSONBody, problem_response_doc, problem_responses
+from app.api.responses import RawJSON, problem_response_doc, problem_responses
 from app.api.routing import exportable
 from app.api.schemas import (
     ITEM_MODELS,
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
-        default_response_class=JSONBody,
+        default_response_class=RawJSON,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -177,11 +177,11 @@ def _install_service_routes(app: FastAPI) -> None:
         summary="Index of resources",
         description="The same index as `/`, at the root of the versioned API.",
         tags=["service"],
-        response_class=JSONBody,
+        response_class=RawJSON,
         responses={200: {"model": Index}},
     )
-    async def api_index() -> JSONBody:
-        return JSONBody(index_body())
+    async def api_index() -> RawJSON:
+        return RawJSON(index_body())
 
     @app.get(
         "/",
@@ -191,7 +191,7 @@ def _install_service_routes(app: FastAPI) -> None:
         " A browser (an Accept header ranking `text/html` above JSON) gets the explorer, a page"
         " to search and browse the data.",
         tags=["service"],
-        response_class=JSONBody,
+        response_class=RawJSON,
         responses={
             200: {
                 "model": Index,
@@ -204,7 +204,7 @@ def _install_service_routes(app: FastAPI) -> None:
         vary = {"Vary": "Accept"}
         if prefers_html(request.headers.get("accept")):
             return HTMLResponse(explorer_page(), headers=vary)
-        return JSONBody(index_body(), headers=vary)
+        return RawJSON(index_body(), headers=vary)
 
     def index_body() -> dict[str, Any]:
         return {
@@ -225,11 +225,11 @@ def _install_service_routes(app: FastAPI) -> None:
         description="Touches no database: restart the process only if this fails. Use"
         " `/readyz` to decide whether to send it traffic.",
         tags=["service"],
-        response_class=JSONBody,
+        response_class=RawJSON,
         responses={200: {"model": Health}},
     )
-    async def liveness() -> JSONBody:
-        return JSONBody({"status": "ok"}, headers=no_store)
+    async def liveness() -> RawJSON:
+        return RawJSON({"status": "ok"}, headers=no_store)
 
     @app.get(
         "/readyz",
@@ -239,10 +239,10 @@ def _install_service_routes(app: FastAPI) -> None:
         " as every data endpoint: 200 when data can be served, 503 with Retry-After whenever"
         " data endpoints would fail.",
         tags=["service"],
-        response_class=JSONBody,
+        response_class=RawJSON,
         responses={200: {"model": Readiness}, **problem_responses(503)},
     )
-    async def ready(request: Request) -> JSONBody:
+    async def ready(request: Request) -> RawJSON:
         try:
             state = await in_database(request, readiness)
         except ProblemError:
@@ -252,13 +252,13 @@ def _install_service_routes(app: FastAPI) -> None:
         except Exception as error:  # not ready is the answer, whatever the reason
             logger.warning("not ready: %s", " ".join(str(error).split())[:300])
             raise unavailable("the data cannot be read") from None
-        return JSONBody(state, headers=no_store)
+        return RawJSON(state, headers=no_store)
 
     @app.get("/problems/{name}", include_in_schema=False)
-    async def problem_type(name: str) -> JSONBody:
+    async def problem_type(name: str) -> RawJSON:
         if name not in PROBLEM_TYPES:
             raise ProblemError(404, "not-found", f"no problem type {name!r}")
-        return JSONBody({"type": f"/problems/{name}", "description": PROBLEM_TYPES[name]})
+        return RawJSON({"type": f"/problems/{name}", "description": PROBLEM_TYPES[name]})
 
 
 def _document_refusals(schema: dict[str, Any]) -> None:

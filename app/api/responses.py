@@ -9,7 +9,8 @@ from app.errors import PROBLEM_MEDIA_TYPE
 
 
 class RawJSON(JSONResponse):
-    """A body already serialized (in the worker thread, next to the query). A JSONResponse
+    """The one JSON response: a body already serialized (in the worker thread, next to the
+    query) goes out as it is, anything else is serialized with orjson. A JSONResponse
     subclass so that OpenAPI documents the declared model, not a bare string."""
 
     def render(self, content: Any) -> bytes:
@@ -18,11 +19,6 @@ class RawJSON(JSONResponse):
 
 def to_json(content: Any) -> bytes:
     return orjson.dumps(content)
-
-
-class JSONBody(JSONResponse):
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
 
 
 # What each error status means here, with the body a client receives for a typical case.
