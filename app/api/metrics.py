@@ -22,40 +22,40 @@ from app.query.facets import Facet, province_facet
 from app.query.latest import LATEST
 from app.query.relations import by_key, within
 
-o = t.observation
+observation = t.observation
 subject_place = t.place.alias("subject_place")
 
 
 def metrics_select() -> Select[Any]:
     return select(
-        o.c.key,
-        o.c.subject_kind,
+        observation.c.key,
+        observation.c.subject_kind,
         *labelled("indicator", t.indicator, "code", "name", "unit"),
         *labelled("place", subject_place, "slug", "name", "level"),
         *labelled("cluster", t.cluster, "slug", "name"),
         *labelled("program", t.program, "slug", "name"),
-        o.c.period_label,
-        o.c.period_start,
-        o.c.period_end,
-        o.c.period_precision,
-        o.c.year,
-        o.c.value,
-        o.c.stated,
-        o.c.qualifier,
-        o.c.derived,
-        o.c.formula,
-        o.c.ambiguity,
-        o.c.note,
-        *provenance_columns(o, t.source),
+        observation.c.period_label,
+        observation.c.period_start,
+        observation.c.period_end,
+        observation.c.period_precision,
+        observation.c.year,
+        observation.c.value,
+        observation.c.stated,
+        observation.c.qualifier,
+        observation.c.derived,
+        observation.c.formula,
+        observation.c.ambiguity,
+        observation.c.note,
+        *provenance_columns(observation, t.source),
     ).select_from(
         # Outer joins on NOT NULL keys return the same rows as inner joins, but keep SQLite
         # from reordering them: the observation stays the driving table, so its indexes
         # (not, say, a scan of the one-row source table) decide the plan.
-        o.outerjoin(t.indicator, t.indicator.c.id == o.c.indicator_id)
-        .outerjoin(subject_place, subject_place.c.id == o.c.place_id)
-        .outerjoin(t.cluster, t.cluster.c.id == o.c.cluster_id)
-        .outerjoin(t.program, t.program.c.id == o.c.program_id)
-        .outerjoin(t.source, t.source.c.id == o.c.source_id)
+        observation.outerjoin(t.indicator, t.indicator.c.id == observation.c.indicator_id)
+        .outerjoin(subject_place, subject_place.c.id == observation.c.place_id)
+        .outerjoin(t.cluster, t.cluster.c.id == observation.c.cluster_id)
+        .outerjoin(t.program, t.program.c.id == observation.c.program_id)
+        .outerjoin(t.source, t.source.c.id == observation.c.source_id)
     )
 
 
@@ -103,89 +103,98 @@ def serialize_metric(row: Row) -> dict[str, Any]:
 METRIC_SPEC = ListSpec(
     name="metrics",
     base=metrics_select,
-    id_column=o.c.id,
+    id_column=observation.c.id,
     filters=(
         Filter(
             "indicator",
             "Indicator code.",
-            column=o.c.indicator_id,
+            column=observation.c.indicator_id,
             relation=by_key(t.indicator, "code"),
             example="high_tech_enterprises",
         ),
         Filter(
             "category",
             "Indicator category.",
-            column=o.c.indicator_id,
+            column=observation.c.indicator_id,
             relation=by_key(t.indicator, "category"),
             example="innovation",
         ),
         Filter(
             "city",
             "City slug: facts about the city or any place inside it.",
-            column=o.c.place_id,
+            column=observation.c.place_id,
             relation=within(CITY_LEVELS),
             example="daye",
         ),
         Filter(
             "province",
             "Province slug: facts about the province or any place inside it.",
-            column=o.c.place_id,
+            column=observation.c.place_id,
             relation=within(PROVINCE_LEVELS),
             example="hunan",
         ),
         Filter(
             "place",
             "Place slug: facts whose subject is, or lies in, exactly this place.",
-            column=o.c.place_id,
+            column=observation.c.place_id,
             relation=by_key(t.place),
             example="chaoyang-beijing",
         ),
         Filter(
             "within",
             "Place slug of any level: facts about it or anything inside it.",
-            column=o.c.place_id,
+            column=observation.c.place_id,
             relation=within(),
             example="china",
         ),
         Filter(
             "cluster",
             "Cluster slug.",
-            column=o.c.cluster_id,
+            column=observation.c.cluster_id,
             relation=by_key(t.cluster),
             example="hefei-intelligent-voice",
         ),
         Filter(
             "program",
             "Program slug.",
-            column=o.c.program_id,
+            column=observation.c.program_id,
             relation=by_key(t.program),
             example="manufacturing-city-tech-transformation-pilot",
         ),
         Filter(
             "subject_kind",
             "place, cluster or program.",
-            column=o.c.subject_kind,
+            column=observation.c.subject_kind,
             choices=tuple(SubjectKind),
             example="place",
         ),
         Filter(
-            "year", "Year the period ends in.", int, RANGE_OPERATORS, column=o.c.year, example=2023
+            "year",
+            "Year the period ends in.",
+            int,
+            RANGE_OPERATORS,
+            column=observation.c.year,
+            example=2023,
         ),
-        Filter("value", "Normalized value.", float, RANGE_OPERATORS, column=o.c.value),
+        Filter("value", "Normalized value.", float, RANGE_OPERATORS, column=observation.c.value),
         Filter(
             "qualifier",
             "exact, approximate, more_than, at_least, less_than or up_to.",
-            column=o.c.qualifier,
+            column=observation.c.qualifier,
             choices=tuple(Qualifier),
             example="more_than",
         ),
         Filter(
-            "derived", "Derived (true) or stated (false).", bool, ("exact",), column=o.c.derived
+            "derived",
+            "Derived (true) or stated (false).",
+            bool,
+            ("exact",),
+            column=observation.c.derived,
         ),
         Filter(
             "source",
             "Source id.",
-            column=o.c.source_id,
+            column=observation.c.source_id,
             relation=by_key(t.source, "id"),
             example="std-2024-03-25-daye",
         ),
@@ -195,18 +204,18 @@ METRIC_SPEC = ListSpec(
             " undated, later period end first, then stated before derived, then the newer"
             " source.",
             operators=("exact",),
-            column=o.c.id,
+            column=observation.c.id,
             relation=LATEST,
             choices=("true",),
             example="true",
         ),
     ),
     sorts=(
-        Sort("id", o.c.id, int),
-        Sort("value", o.c.value, float),
-        Sort("year", o.c.year, int, nullable=True),
-        Sort("period_end", o.c.period_end, date, nullable=True),
-        Sort("key", o.c.key, str),
+        Sort("id", observation.c.id, int),
+        Sort("value", observation.c.value, float),
+        Sort("year", observation.c.year, int, nullable=True),
+        Sort("period_end", observation.c.period_end, date, nullable=True),
+        Sort("key", observation.c.key, str),
     ),
     default_sort=("id",),
     fields=tuple(Metric.model_fields),
@@ -228,20 +237,24 @@ METRIC_SPEC = ListSpec(
         Index("ix_observation_source_id", ("source_id",)),
     ),
     facets=(
-        Facet("indicator", "the indicator", o.c.indicator_id, labels=t.indicator, key="code"),
+        Facet(
+            "indicator", "the indicator", observation.c.indicator_id, labels=t.indicator, key="code"
+        ),
         Facet(
             "category",
             "the indicator's category",
             t.indicator.c.category,
-            joins=lambda table: table.join(t.indicator, t.indicator.c.id == o.c.indicator_id),
+            joins=lambda table: table.join(
+                t.indicator, t.indicator.c.id == observation.c.indicator_id
+            ),
         ),
-        Facet("year", "the period's year (null when unknown)", o.c.year),
-        Facet("qualifier", "exact, about, more_than, ...", o.c.qualifier),
-        Facet("subject_kind", "place, cluster or program", o.c.subject_kind),
-        Facet("derived", "computed by the atlas from stated values", o.c.derived),
-        Facet("source", "the source document", o.c.source_id, labels=t.source, key="id"),
-        Facet("place", "the place of the subject", o.c.place_id, labels=t.place),
-        province_facet(o.c.place_id, t.place),
+        Facet("year", "the period's year (null when unknown)", observation.c.year),
+        Facet("qualifier", "exact, about, more_than, ...", observation.c.qualifier),
+        Facet("subject_kind", "place, cluster or program", observation.c.subject_kind),
+        Facet("derived", "computed by the atlas from stated values", observation.c.derived),
+        Facet("source", "the source document", observation.c.source_id, labels=t.source, key="id"),
+        Facet("place", "the place of the subject", observation.c.place_id, labels=t.place),
+        province_facet(observation.c.place_id, t.place),
     ),
 )
 

@@ -24,9 +24,12 @@ from app.query.expressions import IdSet
 from app.query.parsing import parse_bool
 from app.query.statements import fetch_all, slot
 
-o = t.observation
-SUBJECTS = {"places": ("place", t.place, o.c.place_id), "clusters": ("cluster", t.cluster,
-            o.c.cluster_id), "programs": ("program", t.program, o.c.program_id)}  # fmt: skip
+observation = t.observation
+SUBJECTS = {
+    "places": ("place", t.place, observation.c.place_id),
+    "clusters": ("cluster", t.cluster, observation.c.cluster_id),
+    "programs": ("program", t.program, observation.c.program_id),
+}
 PARAMETERS = ("indicator", *SUBJECTS, "derived")
 MAX_SUBJECTS = 20
 MAX_POINTS = 2000
@@ -108,15 +111,20 @@ def _ids(connection: Connection, table: Any, key: str, values: list[str]) -> dic
 
 def _statement(kinds: tuple[str, ...], derived: bool | None) -> Select[Any]:
     alternatives = [
-        and_(o.c.subject_kind == SUBJECTS[name][0], IdSet(SUBJECTS[name][2], slot(f"{name}_ids")))
+        and_(
+            observation.c.subject_kind == SUBJECTS[name][0],
+            IdSet(SUBJECTS[name][2], slot(f"{name}_ids")),
+        )
         for name in kinds
     ]
-    statement = metrics_select().where(o.c.indicator_id == slot("indicator_id"))
+    statement = metrics_select().where(observation.c.indicator_id == slot("indicator_id"))
     if alternatives:  # no subject named: every subject of the indicator
         statement = statement.where(or_(*alternatives))
     if derived is not None:
-        statement = statement.where(o.c.derived == slot("derived"))
-    return statement.order_by(o.c.period_start, o.c.period_end, o.c.key).limit(slot("points"))
+        statement = statement.where(observation.c.derived == slot("derived"))
+    return statement.order_by(
+        observation.c.period_start, observation.c.period_end, observation.c.key
+    ).limit(slot("points"))
 
 
 def _point(metric: dict[str, Any]) -> dict[str, Any]:

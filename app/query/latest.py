@@ -15,19 +15,19 @@ from sqlalchemy import ColumnElement, Select, func, select
 from app.api import tables as t
 from app.query.spec import Keys, Relation
 
-o = t.observation
+observation = t.observation
 
 
 def recency_order() -> list[ColumnElement[Any]]:
     """Most recent first, by the rule above (portable: no NULLS FIRST/LAST needed)."""
     source = t.source
     return [
-        o.c.period_end.is_(None).asc(),
-        o.c.period_end.desc(),
-        o.c.derived.asc(),
+        observation.c.period_end.is_(None).asc(),
+        observation.c.period_end.desc(),
+        observation.c.derived.asc(),
         source.c.published_on.is_(None).asc(),
         source.c.published_on.desc(),
-        o.c.key.desc(),
+        observation.c.key.desc(),
     ]
 
 
@@ -36,14 +36,21 @@ def latest_ids(_keys: Keys) -> Select[Any]:
     rank = (
         func.row_number()
         .over(
-            partition_by=(o.c.subject_kind, o.c.place_id, o.c.cluster_id, o.c.program_id,
-                          o.c.indicator_id),
+            partition_by=(
+                observation.c.subject_kind,
+                observation.c.place_id,
+                observation.c.cluster_id,
+                observation.c.program_id,
+                observation.c.indicator_id,
+            ),
             order_by=recency_order(),
         )
         .label("recency")
     )  # fmt: skip
     ranked = (
-        select(o.c.id, rank).select_from(o.join(t.source, t.source.c.id == o.c.source_id))
+        select(observation.c.id, rank).select_from(
+            observation.join(t.source, t.source.c.id == observation.c.source_id)
+        )
     ).subquery()
     return select(ranked.c.id.label("id")).where(ranked.c.recency == 1)
 
