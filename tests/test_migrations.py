@@ -1,9 +1,11 @@
 """The schema reaches the database only through Alembic, on both engines."""
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from app.db import build_engine
@@ -96,5 +98,21 @@ def _counts(url: str) -> dict[str, int]:
                 table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
                 for table in sorted(TABLES)
             }
+    finally:
+        engine.dispose()
+
+
+def test_the_database_refuses_a_unit_outside_the_vocabulary(empty_url: str) -> None:
+    upgrade_to_head(empty_url)
+    engine = build_engine(empty_url)
+    insert = text(
+        "INSERT INTO indicator (code, name, unit, category, description)"
+        " VALUES (:code, 'Length', :unit, 'test', 'A test indicator.')"
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert, {"code": "in_vocabulary", "unit": "percentage_point"})
+        with pytest.raises(IntegrityError, match="ck_indicator_unit"), engine.begin() as connection:
+            connection.execute(insert, {"code": "furlongs", "unit": "furlong"})
     finally:
         engine.dispose()

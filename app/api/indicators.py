@@ -8,6 +8,7 @@ from app.api import tables as t
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
 from app.api.schemas import Indicator, IndicatorDetail, IndicatorPage
 from app.api.shapes import API_PREFIX, Row
+from app.models.vocabulary import Unit
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.execute import materialise
 from app.query.facets import Facet
@@ -56,7 +57,7 @@ INDICATOR_SPEC = ListSpec(
             "CNY, count, percent, percentage_point or rank.",
             operators=SET_OPERATORS,
             column=indicator.c.unit,
-            choices=("CNY", "count", "percent", "percentage_point", "rank"),
+            choices=tuple(Unit),
             example="CNY",
         ),
         Filter(

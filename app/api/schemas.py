@@ -24,6 +24,7 @@ from app.models.vocabulary import (
     RelationRole,
     SourceKind,
     SubjectKind,
+    Unit,
 )
 
 
@@ -88,7 +89,7 @@ class Provenance(Schema):
 class IndicatorRef(Schema):
     code: str = Field(examples=["high_tech_enterprises"])
     name: str
-    unit: str = Field(examples=["count"])
+    unit: Unit = Field(examples=["count"])
 
 
 class Subject(Schema):
@@ -113,7 +114,7 @@ class Metric(Schema):
     place: PlaceRef | None = Field(description="The place the subject lies in.")
     period: Period
     value: float = Field(examples=[333], description="Normalized value, in `unit`.")
-    unit: str = Field(examples=["count"])
+    unit: Unit = Field(examples=["count"])
     stated: str | None = Field(description="The value as the document states it.")
     qualifier: Qualifier
     derived: bool
@@ -184,7 +185,7 @@ class Organization(Schema):
 class Indicator(Schema):
     code: str
     name: str
-    unit: str
+    unit: Unit
     category: str
     description: str
     url: str

@@ -1,9 +1,13 @@
-from sqlalchemy import Text
+from sqlalchemy import CheckConstraint, Text
 from sqlmodel import Column, Field, SQLModel
+
+from app.models.vocabulary import Unit, check_in
 
 
 class Indicator(SQLModel, table=True):
     """What is measured: a code, a normalized unit and a category."""
+
+    __table_args__ = (CheckConstraint(check_in("unit", Unit), name="unit"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64, unique=True)

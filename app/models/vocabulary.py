@@ -25,6 +25,17 @@ CITY_LEVELS = (PlaceLevel.municipality, PlaceLevel.prefecture_city, PlaceLevel.c
 PROVINCE_LEVELS = (PlaceLevel.province, PlaceLevel.municipality, PlaceLevel.sar)
 
 
+class Unit(StrEnum):
+    """The unit an indicator's values are normalized to. (Upper-case names: `count` would
+    shadow `str.count`.)"""
+
+    CNY = "CNY"
+    COUNT = "count"
+    PERCENT = "percent"
+    PERCENTAGE_POINT = "percentage_point"
+    RANK = "rank"
+
+
 class Qualifier(StrEnum):
     exact = "exact"
     approximate = "approximate"

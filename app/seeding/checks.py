@@ -194,7 +194,7 @@ def _place_source_problems(
 
 
 def _value_problems(dataset: Dataset) -> Iterator[Problem]:
-    units = {i.code: i.unit for i in dataset.indicators.indicators}
+    units = {i.code: i.unit.value for i in dataset.indicators.indicators}
     records = {o.key: o for d in dataset.documents.values() for o in d.observations}
     derived = _Derivations(records, units)
     for name, document in dataset.documents.items():

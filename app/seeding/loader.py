@@ -184,7 +184,7 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         sync.rows("source", (_source_row(s) for s in dataset.sources.sources))
         step("indicators")
         indicator_ids = sync.rows(
-            "indicator", (i.model_dump() for i in dataset.indicators.indicators)
+            "indicator", (i.model_dump(mode="json") for i in dataset.indicators.indicators)
         )
         step("places")
         place_ids = _write_places(sync, dataset)

@@ -20,6 +20,7 @@ from app.models.vocabulary import (
     Qualifier,
     RelationRole,
     SourceKind,
+    Unit,
 )
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -119,7 +120,7 @@ class PlacesFile(Record):
 class IndicatorRecord(Record):
     code: Code
     name: Text
-    unit: str = Field(pattern=r"^(CNY|count|percent|percentage_point|rank)$")
+    unit: Unit
     category: Code
     description: Text
 

@@ -936,8 +936,7 @@ export interface components {
             code: string;
             /** Name */
             name: string;
-            /** Unit */
-            unit: string;
+            unit: components["schemas"]["Unit"];
             /** Category */
             category: string;
             /** Description */
@@ -956,8 +955,7 @@ export interface components {
             code: string;
             /** Name */
             name: string;
-            /** Unit */
-            unit: string;
+            unit: components["schemas"]["Unit"];
             /** Category */
             category: string;
             /** Description */
@@ -986,11 +984,8 @@ export interface components {
             code: string;
             /** Name */
             name: string;
-            /**
-             * Unit
-             * @example count
-             */
-            unit: string;
+            /** @example count */
+            unit: components["schemas"]["Unit"];
         };
         /** Links */
         Links: {
@@ -1048,11 +1043,8 @@ export interface components {
              * @example 333
              */
             value: number;
-            /**
-             * Unit
-             * @example count
-             */
-            unit: string;
+            /** @example count */
+            unit: components["schemas"]["Unit"];
             /**
              * Stated
              * @description The value as the document states it.
@@ -1730,6 +1722,13 @@ export interface components {
          */
         SubjectKind: "place" | "cluster" | "program";
         /**
+         * Unit
+         * @description The unit an indicator's values are normalized to. (Upper-case names: `count` would
+         *     shadow `str.count`.)
+         * @enum {string}
+         */
+        Unit: "CNY" | "count" | "percent" | "percentage_point" | "rank";
+        /**
          * ParameterError
          * @description One parameter a request got wrong.
          */
@@ -1852,11 +1851,8 @@ export interface components {
              * @example 333
              */
             value?: number;
-            /**
-             * Unit
-             * @example count
-             */
-            unit?: string;
+            /** @example count */
+            unit?: components["schemas"]["Unit"];
             /**
              * Stated
              * @description The value as the document states it.
@@ -2034,8 +2030,7 @@ export interface components {
             code?: string;
             /** Name */
             name?: string;
-            /** Unit */
-            unit?: string;
+            unit?: components["schemas"]["Unit"];
             /** Category */
             category?: string;
             /** Description */
