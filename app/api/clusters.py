@@ -11,7 +11,6 @@ from app.api.schemas import Cluster, ClusterDetail, ClusterPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.execute import materialise
 from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, within
 from app.query.search import search_filter
@@ -119,12 +118,11 @@ CLUSTER_SPEC = ListSpec(
 )
 
 
-def _cluster_detail(
-    connection: Connection, found: Found, _context: DetailContext
+def _anchors(
+    connection: Connection, found: Found, _item: dict[str, Any], _context: DetailContext
 ) -> dict[str, Any]:
-    (row,) = materialise(connection, CLUSTER_SPEC, [found.id])
-    anchors = relation_views(connection, "cluster", relation.c.cluster_id == slot("id"), found.id)
-    return {**serialize_cluster(row), "organizations": anchors}
+    where = relation.c.cluster_id == slot("id")
+    return {"organizations": relation_views(connection, "cluster", where, found.id)}
 
 
 CLUSTERS = Resource(
@@ -138,9 +136,9 @@ CLUSTERS = Resource(
     summary="List clusters",
     description="Named industrial clusters with their sector, status and place.",
     detail=Detail(
-        _cluster_detail,
         ClusterDetail,
         summary="Get a cluster",
         description="A cluster with its anchor organizations and a link to its metrics.",
+        more=_anchors,
     ),
 )

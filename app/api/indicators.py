@@ -2,15 +2,14 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Select, select
 
 from app.api import tables as t
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.resource import Detail, PathKey, Resource
 from app.api.schemas import Indicator, IndicatorDetail, IndicatorPage
 from app.api.shapes import API_PREFIX, Row
 from app.models.vocabulary import Unit
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.execute import materialise
 from app.query.facets import Facet
 from app.query.search import search_filter
 
@@ -83,13 +82,6 @@ INDICATOR_SPEC = ListSpec(
 )
 
 
-def _indicator_detail(
-    connection: Connection, found: Found, _context: DetailContext
-) -> dict[str, Any]:
-    (row,) = materialise(connection, INDICATOR_SPEC, [found.id])
-    return serialize_indicator(row)
-
-
 INDICATORS = Resource(
     name="indicators",
     noun="indicator",
@@ -101,7 +93,6 @@ INDICATORS = Resource(
     summary="List indicators",
     description="What is measured, with units and categories.",
     detail=Detail(
-        _indicator_detail,
         IndicatorDetail,
         summary="Get an indicator",
         description="What an indicator measures, in which unit, and how many metrics state it.",

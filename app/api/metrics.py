@@ -3,10 +3,10 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Select, select
 
 from app.api import tables as t
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.resource import Detail, PathKey, Resource
 from app.api.schemas import Metric, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind
@@ -17,7 +17,6 @@ from app.query import (
     ListSpec,
     Sort,
 )
-from app.query.execute import materialise
 from app.query.facets import Facet, province_facet
 from app.query.latest import LATEST
 from app.query.relations import by_key, within
@@ -259,11 +258,6 @@ METRIC_SPEC = ListSpec(
 )
 
 
-def _metric_detail(connection: Connection, found: Found, _context: DetailContext) -> dict[str, Any]:
-    (row,) = materialise(connection, METRIC_SPEC, [found.id])
-    return serialize_metric(row)
-
-
 METRICS = Resource(
     name="metrics",
     noun="metric",
@@ -278,7 +272,6 @@ METRICS = Resource(
         " stated value, qualifier, derivation and provenance (source and character span)."
     ),
     detail=Detail(
-        _metric_detail,
         Metric,
         summary="Get one metric by key",
         description="One observation with its indicator, subject, period, qualifier and the"

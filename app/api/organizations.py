@@ -12,7 +12,6 @@ from app.api.schemas import Organization, OrganizationDetail, OrganizationPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.execute import materialise
 from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, within
 from app.query.search import search_filter
@@ -114,15 +113,11 @@ ORGANIZATION_SPEC = ListSpec(
 )
 
 
-def _organization_detail(
-    connection: Connection, found: Found, _context: DetailContext
+def _relations(
+    connection: Connection, found: Found, _item: dict[str, Any], _context: DetailContext
 ) -> dict[str, Any]:
-    (row,) = materialise(connection, ORGANIZATION_SPEC, [found.id])
     either_end = or_(relation.c.organization_id == slot("id"), relation.c.partner_id == slot("id"))
-    return {
-        **serialize_organization(row),
-        "relations": relation_views(connection, "organization", either_end, found.id),
-    }
+    return {"relations": relation_views(connection, "organization", either_end, found.id)}
 
 
 ORGANIZATIONS = Resource(
@@ -136,10 +131,10 @@ ORGANIZATIONS = Resource(
     summary="List organizations",
     description="Enterprises, universities, institutes, agencies and platforms.",
     detail=Detail(
-        _organization_detail,
         OrganizationDetail,
         summary="Get an organization",
         description="An organization with its relations to places, clusters, programs and"
         " partners.",
+        more=_relations,
     ),
 )

@@ -4,7 +4,7 @@ map, app.api."""
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, literal, select
+from sqlalchemy import Connection, Select, Table, case, literal, select
 
 from app.api import tables as t
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
@@ -12,10 +12,10 @@ from app.api.schemas import Place, PlaceDetail, PlacePage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.execute import materialise
 from app.query.facets import Facet, province_of
 from app.query.relations import by_key, covered_places, within
 from app.query.search import search_filter
+from app.query.statements import fetch_all, slot
 
 place = t.place
 parent = t.place.alias("parent")
@@ -146,33 +146,40 @@ PLACE_SPEC = _place_spec("places", places_select)
 CITY_SPEC = _place_spec("cities", cities_select, CITY_LEVEL_VALUES)
 
 
-def _place_detail(connection: Connection, found: Found, _context: DetailContext) -> dict[str, Any]:
-    (row,) = materialise(connection, PLACE_SPEC, [found.id])
-    inside = select(t.place_ancestor.c.place_id).where(t.place_ancestor.c.ancestor_id == found.id)
-    children = connection.execute(
-        select(place.c.slug, place.c.name, place.c.level)
-        .where(place.c.parent_id == found.id)
-        .order_by(place.c.name)
-    ).mappings()
-    clusters = connection.execute(
-        select(t.cluster.c.slug, t.cluster.c.name)
-        .where(t.cluster.c.place_id.in_(inside))
-        .order_by(t.cluster.c.name)
-        .limit(100)
-    ).mappings()
-    programs = connection.execute(
-        select(t.program.c.slug, t.program.c.name)
-        .where(t.program.c.place_id.in_(inside))
-        .order_by(t.program.c.name)
-        .limit(100)
-    ).mappings()
+def _around(
+    connection: Connection, found: Found, _item: dict[str, Any], _context: DetailContext
+) -> dict[str, Any]:
+    """What a place's detail adds: its children, the clusters and programs in it, and the
+    programs that cover it."""
+    inside = select(t.place_ancestor.c.place_id).where(t.place_ancestor.c.ancestor_id == slot("id"))
+    children = select(place.c.slug, place.c.name, place.c.level).where(
+        place.c.parent_id == slot("id")
+    )
     return {
-        **serialize_place(row),
-        "children": [{**dict(c), "url": f"{API_PREFIX}/places/{c['slug']}"} for c in children],
-        "clusters": [{**dict(c), "url": f"{API_PREFIX}/clusters/{c['slug']}"} for c in clusters],
-        "programs": [{**dict(p), "url": f"{API_PREFIX}/programs/{p['slug']}"} for p in programs],
+        "children": _refs(connection, "places", children.order_by(place.c.name), found.id),
+        "clusters": _refs(connection, "clusters", _named_in(t.cluster, inside), found.id),
+        "programs": _refs(connection, "programs", _named_in(t.program, inside), found.id),
         "programs_covering": _covering_programs(connection, found.id),
     }
+
+
+def _named_in(table: Table, inside: Select[Any]) -> Select[Any]:
+    """The first 100 of `table`'s rows at a place `inside`, by name."""
+    return (
+        select(table.c.slug, table.c.name)
+        .where(table.c.place_id.in_(inside))
+        .order_by(table.c.name)
+        .limit(100)
+    )
+
+
+def _refs(
+    connection: Connection, collection: str, statement: Select[Any], place_id: int
+) -> list[dict[str, Any]]:
+    rows = fetch_all(
+        connection, ("around a place", collection), lambda: statement, {"id": place_id}
+    )
+    return [{**row, "url": f"{API_PREFIX}/{collection}/{row['slug']}"} for row in rows]
 
 
 def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, Any]]:
@@ -199,41 +206,27 @@ def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, 
     return [{**dict(row), "url": f"{API_PREFIX}/programs/{row['slug']}"} for row in rows]
 
 
-CITIES = Resource(
-    name="cities",
-    noun="city",
-    tag="places",
-    table=t.place,
-    key=PathKey("slug", "slug", "city_slug", "daye", alias="code", alias_pattern=r"\d{6}"),
-    spec=CITY_SPEC,
-    page=PlacePage,
-    summary="List cities",
+def _resource(name: str, noun: str, spec: ListSpec, summaries: tuple[str, str], *, nested: str,
+              description: str, detail: str) -> Resource:  # fmt: skip
+    return Resource(
+        name=name, noun=noun, tag="places", table=t.place,
+        key=PathKey("slug", "slug", nested, "daye", alias="code", alias_pattern=r"\d{6}"),
+        spec=spec, page=PlacePage, summary=summaries[0], description=description,
+        detail=Detail(
+            PlaceDetail, summary=summaries[1],
+            description=f"{detail}; by slug or by its six-digit GB/T 2260 code.",
+            more=_around, counts=True,
+        ),
+    )  # fmt: skip
+
+
+CITIES = _resource(
+    "cities", "city", CITY_SPEC, ("List cities", "Get a city"), nested="city_slug",
     description="Municipalities, prefecture-level and county-level cities.",
-    detail=Detail(
-        _place_detail,
-        PlaceDetail,
-        summary="Get a city",
-        description="A city with its province, its districts, and its clusters, programs and"
-        " metrics; by slug or by its six-digit GB/T 2260 code.",
-        counts=True,
-    ),
-)
-PLACES = Resource(
-    name="places",
-    noun="place",
-    tag="places",
-    table=t.place,
-    key=PathKey("slug", "slug", "place_slug", "daye", alias="code", alias_pattern=r"\d{6}"),
-    spec=PLACE_SPEC,
-    page=PlacePage,
-    summary="List places",
+    detail="A city with its province, its districts, and its clusters, programs and metrics",
+)  # fmt: skip
+PLACES = _resource(
+    "places", "place", PLACE_SPEC, ("List places", "Get a place"), nested="place_slug",
     description="Places of every level: country, provinces, cities, districts.",
-    detail=Detail(
-        _place_detail,
-        PlaceDetail,
-        summary="Get a place",
-        description="A place of any level with its parent, children, clusters and programs;"
-        " by slug or by its six-digit GB/T 2260 code.",
-        counts=True,
-    ),
-)
+    detail="A place of any level with its parent, children, clusters and programs",
+)  # fmt: skip

@@ -13,7 +13,6 @@ from app.api.schemas import Program, ProgramDetail, ProgramPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.execute import materialise
 from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, covering, through, within
 from app.query.search import search_filter
@@ -156,11 +155,11 @@ PROGRAM_SPEC = ListSpec(
 )
 
 
-def _program_detail(connection: Connection, found: Found, context: DetailContext) -> dict[str, Any]:
-    (row,) = materialise(connection, PROGRAM_SPEC, [found.id])
+def _issuers_places_terms(
+    connection: Connection, found: Found, _item: dict[str, Any], context: DetailContext
+) -> dict[str, Any]:
     issuers = (relation.c.program_id == slot("id")) & (relation.c.role == "issuer")
     return {
-        **serialize_program(row),
         "issuers": relation_views(connection, "program issuers", issuers, found.id),
         "places": _program_places(connection, found.id),
         "terms": nested_rows(connection, context.views["metrics"], found, limit=100),
@@ -211,9 +210,9 @@ PROGRAMS = Resource(
     summary="List programs",
     description="Policies, pilots, plans, strategies, designations and projects.",
     detail=Detail(
-        _program_detail,
         ProgramDetail,
         summary="Get a program",
         description="A program with its issuers, the places it concerns and its terms.",
+        more=_issuers_places_terms,
     ),
 )

@@ -40,13 +40,16 @@ class Found:
 
 @dataclass(frozen=True)
 class Detail:
-    """`/{collection}/{key}`: `read` returns the body for a row that exists; the routing
-    adds `links` (and `counts`) for the nested views the URL map gives the resource."""
+    """`/{collection}/{key}`: the row as the list serializes it, read the same way, with
+    what `more` adds for it, then `links` (and `counts`) for the nested views the URL map
+    gives the resource."""
 
-    read: "Callable[[Connection, Found, DetailContext], dict[str, Any]]"
     model: type[BaseModel]
     summary: str
     description: str
+    more: "Callable[[Connection, Found, dict[str, Any], DetailContext], dict[str, Any]] | None" = (
+        None
+    )
     counts: bool = False  # whether the body counts the rows of each nested view
 
 

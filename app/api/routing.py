@@ -35,7 +35,7 @@ from app.query import (
     parse_query,
     run_query,
 )
-from app.query.execute import count_matching, describe_cost
+from app.query.execute import count_matching, describe_cost, materialise
 from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
 from app.query.spec import Page
 from app.query.statements import fetch_one, slot
@@ -289,7 +289,10 @@ def add_detail_route(
 
         def work(connection: Connection) -> bytes:
             found = find(connection, resource, value)
-            body = detail.read(connection, found, context)
+            (row,) = materialise(connection, resource.spec, [found.id])
+            body = resource.spec.serialize(row)
+            if detail.more is not None:
+                body |= detail.more(connection, found, body, context)
             if views:
                 base = f"{API_PREFIX}/{resource.name}/{found.key}"
                 if detail.counts:

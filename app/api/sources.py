@@ -13,7 +13,6 @@ from app.api.shapes import API_PREFIX, Row
 from app.api.tables import FACT_TABLES
 from app.models.vocabulary import SourceKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.execute import materialise
 from app.query.facets import Facet
 from app.query.search import search_filter
 from app.query.statements import fetch_one, slot
@@ -88,16 +87,16 @@ SOURCE_SPEC = ListSpec(
 )
 
 
-def _source_detail(connection: Connection, found: Found, context: DetailContext) -> dict[str, Any]:
-    (row,) = materialise(connection, SOURCE_SPEC, [found.id])
+def _facts_and_citation(
+    connection: Connection, found: Found, item: dict[str, Any], context: DetailContext
+) -> dict[str, Any]:
     original = fetch_one(
         connection, "source url", lambda: select(source.c.url).where(source.c.id == slot("id")),
         {"id": found.id},
     )  # fmt: skip
     assert original is not None
-    cited = {**row, "original_url": original["url"]}
+    cited = {**item, "original_url": original["url"]}
     return {
-        **serialize_source(row),
         "facts": {name: _facts(connection, table, found.id) for name, table in FACT_TABLES.items()},
         "citation": {
             "csl": csl_json(cited, context.version),
@@ -126,9 +125,9 @@ SOURCES = Resource(
     summary="List sources",
     description="Documents and references, with checksums and how each capture was treated.",
     detail=Detail(
-        _source_detail,
         SourceDetail,
         summary="Get a source",
         description="A source with the number of facts of each kind taken from it.",
+        more=_facts_and_citation,
     ),
 )
