@@ -14,7 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.asgi import HTTPMiddleware
 
 logger = logging.getLogger("atlas")
 
@@ -196,7 +198,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return _internal_error(request.method, _instance(request), exc)
 
 
-class UnexpectedErrorMiddleware:
+class UnexpectedErrorMiddleware(HTTPMiddleware):
     """Answers an exception no handler took with a 500 problem document, and keeps the
     connection open.
 
@@ -208,13 +210,7 @@ class UnexpectedErrorMiddleware:
     stack, which also gives the 500 its security and CORS headers.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def watch(message: Message) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi import HTTPMiddleware
 from app.errors import problem_response
 from app.explorer import prefers_html
 
@@ -182,49 +183,42 @@ def dataset_version(scope: Scope) -> str:
     return str(getattr(getattr(app, "state", None), "dataset_version", "unversioned"))
 
 
-class DatasetVersionMiddleware:
+class ResponseHeadersMiddleware(HTTPMiddleware):
+    """Sets the headers `headers_for` gives a request on its response."""
+
+    def headers_for(self, scope: Scope) -> dict[str, str]:
+        raise NotImplementedError
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = self.headers_for(scope)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(headers)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class DatasetVersionMiddleware(ResponseHeadersMiddleware):
     """`X-Atlas-Dataset-Version` on every response: the content hash of the seeds the
     database was loaded from, read at start-up."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        version = dataset_version(scope)
-
-        async def with_version(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["x-atlas-dataset-version"] = version
-            await send(message)
-
-        await self.app(scope, receive, with_version)
+    def headers_for(self, scope: Scope) -> dict[str, str]:
+        return {"x-atlas-dataset-version": dataset_version(scope)}
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(ResponseHeadersMiddleware):
     """nosniff, a restrictive CSP (looser only for the docs pages' own assets), no referrer."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def headers_for(self, scope: Scope) -> dict[str, str]:
         path: str = scope["path"]
         csp = DOCS_CSP if path in ("/docs", "/redoc") or path.startswith("/static/") else API_CSP
         if path == "/":
             csp = EXPLORER_CSP
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["x-content-type-options"] = "nosniff"
-                headers["content-security-policy"] = csp
-                headers["referrer-policy"] = "no-referrer"
-                headers["x-frame-options"] = "DENY"
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+        return {
+            "x-content-type-options": "nosniff",
+            "content-security-policy": csp,
+            "referrer-policy": "no-referrer",
+            "x-frame-options": "DENY",
+        }
