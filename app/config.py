@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,8 @@ def _default_documents_dir() -> Path | None:
 
 
 DEVELOPMENT_CURSOR_SECRET = "innovation-atlas-cursor"  # noqa: S105  (integrity, not secrecy)
+Milliseconds = Annotated[int, Field(ge=1)]
+Seconds = Annotated[float, Field(gt=0)]
 
 
 class Settings(BaseSettings):
@@ -44,35 +47,30 @@ class Settings(BaseSettings):
         " forwarded_allow_ips), so links carry the scheme the client used; `*` trusts any"
         " peer. Empty (the default): forwarded headers are ignored.",
     )
-    fast_budget_ms: int = Field(
+    fast_budget_ms: Milliseconds = Field(
         default=100,
-        ge=1,
         description="Time a request's statements may take in the fast lane before the request"
         " is moved to the slow lane.",
     )
-    query_budget_ms: int = Field(
+    query_budget_ms: Milliseconds = Field(
         default=1000,
-        ge=1,
         description="Time a request's statements may take in the slow lane before it is"
         " refused as too expensive (422, query-too-expensive).",
     )
     slow_threads: int = Field(
         default=1, ge=1, description="Requests running in the slow lane at once per worker."
     )
-    head_timeout: float = Field(
+    head_timeout: Seconds = Field(
         default=10.0,
-        gt=0,
         description="Seconds a connection has to deliver a complete request head, counted from"
         " accept, then from the first byte of each later head on a keep-alive connection.",
     )
-    keep_alive_timeout: float = Field(
+    keep_alive_timeout: Seconds = Field(
         default=15.0,
-        gt=0,
         description="Seconds an idle keep-alive connection is kept for its next request.",
     )
-    send_timeout: float = Field(
+    send_timeout: Seconds = Field(
         default=30.0,
-        gt=0,
         description="Seconds a response may stay stalled on a client that reads nothing.",
     )
     max_connections: int | None = Field(
