@@ -3,6 +3,7 @@
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from app.errors import PROBLEM_MEDIA_TYPE
@@ -19,6 +20,27 @@ class RawJSON(JSONResponse):
 
 def to_json(content: Any) -> bytes:
     return orjson.dumps(content)
+
+
+def answers(
+    model: type[BaseModel],
+    *errors: int,
+    description: str = "Successful Response",
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The documentation of a GET route that answers `model` as JSON, or one of the
+    `errors` as a problem, taking the query `parameters` (as keyword arguments of
+    `APIRouter.get` or `add_api_route`)."""
+    documented: dict[str, Any] = {
+        "response_class": RawJSON,
+        "responses": {
+            200: {"model": model, "description": description},
+            **problem_responses(*errors),
+        },
+    }
+    if parameters is not None:
+        documented["openapi_extra"] = {"parameters": parameters}
+    return documented
 
 
 # What each error status means here, with the body a client receives for a typical case.

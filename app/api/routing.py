@@ -23,7 +23,7 @@ from app.api.resource import (
     PathKey,
     Resource,
 )
-from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.responses import RawJSON, answers, problem_responses, to_json
 from app.api.shapes import API_PREFIX
 from app.errors import ProblemError, parameter_problem
 from app.query import (
@@ -314,13 +314,10 @@ def add_detail_route(
         operation_id=f"get_{resource.noun}",
         summary=detail.summary,
         description=detail.description,
-        response_class=RawJSON,
-        responses={200: {"model": detail.model}, **problem_responses(400, 404, 422, 503)},
         dependencies=[Depends(no_query_parameters)],
-        openapi_extra={
-            "parameters": [path_parameter_doc(resource.path_key, name, _key_doc(resource))]
-        },
-    )
+        **answers(detail.model, 400, 404, 422, 503,
+                  parameters=[path_parameter_doc(resource.path_key, name, _key_doc(resource))]),
+    )  # fmt: skip
 
 
 def _key_doc(resource: Resource) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 
 from app.api.deps import in_database
-from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.responses import RawJSON, answers, to_json
 from app.api.schemas import SearchPage
 from app.api.shapes import API_PREFIX
 from app.errors import ParameterError, ProblemError, parameter_problem
@@ -143,13 +143,9 @@ def run_search(
         " starting with `q`, then names containing it, then other names (slug, code);"
         " shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped)."
     ),
-    response_class=RawJSON,
-    responses={
-        200: {"model": SearchPage, "description": "The best matches, best first."},
-        **problem_responses(400, 422, 503),
-    },
-    openapi_extra={"parameters": SEARCH_PARAMETERS},
-)
+    **answers(SearchPage, 400, 422, 503, description="The best matches, best first.",
+              parameters=SEARCH_PARAMETERS),
+)  # fmt: skip
 async def search(request: Request) -> RawJSON:
     text, kinds, limit = _query(request.query_params)
 

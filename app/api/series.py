@@ -15,9 +15,10 @@ from app.api import tables as t
 from app.api.deps import in_database
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.resource import SLUG_PATTERN
-from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.responses import RawJSON, answers, to_json
 from app.api.routing import SLUG_PATTERN_RE
 from app.api.schemas import SeriesPage
+from app.api.shapes import API_PREFIX
 from app.errors import ParameterError, ProblemError, parameter_problem
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
@@ -180,7 +181,11 @@ def build_series(
     for (kind, slug), entry in series.items():
         if entry["subject"] is None:  # no fact of this indicator for it
             collection = {"place": "places", "cluster": "clusters", "program": "programs"}[kind]
-            entry["subject"] = {"kind": kind, "slug": slug, "url": f"/api/v1/{collection}/{slug}"}
+            entry["subject"] = {
+                "kind": kind,
+                "slug": slug,
+                "url": f"{API_PREFIX}/{collection}/{slug}",
+            }
     data = list(series.values()) if order else [series[k] for k in sorted(series)]
     return {"data": data, "rows": rows}
 
@@ -191,13 +196,9 @@ def build_series(
     summary="One indicator for several subjects, for a chart",
     description="Points ordered by period for each subject, with value, qualifier and metric"
     f" key; undated facts apart. {UNDATED_RULE}",
-    response_class=RawJSON,
-    responses={
-        200: {"model": SeriesPage, "description": "One series per subject, in the order named."},
-        **problem_responses(400, 404, 422, 503),
-    },
-    openapi_extra={"parameters": SERIES_PARAMETERS},
-)
+    **answers(SeriesPage, 400, 404, 422, 503, parameters=SERIES_PARAMETERS,
+              description="One series per subject, in the order named."),
+)  # fmt: skip
 async def get_series(request: Request) -> RawJSON:
     indicator, subjects, derived = _read(request.query_params)
 
