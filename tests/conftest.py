@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT, Settings
+from tests.support.browser import chromium
 from tests.support.postgres import PostgresCluster
+from tests.support.server import running_server
 
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -117,3 +120,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("robustness figures")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def server(reader_url: str) -> Iterator[str]:
+    """An `atlas serve` process on the loaded database, for one module's tests."""
+    with running_server(reader_url) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for every test that drives a page."""
+    with chromium() as launched:
+        yield launched

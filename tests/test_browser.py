@@ -1,36 +1,9 @@
 """The docs pages render in a real headless Chromium with no network but the app's own."""
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
-
-from tests.support.server import running_server
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+from playwright.sync_api import Browser, Page, Request, Route
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def server(reader_url: str) -> Iterator[str]:
-    with running_server(reader_url) as base:
-        yield base
 
 
 def _offline_page(browser: Browser, base: str) -> tuple[Page, list[str]]:

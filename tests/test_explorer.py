@@ -4,40 +4,21 @@ list and shares its URL; no console error, no request leaves 127.0.0.1, axe-core
 serious or critical violation, and the page fits a phone. Screenshots land in
 var/screenshots (the README shows copies under docs/screenshots)."""
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from app.config import PROJECT_ROOT
 from tests.support.node import FRONTEND, run_tool
-from tests.support.server import running_server
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 BUILT = PROJECT_ROOT / "app" / "static" / "explorer"
 AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def server(reader_url: str) -> Iterator[str]:
-    with running_server(reader_url) as base:
-        yield base
 
 
 class Visit:

@@ -5,7 +5,6 @@ links follow the scheme a trusted proxy reports."""
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,6 @@ import pytest
 
 from tests.support.node import FRONTEND, run_node, run_tool
 from tests.support.server import running_server
-
-
-@pytest.fixture(scope="module")
-def server(reader_url: str) -> Iterator[str]:
-    with running_server(reader_url) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")
