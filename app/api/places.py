@@ -4,7 +4,8 @@ map, app.api."""
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, case, literal, select
+from sqlalchemy import Connection, Select, Table, case, select
+from sqlalchemy.sql import ClauseElement
 
 from app.api import tables as t
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
@@ -174,11 +175,12 @@ def _named_in(table: Table, inside: Select[Any]) -> Select[Any]:
 
 
 def _refs(
-    connection: Connection, collection: str, statement: Select[Any], place_id: int
+    connection: Connection, name: str, statement: ClauseElement, place_id: int
 ) -> list[dict[str, Any]]:
-    rows = fetch_all(
-        connection, ("around a place", collection), lambda: statement, {"id": place_id}
-    )
+    """Rows of `statement` for the place, each with the URL of the record it names (the
+    collection comes first in `name`)."""
+    collection = name.split()[0]
+    rows = fetch_all(connection, ("around a place", name), lambda: statement, {"id": place_id})
     return [{**row, "url": f"{API_PREFIX}/{collection}/{row['slug']}"} for row in rows]
 
 
@@ -186,11 +188,16 @@ def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, 
     """The programs that cover the place, each with how: `place` (located at it), `inside`
     (at a place inside it), `ancestor` (at a place containing it), or the role of a link
     to the place or a place around it (`candidate`, `participant`, `scope`)."""
+    return _refs(connection, "programs covering", _covering_statement(), place_id)
+
+
+def _covering_statement() -> ClauseElement:
     closure, program, link = t.place_ancestor, t.program, t.program_place
-    covered = select(covered_places(select(literal(place_id))).c.id)
-    inside = select(closure.c.place_id).where(closure.c.ancestor_id == place_id)
+    named = select(place.c.id).where(place.c.id == slot("id"))
+    covered = select(covered_places(named).c.id)
+    inside = select(closure.c.place_id).where(closure.c.ancestor_id == slot("id"))
     via = case(
-        (program.c.place_id == place_id, "place"),
+        (program.c.place_id == slot("id"), "place"),
         (program.c.place_id.in_(inside), "inside"),
         else_="ancestor",
     )
@@ -202,8 +209,7 @@ def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, 
         .join(link, link.c.program_id == program.c.id)
         .where(link.c.place_id.in_(covered))
     )
-    rows = connection.execute(located.union(linked).order_by("slug", "via").limit(200)).mappings()
-    return [{**dict(row), "url": f"{API_PREFIX}/programs/{row['slug']}"} for row in rows]
+    return located.union(linked).order_by("slug", "via").limit(200)
 
 
 def _resource(name: str, noun: str, spec: ListSpec, summaries: tuple[str, str], *, nested: str,
