@@ -15,12 +15,11 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.api import TAGS, collections, include_api, tables
+from app.api import TAGS, collections, include_api, item_models, tables
 from app.api.deps import in_database, read, unavailable
 from app.api.responses import RawJSON, problem_response_doc, problem_responses
 from app.api.routing import exportable
 from app.api.schemas import (
-    ITEM_MODELS,
     Health,
     Index,
     Problem,
@@ -280,7 +279,7 @@ def _document_subsets(schema: dict[str, Any]) -> None:
     subset_meta = SubsetMeta.model_json_schema(ref_template="#/components/schemas/{model}")
     subset_meta.pop("$defs", None)
     components["SubsetMeta"] = subset_meta
-    for model in ITEM_MODELS:
+    for model in item_models():
         name = model.__name__
         components[f"{name}Fields"] = {
             "type": "object",

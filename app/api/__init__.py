@@ -6,6 +6,7 @@ included into the app directly, so matching a request walks one level of routes.
 """
 
 from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
 
 from app.api import search, series
 from app.api.clusters import CLUSTERS
@@ -16,7 +17,7 @@ from app.api.places import CITIES, PLACES
 from app.api.programs import PROGRAMS
 from app.api.relations import RELATIONS
 from app.api.resource import Mount, Nested
-from app.api.routing import add_resource_routes
+from app.api.routing import add_resource_routes, item_model_of
 from app.api.shapes import API_PREFIX
 from app.api.sources import SOURCES
 
@@ -58,6 +59,11 @@ TAGS = [
 def collections() -> dict[str, str]:
     """Each collection's URL, for the index at `/` and `/api/v1`."""
     return {mount.resource.name: f"{API_PREFIX}/{mount.resource.name}" for mount in URL_MAP}
+
+
+def item_models() -> tuple[type[BaseModel], ...]:
+    """The item of each resource's pages (a `fields=` page has a subset of it)."""
+    return tuple(dict.fromkeys(item_model_of(mount.resource.page) for mount in URL_MAP))
 
 
 def include_api(app: FastAPI) -> None:

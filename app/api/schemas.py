@@ -300,15 +300,6 @@ ProgramPage = page_of(Program, "ProgramPage")
 OrganizationPage = page_of(Organization, "OrganizationPage")
 IndicatorPage = page_of(Indicator, "IndicatorPage")
 SourcePage = page_of(Source, "SourcePage")
-ITEM_MODELS: tuple[type[BaseModel], ...] = (
-    Metric,
-    Place,
-    Cluster,
-    Program,
-    Organization,
-    Indicator,
-    Source,
-)
 
 
 class RelationView(Schema):
@@ -510,4 +501,3 @@ class Relation(RelationView):
 
 
 RelationPage = page_of(Relation, "RelationPage")
-ITEM_MODELS = (*ITEM_MODELS, Relation)

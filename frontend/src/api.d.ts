@@ -1831,56 +1831,6 @@ export interface components {
             fields: string[];
         };
         /**
-         * MetricFields
-         * @description A Metric reduced by `fields=` to the properties in `meta.fields`.
-         */
-        MetricFields: {
-            /**
-             * Key
-             * @example daye-high-tech-enterprises-2023
-             */
-            key?: string;
-            indicator?: components["schemas"]["IndicatorRef"];
-            subject?: components["schemas"]["Subject"];
-            /** @description The place the subject lies in. */
-            place?: components["schemas"]["PlaceRef"] | null;
-            period?: components["schemas"]["Period"];
-            /**
-             * Value
-             * @description Normalized value, in `unit`.
-             * @example 333
-             */
-            value?: number;
-            /** @example count */
-            unit?: components["schemas"]["Unit"];
-            /**
-             * Stated
-             * @description The value as the document states it.
-             */
-            stated?: string | null;
-            qualifier?: components["schemas"]["Qualifier"];
-            /** Derived */
-            derived?: boolean;
-            /** Formula */
-            formula?: string | null;
-            /** Ambiguity */
-            ambiguity?: string | null;
-            /** Note */
-            note?: string | null;
-            provenance?: components["schemas"]["Provenance"];
-            /** Url */
-            url?: string;
-        };
-        /**
-         * MetricFieldsPage
-         * @description A page of Metric items reduced by `fields=` to `meta.fields`.
-         */
-        MetricFieldsPage: {
-            data: components["schemas"]["MetricFields"][];
-            meta: components["schemas"]["SubsetMeta"];
-            links: components["schemas"]["Links"];
-        };
-        /**
          * PlaceFields
          * @description A Place reduced by `fields=` to the properties in `meta.fields`.
          */
@@ -2080,6 +2030,56 @@ export interface components {
          */
         SourceFieldsPage: {
             data: components["schemas"]["SourceFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
+         * MetricFields
+         * @description A Metric reduced by `fields=` to the properties in `meta.fields`.
+         */
+        MetricFields: {
+            /**
+             * Key
+             * @example daye-high-tech-enterprises-2023
+             */
+            key?: string;
+            indicator?: components["schemas"]["IndicatorRef"];
+            subject?: components["schemas"]["Subject"];
+            /** @description The place the subject lies in. */
+            place?: components["schemas"]["PlaceRef"] | null;
+            period?: components["schemas"]["Period"];
+            /**
+             * Value
+             * @description Normalized value, in `unit`.
+             * @example 333
+             */
+            value?: number;
+            /** @example count */
+            unit?: components["schemas"]["Unit"];
+            /**
+             * Stated
+             * @description The value as the document states it.
+             */
+            stated?: string | null;
+            qualifier?: components["schemas"]["Qualifier"];
+            /** Derived */
+            derived?: boolean;
+            /** Formula */
+            formula?: string | null;
+            /** Ambiguity */
+            ambiguity?: string | null;
+            /** Note */
+            note?: string | null;
+            provenance?: components["schemas"]["Provenance"];
+            /** Url */
+            url?: string;
+        };
+        /**
+         * MetricFieldsPage
+         * @description A page of Metric items reduced by `fields=` to `meta.fields`.
+         */
+        MetricFieldsPage: {
+            data: components["schemas"]["MetricFields"][];
             meta: components["schemas"]["SubsetMeta"];
             links: components["schemas"]["Links"];
         };

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api import URL_MAP
+from app.config import PROJECT_ROOT
 from app.query import CONTROL_PARAMETERS, ListSpec
 
 # Every list route, read off the URL map: operation id -> (its spec, the filter its path fixes).
@@ -60,7 +61,16 @@ def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
     details = {f"get_{m.resource.noun}" for m in URL_MAP if m.resource.detail is not None}
     across = {"search", "get_series", "api_index", "index", "health", "readiness"}
     assert set(ops) == set(LISTS) | details | across
-    assert len(LISTS) == 21
+
+
+def test_the_readme_lists_every_resource() -> None:
+    """The README's table of resources names each mounted collection and its detail."""
+    table = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split("## Resources")[1]
+    for mount in URL_MAP:
+        resource = mount.resource
+        assert f"| `/{resource.name}` |" in table, resource.name
+        if resource.detail is not None:
+            assert f"`/{resource.name}/{{{resource.path_key.parameter}}}`" in table
 
 
 def test_operation_ids_are_stable_and_every_operation_is_described(spec: dict[str, Any]) -> None:
