@@ -11,8 +11,8 @@ from app.api.deps import in_database
 from app.api.responses import RawJSON, answers, to_json
 from app.api.schemas import SearchPage
 from app.api.shapes import API_PREFIX
-from app.errors import ParameterError, ProblemError, parameter_problem
-from app.query.parsing import convert, parse_limit
+from app.errors import parameter_problem
+from app.query.parsing import check_names, convert, parse_limit
 from app.query.search import COLLECTIONS, KINDS, highlight, search_statement
 from app.query.statements import fetch_all, slot
 from app.seeding.search import fold
@@ -63,17 +63,7 @@ SEARCH_PARAMETERS: list[dict[str, Any]] = [
 
 
 def _query(params: QueryParams) -> tuple[str, tuple[str, ...] | None, int]:
-    unknown = sorted({k for k, _ in params.multi_items()} - set(PARAMETERS))
-    if unknown:
-        raise ProblemError(
-            400, "unknown-parameter",
-            f"unknown query parameter(s) {', '.join(map(repr, unknown))};"
-            " parameters: q, kind, limit",
-            [ParameterError(name, "not a parameter of this endpoint") for name in unknown],
-        )  # fmt: skip
-    for name in PARAMETERS:
-        if len(params.getlist(name)) > 1:
-            raise parameter_problem(name, "given more than once")
+    check_names(params, PARAMETERS, "given more than once")
     raw = params.get("q")
     if raw is None:
         raise parameter_problem("q", "required: the text to search for")

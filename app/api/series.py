@@ -19,10 +19,10 @@ from app.api.responses import RawJSON, answers, to_json
 from app.api.routing import SLUG_PATTERN_RE
 from app.api.schemas import SeriesPage
 from app.api.shapes import API_PREFIX
-from app.errors import ParameterError, ProblemError, parameter_problem
+from app.errors import ProblemError, parameter_problem
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
-from app.query.parsing import parse_bool
+from app.query.parsing import check_names, parse_bool
 from app.query.statements import fetch_all, slot
 
 observation = t.observation
@@ -74,17 +74,7 @@ def _slugs(params: QueryParams, name: str) -> list[str]:
 
 
 def _read(params: QueryParams) -> tuple[str, dict[str, list[str]], bool | None]:
-    unknown = sorted({k for k, _ in params.multi_items()} - set(PARAMETERS))
-    if unknown:
-        raise ProblemError(
-            400, "unknown-parameter",
-            f"unknown query parameter(s) {', '.join(map(repr, unknown))};"
-            f" parameters: {', '.join(PARAMETERS)}",
-            [ParameterError(name, "not a parameter of this endpoint") for name in unknown],
-        )  # fmt: skip
-    for name in PARAMETERS:
-        if len(params.getlist(name)) > 1:
-            raise parameter_problem(name, "given more than once; separate values with commas")
+    check_names(params, PARAMETERS, "given more than once; separate values with commas")
     indicator = params.get("indicator")
     if indicator is None:
         raise parameter_problem("indicator", "required: the indicator code")

@@ -176,6 +176,22 @@ def _parse_sort(spec: ListSpec, raw: str | None) -> list[tuple[Sort, bool]]:
     return result
 
 
+def check_names(params: QueryParams, allowed: Sequence[str], once: str) -> None:
+    """For an endpoint with a fixed set of parameters: refuse any other (400) and any given
+    twice (422, `once` saying why one value is enough)."""
+    unknown = sorted({k for k, _ in params.multi_items()} - set(allowed))
+    if unknown:
+        raise ProblemError(
+            400, "unknown-parameter",
+            f"unknown query parameter(s) {', '.join(map(repr, unknown))};"
+            f" parameters: {', '.join(allowed)}",
+            [ParameterError(name, "not a parameter of this endpoint") for name in unknown],
+        )  # fmt: skip
+    for name in allowed:
+        if len(params.getlist(name)) > 1:
+            raise parameter_problem(name, once)
+
+
 def parse_limit(raw: str | None, default: int, maximum: int) -> int:
     if raw is None:
         return default
