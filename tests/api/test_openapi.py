@@ -1,12 +1,16 @@
 """The OpenAPI document describes everything the API accepts, so clients and docs agree
 with the code: each allow-listed filter, operator, sort field and control parameter."""
 
+import importlib
+import pkgutil
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+import app.api
 from app.api import URL_MAP
+from app.api.resource import Resource
 from app.config import PROJECT_ROOT
 from app.query import CONTROL_PARAMETERS, ListSpec
 
@@ -61,6 +65,17 @@ def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
     details = {f"get_{m.resource.noun}" for m in URL_MAP if m.resource.detail is not None}
     across = {"search", "get_series", "api_index", "index", "health", "readiness"}
     assert set(ops) == set(LISTS) | details | across
+
+
+def test_every_declared_resource_is_mounted() -> None:
+    """A Resource declared in app/api but left out of the URL map would have no routes."""
+    declared = {
+        value.name
+        for info in pkgutil.iter_modules(app.api.__path__)
+        for value in vars(importlib.import_module(f"app.api.{info.name}")).values()
+        if isinstance(value, Resource)
+    }
+    assert declared == {mount.resource.name for mount in URL_MAP}
 
 
 def test_the_readme_lists_every_resource() -> None:
