@@ -10,6 +10,8 @@ from rich.table import Table
 from app.config import get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from app.seeding.loader import LoadReport
 
 cli = typer.Typer(help="Innovation Atlas: regional innovation data, sourced and queryable.")
@@ -65,7 +67,9 @@ def load(
         with console.status("migrating") as status:
             upgrade_to_head(settings.database_url)
             engine = build_engine(settings.database_url)
+            before = _stored_version(engine)
             report = load_dataset(engine, dataset, lambda s: status.update(f"loading {s}"))
+            after = _stored_version(engine)
             engine.dispose()
     except (SQLAlchemyError, OSError) as exc:
         console.print(
@@ -77,6 +81,41 @@ def load(
             console.print(f"  {problem}", markup=False, highlight=False)
         raise typer.Exit(1) from exc
     _print_report(report)
+    _purge_caches(before, after, settings.purge_url)
+
+
+def _stored_version(engine: "Engine") -> str:
+    from app.seeding.version import read_version
+
+    with engine.connect() as connection:
+        return read_version(connection)
+
+
+def _purge_caches(before: str, after: str, url: str | None) -> None:
+    """Tell shared caches what the load made stale: the keys, and a purge if configured.
+    The data is loaded either way; without a purge, caches see it within max-age."""
+    from app.caching import keys_to_purge, send_purge
+
+    keys = keys_to_purge(before, after)
+    if not keys:
+        return
+    stale = " ".join(keys)
+    console.print(
+        f"dataset version {after}; stale in caches: Surrogate-Key {stale}", soft_wrap=True
+    )
+    if url is None:
+        return
+    try:
+        status = send_purge(url, keys, after)
+    except OSError as exc:
+        max_age = get_settings().cache_max_age
+        console.print(
+            f"[yellow]warning:[/] the cache purge (ATLAS_PURGE_URL) failed ({exc}); caches"
+            f" serve the previous version for up to {max_age} s more",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        return
+    console.print(f"purged {stale} (HTTP {status})", highlight=False, soft_wrap=True)
 
 
 def _print_report(report: "LoadReport") -> None:

@@ -36,7 +36,36 @@ class Settings(BaseSettings):
         description="Requests using the database at once per worker: default 1 on SQLite"
         " (its driver convoys on the GIL), the pool size on PostgreSQL.",
     )
-    cache_max_age: int = 60
+    cache_max_age: int = Field(
+        default=60,
+        ge=0,
+        description="Seconds a shared cache or browser may reuse a successful response: the"
+        " bound on how long a load takes to be seen through a cache.",
+    )
+    cache_stale_while_revalidate: int = Field(
+        default=30,
+        ge=0,
+        description="Seconds past max-age a cache may answer with the old response while it"
+        " fetches the new one in the background.",
+    )
+    cache_stale_if_error: int = Field(
+        default=86400,
+        ge=0,
+        description="Seconds past max-age a cache may answer with the old response while the"
+        " API is failing (5xx or unreachable).",
+    )
+    cache_problem_max_age: int = Field(
+        default=10,
+        ge=0,
+        description="Seconds a cache may reuse a 400, 404 or 410, which are the same answer"
+        " until the data changes; 0 stores none. Other errors are never stored.",
+    )
+    purge_url: str | None = Field(
+        default=None,
+        description="Called by `atlas load` after a load that changed the data: a POST with"
+        " the surrogate keys to purge in `Surrogate-Key`, for a cache or CDN that purges by"
+        " key. Unset: the keys are printed and caches see the load within max-age.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of reverse proxies whose"

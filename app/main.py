@@ -29,6 +29,7 @@ from app.api.schemas import (
     subset_page_schema,
 )
 from app.api.shapes import API_PREFIX
+from app.caching import CacheHeadersMiddleware, CachePolicy
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
@@ -179,7 +180,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(DatasetVersionMiddleware)
+    app.add_middleware(CacheHeadersMiddleware, policy=cache_policy(settings), negotiated=exportable)
     return app
+
+
+def cache_policy(settings: Settings) -> CachePolicy:
+    return CachePolicy(
+        max_age=settings.cache_max_age,
+        stale_while_revalidate=settings.cache_stale_while_revalidate,
+        stale_if_error=settings.cache_stale_if_error,
+        problem_max_age=settings.cache_problem_max_age,
+    )
 
 
 def _install_service_routes(app: FastAPI) -> None:
