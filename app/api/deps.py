@@ -2,6 +2,7 @@
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
@@ -57,12 +58,25 @@ async def in_database(
     if lane is lanes.fast:
         try:
             return await _run(request, lane, work)
-        except BudgetExceeded:
+        except BudgetExceeded as overrun:
             lanes.remember(shape)
+            _let_go(overrun)
     try:
         return await _run(request, lanes.slow, work)
-    except BudgetExceeded:
+    except BudgetExceeded as overrun:
+        _let_go(overrun)
         raise too_expensive(int(lanes.slow.budget * 1000), cost) from None
+
+
+def _let_go(overrun: BaseException) -> None:
+    """Clear the frames an overrun's traceback holds. They keep the stopped statement's
+    cursor alive in a reference cycle until the cyclic collector runs, and on SQLite a live
+    statement holds the file's read lock: `atlas load` failed with "database is locked"
+    while a server sat idle after a detail request had overrun its fast budget."""
+    error: BaseException | None = overrun
+    while error is not None:
+        traceback.clear_frames(error.__traceback__)
+        error = error.__cause__ or error.__context__
 
 
 async def _run(request: Request, lane: Lane, work: Callable[[Connection], T]) -> T:

@@ -2,11 +2,13 @@
 registry, relation filters that honour their operator, plans that return the same rows
 whatever path they take, bounded counts, and the time budget's refusal."""
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from app.config import Settings
 from app.db import build_engine
@@ -211,6 +213,25 @@ def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
         again = client.get(HEAVY)
         assert again.json()["data"] == first.json()["data"]
         assert lanes.first_lane(("/metrics", (), "id")) is lanes.fast
+
+
+def test_an_overrun_leaves_nothing_holding_the_database(loaded_url: str) -> None:
+    """A statement stopped mid-read lives on in its traceback's frames until the cyclic
+    collector runs; on SQLite it held the file's read lock, and a load failed ("database is
+    locked") behind an idle server. With the collector off, a writer commits at once."""
+    settings = Settings(database_url=loaded_url, fast_budget_ms=1, query_budget_ms=60_000)
+    writer = build_engine(loaded_url)
+    gc.disable()
+    try:
+        with TestClient(create_app(settings)) as client:
+            for slug in ("gansu", "fujian", "anhui", "hubei"):  # many children: overruns
+                assert client.get(f"{API}/places/{slug}").status_code == 200
+            with writer.begin() as connection:
+                connection.execute(text("CREATE TABLE overrun_probe (x INTEGER)"))
+                connection.execute(text("DROP TABLE overrun_probe"))
+    finally:
+        gc.enable()
+        writer.dispose()
 
 
 def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
