@@ -249,3 +249,14 @@ def test_a_cursor_from_one_process_continues_on_the_other(stack: Stack) -> None:
     )
     assert following.json()["data"] == same.json()["data"]
     assert following.json()["data"][0]["name"] >= page["data"][-1]["name"]
+
+
+def test_every_process_gives_the_same_validator(stack: Stack) -> None:
+    """A cache may revalidate against any process: the ETag is computed, not remembered.
+    (Links are absolute, so the processes must see the same Host, as the proxy sends.)"""
+    host = {"host": "atlas.example.org"}
+    for url in ("/api/v1/places/hefei", "/api/v1/metrics?limit=5", "/api/v1/search?q=hefei"):
+        first, second = (httpx.get(base + url, headers=host) for base in stack.apis)
+        assert first.headers["etag"] == second.headers["etag"]
+        revalidate = {**host, "if-none-match": first.headers["etag"]}
+        assert httpx.get(stack.apis[1] + url, headers=revalidate).status_code == 304
