@@ -104,6 +104,24 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a response may stay stalled on a client that reads nothing.",
     )
+    replica_urls: str = Field(
+        default="",
+        description="Comma-separated URLs of PostgreSQL streaming replicas (the forms"
+        " DATABASE_URL takes) that serve reads; loads always go to DATABASE_URL. Empty: every"
+        " read goes to DATABASE_URL.",
+    )
+    replica_max_lag_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="A replica further behind its primary than this (WAL replay) is skipped.",
+    )
+    version_refresh_ms: int = Field(
+        default=1000,
+        ge=50,
+        description="How often each worker checks every database: reachable, its replay lag"
+        " and its dataset version. A 304 is answered from the last check, so a load shows in"
+        " validators within this (see the README's Consistency section).",
+    )
     max_connections: int | None = Field(
         default=None,
         ge=1,
@@ -116,14 +134,23 @@ class Settings(BaseSettings):
         """Cursors signed with the public default key can be forged by anyone."""
         return self.cursor_secret == DEVELOPMENT_CURSOR_SECRET
 
+    @property
+    def replicas(self) -> list[str]:
+        """The replicas' URLs, in the driver's form."""
+        return [with_driver(url.strip()) for url in self.replica_urls.split(",") if url.strip()]
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_driver(cls, url: str) -> str:
-        """Accept the plain `postgresql://` form users copy from elsewhere; we speak psycopg 3."""
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix) :]
-        return url
+        return with_driver(url)
+
+
+def with_driver(url: str) -> str:
+    """Accept the plain `postgresql://` form users copy from elsewhere; we speak psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 @lru_cache

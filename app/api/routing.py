@@ -8,14 +8,16 @@ from typing import Any, get_args
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import Connection, select
-from starlette.datastructures import QueryParams
+from starlette.datastructures import Headers, QueryParams
 from starlette.responses import Response
+from starlette.types import Scope
 
 from app.api import exports
-from app.api.deps import in_database
+from app.api.deps import Wanted, in_database
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import API_PREFIX
 from app.errors import ProblemError, parameter_problem
+from app.explorer import prefers_html
 from app.query import (
     AppliedFilter,
     ListQuery,
@@ -40,6 +42,21 @@ EXPORTABLE: list[re.Pattern[str]] = []
 def exportable(path: str) -> bool:
     """Whether `path` is a list route, so an Accept of CSV or NDJSON is one it can serve."""
     return any(pattern.fullmatch(path) for pattern in EXPORTABLE)
+
+
+def representation(scope: Scope) -> str | None:
+    """The representation a request negotiates (`format=` or Accept), as validators key
+    it; None when the request is one the endpoint will refuse."""
+    path: str = scope["path"]
+    accept = Headers(scope=scope).get("accept")
+    if path == "/":
+        return "html" if prefers_html(accept) else "json"
+    if not exportable(path):
+        return "json"
+    try:
+        return exports.requested_format(QueryParams(scope.get("query_string", b"")), accept)
+    except ProblemError:
+        return None
 
 
 def _secret(request: Request) -> str:
@@ -147,10 +164,12 @@ def item_model_of(page_model: type[BaseModel]) -> type[BaseModel]:
 
 
 def budget_terms(path: str, query: ListQuery) -> dict[str, Any]:
-    """What the time budget needs of a list request: the shape it remembers as heavy (the
-    route, filters with their operators, and sort) and the words a refusal uses."""
+    """What `in_database` needs of a list request: the shape the time budget remembers as
+    heavy (the route, filters with their operators, and sort), the words a refusal uses, and
+    the dataset version a cursor's walk must continue at."""
     shape = (path, tuple(sorted(f.parameter for f in query.filters)), query.sort_signature)
-    return {"shape": shape, "cost": describe_cost(query)}
+    version = Wanted(query.version, "cursor") if query.version else None
+    return {"shape": shape, "cost": describe_cost(query), "version": version}
 
 
 def _register_page_route(

@@ -19,6 +19,7 @@ from app.models.vocabulary import SourceKind
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
 from app.query.search import search_filter
+from app.query.snapshot import snapshot_version
 
 s = t.source
 _COLUMNS = (
@@ -136,8 +137,9 @@ async def get_source(
     request: Request,
     id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["std-2024-03-25-daye"])],
 ) -> RawJSON:
-    version: str = getattr(request.app.state, "dataset_version", "unversioned")
-    return RawJSON(await in_database(request, lambda c: to_json(_source_detail(c, id, version))))
+    return RawJSON(
+        await in_database(request, lambda c: to_json(_source_detail(c, id, snapshot_version(c))))
+    )
 
 
 def _source_detail(connection: Connection, id: str, version: str) -> dict[str, Any]:

@@ -288,7 +288,7 @@ def test_a_cursor_signed_with_the_key_but_not_issued_is_refused(client: TestClie
         query = parse_query(
             METRIC_SPEC, QueryParams(f"sort={sort}"), secret=secret, path=f"{API}/metrics"
         )
-        cursor = encode_cursor(METRIC_SPEC, query, values, secret)
+        cursor = encode_cursor(METRIC_SPEC, query, values, secret, "unversioned")
         response = client.get(f"{API}/metrics", params={"sort": sort, "cursor": cursor})
         assert response.status_code == 400, (sort, values, response.text)
         assert response.json()["type"] == "/problems/invalid-cursor"
