@@ -225,13 +225,19 @@ def test_a_load_is_served_within_max_age_and_purged_by_key(stack: Stack) -> None
     [(path, headers, body)] = PurgeRecorder.received
     assert path == "/purge"
     assert headers["surrogate-key"] == headers["xkey-purge"] == f"dataset:{old_version}"
+    new_version = json.loads(body)["dataset_version"]
+    assert new_version != old_version
     assert json.loads(body)["surrogate_keys"] == [f"dataset:{old_version}"]
     while (response := stack.proxy.get(url)).json()["name"] != "Hefei Municipality":
         assert response.status_code == 200
-        assert time.monotonic() - done < MAX_AGE + 5, "the load was not served in time"
+        assert response.headers["x-atlas-dataset-version"] == old_version  # never mixed
+        assert time.monotonic() - done < MAX_AGE + 6, "the load was not served in time"
         time.sleep(0.1)
-    # max-age (nginx counts whole seconds, so up to one more), then one revalidation
-    assert time.monotonic() - done <= MAX_AGE + 2.0
+    # max-age (nginx counts whole seconds, so up to one more), the API's version board
+    # (refreshed every second), then one revalidation
+    assert time.monotonic() - done <= MAX_AGE + 1 + 1 + 1
+    assert response.headers["x-atlas-dataset-version"] == new_version
+    assert f"dataset:{new_version}" in response.headers["surrogate-key"].split()
 
 
 def test_a_cursor_from_one_process_continues_on_the_other(stack: Stack) -> None:
