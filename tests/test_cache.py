@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,9 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from app.caching import CachePolicy
 from app.config import PROJECT_ROOT
+from app.db import build_engine, is_sqlite
 from tests.conftest import SEEDS, Backend, load_seeds
 from tests.support.nginx import caching_proxy
 from tests.support.server import serving
@@ -127,14 +130,15 @@ class Stack:
     seen: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
-def stack(backend: Backend, tmp_path: Path) -> Iterator[Stack]:
+@contextmanager
+def cache_stack(backend: Backend, tmp_path: Path, **env: str) -> Iterator[Stack]:
     url = backend.new_database()
     load_seeds(url)
     env = {
         "ATLAS_CACHE_MAX_AGE": str(MAX_AGE),
         "ATLAS_CACHE_STALE_WHILE_REVALIDATE": "0",  # expiry revalidates before answering
         "ATLAS_CURSOR_SECRET": "shared-by-every-process",
+        **env,
     }
     logs = [tmp_path / "api-1.log", tmp_path / "api-2.log"]
     with (
@@ -144,6 +148,34 @@ def stack(backend: Backend, tmp_path: Path) -> Iterator[Stack]:
         httpx.Client(base_url=base, timeout=30) as proxy,
     ):
         yield Stack(proxy, [first.base, second.base], logs, url, tmp_path)
+
+
+@pytest.fixture
+def stack(backend: Backend, tmp_path: Path) -> Iterator[Stack]:
+    with cache_stack(backend, tmp_path) as running:
+        yield running
+
+
+@contextmanager
+def data_locked(url: str) -> Iterator[None]:
+    """Hold a lock under which no read of the data can run: SQLite's EXCLUSIVE lock (no
+    reader may start), or PostgreSQL's ACCESS EXCLUSIVE on the dataset version, which
+    every request reads first."""
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            if is_sqlite(url):
+                raw = connection.connection.dbapi_connection
+                assert raw is not None
+                raw.execute("BEGIN EXCLUSIVE")
+            else:
+                connection.execute(text("LOCK TABLE dataset_version IN ACCESS EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                connection.rollback()
+    finally:
+        engine.dispose()
 
 
 def test_a_second_identical_request_is_a_hit(stack: Stack) -> None:
@@ -181,6 +213,27 @@ def test_an_expired_entry_is_revalidated_by_its_etag(stack: Stack) -> None:
     answered = "".join(log.read_text(errors="replace") for log in stack.logs)
     assert re.search(r'"GET /api/v1/clusters\?sort=name&limit=7 HTTP/1.1" 304', answered)
     assert stack.proxy.get(url).headers["x-cache-status"] == "HIT"
+
+
+def test_a_revalidation_is_answered_without_reading_the_data(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """With the data locked against every read, the API still answers nginx's revalidation
+    with 304 (from the dataset version its workers last saw), while a request that has to
+    read cannot be answered. The version board is not refreshed during the test."""
+    with cache_stack(backend, tmp_path, ATLAS_VERSION_REFRESH_MS="600000") as stack:
+        url = "/api/v1/organizations?sort=name&limit=4"
+        assert stack.proxy.get(url).headers["x-cache-status"] == "MISS"
+        expired = time.monotonic() + MAX_AGE + 1.2  # nginx counts whole seconds
+        with data_locked(stack.database_url):
+            reading = httpx.get(stack.apis[0] + "/api/v1/organizations?limit=3", timeout=60)
+            assert reading.status_code != 200  # reads cannot run: the lock holds
+            time.sleep(max(0.0, expired - time.monotonic()))
+            again = stack.proxy.get(url)
+        assert again.status_code == 200
+        assert again.headers["x-cache-status"] == "REVALIDATED"  # the API's 304
+        answered = "".join(log.read_text(errors="replace") for log in stack.logs)
+        assert re.search(r'"GET /api/v1/organizations\?sort=name&limit=4 HTTP/1.1" 304', answered)
 
 
 class PurgeRecorder(BaseHTTPRequestHandler):
