@@ -221,11 +221,10 @@ def versions_served(scope: Scope) -> list[str]:
     nodes = getattr(getattr(scope.get("app"), "state", None), "nodes", None)
     if nodes is None:
         return []
-    served: set[str] = nodes.served_versions()
     pinned = scope.get("state", {}).get("pinned_version")
     if pinned is not None:
-        return [pinned] if pinned in served else []
-    return sorted(served)
+        return [pinned] if nodes.has(pinned) else []
+    return sorted(nodes.served_versions())
 
 
 class DatasetVersionMiddleware:

@@ -55,6 +55,7 @@ class Node:
     url: str
     lanes: Lanes
     replica: bool
+    reachable: bool = False
     fit: bool = False
     version: str | None = None
     lag_ms: float | None = None
@@ -73,6 +74,7 @@ class Node:
         return {
             "name": self.name,
             "role": "replica" if self.replica else "primary",
+            "reachable": self.reachable,
             "fit": self.fit,
             "dataset_version": self.version,
             "lag_ms": None if self.lag_ms is None else round(self.lag_ms),
@@ -100,7 +102,9 @@ class Nodes:
     def order(self, version: str | None = None) -> list[Node]:
         """The nodes to try for a read, best first: the fit replicas, least busy first (in
         turn among equals), then the primary; the unfit replicas are left out. With a
-        `version` wanted, the nodes the board knows at that version come first."""
+        `version` wanted (a cursor's or a pin), the nodes the board knows at that version
+        come first, and a replica lagging past the bound serves it too: it holds just the
+        data asked for."""
         fit = [node for node in self.replicas if node.fit]
         if fit:
             turn = next(self._turn) % len(fit)
@@ -108,12 +112,16 @@ class Nodes:
             fit.sort(key=lambda node: node.busy)
         chosen = [*fit, self.primary]
         if version is not None:
+            chosen += [node for node in self._lagging() if node.version == version]
             chosen.sort(key=lambda node: node.version != version)
         return chosen
 
+    def _lagging(self) -> list[Node]:
+        return [node for node in self.replicas if node.reachable and not node.fit]
+
     def served_versions(self) -> set[str]:
-        """The versions a read could be answered from now: those of the fit replicas, and the
-        primary's (it serves when none is fit, and a pinned version may be its)."""
+        """The versions an unpinned read could be answered from now: those of the fit
+        replicas, and the primary's (it serves when none is fit)."""
         return {
             node.version
             for node in (*self.replicas, self.primary)
@@ -121,12 +129,15 @@ class Nodes:
         }
 
     def has(self, version: str) -> bool:
-        return version in self.served_versions()
+        """Whether a read pinned to `version` can be served (as far as the board knows)."""
+        return version in self.served_versions() or any(
+            node.version == version for node in self._lagging()
+        )
 
     def unfit(self, node: Node, why: str) -> None:
         """A request found `node` failing: skip it until a check finds it well again."""
         if node.replica:
-            node.fit, node.problem = False, why
+            node.reachable, node.fit, node.problem = False, False, why
 
     @contextmanager
     def using(self, node: Node) -> Iterator[None]:
@@ -148,7 +159,7 @@ class Nodes:
         except Exception as error:
             if not is_database_fault(error) and node is self.primary:
                 logger.warning("checking %s failed: %s", node.name, error)
-            node.fit = False
+            node.reachable = node.fit = False
             node.problem = _short(error)
             node.checked_at = time.monotonic()
             return
@@ -158,6 +169,7 @@ class Nodes:
         elif lsn is not None:
             lag_ms = max(lag_ms or 0.0, self._behind_primary_ms(lsn, started))
         node.lag_ms = lag_ms
+        node.reachable = True
         node.checked_at = time.monotonic()
         if node.replica and (lag_ms is None or lag_ms > self.max_lag_ms):
             node.fit = False
