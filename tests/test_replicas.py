@@ -22,9 +22,9 @@ from app.migrate import upgrade_to_head
 from app.seeding.reader import read_dataset
 from app.seeding.version import dataset_hash
 from tests.conftest import SEEDS
+from tests.support.loads import ORIGINAL_TITLE, SOURCE, Loads
 from tests.support.postgres import PostgresCluster, PostgresReplica
 from tests.support.server import running_server
-from tests.test_versions import ORIGINAL_TITLE, SOURCE, Loads, retitled
 
 API = "/api/v1"
 
@@ -72,7 +72,7 @@ def pair() -> Iterator[Pair]:
         url = primary.url(database)
         upgrade_to_head(url)
         original = read_dataset(SEEDS)
-        loads = Loads(url, original, retitled(original, "Retitled"))
+        loads = Loads.of(url, original)
         loads.load(original)
         with PostgresReplica(primary) as replica:
             yield Pair(primary, replica, database, loads)
