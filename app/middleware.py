@@ -280,7 +280,7 @@ class PinnedVersionMiddleware:
             why = "expected a dataset version: 64 hexadecimal digits, as X-Atlas-Dataset-Version"
         if why is not None:
             response = problem_response(
-                status=400, kind="invalid-parameter", detail=f"version: {why}",
+                status=422, kind="invalid-parameter", detail=f"version: {why}",
                 instance=scope["path"], errors=[ParameterError("version", why)],
             )  # fmt: skip
             await response(scope, receive, send)

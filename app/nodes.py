@@ -70,6 +70,10 @@ class Node:
         if started_at >= self._seen_at:
             self.version, self._seen_at = version, started_at
 
+    def holds(self, version: str) -> bool:
+        """Whether the board has this node at `version` (whole, or its first digits)."""
+        return self.version is not None and self.version.startswith(version)
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -102,9 +106,9 @@ class Nodes:
     def order(self, version: str | None = None) -> list[Node]:
         """The nodes to try for a read, best first: the fit replicas, least busy first (in
         turn among equals), then the primary; the unfit replicas are left out. With a
-        `version` wanted (a cursor's or a pin), the nodes the board knows at that version
-        come first, and a replica lagging past the bound serves it too: it holds just the
-        data asked for."""
+        `version` wanted (a pin, or the first digits a cursor carries), the nodes the board
+        knows at that version come first, and a replica lagging past the bound serves it
+        too: it holds just the data asked for."""
         fit = [node for node in self.replicas if node.fit]
         if fit:
             turn = next(self._turn) % len(fit)
@@ -112,8 +116,8 @@ class Nodes:
             fit.sort(key=lambda node: node.busy)
         chosen = [*fit, self.primary]
         if version is not None:
-            chosen += [node for node in self._lagging() if node.version == version]
-            chosen.sort(key=lambda node: node.version != version)
+            chosen += [node for node in self._lagging() if node.holds(version)]
+            chosen.sort(key=lambda node: not node.holds(version))
         return chosen
 
     def _lagging(self) -> list[Node]:
@@ -131,7 +135,7 @@ class Nodes:
     def has(self, version: str) -> bool:
         """Whether a read pinned to `version` can be served (as far as the board knows)."""
         return version in self.served_versions() or any(
-            node.version == version for node in self._lagging()
+            node.holds(version) for node in self._lagging()
         )
 
     def unfit(self, node: Node, why: str) -> None:

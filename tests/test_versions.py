@@ -147,7 +147,7 @@ def test_a_pinned_version_is_served_while_it_is_there(loads: Loads, live: TestCl
     assert problem["type"] == "/problems/version-gone"
     assert problem["errors"][0]["parameter"] == "version"
     bad = live.get(f"{SOURCE_URL}?version=latest")
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert bad.json()["errors"][0]["parameter"] == "version"
 
 
