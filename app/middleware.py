@@ -142,7 +142,7 @@ class ConditionalGetMiddleware:
                 headers = MutableHeaders(scope=message)
                 if request is not None and "etag" not in headers:
                     headers["etag"] = version_etag(dataset_version(scope), request)
-                    headers.setdefault("cache-control", self.cache_control)
+                headers.setdefault("cache-control", self.cache_control)
             await send(message)
 
         await self.app(scope, receive, validated)

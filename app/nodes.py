@@ -59,7 +59,8 @@ class Node:
     fit: bool = False
     version: str | None = None
     lag_ms: float | None = None
-    problem: str | None = None
+    problem: str | None = None  # shown in /readyz: no host names, no driver text
+    detail: str | None = None  # the driver's words, for the log only
     checked_at: float | None = None
     busy: int = 0
     _seen_at: float = 0.0
@@ -157,14 +158,22 @@ class Nodes:
 
     def check(self, node: Node) -> None:
         """Check `node` now (blocking: run it in a thread) and record the result."""
+        was = node.problem
+        self._check(node)
+        if node.problem != was:  # a change of state is logged, once
+            if node.problem is None:
+                logger.warning("%s serves reads again", node.name)
+            else:
+                logger.warning("%s is not fit: %s (%s)", node.name, node.problem, node.detail)
+
+    def _check(self, node: Node) -> None:
         started = time.monotonic()
         try:
             version, lag_ms, lsn = self._probe(node)
         except Exception as error:
-            if not is_database_fault(error) and node is self.primary:
-                logger.warning("checking %s failed: %s", node.name, error)
             node.reachable = node.fit = False
-            node.problem = _short(error)
+            node.problem = "unreachable" if is_database_fault(error) else "check failed"
+            node.detail = _short(error)
             node.checked_at = time.monotonic()
             return
         node.observe(version, started)
@@ -181,7 +190,7 @@ class Nodes:
                 "replay lag unknown" if lag_ms is None else f"lagging {round(lag_ms)} ms behind"
             )
         else:
-            node.fit, node.problem = True, None
+            node.fit, node.problem, node.detail = True, None, None
 
     def _probe(self, node: Node) -> tuple[str, float | None, int | None]:
         engine = self._checkers.get(node.name)
