@@ -189,10 +189,14 @@ def serve(
 
     from app.db import build_engine
     from app.main import DatabaseNotReady, check_database
+    from app.nodes import replica_problem
     from app.server import TooFewOpenFiles
     from app.server import serve as run_server
 
     url = get_settings().database_url
+    if (problem := replica_problem(get_settings())) is not None:
+        console.print(f"[red]error:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     try:
         engine = build_engine(url, read_only=True, pool_size=1)
     except ArgumentError as exc:  # the URL itself is not usable; it is not shown (secrets)

@@ -18,7 +18,12 @@ from sqlalchemy.exc import DBAPIError
 from app import __version__
 from app.api import include_api, tables
 from app.api.deps import in_database, read, unavailable
-from app.api.responses import JSONBody, problem_response_doc, problem_responses
+from app.api.responses import (
+    JSONBody,
+    document_versions,
+    problem_response_doc,
+    problem_responses,
+)
 from app.api.routing import exportable, representation
 from app.api.schemas import (
     ITEM_MODELS,
@@ -60,6 +65,13 @@ Every list endpoint shares one query language: `field=value`, `field__gt|gte|lt|
 `field__in=a,b`, `field__contains=text`; `sort=a,-b`; `limit` (at most 500); `cursor` from
 `meta.next_cursor`; `fields=a,b`; `count=true`. Errors are RFC 9457 problem details. Every
 GET route also answers HEAD. A browser opening `/` gets the explorer, a page over this API.
+
+Every answer is read from one version of the data, named in `X-Atlas-Dataset-Version`. A
+cursor continues at the version its walk began on, or is refused with 409
+`cursor-version-gone` once no database holds it (restart the walk from the first page): a
+walk never mixes two versions. `version=` pins any request to a version while a database
+holds it (else 409 `version-gone`). ETags derive from the version and the normalised request,
+so a matching `If-None-Match` is answered 304 without a query.
 """
 
 TAGS = [
@@ -387,6 +399,7 @@ def _install_openapi(app: FastAPI) -> None:
             components["Problem"] = problem
             _document_subsets(schema)
             _document_refusals(schema)
+            document_versions(schema, API_PREFIX)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -142,7 +142,7 @@ class ConditionalGetMiddleware:
                 headers = MutableHeaders(scope=message)
                 if request is not None and "etag" not in headers:
                     headers["etag"] = version_etag(dataset_version(scope), request)
-                    headers.setdefault("cache-control", self.cache_control)
+                headers.setdefault("cache-control", self.cache_control)
             await send(message)
 
         await self.app(scope, receive, validated)
@@ -221,11 +221,10 @@ def versions_served(scope: Scope) -> list[str]:
     nodes = getattr(getattr(scope.get("app"), "state", None), "nodes", None)
     if nodes is None:
         return []
-    served: set[str] = nodes.served_versions()
     pinned = scope.get("state", {}).get("pinned_version")
     if pinned is not None:
-        return [pinned] if pinned in served else []
-    return sorted(served)
+        return [pinned] if nodes.has(pinned) else []
+    return sorted(nodes.served_versions())
 
 
 class DatasetVersionMiddleware:
@@ -281,7 +280,7 @@ class PinnedVersionMiddleware:
             why = "expected a dataset version: 64 hexadecimal digits, as X-Atlas-Dataset-Version"
         if why is not None:
             response = problem_response(
-                status=400, kind="invalid-parameter", detail=f"version: {why}",
+                status=422, kind="invalid-parameter", detail=f"version: {why}",
                 instance=scope["path"], errors=[ParameterError("version", why)],
             )  # fmt: skip
             await response(scope, receive, send)

@@ -55,10 +55,12 @@ class Node:
     url: str
     lanes: Lanes
     replica: bool
+    reachable: bool = False
     fit: bool = False
     version: str | None = None
     lag_ms: float | None = None
-    problem: str | None = None
+    problem: str | None = None  # shown in /readyz: no host names, no driver text
+    detail: str | None = None  # the driver's words, for the log only
     checked_at: float | None = None
     busy: int = 0
     _seen_at: float = 0.0
@@ -69,10 +71,15 @@ class Node:
         if started_at >= self._seen_at:
             self.version, self._seen_at = version, started_at
 
+    def holds(self, version: str) -> bool:
+        """Whether the board has this node at `version` (whole, or its first digits)."""
+        return self.version is not None and self.version.startswith(version)
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "role": "replica" if self.replica else "primary",
+            "reachable": self.reachable,
             "fit": self.fit,
             "dataset_version": self.version,
             "lag_ms": None if self.lag_ms is None else round(self.lag_ms),
@@ -100,7 +107,9 @@ class Nodes:
     def order(self, version: str | None = None) -> list[Node]:
         """The nodes to try for a read, best first: the fit replicas, least busy first (in
         turn among equals), then the primary; the unfit replicas are left out. With a
-        `version` wanted, the nodes the board knows at that version come first."""
+        `version` wanted (a pin, or the first digits a cursor carries), the nodes the board
+        knows at that version come first, and a replica lagging past the bound serves it
+        too: it holds just the data asked for."""
         fit = [node for node in self.replicas if node.fit]
         if fit:
             turn = next(self._turn) % len(fit)
@@ -108,12 +117,16 @@ class Nodes:
             fit.sort(key=lambda node: node.busy)
         chosen = [*fit, self.primary]
         if version is not None:
-            chosen.sort(key=lambda node: node.version != version)
+            chosen += [node for node in self._lagging() if node.holds(version)]
+            chosen.sort(key=lambda node: not node.holds(version))
         return chosen
 
+    def _lagging(self) -> list[Node]:
+        return [node for node in self.replicas if node.reachable and not node.fit]
+
     def served_versions(self) -> set[str]:
-        """The versions a read could be answered from now: those of the fit replicas, and the
-        primary's (it serves when none is fit, and a pinned version may be its)."""
+        """The versions an unpinned read could be answered from now: those of the fit
+        replicas, and the primary's (it serves when none is fit)."""
         return {
             node.version
             for node in (*self.replicas, self.primary)
@@ -121,12 +134,15 @@ class Nodes:
         }
 
     def has(self, version: str) -> bool:
-        return version in self.served_versions()
+        """Whether a read pinned to `version` can be served (as far as the board knows)."""
+        return version in self.served_versions() or any(
+            node.holds(version) for node in self._lagging()
+        )
 
     def unfit(self, node: Node, why: str) -> None:
         """A request found `node` failing: skip it until a check finds it well again."""
         if node.replica:
-            node.fit, node.problem = False, why
+            node.reachable, node.fit, node.problem = False, False, why
 
     @contextmanager
     def using(self, node: Node) -> Iterator[None]:
@@ -142,14 +158,22 @@ class Nodes:
 
     def check(self, node: Node) -> None:
         """Check `node` now (blocking: run it in a thread) and record the result."""
+        was = node.problem
+        self._check(node)
+        if node.problem != was:  # a change of state is logged, once
+            if node.problem is None:
+                logger.warning("%s serves reads again", node.name)
+            else:
+                logger.warning("%s is not fit: %s (%s)", node.name, node.problem, node.detail)
+
+    def _check(self, node: Node) -> None:
         started = time.monotonic()
         try:
             version, lag_ms, lsn = self._probe(node)
         except Exception as error:
-            if not is_database_fault(error) and node is self.primary:
-                logger.warning("checking %s failed: %s", node.name, error)
-            node.fit = False
-            node.problem = _short(error)
+            node.reachable = node.fit = False
+            node.problem = "unreachable" if is_database_fault(error) else "check failed"
+            node.detail = _short(error)
             node.checked_at = time.monotonic()
             return
         node.observe(version, started)
@@ -158,6 +182,7 @@ class Nodes:
         elif lsn is not None:
             lag_ms = max(lag_ms or 0.0, self._behind_primary_ms(lsn, started))
         node.lag_ms = lag_ms
+        node.reachable = True
         node.checked_at = time.monotonic()
         if node.replica and (lag_ms is None or lag_ms > self.max_lag_ms):
             node.fit = False
@@ -165,7 +190,7 @@ class Nodes:
                 "replay lag unknown" if lag_ms is None else f"lagging {round(lag_ms)} ms behind"
             )
         else:
-            node.fit, node.problem = True, None
+            node.fit, node.problem, node.detail = True, None, None
 
     def _probe(self, node: Node) -> tuple[str, float | None, int | None]:
         engine = self._checkers.get(node.name)

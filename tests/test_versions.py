@@ -3,7 +3,6 @@ and names the version it read; a 304 runs no query; a load is served without a r
 a cursor walk never mixes two versions; a client can pin a version while it is served.
 On both engines, with loads written by the loader while the app runs."""
 
-import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -12,51 +11,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.db import build_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.query.statements import recording
-from app.seeding.loader import load_dataset
-from app.seeding.reader import Dataset, read_dataset
+from app.seeding.reader import read_dataset
 from app.seeding.version import dataset_hash
 from tests.conftest import SEEDS
+from tests.support.loads import ORIGINAL_TITLE, SOURCE, Loads
 
 API = "/api/v1"
-SOURCE = "std-2024-03-25-daye"
-ORIGINAL_TITLE = "Sci-tech Innovation Energizes Mining City in Hubei"
 SOURCE_URL = f"{API}/sources/{SOURCE}"
-
-
-def retitled(dataset: Dataset, title: str) -> Dataset:
-    """`dataset` with the first source's title changed: another dataset version."""
-    sources = dataset.sources.sources
-    changed = [sources[0].model_copy(update={"title": title}), *sources[1:]]
-    return dataclasses.replace(
-        dataset, sources=dataset.sources.model_copy(update={"sources": changed})
-    )
-
-
-@dataclasses.dataclass
-class Loads:
-    """A database the test loads one of two datasets into, as `atlas load` would."""
-
-    url: str
-    original: Dataset
-    changed: Dataset
-
-    def load(self, dataset: Dataset) -> str:
-        engine = build_engine(self.url)
-        try:
-            load_dataset(engine, dataset)
-        finally:
-            engine.dispose()
-        return dataset_hash(dataset)
-
-    def title(self, version: str) -> str | None:
-        return {
-            dataset_hash(self.original): ORIGINAL_TITLE,
-            dataset_hash(self.changed): "Retitled",
-        }.get(version)
 
 
 @pytest.fixture
@@ -64,7 +28,7 @@ def loads(empty_url: str) -> Loads:
     upgrade_to_head(empty_url)
     original = read_dataset(SEEDS)
     assert original.sources.sources[0].title == ORIGINAL_TITLE
-    loads = Loads(empty_url, original, retitled(original, "Retitled"))
+    loads = Loads.of(empty_url, original)
     loads.load(original)
     return loads
 
@@ -183,7 +147,7 @@ def test_a_pinned_version_is_served_while_it_is_there(loads: Loads, live: TestCl
     assert problem["type"] == "/problems/version-gone"
     assert problem["errors"][0]["parameter"] == "version"
     bad = live.get(f"{SOURCE_URL}?version=latest")
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert bad.json()["errors"][0]["parameter"] == "version"
 
 

@@ -49,8 +49,11 @@ class Wanted:
     walk continues at its version), `version` (the client's pin), or None (a request that
     reads more than once reads one version)."""
 
-    version: str
+    version: str  # the whole version, or its first digits (a cursor's)
     parameter: str | None = None
+
+    def matches(self, version: str | None) -> bool:
+        return version is not None and version.startswith(self.version)
 
 
 class _NodeFault(Exception):
@@ -114,7 +117,7 @@ async def in_database(
     why = "the database is unavailable; retry shortly"
     other_version = False
     for node in nodes.order(wanted.version if wanted else None):
-        if wanted and other_version and node.version != wanted.version:
+        if wanted and other_version and not wanted.matches(node.version):
             continue  # one node had moved on; try only those the board knows at the version
         try:
             with nodes.using(node):
@@ -150,7 +153,7 @@ async def _on_node(
         started = time.monotonic()
         read_at = open_snapshot(connection)
         node.observe(read_at, started)
-        if wanted is not None and read_at != wanted.version:
+        if wanted is not None and not wanted.matches(read_at):
             raise _OtherVersion(read_at)
         return read_at, work(connection)
 

@@ -429,6 +429,7 @@ class NodeState(Schema):
 
     name: str = Field(description="`primary`, or `replica-1`, `replica-2`, ...")
     role: Literal["primary", "replica"]
+    reachable: bool = Field(description="Whether the last check or read reached it.")
     fit: bool = Field(
         description="Whether reads go to it (the primary serves when no replica is fit)."
     )

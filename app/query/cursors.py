@@ -4,7 +4,8 @@ A cursor is signed over its list's resource, sort, path and filters, so a tamper
 or one from another list, is refused instead of silently misread. The scope is signed, not
 carried, so tokens stay short. It also carries the dataset version its walk began on: the
 next page is read from that version or not at all (app.api.deps), so a walk never mixes
-rows of two versions.
+rows of two versions. It carries the version's first 16 hex digits (64 bits): enough to
+tell loads apart, at a fifth of the length.
 """
 
 import base64
@@ -17,6 +18,8 @@ import orjson
 
 from app.errors import ParameterError, ProblemError
 from app.query.spec import ListQuery, ListSpec
+
+VERSION_DIGITS = 16
 
 
 def _signature(payload: bytes, secret: str) -> bytes:
@@ -35,14 +38,15 @@ def encode_cursor(
     spec: ListSpec, query: ListQuery, values: list[Any], secret: str, version: str
 ) -> str:
     plain = [v.isoformat() if isinstance(v, date) else v for v in values]
-    payload = orjson.dumps([spec.name, query.sort_signature, plain, version])
+    payload = orjson.dumps([spec.name, query.sort_signature, plain, version[:VERSION_DIGITS]])
     return f"{_b64(payload)}.{_b64(_signature(payload + query.scope, secret))}"
 
 
 def decode_cursor(
     token: str, *, spec: ListSpec, query: ListQuery, secret: str
 ) -> tuple[list[Any], str | None]:
-    """The cursor's sort values and the dataset version its walk began on."""
+    """The cursor's sort values and the dataset version its walk began on (its first
+    `VERSION_DIGITS` characters)."""
 
     def invalid(why: str) -> ProblemError:
         return ProblemError(

@@ -1086,6 +1086,52 @@ export interface components {
             /** Metrics */
             metrics: string;
         };
+        /**
+         * NodeState
+         * @description A database this worker reads from, as its last background check found it.
+         */
+        NodeState: {
+            /**
+             * Name
+             * @description `primary`, or `replica-1`, `replica-2`, ...
+             */
+            name: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "primary" | "replica";
+            /**
+             * Reachable
+             * @description Whether the last check or read reached it.
+             */
+            reachable: boolean;
+            /**
+             * Fit
+             * @description Whether reads go to it (the primary serves when no replica is fit).
+             */
+            fit: boolean;
+            /**
+             * Dataset Version
+             * @description The dataset version it holds.
+             */
+            dataset_version: string | null;
+            /**
+             * Lag Ms
+             * @description Replay lag behind the primary (replicas).
+             */
+            lag_ms: number | null;
+            /**
+             * Busy
+             * @description Requests reading from it now, in this worker.
+             */
+            busy: number;
+            /**
+             * Problem
+             * @description Why it is not fit, when it is not.
+             */
+            problem: string | null;
+        };
         /** Organization */
         Organization: {
             /** Slug */
@@ -1421,6 +1467,11 @@ export interface components {
             schema: string;
             /** Sources */
             sources: number;
+            /**
+             * Nodes
+             * @description The databases reads may go to.
+             */
+            nodes: components["schemas"]["NodeState"][];
         };
         /** Ref */
         Ref: {
@@ -2375,6 +2426,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -2433,6 +2489,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2541,7 +2622,13 @@ export interface operations {
     };
     get_metric: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 key: string;
@@ -2615,6 +2702,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics/{key}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/metrics/{key}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2897,6 +3009,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -2955,6 +3072,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3237,6 +3379,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -3295,6 +3442,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3636,6 +3808,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -3715,6 +3892,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3967,6 +4169,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -4046,6 +4253,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4336,6 +4568,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -4415,6 +4652,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4662,6 +4924,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -4741,6 +5008,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5082,6 +5374,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -5161,6 +5458,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5413,6 +5735,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -5492,6 +5819,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5782,6 +6134,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -5861,6 +6218,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6108,6 +6490,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -6187,6 +6574,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6295,7 +6707,13 @@ export interface operations {
     };
     get_city: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 slug: string;
@@ -6369,6 +6787,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6477,7 +6920,13 @@ export interface operations {
     };
     get_place: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 slug: string;
@@ -6551,6 +7000,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6887,6 +7361,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -6966,6 +7445,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7233,6 +7737,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -7291,6 +7800,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7399,7 +7933,13 @@ export interface operations {
     };
     get_cluster: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 slug: string;
@@ -7473,6 +8013,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/clusters/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7778,6 +8343,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -7836,6 +8406,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8172,6 +8767,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -8251,6 +8851,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8359,7 +8984,13 @@ export interface operations {
     };
     get_program: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 slug: string;
@@ -8433,6 +9064,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/programs/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8700,6 +9356,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -8758,6 +9419,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8866,7 +9552,13 @@ export interface operations {
     };
     get_organization: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 slug: string;
@@ -8940,6 +9632,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/organizations/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/organizations/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -9142,6 +9859,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -9200,6 +9922,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/indicators",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -9541,6 +10288,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -9620,6 +10372,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -9728,7 +10505,13 @@ export interface operations {
     };
     get_indicator: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 code: string;
@@ -9802,6 +10585,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators/{code}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/indicators/{code}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10032,6 +10840,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -10090,6 +10903,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/sources",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10431,6 +11269,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -10510,6 +11353,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10618,7 +11486,13 @@ export interface operations {
     };
     get_source: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -10692,6 +11566,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources/{id}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/sources/{id}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10964,6 +11863,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -11022,6 +11926,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/relations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11140,6 +12069,11 @@ export interface operations {
                 kind?: string;
                 /** @description At most this many results (1 to 50). */
                 limit?: number;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -11194,6 +12128,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/search"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/search",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11325,6 +12284,11 @@ export interface operations {
                 programs?: string;
                 /** @description false: stated values only; true: derived ones only. */
                 derived?: boolean;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -11397,6 +12361,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/series"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/series",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11505,7 +12494,13 @@ export interface operations {
     };
     api_index: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -11559,6 +12554,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -47,7 +47,7 @@ def test_every_filter_operator_and_control_is_documented(
 ) -> None:
     documented = {p["name"] for p in operations(spec)[operation_id]["parameters"]}
     list_spec = LISTS[operation_id]
-    expected = {*CONTROL_PARAMETERS, "format"}  # format: the export media types
+    expected = {*CONTROL_PARAMETERS, "format", "version"}  # format: the export media types
     if list_spec.facets:
         expected.add("facets")
     for flt in list_spec.filters:
