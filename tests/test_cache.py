@@ -127,7 +127,7 @@ class Stack:
     logs: list[Path]
     database_url: str
     tmp: Path
-    seen: list[str] = field(default_factory=list)
+    processes: list["subprocess.Popen[bytes]"] = field(default_factory=list)
 
 
 @contextmanager
@@ -147,7 +147,9 @@ def cache_stack(backend: Backend, tmp_path: Path, **env: str) -> Iterator[Stack]
         caching_proxy([first.address[1], second.address[1]], tmp_path / "nginx") as base,
         httpx.Client(base_url=base, timeout=30) as proxy,
     ):
-        yield Stack(proxy, [first.base, second.base], logs, url, tmp_path)
+        yield Stack(
+            proxy, [first.base, second.base], logs, url, tmp_path, [first.process, second.process]
+        )
 
 
 @pytest.fixture
@@ -234,6 +236,38 @@ def test_a_revalidation_is_answered_without_reading_the_data(
         assert again.headers["x-cache-status"] == "REVALIDATED"  # the API's 304
         answered = "".join(log.read_text(errors="replace") for log in stack.logs)
         assert re.search(r'"GET /api/v1/organizations\?sort=name&limit=4 HTTP/1.1" 304', answered)
+
+
+def test_stale_while_revalidating_and_stale_while_the_api_is_down(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """With the default stale windows: past max-age the cache answers at once from the old
+    entry while it fetches the next in the background; with every API process gone it keeps
+    answering what it has (stale-if-error), and what it does not have fails, uncached."""
+    with cache_stack(backend, tmp_path, ATLAS_CACHE_STALE_WHILE_REVALIDATE="30") as stack:
+        url = "/api/v1/programs?sort=name&limit=3"
+        first = stack.proxy.get(url)
+        assert first.headers["x-cache-status"] == "MISS"
+        time.sleep(MAX_AGE + 1.2)
+        stale = stack.proxy.get(url)
+        assert stale.headers["x-cache-status"] in ("STALE", "UPDATING")
+        assert stale.content == first.content
+        deadline = time.monotonic() + 10
+        while (fresh := stack.proxy.get(url)).headers["x-cache-status"] != "HIT":
+            assert time.monotonic() < deadline, "the background update did not land"
+            time.sleep(0.1)
+        assert fresh.content == first.content
+        for process in stack.processes:
+            process.terminate()
+            process.wait(timeout=10)
+        time.sleep(MAX_AGE + 1.2)
+        down = stack.proxy.get(url)
+        assert down.status_code == 200
+        assert down.headers["x-cache-status"] == "STALE"
+        assert down.content == first.content
+        never_cached = stack.proxy.get("/api/v1/programs?sort=name&limit=4")
+        assert never_cached.status_code == 502
+        assert stack.proxy.get("/healthz").status_code == 502  # no-store: nothing to serve
 
 
 class PurgeRecorder(BaseHTTPRequestHandler):
