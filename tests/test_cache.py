@@ -24,8 +24,10 @@ from sqlalchemy import text
 from app.caching import CachePolicy
 from app.config import PROJECT_ROOT
 from app.db import build_engine, is_sqlite
+from app.seeding.version import UNVERSIONED, read_version
 from tests.conftest import SEEDS, Backend, load_seeds
 from tests.support.nginx import caching_proxy
+from tests.support.postgres import free_port
 from tests.support.server import serving
 
 MAX_AGE = 2
@@ -325,6 +327,27 @@ def test_a_load_is_served_within_max_age_and_purged_by_key(stack: Stack) -> None
     assert time.monotonic() - done <= MAX_AGE + 1 + 1 + 1
     assert response.headers["x-atlas-dataset-version"] == new_version
     assert f"dataset:{new_version}" in response.headers["surrogate-key"].split()
+
+
+def test_a_failed_purge_warns_and_keeps_the_load(backend: Backend) -> None:
+    url = backend.new_database()
+    closed = f"http://127.0.0.1:{free_port()}/purge"  # nothing listens there
+    loaded = subprocess.run(
+        [sys.executable, "-m", "app", "load", "--no-verify"],
+        env={**os.environ, "DATABASE_URL": url, "ATLAS_PURGE_URL": closed},
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    said = " ".join(loaded.stderr.split())
+    assert "stale in caches: Surrogate-Key dataset:unversioned" in said
+    assert "the cache purge (ATLAS_PURGE_URL) failed" in said
+    assert "for up to 60 s more" in said
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert read_version(connection) != UNVERSIONED
+    finally:
+        engine.dispose()
 
 
 def test_a_cursor_from_one_process_continues_on_the_other(stack: Stack) -> None:
