@@ -68,6 +68,34 @@ def load(
             f" in {documents_dir}"
         )
     _print_report(seeded.report)
+    _purge_caches(seeded.previous_version, seeded.version, settings.purge_url)
+
+
+def _purge_caches(before: str, after: str, url: str | None) -> None:
+    """Tell shared caches what the load made stale: the keys, and a purge if configured.
+    The data is loaded either way; without a purge, caches see it within max-age."""
+    from app.caching import keys_to_purge, send_purge
+
+    keys = keys_to_purge(before, after)
+    if not keys:
+        return
+    stale = " ".join(keys)
+    console.print(
+        f"dataset version {after}; stale in caches: Surrogate-Key {stale}", soft_wrap=True
+    )
+    if url is None:
+        return
+    try:
+        status = send_purge(url, keys, after)
+    except OSError as exc:
+        max_age = get_settings().cache_max_age
+        console.print(
+            f"[yellow]warning:[/] the cache purge (ATLAS_PURGE_URL) failed ({exc}); caches"
+            f" serve the previous version for up to {max_age} s more",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        return
+    console.print(f"purged {stale} (HTTP {status})", highlight=False, soft_wrap=True)
 
 
 def _print_report(report: "LoadReport") -> None:
@@ -141,10 +169,14 @@ def serve(
 
     from app.db import build_engine
     from app.main import DatabaseNotReady, check_database
+    from app.nodes import replica_problem
     from app.server import TooFewOpenFiles
     from app.server import serve as run_server
 
     url = get_settings().database_url
+    if (problem := replica_problem(get_settings())) is not None:
+        console.print(f"[red]error:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     try:
         engine = build_engine(url, read_only=True, pool_size=1)
     except ArgumentError as exc:  # the URL itself is not usable; it is not shown (secrets)

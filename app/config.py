@@ -39,7 +39,36 @@ class Settings(BaseSettings):
         description="Requests using the database at once per worker: default 1 on SQLite"
         " (its driver convoys on the GIL), the pool size on PostgreSQL.",
     )
-    cache_max_age: int = 60
+    cache_max_age: int = Field(
+        default=60,
+        ge=0,
+        description="Seconds a shared cache or browser may reuse a successful response: the"
+        " bound on how long a load takes to be seen through a cache.",
+    )
+    cache_stale_while_revalidate: int = Field(
+        default=30,
+        ge=0,
+        description="Seconds past max-age a cache may answer with the old response while it"
+        " fetches the new one in the background.",
+    )
+    cache_stale_if_error: int = Field(
+        default=86400,
+        ge=0,
+        description="Seconds past max-age a cache may answer with the old response while the"
+        " API is failing (5xx or unreachable).",
+    )
+    cache_problem_max_age: int = Field(
+        default=10,
+        ge=0,
+        description="Seconds a cache may reuse a 400, 404 or 410, which are the same answer"
+        " until the data changes; 0 stores none. Other errors are never stored.",
+    )
+    purge_url: str | None = Field(
+        default=None,
+        description="Called by `atlas load` after a load that changed the data: a POST with"
+        " the surrogate keys to purge in `Surrogate-Key`, for a cache or CDN that purges by"
+        " key. Unset: the keys are printed and caches see the load within max-age.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of reverse proxies whose"
@@ -73,6 +102,24 @@ class Settings(BaseSettings):
         default=30.0,
         description="Seconds a response may stay stalled on a client that reads nothing.",
     )
+    replica_urls: str = Field(
+        default="",
+        description="Comma-separated URLs of PostgreSQL streaming replicas (the forms"
+        " DATABASE_URL takes) that serve reads; loads always go to DATABASE_URL. Empty: every"
+        " read goes to DATABASE_URL.",
+    )
+    replica_max_lag_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="A replica further behind its primary than this (WAL replay) is skipped.",
+    )
+    version_refresh_ms: int = Field(
+        default=1000,
+        ge=50,
+        description="How often each worker checks every database: reachable, its replay lag"
+        " and its dataset version. A 304 is answered from the last check, so a load shows in"
+        " validators within this (see the README's Consistency section).",
+    )
     max_connections: int | None = Field(
         default=None,
         ge=1,
@@ -85,14 +132,23 @@ class Settings(BaseSettings):
         """Cursors signed with the public default key can be forged by anyone."""
         return self.cursor_secret == DEVELOPMENT_CURSOR_SECRET
 
+    @property
+    def replicas(self) -> list[str]:
+        """The replicas' URLs, in the driver's form."""
+        return [with_driver(url.strip()) for url in self.replica_urls.split(",") if url.strip()]
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_driver(cls, url: str) -> str:
-        """Accept the plain `postgresql://` form users copy from elsewhere; we speak psycopg 3."""
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix) :]
-        return url
+        return with_driver(url)
+
+
+def with_driver(url: str) -> str:
+    """Accept the plain `postgresql://` form users copy from elsewhere; we speak psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 @lru_cache

@@ -83,6 +83,8 @@ def build_engine(
     return create_engine(
         url,
         connect_args=connect_args,
+        # a reader's transaction is one snapshot, whatever number of statements it runs
+        isolation_level="REPEATABLE READ" if read_only else "READ COMMITTED",
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,

@@ -38,6 +38,10 @@ PROBLEM_TYPES: dict[str, str] = {
     "request-timeout": "The request head did not arrive within the server's time limit.",
     "server-busy": "The server holds as many connections as it accepts; retry after a pause.",
     "internal-error": "The server failed unexpectedly; the error has been logged.",
+    "cursor-version-gone": "The cursor's walk started on a dataset version no database serves"
+    " any longer; restart the walk from the first page.",
+    "version-gone": "The dataset version asked for (a pin, or the one this answer began"
+    " reading) is not served by any database now.",
 }
 
 

@@ -1,6 +1,7 @@
 """The application factory: engine, routers, middleware, error handlers and docs."""
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,8 +18,13 @@ from sqlalchemy.exc import DBAPIError
 from app import __version__
 from app.api import TAGS, collections, include_api, item_models, tables
 from app.api.deps import in_database, read, unavailable
-from app.api.responses import RawJSON, problem_response_doc, problem_responses
-from app.api.routing import exportable
+from app.api.responses import (
+    RawJSON,
+    document_versions,
+    problem_response_doc,
+    problem_responses,
+)
+from app.api.routing import exportable, representation
 from app.api.schemas import (
     Health,
     Index,
@@ -28,6 +34,7 @@ from app.api.schemas import (
     subset_page_schema,
 )
 from app.api.shapes import API_PREFIX
+from app.caching import CacheHeadersMiddleware, CachePolicy
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
 from app.docs import install_docs
@@ -38,10 +45,12 @@ from app.middleware import (
     ConditionalGetMiddleware,
     DatasetVersionMiddleware,
     HeadMiddleware,
+    PinnedVersionMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
 )
 from app.migrate import head_revision, is_behind
+from app.nodes import Node, Nodes, keep_checking, replica_problem
 from app.query.budget import Lane, Lanes, watch_sqlite
 from app.seeding.version import read_version
 
@@ -55,6 +64,13 @@ Every list endpoint shares one query language: `field=value`, `field__gt|gte|lt|
 `field__in=a,b`, `field__contains=text`; `sort=a,-b`; `limit` (at most 500); `cursor` from
 `meta.next_cursor`; `fields=a,b`; `count=true`. Errors are RFC 9457 problem details. Every
 GET route also answers HEAD. A browser opening `/` gets the explorer, a page over this API.
+
+Every answer is read from one version of the data, named in `X-Atlas-Dataset-Version`. A
+cursor continues at the version its walk began on, or is refused with 409
+`cursor-version-gone` once no database holds it (restart the walk from the first page): a
+walk never mixes two versions. `version=` pins any request to a version while a database
+holds it (else 409 `version-gone`). ETags derive from the version and the normalised request,
+so a matching `If-None-Match` is answered 304 without a query.
 """
 
 
@@ -92,33 +108,49 @@ def check_database(engine: Engine, url: str) -> None:
         raise DatabaseNotReady(f"cannot serve from {shown(url)}: {behind}") from None
 
 
-def _lane(name: str, settings: Settings, threads: int, budget_ms: int) -> Lane:
+def _lane(name: str, settings: Settings, url: str, threads: int, budget_ms: int) -> Lane:
     engine = build_engine(
-        settings.database_url,
+        url,
         read_only=True,
         pool_size=threads,
         pool_timeout=settings.pool_timeout,
         statement_timeout_ms=budget_ms,
     )
-    if is_sqlite(settings.database_url):
+    if is_sqlite(url):
         watch_sqlite(engine)
     return Lane(name, engine, anyio.CapacityLimiter(threads), budget_ms / 1000)
 
 
-def build_lanes(settings: Settings) -> Lanes:
+def build_lanes(settings: Settings, url: str | None = None) -> Lanes:
     """The fast lane every request starts in and the slow lane for work that overruns it
-    (app.query.budget), each with its own connections and threads."""
-    sqlite = is_sqlite(settings.database_url)
-    fast_threads = settings.db_threads or (1 if sqlite else settings.pool_size)
+    (app.query.budget), each with its own connections and threads, on `url` (by default
+    the primary)."""
+    url = url or settings.database_url
+    fast_threads = settings.db_threads or (1 if is_sqlite(url) else settings.pool_size)
     return Lanes(
-        fast=_lane("fast", settings, fast_threads, settings.fast_budget_ms),
-        slow=_lane("slow", settings, settings.slow_threads, settings.query_budget_ms),
+        fast=_lane("fast", settings, url, fast_threads, settings.fast_budget_ms),
+        slow=_lane("slow", settings, url, settings.slow_threads, settings.query_budget_ms),
+    )
+
+
+def build_nodes(settings: Settings) -> Nodes:
+    """The primary and each replica, with lanes of their own (app.nodes)."""
+    problem = replica_problem(settings)
+    if problem is not None:
+        raise DatabaseNotReady(problem)
+    return Nodes(
+        primary=Node("primary", settings.database_url, build_lanes(settings), replica=False),
+        replicas=[
+            Node(f"replica-{n}", url, build_lanes(settings, url), replica=True)
+            for n, url in enumerate(settings.replicas, start=1)
+        ],
+        max_lag_ms=settings.replica_max_lag_ms,
     )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    lanes = build_lanes(settings)
+    nodes = build_nodes(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -126,11 +158,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         startup = build_engine(settings.database_url, read_only=True, pool_size=1)
         try:
             check_database(startup, settings.database_url)
-            _app.state.dataset_version = read(startup, read_version)
+            nodes.primary.observe(read(startup, read_version), time.monotonic())
         finally:
             startup.dispose()
-        yield
-        lanes.dispose()
+        async with keep_checking(nodes, settings.version_refresh_ms / 1000):
+            yield
+        nodes.dispose()
 
     app = FastAPI(
         title="Innovation Atlas",
@@ -144,13 +177,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.lanes = lanes
+    app.state.nodes = nodes
+    app.state.lanes = nodes.primary.lanes
     install_error_handlers(app)
     include_api(app)
     _install_service_routes(app)
     install_docs(app)
     _install_openapi(app)
-    app.add_middleware(ConditionalGetMiddleware, max_age=settings.cache_max_age)
+    app.add_middleware(
+        ConditionalGetMiddleware, max_age=settings.cache_max_age, representation=representation
+    )
+    app.add_middleware(PinnedVersionMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(HeadMiddleware)
     app.add_middleware(
@@ -166,7 +203,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(DatasetVersionMiddleware)
+    app.add_middleware(CacheHeadersMiddleware, policy=cache_policy(settings), negotiated=exportable)
     return app
+
+
+def cache_policy(settings: Settings) -> CachePolicy:
+    return CachePolicy(
+        max_age=settings.cache_max_age,
+        stale_while_revalidate=settings.cache_stale_while_revalidate,
+        stale_if_error=settings.cache_stale_if_error,
+        problem_max_age=settings.cache_problem_max_age,
+    )
 
 
 def _install_service_routes(app: FastAPI) -> None:
@@ -251,7 +298,8 @@ def _install_service_routes(app: FastAPI) -> None:
         except Exception as error:  # not ready is the answer, whatever the reason
             logger.warning("not ready: %s", " ".join(str(error).split())[:300])
             raise unavailable("the data cannot be read") from None
-        return RawJSON(state, headers=no_store)
+        nodes: Nodes = request.app.state.nodes
+        return RawJSON({**state, "nodes": nodes.readiness()}, headers=no_store)
 
     @app.get("/problems/{name}", include_in_schema=False)
     async def problem_type(name: str) -> RawJSON:
@@ -328,6 +376,7 @@ def _install_openapi(app: FastAPI) -> None:
             components["Problem"] = problem
             _document_subsets(schema)
             _document_refusals(schema)
+            document_versions(schema, API_PREFIX)
             app.openapi_schema = schema
         return app.openapi_schema
 

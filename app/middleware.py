@@ -3,15 +3,20 @@ BaseHTTPMiddleware task overhead): request checks, validators and caching for GE
 security headers."""
 
 import hashlib
+import re
 from collections.abc import Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
+import orjson
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import __version__
 from app.asgi import HTTPMiddleware
-from app.errors import problem_response
+from app.errors import ParameterError, problem_response
 from app.explorer import prefers_html
+from app.seeding.version import UNVERSIONED
 
 Headerish = MutableMapping[str, Any]
 
@@ -93,60 +98,82 @@ def _is_q_zero(parameter: str) -> bool:
 
 
 class ConditionalGetMiddleware:
-    """Adds a weak ETag and Cache-Control to successful GET/HEAD responses and answers a
-    matching If-None-Match with 304. Bodies are bounded (pages are capped), so buffering
-    them to hash is cheap."""
+    """A weak ETag and Cache-Control on successful GET/HEAD responses, and 304 for a
+    matching If-None-Match, answered before any query runs.
 
-    def __init__(self, app: ASGIApp, *, max_age: int) -> None:
+    The validator is a hash of the dataset version, the code's version and the normalised
+    request (path, sorted query parameters, host, and the representation negotiated from
+    `format`/Accept): an answer is a function of those, so equal validators mean equal
+    answers, on any worker or host. A conditional request is compared with the validators
+    of the versions the fit databases hold now (app.nodes' board, refreshed every
+    `ATLAS_VERSION_REFRESH_MS`), so a 304 costs no query; otherwise the response carries the
+    validator of the version its snapshot read. Weak (`W/`): the same validator covers the
+    gzip and identity encodings of one answer, which are equivalent but not byte-equal.
+    Health checks always answer (never 304), and static files keep their own validators.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_age: int, representation: Callable[[Scope], str | None]
+    ) -> None:
         self.app = app
         self.cache_control = f"public, max-age={max_age}"
+        self.representation = representation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        request = self.normalised(scope)
         if_none_match = Headers(scope=scope).get("if-none-match")
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def buffer(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                if message["status"] != 200 or _is_stream(message):
-                    await send(message)
+        if (
+            if_none_match is not None
+            and request is not None
+            and not scope["path"].startswith(ANSWERED_NOW)
+        ):
+            for version in versions_served(scope):
+                etag = version_etag(version, request)
+                if _matches(if_none_match, etag):
+                    scope.setdefault("state", {})["dataset_version"] = version
+                    await send(self.not_modified(etag))
+                    await send({"type": "http.response.body", "body": b""})
                     return
-                start = message
-                return
-            if start is None:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(chunks)
-            # the dataset version is part of the basis: a reload that changes the data
-            # changes every validator, even of a body that happens to be the same
-            basis = dataset_version(scope).encode() + b"\0" + body
-            etag = 'W/"' + hashlib.blake2b(basis, digest_size=16).hexdigest() + '"'
-            headers = MutableHeaders(scope=start)
-            headers["etag"] = etag
-            headers.setdefault("cache-control", self.cache_control)
-            if if_none_match is not None and _matches(if_none_match, etag):
-                del headers["content-length"]
-                if "content-type" in headers:
-                    del headers["content-type"]
-                await send({**start, "status": 304})
-                await send({"type": "http.response.body", "body": b""})
-                return
-            await send(start)
-            await send({"type": "http.response.body", "body": body})
 
-        await self.app(scope, receive, buffer)
+        async def validated(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = MutableHeaders(scope=message)
+                if request is not None and "etag" not in headers:
+                    headers["etag"] = version_etag(dataset_version(scope), request)
+                headers.setdefault("cache-control", self.cache_control)
+            await send(message)
+
+        await self.app(scope, receive, validated)
+
+    def normalised(self, scope: Scope) -> bytes | None:
+        """The request as far as it decides the answer, or None when it cannot be told."""
+        representation = self.representation(scope)
+        if representation is None:
+            return None
+        headers = Headers(scope=scope)
+        query = sorted(parse_qsl(scope.get("query_string", b"").decode("latin-1"), True))
+        return orjson.dumps(
+            [scope["path"], query, headers.get("host", ""), representation, __version__]
+        )
+
+    def not_modified(self, etag: str) -> Message:
+        headers = MutableHeaders()
+        headers["etag"] = etag
+        headers["cache-control"] = self.cache_control
+        headers["vary"] = "Accept"
+        return {"type": "http.response.start", "status": 304, "headers": headers.raw}
 
 
-def _is_stream(start: Message) -> bool:
-    """An export, streamed without a length: buffering it to hash would hold every row."""
-    return "content-length" not in Headers(raw=start["headers"])
+# Answers of the moment (health) and files with validators of their own: never a 304 here.
+ANSWERED_NOW = ("/healthz", "/readyz", "/static/")
+
+
+def version_etag(version: str, request: bytes) -> str:
+    digest = hashlib.blake2b(version.encode() + b"\0" + request, digest_size=16).hexdigest()
+    return f'W/"{digest}"'
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -179,8 +206,26 @@ class HeadMiddleware:
 
 
 def dataset_version(scope: Scope) -> str:
-    app = scope.get("app")
-    return str(getattr(getattr(app, "state", None), "dataset_version", "unversioned"))
+    """The version this response was read from, or, for one that read nothing, the
+    primary's as last seen."""
+    read_at = scope.get("state", {}).get("dataset_version")
+    if read_at:
+        return str(read_at)
+    nodes = getattr(getattr(scope.get("app"), "state", None), "nodes", None)
+    version = nodes.primary.version if nodes is not None else None
+    return str(version or UNVERSIONED)
+
+
+def versions_served(scope: Scope) -> list[str]:
+    """The versions an answer to this request could come from now: the pinned one when
+    it is served, else those of the databases reads may go to."""
+    nodes = getattr(getattr(scope.get("app"), "state", None), "nodes", None)
+    if nodes is None:
+        return []
+    pinned = scope.get("state", {}).get("pinned_version")
+    if pinned is not None:
+        return [pinned] if nodes.has(pinned) else []
+    return sorted(nodes.served_versions())
 
 
 class ResponseHeadersMiddleware(HTTPMiddleware):
@@ -200,12 +245,64 @@ class ResponseHeadersMiddleware(HTTPMiddleware):
         await self.app(scope, receive, with_headers)
 
 
-class DatasetVersionMiddleware(ResponseHeadersMiddleware):
+class DatasetVersionMiddleware(HTTPMiddleware):
     """`X-Atlas-Dataset-Version` on every response: the content hash of the seeds the
-    database was loaded from, read at start-up."""
+    answer was read from (app.query.snapshot), and `X-Atlas-Node`, the database that
+    served it (for diagnostics: `primary`, `replica-1`, ...)."""
 
-    def headers_for(self, scope: Scope) -> dict[str, str]:
-        return {"x-atlas-dataset-version": dataset_version(scope)}
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.setdefault("state", {})  # shared by every scope copied from this one
+
+        async def with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["x-atlas-dataset-version"] = dataset_version(scope)
+                if "node" in state:
+                    headers["x-atlas-node"] = state["node"]
+            await send(message)
+
+        await self.app(scope, receive, with_version)
+
+
+class PinnedVersionMiddleware:
+    """`version=<dataset version>` on any GET: answer from that version or not at all.
+
+    The parameter is taken off the query before the endpoint reads it (every endpoint
+    accepts it) and kept in the request's state, where app.api.deps reads it; a database
+    holding another version is passed over and, when none holds it, the answer is 409
+    `version-gone`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"")
+        if scope["type"] != "http" or b"version=" not in query:
+            await self.app(scope, receive, send)
+            return
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        pins = [value for name, value in pairs if name == "version"]
+        if not pins:
+            await self.app(scope, receive, send)
+            return
+        why = None
+        if len(pins) > 1:
+            why = "given more than once"
+        elif VERSION_PATTERN.fullmatch(pins[0]) is None:
+            why = "expected a dataset version: 64 hexadecimal digits, as X-Atlas-Dataset-Version"
+        if why is not None:
+            response = problem_response(
+                status=422, kind="invalid-parameter", detail=f"version: {why}",
+                instance=scope["path"], errors=[ParameterError("version", why)],
+            )  # fmt: skip
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["pinned_version"] = pins[0]
+        rest = urlencode([(name, value) for name, value in pairs if name != "version"])
+        await self.app({**scope, "query_string": rest.encode("latin-1")}, receive, send)
+
+
+VERSION_PATTERN = re.compile(r"[0-9a-f]{64}|unversioned")
 
 
 class SecurityHeadersMiddleware(ResponseHeadersMiddleware):

@@ -13,6 +13,7 @@ from app.config import Settings
 from app.query import parse_query
 from app.query.cursors import encode_cursor
 from app.query.statements import recording
+from app.seeding.version import UNVERSIONED
 
 METRICS_PATH = "/api/v1/metrics"
 
@@ -34,6 +35,7 @@ class Fixture:
     record_id: int
     record_key: str
     deep_after_id: int
+    version: str  # the dataset version, which a cursor carries
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def read_fixture(path: str) -> Fixture:
             "SELECT id FROM observation ORDER BY id LIMIT 1 OFFSET ?", (PAGE * DEEP_PAGES - 1,)
         ).fetchone()
         deep_after_id = deep[0] if deep else 0
+        stored = db.execute("SELECT version FROM dataset_version LIMIT 1").fetchone()
     finally:
         db.close()
     return Fixture(
@@ -82,15 +85,15 @@ def read_fixture(path: str) -> Fixture:
         record_id,
         record_key,
         deep_after_id,
+        stored[0] if stored and stored[0] else UNVERSIONED,
     )
 
 
 def deep_cursor(fixture: Fixture) -> str:
     """Atlas's cursor for the page after row number PAGE*DEEP_PAGES in the default order."""
     query = parse_query(METRIC_SPEC, QueryParams(f"limit={PAGE}"), secret="", path=METRICS_PATH)
-    return encode_cursor(
-        METRIC_SPEC, query, [fixture.deep_after_id, fixture.deep_after_id], Settings().cursor_secret
-    )
+    after = [fixture.deep_after_id, fixture.deep_after_id]
+    return encode_cursor(METRIC_SPEC, query, after, Settings().cursor_secret, fixture.version)
 
 
 def queries(fixture: Fixture, database: str) -> list[Query]:

@@ -2,7 +2,9 @@
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
@@ -15,7 +17,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from app.db import roll_back_hot_journal
 from app.errors import ParameterError, ProblemError
 from app.faults import is_database_fault, is_hot_journal
-from app.query.budget import BudgetExceeded, Lane, Lanes, deadline, overran
+from app.nodes import Node, Nodes
+from app.query.budget import BudgetExceeded, Lane, deadline, overran
+from app.query.snapshot import open_snapshot
 
 RETRY_AFTER_SECONDS = "2"
 T = TypeVar("T")
@@ -39,30 +43,144 @@ def too_expensive(budget_ms: int, cost: str | None) -> ProblemError:
     return ProblemError(422, "query-too-expensive", detail)
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The dataset version a read must be answered from, and who asked for it: `cursor` (a
+    walk continues at its version), `version` (the client's pin), or None (a request that
+    reads more than once reads one version)."""
+
+    version: str  # the whole version, or its first digits (a cursor's)
+    parameter: str | None = None
+
+    def matches(self, version: str | None) -> bool:
+        return version is not None and version.startswith(self.version)
+
+
+class _NodeFault(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class _OtherVersion(Exception):
+    """The node's snapshot holds another version than the one wanted."""
+
+
+def version_gone(wanted: Wanted) -> ProblemError:
+    if wanted.parameter == "cursor":
+        why = (
+            f"this walk started on dataset version {wanted.version}, which no database"
+            " serves any longer (the data was reloaded); restart the walk from the first page"
+        )
+        return ProblemError(409, "cursor-version-gone", f"cursor: {why}",
+                            [ParameterError("cursor", why)])  # fmt: skip
+    if wanted.parameter == "version":
+        why = (
+            f"dataset version {wanted.version} is not served by any database now; drop the"
+            " pin to read the current version"
+        )
+        return ProblemError(409, "version-gone", f"version: {why}",
+                            [ParameterError("version", why)])  # fmt: skip
+    return ProblemError(
+        409, "version-gone", "the data was reloaded while this answer was read; repeat the request"
+    )
+
+
+def wanted_version(request: Request) -> Wanted | None:
+    """The version this request must read: the one it has read already, else the pin."""
+    state = request.scope.get("state", {})
+    if "dataset_version" in state:
+        return Wanted(state["dataset_version"])
+    pinned = state.get("pinned_version")
+    return Wanted(pinned, "version") if pinned else None
+
+
 async def in_database(
     request: Request,
     work: Callable[[Connection], T],
     *,
     shape: Hashable | None = None,
     cost: str | None = None,
+    version: Wanted | None = None,
 ) -> T:
-    """Run `work` with a pooled connection in one worker thread, under a time budget.
+    """Run `work` in one snapshot of one database, under a time budget, and record the
+    dataset version it read (`request.state.dataset_version`, reported in the response).
 
-    The work runs in the fast lane first; if it overruns the fast budget it runs again, from
-    the start, in the slow lane (reads are idempotent), and `shape` is remembered as heavy.
-    Past the slow lane's budget the answer is 422 naming `cost` (the filters and sort).
+    The database is the first fit replica the nodes offer (app.nodes), else the primary; a
+    node that fails is skipped for the next one (reads are idempotent), and only when none
+    can answer is the request a 503. With a `version` wanted (a cursor's, a pin, or the
+    request's own earlier read) a node holding another version is passed over, and when no
+    node holds it the answer is a 409 (`version_gone`).
     """
-    lanes: Lanes = request.app.state.lanes
+    nodes: Nodes = request.app.state.nodes
+    wanted = version or wanted_version(request)
+    why = "the database is unavailable; retry shortly"
+    other_version = False
+    for node in nodes.order(wanted.version if wanted else None):
+        if wanted and other_version and not wanted.matches(node.version):
+            continue  # one node had moved on; try only those the board knows at the version
+        try:
+            with nodes.using(node):
+                read_at, result = await _on_node(request, node, work, shape, cost, wanted)
+        except _NodeFault as fault:
+            nodes.unfit(node, fault.why)
+            why = fault.why
+            continue
+        except _OtherVersion:
+            other_version = True
+            continue
+        request.state.dataset_version = read_at
+        request.state.node = node.name
+        return result
+    if wanted is not None and other_version:
+        raise version_gone(wanted)
+    raise unavailable(why)
+
+
+async def _on_node(
+    request: Request,
+    node: Node,
+    work: Callable[[Connection], T],
+    shape: Hashable | None,
+    cost: str | None,
+    wanted: Wanted | None,
+) -> tuple[str, T]:
+    """`work` on `node`: in its fast lane first; if it overruns the fast budget it runs
+    again, from the start, in the slow lane (reads are idempotent), and `shape` is
+    remembered as heavy. Past the slow lane's budget the answer is 422 naming `cost`."""
+
+    def snapshot(connection: Connection) -> tuple[str, T]:
+        started = time.monotonic()
+        read_at = open_snapshot(connection)
+        node.observe(read_at, started)
+        if wanted is not None and not wanted.matches(read_at):
+            raise _OtherVersion(read_at)
+        return read_at, work(connection)
+
+    lanes = node.lanes
     lane = lanes.first_lane(shape)
     if lane is lanes.fast:
         try:
-            return await _run(request, lane, work)
-        except BudgetExceeded:
+            return await _run(request, lane, snapshot)
+        except BudgetExceeded as overrun:
             lanes.remember(shape)
+            _let_go(overrun)
     try:
-        return await _run(request, lanes.slow, work)
-    except BudgetExceeded:
+        return await _run(request, lanes.slow, snapshot)
+    except BudgetExceeded as overrun:
+        _let_go(overrun)
         raise too_expensive(int(lanes.slow.budget * 1000), cost) from None
+
+
+def _let_go(overrun: BaseException) -> None:
+    """Clear the frames an overrun's traceback holds. They keep the stopped statement's
+    cursor alive in a reference cycle until the cyclic collector runs, and on SQLite a live
+    statement holds the file's read lock: `atlas load` failed with "database is locked"
+    while a server sat idle after a detail request had overrun its fast budget."""
+    error: BaseException | None = overrun
+    while error is not None:
+        traceback.clear_frames(error.__traceback__)
+        error = error.__cause__ or error.__context__
 
 
 async def _run(request: Request, lane: Lane, work: Callable[[Connection], T]) -> T:
@@ -103,7 +221,7 @@ async def _run(request: Request, lane: Lane, work: Callable[[Connection], T]) ->
             if overran(getattr(error, "orig", error)):
                 raise BudgetExceeded from error
             if is_database_fault(error):
-                raise unavailable(_reason(error)) from None
+                raise _NodeFault(_reason(error)) from None
             raise
 
     try:

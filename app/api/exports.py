@@ -249,7 +249,7 @@ def read_page(
     def work(connection: Connection) -> Page:
         page = run_query(connection, spec, query, secret=secret, fixed=fixed)
         if page.next_cursor is not None:
-            page.extra["after"] = decode_cursor(
+            page.extra["after"], _ = decode_cursor(
                 page.next_cursor, spec=spec, query=query, secret=secret
             )
         return page

@@ -67,6 +67,22 @@ PROBLEMS: dict[int, tuple[str, str, str, str, list[dict[str, str]] | None]] = {
         "the request target exceeds 8192 bytes",
         None,
     ),
+    409: (
+        "The dataset version asked for (by `version=`, or by a cursor's walk) is not served by"
+        " any database now: drop the pin, or restart the walk from the first page.",
+        "cursor-version-gone",
+        "Conflict",
+        "cursor: this walk started on dataset version 02385866a8198f56, which no database"
+        " serves any longer (the data was reloaded); restart the walk from the first page",
+        [
+            {
+                "parameter": "cursor",
+                "in": "query",
+                "detail": "this walk started on dataset version 02385866a8198f56, which no database"
+                " serves any longer (the data was reloaded); restart the walk from the first page",
+            }
+        ],
+    ),
     415: (
         "The request carries content; no endpoint takes any.",
         "unsupported-media-type",
@@ -136,3 +152,26 @@ def problem_response_doc(status: int, instance: str = "/api/v1/cities") -> dict[
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: problem_response_doc(status) for status in statuses}
+
+
+VERSION_PARAMETER: dict[str, Any] = {
+    "name": "version",
+    "in": "query",
+    "required": False,
+    "description": "Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or"
+    " not at all: while a database still holds it, the answer is read from it; otherwise 409"
+    " `version-gone`. Without it, the answer comes from the current version of a fit database.",
+    "schema": {"type": "string", "pattern": "^([0-9a-f]{64}|unversioned)$"},
+    "example": "02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e",
+}
+
+
+def document_versions(schema: dict[str, Any], prefix: str) -> None:
+    """Every data operation (under `prefix`) takes `version=` and may answer 409 for a
+    version no database holds (app.middleware.PinnedVersionMiddleware, app.api.deps)."""
+    for path, item in schema["paths"].items():
+        if not path.startswith(prefix):
+            continue
+        for operation in item.values():
+            operation.setdefault("parameters", []).append(VERSION_PARAMETER)
+            operation["responses"]["409"] = problem_response_doc(409, path)

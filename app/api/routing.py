@@ -8,11 +8,12 @@ from typing import Any, get_args
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy import Connection, select
-from starlette.datastructures import QueryParams
+from starlette.datastructures import Headers, QueryParams
 from starlette.responses import Response
+from starlette.types import Scope
 
 from app.api import exports
-from app.api.deps import in_database, no_query_parameters
+from app.api.deps import Wanted, in_database, no_query_parameters
 from app.api.resource import (
     SLUG_PATTERN,
     Detail,
@@ -26,6 +27,7 @@ from app.api.resource import (
 from app.api.responses import RawJSON, answers, problem_responses, to_json
 from app.api.shapes import API_PREFIX
 from app.errors import ProblemError, parameter_problem
+from app.explorer import prefers_html
 from app.query import (
     AppliedFilter,
     ListQuery,
@@ -37,6 +39,7 @@ from app.query import (
 )
 from app.query.execute import count_matching, describe_cost, materialise
 from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
+from app.query.snapshot import snapshot_version
 from app.query.spec import Page
 from app.query.statements import fetch_one, slot
 
@@ -48,6 +51,21 @@ EXPORTABLE: list[re.Pattern[str]] = []
 def exportable(path: str) -> bool:
     """Whether `path` is a list route, so an Accept of CSV or NDJSON is one it can serve."""
     return any(pattern.fullmatch(path) for pattern in EXPORTABLE)
+
+
+def representation(scope: Scope) -> str | None:
+    """The representation a request negotiates (`format=` or Accept), as validators key
+    it; None when the request is one the endpoint will refuse."""
+    path: str = scope["path"]
+    accept = Headers(scope=scope).get("accept")
+    if path == "/":
+        return "html" if prefers_html(accept) else "json"
+    if not exportable(path):
+        return "json"
+    try:
+        return exports.requested_format(QueryParams(scope.get("query_string", b"")), accept)
+    except ProblemError:
+        return None
 
 
 def _secret(request: Request) -> str:
@@ -155,10 +173,12 @@ def item_model_of(page_model: type[BaseModel]) -> type[BaseModel]:
 
 
 def budget_terms(path: str, query: ListQuery) -> dict[str, Any]:
-    """What the time budget needs of a list request: the shape it remembers as heavy (the
-    route, filters with their operators, and sort) and the words a refusal uses."""
+    """What `in_database` needs of a list request: the shape the time budget remembers as
+    heavy (the route, filters with their operators, and sort), the words a refusal uses, and
+    the dataset version a cursor's walk must continue at."""
     shape = (path, tuple(sorted(f.parameter for f in query.filters)), query.sort_signature)
-    return {"shape": shape, "cost": describe_cost(query)}
+    version = Wanted(query.version, "cursor") if query.version else None
+    return {"shape": shape, "cost": describe_cost(query), "version": version}
 
 
 def _register_page_route(
@@ -285,9 +305,9 @@ def add_detail_route(
 
     async def endpoint(request: Request) -> Response:
         value = check_path_key(resource.path_key, request.path_params[name], name)
-        context = DetailContext(views, getattr(request.app.state, "dataset_version", "unversioned"))
 
         def work(connection: Connection) -> bytes:
+            context = DetailContext(views, snapshot_version(connection))
             found = find(connection, resource, value)
             (row,) = materialise(connection, resource.spec, [found.id])
             body = resource.spec.serialize(row)

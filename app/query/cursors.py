@@ -2,7 +2,10 @@
 
 A cursor is signed over its list's resource, sort, path and filters, so a tampered cursor,
 or one from another list, is refused instead of silently misread. The scope is signed, not
-carried, so tokens stay short.
+carried, so tokens stay short. It also carries the dataset version its walk began on: the
+next page is read from that version or not at all (app.api.deps), so a walk never mixes
+rows of two versions. It carries the version's first 16 hex digits (64 bits): enough to
+tell loads apart, at a fifth of the length.
 """
 
 import base64
@@ -15,6 +18,8 @@ import orjson
 
 from app.errors import ParameterError, ProblemError
 from app.query.spec import ListQuery, ListSpec
+
+VERSION_DIGITS = 16
 
 
 def _signature(payload: bytes, secret: str) -> bytes:
@@ -29,13 +34,20 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def encode_cursor(spec: ListSpec, query: ListQuery, values: list[Any], secret: str) -> str:
+def encode_cursor(
+    spec: ListSpec, query: ListQuery, values: list[Any], secret: str, version: str
+) -> str:
     plain = [v.isoformat() if isinstance(v, date) else v for v in values]
-    payload = orjson.dumps([spec.name, query.sort_signature, plain])
+    payload = orjson.dumps([spec.name, query.sort_signature, plain, version[:VERSION_DIGITS]])
     return f"{_b64(payload)}.{_b64(_signature(payload + query.scope, secret))}"
 
 
-def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) -> list[Any]:
+def decode_cursor(
+    token: str, *, spec: ListSpec, query: ListQuery, secret: str
+) -> tuple[list[Any], str | None]:
+    """The cursor's sort values and the dataset version its walk began on (its first
+    `VERSION_DIGITS` characters)."""
+
     def invalid(why: str) -> ProblemError:
         return ProblemError(
             400, "invalid-cursor", f"cursor: {why}", [ParameterError("cursor", why)]
@@ -51,12 +63,15 @@ def decode_cursor(token: str, *, spec: ListSpec, query: ListQuery, secret: str) 
     why = _mismatch(parsed, spec, query)
     if not verified or why or parsed is None:
         raise invalid(why or "issued for another list (path or filters), or altered")
-    values = parsed[2]
+    values, version = parsed[2], parsed[3]
     keys = [(s.kind, s.nullable) for s, _ in query.sort] + [(_id_kind(spec), False)]
     if len(values) != len(keys):
         raise invalid("issued for another list (path or filters), or altered")
     try:
-        return [_value(v, kind, nullable) for v, (kind, nullable) in zip(values, keys, strict=True)]
+        after = [
+            _value(v, kind, nullable) for v, (kind, nullable) in zip(values, keys, strict=True)
+        ]
+        return after, version
     except (TypeError, ValueError):
         raise invalid("issued for another list (path or filters), or altered") from None
 
@@ -86,24 +101,26 @@ def _value(value: Any, kind: Any, nullable: bool) -> Any:
     raise TypeError(kind)
 
 
-def _payload(payload: bytes) -> tuple[Any, Any, list[Any]] | None:
-    """A cursor's payload as (resource, sort, values), or None if it is not one."""
+def _payload(payload: bytes) -> tuple[Any, Any, list[Any], str | None] | None:
+    """A cursor's payload as (resource, sort, values, version), or None if it is not one."""
     try:
-        resource, sort, values = orjson.loads(payload)
+        resource, sort, values, version = orjson.loads(payload)
     except (orjson.JSONDecodeError, TypeError, ValueError):
         return None
-    return (resource, sort, values) if isinstance(values, list) else None
+    if not isinstance(values, list) or not isinstance(version, str):
+        return None
+    return resource, sort, values, version
 
 
 def _mismatch(
-    parsed: tuple[Any, Any, list[Any]] | None, spec: ListSpec, query: ListQuery
+    parsed: tuple[Any, Any, list[Any], str | None] | None, spec: ListSpec, query: ListQuery
 ) -> str | None:
     """What in a cursor's payload is not this list's: its resource or its sort. (Path and
     filters are only in the signature, so a cursor from another path or filters is told
     apart from a tampered one only by the signature.)"""
     if parsed is None:
         return None
-    resource, sort, _ = parsed
+    resource, sort, _, _ = parsed
     if resource != spec.name:
         return f"issued for {resource!r}, not {spec.name!r}"
     if sort != query.sort_signature:

@@ -23,6 +23,7 @@ from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
 from app.query.operators import OPERATORS, Arity, like_pattern
 from app.query.plan import PROBE_CAP, Kind, Plan, Term, Use, choose, drive
+from app.query.snapshot import snapshot_version
 from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page
 from app.query.statements import STATEMENTS, Prepared, fetch, slot
 
@@ -471,7 +472,8 @@ def run_query(
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
-        next_cursor = encode_cursor(spec, query, rows[-1]["keys"], secret)
+        version = snapshot_version(connection)
+        next_cursor = encode_cursor(spec, query, rows[-1]["keys"], secret, version)
     items = [spec.serialize(row) for row in materialise(connection, spec, [r["_id"] for r in rows])]
     if query.fields is not None:
         items = [{name: item[name] for name in query.fields} for item in items]

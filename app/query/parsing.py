@@ -65,8 +65,8 @@ def parse_query(
     query = ListQuery(filters, sort, limit, None, fields, count, scope)
     cursor = params.get("cursor")
     if cursor is not None:
-        after = decode_cursor(cursor, spec=spec, query=query, secret=secret)
-        query = ListQuery(filters, sort, limit, after, fields, count, scope)
+        after, version = decode_cursor(cursor, spec=spec, query=query, secret=secret)
+        query = ListQuery(filters, sort, limit, after, fields, count, scope, version)
     return query
 
 

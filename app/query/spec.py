@@ -157,6 +157,7 @@ class ListQuery:
     fields: tuple[str, ...] | None
     count: bool
     scope: bytes = b""  # what a cursor is bound to besides the sort: path and filters
+    version: str | None = None  # the dataset version the cursor's walk began on
 
     @property
     def sort_signature(self) -> str:

@@ -5,12 +5,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from app.db import build_engine
 from app.migrate import upgrade_to_head
 from app.seeding.checks import Verification, check_dataset
 from app.seeding.errors import SeedError
 from app.seeding.loader import LoadReport, load_dataset
 from app.seeding.reader import read_dataset
+from app.seeding.version import read_version
 
 
 class SeedsRejected(SeedError):
@@ -21,6 +24,8 @@ class SeedsRejected(SeedError):
 class Seeded:
     verification: Verification
     report: LoadReport
+    previous_version: str  # the dataset version the database held before the load
+    version: str
 
 
 def seed(
@@ -40,7 +45,14 @@ def seed(
     upgrade_to_head(url)
     engine = build_engine(url)
     try:
+        previous = _stored_version(engine)
         report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"))
+        version = _stored_version(engine)
     finally:
         engine.dispose()
-    return Seeded(verification, report)
+    return Seeded(verification, report, previous, version)
+
+
+def _stored_version(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return read_version(connection)

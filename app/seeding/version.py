@@ -4,7 +4,7 @@ re-indenting a YAML file keeps the version and changing any fact changes it."""
 import hashlib
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, insert, select, update
 from sqlmodel import SQLModel
 
 from app.seeding.reader import Dataset
@@ -38,7 +38,13 @@ def store_version(connection: Connection, version: str) -> None:
         connection.execute(update(table).where(table.c.id == current.id).values(version=version))
 
 
-def read_version(connection: Connection) -> str:
+def version_statement() -> Select[tuple[str]]:
+    """The stored version, by its key: the API's readers price sequential scans out, and a
+    scan priced so gets compiled by PostgreSQL's JIT (20 ms for one row)."""
     table = SQLModel.metadata.tables["dataset_version"]
-    version = connection.execute(select(table.c.version)).scalar()
+    return select(table.c.version).order_by(table.c.id).limit(1)
+
+
+def read_version(connection: Connection) -> str:
+    version = connection.execute(version_statement()).scalar()
     return str(version) if version else UNVERSIONED

@@ -171,7 +171,7 @@ def test_no_path_parameter_shares_a_name_with_a_query_parameter(spec: dict[str, 
         in_path = {p["name"] for p in parameters if p["in"] == "path"}
         in_query = {p["name"] for p in parameters if p["in"] == "query"}
         assert not in_path & in_query, path
-        nested += bool(in_path and in_query)
+        nested += bool(in_path and in_query - {"version"})  # version=: every data route
     assert nested == 12
 
 

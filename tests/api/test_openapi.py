@@ -45,7 +45,7 @@ def test_every_filter_operator_and_control_is_documented(
     parameters = operations(spec)[operation_id]["parameters"]
     documented = {p["name"] for p in parameters if p["in"] == "query"}
     list_spec, fixed = LISTS[operation_id]
-    expected = {*CONTROL_PARAMETERS, "format"}  # format: the export media types
+    expected = {*CONTROL_PARAMETERS, "format", "version"}  # format: the export media types
     if list_spec.facets:
         expected.add("facets")
     for flt in list_spec.filters:

@@ -2,11 +2,13 @@
 registry, relation filters that honour their operator, plans that return the same rows
 whatever path they take, bounded counts, and the time budget's refusal."""
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from app.config import Settings
 from app.db import build_engine
@@ -213,6 +215,25 @@ def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
         assert lanes.first_lane(("/metrics", (), "id")) is lanes.fast
 
 
+def test_an_overrun_leaves_nothing_holding_the_database(loaded_url: str) -> None:
+    """A statement stopped mid-read lives on in its traceback's frames until the cyclic
+    collector runs; on SQLite it held the file's read lock, and a load failed ("database is
+    locked") behind an idle server. With the collector off, a writer commits at once."""
+    settings = Settings(database_url=loaded_url, fast_budget_ms=1, query_budget_ms=60_000)
+    writer = build_engine(loaded_url)
+    gc.disable()
+    try:
+        with TestClient(create_app(settings)) as client:
+            for slug in ("gansu", "fujian", "anhui", "hubei"):  # many children: overruns
+                assert client.get(f"{API}/places/{slug}").status_code == 200
+            with writer.begin() as connection:
+                connection.execute(text("CREATE TABLE overrun_probe (x INTEGER)"))
+                connection.execute(text("DROP TABLE overrun_probe"))
+    finally:
+        gc.enable()
+        writer.dispose()
+
+
 def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
     """Every access path (ordered, driven, walk) returns the rows a plain filter of the
     whole table gives, in the same order, across pages; each case takes the path it names."""
@@ -267,7 +288,7 @@ def test_a_cursor_signed_with_the_key_but_not_issued_is_refused(client: TestClie
         query = parse_query(
             METRIC_SPEC, QueryParams(f"sort={sort}"), secret=secret, path=f"{API}/metrics"
         )
-        cursor = encode_cursor(METRIC_SPEC, query, values, secret)
+        cursor = encode_cursor(METRIC_SPEC, query, values, secret, "unversioned")
         response = client.get(f"{API}/metrics", params={"sort": sort, "cursor": cursor})
         assert response.status_code == 400, (sort, values, response.text)
         assert response.json()["type"] == "/problems/invalid-cursor"

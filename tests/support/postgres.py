@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL cluster for the tests and benchmarks: its own data directory,
-socket directory and port, started with pg_ctl and removed afterwards.
+socket directory and port, started with pg_ctl and removed afterwards; and streaming
+replicas of one (`PostgresReplica`).
 
 PostgreSQL refuses to run as root, so when the tests run as root the server commands run
 as the `postgres` user through runuser.
@@ -12,7 +13,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
+from typing import Any, Self
 
 import psycopg
 
@@ -61,14 +64,14 @@ class PostgresCluster:
         if result.returncode != 0:
             raise PostgresUnavailable(f"{args[0]} failed: {result.stderr or result.stdout}")
 
-    def __enter__(self) -> "PostgresCluster":
+    def __enter__(self) -> Self:
         """`with PostgresCluster() as cluster:` starts it and removes it afterwards."""
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    def start(self) -> "PostgresCluster":
+    def start(self) -> Self:
         self.sockets.mkdir()
         if self.as_server_user:
             shutil.chown(self.base, "postgres")
@@ -110,6 +113,13 @@ class PostgresCluster:
             )
         shutil.rmtree(self.base, ignore_errors=True)
 
+    def query(self, sql: str, database: str = "postgres") -> list[tuple[Any, ...]]:
+        with psycopg.connect(
+            host=str(self.sockets), port=self.port, user="postgres", dbname=database,
+            autocommit=True,
+        ) as connection:  # fmt: skip
+            return connection.execute(sql.encode()).fetchall()
+
     def url(self, database: str = "postgres", user: str = "postgres") -> str:
         return f"postgresql+psycopg://{user}@/{database}?host={self.sockets}&port={self.port}"
 
@@ -128,3 +138,57 @@ class PostgresCluster:
         name = f"{prefix}_{os.getpid()}_{self._counter}"
         self.execute(f'CREATE DATABASE "{name}"')
         return name
+
+
+class PostgresReplica(PostgresCluster):
+    """A hot standby of `primary`, streaming its WAL: copied with `pg_basebackup -R` (which
+    writes `primary_conninfo` and `standby.signal`) into its own directory, on its own port
+    and socket directory. Databases are created on the primary and replicate here."""
+
+    def __init__(self, primary: PostgresCluster) -> None:
+        super().__init__()
+        self.primary = primary
+
+    def start(self) -> Self:
+        self.sockets.mkdir()
+        if self.as_server_user:
+            shutil.chown(self.base, "postgres")
+            shutil.chown(self.sockets, "postgres")
+        if not self.data.exists():
+            self._run(
+                str(self.bindir / "pg_basebackup"), "-D", str(self.data), "-R",
+                "-h", str(self.primary.sockets), "-p", str(self.primary.port), "-U", "postgres",
+                "-X", "stream", "-c", "fast", "--no-sync",
+            )  # fmt: skip
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        super().resume()
+        self.wait_until_caught_up()
+
+    def pause_replay(self) -> None:
+        self.execute("SELECT pg_wal_replay_pause()")
+
+    def resume_replay(self) -> None:
+        self.execute("SELECT pg_wal_replay_resume()")
+
+    def wait_until_caught_up(self, timeout: float = 30) -> None:
+        """Until the replica has replayed everything the primary has written so far.
+
+        The primary commits asynchronously, so its WAL reaches the replica when its WAL
+        writer flushes it (within 200 ms). An insert position just past a page boundary is
+        never flushed while the primary idles: after 2 s a replica that has replayed all
+        the primary has flushed is taken as caught up."""
+        (target,) = self.primary.query("SELECT pg_current_wal_insert_lsn()::text")[0]
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            (flushed,) = self.primary.query("SELECT pg_current_wal_flush_lsn()::text")[0]
+            goal = target if time.monotonic() - started < 2 else flushed
+            (behind,) = self.query(
+                f"SELECT coalesce(pg_last_wal_replay_lsn() < '{goal}'::pg_lsn, true)"
+            )[0]
+            if not behind:
+                return
+            time.sleep(0.05)
+        raise PostgresUnavailable(f"the replica did not reach {target} in {timeout} s")

@@ -1,0 +1,157 @@
+"""What shared caches (a CDN, nginx's proxy_cache, Varnish) may do with each response:
+`Cache-Control` by kind of response, `Vary`, and surrogate keys naming the resource, the
+item and the dataset version a response was read from, so a deployment can purge by key.
+
+Freshness is the bound on staleness: a load is visible through a cache within `max-age`
+seconds plus one revalidation (README, "Caching and purging"). Only successes are served
+stale (`stale-while-revalidate`, `stale-if-error`); an error is never kept as if it were the
+answer, and one that depends on the moment (busy, over budget, database away) is not kept
+at all.
+"""
+
+import json
+import re
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.shapes import API_PREFIX
+
+NO_STORE = "no-store"
+# Errors that are the same answer to the same URL until the data changes: a malformed
+# parameter or cursor, an unknown slug. Everything else that is not a success (429, 408,
+# 422 query-too-expensive, 5xx, 406 and 415, which depend on request headers or content)
+# is never stored.
+STABLE_PROBLEMS = frozenset({400, 404, 410})
+SUCCESS = frozenset({200, 203, 204, 206, 300, 301, 308})
+# The singular key of an item, by collection; cities are places.
+ITEM_KEYS = {
+    "places": "place",
+    "cities": "place",
+    "clusters": "cluster",
+    "programs": "program",
+    "organizations": "organization",
+    "indicators": "indicator",
+    "metrics": "metric",
+    "sources": "source",
+}
+ALL_KEY = "atlas"  # on every response: purging it empties the cache of this API
+KEY_TEXT = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    """Seconds a shared cache may use a response: fresh (`max_age`), stale while it fetches
+    the next version in the background, and stale while the API answers errors."""
+
+    max_age: int
+    stale_while_revalidate: int
+    stale_if_error: int
+    problem_max_age: int
+
+    def cache_control(self, status: int) -> str:
+        if status in SUCCESS or status == 304:
+            directives = [f"public, max-age={self.max_age}"]
+            if self.stale_while_revalidate:
+                directives.append(f"stale-while-revalidate={self.stale_while_revalidate}")
+            if self.stale_if_error:
+                directives.append(f"stale-if-error={self.stale_if_error}")
+            return ", ".join(directives)
+        if status in STABLE_PROBLEMS and self.problem_max_age:
+            return f"public, max-age={self.problem_max_age}"
+        return NO_STORE
+
+
+def surrogate_keys(path: str, version: str | None) -> list[str]:
+    """Keys naming what a response at `path` shows: `atlas`, the collection (`places`), the
+    item (`place:hefei`), a nested collection (`clusters`), and `dataset:<version>`."""
+    keys = [ALL_KEY]
+    if path.startswith(API_PREFIX + "/"):
+        segments = [s for s in path.removeprefix(API_PREFIX + "/").split("/") if s]
+        if segments and KEY_TEXT.fullmatch(segments[0]):
+            keys.append(segments[0])
+            item = ITEM_KEYS.get(segments[0])
+            if item and len(segments) > 1 and KEY_TEXT.fullmatch(segments[1]):
+                keys.append(f"{item}:{segments[1]}")
+            if len(segments) > 2 and KEY_TEXT.fullmatch(segments[2]):
+                keys.append(segments[2])
+    if version is not None and KEY_TEXT.fullmatch(version):
+        keys.append(f"dataset:{version}")
+    return keys
+
+
+class CacheHeadersMiddleware:
+    """`Cache-Control` by status (a route's own `no-store` stands), `Vary: Accept` where the
+    Accept header picks the representation, and the surrogate keys as `Surrogate-Key`
+    (Fastly, Varnish with xkey's `xkey` convention), `xkey` and `Cache-Tag` (Cloudflare,
+    comma-separated). Outermost, so it sees every response, refusals included, and the
+    dataset version the response itself names."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        policy: CachePolicy,
+        negotiated: Callable[[str], bool] = lambda _p: False,
+    ) -> None:
+        self.app = app
+        self.policy = policy
+        self.negotiated = negotiated
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        cacheable_method = scope["method"] in ("GET", "HEAD")
+
+        async def with_cache_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                chosen = headers.get("cache-control", "")
+                if not cacheable_method:
+                    headers["cache-control"] = NO_STORE
+                elif NO_STORE not in chosen:
+                    headers["cache-control"] = self.policy.cache_control(message["status"])
+                if self.negotiated(path) or path == "/":
+                    _vary(headers, "Accept")
+                keys = surrogate_keys(path, headers.get("x-atlas-dataset-version"))
+                headers["surrogate-key"] = headers["xkey"] = " ".join(keys)
+                headers["cache-tag"] = ",".join(keys)
+            await send(message)
+
+        await self.app(scope, receive, with_cache_headers)
+
+
+def _vary(headers: MutableHeaders, field: str) -> None:
+    present = [v.strip().lower() for v in headers.get("vary", "").split(",") if v.strip()]
+    if field.lower() not in present:
+        headers.add_vary_header(field)
+
+
+def keys_to_purge(before: str, after: str) -> list[str]:
+    """What a load makes stale: every response read from the version it replaced."""
+    return [] if before == after else [f"dataset:{before}"]
+
+
+def send_purge(url: str, keys: list[str], version: str, timeout: float = 10.0) -> int:
+    """Ask the cache at `url` to drop `keys`: a POST naming them in `Surrogate-Key` (and
+    `xkey-purge`, Varnish's xkey convention) and in a JSON body with the new version; the
+    cache's status is returned, an HTTP error or an unreachable cache raises OSError."""
+    body = json.dumps({"surrogate_keys": keys, "dataset_version": version}).encode()
+    request = urllib.request.Request(  # noqa: S310  (the operator's configured URL)
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "content-type": "application/json",
+            "surrogate-key": " ".join(keys),
+            "xkey-purge": " ".join(keys),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        status: int = response.status
+        return status

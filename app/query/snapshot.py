@@ -1,0 +1,33 @@
+"""One snapshot of the data per request, and the dataset version it holds.
+
+A request's statements run in one read transaction: on PostgreSQL the read-only engines'
+transactions are REPEATABLE READ (app.db), so every statement sees the snapshot the first
+one took; on SQLite an explicit BEGIN holds one read snapshot (a writer cannot commit under
+it) until the connection goes back to the pool, which rolls it back. The version is read
+first, in that same snapshot, so the version a response reports and the rows it carries
+cannot disagree.
+"""
+
+from sqlalchemy import Connection
+
+from app.query.statements import fetch_one
+from app.seeding.version import UNVERSIONED, version_statement
+
+_SHAPE = ("dataset-version",)
+
+
+def open_snapshot(connection: Connection) -> str:
+    """Start the read transaction on `connection` and return the dataset version in it."""
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            raw.execute("BEGIN")
+    row = fetch_one(connection, _SHAPE, version_statement, {})
+    version = str(row["version"]) if row and row["version"] else UNVERSIONED
+    connection.info["dataset_version"] = version
+    return version
+
+
+def snapshot_version(connection: Connection) -> str:
+    """The dataset version of the snapshot `connection` reads (see `open_snapshot`)."""
+    return str(connection.info.get("dataset_version", UNVERSIONED))
