@@ -187,7 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         ConditionalGetMiddleware, max_age=settings.cache_max_age, representation=representation
     )
-    app.add_middleware(PinnedVersionMiddleware)
+    app.add_middleware(PinnedVersionMiddleware, prefix=API_PREFIX)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(HeadMiddleware)
     app.add_middleware(

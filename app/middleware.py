@@ -265,19 +265,24 @@ class DatasetVersionMiddleware(HTTPMiddleware):
 
 
 class PinnedVersionMiddleware:
-    """`version=<dataset version>` on any GET: answer from that version or not at all.
+    """`version=<dataset version>` on any data route: answer from that version or not at all.
 
     The parameter is taken off the query before the endpoint reads it (every endpoint
     accepts it) and kept in the request's state, where app.api.deps reads it; a database
     holding another version is passed over and, when none holds it, the answer is 409
     `version-gone`."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, prefix: str) -> None:
         self.app = app
+        self.prefix = prefix  # the data routes; elsewhere `version` means nothing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"")
-        if scope["type"] != "http" or b"version=" not in query:
+        if (
+            scope["type"] != "http"
+            or b"version=" not in query
+            or not scope["path"].startswith(self.prefix)
+        ):
             await self.app(scope, receive, send)
             return
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)

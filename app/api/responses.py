@@ -175,3 +175,4 @@ def document_versions(schema: dict[str, Any], prefix: str) -> None:
         for operation in item.values():
             operation.setdefault("parameters", []).append(VERSION_PARAMETER)
             operation["responses"]["409"] = problem_response_doc(409, path)
+            operation["responses"].setdefault("422", problem_response_doc(422, path))

@@ -11663,6 +11663,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
