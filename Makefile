@@ -35,7 +35,7 @@ test: $(STAMP)
 	$(MAKE) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app tests bench
+	$(BIN)/mypy app tests bench harness
 	$(BIN)/pytest
 
 ## The edit loop: lint, types and the in-process tests on SQLite (no system packages, no
@@ -43,7 +43,7 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app tests bench
+	$(BIN)/mypy app tests bench harness
 	$(BIN)/pytest -q -p no:cacheprovider -k "not postgresql" $(FAST_TESTS)
 
 ## Atlas vs Datasette vs a bare ceiling on 3M synthetic observations (about 10 minutes).
@@ -61,7 +61,7 @@ abuse: $(STAMP)
 	$(BIN)/python -m bench.abuse
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy app tests bench
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy app tests bench harness
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

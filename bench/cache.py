@@ -30,8 +30,8 @@ import httpx
 
 from app.config import PROJECT_ROOT
 from bench.wrk import WrkResult, read_report, wrk_output
-from tests.support.nginx import caching_proxy
-from tests.support.server import serving
+from harness.nginx import caching_proxy
+from harness.server import serving
 
 SEEDS = PROJECT_ROOT / "seeds"
 SEQUENCE = 50_000  # requests drawn; wrk walks them in order, each thread from its own offset

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from app.config import Settings
 from app.migrate import upgrade_to_head
 from app.seeding.reader import read_dataset
 from bench.wrk import run_wrk
-from tests.conftest import SEEDS
-from tests.support.loads import SOURCE, Loads
-from tests.support.postgres import PostgresCluster, PostgresReplica
-from tests.support.server import running_server
+from harness.loads import SOURCE, Loads
+from harness.postgres import PostgresCluster, PostgresReplica
+from harness.server import running_server
 
 API = "/api/v1"
 READ = f"{API}/places?province=hubei&limit=50&sort=name"
@@ -51,7 +51,7 @@ def cluster() -> Iterator[Setup]:
         database = primary.create_database()
         url = primary.url(database)
         upgrade_to_head(url)
-        original = read_dataset(SEEDS)
+        original = read_dataset(Settings().seeds_dir)
         loads = Loads.of(url, original)
         loads.load(original)
         with PostgresReplica(primary) as one, PostgresReplica(primary) as two:

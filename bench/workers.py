@@ -22,7 +22,7 @@ from pathlib import Path
 
 from app.config import PROJECT_ROOT
 from bench.wrk import read_report, wrk_output
-from tests.support.server import serving
+from harness.server import serving
 
 QUERIES = {
     "500 places, sorted by name": "/api/v1/places?sort=name&limit=500",

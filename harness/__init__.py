@@ -2,14 +2,13 @@
 `atlas serve` processes, traffic and abusive clients, a SQLite writer to kill mid-write,
 a dump of a database's state, and the seeds loaded the one way `atlas load` loads them.
 
-The benchmark imports these from here only. The code itself stays in tests/support, where
-the tests' fixtures grew it (and where work on replicas extends the PostgreSQL cluster);
-moving it here later is a rename that changes no importer of this package.
+The tests and the benchmark import these from here (the tests' fixtures, built on them,
+are in tests/conftest.py); nothing here imports the tests.
 """
 
 from app.config import Settings
 from app.seeding.pipeline import Seeded, seed
-from tests.support.abuse import (
+from harness.abuse import (
     HALF_HEAD,
     Held,
     Prober,
@@ -19,8 +18,8 @@ from tests.support.abuse import (
     open_many,
     summarise,
 )
-from tests.support.postgres import PostgresCluster, free_port
-from tests.support.server import (
+from harness.postgres import PostgresCluster, free_port
+from harness.server import (
     Serving,
     answer_of,
     requests_in_flight,
@@ -28,9 +27,9 @@ from tests.support.server import (
     server_process,
     serving,
 )
-from tests.support.sqlite_writer import journal_of, kill_spilling_writer
-from tests.support.state import dump
-from tests.support.traffic import CLIENTS, Tally, traffic, watch_until_quiet
+from harness.sqlite_writer import journal_of, kill_spilling_writer
+from harness.state import dump
+from harness.traffic import CLIENTS, Tally, traffic, watch_until_quiet
 
 
 def load_seeds(url: str) -> Seeded:

@@ -19,9 +19,9 @@ from playwright.sync_api import Browser
 from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT, Settings
-from tests.support.browser import chromium
-from tests.support.postgres import PostgresCluster
-from tests.support.server import running_server
+from harness.browser import chromium
+from harness.postgres import PostgresCluster
+from harness.server import running_server
 
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -113,7 +113,7 @@ FIGURES: list[str] = []
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from tests.support.hostile import TALLY, report
+    from harness.hostile import TALLY, report
 
     lines = FIGURES + (report(TALLY) if TALLY else [])
     if lines:

@@ -19,11 +19,11 @@ from typing import Any
 import httpx
 import pytest
 
+from harness import hostile
+from harness.hostile import Case, ListOperation
+from harness.server import running_server, send_raw
+from harness.state import dump
 from tests.conftest import Backend
-from tests.support import hostile
-from tests.support.hostile import Case, ListOperation
-from tests.support.server import running_server, send_raw
-from tests.support.state import dump
 
 LEAKS = (
     "Traceback", 'File "/', "site-packages", "sqlite3.", "psycopg", "sqlalchemy",

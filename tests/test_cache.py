@@ -25,10 +25,10 @@ from app.caching import CachePolicy
 from app.config import PROJECT_ROOT
 from app.db import build_engine, is_sqlite
 from app.seeding.version import UNVERSIONED, read_version
+from harness.nginx import caching_proxy
+from harness.postgres import free_port
+from harness.server import serving
 from tests.conftest import SEEDS, Backend, load_seeds
-from tests.support.nginx import caching_proxy
-from tests.support.postgres import free_port
-from tests.support.server import serving
 
 MAX_AGE = 2
 POLICY = CachePolicy(

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from app.config import PROJECT_ROOT
-from tests.support.node import FRONTEND, run_tool
+from harness.node import FRONTEND, run_tool
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"

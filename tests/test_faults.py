@@ -20,12 +20,12 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT, Settings
+from harness.postgres import PostgresCluster, free_port
+from harness.server import answer_of, requests_in_flight, running_server, server_process
+from harness.sqlite_writer import journal_of, kill_spilling_writer
+from harness.state import dump
+from harness.traffic import Tally, traffic, watch_until_quiet
 from tests.conftest import SEEDS, Backend, load_seeds
-from tests.support.postgres import PostgresCluster, free_port
-from tests.support.server import answer_of, requests_in_flight, running_server, server_process
-from tests.support.sqlite_writer import journal_of, kill_spilling_writer
-from tests.support.state import dump
-from tests.support.traffic import Tally, traffic, watch_until_quiet
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:

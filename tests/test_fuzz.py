@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
+from harness.server import running_server
 from tests.conftest import FIGURES, Backend
-from tests.support.server import running_server
 
 
 def test_schemathesis_finds_nothing(reader_url: str, backend: Backend, tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from harness.postgres import free_port
+from harness.server import address_of, running_server
 from tests.conftest import load_seeds
-from tests.support.postgres import free_port
-from tests.support.server import address_of, running_server
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 EXAMPLE = re.compile(r"```console\n\$ curl -s '(?P<url>[^']+)'\n(?P<body>.*?)\n```", re.S)

@@ -21,10 +21,10 @@ from app.main import DatabaseNotReady, create_app
 from app.migrate import upgrade_to_head
 from app.seeding.reader import read_dataset
 from app.seeding.version import dataset_hash
+from harness.loads import ORIGINAL_TITLE, SOURCE, Loads
+from harness.postgres import PostgresCluster, PostgresReplica
+from harness.server import running_server
 from tests.conftest import SEEDS
-from tests.support.loads import ORIGINAL_TITLE, SOURCE, Loads
-from tests.support.postgres import PostgresCluster, PostgresReplica
-from tests.support.server import running_server
 
 API = "/api/v1"
 

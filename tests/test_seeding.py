@@ -18,8 +18,8 @@ from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
 from app.seeding.loader import LoadReport, load_dataset
 from app.seeding.reader import read_dataset
+from harness.state import dump
 from tests.conftest import DOCUMENTS, SEEDS, load_seeds
-from tests.support.state import dump
 
 FACTS_PER_DOCUMENT = {
     # source id: (observations, organizations, clusters, programs, relations, program places)

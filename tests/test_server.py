@@ -25,8 +25,7 @@ from app.server import (
     connection_cap,
     file_margin,
 )
-from tests.conftest import load_seeds
-from tests.support.abuse import (
+from harness.abuse import (
     HALF_HEAD,
     Held,
     Prober,
@@ -35,7 +34,8 @@ from tests.support.abuse import (
     open_many,
     summarise,
 )
-from tests.support.server import Serving, address_of, exchange, running_server, serving
+from harness.server import Serving, address_of, exchange, running_server, serving
+from tests.conftest import load_seeds
 
 
 async def _accepted_nodelay(listener: socket.socket) -> int:

@@ -9,8 +9,8 @@ from sqlmodel import SQLModel
 from app.db import build_engine
 from app.migrate import upgrade_to_head
 from app.synthetic import NotSyntheticTarget, Shape, generate
+from harness.postgres import PostgresCluster
 from tests.conftest import load_seeds
-from tests.support.postgres import PostgresCluster
 
 SHAPE = Shape(cities=20, indicators=6, years=10, provinces=4)
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.node import FRONTEND, run_node, run_tool
-from tests.support.server import running_server
+from harness.node import FRONTEND, run_node, run_tool
+from harness.server import running_server
 
 
 @pytest.fixture(scope="module")

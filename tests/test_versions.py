@@ -16,8 +16,8 @@ from app.migrate import upgrade_to_head
 from app.query.statements import recording
 from app.seeding.reader import read_dataset
 from app.seeding.version import dataset_hash
+from harness.loads import ORIGINAL_TITLE, SOURCE, Loads
 from tests.conftest import SEEDS
-from tests.support.loads import ORIGINAL_TITLE, SOURCE, Loads
 
 API = "/api/v1"
 SOURCE_URL = f"{API}/sources/{SOURCE}"

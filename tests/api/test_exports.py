@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.exports import cell, preferred
+from harness.server import running_server
 from tests.conftest import Backend
-from tests.support.server import running_server
 
 API = "/api/v1"
 

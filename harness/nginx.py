@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from app.config import PROJECT_ROOT
-from tests.support.postgres import free_port
+from harness.postgres import free_port
 
 CACHE_EXAMPLE = PROJECT_ROOT / "deploy" / "nginx-cache.conf"
 EXAMPLE_UPSTREAMS = ("server 127.0.0.1:8001 ", "server 127.0.0.1:8002 ")

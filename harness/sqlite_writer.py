@@ -1,6 +1,6 @@
 """A SQLite writer that dies mid-transaction, for the fault tests and `bench.faults`.
 
-    python -m tests.support.sqlite_writer PATH
+    python -m harness.sqlite_writer PATH
 
 It opens PATH read-write with a tiny page cache, changes rows in several tables and writes
 enough new pages that SQLite must spill some of them into the database file before the
@@ -48,7 +48,7 @@ def kill_spilling_writer(path: Path, alive: float = 0.5) -> None:
     from app.config import PROJECT_ROOT
 
     writer = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.sqlite_writer", str(path)],
+        [sys.executable, "-m", "harness.sqlite_writer", str(path)],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert writer.stdout is not None

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from app.config import PROJECT_ROOT
-from tests.support.postgres import free_port
+from harness.postgres import free_port
 
 
 @contextmanager
