@@ -67,6 +67,7 @@ TAGS = [
     {"name": "sources", "description": "Where the facts come from."},
     {"name": "metrics", "description": "Observations with full provenance."},
     {"name": "search", "description": "Names of every kind of record, English and Chinese."},
+    {"name": "rankings", "description": "Ranks among peers and changes, computed on request."},
     {"name": "service", "description": "Health and index."},
 ]
 

@@ -13,6 +13,7 @@ from app.api import (
     organizations,
     places,
     programs,
+    rankings,
     relations,
     search,
     series,
@@ -31,6 +32,7 @@ ROUTERS = (
     relations.router,
     search.router,
     series.router,
+    rankings.router,
 )
 
 

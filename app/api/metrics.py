@@ -21,6 +21,7 @@ from app.query import (
     ListSpec,
     Sort,
 )
+from app.query.conflicts import CONFLICT_RULE, CONFLICTING, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
 from app.query.latest import LATEST
 from app.query.relations import by_key, within
@@ -50,6 +51,7 @@ def metrics_select() -> Select[Any]:
         o.c.formula,
         o.c.ambiguity,
         o.c.note,
+        conflicts_column(),
         *provenance_columns(o, t.source),
     ).select_from(
         # Outer joins on NOT NULL keys return the same rows as inner joins, but keep SQLite
@@ -100,6 +102,7 @@ def serialize_metric(row: Row) -> dict[str, Any]:
         "ambiguity": row["ambiguity"],
         "note": row["note"],
         "provenance": provenance(row),
+        "conflicts_with": conflict_keys(row["conflicts_with"]),
         "url": f"{API_PREFIX}/metrics/{row['key']}",
     }
 
@@ -201,6 +204,16 @@ METRIC_SPEC = ListSpec(
             operators=("exact",),
             column=o.c.id,
             relation=LATEST,
+            choices=("true",),
+            example="true",
+        ),
+        Filter(
+            "conflict",
+            "true: only facts in conflict with another (same subject, indicator and known"
+            " period, another value). " + CONFLICT_RULE,
+            operators=("exact",),
+            column=o.c.id,
+            relation=CONFLICTING,
             choices=("true",),
             example="true",
         ),

@@ -49,3 +49,15 @@ def latest_ids(_keys: Keys) -> Select[Any]:
 
 
 LATEST = Relation(ids=latest_ids)
+
+
+def pick(facts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fact the rule above picks among serialized metrics of one period (conflicting
+    values): stated over derived, then the newer source, then the higher key."""
+
+    def standing(fact: dict[str, Any]) -> tuple[bool, str, str]:
+        published = fact["provenance"]["source"]["published_on"]
+        # ISO dates order as text; "" (no date) sorts below every date.
+        return (not fact["derived"], "" if published is None else str(published), fact["key"])
+
+    return max(facts, key=standing)
