@@ -655,9 +655,49 @@ export interface paths {
         };
         /**
          * One indicator for several subjects, for a chart
-         * @description Points ordered by period for each subject, with value, qualifier and metric key; undated facts apart. Points are ordered by period start, then end. Facts whose period is unknown are in `undated`, each with `not_after`, the publication date of its source (null when that is unknown too); year filters on /metrics match dated facts only (add `year__isnull=true` for the undated), and sorts by year or period_end put them last.
+         * @description Points ordered by period for each subject, with value, qualifier and metric key; undated facts apart. Points are ordered by period start, then end. Facts whose period is unknown are in `undated`, each with `not_after`, the publication date of its source (null when that is unknown too); year filters on /metrics match dated facts only (add `year__isnull=true` for the undated), and sorts by year or period_end put them last. Conflicting points (same period, other value) are both listed, each naming the other; `preferred` is false on the one the rule of latest values does not pick.
          */
         get: operations["get_series"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rankings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rank places among their peers on one indicator
+         * @description Rank and percentile of each place of a peer group on one indicator for one year (or each place's latest value), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Percentile: 100 * (peers ranked below) / (peers - 1); null when the place has no peer. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then the newer source. Computed on request; the values ranked are the stated (or derived) facts, named by key.
+         */
+        get: operations["get_rankings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/comparisons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Change and growth between two facts, computed with its formula
+         * @description The change and growth rate of one indicator for one subject from one year to another (or between two facts named by key), computed on request and returned with the formula over the keys of its inputs: never stored, never mixed with stated values.
+         */
+        get: operations["get_comparison"];
         put?: never;
         post?: never;
         delete?: never;
@@ -830,6 +870,91 @@ export interface components {
          * @enum {string}
          */
         ClusterStatus: "established" | "developing" | "aspired";
+        /** Comparison */
+        Comparison: {
+            /**
+             * Computed
+             * @constant
+             */
+            computed: true;
+            /**
+             * Inputs
+             * @description The keys of the two facts, earlier first.
+             */
+            inputs: string[];
+            change: components["schemas"]["ComputedValue"];
+            growth: components["schemas"]["ComputedValue"] | null;
+            /**
+             * No Growth
+             * @description Why there is no growth rate, when there is none.
+             */
+            no_growth: string | null;
+            subject: components["schemas"]["Subject"];
+            indicator: components["schemas"]["IndicatorRef"];
+            from: components["schemas"]["ComparisonInput"];
+            to: components["schemas"]["ComparisonInput"];
+        };
+        /** ComparisonInput */
+        ComparisonInput: {
+            /**
+             * Key
+             * @example hunan-private-trade-share-2018
+             */
+            key: string;
+            period: components["schemas"]["Period"];
+            /** Value */
+            value: number;
+            /** Unit */
+            unit: string;
+            /** Stated */
+            stated: string | null;
+            qualifier: components["schemas"]["Qualifier"];
+            /** Derived */
+            derived: boolean;
+            /** Formula */
+            formula: string | null;
+            /** Source */
+            source: string;
+            /** Conflicts With */
+            conflicts_with: string[];
+            /** Url */
+            url: string;
+        };
+        /** ComparisonMeta */
+        ComparisonMeta: {
+            /**
+             * Computed
+             * @constant
+             */
+            computed: true;
+            /** Rule */
+            rule: string;
+        };
+        /** ComparisonPage */
+        ComparisonPage: {
+            data: components["schemas"]["Comparison"];
+            meta: components["schemas"]["ComparisonMeta"];
+            links: components["schemas"]["SearchLinks"];
+        };
+        /** ComputedValue */
+        ComputedValue: {
+            /**
+             * Value
+             * @example 1.1
+             */
+            value: number;
+            /**
+             * Unit
+             * @example percentage_point
+             */
+            unit: string;
+            /**
+             * Formula
+             * @example {hunan-private-trade-share-2018} - {hunan-private-trade-share-2017}
+             */
+            formula: string;
+            qualifier: components["schemas"]["Qualifier"];
+        };
         /** Coordinates */
         Coordinates: {
             /** Longitude */
@@ -1068,6 +1193,12 @@ export interface components {
             /** Note */
             note: string | null;
             provenance: components["schemas"]["Provenance"];
+            /**
+             * Conflicts With
+             * @description Keys of facts about the same subject, indicator and known period that give another value (empty: none). Both are served; latest values, rankings and a series' preferred point pick one: stated over derived, then the newer source.
+             * @example []
+             */
+            conflicts_with: string[];
             /** Url */
             url: string;
         };
@@ -1140,6 +1271,13 @@ export interface components {
             data: components["schemas"]["Organization"][];
             meta: components["schemas"]["Meta"];
             links: components["schemas"]["Links"];
+        };
+        /** PageLinks */
+        PageLinks: {
+            /** Self */
+            self: string;
+            /** Next */
+            next: string | null;
         };
         /** Period */
         Period: {
@@ -1407,6 +1545,104 @@ export interface components {
          * @enum {string}
          */
         Qualifier: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+        /** RankingEntry */
+        RankingEntry: {
+            /**
+             * Rank
+             * @description Competition rank: ties share the best rank.
+             * @example 1
+             */
+            rank: number;
+            /**
+             * Percentile
+             * @description Share of the other peers ranked below (null: no peer).
+             * @example 100
+             */
+            percentile: number | null;
+            place: components["schemas"]["PlaceRef"];
+            /**
+             * Key
+             * @description The fact ranked.
+             * @example daye-high-tech-enterprises-2023
+             */
+            key: string;
+            /**
+             * Value
+             * @example 333
+             */
+            value: number;
+            /** Unit */
+            unit: string;
+            /** Stated */
+            stated: string | null;
+            qualifier: components["schemas"]["Qualifier"];
+            /** Derived */
+            derived: boolean;
+            period: components["schemas"]["Period"];
+            /** Conflicts With */
+            conflicts_with: string[];
+            /** Url */
+            url: string;
+        };
+        /** RankingMeta */
+        RankingMeta: {
+            indicator: components["schemas"]["IndicatorRef"];
+            /** Year */
+            year: number | null;
+            peers: components["schemas"]["RankingPeers"];
+            /**
+             * Order
+             * @enum {string}
+             */
+            order: "desc" | "asc";
+            /** Ties */
+            ties: string;
+            /** Percentile */
+            percentile: string;
+            /** Pick */
+            pick: string;
+            /** Conflicts */
+            conflicts: string;
+            /**
+             * Computed
+             * @constant
+             */
+            computed: true;
+            /** @description The standing of `place`, when named. */
+            place: components["schemas"]["RankingEntry"] | null;
+            /**
+             * Place Note
+             * @description Why `place` is not ranked, when it is not.
+             */
+            place_note: string | null;
+            /** Returned */
+            returned: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** RankingPage */
+        RankingPage: {
+            /** Data */
+            data: components["schemas"]["RankingEntry"][];
+            meta: components["schemas"]["RankingMeta"];
+            links: components["schemas"]["PageLinks"];
+        };
+        /** RankingPeers */
+        RankingPeers: {
+            /**
+             * Group
+             * @example places in hubei
+             */
+            group: string;
+            /**
+             * Size
+             * @description Peers with a value for the period.
+             * @example 1
+             */
+            size: number;
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -1596,6 +1832,16 @@ export interface components {
             stated?: string | null;
             /** Derived */
             derived: boolean;
+            /**
+             * Conflicts With
+             * @description Keys of facts of the same period that give another value.
+             */
+            conflicts_with: string[];
+            /**
+             * Preferred
+             * @description False when a conflicting fact is picked over this one (stated over derived, then the newer source).
+             */
+            preferred: boolean;
             /** Url */
             url: string;
             /**
@@ -1872,6 +2118,12 @@ export interface components {
             /** Note */
             note?: string | null;
             provenance?: components["schemas"]["Provenance"];
+            /**
+             * Conflicts With
+             * @description Keys of facts about the same subject, indicator and known period that give another value (empty: none). Both are served; latest values, rankings and a series' preferred point pick one: stated over derived, then the newer source.
+             * @example []
+             */
+            conflicts_with?: string[];
             /** Url */
             url?: string;
         };
@@ -2137,7 +2389,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -2366,6 +2618,11 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
+                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: "true";
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -2389,7 +2646,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -3413,7 +3670,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -3627,6 +3884,11 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
+                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: "true";
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -3653,7 +3915,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -4859,7 +5121,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -5073,6 +5335,11 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
+                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: "true";
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -5099,7 +5366,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -6669,7 +6936,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6878,6 +7145,11 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
+                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: "true";
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -6904,7 +7176,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -7954,7 +8226,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -8163,6 +8435,11 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
+                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: "true";
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -8189,7 +8466,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -9318,7 +9595,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -9532,6 +9809,11 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
+                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: "true";
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -9558,7 +9840,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -10208,7 +10490,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -10422,6 +10704,11 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
+                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: "true";
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -10448,7 +10735,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -11476,6 +11763,443 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/series"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rankings: {
+        parameters: {
+            query: {
+                /**
+                 * @description The indicator's code.
+                 * @example high_tech_enterprises
+                 */
+                indicator: string;
+                /**
+                 * @description The year the period ends in; without it, each place's latest value (undated facts included).
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description The peer group, one or two terms joined by a comma: `nationwide` (the default), `province:<slug>` (places in that province), `within:<slug>` (in any place), `level:<level>`, `same_province` or `same_level` (as `place`'s).
+                 * @example province:hubei
+                 */
+                peers?: string;
+                /**
+                 * @description The place whose standing is wanted (in `meta.place`); needed by `same_province` and `same_level`.
+                 * @example daye
+                 */
+                place?: string;
+                /**
+                 * @description desc (the default: the highest value ranks 1) or asc.
+                 * @example desc
+                 */
+                order?: "desc" | "asc";
+                /**
+                 * @description Entries per page (1-500).
+                 * @example 10
+                 */
+                limit?: number;
+                /**
+                 * @description Entries to skip.
+                 * @example 0
+                 */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Peers best first, a page at a time. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankingPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_comparison: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The indicator's code (with a subject and `from`/`to`).
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description The place's slug: the subject compared (one of place, cluster, program).
+                 * @example hunan
+                 */
+                place?: string;
+                /**
+                 * @description The cluster's slug: the subject compared (one of place, cluster, program).
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description The program's slug: the subject compared (one of place, cluster, program).
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description The earlier year (the period ends in it).
+                 * @example 2017
+                 */
+                from?: number;
+                /**
+                 * @description The later year.
+                 * @example 2018
+                 */
+                to?: number;
+                /**
+                 * @description Instead of a subject and years: the key of the earlier fact.
+                 * @example changzhi-enterprise-rd-investment-previous
+                 */
+                from_key?: string;
+                /**
+                 * @description The key of the later fact (same subject and indicator).
+                 * @example changzhi-enterprise-rd-investment
+                 */
+                to_key?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The computed change and its inputs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComparisonPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/comparisons",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/comparisons"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/comparisons"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/comparisons"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/comparisons"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
