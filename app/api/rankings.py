@@ -354,8 +354,8 @@ def _facts_by_key(connection: Connection, keys: list[str]) -> dict[str, dict[str
 def _fact_in_year(subject_column: Any) -> Select[Any]:
     return (
         metrics_select()
-        .where(o.c.indicator_id == slot("indicator_id"), subject_column == slot("subject_id"),
-               o.c.year == slot("year"))
+        .where(o.c.indicator_id == slot("indicator_id"), o.c.subject_kind == slot("kind"),
+               subject_column == slot("subject_id"), o.c.year == slot("year"))
         .order_by(*recency_order())
         .limit(1)
     )  # fmt: skip
@@ -385,9 +385,9 @@ def _by_years(connection: Connection, params: QueryParams) -> tuple[dict[str, An
     facts = []
     for parameter, year in (("from", start), ("to", end)):
         found = fetch_one(connection, ("comparison-year", name), lambda: _fact_in_year(column),
-                          {"indicator_id": indicator["id"], "subject_id": row["id"],
-                           "year": year})  # fmt: skip
-        if found is None or found["subject_kind"] != kind:
+                          {"indicator_id": indicator["id"], "kind": kind,
+                           "subject_id": row["id"], "year": year})  # fmt: skip
+        if found is None:
             raise ProblemError(
                 404, "not-found",
                 f"no dated value of {code} for {kind} {slug!r} in {year}; facts whose period"
@@ -418,8 +418,6 @@ def _by_keys(connection: Connection, params: QueryParams) -> tuple[dict[str, Any
         raise parameter_problem("to_key", "another indicator than from_key's")
     if start["subject"]["url"] != end["subject"]["url"]:
         raise parameter_problem("to_key", "another subject than from_key's")
-    if start["key"] == end["key"]:
-        raise parameter_problem("to_key", "the same fact as from_key")
     return start, end
 
 
@@ -448,6 +446,9 @@ def build_comparison(connection: Connection, params: QueryParams, url: str) -> d
         problem = bound_problem(fact)
         if problem:
             raise parameter_problem(parameter, problem)
+    if start["key"] == end["key"]:
+        to = "to_key" if keyed else "to"
+        raise parameter_problem(to, f"the same fact as the other end ({start['key']!r})")
     result = compare(start, end, lambda keys: _facts_by_key(connection, keys))
     return {
         "data": {

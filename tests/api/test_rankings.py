@@ -163,6 +163,9 @@ def test_growth_between_two_facts_reproduces_the_stated_rate(client: TestClient)
         ("indicator=high_tech_enterprises&from=2022&to=2023", 422, "place"),
         ("indicator=high_tech_enterprises&place=daye&cluster=x&from=2022&to=2023", 422, "place"),
         ("place=daye&from=2022&to=2023", 422, "indicator"),
+        ("indicator=cluster_revenue&place=hefei&from=2021&to=2021", 404, "from"),  # a cluster's
+        ("indicator=cluster_revenue&cluster=hefei-intelligent-voice&from=2021&to=2021", 422,
+         "to"),
         ("from_key=daye-high-tech-enterprises-2023", 422, "to_key"),
         ("from_key=daye-high-tech-enterprises-2023&to_key=changzhi-high-tech-enterprises",
          422, "to_key"),
