@@ -21,7 +21,7 @@ from app.query import (
     ListSpec,
     Sort,
 )
-from app.query.conflicts import CONFLICT_RULE, CONFLICTING, conflict_keys, conflicts_column
+from app.query.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
 from app.query.latest import LATEST
 from app.query.relations import by_key, within
@@ -209,13 +209,12 @@ METRIC_SPEC = ListSpec(
         ),
         Filter(
             "conflict",
-            "true: only facts in conflict with another (same subject, indicator and known"
-            " period, another value). " + CONFLICT_RULE,
-            operators=("exact",),
-            column=o.c.id,
-            relation=CONFLICTING,
-            choices=("true",),
-            example="true",
+            "true: facts another fact contradicts (same subject, indicator and known period,"
+            " another value); false: the others. " + CONFLICT_RULE,
+            bool,
+            ("exact",),
+            column=o.c.conflict,
+            example=True,
         ),
     ),
     sorts=(
@@ -240,6 +239,7 @@ METRIC_SPEC = ListSpec(
         Index("ix_observation_qualifier_id", ("qualifier", "id")),
         Index("ix_observation_subject_kind_id", ("subject_kind", "id")),
         Index("ix_observation_derived_id", ("derived", "id")),
+        Index("ix_observation_conflict_id", ("conflict", "id")),
         Index("ix_observation_cluster_id", ("cluster_id",)),
         Index("ix_observation_program_id", ("program_id",)),
         Index("ix_observation_source_id", ("source_id",)),
@@ -256,6 +256,7 @@ METRIC_SPEC = ListSpec(
         Facet("qualifier", "exact, about, more_than, ...", o.c.qualifier),
         Facet("subject_kind", "place, cluster or program", o.c.subject_kind),
         Facet("derived", "computed by the atlas from stated values", o.c.derived),
+        Facet("conflict", "contradicted by another fact of the same period", o.c.conflict),
         Facet("source", "the source document", o.c.source_id, labels=t.source, key="id"),
         Facet("place", "the place of the subject", o.c.place_id, labels=t.place),
         province_facet(o.c.place_id, t.place),

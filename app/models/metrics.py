@@ -1,6 +1,6 @@
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Double, Index, Text
+from sqlalchemy import Boolean, CheckConstraint, Double, Index, Text, false
 from sqlmodel import Column, Field
 
 from app.models.evidence import Evidence
@@ -38,6 +38,7 @@ class Observation(Evidence, table=True):
         Index("ix_observation_qualifier_id", "qualifier", "id"),
         Index("ix_observation_subject_kind_id", "subject_kind", "id"),
         Index("ix_observation_derived_id", "derived", "id"),
+        Index("ix_observation_conflict_id", "conflict", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -59,3 +60,9 @@ class Observation(Evidence, table=True):
     formula: str | None = Field(default=None, max_length=400)
     ambiguity: str | None = Field(default=None, sa_column=Column(Text))
     note: str | None = Field(default=None, sa_column=Column(Text))
+    # Set by the loader (app.query.conflicts.mark_conflicts): another fact of the subject,
+    # indicator and known period gives another value. Kept, not computed per request, so
+    # `conflict=true` is an index range instead of a self-join of the whole table.
+    conflict: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )

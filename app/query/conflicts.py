@@ -14,10 +14,20 @@ then the higher key.
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    false,
+    func,
+    null,
+    select,
+    true,
+    update,
+)
 
 from app.api import tables as t
-from app.query.spec import Keys, Relation
 
 o = t.observation
 CONFLICT_RULE = (
@@ -45,24 +55,27 @@ def same_fact(other: Any, outer: Any = o) -> ColumnElement[bool]:
 
 
 def conflicts_column() -> ColumnElement[Any]:
-    """The keys of the facts that conflict with each row, comma-separated (null: none)."""
+    """The keys of the facts that conflict with each row, comma-separated (null: none).
+    Looked up only for rows the loader marked, so a list or an export of unmarked rows
+    pays nothing for it."""
     other = o.alias("conflicting")
-    return (
-        select(func.aggregate_strings(other.c.key, ","))
-        .where(same_fact(other))
-        .scalar_subquery()
-        .label("conflicts_with")
-    )
+    keys = select(func.aggregate_strings(other.c.key, ",")).where(same_fact(other))
+    return case((o.c.conflict, keys.scalar_subquery()), else_=null()).label("conflicts_with")
 
 
 def conflict_keys(text: str | None) -> list[str]:
     return sorted(text.split(",")) if text else []
 
 
-def conflicting_ids(_keys: Keys) -> Select[Any]:
-    """The ids of every fact in conflict with another."""
+def mark_conflicts(connection: Connection) -> None:
+    """Set `observation.conflict` on every fact another one contradicts (after a load).
+    Two statements that write only the rows whose mark changes: on PostgreSQL an UPDATE of
+    an unchanged row still writes a new version of it."""
     other = o.alias("conflicting")
-    return select(o.c.id.label("id")).where(select(other.c.id).where(same_fact(other)).exists())
-
-
-CONFLICTING = Relation(ids=conflicting_ids)
+    contradicted = select(other.c.id).where(same_fact(other)).exists()
+    connection.execute(
+        update(o).where(o.c.conflict.is_(false()), contradicted).values(conflict=true())
+    )
+    connection.execute(
+        update(o).where(o.c.conflict.is_(true()), ~contradicted).values(conflict=false())
+    )

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
 from app.models.vocabulary import PROVINCE_LEVELS, SubjectKind
+from app.query.conflicts import mark_conflicts
 from app.seeding.errors import Problem, SeedError
 from app.seeding.periods import parse_period
 from app.seeding.reader import PLACES_FILE, Dataset
@@ -207,6 +208,8 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         _write_documents(sync, dataset, place_ids, indicator_ids)
         step("removing records no longer in the seeds")
         sync.delete_stale()
+        step("conflicting facts")
+        mark_conflicts(connection)
         step("search entries")
         rebuild_search(connection)
         store_version(connection, dataset_hash(dataset))

@@ -2618,12 +2618,12 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
-                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
-                conflict?: "true";
+                conflict?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -3884,12 +3884,12 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
-                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
-                conflict?: "true";
+                conflict?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -5335,12 +5335,12 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
-                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
-                conflict?: "true";
+                conflict?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -7145,12 +7145,12 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
-                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
-                conflict?: "true";
+                conflict?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -8435,12 +8435,12 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
-                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
-                conflict?: "true";
+                conflict?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -9809,12 +9809,12 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
-                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
-                conflict?: "true";
+                conflict?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -10704,12 +10704,12 @@ export interface operations {
                  */
                 latest?: "true";
                 /**
-                 * @description true: only facts in conflict with another (same subject, indicator and known period, another value). Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
-                conflict?: "true";
+                conflict?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;

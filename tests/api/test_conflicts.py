@@ -18,6 +18,7 @@ from app.api import tables as t
 from app.config import Settings
 from app.db import build_engine
 from app.main import create_app
+from app.query.conflicts import mark_conflicts
 from tests.conftest import Backend, load_seeds
 
 API = "/api/v1"
@@ -50,6 +51,7 @@ def conflicted(backend: Backend) -> Iterator[TestClient]:
                 select(t.place.c.id).where(t.place.c.slug == "huangshi")
             ).scalar_one()
             _copy(connection, DAYE, key="huangshi-high-tech-enterprises-2023", place_id=huangshi)
+            mark_conflicts(connection)  # as the loader does after writing
     finally:
         engine.dispose()
     with TestClient(create_app(Settings(database_url=url))) as client:
@@ -126,7 +128,17 @@ def test_comparisons_say_when_an_input_is_contested(conflicted: TestClient) -> N
     assert body["data"]["to"]["conflicts_with"] == [HUNAN_DERIVED]
 
 
-def test_conflict_filter_takes_true_only(client: TestClient) -> None:
-    response = client.get(f"{API}/metrics?conflict=false")
+def test_conflict_filter_and_facet(conflicted: TestClient) -> None:
+    body = get(conflicted, "/metrics?indicator=high_tech_enterprises&facets=conflict&limit=1")
+    values = body["meta"]["facets"]["counts"]["conflict"]["values"]
+    # Daye's two counts are contested; Changzhi's two (undated) and Huangshi's are not.
+    assert {v["value"]: v["count"] for v in values} == {True: 2, False: 3}
+    rest = get(conflicted, "/metrics?indicator=high_tech_enterprises&conflict=false&sort=key")
+    assert [m["key"] for m in rest["data"]] == [
+        "changzhi-high-tech-enterprises",
+        "changzhi-high-tech-enterprises-before",
+        "huangshi-high-tech-enterprises-2023",
+    ]
+    response = conflicted.get(f"{API}/metrics?conflict=maybe")
     assert response.status_code == 422
     assert response.json()["errors"][0]["parameter"] == "conflict"
