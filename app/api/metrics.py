@@ -23,7 +23,6 @@ from app.query import (
 )
 from app.query.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
-from app.query.latest import LATEST
 from app.query.relations import by_key, within
 from app.query.statements import fetch_one, slot
 
@@ -198,14 +197,13 @@ METRIC_SPEC = ListSpec(
         ),
         Filter(
             "latest",
-            "true: only the most recent fact of each subject and indicator. Dated before"
-            " undated, later period end first, then stated before derived, then the newer"
-            " source.",
-            operators=("exact",),
-            column=o.c.id,
-            relation=LATEST,
-            choices=("true",),
-            example="true",
+            "true: only the most recent fact of each subject and indicator (false: the"
+            " facts a later one supersedes). Dated before undated, later period end first,"
+            " then stated before derived, then the newer source.",
+            bool,
+            ("exact",),
+            column=o.c.latest,
+            example=True,
         ),
         Filter(
             "conflict",
@@ -240,6 +238,7 @@ METRIC_SPEC = ListSpec(
         Index("ix_observation_subject_kind_id", ("subject_kind", "id")),
         Index("ix_observation_derived_id", ("derived", "id")),
         Index("ix_observation_conflict_id", ("conflict", "id")),
+        Index("ix_observation_latest_id", ("latest", "id")),
         Index("ix_observation_cluster_id", ("cluster_id",)),
         Index("ix_observation_program_id", ("program_id",)),
         Index("ix_observation_source_id", ("source_id",)),

@@ -39,6 +39,7 @@ class Observation(Evidence, table=True):
         Index("ix_observation_subject_kind_id", "subject_kind", "id"),
         Index("ix_observation_derived_id", "derived", "id"),
         Index("ix_observation_conflict_id", "conflict", "id"),
+        Index("ix_observation_latest_id", "latest", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -60,9 +61,14 @@ class Observation(Evidence, table=True):
     formula: str | None = Field(default=None, max_length=400)
     ambiguity: str | None = Field(default=None, sa_column=Column(Text))
     note: str | None = Field(default=None, sa_column=Column(Text))
-    # Set by the loader (app.query.conflicts.mark_conflicts): another fact of the subject,
-    # indicator and known period gives another value. Kept, not computed per request, so
-    # `conflict=true` is an index range instead of a self-join of the whole table.
+    # Marks the loader sets after writing, kept rather than computed per request so that
+    # `conflict=true` and `latest=true` are index ranges, not a pass over the whole table:
+    # another fact of the subject, indicator and known period gives another value
+    # (app.query.conflicts); the most recent fact of its subject and indicator
+    # (app.query.latest).
     conflict: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    latest: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )

@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 
-from app.api import tables as t
+from app.query import tables as t
 
 o = t.observation
 CONFLICT_RULE = (

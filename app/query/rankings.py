@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
-from app.api import tables as t
+from app.query import tables as t
 from app.query.latest import recency_order
 from app.query.statements import fetch_all, slot
 
@@ -58,30 +58,35 @@ class Standing:
 
 
 def _picked(year: bool, within: bool, level: bool) -> Select[Any]:
-    pick = func.row_number().over(partition_by=o.c.place_id, order_by=recency_order())
-    statement = (
-        select(o.c.id, o.c.place_id, o.c.value, pick.label("pick"))
-        .select_from(o.join(t.source, t.source.c.id == o.c.source_id))
-        .where(o.c.indicator_id == slot("indicator_id"), o.c.subject_kind == "place")
-    )
-    if year:
-        statement = statement.where(o.c.year == slot("year"))
+    """Each peer's fact: without a year the one marked latest; in a year, the most recent
+    of that year by the same rule."""
+    conditions = [o.c.indicator_id == slot("indicator_id"), o.c.subject_kind == "place"]
     if within:
         closure = t.place_ancestor
-        statement = statement.where(
+        conditions.append(
             o.c.place_id.in_(
                 select(closure.c.place_id).where(closure.c.ancestor_id == slot("within_id"))
             )
         )
     if level:
-        statement = statement.where(
+        conditions.append(
             o.c.place_id.in_(select(t.place.c.id).where(t.place.c.level == slot("level")))
         )
-    ranked = statement.subquery()
+    if year:
+        pick = func.row_number().over(partition_by=o.c.place_id, order_by=recency_order())
+        ranked = (
+            select(o.c.id, o.c.place_id, o.c.value, pick.label("pick"))
+            .select_from(o.join(t.source, t.source.c.id == o.c.source_id))
+            .where(*conditions, o.c.year == slot("year"))
+            .subquery()
+        )
+        chosen = select(ranked.c.id, ranked.c.place_id, ranked.c.value).where(ranked.c.pick == 1)
+    else:
+        chosen = select(o.c.id, o.c.place_id, o.c.value).where(*conditions, o.c.latest)
+    picked = chosen.subquery()
     return (
-        select(ranked.c.id, ranked.c.place_id, ranked.c.value, t.place.c.slug)
-        .join(t.place, t.place.c.id == ranked.c.place_id)
-        .where(ranked.c.pick == 1)
+        select(picked.c.id, picked.c.place_id, picked.c.value, t.place.c.slug)
+        .join(t.place, t.place.c.id == picked.c.place_id)
         .limit(slot("peers"))
     )
 

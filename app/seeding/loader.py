@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers the tables)
 from app.models.vocabulary import PROVINCE_LEVELS, SubjectKind
 from app.query.conflicts import mark_conflicts
+from app.query.latest import mark_latest
 from app.seeding.errors import Problem, SeedError
 from app.seeding.periods import parse_period
 from app.seeding.reader import PLACES_FILE, Dataset
@@ -208,8 +209,9 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         _write_documents(sync, dataset, place_ids, indicator_ids)
         step("removing records no longer in the seeds")
         sync.delete_stale()
-        step("conflicting facts")
+        step("conflicting and latest facts")
         mark_conflicts(connection)
+        mark_latest(connection)
         step("search entries")
         rebuild_search(connection)
         store_version(connection, dataset_hash(dataset))

@@ -2613,10 +2613,10 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
                  * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
@@ -3879,10 +3879,10 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
                  * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
@@ -5330,10 +5330,10 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
                  * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
@@ -7140,10 +7140,10 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
                  * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
@@ -8430,10 +8430,10 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
                  * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
@@ -9804,10 +9804,10 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
                  * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
@@ -10699,10 +10699,10 @@ export interface operations {
                 /** @description Derived (true) or stated (false). */
                 derived?: boolean;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
                  * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true

@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import build_engine
 from app.main import create_app
 from app.query.conflicts import mark_conflicts
+from app.query.latest import mark_latest
 from tests.conftest import Backend, load_seeds
 
 API = "/api/v1"
@@ -52,6 +53,7 @@ def conflicted(backend: Backend) -> Iterator[TestClient]:
             ).scalar_one()
             _copy(connection, DAYE, key="huangshi-high-tech-enterprises-2023", place_id=huangshi)
             mark_conflicts(connection)  # as the loader does after writing
+            mark_latest(connection)
     finally:
         engine.dispose()
     with TestClient(create_app(Settings(database_url=url))) as client:
