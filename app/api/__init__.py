@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.api import (
     clusters,
+    comparisons,
     indicators,
     metrics,
     organizations,
@@ -33,6 +34,7 @@ ROUTERS = (
     search.router,
     series.router,
     rankings.router,
+    comparisons.router,
 )
 
 

@@ -2,9 +2,10 @@
 facts), both computed on request from stated facts and served apart from them."""
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
@@ -12,15 +13,14 @@ from app.api import tables as t
 from app.api.deps import in_database
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.routing import SLUG_PATTERN_RE
-from app.api.schemas import ComparisonPage, RankingPage
+from app.api.routing import SLUG_PATTERN, SLUG_PATTERN_RE
+from app.api.schemas import PlaceRankingPage, RankingPage
+from app.api.shapes import API_PREFIX
 from app.errors import ParameterError, ProblemError, parameter_problem
 from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel
-from app.query.comparisons import bound_problem, compare
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
-from app.query.latest import recency_order
 from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, parse_limit
 from app.query.rankings import (
     MAX_PEERS,
@@ -42,62 +42,51 @@ PEER_TERM = rf"(nationwide|same_province|same_level|(province|within):{SLUG}|lev
 PEERS_PATTERN = rf"^{PEER_TERM}(,{PEER_TERM})?$"
 YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
 RANKING_PARAMETERS = ("indicator", "year", "peers", "place", "order", "limit", "offset")
-SUBJECTS = {"place": ("place", t.place, o.c.place_id), "cluster": ("cluster", t.cluster,
-            o.c.cluster_id), "program": ("program", t.program, o.c.program_id)}  # fmt: skip
-COMPARISON_PARAMETERS = ("indicator", *SUBJECTS, "from", "to", "from_key", "to_key")
 
 
-def _query(name: str, description: str, schema: dict[str, Any], example: Any,
-           required: bool = False) -> dict[str, Any]:  # fmt: skip
+SLUG_SCHEMA = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 64}
+
+
+def query_doc(
+    name: str, description: str, schema: dict[str, Any], example: Any, required: bool = False
+) -> dict[str, Any]:
+    """A query parameter's OpenAPI entry (the routers read their parameters themselves,
+    so that each refusal names the parameter)."""
     return {"name": name, "in": "query", "required": required, "description": description,
             "schema": schema, "example": example}  # fmt: skip
 
 
-INDICATOR = _query("indicator", "The indicator's code.",
-                   {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 64},
-                   "high_tech_enterprises", required=True)  # fmt: skip
+INDICATOR = query_doc("indicator", "The indicator's code.", SLUG_SCHEMA,
+                      "high_tech_enterprises", required=True)  # fmt: skip
+PEERS_DESCRIPTION = (
+    "The peer group, one or two terms joined by a comma: `nationwide` (the default),"
+    " `province:<slug>` (places in that province), `within:<slug>` (in any place),"
+    " `level:<level>`, `same_province` or `same_level` (as the ranked place's)."
+)
+YEAR_DOC = query_doc("year", "The year the period ends in; without it, each place's latest"
+                     " value (undated facts included).", YEAR, 2023)  # fmt: skip
 RANKINGS_DOC = [
     INDICATOR,
-    _query("year", "The year the period ends in; without it, each place's latest value"
-           " (undated facts included).", YEAR, 2023),
-    _query("peers", "The peer group, one or two terms joined by a comma: `nationwide` (the"
-           " default), `province:<slug>` (places in that province), `within:<slug>` (in any"
-           " place), `level:<level>`, `same_province` or `same_level` (as `place`'s).",
-           {"type": "string", "pattern": PEERS_PATTERN, "maxLength": 140},
-           "province:hubei"),
-    _query("place", "The place whose standing is wanted (in `meta.place`); needed by"
-           " `same_province` and `same_level`.",
-           {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 64}, "daye"),
-    _query("order", "desc (the default: the highest value ranks 1) or asc.",
-           {"type": "string", "enum": ["desc", "asc"], "default": "desc"}, "desc"),
-    _query("limit", f"Entries per page (1-{MAX_LIMIT}).",
-           {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}, 10),
-    _query("offset", "Entries to skip.",
-           {"type": "integer", "minimum": 0, "maximum": MAX_PEERS, "default": 0}, 0),
-]  # fmt: skip
-COMPARISONS_DOC = [
-    {**INDICATOR, "required": False, "description": "The indicator's code (with a subject and"
-     " `from`/`to`)."},
-    *(_query(name, f"The {name}'s slug: the subject compared (one of place, cluster, program).",
-             {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 64},
-             {"place": "hunan", "cluster": "hefei-intelligent-voice",
-              "program": "manufacturing-city-tech-transformation-pilot"}[name])
-      for name in SUBJECTS),
-    _query("from", "The earlier year (the period ends in it).", YEAR, 2017),
-    _query("to", "The later year.", YEAR, 2018),
-    _query("from_key", "Instead of a subject and years: the key of the earlier fact.",
-           {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 120},
-           "changzhi-enterprise-rd-investment-previous"),
-    _query("to_key", "The key of the later fact (same subject and indicator).",
-           {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 120},
-           "changzhi-enterprise-rd-investment"),
+    YEAR_DOC,
+    query_doc("peers", PEERS_DESCRIPTION,
+              {"type": "string", "pattern": PEERS_PATTERN, "maxLength": 140}, "province:hubei"),
+    query_doc("place", "The place whose standing is wanted (in `meta.place`); needed by"
+              " `same_province` and `same_level`.", SLUG_SCHEMA, "daye"),
+    query_doc("order", "desc: the highest value ranks 1 (the default), or asc (the default"
+              " for an indicator that is itself a rank).",
+              {"type": "string", "enum": ["desc", "asc"]}, "desc"),
+    query_doc("limit", f"Entries per page (1-{MAX_LIMIT}).",
+              {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+              10),
+    query_doc("offset", "Entries to skip.",
+              {"type": "integer", "minimum": 0, "maximum": MAX_PEERS, "default": 0}, 0),
 ]  # fmt: skip
 
 
 # Reading the parameters ------------------------------------------------------------------
 
 
-def _allowed(params: QueryParams, names: tuple[str, ...]) -> None:
+def allowed(params: QueryParams, names: tuple[str, ...]) -> None:
     unknown = sorted({k for k, _ in params.multi_items()} - set(names))
     if unknown:
         raise ProblemError(
@@ -111,14 +100,14 @@ def _allowed(params: QueryParams, names: tuple[str, ...]) -> None:
             raise parameter_problem(name, "given more than once")
 
 
-def _slug(params: QueryParams, name: str, length: int = 64) -> str | None:
+def read_slug(params: QueryParams, name: str, length: int = 64) -> str | None:
     value = params.get(name)
     if value is not None and (len(value) > length or not SLUG_PATTERN_RE.match(value)):
         raise parameter_problem(name, f"{value[:80]!r} is not a slug")
     return value
 
 
-def _year(params: QueryParams, name: str) -> int | None:
+def read_year(params: QueryParams, name: str) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None
@@ -155,7 +144,7 @@ def _peer_terms(raw: str | None) -> list[tuple[str, str | None]]:
 # Rankings --------------------------------------------------------------------------------
 
 
-def _indicator(connection: Connection, code: str) -> dict[str, Any]:
+def find_indicator(connection: Connection, code: str) -> dict[str, Any]:
     row = fetch_one(
         connection, "ranking-indicator",
         lambda: select(t.indicator.c.id, t.indicator.c.code, t.indicator.c.name,
@@ -168,7 +157,9 @@ def _indicator(connection: Connection, code: str) -> dict[str, Any]:
     return dict(row)
 
 
-def _place(connection: Connection, slug: str, parameter: str) -> dict[str, Any]:
+def _place(
+    connection: Connection, slug: str, parameter: str, location: str = "query"
+) -> dict[str, Any]:
     row = fetch_one(
         connection, "ranking-place",
         lambda: select(t.place.c.id, t.place.c.slug, t.place.c.level).where(
@@ -177,7 +168,7 @@ def _place(connection: Connection, slug: str, parameter: str) -> dict[str, Any]:
     )  # fmt: skip
     if row is None:
         raise ProblemError(404, "not-found", f"no place {slug!r}",
-                           [ParameterError(parameter, f"no place {slug!r}")])  # fmt: skip
+                           [ParameterError(parameter, f"no place {slug!r}", location)])  # fmt: skip
     return dict(row)
 
 
@@ -255,19 +246,20 @@ def _entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_ranking(connection: Connection, params: QueryParams, url: str) -> dict[str, Any]:
-    _allowed(params, RANKING_PARAMETERS)
-    code = _slug(params, "indicator")
+    allowed(params, RANKING_PARAMETERS)
+    code = read_slug(params, "indicator")
     if code is None:
         raise parameter_problem("indicator", "required: the indicator code")
-    year = _year(params, "year")
+    year = read_year(params, "year")
     terms = _peer_terms(params.get("peers"))
-    order = params.get("order", "desc")
-    if order not in ("desc", "asc"):
+    order = params.get("order")
+    if order not in (None, "desc", "asc"):
         raise parameter_problem("order", f"expected desc or asc, got {order[:40]!r}")
     limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     offset = _int(params, "offset", MAX_PEERS)
-    focus_slug = _slug(params, "place")
-    indicator = _indicator(connection, code)
+    focus_slug = read_slug(params, "place")
+    indicator = find_indicator(connection, code)
+    order = order or _best_first(indicator)
     focus = None if focus_slug is None else _place(connection, focus_slug, "place")
     peers, group = _peers(connection, terms, focus)
     values = peer_values(connection, indicator["id"], year, peers)
@@ -305,6 +297,11 @@ def build_ranking(connection: Connection, params: QueryParams, url: str) -> dict
     }
 
 
+def _best_first(indicator: Mapping[str, Any]) -> str:
+    """Most first, except for an indicator that is itself a rank (1 is the best)."""
+    return "asc" if indicator["unit"] == "rank" else "desc"
+
+
 def _next(url: str, params: QueryParams, offset: int) -> str:
     base = url.split("?", 1)[0]
     pairs = [(k, v) for k, v in params.multi_items() if k != "offset"] + [("offset", str(offset))]
@@ -328,7 +325,7 @@ def _next(url: str, params: QueryParams, offset: int) -> str:
 )
 async def get_rankings(request: Request) -> RawJSON:
     params, url = request.query_params, str(request.url)
-    _allowed(params, RANKING_PARAMETERS)
+    allowed(params, RANKING_PARAMETERS)
     shape = ("rankings", "year" in params, params.get("peers", "").split(":")[0])
     body = await in_database(
         request,
@@ -339,158 +336,120 @@ async def get_rankings(request: Request) -> RawJSON:
     return RawJSON(body)
 
 
-# Comparisons -----------------------------------------------------------------------------
+# A place's standings ---------------------------------------------------------------------
+
+PLACE_PARAMETERS = ("year", "peers")
+MAX_INDICATORS = 200
+PLACE_RANKINGS_DOC = [
+    YEAR_DOC,
+    query_doc("peers", PEERS_DESCRIPTION.replace("`nationwide` (the default)", "`nationwide`")
+              + " Default: `same_level`.",
+              {"type": "string", "pattern": PEERS_PATTERN, "maxLength": 140,
+               "default": "same_level"}, "same_province"),
+]  # fmt: skip
 
 
-def _facts_by_key(connection: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
-    rows = fetch_all(
-        connection, "comparison-keys",
-        lambda: metrics_select().where(IdSet(o.c.key, slot("keys"))),
-        {"keys": id_set_value(connection, keys)},
-    )  # fmt: skip
-    return {row["key"]: serialize_metric(row) for row in rows}
+def _indicators_of(connection: Connection, place_id: int, year: int | None) -> list[Any]:
+    i = t.indicator
+
+    def build() -> Select[Any]:
+        facts = select(o.c.indicator_id).where(
+            o.c.place_id == slot("place_id"), o.c.subject_kind == "place"
+        )
+        facts = facts.where(o.c.year == slot("year") if year is not None else o.c.latest)
+        return (
+            select(i.c.id, i.c.code, i.c.name, i.c.unit)
+            .where(i.c.id.in_(facts))
+            .order_by(i.c.code)
+            .limit(slot("most"))
+        )
+
+    values = {"place_id": place_id, "year": year, "most": MAX_INDICATORS + 1}
+    if year is None:
+        del values["year"]
+    return fetch_all(connection, ("place-indicators", year is not None), build, values)
 
 
-def _fact_in_year(subject_column: Any) -> Select[Any]:
-    return (
-        metrics_select()
-        .where(o.c.indicator_id == slot("indicator_id"), o.c.subject_kind == slot("kind"),
-               subject_column == slot("subject_id"), o.c.year == slot("year"))
-        .order_by(*recency_order())
-        .limit(1)
-    )  # fmt: skip
-
-
-def _by_years(connection: Connection, params: QueryParams) -> tuple[dict[str, Any], ...]:
-    code = _slug(params, "indicator")
-    if code is None:
-        raise parameter_problem("indicator", "required with from and to (or give two keys)")
-    named = [name for name in SUBJECTS if name in params]
-    if len(named) != 1:
-        raise parameter_problem("place", "name one subject: place, cluster or program")
-    name = named[0]
-    slug = _slug(params, name)
-    start, end = _year(params, "from"), _year(params, "to")
-    for parameter, value in (("from", start), ("to", end)):
-        if value is None:
-            raise parameter_problem(parameter, "required: a year (or give from_key and to_key)")
-    indicator = _indicator(connection, code)
-    kind, table, column = SUBJECTS[name]
-    row = fetch_one(connection, ("comparison-subject", name),
-                    lambda: select(table.c.id).where(table.c.slug == slot("slug")),
-                    {"slug": slug})  # fmt: skip
-    if row is None:
-        raise ProblemError(404, "not-found", f"no {kind} {slug!r}",
-                           [ParameterError(name, f"no {kind} {slug!r}")])  # fmt: skip
-    facts = []
-    for parameter, year in (("from", start), ("to", end)):
-        found = fetch_one(connection, ("comparison-year", name), lambda: _fact_in_year(column),
-                          {"indicator_id": indicator["id"], "kind": kind,
-                           "subject_id": row["id"], "year": year})  # fmt: skip
-        if found is None:
-            raise ProblemError(
-                404, "not-found",
-                f"no dated value of {code} for {kind} {slug!r} in {year}; facts whose period"
-                " is unknown are compared by key (from_key, to_key)",
-                [ParameterError(parameter, f"no value in {year}")],
-            )  # fmt: skip
-        facts.append(serialize_metric(found))
-    return facts[0], facts[1]
-
-
-def _by_keys(connection: Connection, params: QueryParams) -> tuple[dict[str, Any], ...]:
-    for name in ("indicator", *SUBJECTS, "from", "to"):
-        if name in params:
-            raise parameter_problem(name, "not with from_key and to_key (a key names the fact)")
-    keys = {}
-    for name in ("from_key", "to_key"):
-        key = _slug(params, name, 120)
-        if key is None:
-            raise parameter_problem(name, "required with the other key")
-        keys[name] = key
-    found = _facts_by_key(connection, list(keys.values()))
-    for name, key in keys.items():
-        if key not in found:
-            raise ProblemError(404, "not-found", f"no metric {key!r}",
-                               [ParameterError(name, f"no metric {key!r}")])  # fmt: skip
-    start, end = found[keys["from_key"]], found[keys["to_key"]]
-    if start["indicator"]["code"] != end["indicator"]["code"]:
-        raise parameter_problem("to_key", "another indicator than from_key's")
-    if start["subject"]["url"] != end["subject"]["url"]:
-        raise parameter_problem("to_key", "another subject than from_key's")
-    return start, end
-
-
-def _input(fact: dict[str, Any]) -> dict[str, Any]:
+def build_place_rankings(
+    connection: Connection, slug: str, params: QueryParams, url: str
+) -> dict[str, Any]:
+    allowed(params, PLACE_PARAMETERS)
+    year = read_year(params, "year")
+    terms = _peer_terms(params.get("peers", "same_level"))
+    place = _place(connection, slug, "place_slug", "path")
+    peers, group = _peers(connection, terms, place)
+    indicators = _indicators_of(connection, place["id"], year)
+    if len(indicators) > MAX_INDICATORS:
+        raise parameter_problem("year", f"more than {MAX_INDICATORS} indicators; name a year")
+    standings: list[tuple[dict[str, Any], Standing, int]] = []
+    for indicator in indicators:
+        values = peer_values(connection, indicator["id"], year, peers)
+        if values is None:
+            raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+        ranked = rank(values, descending=_best_first(indicator) == "desc")
+        mine = [s for s in ranked if s.peer.place_id == place["id"]]
+        if not mine:
+            raise parameter_problem("peers", f"{slug!r} is not among {group}")
+        standings.append((indicator, mine[0], len(ranked)))
+    metrics = _metrics_by_id(connection, sorted(s.peer.observation_id for _, s, _ in standings))
+    data = [
+        {
+            "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
+            **_entry(standing, metrics[standing.peer.observation_id]),
+            "peers": size,
+            "ranking": _ranking_url(indicator["code"], slug, year, params.get("peers")),
+        }
+        for indicator, standing, size in standings
+    ]
     return {
-        "key": fact["key"],
-        "period": fact["period"],
-        "value": fact["value"],
-        "unit": fact["unit"],
-        "stated": fact["stated"],
-        "qualifier": fact["qualifier"],
-        "derived": fact["derived"],
-        "formula": fact["formula"],
-        "source": fact["provenance"]["source"]["id"],
-        "conflicts_with": fact["conflicts_with"],
-        "url": fact["url"],
-    }
-
-
-def build_comparison(connection: Connection, params: QueryParams, url: str) -> dict[str, Any]:
-    _allowed(params, COMPARISON_PARAMETERS)
-    keyed = "from_key" in params or "to_key" in params
-    start, end = (_by_keys if keyed else _by_years)(connection, params)
-    for parameter, fact in (("from_key" if keyed else "from", start),
-                            ("to_key" if keyed else "to", end)):  # fmt: skip
-        problem = bound_problem(fact)
-        if problem:
-            raise parameter_problem(parameter, problem)
-    if start["key"] == end["key"]:
-        to = "to_key" if keyed else "to"
-        raise parameter_problem(to, f"the same fact as the other end ({start['key']!r})")
-    result = compare(start, end, lambda keys: _facts_by_key(connection, keys))
-    return {
-        "data": {
-            **result,
-            "subject": start["subject"],
-            "indicator": start["indicator"],
-            "from": _input(start),
-            "to": _input(end),
-        },
+        "data": data,
         "meta": {
+            "year": year,
+            "peers": group,
+            "ties": TIES,
+            "percentile": PERCENTILE,
+            "pick": PICK,
+            "conflicts": CONFLICT_RULE,
             "computed": True,
-            "rule": "change = to - from, in the indicator's unit (percentage points for a"
-            " percent); growth = (to - from) / from * 100 percent, null when from is not"
-            " positive. Rounded as a derived value of the seeds is; exact only when both"
-            " inputs are. A year picks the subject's fact whose period ends in it, by the"
-            " rule of latest values. Bounds are refused. " + CONFLICT_RULE,
+            "returned": len(data),
         },
         "links": {"self": url},
     }
 
 
+def _ranking_url(code: str, slug: str, year: int | None, peers: str | None) -> str:
+    pairs = [("indicator", code), ("place", slug), ("peers", peers or "same_level")]
+    if year is not None:
+        pairs.append(("year", str(year)))
+    return f"{API_PREFIX}/rankings?{QueryParams(pairs)}"
+
+
 @router.get(
-    "/comparisons",
-    operation_id="get_comparison",
-    summary="Change and growth between two facts, computed with its formula",
-    description="The change and growth rate of one indicator for one subject from one year to"
-    " another (or between two facts named by key), computed on request and returned with"
-    " the formula over the keys of its inputs: never stored, never mixed with stated values.",
+    "/places/{place_slug}/rankings",
+    operation_id="get_place_rankings",
+    summary="A place's rank among its peers on every indicator it has a value of",
+    description="For each indicator with a value for the place (in `year`, or its latest),"
+    " its rank and percentile among its peers (by default the places of its level), with"
+    f" the group's size. Ties: {TIES}. Each place counts once: {PICK}.",
     response_class=RawJSON,
     responses={
-        200: {"model": ComparisonPage, "description": "The computed change and its inputs."},
+        200: {"model": PlaceRankingPage, "description": "One standing per indicator."},
         **problem_responses(400, 404, 422, 503),
     },
-    openapi_extra={"parameters": COMPARISONS_DOC},
+    openapi_extra={"parameters": PLACE_RANKINGS_DOC},
 )
-async def get_comparison(request: Request) -> RawJSON:
+async def get_place_rankings(
+    request: Request,
+    place_slug: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["changzhi"])],
+) -> RawJSON:
+    slug = place_slug
     params, url = request.query_params, str(request.url)
-    _allowed(params, COMPARISON_PARAMETERS)
+    allowed(params, PLACE_PARAMETERS)
+    shape = ("place-rankings", "year" in params, params.get("peers", "").split(":")[0])
     body = await in_database(
         request,
-        lambda c: to_json(build_comparison(c, params, url)),
-        shape=("comparisons", "from_key" in params),
-        cost="comparison",
+        lambda c: to_json(build_place_rankings(c, slug, params, url)),
+        shape=shape,
+        cost=f"standings of {slug}",
     )
     return RawJSON(body)

@@ -621,3 +621,31 @@ class ComparisonPage(Schema):
     data: Comparison
     meta: ComparisonMeta
     links: SearchLinks
+
+
+class PlaceStanding(RankingEntry):
+    indicator: IndicatorRef
+    peers: int = Field(description="Peers with a value of the indicator for the period.")
+    ranking: str = Field(
+        description="The whole ranking.",
+        examples=[
+            "/api/v1/rankings?indicator=high_tech_enterprises&place=changzhi&peers=same_level"
+        ],
+    )
+
+
+class PlaceRankingMeta(Schema):
+    year: int | None
+    peers: str = Field(examples=["places at changzhi's level (prefecture_city)"])
+    ties: str
+    percentile: str
+    pick: str
+    conflicts: str
+    computed: Literal[True]
+    returned: int
+
+
+class PlaceRankingPage(Schema):
+    data: list[PlaceStanding]
+    meta: PlaceRankingMeta
+    links: SearchLinks

@@ -686,6 +686,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/places/{place_slug}/rankings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A place's rank among its peers on every indicator it has a value of
+         * @description For each indicator with a value for the place (in `year`, or its latest), its rank and percentile among its peers (by default the places of its level), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then the newer source.
+         */
+        get: operations["get_place_rankings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/comparisons": {
         parameters: {
             query?: never;
@@ -1425,6 +1445,38 @@ export interface components {
             meta: components["schemas"]["Meta"];
             links: components["schemas"]["Links"];
         };
+        /** PlaceRankingMeta */
+        PlaceRankingMeta: {
+            /** Year */
+            year: number | null;
+            /**
+             * Peers
+             * @example places at changzhi's level (prefecture_city)
+             */
+            peers: string;
+            /** Ties */
+            ties: string;
+            /** Percentile */
+            percentile: string;
+            /** Pick */
+            pick: string;
+            /** Conflicts */
+            conflicts: string;
+            /**
+             * Computed
+             * @constant
+             */
+            computed: true;
+            /** Returned */
+            returned: number;
+        };
+        /** PlaceRankingPage */
+        PlaceRankingPage: {
+            /** Data */
+            data: components["schemas"]["PlaceStanding"][];
+            meta: components["schemas"]["PlaceRankingMeta"];
+            links: components["schemas"]["SearchLinks"];
+        };
         /** PlaceRef */
         PlaceRef: {
             /**
@@ -1443,6 +1495,57 @@ export interface components {
              * @example /api/v1/places/daye
              */
             url: string;
+        };
+        /** PlaceStanding */
+        PlaceStanding: {
+            /**
+             * Rank
+             * @description Competition rank: ties share the best rank.
+             * @example 1
+             */
+            rank: number;
+            /**
+             * Percentile
+             * @description Share of the other peers ranked below (null: no peer).
+             * @example 100
+             */
+            percentile: number | null;
+            place: components["schemas"]["PlaceRef"];
+            /**
+             * Key
+             * @description The fact ranked.
+             * @example daye-high-tech-enterprises-2023
+             */
+            key: string;
+            /**
+             * Value
+             * @example 333
+             */
+            value: number;
+            /** Unit */
+            unit: string;
+            /** Stated */
+            stated: string | null;
+            qualifier: components["schemas"]["Qualifier"];
+            /** Derived */
+            derived: boolean;
+            period: components["schemas"]["Period"];
+            /** Conflicts With */
+            conflicts_with: string[];
+            /** Url */
+            url: string;
+            indicator: components["schemas"]["IndicatorRef"];
+            /**
+             * Peers
+             * @description Peers with a value of the indicator for the period.
+             */
+            peers: number;
+            /**
+             * Ranking
+             * @description The whole ranking.
+             * @example /api/v1/rankings?indicator=high_tech_enterprises&place=changzhi&peers=same_level
+             */
+            ranking: string;
         };
         /** Program */
         Program: {
@@ -11804,7 +11907,7 @@ export interface operations {
                  */
                 year?: number;
                 /**
-                 * @description The peer group, one or two terms joined by a comma: `nationwide` (the default), `province:<slug>` (places in that province), `within:<slug>` (in any place), `level:<level>`, `same_province` or `same_level` (as `place`'s).
+                 * @description The peer group, one or two terms joined by a comma: `nationwide` (the default), `province:<slug>` (places in that province), `within:<slug>` (in any place), `level:<level>`, `same_province` or `same_level` (as the ranked place's).
                  * @example province:hubei
                  */
                 peers?: string;
@@ -11814,7 +11917,7 @@ export interface operations {
                  */
                 place?: string;
                 /**
-                 * @description desc (the default: the highest value ranks 1) or asc.
+                 * @description desc: the highest value ranks 1 (the default), or asc (the default for an indicator that is itself a rank).
                  * @example desc
                  */
                 order?: "desc" | "asc";
@@ -11979,6 +12082,199 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_place_rankings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The year the period ends in; without it, each place's latest value (undated facts included).
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description The peer group, one or two terms joined by a comma: `nationwide`, `province:<slug>` (places in that province), `within:<slug>` (in any place), `level:<level>`, `same_province` or `same_level` (as the ranked place's). Default: `same_level`.
+                 * @example same_province
+                 */
+                peers?: string;
+            };
+            header?: never;
+            path: {
+                place_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One standing per indicator. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceRankingPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -32,6 +32,7 @@ PATH_OVERRIDES = {
     "/api/v1/organizations/{slug}": "/api/v1/organizations/ccid",
     "/api/v1/search": "/api/v1/search?q=hefei",
     "/api/v1/series": "/api/v1/series?indicator=high_tech_enterprises",
+    "/api/v1/places/{place_slug}/rankings": "/api/v1/places/changzhi/rankings",
     "/api/v1/rankings": "/api/v1/rankings?indicator=high_tech_enterprises&place=daye",
     "/api/v1/comparisons": "/api/v1/comparisons?indicator=private_enterprise_trade_share"
     "&place=hunan&from=2017&to=2018",
@@ -45,6 +46,7 @@ MODELS: dict[str, type[BaseModel]] = {
         schemas.OrganizationDetail, schemas.IndicatorDetail, schemas.SourceDetail,
         schemas.Index, schemas.Health, schemas.Readiness, schemas.RelationPage,
         schemas.SearchPage, schemas.SeriesPage, schemas.RankingPage, schemas.ComparisonPage,
+        schemas.PlaceRankingPage,
     )
 }  # fmt: skip
 
@@ -175,7 +177,7 @@ def test_no_path_parameter_shares_a_name_with_a_query_parameter(spec: dict[str, 
         in_query = {p["name"] for p in parameters if p["in"] == "query"}
         assert not in_path & in_query, path
         nested += bool(in_path and in_query)
-    assert nested == 12
+    assert nested == 13
 
 
 def test_head_answers_on_every_get_route(client: TestClient, spec: dict[str, Any]) -> None:

@@ -122,6 +122,52 @@ def test_bad_ranking_requests_name_the_parameter(
     assert response.json()["errors"][0]["parameter"] == parameter
 
 
+def test_a_rank_indicator_ranks_its_lowest_value_first(client: TestClient) -> None:
+    body = get(client, "/rankings?indicator=provincial_rank_rd_investment_growth")
+    assert body["meta"]["order"] == "asc"
+    assert standings(body) == [(1, None, "changzhi", 2)]
+
+
+def test_a_places_standings_on_every_indicator(client: TestClient) -> None:
+    body = get(client, "/places/changzhi/rankings?peers=nationwide")
+    by_code = {s["indicator"]["code"]: s for s in body["data"]}
+    assert len(by_code) == 12  # 14 facts of Changzhi, 12 indicators: one standing each
+    high_tech = by_code["high_tech_enterprises"]
+    assert (high_tech["rank"], high_tech["percentile"], high_tech["peers"]) == (2, 0.0, 2)
+    assert high_tech["key"] == "changzhi-high-tech-enterprises"
+    assert high_tech["ranking"] == (
+        "/api/v1/rankings?indicator=high_tech_enterprises&place=changzhi&peers=nationwide"
+    )
+    assert get(client, high_tech["ranking"].removeprefix(API))["meta"]["place"]["rank"] == 2
+    assert body["meta"]["peers"] == "every place"
+    own_level = get(client, "/places/changzhi/rankings")  # peers: same_level by default
+    assert own_level["meta"]["peers"] == "places at changzhi's level (prefecture_city)"
+    assert {s["peers"] for s in own_level["data"]} == {1}
+    daye = get(client, "/places/daye/rankings?year=2023&peers=province:hubei")
+    assert [(s["indicator"]["code"], s["rank"]) for s in daye["data"]] == [
+        ("high_tech_enterprises", 1),
+        ("high_tech_industry_output_value", 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("/places/nowhere/rankings", 404, "place_slug"),
+        ("/places/changzhi/rankings?peers=province:hubei", 422, "peers"),
+        ("/places/changzhi/rankings?peers=level:county", 422, "peers"),
+        ("/places/changzhi/rankings?year=now", 422, "year"),
+        ("/places/changzhi/rankings?indicator=high_tech_enterprises", 400, "indicator"),
+    ],
+)
+def test_bad_place_standings_name_the_parameter(
+    client: TestClient, url: str, status: int, parameter: str
+) -> None:
+    response = client.get(API + url)
+    assert response.status_code == status, response.text
+    assert response.json()["errors"][0]["parameter"] == parameter
+
+
 def test_year_on_year_change_explains_itself(client: TestClient) -> None:
     body = get(client, "/comparisons?indicator=private_enterprise_trade_share&place=hunan"
                "&from=2017&to=2018")  # fmt: skip
