@@ -1,9 +1,10 @@
 """`/comparisons`: change and growth between two facts of one subject and indicator,
 computed on request with the formula over the keys of its inputs (app.query.comparisons)."""
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
@@ -20,6 +21,7 @@ from app.api.rankings import (
     read_year,
 )
 from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.routing import SLUG_PATTERN
 from app.api.schemas import ComparisonPage
 from app.errors import ParameterError, ProblemError, parameter_problem
 from app.query.comparisons import bound_problem, compare
@@ -31,25 +33,30 @@ from app.query.statements import fetch_all, fetch_one, slot
 
 o = t.observation
 router = APIRouter(tags=["rankings"])
-SUBJECTS = {"place": ("place", t.place, o.c.place_id), "cluster": ("cluster", t.cluster,
-            o.c.cluster_id), "program": ("program", t.program, o.c.program_id)}  # fmt: skip
-COMPARISON_PARAMETERS = ("indicator", *SUBJECTS, "from", "to", "from_key", "to_key")
+SUBJECTS = {"place": (t.place, o.c.place_id), "cluster": (t.cluster, o.c.cluster_id),
+            "program": (t.program, o.c.program_id)}  # fmt: skip
+SUBJECT_PATTERN = r"^(place|cluster|program):[a-z0-9][a-z0-9_-]{0,63}$"
+Pair = tuple[dict[str, Any], dict[str, Any]]  # the earlier fact and the later one
+YEARS_PARAMETERS = ("indicator", "subject", "from", "to")
 KEY = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 120}
-SUBJECT_EXAMPLES = {"place": "hunan", "cluster": "hefei-intelligent-voice",
-                    "program": "manufacturing-city-tech-transformation-pilot"}  # fmt: skip
 COMPARISONS_DOC = [
-    {**INDICATOR, "required": False,
-     "description": "The indicator's code (with a subject and `from`/`to`)."},
-    *(query_doc(name, f"The {name}'s slug: the subject compared (one of place, cluster,"
-                " program).", {**KEY, "maxLength": 64}, SUBJECT_EXAMPLES[name])
-      for name in SUBJECTS),
-    query_doc("from", "The earlier year (the period ends in it).", YEAR, 2017),
-    query_doc("to", "The later year.", YEAR, 2018),
-    query_doc("from_key", "Instead of a subject and years: the key of the earlier fact.", KEY,
-              "changzhi-enterprise-rd-investment-previous"),
-    query_doc("to_key", "The key of the later fact (same subject and indicator).", KEY,
-              "changzhi-enterprise-rd-investment"),
+    INDICATOR,
+    query_doc("subject", "The subject compared: `place:<slug>`, `cluster:<slug>` or"
+              " `program:<slug>`.", {"type": "string", "pattern": SUBJECT_PATTERN,
+                                      "maxLength": 72}, "place:hunan", required=True),
+    query_doc("from", "The earlier year (the period ends in it).", YEAR, 2017, required=True),
+    query_doc("to", "The later year.", YEAR, 2018, required=True),
 ]  # fmt: skip
+FROM_KEY_DOC = [
+    query_doc("from", "The key of the earlier fact (same subject and indicator).", KEY,
+              "changzhi-enterprise-rd-investment-previous", required=True),
+]  # fmt: skip
+RULE = (
+    "change = to - from, in the indicator's unit (percentage points for a percent); growth ="
+    " (to - from) / from * 100 percent, null when from is not positive. Rounded as a derived"
+    " value of the seeds is; exact only when both inputs are. A year picks the subject's fact"
+    " whose period ends in it, by the rule of latest values. Bounds are refused. " + CONFLICT_RULE
+)
 
 
 def _facts_by_key(connection: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -61,7 +68,7 @@ def _facts_by_key(connection: Connection, keys: list[str]) -> dict[str, dict[str
     return {row["key"]: serialize_metric(row) for row in rows}
 
 
-def _fact_inread_year(subject_column: Any) -> Select[Any]:
+def _fact_in_year(subject_column: Any) -> Select[Any]:
     return (
         metrics_select()
         .where(o.c.indicator_id == slot("indicator_id"), o.c.subject_kind == slot("kind"),
@@ -71,63 +78,57 @@ def _fact_inread_year(subject_column: Any) -> Select[Any]:
     )  # fmt: skip
 
 
-def _by_years(connection: Connection, params: QueryParams) -> tuple[dict[str, Any], ...]:
-    code = read_slug(params, "indicator")
-    if code is None:
-        raise parameter_problem("indicator", "required with from and to (or give two keys)")
-    named = [name for name in SUBJECTS if name in params]
-    if len(named) != 1:
-        raise parameter_problem("place", "name one subject: place, cluster or program")
-    name = named[0]
-    slug = read_slug(params, name)
+def _by_years(connection: Connection, params: QueryParams) -> Pair:
+    code, subject = read_slug(params, "indicator"), params.get("subject")
     start, end = read_year(params, "from"), read_year(params, "to")
-    for parameter, value in (("from", start), ("to", end)):
+    for name, value in (("indicator", code), ("subject", subject), ("from", start),
+                        ("to", end)):  # fmt: skip
         if value is None:
-            raise parameter_problem(parameter, "required: a year (or give from_key and to_key)")
+            raise parameter_problem(name, "required")
+    assert code is not None
+    assert subject is not None
+    if len(subject) > 72 or not re.fullmatch(SUBJECT_PATTERN.strip("^$"), subject):
+        raise parameter_problem("subject", f"{subject[:80]!r} is not place:, cluster: or"
+                                " program: and a slug")  # fmt: skip
+    kind, _, slug = subject.partition(":")
     indicator = find_indicator(connection, code)
-    kind, table, column = SUBJECTS[name]
-    row = fetch_one(connection, ("comparison-subject", name),
+    table, column = SUBJECTS[kind]
+    row = fetch_one(connection, ("comparison-subject", kind),
                     lambda: select(table.c.id).where(table.c.slug == slot("slug")),
                     {"slug": slug})  # fmt: skip
     if row is None:
         raise ProblemError(404, "not-found", f"no {kind} {slug!r}",
-                           [ParameterError(name, f"no {kind} {slug!r}")])  # fmt: skip
+                           [ParameterError("subject", f"no {kind} {slug!r}")])  # fmt: skip
     facts = []
-    for parameter, year in (("from", start), ("to", end)):
-        found = fetch_one(connection, ("comparison-year", name), lambda: _fact_inread_year(column),
+    for name, year in (("from", start), ("to", end)):
+        found = fetch_one(connection, ("comparison-year", kind), lambda: _fact_in_year(column),
                           {"indicator_id": indicator["id"], "kind": kind,
                            "subject_id": row["id"], "year": year})  # fmt: skip
         if found is None:
             raise ProblemError(
                 404, "not-found",
                 f"no dated value of {code} for {kind} {slug!r} in {year}; facts whose period"
-                " is unknown are compared by key (from_key, to_key)",
-                [ParameterError(parameter, f"no value in {year}")],
+                " is unknown are compared by key: /metrics/{key}/comparison?from={key}",
+                [ParameterError(name, f"no value in {year}")],
             )  # fmt: skip
         facts.append(serialize_metric(found))
     return facts[0], facts[1]
 
 
-def _by_keys(connection: Connection, params: QueryParams) -> tuple[dict[str, Any], ...]:
-    for name in ("indicator", *SUBJECTS, "from", "to"):
-        if name in params:
-            raise parameter_problem(name, "not with from_key and to_key (a key names the fact)")
-    keys = {}
-    for name in ("from_key", "to_key"):
-        key = read_slug(params, name, 120)
-        if key is None:
-            raise parameter_problem(name, "required with the other key")
-        keys[name] = key
-    found = _facts_by_key(connection, list(keys.values()))
-    for name, key in keys.items():
-        if key not in found:
-            raise ProblemError(404, "not-found", f"no metric {key!r}",
-                               [ParameterError(name, f"no metric {key!r}")])  # fmt: skip
-    start, end = found[keys["from_key"]], found[keys["to_key"]]
+def _by_keys(connection: Connection, key: str, params: QueryParams) -> Pair:
+    earlier = read_slug(params, "from", 120)
+    if earlier is None:
+        raise parameter_problem("from", "required: the key of the earlier fact")
+    found = _facts_by_key(connection, [key, earlier])
+    for name, wanted, location in (("key", key, "path"), ("from", earlier, "query")):
+        if wanted not in found:
+            detail = f"no metric {wanted!r}"
+            raise ProblemError(404, "not-found", detail, [ParameterError(name, detail, location)])
+    start, end = found[earlier], found[key]
     if start["indicator"]["code"] != end["indicator"]["code"]:
-        raise parameter_problem("to_key", "another indicator than from_key's")
+        raise parameter_problem("from", "a fact of another indicator")
     if start["subject"]["url"] != end["subject"]["url"]:
-        raise parameter_problem("to_key", "another subject than from_key's")
+        raise parameter_problem("from", "a fact about another subject")
     return start, end
 
 
@@ -147,18 +148,13 @@ def _input(fact: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_comparison(connection: Connection, params: QueryParams, url: str) -> dict[str, Any]:
-    allowed(params, COMPARISON_PARAMETERS)
-    keyed = "from_key" in params or "to_key" in params
-    start, end = (_by_keys if keyed else _by_years)(connection, params)
-    for parameter, fact in (("from_key" if keyed else "from", start),
-                            ("to_key" if keyed else "to", end)):  # fmt: skip
+def _comparison(pair: Pair, connection: Connection, url: str, later: str = "to") -> dict[str, Any]:
+    """`later` names the parameter of the later fact (`to`, or the path's `key`)."""
+    start, end = pair
+    for name, fact in (("from", start), (later, end)):
         problem = bound_problem(fact)
         if problem:
-            raise parameter_problem(parameter, problem)
-    if start["key"] == end["key"]:
-        to = "to_key" if keyed else "to"
-        raise parameter_problem(to, f"the same fact as the other end ({start['key']!r})")
+            raise parameter_problem(name, problem)
     result = compare(start, end, lambda keys: _facts_by_key(connection, keys))
     return {
         "data": {
@@ -168,14 +164,7 @@ def build_comparison(connection: Connection, params: QueryParams, url: str) -> d
             "from": _input(start),
             "to": _input(end),
         },
-        "meta": {
-            "computed": True,
-            "rule": "change = to - from, in the indicator's unit (percentage points for a"
-            " percent); growth = (to - from) / from * 100 percent, null when from is not"
-            " positive. Rounded as a derived value of the seeds is; exact only when both"
-            " inputs are. A year picks the subject's fact whose period ends in it, by the"
-            " rule of latest values. Bounds are refused. " + CONFLICT_RULE,
-        },
+        "meta": {"computed": True, "rule": RULE},
         "links": {"self": url},
     }
 
@@ -183,10 +172,11 @@ def build_comparison(connection: Connection, params: QueryParams, url: str) -> d
 @router.get(
     "/comparisons",
     operation_id="get_comparison",
-    summary="Change and growth between two facts, computed with its formula",
+    summary="Change and growth from one year to another, computed with its formula",
     description="The change and growth rate of one indicator for one subject from one year to"
-    " another (or between two facts named by key), computed on request and returned with"
-    " the formula over the keys of its inputs: never stored, never mixed with stated values.",
+    " another, computed on request and returned with the formula over the keys of its"
+    " inputs: never stored, never mixed with stated values. Facts whose period is unknown"
+    " are compared by key, at /metrics/{key}/comparison.",
     response_class=RawJSON,
     responses={
         200: {"model": ComparisonPage, "description": "The computed change and its inputs."},
@@ -196,11 +186,41 @@ def build_comparison(connection: Connection, params: QueryParams, url: str) -> d
 )
 async def get_comparison(request: Request) -> RawJSON:
     params, url = request.query_params, str(request.url)
-    allowed(params, COMPARISON_PARAMETERS)
-    body = await in_database(
-        request,
-        lambda c: to_json(build_comparison(c, params, url)),
-        shape=("comparisons", "from_key" in params),
-        cost="comparison",
-    )
+    allowed(params, YEARS_PARAMETERS)
+
+    def work(connection: Connection) -> bytes:
+        return to_json(_comparison(_by_years(connection, params), connection, url))
+
+    body = await in_database(request, work, shape=("comparisons",), cost="comparison")
+    return RawJSON(body)
+
+
+@router.get(
+    "/metrics/{key}/comparison",
+    operation_id="get_metric_comparison",
+    summary="Change and growth from an earlier fact to this one, computed with its formula",
+    description="The change and growth rate from the fact `from` to this one (same subject and"
+    " indicator, either may be undated), computed on request and returned with the formula"
+    " over the keys of both: never stored, never mixed with stated values.",
+    response_class=RawJSON,
+    responses={
+        200: {"model": ComparisonPage, "description": "The computed change and its inputs."},
+        **problem_responses(400, 404, 422, 503),
+    },
+    openapi_extra={"parameters": FROM_KEY_DOC},
+)
+async def get_metric_comparison(
+    request: Request,
+    key: Annotated[
+        str,
+        Path(pattern=SLUG_PATTERN, max_length=120, examples=["changzhi-enterprise-rd-investment"]),
+    ],
+) -> RawJSON:
+    params, url = request.query_params, str(request.url)
+    allowed(params, ("from",))
+
+    def work(connection: Connection) -> bytes:
+        return to_json(_comparison(_by_keys(connection, key, params), connection, url, "key"))
+
+    body = await in_database(request, work, shape=("metric-comparison",), cost="comparison")
     return RawJSON(body)

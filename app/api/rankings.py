@@ -3,6 +3,7 @@ facts), both computed on request from stated facts and served apart from them.""
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -37,9 +38,18 @@ from app.query.statements import fetch_all, fetch_one, slot
 o = t.observation
 router = APIRouter(tags=["rankings"])
 SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
-LEVELS = "|".join(PlaceLevel)
-PEER_TERM = rf"(nationwide|same_province|same_level|(province|within):{SLUG}|level:({LEVELS}))"
-PEERS_PATTERN = rf"^{PEER_TERM}(,{PEER_TERM})?$"
+AREA = rf"(province|within):{SLUG}"
+LEVEL = rf"level:({'|'.join(PlaceLevel)})"
+
+
+def _peers_pattern(area: str, level: str) -> str:
+    """Nationwide, or one area and/or one level, in either order."""
+    return rf"^(nationwide|{area}|{level}|{area},{level}|{level},{area})$"
+
+
+PEERS_PATTERN = _peers_pattern(AREA, LEVEL)
+# A place's own standings may also name its province or level.
+PLACE_PEERS_PATTERN = _peers_pattern(f"({AREA}|same_province)", f"({LEVEL}|same_level)")
 YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
 RANKING_PARAMETERS = ("indicator", "year", "peers", "place", "order", "limit", "offset")
 
@@ -59,9 +69,9 @@ def query_doc(
 INDICATOR = query_doc("indicator", "The indicator's code.", SLUG_SCHEMA,
                       "high_tech_enterprises", required=True)  # fmt: skip
 PEERS_DESCRIPTION = (
-    "The peer group, one or two terms joined by a comma: `nationwide` (the default),"
-    " `province:<slug>` (places in that province), `within:<slug>` (in any place),"
-    " `level:<level>`, `same_province` or `same_level` (as the ranked place's)."
+    "The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in"
+    " that province; `within:<slug>`, in any place) and/or a level (`level:<level>`),"
+    " joined by a comma."
 )
 YEAR_DOC = query_doc("year", "The year the period ends in; without it, each place's latest"
                      " value (undated facts included).", YEAR, 2023)  # fmt: skip
@@ -70,8 +80,8 @@ RANKINGS_DOC = [
     YEAR_DOC,
     query_doc("peers", PEERS_DESCRIPTION,
               {"type": "string", "pattern": PEERS_PATTERN, "maxLength": 140}, "province:hubei"),
-    query_doc("place", "The place whose standing is wanted (in `meta.place`); needed by"
-              " `same_province` and `same_level`.", SLUG_SCHEMA, "daye"),
+    query_doc("place", "The place whose standing is wanted (in `meta.place`).", SLUG_SCHEMA,
+              "daye"),
     query_doc("order", "desc: the highest value ranks 1 (the default), or asc (the default"
               " for an indicator that is itself a rank).",
               {"type": "string", "enum": ["desc", "asc"]}, "desc"),
@@ -123,25 +133,18 @@ def _int(params: QueryParams, name: str, maximum: int) -> int:
     return int(raw)
 
 
-def _peer_terms(raw: str | None) -> list[tuple[str, str | None]]:
+def _peer_terms(raw: str | None, pattern: str = PEERS_PATTERN) -> list[tuple[str, str | None]]:
+    """The peer group's terms, (kind, value), nationwide dropped."""
     if raw is None:
         return []
-    if len(raw) > 140 or not re.fullmatch(PEERS_PATTERN.strip("^$"), raw):
+    if len(raw) > 140 or not re.fullmatch(pattern.strip("^$"), raw):
         raise parameter_problem(
             "peers",
-            f"{raw[:80]!r} is not a peer group: nationwide, province:<slug>, within:<slug>,"
-            " level:<level>, same_province or same_level, at most two joined by a comma",
+            f"{raw[:80]!r} is not a peer group: nationwide, or an area (province:<slug>,"
+            " within:<slug>) and/or a level (level:<level>) joined by a comma",
         )
-    terms = [(kind, value or None) for kind, _, value in (t.partition(":") for t in raw.split(","))]
-    kinds = [kind for kind, _ in terms]
-    area = [k for k in kinds if k in ("province", "within", "same_province")]
-    level = [k for k in kinds if k in ("level", "same_level")]
-    if len(area) > 1 or len(level) > 1 or ("nationwide" in kinds and len(kinds) > 1):
-        raise parameter_problem("peers", "at most one area and one level, or nationwide alone")
-    return [(k, v) for k, v in terms if k != "nationwide"]
-
-
-# Rankings --------------------------------------------------------------------------------
+    terms = [term.partition(":") for term in raw.split(",")]
+    return [(kind, value or None) for kind, _, value in terms if kind != "nationwide"]
 
 
 def find_indicator(connection: Connection, code: str) -> dict[str, Any]:
@@ -172,27 +175,31 @@ def _place(
     return dict(row)
 
 
-def _province_of(connection: Connection, place_id: int) -> int | None:
+def _province_of(connection: Connection, place_id: int) -> Mapping[str, Any] | None:
     ancestor = t.place.alias("ancestor")
     closure = t.place_ancestor
-    row = fetch_one(
+    return fetch_one(
         connection, "ranking-province",
-        lambda: select(ancestor.c.id)
+        lambda: select(ancestor.c.id, ancestor.c.slug)
         .select_from(closure.join(ancestor, ancestor.c.id == closure.c.ancestor_id))
         .where(closure.c.place_id == slot("place_id"),
                ancestor.c.level.in_([level.value for level in PROVINCE_LEVELS])),
         {"place_id": place_id},
     )  # fmt: skip
-    return None if row is None else int(row["id"])
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    peers: Peers
+    words: str  # "places in hubei and at level county_city"
+    terms: str  # the group as /rankings names it: same_level becomes level:<its level>
 
 
 def _peers(
     connection: Connection, terms: list[tuple[str, str | None]], focus: dict[str, Any] | None
-) -> tuple[Peers, str]:
-    within_id, level, words = None, None, []
+) -> PeerGroup:
+    within_id, level, words, explicit = None, None, [], []
     for kind, value in terms:
-        if kind in ("same_province", "same_level") and focus is None:
-            raise parameter_problem("place", f"required by peers={kind}")
         if kind in ("province", "within"):
             assert value is not None
             area = _place(connection, value, "peers")
@@ -200,20 +207,29 @@ def _peers(
                 raise parameter_problem("peers", f"{value!r} is a {area['level']}, not a province")
             within_id = area["id"]
             words.append(f"in {value}")
+            explicit.append(f"{kind}:{value}")
         elif kind == "same_province":
             assert focus is not None
-            within_id = _province_of(connection, focus["id"])
-            if within_id is None:
+            province = _province_of(connection, focus["id"])
+            if province is None:
                 raise parameter_problem("peers", f"{focus['slug']!r} lies in no province")
+            within_id = province["id"]
             words.append(f"in {focus['slug']}'s province")
+            explicit.append(f"province:{province['slug']}")
         elif kind == "level":
             level = value
             words.append(f"at level {value}")
+            explicit.append(f"level:{value}")
         else:
             assert focus is not None
             level = focus["level"]
             words.append(f"at {focus['slug']}'s level ({level})")
-    return Peers(within_id, level), "places " + " and ".join(words) if words else "every place"
+            explicit.append(f"level:{level}")
+    return PeerGroup(
+        Peers(within_id, level),
+        "places " + " and ".join(words) if words else "every place",
+        ",".join(explicit) or "nationwide",
+    )
 
 
 def _metrics_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -261,8 +277,8 @@ def build_ranking(connection: Connection, params: QueryParams, url: str) -> dict
     indicator = find_indicator(connection, code)
     order = order or _best_first(indicator)
     focus = None if focus_slug is None else _place(connection, focus_slug, "place")
-    peers, group = _peers(connection, terms, focus)
-    values = peer_values(connection, indicator["id"], year, peers)
+    group = _peers(connection, terms, focus)
+    values = peer_values(connection, indicator["id"], year, group.peers)
     if values is None:
         raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
     standings = rank(values, descending=order == "desc")
@@ -273,14 +289,14 @@ def build_ranking(connection: Connection, params: QueryParams, url: str) -> dict
     place_note = None
     if focus is not None and not mine:
         when = f"for {year}" if year is not None else "at all"
-        place_note = f"{focus['slug']} has no value of {code} {when} among {group}"
+        place_note = f"{focus['slug']} has no value of {code} {when} among {group.words}"
     more = offset + limit < len(standings)
     return {
         "data": data,
         "meta": {
             "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
             "year": year,
-            "peers": {"group": group, "size": len(standings)},
+            "peers": {"group": group.words, "size": len(standings)},
             "order": order,
             "ties": TIES,
             "percentile": PERCENTILE,
@@ -342,9 +358,10 @@ PLACE_PARAMETERS = ("year", "peers")
 MAX_INDICATORS = 200
 PLACE_RANKINGS_DOC = [
     YEAR_DOC,
-    query_doc("peers", PEERS_DESCRIPTION.replace("`nationwide` (the default)", "`nationwide`")
-              + " Default: `same_level`.",
-              {"type": "string", "pattern": PEERS_PATTERN, "maxLength": 140,
+    query_doc("peers", "The peer group: `same_level` (the default: places of this place's"
+              " level), `same_province`, `nationwide`, or an area (`province:<slug>`,"
+              " `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.",
+              {"type": "string", "pattern": PLACE_PEERS_PATTERN, "maxLength": 140,
                "default": "same_level"}, "same_province"),
 ]  # fmt: skip
 
@@ -375,29 +392,28 @@ def build_place_rankings(
 ) -> dict[str, Any]:
     allowed(params, PLACE_PARAMETERS)
     year = read_year(params, "year")
-    terms = _peer_terms(params.get("peers", "same_level"))
+    terms = _peer_terms(params.get("peers", "same_level"), PLACE_PEERS_PATTERN)
     place = _place(connection, slug, "place_slug", "path")
-    peers, group = _peers(connection, terms, place)
+    group = _peers(connection, terms, place)
     indicators = _indicators_of(connection, place["id"], year)
     if len(indicators) > MAX_INDICATORS:
         raise parameter_problem("year", f"more than {MAX_INDICATORS} indicators; name a year")
     standings: list[tuple[dict[str, Any], Standing, int]] = []
     for indicator in indicators:
-        values = peer_values(connection, indicator["id"], year, peers)
+        values = peer_values(connection, indicator["id"], year, group.peers)
         if values is None:
             raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
         ranked = rank(values, descending=_best_first(indicator) == "desc")
         mine = [s for s in ranked if s.peer.place_id == place["id"]]
-        if not mine:
-            raise parameter_problem("peers", f"{slug!r} is not among {group}")
-        standings.append((indicator, mine[0], len(ranked)))
+        if mine:  # none: the place lies outside the group (noted below)
+            standings.append((indicator, mine[0], len(ranked)))
     metrics = _metrics_by_id(connection, sorted(s.peer.observation_id for _, s, _ in standings))
     data = [
         {
             "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
             **_entry(standing, metrics[standing.peer.observation_id]),
             "peers": size,
-            "ranking": _ranking_url(indicator["code"], slug, year, params.get("peers")),
+            "ranking": _ranking_url(indicator["code"], slug, year, group.terms),
         }
         for indicator, standing, size in standings
     ]
@@ -405,20 +421,21 @@ def build_place_rankings(
         "data": data,
         "meta": {
             "year": year,
-            "peers": group,
+            "peers": group.words,
             "ties": TIES,
             "percentile": PERCENTILE,
             "pick": PICK,
             "conflicts": CONFLICT_RULE,
             "computed": True,
             "returned": len(data),
+            "note": None if data or not indicators else f"{slug} is not among {group.words}",
         },
         "links": {"self": url},
     }
 
 
-def _ranking_url(code: str, slug: str, year: int | None, peers: str | None) -> str:
-    pairs = [("indicator", code), ("place", slug), ("peers", peers or "same_level")]
+def _ranking_url(code: str, slug: str, year: int | None, peers: str) -> str:
+    pairs = [("indicator", code), ("place", slug), ("peers", peers)]
     if year is not None:
         pairs.append(("year", str(year)))
     return f"{API_PREFIX}/rankings?{QueryParams(pairs)}"

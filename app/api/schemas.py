@@ -643,6 +643,9 @@ class PlaceRankingMeta(Schema):
     conflicts: str
     computed: Literal[True]
     returned: int
+    note: str | None = Field(
+        description="Why nothing is ranked, when the place lies outside the peer group."
+    )
 
 
 class PlaceRankingPage(Schema):

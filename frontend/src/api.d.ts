@@ -714,10 +714,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Change and growth between two facts, computed with its formula
-         * @description The change and growth rate of one indicator for one subject from one year to another (or between two facts named by key), computed on request and returned with the formula over the keys of its inputs: never stored, never mixed with stated values.
+         * Change and growth from one year to another, computed with its formula
+         * @description The change and growth rate of one indicator for one subject from one year to another, computed on request and returned with the formula over the keys of its inputs: never stored, never mixed with stated values. Facts whose period is unknown are compared by key, at /metrics/{key}/comparison.
          */
         get: operations["get_comparison"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/{key}/comparison": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Change and growth from an earlier fact to this one, computed with its formula
+         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values.
+         */
+        get: operations["get_metric_comparison"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1469,6 +1489,11 @@ export interface components {
             computed: true;
             /** Returned */
             returned: number;
+            /**
+             * Note
+             * @description Why nothing is ranked, when the place lies outside the peer group.
+             */
+            note: string | null;
         };
         /** PlaceRankingPage */
         PlaceRankingPage: {
@@ -11907,12 +11932,12 @@ export interface operations {
                  */
                 year?: number;
                 /**
-                 * @description The peer group, one or two terms joined by a comma: `nationwide` (the default), `province:<slug>` (places in that province), `within:<slug>` (in any place), `level:<level>`, `same_province` or `same_level` (as the ranked place's).
+                 * @description The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in that province; `within:<slug>`, in any place) and/or a level (`level:<level>`), joined by a comma.
                  * @example province:hubei
                  */
                 peers?: string;
                 /**
-                 * @description The place whose standing is wanted (in `meta.place`); needed by `same_province` and `same_level`.
+                 * @description The place whose standing is wanted (in `meta.place`).
                  * @example daye
                  */
                 place?: string;
@@ -12118,7 +12143,7 @@ export interface operations {
                  */
                 year?: number;
                 /**
-                 * @description The peer group, one or two terms joined by a comma: `nationwide`, `province:<slug>` (places in that province), `within:<slug>` (in any place), `level:<level>`, `same_province` or `same_level` (as the ranked place's). Default: `same_level`.
+                 * @description The peer group: `same_level` (the default: places of this place's level), `same_province`, `nationwide`, or an area (`province:<slug>`, `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.
                  * @example same_province
                  */
                 peers?: string;
@@ -12304,47 +12329,27 @@ export interface operations {
     };
     get_comparison: {
         parameters: {
-            query?: {
+            query: {
                 /**
-                 * @description The indicator's code (with a subject and `from`/`to`).
+                 * @description The indicator's code.
                  * @example high_tech_enterprises
                  */
-                indicator?: string;
+                indicator: string;
                 /**
-                 * @description The place's slug: the subject compared (one of place, cluster, program).
-                 * @example hunan
+                 * @description The subject compared: `place:<slug>`, `cluster:<slug>` or `program:<slug>`.
+                 * @example place:hunan
                  */
-                place?: string;
-                /**
-                 * @description The cluster's slug: the subject compared (one of place, cluster, program).
-                 * @example hefei-intelligent-voice
-                 */
-                cluster?: string;
-                /**
-                 * @description The program's slug: the subject compared (one of place, cluster, program).
-                 * @example manufacturing-city-tech-transformation-pilot
-                 */
-                program?: string;
+                subject: string;
                 /**
                  * @description The earlier year (the period ends in it).
                  * @example 2017
                  */
-                from?: number;
+                from: number;
                 /**
                  * @description The later year.
                  * @example 2018
                  */
-                to?: number;
-                /**
-                 * @description Instead of a subject and years: the key of the earlier fact.
-                 * @example changzhi-enterprise-rd-investment-previous
-                 */
-                from_key?: string;
-                /**
-                 * @description The key of the later fact (same subject and indicator).
-                 * @example changzhi-enterprise-rd-investment
-                 */
-                to_key?: string;
+                to: number;
             };
             header?: never;
             path?: never;
@@ -12496,6 +12501,194 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/comparisons"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_metric_comparison: {
+        parameters: {
+            query: {
+                /**
+                 * @description The key of the earlier fact (same subject and indicator).
+                 * @example changzhi-enterprise-rd-investment-previous
+                 */
+                from: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The computed change and its inputs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComparisonPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/metrics/{key}/comparison",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/metrics/{key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/metrics/{key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/metrics/{key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/metrics/{key}/comparison"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -124,8 +124,8 @@ def test_series_marks_the_point_the_rule_does_not_pick(conflicted: TestClient) -
 
 
 def test_comparisons_say_when_an_input_is_contested(conflicted: TestClient) -> None:
-    body = get(conflicted, "/comparisons?indicator=private_enterprise_trade_share&place=hunan"
-               "&from=2017&to=2018")  # fmt: skip
+    body = get(conflicted, "/comparisons?indicator=private_enterprise_trade_share"
+               "&subject=place:hunan&from=2017&to=2018")  # fmt: skip
     assert body["data"]["to"]["key"] == HUNAN
     assert body["data"]["to"]["conflicts_with"] == [HUNAN_DERIVED]
 

@@ -52,11 +52,12 @@ def test_a_year_ranks_dated_facts_of_that_year_only(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("peers", "group", "ranked"),
     [
-        ("same_level", "places at changzhi's level (prefecture_city)", ["changzhi"]),
-        ("same_province", "places in changzhi's province", ["changzhi"]),
+        ("level:prefecture_city", "places at level prefecture_city", ["changzhi"]),
+        ("province:shanxi", "places in shanxi", ["changzhi"]),
         ("level:county_city", "places at level county_city", ["daye"]),
         ("within:china,level:prefecture_city", "places in china and at level prefecture_city",
          ["changzhi"]),
+        ("level:county_city,within:hubei", "places at level county_city and in hubei", ["daye"]),
         ("nationwide", "every place", ["daye", "changzhi"]),
     ],
 )  # fmt: skip
@@ -66,6 +67,8 @@ def test_peer_groups(client: TestClient, peers: str, group: str, ranked: list[st
     assert body["meta"]["peers"] == {"group": group, "size": len(ranked)}
     if "changzhi" in ranked:
         assert body["meta"]["place"]["rank"] == ranked.index("changzhi") + 1
+    else:
+        assert body["meta"]["place_note"].startswith("changzhi has no value")
 
 
 def test_order_and_paging(client: TestClient) -> None:
@@ -101,9 +104,10 @@ def test_competition_ranks_and_percentiles(
         ("indicator=high_tech_enterprises&peers=everywhere", 422, "peers"),
         ("indicator=high_tech_enterprises&peers=province:daye", 422, "peers"),
         ("indicator=high_tech_enterprises&peers=province:nowhere", 404, "peers"),
-        ("indicator=high_tech_enterprises&peers=same_level", 422, "place"),
+        ("indicator=high_tech_enterprises&peers=same_level&place=daye", 422, "peers"),
         ("indicator=high_tech_enterprises&peers=level:county,level:district", 422, "peers"),
-        ("indicator=high_tech_enterprises&peers=nationwide,same_level&place=daye", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=within:hubei,province:hubei", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=nationwide,level:county", 422, "peers"),
         ("indicator=high_tech_enterprises&place=nowhere", 404, "place"),
         ("indicator=high_tech_enterprises&year=23", 422, "year"),
         ("indicator=high_tech_enterprises&year=2023&year=2022", 422, "year"),
@@ -143,19 +147,25 @@ def test_a_places_standings_on_every_indicator(client: TestClient) -> None:
     own_level = get(client, "/places/changzhi/rankings")  # peers: same_level by default
     assert own_level["meta"]["peers"] == "places at changzhi's level (prefecture_city)"
     assert {s["peers"] for s in own_level["data"]} == {1}
+    assert own_level["data"][0]["ranking"].endswith("&peers=level%3Aprefecture_city")
+    province = get(client, "/places/changzhi/rankings?peers=same_province")
+    assert province["data"][0]["ranking"].endswith("&peers=province%3Ashanxi")
     daye = get(client, "/places/daye/rankings?year=2023&peers=province:hubei")
     assert [(s["indicator"]["code"], s["rank"]) for s in daye["data"]] == [
         ("high_tech_enterprises", 1),
         ("high_tech_industry_output_value", 1),
     ]
+    outside = get(client, "/places/changzhi/rankings?peers=province:hubei")
+    assert outside["data"] == []
+    assert outside["meta"]["note"] == "changzhi is not among places in hubei"
 
 
 @pytest.mark.parametrize(
     ("url", "status", "parameter"),
     [
         ("/places/nowhere/rankings", 404, "place_slug"),
-        ("/places/changzhi/rankings?peers=province:hubei", 422, "peers"),
-        ("/places/changzhi/rankings?peers=level:county", 422, "peers"),
+        ("/places/changzhi/rankings?peers=same_level,same_level", 422, "peers"),
+        ("/places/changzhi/rankings?peers=province:nowhere", 404, "peers"),
         ("/places/changzhi/rankings?year=now", 422, "year"),
         ("/places/changzhi/rankings?indicator=high_tech_enterprises", 400, "indicator"),
     ],
@@ -169,7 +179,7 @@ def test_bad_place_standings_name_the_parameter(
 
 
 def test_year_on_year_change_explains_itself(client: TestClient) -> None:
-    body = get(client, "/comparisons?indicator=private_enterprise_trade_share&place=hunan"
+    body = get(client, "/comparisons?indicator=private_enterprise_trade_share&subject=place:hunan"
                "&from=2017&to=2018")  # fmt: skip
     data = body["data"]
     assert data["computed"] is True
@@ -191,8 +201,8 @@ def test_year_on_year_change_explains_itself(client: TestClient) -> None:
 def test_growth_between_two_facts_reproduces_the_stated_rate(client: TestClient) -> None:
     """Changzhi's R&D spending: the undated pair compared by key gives the 38.6% the article
     states, so the number is explained by its inputs."""
-    body = get(client, "/comparisons?from_key=changzhi-enterprise-rd-investment-previous"
-               "&to_key=changzhi-enterprise-rd-investment")  # fmt: skip
+    body = get(client, "/metrics/changzhi-enterprise-rd-investment/comparison"
+               "?from=changzhi-enterprise-rd-investment-previous")  # fmt: skip
     stated = get(client, "/metrics/changzhi-enterprise-rd-investment-growth")
     assert body["data"]["growth"]["value"] == stated["value"] == 38.6
     assert body["data"]["change"]["value"] == 610_000_000
@@ -201,32 +211,57 @@ def test_growth_between_two_facts_reproduces_the_stated_rate(client: TestClient)
 
 
 @pytest.mark.parametrize(
-    ("query", "status", "parameter"),
+    ("url", "status", "parameter"),
     [
-        ("indicator=foreign_trade_growth&place=hunan&from=2018&to=2018", 422, "from"),
-        ("indicator=high_tech_enterprises&place=daye&from=2022&to=2023", 404, "from"),
-        ("indicator=high_tech_enterprises&place=daye&from=2023", 422, "to"),
-        ("indicator=high_tech_enterprises&from=2022&to=2023", 422, "place"),
-        ("indicator=high_tech_enterprises&place=daye&cluster=x&from=2022&to=2023", 422, "place"),
-        ("place=daye&from=2022&to=2023", 422, "indicator"),
-        ("indicator=cluster_revenue&place=hefei&from=2021&to=2021", 404, "from"),  # a cluster's
-        ("indicator=cluster_revenue&cluster=hefei-intelligent-voice&from=2021&to=2021", 422,
-         "to"),
-        ("from_key=daye-high-tech-enterprises-2023", 422, "to_key"),
-        ("from_key=daye-high-tech-enterprises-2023&to_key=changzhi-high-tech-enterprises",
-         422, "to_key"),
-        ("from_key=daye-high-tech-enterprises-2023&to_key=daye-high-tech-output-2023",
-         422, "to_key"),
-        ("from_key=nope&to_key=daye-high-tech-output-2023", 404, "from_key"),
-        ("from_key=daye-high-tech-enterprises-2023&to_key=x&place=daye", 422, "place"),
-        ("indicator=high_tech_enterprises&place=daye&from=20x3&to=2023", 422, "from"),
-        ("indicator=high_tech_enterprises&place=daye&from=2022&to=2023&x=1", 400, "x"),
+        ("indicator=foreign_trade_growth&subject=place:hunan&from=2018&to=2018", 422, "from"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=2022&to=2023", 404, "from"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=2023", 422, "to"),
+        ("indicator=high_tech_enterprises&from=2022&to=2023", 422, "subject"),
+        ("indicator=high_tech_enterprises&subject=daye&from=2022&to=2023", 422, "subject"),
+        ("indicator=high_tech_enterprises&subject=place:nowhere&from=2022&to=2023", 404,
+         "subject"),
+        ("subject=place:daye&from=2022&to=2023", 422, "indicator"),
+        ("indicator=cluster_revenue&subject=place:hefei&from=2021&to=2021", 404, "from"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=20x3&to=2023", 422, "from"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=2022&to=2023&x=1", 400, "x"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=2022&to=2023&from_key=a", 400,
+         "from_key"),
     ],
 )  # fmt: skip
 def test_bad_comparisons_name_the_parameter(
-    client: TestClient, query: str, status: int, parameter: str
+    client: TestClient, url: str, status: int, parameter: str
 ) -> None:
-    response = client.get(f"{API}/comparisons?{query}")
+    response = client.get(f"{API}/comparisons?{url}")
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["parameter"] == parameter
+
+
+def test_a_fact_compared_with_itself_changes_by_nothing(client: TestClient) -> None:
+    body = get(client, "/comparisons?indicator=cluster_revenue"
+               "&subject=cluster:hefei-intelligent-voice&from=2021&to=2021")  # fmt: skip
+    assert body["data"]["change"]["value"] == 0
+    assert body["data"]["growth"]["value"] == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("daye-high-tech-enterprises-2023/comparison", 422, "from"),
+        ("daye-high-tech-enterprises-2023/comparison?from=changzhi-high-tech-enterprises", 422,
+         "from"),
+        ("daye-high-tech-enterprises-2023/comparison?from=daye-high-tech-output-2023", 422,
+         "from"),
+        ("daye-high-tech-enterprises-2023/comparison?from=nope", 404, "from"),
+        ("nope/comparison?from=daye-high-tech-enterprises-2023", 404, "key"),
+        ("hunan-foreign-trade-growth-2018/comparison?from=hunan-foreign-trade-growth-2018", 422,
+         "from"),
+        ("daye-high-tech-enterprises-2023/comparison?from=x&to=y", 400, "to"),
+    ],
+)  # fmt: skip
+def test_bad_key_comparisons_name_the_parameter(
+    client: TestClient, url: str, status: int, parameter: str
+) -> None:
+    response = client.get(f"{API}/metrics/{url}")
+    assert response.status_code == status, response.text
     assert response.json()["errors"][0]["parameter"] == parameter
