@@ -125,10 +125,12 @@ def _by_keys(connection: Connection, key: str, params: QueryParams) -> Pair:
             detail = f"no metric {wanted!r}"
             raise ProblemError(404, "not-found", detail, [ParameterError(name, detail, location)])
     start, end = found[earlier], found[key]
-    if start["indicator"]["code"] != end["indicator"]["code"]:
-        raise parameter_problem("from", "a fact of another indicator")
-    if start["subject"]["url"] != end["subject"]["url"]:
-        raise parameter_problem("from", "a fact about another subject")
+    for part, name in (("indicator", "code"), ("subject", "url")):
+        if start[part][name] != end[part][name]:
+            # 400, not 422: each key is valid and exists; the pair is what cannot be asked.
+            why = f"{earlier!r} is a fact of another {part} than {key!r}"
+            raise ProblemError(400, "invalid-parameter", f"from: {why}",
+                               [ParameterError("from", why)])  # fmt: skip
     return start, end
 
 
@@ -201,7 +203,8 @@ async def get_comparison(request: Request) -> RawJSON:
     summary="Change and growth from an earlier fact to this one, computed with its formula",
     description="The change and growth rate from the fact `from` to this one (same subject and"
     " indicator, either may be undated), computed on request and returned with the formula"
-    " over the keys of both: never stored, never mixed with stated values.",
+    " over the keys of both: never stored, never mixed with stated values. A `from` about"
+    " another subject or indicator is a 400.",
     response_class=RawJSON,
     responses={
         200: {"model": ComparisonPage, "description": "The computed change and its inputs."},

@@ -735,7 +735,7 @@ export interface paths {
         };
         /**
          * Change and growth from an earlier fact to this one, computed with its formula
-         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values.
+         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values. A `from` about another subject or indicator is a 400.
          */
         get: operations["get_metric_comparison"];
         put?: never;
