@@ -23,6 +23,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 from sqlmodel import SQLModel
 
 from app.db import is_sqlite
+from app.query.latest import mark_latest
 from app.seeding.search import rebuild_search
 from app.seeding.version import store_version
 
@@ -278,6 +279,8 @@ def generate(engine: Engine, shape: Shape, progress: Progress | None = None) -> 
             for fk in foreign_keys:
                 step(f"constraint {fk.name}")
                 connection.execute(AddConstraint(fk))
+            step("latest facts")  # no conflicts: one value per city, indicator and year
+            mark_latest(connection)
             step("search entries")
             rebuild_search(connection)
             store_version(

@@ -1,5 +1,6 @@
-"""The analyst's toolkit at scale: search, facets and series latency, and the throughput and
-peak memory of a CSV export of every row, against a real `atlas serve` on synthetic data.
+"""The analyst's toolkit at scale: search, facets, series, rankings and comparisons latency,
+and the throughput and peak memory of a CSV export of every row, against a real `atlas
+serve` on synthetic data.
 
     python -m bench.toolkit                       # 3,000 cities x 40 indicators x 25 years (3M)
     python -m bench.toolkit --cities 300          # a tenth of that
@@ -30,6 +31,14 @@ LATENCY_QUERIES = {
     "&places=synth-city-00001,synth-city-00002,synth-city-00003,synth-city-00004,synth-city-00005",
     "latest, one indicator, one province": "/api/v1/metrics?latest=true&indicator=synthetic_001"
     "&province=synth-province-01&limit=50",
+    "rankings, one year, every city": "/api/v1/rankings?indicator=synthetic_001&year=2020&limit=10",
+    "rankings, latest, one province": "/api/v1/rankings?indicator=synthetic_001"
+    "&peers=province:synth-province-01&place=synth-city-00001",
+    "rankings, one year, a city's level": "/api/v1/rankings?indicator=synthetic_001&year=2020"
+    "&peers=same_level&place=synth-city-00001&limit=10",
+    "comparison 2020 -> 2024, one city": "/api/v1/comparisons?indicator=synthetic_001"
+    "&place=synth-city-00001&from=2020&to=2024",
+    "conflict=true, one indicator": "/api/v1/metrics?conflict=true&indicator=synthetic_001",
 }
 
 

@@ -8,7 +8,7 @@ included into the app directly, so matching a request walks one level of routes.
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
-from app.api import search, series
+from app.api import comparisons, rankings, search, series
 from app.api.clusters import CLUSTERS
 from app.api.indicators import INDICATORS
 from app.api.metrics import METRICS
@@ -41,7 +41,7 @@ URL_MAP: tuple[Mount, ...] = (
     Mount(RELATIONS),
 )
 # Routes that are not a resource's: they answer across resources.
-OTHER_ROUTERS = (search.router, series.router)
+OTHER_ROUTERS = (search.router, series.router, rankings.router, comparisons.router)
 
 TAGS = [
     {"name": "places", "description": "Cities, provinces, districts and their nested views."},
@@ -52,6 +52,7 @@ TAGS = [
     {"name": "sources", "description": "Where the facts come from."},
     {"name": "metrics", "description": "Observations with full provenance."},
     {"name": "search", "description": "Names of every kind of record, English and Chinese."},
+    {"name": "rankings", "description": "Ranks among peers and changes, computed on request."},
     {"name": "service", "description": "Health and index."},
 ]
 

@@ -9,6 +9,12 @@ report as an incomplete transfer rather than a table that looks whole.
 
 CSV columns are the JSON item's fields, nested objects flattened to dotted names
 (`indicator.code`), in the order of the list's documented item schema.
+
+An export says what it is: the query it answers (`X-Atlas-Query`), the dataset version
+(`X-Atlas-Dataset-Version`) and the sources its rows come from (`X-Atlas-Sources`, their
+ids, most rows first, with a `Link` to each source's page and its ready citation), counted
+before the first row like a `source` facet: at most FACET_SIZE sources over FACET_ROWS
+rows, `X-Atlas-Sources-Complete: false` when the list may be longer.
 """
 
 import csv
@@ -28,9 +34,12 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from app.api import tables as t
+from app.api.shapes import API_PREFIX
 from app.errors import parameter_problem
 from app.query import ListQuery, ListSpec, Page, run_query
 from app.query.cursors import decode_cursor
+from app.query.facets import Facet, count_facets
 from app.query.parsing import MAX_LIMIT, parse_limit
 from app.query.spec import AppliedFilter
 
@@ -129,6 +138,8 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, list):  # keys (conflicts_with): one cell, comma-separated
+        return cell(",".join(map(str, value))) if value else ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return str(int(value))
     text = str(value)
@@ -198,6 +209,7 @@ def export_response(
     first: Page,
     rest: AsyncIterator[Page],
     version: str | None = None,
+    sources: dict[str, Any] | None = None,
 ) -> StreamingResponse:
     names = columns(item_model)
     if query.fields is not None:
@@ -223,6 +235,15 @@ def export_response(
         headers["x-atlas-columns"] = ",".join(names)
     if version is not None:
         headers["x-atlas-dataset-version"] = version
+    if sources is not None:
+        ids = sources["ids"]
+        headers["x-atlas-sources"] = ", ".join(ids)
+        headers["x-atlas-sources-complete"] = "true" if sources["complete"] else "false"
+        headers["link"] += "".join(
+            f', <{request.base_url}{API_PREFIX.lstrip("/")}/sources/{i}>; rel="related";'
+            ' title="source"'
+            for i in ids
+        )
     if first.total is not None:
         relation = "" if first.total_exact else " or more"
         headers["x-atlas-total"] = f"{first.total}{relation}"
@@ -253,6 +274,35 @@ def read_page(
                 page.next_cursor, spec=spec, query=query, secret=secret
             )
         return page
+
+    return work
+
+
+def _source_facet(spec: ListSpec) -> Facet | None:
+    """Counting by source: the list's own `source_id` (or the source table's id)."""
+    table = spec.id_column.table
+    if table is t.source:
+        column = t.source.c.id
+    elif "source_id" in table.c:
+        column = table.c.source_id
+    else:
+        return None  # indicators: defined by the atlas, cited by no document
+    return Facet("source", "the source document", column, labels=t.source, key="id")
+
+
+def cited_sources(
+    spec: ListSpec, query: ListQuery, fixed: Sequence[AppliedFilter] = ()
+) -> Callable[[Connection], dict[str, Any] | None]:
+    """The sources of the rows an export will write, as work for `in_database`."""
+    facet = _source_facet(spec)
+
+    def work(connection: Connection) -> dict[str, Any] | None:
+        if facet is None:
+            return None
+        counted = count_facets(connection, spec, [*fixed, *query.filters], [facet])
+        values = counted["counts"]["source"]
+        ids = [v["value"] for v in values["values"] if v["value"] is not None]
+        return {"ids": ids, "complete": counted["exact"] and not values["truncated"]}
 
     return work
 

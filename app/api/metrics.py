@@ -17,8 +17,8 @@ from app.query import (
     ListSpec,
     Sort,
 )
+from app.query.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
-from app.query.latest import LATEST
 from app.query.relations import by_key, within
 
 observation = t.observation
@@ -45,6 +45,7 @@ def metrics_select() -> Select[Any]:
         observation.c.formula,
         observation.c.ambiguity,
         observation.c.note,
+        conflicts_column(),
         *provenance_columns(observation, t.source),
     ).select_from(
         # Outer joins on NOT NULL keys return the same rows as inner joins, but keep SQLite
@@ -95,6 +96,7 @@ def serialize_metric(row: Row) -> dict[str, Any]:
         "ambiguity": row["ambiguity"],
         "note": row["note"],
         "provenance": provenance(row),
+        "conflicts_with": conflict_keys(row["conflicts_with"]),
         "url": f"{API_PREFIX}/metrics/{row['key']}",
     }
 
@@ -199,14 +201,22 @@ METRIC_SPEC = ListSpec(
         ),
         Filter(
             "latest",
-            "true: only the most recent fact of each subject and indicator. Dated before"
-            " undated, later period end first, then stated before derived, then the newer"
-            " source.",
-            operators=("exact",),
-            column=observation.c.id,
-            relation=LATEST,
-            choices=("true",),
-            example="true",
+            "true: only the most recent fact of each subject and indicator (false: the"
+            " facts a later one supersedes). Dated before undated, later period end first,"
+            " then stated before derived, then the newer source.",
+            bool,
+            ("exact",),
+            column=observation.c.latest,
+            example=True,
+        ),
+        Filter(
+            "conflict",
+            "true: facts another fact contradicts (same subject, indicator and known period,"
+            " another value); false: the others. " + CONFLICT_RULE,
+            bool,
+            ("exact",),
+            column=observation.c.conflict,
+            example=True,
         ),
     ),
     sorts=(
@@ -231,6 +241,8 @@ METRIC_SPEC = ListSpec(
         Index("ix_observation_qualifier_id", ("qualifier", "id")),
         Index("ix_observation_subject_kind_id", ("subject_kind", "id")),
         Index("ix_observation_derived_id", ("derived", "id")),
+        Index("ix_observation_conflict_id", ("conflict", "id")),
+        Index("ix_observation_latest_id", ("latest", "id")),
         Index("ix_observation_cluster_id", ("cluster_id",)),
         Index("ix_observation_program_id", ("program_id",)),
         Index("ix_observation_source_id", ("source_id",)),
@@ -251,6 +263,9 @@ METRIC_SPEC = ListSpec(
         Facet("qualifier", "exact, about, more_than, ...", observation.c.qualifier),
         Facet("subject_kind", "place, cluster or program", observation.c.subject_kind),
         Facet("derived", "computed by the atlas from stated values", observation.c.derived),
+        Facet(
+            "conflict", "contradicted by another fact of the same period", observation.c.conflict
+        ),
         Facet("source", "the source document", observation.c.source_id, labels=t.source, key="id"),
         Facet("place", "the place of the subject", observation.c.place_id, labels=t.place),
         province_facet(observation.c.place_id, t.place),

@@ -159,9 +159,10 @@ async def _export(
 
     pages = exports.pages(run_page, export, cap)
     first = await anext(pages)
+    sources = await in_database(request, exports.cited_sources(spec, export, fixed), **terms)
     return exports.export_response(
         request, kind=kind, name=spec.name, item_model=item_model_of(page_model),
-        query=export, first=first, rest=pages,
+        query=export, first=first, rest=pages, sources=sources,
     )  # fmt: skip
 
 

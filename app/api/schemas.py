@@ -122,6 +122,12 @@ class Metric(Schema):
     ambiguity: str | None
     note: str | None
     provenance: Provenance
+    conflicts_with: list[str] = Field(
+        examples=[[]],
+        description="Keys of facts about the same subject, indicator and known period that"
+        " give another value (empty: none). Both are served; latest values, rankings and a"
+        " series' preferred point pick one: stated over derived, then the newer source.",
+    )
     url: str
 
 
@@ -479,6 +485,13 @@ class SeriesPoint(Schema):
     qualifier: str
     stated: str | None = None
     derived: bool
+    conflicts_with: list[str] = Field(
+        description="Keys of facts of the same period that give another value."
+    )
+    preferred: bool = Field(
+        description="False when a conflicting fact is picked over this"
+        " one (stated over derived, then the newer source)."
+    )
     url: str
     not_after: date | None = Field(
         default=None, description="Undated points: the date the fact is known by."
@@ -517,3 +530,130 @@ class Relation(RelationView):
 
 
 RelationPage = page_of(Relation, "RelationPage")
+
+
+class RankingEntry(Schema):
+    rank: int = Field(examples=[1], description="Competition rank: ties share the best rank.")
+    percentile: float | None = Field(
+        examples=[100.0], description="Share of the other peers ranked below (null: no peer)."
+    )
+    place: PlaceRef
+    key: str = Field(description="The fact ranked.", examples=["daye-high-tech-enterprises-2023"])
+    value: float | int = Field(examples=[333])
+    unit: str
+    stated: str | None
+    qualifier: Qualifier
+    derived: bool
+    period: Period
+    conflicts_with: list[str]
+    url: str
+
+
+class RankingPeers(Schema):
+    group: str = Field(examples=["places in hubei"])
+    size: int = Field(description="Peers with a value for the period.", examples=[1])
+
+
+class RankingMeta(Schema):
+    indicator: IndicatorRef
+    year: int | None
+    peers: RankingPeers
+    order: Literal["desc", "asc"]
+    ties: str
+    percentile: str
+    pick: str
+    conflicts: str
+    computed: Literal[True]
+    place: RankingEntry | None = Field(description="The standing of `place`, when named.")
+    place_note: str | None = Field(description="Why `place` is not ranked, when it is not.")
+    returned: int
+    limit: int
+    offset: int
+
+
+class PageLinks(Schema):
+    self: str
+    next: str | None
+
+
+class RankingPage(Schema):
+    data: list[RankingEntry]
+    meta: RankingMeta
+    links: PageLinks
+
+
+class ComparisonInput(Schema):
+    key: str = Field(examples=["hunan-private-trade-share-2018"])
+    period: Period
+    value: float | int
+    unit: str
+    stated: str | None
+    qualifier: Qualifier
+    derived: bool
+    formula: str | None
+    source: str
+    conflicts_with: list[str]
+    url: str
+
+
+class ComputedValue(Schema):
+    value: float | int = Field(examples=[1.1])
+    unit: str = Field(examples=["percentage_point"])
+    formula: str = Field(
+        examples=["{hunan-private-trade-share-2018} - {hunan-private-trade-share-2017}"]
+    )
+    qualifier: Qualifier
+
+
+class Comparison(Schema):
+    computed: Literal[True]
+    inputs: list[str] = Field(description="The keys of the two facts, earlier first.")
+    change: ComputedValue
+    growth: ComputedValue | None
+    no_growth: str | None = Field(description="Why there is no growth rate, when there is none.")
+    subject: Subject
+    indicator: IndicatorRef
+    from_: ComparisonInput = Field(alias="from")
+    to: ComparisonInput
+
+
+class ComparisonMeta(Schema):
+    computed: Literal[True]
+    rule: str
+
+
+class ComparisonPage(Schema):
+    data: Comparison
+    meta: ComparisonMeta
+    links: SearchLinks
+
+
+class PlaceStanding(RankingEntry):
+    indicator: IndicatorRef
+    peers: int = Field(description="Peers with a value of the indicator for the period.")
+    ranking: str = Field(
+        description="The whole ranking.",
+        examples=[
+            "/api/v1/rankings?indicator=high_tech_enterprises&place=changzhi&peers=same_level"
+        ],
+    )
+
+
+class PlaceRankingMeta(Schema):
+    year: int | None
+    peers: str = Field(examples=["places at changzhi's level (prefecture_city)"])
+    ties: str
+    percentile: str
+    pick: str
+    conflicts: str
+    computed: Literal[True]
+    returned: int
+    note: str | None = Field(
+        description="Why nothing is ranked, when the place lies outside the peer group."
+    )
+
+
+class PlaceRankingPage(Schema):
+    data: list[PlaceStanding]
+    meta: PlaceRankingMeta
+    links: SearchLinks

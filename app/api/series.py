@@ -22,6 +22,7 @@ from app.api.shapes import API_PREFIX
 from app.errors import ProblemError, parameter_problem
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
+from app.query.latest import pick
 from app.query.parsing import check_names, parse_bool
 from app.query.statements import fetch_all, slot
 
@@ -39,6 +40,8 @@ UNDATED_RULE = (
     " `undated`, each with `not_after`, the publication date of its source (null when that"
     " is unknown too); year filters on /metrics match dated facts only (add"
     " `year__isnull=true` for the undated), and sorts by year or period_end put them last."
+    " Conflicting points (same period, other value) are both listed, each naming the other;"
+    " `preferred` is false on the one the rule of latest values does not pick."
 )
 
 router = APIRouter(tags=["metrics"])
@@ -118,7 +121,7 @@ def _statement(kinds: tuple[str, ...], derived: bool | None) -> Select[Any]:
     ).limit(slot("points"))
 
 
-def _point(metric: dict[str, Any]) -> dict[str, Any]:
+def _point(metric: dict[str, Any], preferred: bool) -> dict[str, Any]:
     return {
         "key": metric["key"],
         "period": metric["period"],
@@ -126,8 +129,30 @@ def _point(metric: dict[str, Any]) -> dict[str, Any]:
         "qualifier": metric["qualifier"],
         "stated": metric["stated"],
         "derived": metric["derived"],
+        "conflicts_with": metric["conflicts_with"],
+        "preferred": preferred,
         "url": metric["url"],
     }
+
+
+def _mark_preferred(connection: Connection, metrics: list[dict[str, Any]]) -> set[str]:
+    """The keys of the facts a conflicting fact beats by the rule of latest values."""
+    known = {m["key"]: m for m in metrics}
+    wanted = sorted({k for m in metrics for k in m["conflicts_with"]} - set(known))
+    if wanted:
+        rows = fetch_all(
+            connection, "series-conflicts",
+            lambda: metrics_select().where(IdSet(observation.c.key, slot("keys"))),
+            {"keys": id_set_value(connection, wanted)},
+        )  # fmt: skip
+        known.update((row["key"], serialize_metric(row)) for row in rows)
+    beaten = set()
+    for metric in metrics:
+        if metric["conflicts_with"]:
+            group = [metric, *(known[k] for k in metric["conflicts_with"] if k in known)]
+            if pick(group)["key"] != metric["key"]:
+                beaten.add(metric["key"])
+    return beaten
 
 
 def build_series(
@@ -156,8 +181,9 @@ def build_series(
     series: dict[tuple[str, str], dict[str, Any]] = {
         subject: {"subject": None, "points": [], "undated": []} for subject in order
     }
-    for row in rows:
-        metric = serialize_metric(row)
+    metrics = [serialize_metric(row) for row in rows]
+    beaten = _mark_preferred(connection, metrics)
+    for metric in metrics:
         subject = (metric["subject"]["kind"], metric["subject"]["slug"])
         if subject not in series:  # every subject asked for (ordered below)
             series[subject] = {"subject": None, "points": [], "undated": []}
@@ -165,9 +191,9 @@ def build_series(
         entry["subject"] = metric["subject"]
         if metric["period"]["start"] is None:
             not_after = metric["provenance"]["source"]["published_on"]
-            entry["undated"].append({**_point(metric), "not_after": not_after})
+            entry["undated"].append({**_point(metric, True), "not_after": not_after})
         else:
-            entry["points"].append(_point(metric))
+            entry["points"].append(_point(metric, metric["key"] not in beaten))
     for (kind, slug), entry in series.items():
         if entry["subject"] is None:  # no fact of this indicator for it
             collection = {"place": "places", "cluster": "clusters", "program": "programs"}[kind]

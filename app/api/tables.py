@@ -1,26 +1,35 @@
-"""The Core `Table` objects the read API queries (it builds SQL, not ORM objects, so rows
-go straight to JSON)."""
+"""The Core tables, as the routers name them (`t.place`; defined in app.query.tables), and
+the tables whose rows are facts taken from a source."""
 
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables on the metadata)
+from app.query.tables import (
+    cluster,
+    indicator,
+    observation,
+    organization,
+    place,
+    place_ancestor,
+    program,
+    program_place,
+    relation,
+    source,
+)
 
-
-def _table(name: str) -> Table:
-    return SQLModel.metadata.tables[name]
-
-
-cluster = _table("cluster")
-indicator = _table("indicator")
-observation = _table("observation")
-organization = _table("organization")
-place = _table("place")
-place_ancestor = _table("place_ancestor")
-program = _table("program")
-program_place = _table("program_place")
-relation = _table("relation")
-source = _table("source")
+__all__ = [
+    "FACT_TABLES",
+    "cluster",
+    "indicator",
+    "observation",
+    "organization",
+    "place",
+    "place_ancestor",
+    "program",
+    "program_place",
+    "relation",
+    "source",
+]
 
 
 def _cites_source(table: Table) -> bool:

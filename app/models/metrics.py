@@ -1,6 +1,6 @@
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Double, Index, Text
+from sqlalchemy import Boolean, CheckConstraint, Double, Index, Text, false
 from sqlmodel import Column, Field
 
 from app.models.evidence import Evidence
@@ -38,6 +38,8 @@ class Observation(Evidence, table=True):
         Index("ix_observation_qualifier_id", "qualifier", "id"),
         Index("ix_observation_subject_kind_id", "subject_kind", "id"),
         Index("ix_observation_derived_id", "derived", "id"),
+        Index("ix_observation_conflict_id", "conflict", "id"),
+        Index("ix_observation_latest_id", "latest", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -59,3 +61,14 @@ class Observation(Evidence, table=True):
     formula: str | None = Field(default=None, max_length=400)
     ambiguity: str | None = Field(default=None, sa_column=Column(Text))
     note: str | None = Field(default=None, sa_column=Column(Text))
+    # Marks the loader sets after writing, kept rather than computed per request so that
+    # `conflict=true` and `latest=true` are index ranges, not a pass over the whole table:
+    # another fact of the subject, indicator and known period gives another value
+    # (app.query.conflicts); the most recent fact of its subject and indicator
+    # (app.query.latest).
+    conflict: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    latest: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )

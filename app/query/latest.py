@@ -1,5 +1,6 @@
 """The most recent value per subject and indicator (World Bank `mrv`, Data Commons
-`LATEST`), and the rule that orders facts whose period is unknown.
+`LATEST`), and the rule that orders facts whose period is unknown. The loader marks each
+latest fact (`observation.latest`), so `latest=true` reads an index.
 
 The rule, one place for it: a dated fact is more recent than an undated one; among dated
 facts the later period end wins; then a stated value over one the atlas derived, then
@@ -10,10 +11,9 @@ for Changzhi's high-tech enterprises, undated both, the stated 264 is the latest
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, false, func, select, true, update
 
-from app.api import tables as t
-from app.query.spec import Keys, Relation
+from app.query import tables as t
 
 observation = t.observation
 
@@ -31,7 +31,7 @@ def recency_order() -> list[ColumnElement[Any]]:
     ]
 
 
-def latest_ids(_keys: Keys) -> Select[Any]:
+def latest_ids() -> Select[Any]:
     """The ids of the latest fact of each (subject, indicator)."""
     rank = (
         func.row_number()
@@ -52,7 +52,32 @@ def latest_ids(_keys: Keys) -> Select[Any]:
             observation.join(t.source, t.source.c.id == observation.c.source_id)
         )
     ).subquery()
-    return select(ranked.c.id.label("id")).where(ranked.c.recency == 1)
+    return select(ranked.c.id).where(ranked.c.recency == 1)
 
 
-LATEST = Relation(ids=latest_ids)
+def mark_latest(connection: Connection) -> None:
+    """Set `observation.latest` on the latest fact of each subject and indicator (after a
+    load), writing only the rows whose mark changes."""
+    latest = latest_ids()
+    connection.execute(
+        update(observation)
+        .where(observation.c.latest.is_(false()), observation.c.id.in_(latest))
+        .values(latest=true())
+    )
+    connection.execute(
+        update(observation)
+        .where(observation.c.latest.is_(true()), observation.c.id.not_in(latest))
+        .values(latest=false())
+    )
+
+
+def pick(facts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fact the rule above picks among serialized metrics of one period (conflicting
+    values): stated over derived, then the newer source, then the higher key."""
+
+    def standing(fact: dict[str, Any]) -> tuple[bool, str, str]:
+        published = fact["provenance"]["source"]["published_on"]
+        # ISO dates order as text; "" (no date) sorts below every date.
+        return (not fact["derived"], "" if published is None else str(published), fact["key"])
+
+    return max(facts, key=standing)

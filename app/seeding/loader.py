@@ -14,6 +14,8 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
 from app.models.vocabulary import PROVINCE_LEVELS
+from app.query.conflicts import mark_conflicts
+from app.query.latest import mark_latest
 from app.seeding.errors import Problem, SeedError
 from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
@@ -192,6 +194,9 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         _write_documents(sync, dataset, place_ids, indicator_ids)
         step("removing records no longer in the seeds")
         sync.delete_stale()
+        step("conflicting and latest facts")
+        mark_conflicts(connection)
+        mark_latest(connection)
         step("search entries")
         rebuild_search(connection)
         store_version(connection, dataset_hash(dataset))

@@ -655,9 +655,89 @@ export interface paths {
         };
         /**
          * One indicator for several subjects, for a chart
-         * @description Points ordered by period for each subject, with value, qualifier and metric key; undated facts apart. Points are ordered by period start, then end. Facts whose period is unknown are in `undated`, each with `not_after`, the publication date of its source (null when that is unknown too); year filters on /metrics match dated facts only (add `year__isnull=true` for the undated), and sorts by year or period_end put them last.
+         * @description Points ordered by period for each subject, with value, qualifier and metric key; undated facts apart. Points are ordered by period start, then end. Facts whose period is unknown are in `undated`, each with `not_after`, the publication date of its source (null when that is unknown too); year filters on /metrics match dated facts only (add `year__isnull=true` for the undated), and sorts by year or period_end put them last. Conflicting points (same period, other value) are both listed, each naming the other; `preferred` is false on the one the rule of latest values does not pick.
          */
         get: operations["get_series"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rankings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rank places among their peers on one indicator
+         * @description Rank and percentile of each place of a peer group on one indicator for one year (or each place's latest value), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Percentile: 100 * (peers ranked below) / (peers - 1); null when the place has no peer. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then the newer source. Computed on request; the values ranked are the stated (or derived) facts, named by key.
+         */
+        get: operations["get_rankings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/places/{place_slug}/rankings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A place's rank among its peers on every indicator it has a value of
+         * @description For each indicator with a value for the place (in `year`, or its latest), its rank and percentile among its peers (by default the places of its level), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then the newer source.
+         */
+        get: operations["get_place_rankings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/comparisons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Change and growth from one year to another, computed with its formula
+         * @description The change and growth rate of one indicator for one subject from one year to another, computed on request and returned with the formula over the keys of its inputs: never stored, never mixed with stated values. Facts whose period is unknown are compared by key, at /metrics/{key}/comparison.
+         */
+        get: operations["get_comparison"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/{key}/comparison": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Change and growth from an earlier fact to this one, computed with its formula
+         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values. A `from` about another subject or indicator is a 400.
+         */
+        get: operations["get_metric_comparison"];
         put?: never;
         post?: never;
         delete?: never;
@@ -830,6 +910,91 @@ export interface components {
          * @enum {string}
          */
         ClusterStatus: "established" | "developing" | "aspired";
+        /** Comparison */
+        Comparison: {
+            /**
+             * Computed
+             * @constant
+             */
+            computed: true;
+            /**
+             * Inputs
+             * @description The keys of the two facts, earlier first.
+             */
+            inputs: string[];
+            change: components["schemas"]["ComputedValue"];
+            growth: components["schemas"]["ComputedValue"] | null;
+            /**
+             * No Growth
+             * @description Why there is no growth rate, when there is none.
+             */
+            no_growth: string | null;
+            subject: components["schemas"]["Subject"];
+            indicator: components["schemas"]["IndicatorRef"];
+            from: components["schemas"]["ComparisonInput"];
+            to: components["schemas"]["ComparisonInput"];
+        };
+        /** ComparisonInput */
+        ComparisonInput: {
+            /**
+             * Key
+             * @example hunan-private-trade-share-2018
+             */
+            key: string;
+            period: components["schemas"]["Period"];
+            /** Value */
+            value: number;
+            /** Unit */
+            unit: string;
+            /** Stated */
+            stated: string | null;
+            qualifier: components["schemas"]["Qualifier"];
+            /** Derived */
+            derived: boolean;
+            /** Formula */
+            formula: string | null;
+            /** Source */
+            source: string;
+            /** Conflicts With */
+            conflicts_with: string[];
+            /** Url */
+            url: string;
+        };
+        /** ComparisonMeta */
+        ComparisonMeta: {
+            /**
+             * Computed
+             * @constant
+             */
+            computed: true;
+            /** Rule */
+            rule: string;
+        };
+        /** ComparisonPage */
+        ComparisonPage: {
+            data: components["schemas"]["Comparison"];
+            meta: components["schemas"]["ComparisonMeta"];
+            links: components["schemas"]["SearchLinks"];
+        };
+        /** ComputedValue */
+        ComputedValue: {
+            /**
+             * Value
+             * @example 1.1
+             */
+            value: number;
+            /**
+             * Unit
+             * @example percentage_point
+             */
+            unit: string;
+            /**
+             * Formula
+             * @example {hunan-private-trade-share-2018} - {hunan-private-trade-share-2017}
+             */
+            formula: string;
+            qualifier: components["schemas"]["Qualifier"];
+        };
         /** Coordinates */
         Coordinates: {
             /** Longitude */
@@ -1060,6 +1225,12 @@ export interface components {
             /** Note */
             note: string | null;
             provenance: components["schemas"]["Provenance"];
+            /**
+             * Conflicts With
+             * @description Keys of facts about the same subject, indicator and known period that give another value (empty: none). Both are served; latest values, rankings and a series' preferred point pick one: stated over derived, then the newer source.
+             * @example []
+             */
+            conflicts_with: string[];
             /** Url */
             url: string;
         };
@@ -1077,6 +1248,52 @@ export interface components {
         MetricsLink: {
             /** Metrics */
             metrics: string;
+        };
+        /**
+         * NodeState
+         * @description A database this worker reads from, as its last background check found it.
+         */
+        NodeState: {
+            /**
+             * Name
+             * @description `primary`, or `replica-1`, `replica-2`, ...
+             */
+            name: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "primary" | "replica";
+            /**
+             * Reachable
+             * @description Whether the last check or read reached it.
+             */
+            reachable: boolean;
+            /**
+             * Fit
+             * @description Whether reads go to it (the primary serves when no replica is fit).
+             */
+            fit: boolean;
+            /**
+             * Dataset Version
+             * @description The dataset version it holds.
+             */
+            dataset_version: string | null;
+            /**
+             * Lag Ms
+             * @description Replay lag behind the primary (replicas).
+             */
+            lag_ms: number | null;
+            /**
+             * Busy
+             * @description Requests reading from it now, in this worker.
+             */
+            busy: number;
+            /**
+             * Problem
+             * @description Why it is not fit, when it is not.
+             */
+            problem: string | null;
         };
         /** Organization */
         Organization: {
@@ -1132,6 +1349,13 @@ export interface components {
             data: components["schemas"]["Organization"][];
             meta: components["schemas"]["Meta"];
             links: components["schemas"]["Links"];
+        };
+        /** PageLinks */
+        PageLinks: {
+            /** Self */
+            self: string;
+            /** Next */
+            next: string | null;
         };
         /** Period */
         Period: {
@@ -1279,6 +1503,43 @@ export interface components {
             meta: components["schemas"]["Meta"];
             links: components["schemas"]["Links"];
         };
+        /** PlaceRankingMeta */
+        PlaceRankingMeta: {
+            /** Year */
+            year: number | null;
+            /**
+             * Peers
+             * @example places at changzhi's level (prefecture_city)
+             */
+            peers: string;
+            /** Ties */
+            ties: string;
+            /** Percentile */
+            percentile: string;
+            /** Pick */
+            pick: string;
+            /** Conflicts */
+            conflicts: string;
+            /**
+             * Computed
+             * @constant
+             */
+            computed: true;
+            /** Returned */
+            returned: number;
+            /**
+             * Note
+             * @description Why nothing is ranked, when the place lies outside the peer group.
+             */
+            note: string | null;
+        };
+        /** PlaceRankingPage */
+        PlaceRankingPage: {
+            /** Data */
+            data: components["schemas"]["PlaceStanding"][];
+            meta: components["schemas"]["PlaceRankingMeta"];
+            links: components["schemas"]["SearchLinks"];
+        };
         /** PlaceRef */
         PlaceRef: {
             /**
@@ -1297,6 +1558,57 @@ export interface components {
              * @example /api/v1/places/daye
              */
             url: string;
+        };
+        /** PlaceStanding */
+        PlaceStanding: {
+            /**
+             * Rank
+             * @description Competition rank: ties share the best rank.
+             * @example 1
+             */
+            rank: number;
+            /**
+             * Percentile
+             * @description Share of the other peers ranked below (null: no peer).
+             * @example 100
+             */
+            percentile: number | null;
+            place: components["schemas"]["PlaceRef"];
+            /**
+             * Key
+             * @description The fact ranked.
+             * @example daye-high-tech-enterprises-2023
+             */
+            key: string;
+            /**
+             * Value
+             * @example 333
+             */
+            value: number;
+            /** Unit */
+            unit: string;
+            /** Stated */
+            stated: string | null;
+            qualifier: components["schemas"]["Qualifier"];
+            /** Derived */
+            derived: boolean;
+            period: components["schemas"]["Period"];
+            /** Conflicts With */
+            conflicts_with: string[];
+            /** Url */
+            url: string;
+            indicator: components["schemas"]["IndicatorRef"];
+            /**
+             * Peers
+             * @description Peers with a value of the indicator for the period.
+             */
+            peers: number;
+            /**
+             * Ranking
+             * @description The whole ranking.
+             * @example /api/v1/rankings?indicator=high_tech_enterprises&place=changzhi&peers=same_level
+             */
+            ranking: string;
         };
         /** Program */
         Program: {
@@ -1399,6 +1711,104 @@ export interface components {
          * @enum {string}
          */
         Qualifier: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+        /** RankingEntry */
+        RankingEntry: {
+            /**
+             * Rank
+             * @description Competition rank: ties share the best rank.
+             * @example 1
+             */
+            rank: number;
+            /**
+             * Percentile
+             * @description Share of the other peers ranked below (null: no peer).
+             * @example 100
+             */
+            percentile: number | null;
+            place: components["schemas"]["PlaceRef"];
+            /**
+             * Key
+             * @description The fact ranked.
+             * @example daye-high-tech-enterprises-2023
+             */
+            key: string;
+            /**
+             * Value
+             * @example 333
+             */
+            value: number;
+            /** Unit */
+            unit: string;
+            /** Stated */
+            stated: string | null;
+            qualifier: components["schemas"]["Qualifier"];
+            /** Derived */
+            derived: boolean;
+            period: components["schemas"]["Period"];
+            /** Conflicts With */
+            conflicts_with: string[];
+            /** Url */
+            url: string;
+        };
+        /** RankingMeta */
+        RankingMeta: {
+            indicator: components["schemas"]["IndicatorRef"];
+            /** Year */
+            year: number | null;
+            peers: components["schemas"]["RankingPeers"];
+            /**
+             * Order
+             * @enum {string}
+             */
+            order: "desc" | "asc";
+            /** Ties */
+            ties: string;
+            /** Percentile */
+            percentile: string;
+            /** Pick */
+            pick: string;
+            /** Conflicts */
+            conflicts: string;
+            /**
+             * Computed
+             * @constant
+             */
+            computed: true;
+            /** @description The standing of `place`, when named. */
+            place: components["schemas"]["RankingEntry"] | null;
+            /**
+             * Place Note
+             * @description Why `place` is not ranked, when it is not.
+             */
+            place_note: string | null;
+            /** Returned */
+            returned: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** RankingPage */
+        RankingPage: {
+            /** Data */
+            data: components["schemas"]["RankingEntry"][];
+            meta: components["schemas"]["RankingMeta"];
+            links: components["schemas"]["PageLinks"];
+        };
+        /** RankingPeers */
+        RankingPeers: {
+            /**
+             * Group
+             * @example places in hubei
+             */
+            group: string;
+            /**
+             * Size
+             * @description Peers with a value for the period.
+             * @example 1
+             */
+            size: number;
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -1413,6 +1823,11 @@ export interface components {
             schema: string;
             /** Sources */
             sources: number;
+            /**
+             * Nodes
+             * @description The databases reads may go to.
+             */
+            nodes: components["schemas"]["NodeState"][];
         };
         /** Ref */
         Ref: {
@@ -1588,6 +2003,16 @@ export interface components {
             stated?: string | null;
             /** Derived */
             derived: boolean;
+            /**
+             * Conflicts With
+             * @description Keys of facts of the same period that give another value.
+             */
+            conflicts_with: string[];
+            /**
+             * Preferred
+             * @description False when a conflicting fact is picked over this one (stated over derived, then the newer source).
+             */
+            preferred: boolean;
             /** Url */
             url: string;
             /**
@@ -2071,6 +2496,12 @@ export interface components {
             /** Note */
             note?: string | null;
             provenance?: components["schemas"]["Provenance"];
+            /**
+             * Conflicts With
+             * @description Keys of facts about the same subject, indicator and known period that give another value (empty: none). Both are served; latest values, rankings and a series' preferred point pick one: stated over derived, then the newer source.
+             * @example []
+             */
+            conflicts_with?: string[];
             /** Url */
             url?: string;
         };
@@ -2296,6 +2727,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -2354,6 +2790,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2472,7 +2933,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -2681,12 +3142,17 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -2695,6 +3161,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -2715,7 +3186,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -2777,6 +3248,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3029,6 +3525,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -3111,6 +3612,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3401,6 +3927,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -3483,6 +4014,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3730,6 +4286,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -3812,6 +4373,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3920,7 +4506,13 @@ export interface operations {
     };
     get_city: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -3998,6 +4590,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4280,6 +4897,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -4338,6 +4960,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4456,7 +5103,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -4665,12 +5312,17 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -4679,6 +5331,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -4699,7 +5356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -4761,6 +5418,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5013,6 +5695,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -5095,6 +5782,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5385,6 +6097,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -5467,6 +6184,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5714,6 +6456,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -5796,6 +6543,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -5904,7 +6676,13 @@ export interface operations {
     };
     get_place: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -5982,6 +6760,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6249,6 +7052,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -6307,6 +7115,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6425,7 +7258,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6629,12 +7462,17 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -6643,6 +7481,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -6663,7 +7506,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -6725,6 +7568,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -6833,7 +7701,13 @@ export interface operations {
     };
     get_cluster: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -6911,6 +7785,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/clusters/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7216,6 +8115,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -7274,6 +8178,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7392,7 +8321,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -7596,12 +8525,17 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -7610,6 +8544,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -7630,7 +8569,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -7692,6 +8631,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -7800,7 +8764,13 @@ export interface operations {
     };
     get_program: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -7878,6 +8848,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/programs/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8145,6 +9140,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -8203,6 +9203,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8311,7 +9336,13 @@ export interface operations {
     };
     get_organization: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -8389,6 +9420,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/organizations/{slug}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/organizations/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8591,6 +9647,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -8649,6 +9710,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/indicators",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -8767,7 +9853,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -8976,12 +10062,17 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -8990,6 +10081,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -9010,7 +10106,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -9072,6 +10168,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -9180,7 +10301,13 @@ export interface operations {
     };
     get_indicator: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -9258,6 +10385,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators/{code}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/indicators/{code}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -9488,6 +10640,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -9546,6 +10703,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/sources",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -9664,7 +10846,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -9873,12 +11055,17 @@ export interface operations {
                 /** @description Derived (true) or stated (false). */
                 derived?: boolean;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -9887,6 +11074,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path: {
@@ -9907,7 +11099,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -9969,6 +11161,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10077,7 +11294,13 @@ export interface operations {
     };
     get_source: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -10155,6 +11378,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources/{id}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/sources/{id}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10273,7 +11521,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -10497,12 +11745,17 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator. Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
                  * @example true
                  */
-                latest?: "true";
+                latest?: boolean;
                 /**
-                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
                 facets?: string;
@@ -10511,6 +11764,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -10525,7 +11783,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -10569,6 +11827,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -10677,7 +11960,13 @@ export interface operations {
     };
     get_metric: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -10755,6 +12044,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics/{key}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/metrics/{key}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11027,6 +12341,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -11085,6 +12404,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/relations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11203,6 +12547,11 @@ export interface operations {
                 kind?: string;
                 /** @description At most this many results (1 to 50). */
                 limit?: number;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -11257,6 +12606,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/search"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/search",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11388,6 +12762,11 @@ export interface operations {
                 programs?: string;
                 /** @description false: stated values only; true: derived ones only. */
                 derived?: boolean;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
             };
             header?: never;
             path?: never;
@@ -11460,6 +12839,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/series"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/series",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11566,9 +12970,933 @@ export interface operations {
             };
         };
     };
+    get_rankings: {
+        parameters: {
+            query: {
+                /**
+                 * @description The indicator's code.
+                 * @example high_tech_enterprises
+                 */
+                indicator: string;
+                /**
+                 * @description The year the period ends in; without it, each place's latest value (undated facts included).
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in that province; `within:<slug>`, in any place) and/or a level (`level:<level>`), joined by a comma.
+                 * @example province:hubei
+                 */
+                peers?: string;
+                /**
+                 * @description The place whose standing is wanted (in `meta.place`).
+                 * @example daye
+                 */
+                place?: string;
+                /**
+                 * @description desc: the highest value ranks 1 (the default), or asc (the default for an indicator that is itself a rank).
+                 * @example desc
+                 */
+                order?: "desc" | "asc";
+                /**
+                 * @description Entries per page (1-500).
+                 * @example 10
+                 */
+                limit?: number;
+                /**
+                 * @description Entries to skip.
+                 * @example 0
+                 */
+                offset?: number;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Peers best first, a page at a time. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankingPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_place_rankings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The year the period ends in; without it, each place's latest value (undated facts included).
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description The peer group: `same_level` (the default: places of this place's level), `same_province`, `nationwide`, or an area (`province:<slug>`, `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.
+                 * @example same_province
+                 */
+                peers?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                place_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One standing per indicator. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceRankingPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_comparison: {
+        parameters: {
+            query: {
+                /**
+                 * @description The indicator's code.
+                 * @example high_tech_enterprises
+                 */
+                indicator: string;
+                /**
+                 * @description The subject compared: `place:<slug>`, `cluster:<slug>` or `program:<slug>`.
+                 * @example place:hunan
+                 */
+                subject: string;
+                /**
+                 * @description The earlier year (the period ends in it).
+                 * @example 2017
+                 */
+                from: number;
+                /**
+                 * @description The later year.
+                 * @example 2018
+                 */
+                to: number;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The computed change and its inputs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComparisonPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/comparisons",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/comparisons"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/comparisons",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/comparisons"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/comparisons"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/comparisons"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_metric_comparison: {
+        parameters: {
+            query: {
+                /**
+                 * @description The key of the earlier fact (same subject and indicator).
+                 * @example changzhi-enterprise-rd-investment-previous
+                 */
+                from: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The computed change and its inputs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComparisonPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/metrics/{key}/comparison",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/metrics/{key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/metrics/{key}/comparison",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/metrics/{key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/metrics/{key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/metrics/{key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     api_index: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -11622,6 +13950,31 @@ export interface operations {
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

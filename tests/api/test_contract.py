@@ -32,6 +32,12 @@ PATH_OVERRIDES = {
     "/api/v1/organizations/{slug}": "/api/v1/organizations/ccid",
     "/api/v1/search": "/api/v1/search?q=hefei",
     "/api/v1/series": "/api/v1/series?indicator=high_tech_enterprises",
+    "/api/v1/places/{place_slug}/rankings": "/api/v1/places/changzhi/rankings",
+    "/api/v1/rankings": "/api/v1/rankings?indicator=high_tech_enterprises&place=daye",
+    "/api/v1/comparisons": "/api/v1/comparisons?indicator=private_enterprise_trade_share"
+    "&subject=place:hunan&from=2017&to=2018",
+    "/api/v1/metrics/{key}/comparison": "/api/v1/metrics/changzhi-enterprise-rd-investment"
+    "/comparison?from=changzhi-enterprise-rd-investment-previous",
 }
 MODELS: dict[str, type[BaseModel]] = {
     model.__name__: model
@@ -41,7 +47,8 @@ MODELS: dict[str, type[BaseModel]] = {
         schemas.PlaceDetail, schemas.ClusterDetail, schemas.ProgramDetail,
         schemas.OrganizationDetail, schemas.IndicatorDetail, schemas.SourceDetail,
         schemas.Index, schemas.Health, schemas.Readiness, schemas.RelationPage,
-        schemas.SearchPage, schemas.SeriesPage,
+        schemas.SearchPage, schemas.SeriesPage, schemas.RankingPage, schemas.ComparisonPage,
+        schemas.PlaceRankingPage,
     )
 }  # fmt: skip
 

@@ -87,7 +87,13 @@ def test_latest_picks_the_later_period(client: TestClient) -> None:
     assert everything["meta"]["total"] == 33  # 36 facts, 3 of them older or derived twins
 
 
-def test_latest_takes_true_only(client: TestClient) -> None:
-    response = client.get(f"{API}/metrics?latest=false")
+def test_latest_false_gives_the_superseded_facts(client: TestClient) -> None:
+    body = get(client, "/metrics?latest=false&sort=key")
+    assert [m["key"] for m in body["data"]] == [
+        "changzhi-enterprise-rd-investment-previous",
+        "changzhi-high-tech-enterprises-before",
+        "hunan-private-trade-share-2017",
+    ]
+    response = client.get(f"{API}/metrics?latest=maybe")
     assert response.status_code == 422
     assert response.json()["errors"][0]["parameter"] == "latest"

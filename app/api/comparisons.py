@@ -1,0 +1,229 @@
+"""`/comparisons`: change and growth between two facts of one subject and indicator,
+computed on request with the formula over the keys of its inputs (app.query.comparisons)."""
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from sqlalchemy import Connection, Select, select
+from starlette.datastructures import QueryParams
+
+from app.api import tables as t
+from app.api.deps import in_database
+from app.api.metrics import metrics_select, serialize_metric
+from app.api.rankings import (
+    INDICATOR,
+    YEAR,
+    allowed,
+    find_indicator,
+    query_doc,
+    read_slug,
+    read_year,
+)
+from app.api.resource import SLUG_PATTERN
+from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.schemas import ComparisonPage
+from app.errors import ParameterError, ProblemError, parameter_problem
+from app.query.comparisons import bound_problem, compare
+from app.query.conflicts import CONFLICT_RULE
+from app.query.execute import id_set_value
+from app.query.expressions import IdSet
+from app.query.latest import recency_order
+from app.query.statements import fetch_all, fetch_one, slot
+
+o = t.observation
+router = APIRouter(tags=["rankings"])
+SUBJECTS = {"place": (t.place, o.c.place_id), "cluster": (t.cluster, o.c.cluster_id),
+            "program": (t.program, o.c.program_id)}  # fmt: skip
+SUBJECT_PATTERN = r"^(place|cluster|program):[a-z0-9][a-z0-9_-]{0,63}$"
+Pair = tuple[dict[str, Any], dict[str, Any]]  # the earlier fact and the later one
+YEARS_PARAMETERS = ("indicator", "subject", "from", "to")
+KEY = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 120}
+COMPARISONS_DOC = [
+    INDICATOR,
+    query_doc("subject", "The subject compared: `place:<slug>`, `cluster:<slug>` or"
+              " `program:<slug>`.", {"type": "string", "pattern": SUBJECT_PATTERN,
+                                      "maxLength": 72}, "place:hunan", required=True),
+    query_doc("from", "The earlier year (the period ends in it).", YEAR, 2017, required=True),
+    query_doc("to", "The later year.", YEAR, 2018, required=True),
+]  # fmt: skip
+FROM_KEY_DOC = [
+    query_doc("from", "The key of the earlier fact (same subject and indicator).", KEY,
+              "changzhi-enterprise-rd-investment-previous", required=True),
+]  # fmt: skip
+RULE = (
+    "change = to - from, in the indicator's unit (percentage points for a percent); growth ="
+    " (to - from) / from * 100 percent, null when from is not positive. Rounded as a derived"
+    " value of the seeds is; exact only when both inputs are. A year picks the subject's fact"
+    " whose period ends in it, by the rule of latest values. Bounds are refused. " + CONFLICT_RULE
+)
+
+
+def _facts_by_key(connection: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
+    rows = fetch_all(
+        connection, "comparison-keys",
+        lambda: metrics_select().where(IdSet(o.c.key, slot("keys"))),
+        {"keys": id_set_value(connection, keys)},
+    )  # fmt: skip
+    return {row["key"]: serialize_metric(row) for row in rows}
+
+
+def _fact_in_year(subject_column: Any) -> Select[Any]:
+    return (
+        metrics_select()
+        .where(o.c.indicator_id == slot("indicator_id"), o.c.subject_kind == slot("kind"),
+               subject_column == slot("subject_id"), o.c.year == slot("year"))
+        .order_by(*recency_order())
+        .limit(1)
+    )  # fmt: skip
+
+
+def _by_years(connection: Connection, params: QueryParams) -> Pair:
+    code, subject = read_slug(params, "indicator"), params.get("subject")
+    start, end = read_year(params, "from"), read_year(params, "to")
+    for name, value in (("indicator", code), ("subject", subject), ("from", start),
+                        ("to", end)):  # fmt: skip
+        if value is None:
+            raise parameter_problem(name, "required")
+    assert code is not None
+    assert subject is not None
+    if len(subject) > 72 or not re.fullmatch(SUBJECT_PATTERN.strip("^$"), subject):
+        raise parameter_problem("subject", f"{subject[:80]!r} is not place:, cluster: or"
+                                " program: and a slug")  # fmt: skip
+    kind, _, slug = subject.partition(":")
+    indicator = find_indicator(connection, code)
+    table, column = SUBJECTS[kind]
+    row = fetch_one(connection, ("comparison-subject", kind),
+                    lambda: select(table.c.id).where(table.c.slug == slot("slug")),
+                    {"slug": slug})  # fmt: skip
+    if row is None:
+        raise ProblemError(404, "not-found", f"no {kind} {slug!r}",
+                           [ParameterError("subject", f"no {kind} {slug!r}")])  # fmt: skip
+    facts = []
+    for name, year in (("from", start), ("to", end)):
+        found = fetch_one(connection, ("comparison-year", kind), lambda: _fact_in_year(column),
+                          {"indicator_id": indicator["id"], "kind": kind,
+                           "subject_id": row["id"], "year": year})  # fmt: skip
+        if found is None:
+            raise ProblemError(
+                404, "not-found",
+                f"no dated value of {code} for {kind} {slug!r} in {year}; facts whose period"
+                " is unknown are compared by key: /metrics/{key}/comparison?from={key}",
+                [ParameterError(name, f"no value in {year}")],
+            )  # fmt: skip
+        facts.append(serialize_metric(found))
+    return facts[0], facts[1]
+
+
+def _by_keys(connection: Connection, key: str, params: QueryParams) -> Pair:
+    earlier = read_slug(params, "from", 120)
+    if earlier is None:
+        raise parameter_problem("from", "required: the key of the earlier fact")
+    found = _facts_by_key(connection, [key, earlier])
+    for name, wanted, location in (("key", key, "path"), ("from", earlier, "query")):
+        if wanted not in found:
+            detail = f"no metric {wanted!r}"
+            raise ProblemError(404, "not-found", detail, [ParameterError(name, detail, location)])
+    start, end = found[earlier], found[key]
+    for part, name in (("indicator", "code"), ("subject", "url")):
+        if start[part][name] != end[part][name]:
+            # 400, not 422: each key is valid and exists; the pair is what cannot be asked.
+            why = f"{earlier!r} is a fact of another {part} than {key!r}"
+            raise ProblemError(400, "invalid-parameter", f"from: {why}",
+                               [ParameterError("from", why)])  # fmt: skip
+    return start, end
+
+
+def _input(fact: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": fact["key"],
+        "period": fact["period"],
+        "value": fact["value"],
+        "unit": fact["unit"],
+        "stated": fact["stated"],
+        "qualifier": fact["qualifier"],
+        "derived": fact["derived"],
+        "formula": fact["formula"],
+        "source": fact["provenance"]["source"]["id"],
+        "conflicts_with": fact["conflicts_with"],
+        "url": fact["url"],
+    }
+
+
+def _comparison(pair: Pair, connection: Connection, url: str, later: str = "to") -> dict[str, Any]:
+    """`later` names the parameter of the later fact (`to`, or the path's `key`)."""
+    start, end = pair
+    for name, fact in (("from", start), (later, end)):
+        problem = bound_problem(fact)
+        if problem:
+            raise parameter_problem(name, problem)
+    result = compare(start, end, lambda keys: _facts_by_key(connection, keys))
+    return {
+        "data": {
+            **result,
+            "subject": start["subject"],
+            "indicator": start["indicator"],
+            "from": _input(start),
+            "to": _input(end),
+        },
+        "meta": {"computed": True, "rule": RULE},
+        "links": {"self": url},
+    }
+
+
+@router.get(
+    "/comparisons",
+    operation_id="get_comparison",
+    summary="Change and growth from one year to another, computed with its formula",
+    description="The change and growth rate of one indicator for one subject from one year to"
+    " another, computed on request and returned with the formula over the keys of its"
+    " inputs: never stored, never mixed with stated values. Facts whose period is unknown"
+    " are compared by key, at /metrics/{key}/comparison.",
+    response_class=RawJSON,
+    responses={
+        200: {"model": ComparisonPage, "description": "The computed change and its inputs."},
+        **problem_responses(400, 404, 422, 503),
+    },
+    openapi_extra={"parameters": COMPARISONS_DOC},
+)
+async def get_comparison(request: Request) -> RawJSON:
+    params, url = request.query_params, str(request.url)
+    allowed(params, YEARS_PARAMETERS)
+
+    def work(connection: Connection) -> bytes:
+        return to_json(_comparison(_by_years(connection, params), connection, url))
+
+    body = await in_database(request, work, shape=("comparisons",), cost="comparison")
+    return RawJSON(body)
+
+
+@router.get(
+    "/metrics/{key}/comparison",
+    operation_id="get_metric_comparison",
+    summary="Change and growth from an earlier fact to this one, computed with its formula",
+    description="The change and growth rate from the fact `from` to this one (same subject and"
+    " indicator, either may be undated), computed on request and returned with the formula"
+    " over the keys of both: never stored, never mixed with stated values. A `from` about"
+    " another subject or indicator is a 400.",
+    response_class=RawJSON,
+    responses={
+        200: {"model": ComparisonPage, "description": "The computed change and its inputs."},
+        **problem_responses(400, 404, 422, 503),
+    },
+    openapi_extra={"parameters": FROM_KEY_DOC},
+)
+async def get_metric_comparison(
+    request: Request,
+    key: Annotated[
+        str,
+        Path(pattern=SLUG_PATTERN, max_length=120, examples=["changzhi-enterprise-rd-investment"]),
+    ],
+) -> RawJSON:
+    params, url = request.query_params, str(request.url)
+    allowed(params, ("from",))
+
+    def work(connection: Connection) -> bytes:
+        return to_json(_comparison(_by_keys(connection, key, params), connection, url, "key"))
+
+    body = await in_database(request, work, shape=("metric-comparison",), cost="comparison")
+    return RawJSON(body)

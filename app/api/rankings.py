@@ -1,0 +1,473 @@
+"""`/rankings` (a place among its peers) and `/comparisons` (change and growth between two
+facts), both computed on request from stated facts and served apart from them."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from sqlalchemy import Connection, Select, select
+from starlette.datastructures import QueryParams
+
+from app.api import tables as t
+from app.api.deps import in_database
+from app.api.metrics import metrics_select, serialize_metric
+from app.api.resource import SLUG_PATTERN
+from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.routing import SLUG_PATTERN_RE
+from app.api.schemas import PlaceRankingPage, RankingPage
+from app.api.shapes import API_PREFIX
+from app.errors import ParameterError, ProblemError, parameter_problem
+from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel
+from app.query.conflicts import CONFLICT_RULE
+from app.query.execute import id_set_value
+from app.query.expressions import IdSet
+from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, parse_limit
+from app.query.rankings import (
+    MAX_PEERS,
+    PERCENTILE,
+    PICK,
+    TIES,
+    Peers,
+    Standing,
+    peer_values,
+    rank,
+)
+from app.query.statements import fetch_all, fetch_one, slot
+
+o = t.observation
+router = APIRouter(tags=["rankings"])
+SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
+AREA = rf"(province|within):{SLUG}"
+LEVEL = rf"level:({'|'.join(PlaceLevel)})"
+
+
+def _peers_pattern(area: str, level: str) -> str:
+    """Nationwide, or one area and/or one level, in either order."""
+    return rf"^(nationwide|{area}|{level}|{area},{level}|{level},{area})$"
+
+
+PEERS_PATTERN = _peers_pattern(AREA, LEVEL)
+# A place's own standings may also name its province or level.
+PLACE_PEERS_PATTERN = _peers_pattern(f"({AREA}|same_province)", f"({LEVEL}|same_level)")
+YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
+RANKING_PARAMETERS = ("indicator", "year", "peers", "place", "order", "limit", "offset")
+
+
+SLUG_SCHEMA = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 64}
+
+
+def query_doc(
+    name: str, description: str, schema: dict[str, Any], example: Any, required: bool = False
+) -> dict[str, Any]:
+    """A query parameter's OpenAPI entry (the routers read their parameters themselves,
+    so that each refusal names the parameter)."""
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema, "example": example}  # fmt: skip
+
+
+INDICATOR = query_doc("indicator", "The indicator's code.", SLUG_SCHEMA,
+                      "high_tech_enterprises", required=True)  # fmt: skip
+PEERS_DESCRIPTION = (
+    "The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in"
+    " that province; `within:<slug>`, in any place) and/or a level (`level:<level>`),"
+    " joined by a comma."
+)
+YEAR_DOC = query_doc("year", "The year the period ends in; without it, each place's latest"
+                     " value (undated facts included).", YEAR, 2023)  # fmt: skip
+RANKINGS_DOC = [
+    INDICATOR,
+    YEAR_DOC,
+    query_doc("peers", PEERS_DESCRIPTION,
+              {"type": "string", "pattern": PEERS_PATTERN, "maxLength": 140}, "province:hubei"),
+    query_doc("place", "The place whose standing is wanted (in `meta.place`).", SLUG_SCHEMA,
+              "daye"),
+    query_doc("order", "desc: the highest value ranks 1 (the default), or asc (the default"
+              " for an indicator that is itself a rank).",
+              {"type": "string", "enum": ["desc", "asc"]}, "desc"),
+    query_doc("limit", f"Entries per page (1-{MAX_LIMIT}).",
+              {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+              10),
+    query_doc("offset", "Entries to skip.",
+              {"type": "integer", "minimum": 0, "maximum": MAX_PEERS, "default": 0}, 0),
+]  # fmt: skip
+
+
+# Reading the parameters ------------------------------------------------------------------
+
+
+def allowed(params: QueryParams, names: tuple[str, ...]) -> None:
+    unknown = sorted({k for k, _ in params.multi_items()} - set(names))
+    if unknown:
+        raise ProblemError(
+            400, "unknown-parameter",
+            f"unknown query parameter(s) {', '.join(map(repr, unknown))};"
+            f" parameters: {', '.join(names)}",
+            [ParameterError(name, "not a parameter of this endpoint") for name in unknown],
+        )  # fmt: skip
+    for name in names:
+        if len(params.getlist(name)) > 1:
+            raise parameter_problem(name, "given more than once")
+
+
+def read_slug(params: QueryParams, name: str, length: int = 64) -> str | None:
+    value = params.get(name)
+    if value is not None and (len(value) > length or not SLUG_PATTERN_RE.match(value)):
+        raise parameter_problem(name, f"{value[:80]!r} is not a slug")
+    return value
+
+
+def read_year(params: QueryParams, name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if not re.fullmatch(r"[0-9]{4}", raw) or not 1900 <= int(raw) <= 2100:
+        raise parameter_problem(name, f"expected a year from 1900 to 2100, got {raw[:40]!r}")
+    return int(raw)
+
+
+def _int(params: QueryParams, name: str, maximum: int) -> int:
+    raw = params.get(name, "0")
+    if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) > maximum:
+        raise parameter_problem(name, f"expected an integer from 0 to {maximum}, got {raw[:40]!r}")
+    return int(raw)
+
+
+def _peer_terms(raw: str | None, pattern: str = PEERS_PATTERN) -> list[tuple[str, str | None]]:
+    """The peer group's terms, (kind, value), nationwide dropped."""
+    if raw is None:
+        return []
+    if len(raw) > 140 or not re.fullmatch(pattern.strip("^$"), raw):
+        raise parameter_problem(
+            "peers",
+            f"{raw[:80]!r} is not a peer group: nationwide, or an area (province:<slug>,"
+            " within:<slug>) and/or a level (level:<level>) joined by a comma",
+        )
+    terms = [term.partition(":") for term in raw.split(",")]
+    return [(kind, value or None) for kind, _, value in terms if kind != "nationwide"]
+
+
+def find_indicator(connection: Connection, code: str) -> dict[str, Any]:
+    row = fetch_one(
+        connection, "ranking-indicator",
+        lambda: select(t.indicator.c.id, t.indicator.c.code, t.indicator.c.name,
+                       t.indicator.c.unit).where(t.indicator.c.code == slot("code")),
+        {"code": code},
+    )  # fmt: skip
+    if row is None:
+        raise ProblemError(404, "not-found", f"no indicator {code!r}", [ParameterError(
+            "indicator", f"no indicator {code!r}")])  # fmt: skip
+    return dict(row)
+
+
+def _place(
+    connection: Connection, slug: str, parameter: str, location: str = "query"
+) -> dict[str, Any]:
+    row = fetch_one(
+        connection, "ranking-place",
+        lambda: select(t.place.c.id, t.place.c.slug, t.place.c.level).where(
+            t.place.c.slug == slot("slug")),
+        {"slug": slug},
+    )  # fmt: skip
+    if row is None:
+        raise ProblemError(404, "not-found", f"no place {slug!r}",
+                           [ParameterError(parameter, f"no place {slug!r}", location)])  # fmt: skip
+    return dict(row)
+
+
+def _province_of(connection: Connection, place_id: int) -> Mapping[str, Any] | None:
+    ancestor = t.place.alias("ancestor")
+    closure = t.place_ancestor
+    return fetch_one(
+        connection, "ranking-province",
+        lambda: select(ancestor.c.id, ancestor.c.slug)
+        .select_from(closure.join(ancestor, ancestor.c.id == closure.c.ancestor_id))
+        .where(closure.c.place_id == slot("place_id"),
+               ancestor.c.level.in_([level.value for level in PROVINCE_LEVELS])),
+        {"place_id": place_id},
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    peers: Peers
+    words: str  # "places in hubei and at level county_city"
+    terms: str  # the group as /rankings names it: same_level becomes level:<its level>
+
+
+def _peers(
+    connection: Connection, terms: list[tuple[str, str | None]], focus: dict[str, Any] | None
+) -> PeerGroup:
+    within_id, level, words, explicit = None, None, [], []
+    for kind, value in terms:
+        if kind in ("province", "within"):
+            assert value is not None
+            area = _place(connection, value, "peers")
+            if kind == "province" and area["level"] not in PROVINCE_LEVELS:
+                raise parameter_problem("peers", f"{value!r} is a {area['level']}, not a province")
+            within_id = area["id"]
+            words.append(f"in {value}")
+            explicit.append(f"{kind}:{value}")
+        elif kind == "same_province":
+            assert focus is not None
+            province = _province_of(connection, focus["id"])
+            if province is None:
+                raise parameter_problem("peers", f"{focus['slug']!r} lies in no province")
+            within_id = province["id"]
+            words.append(f"in {focus['slug']}'s province")
+            explicit.append(f"province:{province['slug']}")
+        elif kind == "level":
+            level = value
+            words.append(f"at level {value}")
+            explicit.append(f"level:{value}")
+        else:
+            assert focus is not None
+            level = focus["level"]
+            words.append(f"at {focus['slug']}'s level ({level})")
+            explicit.append(f"level:{level}")
+    return PeerGroup(
+        Peers(within_id, level),
+        "places " + " and ".join(words) if words else "every place",
+        ",".join(explicit) or "nationwide",
+    )
+
+
+def _metrics_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = fetch_all(
+        connection, "ranking-metrics",
+        lambda: metrics_select().add_columns(o.c.id.label("observation_id"))
+        .where(IdSet(o.c.id, slot("ids"))),
+        {"ids": id_set_value(connection, ids)},
+    )  # fmt: skip
+    return {row["observation_id"]: serialize_metric(row) for row in rows}
+
+
+def _entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rank": standing.rank,
+        "percentile": standing.percentile,
+        "place": metric["place"],
+        "key": metric["key"],
+        "value": metric["value"],
+        "unit": metric["unit"],
+        "stated": metric["stated"],
+        "qualifier": metric["qualifier"],
+        "derived": metric["derived"],
+        "period": metric["period"],
+        "conflicts_with": metric["conflicts_with"],
+        "url": metric["url"],
+    }
+
+
+def build_ranking(connection: Connection, params: QueryParams, url: str) -> dict[str, Any]:
+    allowed(params, RANKING_PARAMETERS)
+    code = read_slug(params, "indicator")
+    if code is None:
+        raise parameter_problem("indicator", "required: the indicator code")
+    year = read_year(params, "year")
+    terms = _peer_terms(params.get("peers"))
+    order = params.get("order")
+    if order not in (None, "desc", "asc"):
+        raise parameter_problem("order", f"expected desc or asc, got {order[:40]!r}")
+    limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
+    offset = _int(params, "offset", MAX_PEERS)
+    focus_slug = read_slug(params, "place")
+    indicator = find_indicator(connection, code)
+    order = order or _best_first(indicator)
+    focus = None if focus_slug is None else _place(connection, focus_slug, "place")
+    group = _peers(connection, terms, focus)
+    values = peer_values(connection, indicator["id"], year, group.peers)
+    if values is None:
+        raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+    standings = rank(values, descending=order == "desc")
+    page = standings[offset : offset + limit]
+    mine = [s for s in standings if focus is not None and s.peer.place_id == focus["id"]]
+    metrics = _metrics_by_id(connection, sorted({s.peer.observation_id for s in page + mine}))
+    data = [_entry(s, metrics[s.peer.observation_id]) for s in page]
+    place_note = None
+    if focus is not None and not mine:
+        when = f"for {year}" if year is not None else "at all"
+        place_note = f"{focus['slug']} has no value of {code} {when} among {group.words}"
+    more = offset + limit < len(standings)
+    return {
+        "data": data,
+        "meta": {
+            "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
+            "year": year,
+            "peers": {"group": group.words, "size": len(standings)},
+            "order": order,
+            "ties": TIES,
+            "percentile": PERCENTILE,
+            "pick": PICK,
+            "conflicts": CONFLICT_RULE,
+            "computed": True,
+            "place": _entry(mine[0], metrics[mine[0].peer.observation_id]) if mine else None,
+            "place_note": place_note,
+            "returned": len(data),
+            "limit": limit,
+            "offset": offset,
+        },
+        "links": {"self": url, "next": _next(url, params, offset + limit) if more else None},
+    }
+
+
+def _best_first(indicator: Mapping[str, Any]) -> str:
+    """Most first, except for an indicator that is itself a rank (1 is the best)."""
+    return "asc" if indicator["unit"] == "rank" else "desc"
+
+
+def _next(url: str, params: QueryParams, offset: int) -> str:
+    base = url.split("?", 1)[0]
+    pairs = [(k, v) for k, v in params.multi_items() if k != "offset"] + [("offset", str(offset))]
+    return str(base + "?" + str(QueryParams(pairs)))
+
+
+@router.get(
+    "/rankings",
+    operation_id="get_rankings",
+    summary="Rank places among their peers on one indicator",
+    description="Rank and percentile of each place of a peer group on one indicator for one"
+    f" year (or each place's latest value), with the group's size. Ties: {TIES}. Percentile:"
+    f" {PERCENTILE}. Each place counts once: {PICK}. Computed on request; the values ranked"
+    " are the stated (or derived) facts, named by key.",
+    response_class=RawJSON,
+    responses={
+        200: {"model": RankingPage, "description": "Peers best first, a page at a time."},
+        **problem_responses(400, 404, 422, 503),
+    },
+    openapi_extra={"parameters": RANKINGS_DOC},
+)
+async def get_rankings(request: Request) -> RawJSON:
+    params, url = request.query_params, str(request.url)
+    allowed(params, RANKING_PARAMETERS)
+    shape = ("rankings", "year" in params, params.get("peers", "").split(":")[0])
+    body = await in_database(
+        request,
+        lambda c: to_json(build_ranking(c, params, url)),
+        shape=shape,
+        cost=f"ranking of {params.get('indicator', '')[:64]}",
+    )
+    return RawJSON(body)
+
+
+# A place's standings ---------------------------------------------------------------------
+
+PLACE_PARAMETERS = ("year", "peers")
+MAX_INDICATORS = 200
+PLACE_RANKINGS_DOC = [
+    YEAR_DOC,
+    query_doc("peers", "The peer group: `same_level` (the default: places of this place's"
+              " level), `same_province`, `nationwide`, or an area (`province:<slug>`,"
+              " `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.",
+              {"type": "string", "pattern": PLACE_PEERS_PATTERN, "maxLength": 140,
+               "default": "same_level"}, "same_province"),
+]  # fmt: skip
+
+
+def _indicators_of(connection: Connection, place_id: int, year: int | None) -> list[Any]:
+    i = t.indicator
+
+    def build() -> Select[Any]:
+        facts = select(o.c.indicator_id).where(
+            o.c.place_id == slot("place_id"), o.c.subject_kind == "place"
+        )
+        facts = facts.where(o.c.year == slot("year") if year is not None else o.c.latest)
+        return (
+            select(i.c.id, i.c.code, i.c.name, i.c.unit)
+            .where(i.c.id.in_(facts))
+            .order_by(i.c.code)
+            .limit(slot("most"))
+        )
+
+    values = {"place_id": place_id, "year": year, "most": MAX_INDICATORS + 1}
+    if year is None:
+        del values["year"]
+    return fetch_all(connection, ("place-indicators", year is not None), build, values)
+
+
+def build_place_rankings(
+    connection: Connection, slug: str, params: QueryParams, url: str
+) -> dict[str, Any]:
+    allowed(params, PLACE_PARAMETERS)
+    year = read_year(params, "year")
+    terms = _peer_terms(params.get("peers", "same_level"), PLACE_PEERS_PATTERN)
+    place = _place(connection, slug, "place_slug", "path")
+    group = _peers(connection, terms, place)
+    indicators = _indicators_of(connection, place["id"], year)
+    if len(indicators) > MAX_INDICATORS:
+        raise parameter_problem("year", f"more than {MAX_INDICATORS} indicators; name a year")
+    standings: list[tuple[dict[str, Any], Standing, int]] = []
+    for indicator in indicators:
+        values = peer_values(connection, indicator["id"], year, group.peers)
+        if values is None:
+            raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+        ranked = rank(values, descending=_best_first(indicator) == "desc")
+        mine = [s for s in ranked if s.peer.place_id == place["id"]]
+        if mine:  # none: the place lies outside the group (noted below)
+            standings.append((indicator, mine[0], len(ranked)))
+    metrics = _metrics_by_id(connection, sorted(s.peer.observation_id for _, s, _ in standings))
+    data = [
+        {
+            "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
+            **_entry(standing, metrics[standing.peer.observation_id]),
+            "peers": size,
+            "ranking": _ranking_url(indicator["code"], slug, year, group.terms),
+        }
+        for indicator, standing, size in standings
+    ]
+    return {
+        "data": data,
+        "meta": {
+            "year": year,
+            "peers": group.words,
+            "ties": TIES,
+            "percentile": PERCENTILE,
+            "pick": PICK,
+            "conflicts": CONFLICT_RULE,
+            "computed": True,
+            "returned": len(data),
+            "note": None if data or not indicators else f"{slug} is not among {group.words}",
+        },
+        "links": {"self": url},
+    }
+
+
+def _ranking_url(code: str, slug: str, year: int | None, peers: str) -> str:
+    pairs = [("indicator", code), ("place", slug), ("peers", peers)]
+    if year is not None:
+        pairs.append(("year", str(year)))
+    return f"{API_PREFIX}/rankings?{QueryParams(pairs)}"
+
+
+@router.get(
+    "/places/{place_slug}/rankings",
+    operation_id="get_place_rankings",
+    summary="A place's rank among its peers on every indicator it has a value of",
+    description="For each indicator with a value for the place (in `year`, or its latest),"
+    " its rank and percentile among its peers (by default the places of its level), with"
+    f" the group's size. Ties: {TIES}. Each place counts once: {PICK}.",
+    response_class=RawJSON,
+    responses={
+        200: {"model": PlaceRankingPage, "description": "One standing per indicator."},
+        **problem_responses(400, 404, 422, 503),
+    },
+    openapi_extra={"parameters": PLACE_RANKINGS_DOC},
+)
+async def get_place_rankings(
+    request: Request,
+    place_slug: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["changzhi"])],
+) -> RawJSON:
+    slug = place_slug
+    params, url = request.query_params, str(request.url)
+    allowed(params, PLACE_PARAMETERS)
+    shape = ("place-rankings", "year" in params, params.get("peers", "").split(":")[0])
+    body = await in_database(
+        request,
+        lambda c: to_json(build_place_rankings(c, slug, params, url)),
+        shape=shape,
+        cost=f"standings of {slug}",
+    )
+    return RawJSON(body)

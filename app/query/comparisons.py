@@ -1,0 +1,96 @@
+"""Change and growth between two facts of one indicator for one subject, computed on request.
+
+A comparison is never stored and never served as a fact: it is returned apart, marked
+`computed`, with its formula over the keys of its two inputs, written as the seeds write
+derived values, so a reader can redo it. It is rounded as the loader rounds a derived value
+(app.seeding.precision): a difference to the coarsest last digit of its inputs, a growth
+rate to the fewest significant digits of its inexact inputs. A bound ("more than 28
+percent") is not a value and is refused as an input.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from app.models.vocabulary import Qualifier
+from app.seeding.formulas import evaluate, formula_inputs
+from app.seeding.precision import (
+    BOUNDS,
+    Precision,
+    derived_precision,
+    is_product,
+    result_precision,
+    round_to,
+    stated_precision,
+)
+
+Fact = Mapping[str, Any]  # a serialized metric
+MAX_DEPTH = 4  # derived inputs of derived inputs: the seeds' formulas nest two deep
+
+CHANGE_UNITS = {"percent": "percentage_point"}
+
+
+def bound_problem(fact: Fact) -> str | None:
+    if fact["qualifier"] in BOUNDS:
+        return (
+            f"{fact['key']!r} is a bound ({fact['qualifier']} {fact['value']}), not a value"
+            " to compute with"
+        )
+    return None
+
+
+Lookup = Callable[[list[str]], Mapping[str, Fact]]
+
+
+def precision_of(fact: Fact, lookup: Lookup, depth: int = 0) -> Precision:
+    """A fact's precision: its numeral's when stated, else what its formula's inputs
+    justify (read through `lookup`, which maps keys to facts)."""
+    formula = fact["formula"]
+    if formula is None or depth >= MAX_DEPTH:
+        return stated_precision(fact["stated"] or "")
+    keys = formula_inputs(formula)
+    found = lookup(keys)
+    inputs = [precision_of(found[k], lookup, depth + 1) for k in keys if k in found]
+    own = derived_precision(formula, inputs)
+    return result_precision(fact["value"], own, product=is_product(formula))
+
+
+def _computed(formula: str, values: dict[str, float], precisions: list[Precision]) -> float | int:
+    product = is_product(formula)
+    value = round_to(evaluate(formula, values), derived_precision(formula, precisions),
+                     product=product)  # fmt: skip
+    return int(value) if value.is_integer() and abs(value) < 2**63 else value
+
+
+def compare(start: Fact, end: Fact, lookup: Lookup) -> dict[str, Any]:
+    """The change from `start` to `end` and its growth rate, each with formula and inputs."""
+    first, last = start["key"], end["key"]
+    values = {first: float(start["value"]), last: float(end["value"])}
+    precisions = [precision_of(start, lookup), precision_of(end, lookup)]
+    exact = all(f["qualifier"] == Qualifier.exact for f in (start, end))
+    qualifier = Qualifier.exact.value if exact else Qualifier.approximate.value
+    unit = start["unit"]
+    change_formula = f"{{{last}}} - {{{first}}}"
+    growth_formula = f"({{{last}}} - {{{first}}}) / {{{first}}} * 100"
+    growth: dict[str, Any] | None = None
+    why_no_growth = None
+    if values[first] > 0:
+        growth = {
+            "value": _computed(growth_formula, values, precisions),
+            "unit": "percent",
+            "formula": growth_formula,
+            "qualifier": qualifier,
+        }
+    else:
+        why_no_growth = "the starting value is not positive, so a growth rate is undefined"
+    return {
+        "computed": True,
+        "inputs": [first, last],
+        "change": {
+            "value": _computed(change_formula, values, precisions),
+            "unit": CHANGE_UNITS.get(unit, unit),
+            "formula": change_formula,
+            "qualifier": qualifier,
+        },
+        "growth": growth,
+        "no_growth": why_no_growth,
+    }

@@ -1,0 +1,267 @@
+"""Rankings among peers and computed comparisons, over HTTP on both engines, from the seed
+data: ranks with ties and the group's size stated, change and growth with their formula
+and the keys of their inputs, never served as facts."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.query.rankings import Peer, rank
+
+API = "/api/v1"
+
+
+def get(client: TestClient, url: str) -> dict[str, Any]:
+    response = client.get(API + url)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def standings(body: dict[str, Any]) -> list[tuple[int, float | None, str, float]]:
+    return [(e["rank"], e["percentile"], e["place"]["slug"], e["value"]) for e in body["data"]]
+
+
+def test_nationwide_ranking_takes_each_places_latest_value(client: TestClient) -> None:
+    body = get(client, "/rankings?indicator=high_tech_enterprises")
+    # Changzhi counts once, with the stated 264 (not the derived 224 of the year before).
+    assert standings(body) == [(1, 100.0, "daye", 333), (2, 0.0, "changzhi", 264)]
+    assert body["meta"]["peers"] == {"group": "every place", "size": 2}
+    assert body["meta"]["year"] is None
+    assert body["meta"]["computed"] is True
+    assert "competition" in body["meta"]["ties"]
+    assert body["data"][1]["key"] == "changzhi-high-tech-enterprises"
+    assert body["data"][1]["period"]["year"] is None
+
+
+def test_a_year_ranks_dated_facts_of_that_year_only(client: TestClient) -> None:
+    body = get(client, "/rankings?indicator=high_tech_enterprises&year=2023"
+               "&peers=province:hubei&place=daye")  # fmt: skip
+    assert standings(body) == [(1, None, "daye", 333)]  # alone: no percentile
+    assert body["meta"]["peers"] == {"group": "places in hubei", "size": 1}
+    assert body["meta"]["place"]["key"] == "daye-high-tech-enterprises-2023"
+    assert body["meta"]["place_note"] is None
+    outside = get(client, "/rankings?indicator=high_tech_enterprises&year=2023&place=changzhi")
+    assert outside["meta"]["place"] is None
+    assert outside["meta"]["place_note"] == (
+        "changzhi has no value of high_tech_enterprises for 2023 among every place"
+    )
+
+
+@pytest.mark.parametrize(
+    ("peers", "group", "ranked"),
+    [
+        ("level:prefecture_city", "places at level prefecture_city", ["changzhi"]),
+        ("province:shanxi", "places in shanxi", ["changzhi"]),
+        ("level:county_city", "places at level county_city", ["daye"]),
+        ("within:china,level:prefecture_city", "places in china and at level prefecture_city",
+         ["changzhi"]),
+        ("level:county_city,within:hubei", "places at level county_city and in hubei", ["daye"]),
+        ("nationwide", "every place", ["daye", "changzhi"]),
+    ],
+)  # fmt: skip
+def test_peer_groups(client: TestClient, peers: str, group: str, ranked: list[str]) -> None:
+    body = get(client, f"/rankings?indicator=high_tech_enterprises&place=changzhi&peers={peers}")
+    assert [e["place"]["slug"] for e in body["data"]] == ranked
+    assert body["meta"]["peers"] == {"group": group, "size": len(ranked)}
+    if "changzhi" in ranked:
+        assert body["meta"]["place"]["rank"] == ranked.index("changzhi") + 1
+    else:
+        assert body["meta"]["place_note"].startswith("changzhi has no value")
+
+
+def test_order_and_paging(client: TestClient) -> None:
+    body = get(client, "/rankings?indicator=high_tech_enterprises&order=asc&limit=1")
+    assert standings(body) == [(1, 100.0, "changzhi", 264)]
+    assert body["links"]["next"].endswith("order=asc&limit=1&offset=1")
+    rest = client.get(body["links"]["next"]).json()
+    assert standings(rest) == [(2, 0.0, "daye", 333)]
+    assert rest["links"]["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([20, 20, 10, 5], [(1, 66.7), (1, 66.7), (3, 33.3), (4, 0.0)]),
+        ([7, 7, 7], [(1, 0.0), (1, 0.0), (1, 0.0)]),
+        ([3, 9], [(1, 100.0), (2, 0.0)]),
+        ([1], [(1, None)]),
+    ],
+)
+def test_competition_ranks_and_percentiles(
+    values: list[float], expected: list[tuple[int, float | None]]
+) -> None:
+    peers = [Peer(i, i, f"p{i}", float(v)) for i, v in enumerate(values)]
+    assert [(s.rank, s.percentile) for s in rank(peers)] == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "parameter"),
+    [
+        ("", 422, "indicator"),
+        ("indicator=nope", 404, "indicator"),
+        ("indicator=high_tech_enterprises&peers=everywhere", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=province:daye", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=province:nowhere", 404, "peers"),
+        ("indicator=high_tech_enterprises&peers=same_level&place=daye", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=level:county,level:district", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=within:hubei,province:hubei", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=nationwide,level:county", 422, "peers"),
+        ("indicator=high_tech_enterprises&place=nowhere", 404, "place"),
+        ("indicator=high_tech_enterprises&year=23", 422, "year"),
+        ("indicator=high_tech_enterprises&year=2023&year=2022", 422, "year"),
+        ("indicator=high_tech_enterprises&limit=501", 422, "limit"),
+        ("indicator=high_tech_enterprises&offset=-1", 422, "offset"),
+        ("indicator=high_tech_enterprises&order=up", 422, "order"),
+        ("indicator=high_tech_enterprises&sort=value", 400, "sort"),
+    ],
+)
+def test_bad_ranking_requests_name_the_parameter(
+    client: TestClient, query: str, status: int, parameter: str
+) -> None:
+    response = client.get(f"{API}/rankings?{query}")
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["parameter"] == parameter
+
+
+def test_a_rank_indicator_ranks_its_lowest_value_first(client: TestClient) -> None:
+    body = get(client, "/rankings?indicator=provincial_rank_rd_investment_growth")
+    assert body["meta"]["order"] == "asc"
+    assert standings(body) == [(1, None, "changzhi", 2)]
+
+
+def test_a_places_standings_on_every_indicator(client: TestClient) -> None:
+    body = get(client, "/places/changzhi/rankings?peers=nationwide")
+    by_code = {s["indicator"]["code"]: s for s in body["data"]}
+    assert len(by_code) == 12  # 14 facts of Changzhi, 12 indicators: one standing each
+    high_tech = by_code["high_tech_enterprises"]
+    assert (high_tech["rank"], high_tech["percentile"], high_tech["peers"]) == (2, 0.0, 2)
+    assert high_tech["key"] == "changzhi-high-tech-enterprises"
+    assert high_tech["ranking"] == (
+        "/api/v1/rankings?indicator=high_tech_enterprises&place=changzhi&peers=nationwide"
+    )
+    assert get(client, high_tech["ranking"].removeprefix(API))["meta"]["place"]["rank"] == 2
+    assert body["meta"]["peers"] == "every place"
+    own_level = get(client, "/places/changzhi/rankings")  # peers: same_level by default
+    assert own_level["meta"]["peers"] == "places at changzhi's level (prefecture_city)"
+    assert {s["peers"] for s in own_level["data"]} == {1}
+    assert own_level["data"][0]["ranking"].endswith("&peers=level%3Aprefecture_city")
+    province = get(client, "/places/changzhi/rankings?peers=same_province")
+    assert province["data"][0]["ranking"].endswith("&peers=province%3Ashanxi")
+    daye = get(client, "/places/daye/rankings?year=2023&peers=province:hubei")
+    assert [(s["indicator"]["code"], s["rank"]) for s in daye["data"]] == [
+        ("high_tech_enterprises", 1),
+        ("high_tech_industry_output_value", 1),
+    ]
+    outside = get(client, "/places/changzhi/rankings?peers=province:hubei")
+    assert outside["data"] == []
+    assert outside["meta"]["note"] == "changzhi is not among places in hubei"
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("/places/nowhere/rankings", 404, "place_slug"),
+        ("/places/changzhi/rankings?peers=same_level,same_level", 422, "peers"),
+        ("/places/changzhi/rankings?peers=province:nowhere", 404, "peers"),
+        ("/places/changzhi/rankings?year=now", 422, "year"),
+        ("/places/changzhi/rankings?indicator=high_tech_enterprises", 400, "indicator"),
+    ],
+)
+def test_bad_place_standings_name_the_parameter(
+    client: TestClient, url: str, status: int, parameter: str
+) -> None:
+    response = client.get(API + url)
+    assert response.status_code == status, response.text
+    assert response.json()["errors"][0]["parameter"] == parameter
+
+
+def test_year_on_year_change_explains_itself(client: TestClient) -> None:
+    body = get(client, "/comparisons?indicator=private_enterprise_trade_share&subject=place:hunan"
+               "&from=2017&to=2018")  # fmt: skip
+    data = body["data"]
+    assert data["computed"] is True
+    assert body["meta"]["computed"] is True
+    assert data["inputs"] == ["hunan-private-trade-share-2017", "hunan-private-trade-share-2018"]
+    assert data["change"] == {
+        "value": 1.1,
+        "unit": "percentage_point",
+        "formula": "{hunan-private-trade-share-2018} - {hunan-private-trade-share-2017}",
+        "qualifier": "approximate",  # the 2017 share is itself derived
+    }
+    assert data["growth"]["value"] == 1.6  # 1.1 / 67.0, to two significant digits
+    assert data["growth"]["unit"] == "percent"
+    assert data["from"]["derived"] is True
+    assert data["to"]["derived"] is False
+    assert (data["from"]["value"], data["to"]["value"]) == (67, 68.1)
+
+
+def test_growth_between_two_facts_reproduces_the_stated_rate(client: TestClient) -> None:
+    """Changzhi's R&D spending: the undated pair compared by key gives the 38.6% the article
+    states, so the number is explained by its inputs."""
+    body = get(client, "/metrics/changzhi-enterprise-rd-investment/comparison"
+               "?from=changzhi-enterprise-rd-investment-previous")  # fmt: skip
+    stated = get(client, "/metrics/changzhi-enterprise-rd-investment-growth")
+    assert body["data"]["growth"]["value"] == stated["value"] == 38.6
+    assert body["data"]["change"]["value"] == 610_000_000
+    assert body["data"]["change"]["unit"] == "CNY"
+    assert body["data"]["subject"]["slug"] == "changzhi"
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("indicator=foreign_trade_growth&subject=place:hunan&from=2018&to=2018", 422, "from"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=2022&to=2023", 404, "from"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=2023", 422, "to"),
+        ("indicator=high_tech_enterprises&from=2022&to=2023", 422, "subject"),
+        ("indicator=high_tech_enterprises&subject=daye&from=2022&to=2023", 422, "subject"),
+        ("indicator=high_tech_enterprises&subject=place:nowhere&from=2022&to=2023", 404,
+         "subject"),
+        ("subject=place:daye&from=2022&to=2023", 422, "indicator"),
+        ("indicator=cluster_revenue&subject=place:hefei&from=2021&to=2021", 404, "from"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=20x3&to=2023", 422, "from"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=2022&to=2023&x=1", 400, "x"),
+        ("indicator=high_tech_enterprises&subject=place:daye&from=2022&to=2023&from_key=a", 400,
+         "from_key"),
+    ],
+)  # fmt: skip
+def test_bad_comparisons_name_the_parameter(
+    client: TestClient, url: str, status: int, parameter: str
+) -> None:
+    response = client.get(f"{API}/comparisons?{url}")
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["parameter"] == parameter
+
+
+def test_a_fact_compared_with_itself_changes_by_nothing(client: TestClient) -> None:
+    body = get(client, "/comparisons?indicator=cluster_revenue"
+               "&subject=cluster:hefei-intelligent-voice&from=2021&to=2021")  # fmt: skip
+    assert body["data"]["change"]["value"] == 0
+    assert body["data"]["growth"]["value"] == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("daye-high-tech-enterprises-2023/comparison", 422, "from"),
+        ("daye-high-tech-enterprises-2023/comparison?from=changzhi-high-tech-enterprises", 400,
+         "from"),
+        ("daye-high-tech-enterprises-2023/comparison?from=daye-high-tech-output-2023", 400,
+         "from"),
+        ("daye-high-tech-enterprises-2023/comparison?from=nope", 404, "from"),
+        ("nope/comparison?from=daye-high-tech-enterprises-2023", 404, "key"),
+        ("hunan-foreign-trade-growth-2018/comparison?from=hunan-foreign-trade-growth-2018", 422,
+         "from"),
+        ("daye-high-tech-enterprises-2023/comparison?from=x&to=y", 400, "to"),
+    ],
+)  # fmt: skip
+def test_bad_key_comparisons_name_the_parameter(
+    client: TestClient, url: str, status: int, parameter: str
+) -> None:
+    response = client.get(f"{API}/metrics/{url}")
+    assert response.status_code == status, response.text
+    assert response.json()["errors"][0]["parameter"] == parameter
