@@ -34,10 +34,10 @@ LATENCY_QUERIES = {
     "rankings, one year, every city": "/api/v1/rankings?indicator=synthetic_001&year=2020&limit=10",
     "rankings, latest, one province": "/api/v1/rankings?indicator=synthetic_001"
     "&peers=province:synth-province-01&place=synth-city-00001",
-    "rankings, one year, a city's level": "/api/v1/rankings?indicator=synthetic_001&year=2020"
-    "&peers=same_level&place=synth-city-00001&limit=10",
+    "a city's standings, every indicator": "/api/v1/places/synth-city-00001/rankings"
+    "?peers=same_province",
     "comparison 2020 -> 2024, one city": "/api/v1/comparisons?indicator=synthetic_001"
-    "&place=synth-city-00001&from=2020&to=2024",
+    "&subject=place:synth-city-00001&from=2020&to=2024",
     "conflict=true, one indicator": "/api/v1/metrics?conflict=true&indicator=synthetic_001",
 }
 
