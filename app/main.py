@@ -198,7 +198,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["ETag", "Retry-After", "Link", "X-Atlas-Query", "X-Atlas-Dataset-Version"],
+        expose_headers=[
+            "ETag",
+            "Retry-After",
+            "Link",
+            "X-Atlas-Query",
+            "X-Atlas-Dataset-Version",
+            "X-Atlas-Node",
+            "X-Atlas-Sources",
+            "X-Atlas-Sources-Complete",
+        ],
         max_age=600,
     )
     app.add_middleware(SecurityHeadersMiddleware)

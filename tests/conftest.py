@@ -129,8 +129,10 @@ def server(reader_url: str) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for every test that drives a page."""
+    """One headless Chromium for a module's tests that drive a page. Not kept for the
+    session: Playwright's synchronous API keeps an event loop running in the main thread
+    while it lives, and later tests that call asyncio.run() would find it."""
     with chromium() as launched:
         yield launched

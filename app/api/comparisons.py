@@ -78,7 +78,10 @@ def _fact_in_year(subject_column: Any) -> Select[Any]:
     )  # fmt: skip
 
 
-def _by_years(connection: Connection, params: QueryParams) -> Pair:
+def _years_asked(params: QueryParams) -> tuple[str, str, str, int, int]:
+    """indicator, subject kind and slug, from and to years: checked before any database
+    read (a bad parameter is a 4xx whatever version the request pins)."""
+    allowed(params, YEARS_PARAMETERS)
     code, subject = read_slug(params, "indicator"), params.get("subject")
     start, end = read_year(params, "from"), read_year(params, "to")
     for name, value in (("indicator", code), ("subject", subject), ("from", start),
@@ -87,10 +90,17 @@ def _by_years(connection: Connection, params: QueryParams) -> Pair:
             raise parameter_problem(name, "required")
     assert code is not None
     assert subject is not None
+    assert start is not None
+    assert end is not None
     if len(subject) > 72 or not re.fullmatch(SUBJECT_PATTERN.strip("^$"), subject):
         raise parameter_problem("subject", f"{subject[:80]!r} is not place:, cluster: or"
                                 " program: and a slug")  # fmt: skip
     kind, _, slug = subject.partition(":")
+    return code, kind, slug, start, end
+
+
+def _by_years(connection: Connection, params: QueryParams) -> Pair:
+    code, kind, slug, start, end = _years_asked(params)
     indicator = find_indicator(connection, code)
     table, column = SUBJECTS[kind]
     row = fetch_one(connection, ("comparison-subject", kind),
@@ -115,10 +125,17 @@ def _by_years(connection: Connection, params: QueryParams) -> Pair:
     return facts[0], facts[1]
 
 
-def _by_keys(connection: Connection, key: str, params: QueryParams) -> Pair:
+def _key_asked(params: QueryParams) -> str:
+    """The earlier fact's key, checked before any database read."""
+    allowed(params, ("from",))
     earlier = read_slug(params, "from", 120)
     if earlier is None:
         raise parameter_problem("from", "required: the key of the earlier fact")
+    return earlier
+
+
+def _by_keys(connection: Connection, key: str, params: QueryParams) -> Pair:
+    earlier = _key_asked(params)
     found = _facts_by_key(connection, [key, earlier])
     for name, wanted, location in (("key", key, "path"), ("from", earlier, "query")):
         if wanted not in found:
@@ -188,7 +205,7 @@ def _comparison(pair: Pair, connection: Connection, url: str, later: str = "to")
 )
 async def get_comparison(request: Request) -> RawJSON:
     params, url = request.query_params, str(request.url)
-    allowed(params, YEARS_PARAMETERS)
+    _years_asked(params)
 
     def work(connection: Connection) -> bytes:
         return to_json(_comparison(_by_years(connection, params), connection, url))
@@ -220,7 +237,7 @@ async def get_metric_comparison(
     ],
 ) -> RawJSON:
     params, url = request.query_params, str(request.url)
-    allowed(params, ("from",))
+    _key_asked(params)
 
     def work(connection: Connection) -> bytes:
         return to_json(_comparison(_by_keys(connection, key, params), connection, url, "key"))

@@ -262,7 +262,21 @@ def _entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_ranking(connection: Connection, params: QueryParams, url: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RankingAsk:
+    """A ranking request's parameters, read and checked before any database is chosen (a
+    bad parameter is a 4xx whatever version the request pins)."""
+
+    code: str
+    year: int | None
+    terms: list[tuple[str, str | None]]
+    order: str | None
+    limit: int
+    offset: int
+    focus_slug: str | None
+
+
+def read_ranking(params: QueryParams) -> RankingAsk:
     allowed(params, RANKING_PARAMETERS)
     code = read_slug(params, "indicator")
     if code is None:
@@ -274,7 +288,14 @@ def build_ranking(connection: Connection, params: QueryParams, url: str) -> dict
         raise parameter_problem("order", f"expected desc or asc, got {order[:40]!r}")
     limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     offset = _int(params, "offset", MAX_PEERS)
-    focus_slug = read_slug(params, "place")
+    return RankingAsk(code, year, terms, order, limit, offset, read_slug(params, "place"))
+
+
+def build_ranking(
+    connection: Connection, ask: RankingAsk, params: QueryParams, url: str
+) -> dict[str, Any]:
+    code, year, terms, order = ask.code, ask.year, ask.terms, ask.order
+    limit, offset, focus_slug = ask.limit, ask.offset, ask.focus_slug
     indicator = find_indicator(connection, code)
     order = order or _best_first(indicator)
     focus = None if focus_slug is None else _place(connection, focus_slug, "place")
@@ -342,11 +363,11 @@ def _next(url: str, params: QueryParams, offset: int) -> str:
 )
 async def get_rankings(request: Request) -> RawJSON:
     params, url = request.query_params, str(request.url)
-    allowed(params, RANKING_PARAMETERS)
+    ask = read_ranking(params)
     shape = ("rankings", "year" in params, params.get("peers", "").split(":")[0])
     body = await in_database(
         request,
-        lambda c: to_json(build_ranking(c, params, url)),
+        lambda c: to_json(build_ranking(c, ask, params, url)),
         shape=shape,
         cost=f"ranking of {params.get('indicator', '')[:64]}",
     )
@@ -388,12 +409,17 @@ def _indicators_of(connection: Connection, place_id: int, year: int | None) -> l
     return fetch_all(connection, ("place-indicators", year is not None), build, values)
 
 
+def read_place_rankings(params: QueryParams) -> tuple[int | None, list[tuple[str, str | None]]]:
+    """The year and peer terms of a place's standings, checked before any database read."""
+    allowed(params, PLACE_PARAMETERS)
+    year = read_year(params, "year")
+    return year, _peer_terms(params.get("peers", "same_level"), PLACE_PEERS_PATTERN)
+
+
 def build_place_rankings(
     connection: Connection, slug: str, params: QueryParams, url: str
 ) -> dict[str, Any]:
-    allowed(params, PLACE_PARAMETERS)
-    year = read_year(params, "year")
-    terms = _peer_terms(params.get("peers", "same_level"), PLACE_PEERS_PATTERN)
+    year, terms = read_place_rankings(params)
     place = _place(connection, slug, "place_slug", "path")
     group = _peers(connection, terms, place)
     indicators = _indicators_of(connection, place["id"], year)
@@ -462,7 +488,7 @@ async def get_place_rankings(
 ) -> RawJSON:
     slug = place_slug
     params, url = request.query_params, str(request.url)
-    allowed(params, PLACE_PARAMETERS)
+    read_place_rankings(params)
     shape = ("place-rankings", "year" in params, params.get("peers", "").split(":")[0])
     body = await in_database(
         request,
