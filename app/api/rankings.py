@@ -23,7 +23,7 @@ from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
-from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, parse_limit
+from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, check_names, parse_limit
 from app.query.rankings import (
     MAX_PEERS,
     PERCENTILE,
@@ -98,17 +98,8 @@ RANKINGS_DOC = [
 
 
 def allowed(params: QueryParams, names: tuple[str, ...]) -> None:
-    unknown = sorted({k for k, _ in params.multi_items()} - set(names))
-    if unknown:
-        raise ProblemError(
-            400, "unknown-parameter",
-            f"unknown query parameter(s) {', '.join(map(repr, unknown))};"
-            f" parameters: {', '.join(names)}",
-            [ParameterError(name, "not a parameter of this endpoint") for name in unknown],
-        )  # fmt: skip
-    for name in names:
-        if len(params.getlist(name)) > 1:
-            raise parameter_problem(name, "given more than once")
+    """Refuse a parameter these endpoints do not take (400) or one given twice (422)."""
+    check_names(params, names, "given more than once")
 
 
 def read_slug(params: QueryParams, name: str, length: int = 64) -> str | None:
