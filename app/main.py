@@ -51,7 +51,7 @@ from app.middleware import (
 )
 from app.migrate import head_revision, is_behind
 from app.nodes import Node, Nodes, keep_checking, replica_problem
-from app.query.budget import Lane, Lanes, watch_sqlite
+from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
 from app.seeding.version import read_version
 
 logger = logging.getLogger("atlas")
@@ -118,6 +118,7 @@ def _lane(name: str, settings: Settings, url: str, threads: int, budget_ms: int)
     )
     if is_sqlite(url):
         watch_sqlite(engine)
+    watch_statements(engine)
     return Lane(name, engine, anyio.CapacityLimiter(threads), budget_ms / 1000)
 
 

@@ -47,10 +47,29 @@ def watch_sqlite(engine: Engine) -> None:
         dbapi_connection.set_progress_handler(deadline.passed, SQLITE_CHECK_EVERY)
 
 
+def watch_statements(engine: Engine) -> None:
+    """Check every connection's deadline before each statement. The engine stops one
+    statement (PostgreSQL's statement_timeout; SQLite's progress handler, which runs only
+    every 1,000 steps); this bounds a request of many statements, each under the budget (a
+    place's standings on every indicator, 6.6 s on PostgreSQL at 3M rows before), which
+    stops at the first statement that would start past the deadline."""
+
+    @event.listens_for(engine, "connect")
+    def _install(dbapi_connection: Any, record: Any) -> None:
+        record.info.setdefault("deadline", _Deadline())  # SQLite's, when watched already
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(connection: Connection, *_: Any) -> None:
+        holder = connection.connection.info.get("deadline")
+        if isinstance(holder, _Deadline) and holder.passed():
+            raise BudgetExceeded
+
+
 @contextmanager
 def deadline(connection: Connection, seconds: float) -> Iterator[None]:
-    """Statements on `connection` inside the block stop `seconds` from now (SQLite; on
-    PostgreSQL the lane's connections carry their statement_timeout)."""
+    """Statements on `connection` inside the block stop `seconds` from now (SQLite: the
+    progress handler interrupts the running statement; PostgreSQL: no statement starts
+    past it, and the lane's statement_timeout stops the one running)."""
     holder = connection.connection.info.get("deadline")
     if not isinstance(holder, _Deadline):
         yield

@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from app.config import Settings
 from app.db import build_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.query import execute
+from app.query.budget import BudgetExceeded, deadline, overran, watch_sqlite, watch_statements
 from app.query.plan import Kind
 from app.query.statements import recording
 from app.synthetic import Shape, generate
@@ -199,6 +201,38 @@ def test_a_query_past_its_budget_is_refused_with_what_made_it_expensive(
         assert leak not in response.text
     # The refusal leaves the lanes' connections usable.
     assert budgeted.get("/healthz").status_code == 200
+
+
+def test_a_request_of_many_short_statements_stops_at_its_deadline(backend: Backend) -> None:
+    """The engine stops one statement past the budget; a request of many statements, each
+    well under it, must stop too, at the first one that would start past the deadline."""
+    engine = build_engine(backend.new_database())
+    if backend.name == "sqlite":
+        watch_sqlite(engine)
+        pause = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)"
+        pause += " SELECT count(*) FROM n"
+    else:
+        pause = "SELECT pg_sleep(0.02)"
+    watch_statements(engine)
+
+    def statements_until_stopped(connection: Connection) -> int:
+        for ran in range(500):
+            try:
+                connection.execute(text(pause))
+            except BudgetExceeded:
+                return ran
+            except DBAPIError as error:  # stopped mid-statement by the engine
+                if not overran(error.orig):
+                    raise
+                return ran
+        return 500
+
+    try:
+        with engine.connect() as connection, deadline(connection, 0.1):
+            ran = statements_until_stopped(connection)
+    finally:
+        engine.dispose()
+    assert 0 < ran < 500
 
 
 def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
