@@ -59,10 +59,14 @@ def load(
         for problem in exc.problems:
             console.print(f"  {problem}", markup=False, highlight=False)
         raise typer.Exit(1) from exc
+    verification = seeded.verification
+    console.print(
+        f"verified {verification.cells} cells against {verification.tables} tables",
+        highlight=False,
+    )
     if documents_dir is None:
         console.print("[yellow]raw documents not found: locators were not checked against them[/]")
     else:
-        verification = seeded.verification
         console.print(
             f"verified {verification.spans} spans against {verification.documents} documents"
             f" in {documents_dir}"
@@ -111,6 +115,12 @@ def _print_report(report: "LoadReport") -> None:
             str(changes.deleted),
         )
     console.print(table)
+    by_source = Table(title="Values by source")
+    by_source.add_column("source")
+    by_source.add_column("values", justify="right")
+    for source, count in sorted(report.values_by_source.items()):
+        by_source.add_row(source, str(count))
+    console.print(by_source)
 
 
 @cli.command()

@@ -25,6 +25,11 @@ class Observation(Evidence, table=True):
             name="subject",
         ),
         CheckConstraint("derived = (formula IS NOT NULL)", name="derived_formula"),
+        CheckConstraint(
+            "(locator_row IS NULL) = (locator_column IS NULL)"
+            " AND (locator_row IS NULL OR locator_start IS NULL)",
+            name="one_locator",
+        ),
         Index("ix_observation_indicator_year_value", "indicator_id", "year", "value", "id"),
         Index("ix_observation_place_indicator_year", "place_id", "indicator_id", "year", "id"),
         Index("ix_observation_indicator_value", "indicator_id", "value", "id"),
@@ -72,3 +77,11 @@ class Observation(Evidence, table=True):
     latest: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
+    # A value read from a table's cell (RFC 7111 `cell=ROW,COLUMN`, the header line being
+    # row 1) instead of a document's character span: the cell's text is the quote, and the
+    # labels say what the cell is without the file at hand.
+    locator_row: int | None = None
+    locator_column: int | None = None
+    row_label: str | None = Field(default=None, max_length=200)
+    column_label: str | None = Field(default=None, max_length=200)
+    cell_unit: str | None = Field(default=None, max_length=16)

@@ -7,7 +7,10 @@ from app.models.vocabulary import SourceKind, check_in
 
 
 class Source(SQLModel, table=True):
-    """A document (or an editorial reference) that facts are taken from."""
+    """A document, a published statistical table (or an editorial reference) that facts are
+    taken from. A table names the publication (`title`), which of its tables (`table_title`),
+    the edition, and the public dataset it was taken from: repository and commit (or package
+    and version) and the path of the upstream file the committed CSV was converted from."""
 
     __table_args__ = (CheckConstraint(check_in("kind", SourceKind), name="kind"),)
 
@@ -23,3 +26,10 @@ class Source(SQLModel, table=True):
     sha256: str | None = Field(default=None, max_length=64)
     language: str = Field(default="en", max_length=8)
     treatment: str | None = Field(default=None, sa_column=Column(Text))
+    edition: str | None = Field(default=None, max_length=200)
+    table_title: str | None = Field(default=None, max_length=300)
+    table_title_local: str | None = Field(default=None, max_length=300)
+    licence: str | None = Field(default=None, max_length=100)
+    dataset_repository: str | None = Field(default=None, max_length=200)
+    dataset_commit: str | None = Field(default=None, max_length=64)
+    dataset_path: str | None = Field(default=None, max_length=300)

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class SourceKind(StrEnum):
     document = "document"
+    table = "table"  # a published statistical table, committed as CSV under seeds/tables/
     reference = "reference"
     synthetic = "synthetic"
 
@@ -34,6 +35,8 @@ class Unit(StrEnum):
     PERCENT = "percent"
     PERCENTAGE_POINT = "percentage_point"
     RANK = "rank"
+    PERSON_YEARS = "person_years"  # full-time equivalent work (人年)
+    RATIO = "ratio"  # a ratio the indicator defines, such as males per 100 females
 
 
 class Qualifier(StrEnum):

@@ -6,12 +6,13 @@ import hashlib
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from app.models.vocabulary import Qualifier, SourceKind
+from app.seeding.cells import TABLES_FILE, Known, table_problems
 from app.seeding.divisions import DIVISIONS_SOURCE, divisions
 from app.seeding.errors import Problem, SeedError
 from app.seeding.formulas import evaluate, formula_inputs
@@ -48,10 +49,13 @@ QUALIFIER_CUES: dict[Qualifier, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Verification:
-    """What the document check did: documents read, spans compared."""
+    """What the checks compared: documents read and spans compared with them, tables read
+    and cells compared with their facts."""
 
     documents: int
     spans: int
+    tables: int = 0
+    cells: int = 0
 
 
 def normalise(text: str) -> str:
@@ -69,11 +73,32 @@ def check_dataset(dataset: Dataset, documents_dir: Path | None) -> Verification:
     """Raise SeedError with every problem found; return what the document check covered."""
     problems = list(_reference_problems(dataset))
     problems.extend(_value_problems(dataset))
+    problems.extend(_cell_problems(dataset))
     verification, document_problems = _document_problems(dataset, documents_dir)
     problems.extend(document_problems)
     if problems:
         raise SeedError(problems)
-    return verification
+    cells = sum(len(table.facts) for table in dataset.tables)
+    return replace(verification, tables=len(dataset.tables), cells=cells)
+
+
+def _cell_problems(dataset: Dataset) -> Iterator[Problem]:
+    """Every table fact against its cell, its place, its indicator, and every other key."""
+    known = Known(
+        places={place.record.slug for place in dataset.all_places},
+        indicators={i.code: i.unit.value for i in dataset.indicators.indicators},
+        keys={
+            observation.key: name
+            for name, document in dataset.documents.items()
+            for observation in document.observations
+        },
+    )
+    sources = {source.id: SOURCES_FILE for source in dataset.sources.sources}
+    for table in dataset.tables:
+        yield from _duplicates(
+            sources, TABLES_FILE, "id", table.source.id, f"table {table.source.id}"
+        )
+        yield from table_problems(table, known)
 
 
 def _duplicates(

@@ -5,6 +5,7 @@ changed ones updated column by column, and records no longer in the files delete
 A second run over the same files therefore changes nothing.
 """
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,11 @@ import app.models  # noqa: F401  (registers the tables)
 from app.models.vocabulary import PROVINCE_LEVELS
 from app.query.conflicts import mark_conflicts
 from app.query.latest import mark_latest
+from app.seeding.cells import NO_CELL, observation_rows
 from app.seeding.errors import Problem, SeedError
 from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
-from app.seeding.records import Evidenced, PlaceRecord, SourceRecord
+from app.seeding.records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
 from app.seeding.search import rebuild_search
 from app.seeding.version import dataset_hash, store_version
 
@@ -42,6 +44,7 @@ class TableChanges:
 @dataclass
 class LoadReport:
     tables: dict[str, TableChanges] = field(default_factory=dict)
+    values_by_source: Counter[str] = field(default_factory=Counter)
 
     @property
     def changed(self) -> bool:
@@ -183,7 +186,13 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
     with engine.begin() as connection:
         sync = _Sync(connection)
         step("sources")
-        sync.rows("source", (_source_row(s) for s in dataset.sources.sources))
+        sync.rows(
+            "source",
+            [
+                *(_source_row(s) for s in dataset.sources.sources),
+                *(_table_source_row(t.source) for t in dataset.tables),
+            ],
+        )
         step("indicators")
         indicator_ids = sync.rows(
             "indicator", (i.model_dump(mode="json") for i in dataset.indicators.indicators)
@@ -203,11 +212,48 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         return sync.report
 
 
+_TABLE_ONLY = dict.fromkeys(
+    (
+        "edition",
+        "table_title",
+        "table_title_local",
+        "licence",
+        "dataset_repository",
+        "dataset_commit",
+        "dataset_path",
+    )
+)
+
+
 def _source_row(source: SourceRecord) -> Row:
     row = source.model_dump(exclude={"file"})
     row["kind"] = source.kind.value
     row["file_name"] = source.file
-    return row
+    return {**row, "language": "en", **_TABLE_ONLY}
+
+
+def _table_source_row(source: TableSourceRecord) -> Row:
+    return {
+        "id": source.id,
+        "kind": source.kind.value,
+        "title": source.title,
+        "publisher": source.publisher,
+        "author": None,
+        "published_on": None,
+        "date_note": None,
+        "url": source.url,
+        "file_name": f"tables/{source.file}",
+        "sha256": source.sha256,
+        "treatment": source.notes,
+        "language": "zh",
+        "edition": source.edition,
+        "table_title": source.table,
+        "table_title_local": source.table_local,
+        "licence": source.licence,
+        "dataset_repository": source.dataset.repository or source.dataset.package,
+        "dataset_commit": source.dataset.at,
+        "dataset_path": source.dataset.path,
+    }
 
 
 def _write_places(sync: _Sync, dataset: Dataset) -> dict[str, int]:
@@ -273,9 +319,13 @@ def _write_documents(
         rows = [
             {**kind.row(record, written), **_evidence(source, record)} for source, record in records
         ]
+        if kind.table == "observation":  # and the facts read from tables' cells
+            rows = [{**row, **NO_CELL} for row in rows]
+            rows += observation_rows(dataset.tables, place_ids, indicator_ids)
+            sync.report.values_by_source.update(row["source_id"] for row in rows)
         written.ids[kind.name] = sync.rows(kind.table, rows)
         written.places[kind.name] = {
             kind.key_of(record): row["place_id"]
-            for (_, record), row in zip(records, rows, strict=True)
+            for (_, record), row in zip(records, rows[: len(records)], strict=True)
             if "place_id" in row
         }

@@ -7,10 +7,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from app.seeding.cells import TABLES_FILE, Table, read_tables
 from app.seeding.divisions import DIVISIONS_SOURCE, ReferencePlace, merge_places
 from app.seeding.errors import Problem, SeedError
 from app.seeding.kinds import DocumentFile
-from app.seeding.records import IndicatorsFile, PlacesFile, SourcesFile
+from app.seeding.records import IndicatorsFile, PlacesFile, SourcesFile, TablesFile
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
 
@@ -29,6 +30,8 @@ class Dataset:
     documents: dict[str, Any] = field(default_factory=dict)  # DocumentFile by file name
     all_places: list[ReferencePlace] = field(default_factory=list)
     """The curated places, and China's divisions when the sources list them."""
+    tables: list[Table] = field(default_factory=list)
+    """Published statistical tables with the facts read from their cells (tables.yaml)."""
 
 
 def read_dataset(root: Path) -> Dataset:
@@ -43,13 +46,19 @@ def read_dataset(root: Path) -> Dataset:
         document = _read(root, name, DocumentFile, problems)
         if document is not None:
             documents[name] = document
+    tables: list[Table] = []
+    if (root / TABLES_FILE).exists():
+        manifest = _read(root, TABLES_FILE, TablesFile, problems)
+        if manifest is not None:
+            tables, table_problems = read_tables(root, manifest.tables)
+            problems.extend(table_problems)
     if problems or sources is None or places is None or indicators is None:
         raise SeedError(problems)
     if any(s.id == DIVISIONS_SOURCE for s in sources.sources):
         all_places = merge_places(places.places, places.source)
     else:
         all_places = [ReferencePlace(p, places.source, None, None) for p in places.places]
-    return Dataset(root, sources, places, indicators, documents, all_places)
+    return Dataset(root, sources, places, indicators, documents, all_places, tables)
 
 
 def _read(

@@ -7,7 +7,7 @@ the file, record and field.
 
 import re
 from datetime import date
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
@@ -95,6 +95,55 @@ class SourceRecord(Record):
 
 class SourcesFile(Record):
     sources: list[SourceRecord]
+
+
+class Dataset(Record):
+    """The public dataset a table was converted from: a repository at a commit (or a
+    package at a version) and the path of the upstream file in it."""
+
+    repository: Text | None = None
+    commit: str | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
+    package: Text | None = None
+    version: Text | None = None
+    path: Text
+
+    @model_validator(mode="after")
+    def _repository_or_package(self) -> Self:
+        if (self.repository is None) == (self.package is None):
+            raise ValueError("name either a repository (with its commit) or a package")
+        if (self.repository is None) != (self.commit is None):
+            raise ValueError("a repository goes with the commit the file was taken at")
+        if (self.package is None) != (self.version is None):
+            raise ValueError("a package goes with its version")
+        return self
+
+    @property
+    def at(self) -> str:
+        return self.commit or self.version or ""
+
+
+class TableSourceRecord(Record):
+    """A published statistical table, committed as CSV under seeds/tables/ with the list
+    of facts read from its cells."""
+
+    id: Slug
+    kind: Literal[SourceKind.table]
+    title: Text
+    table: Text
+    table_local: str | None = None
+    publisher: Text
+    edition: Text
+    url: str | None = None
+    licence: Text
+    dataset: Dataset
+    file: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*\.csv$")]
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    facts: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*\.csv$")]
+    notes: Text
+
+
+class TablesFile(Record):
+    tables: list[TableSourceRecord]
 
 
 class PlaceRecord(Record):

@@ -2,6 +2,7 @@
 re-indenting a YAML file keeps the version and changing any fact changes it."""
 
 import hashlib
+from dataclasses import astuple
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Select, insert, select, update
@@ -22,6 +23,10 @@ def dataset_hash(dataset: Dataset) -> str:
     ]
     for name, part in parts:
         digest.update(name.encode() + b"\0" + part.model_dump_json().encode() + b"\0")
+    for table in dataset.tables:  # the table's bytes are its recorded checksum
+        digest.update(table.source.model_dump_json().encode() + b"\0")
+        for fact in table.facts:
+            digest.update("\x1f".join(astuple(fact)[1:]).encode() + b"\0")
     for place in dataset.all_places:  # the curated places and China's divisions
         record = place.record.model_dump_json().encode()
         digest.update(f"{place.source}\0{place.longitude}\0{place.latitude}\0".encode() + record)
