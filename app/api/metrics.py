@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from app.api import tables as t
+from app.api.per import PER_PARAMETER, Metrics, augment
 from app.api.resource import Detail, PathKey, Resource
 from app.api.schemas import Metric, MetricPage
 from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
@@ -20,6 +21,7 @@ from app.query import (
 from app.query.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
 from app.query.relations import by_key, within
+from app.query.spec import Augment
 
 observation = t.observation
 subject_place = t.place.alias("subject_place")
@@ -203,7 +205,8 @@ METRIC_SPEC = ListSpec(
             "latest",
             "true: only the most recent fact of each subject and indicator (false: the"
             " facts a later one supersedes). Dated before undated, later period end first,"
-            " then stated before derived, then the newer source.",
+            " then stated before derived, then a table's cell before a document, then the"
+            " newer source.",
             bool,
             ("exact",),
             column=observation.c.latest,
@@ -227,8 +230,9 @@ METRIC_SPEC = ListSpec(
         Sort("key", observation.c.key, str),
     ),
     default_sort=("id",),
-    fields=tuple(Metric.model_fields),
+    fields=tuple(name for name in Metric.model_fields if name != "per"),
     serialize=serialize_metric,
+    augment=Augment(PER_PARAMETER, augment(Metrics(metrics_select, serialize_metric))),
     indexes=(
         Index("pk_observation", ("id",)),
         Index("uq_observation_key", ("key",)),

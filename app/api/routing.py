@@ -85,15 +85,16 @@ def add_list_route(
 ) -> None:
     async def endpoint(request: Request) -> Response:
         secret = _secret(request)
-        kind, params = _format_and_params(request)
+        kind, params = _format_and_params(request, spec)
         query = parse_query(spec, params, secret=secret, path=request.url.path)
         facets = _facets(spec, request, kind)
+        augment = _augment(spec, request, kind)
         if kind != "json":
             return await _export(request, spec, query, params, kind=kind, path=path,
                                  page_model=page_model)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
-            page = run_query(connection, spec, query, secret=secret)
+            page = run_query(connection, spec, query, secret=secret, augment=augment)
             body = page_body(request.url, query, page)
             return to_json(_with_facets(connection, body, spec, query.filters, facets))
 
@@ -102,17 +103,37 @@ def add_list_route(
     _register_page_route(
         router, path, endpoint, operation_id=operation_id, summary=summary,
         description=description, page_model=page_model, errors=(400, 422, 503),
-        parameters=[*openapi_parameters(spec), *facets_parameter(spec.facets)],
+        parameters=[*openapi_parameters(spec), *facets_parameter(spec.facets),
+                    *augment_parameter(spec)],
     )  # fmt: skip
 
 
-def _format_and_params(request: Request) -> tuple[str, QueryParams]:
+def _format_and_params(request: Request, spec: ListSpec) -> tuple[str, QueryParams]:
     """The answer's format, and the query parameters the list query reads (without the
-    `format` and `facets` controls, which are read here)."""
+    `format` and `facets` controls and the spec's augmenting one, which are read here)."""
     kind = exports.requested_format(request.query_params, request.headers.get("accept"))
     params = request.query_params
-    kept = [(k, v) for k, v in params.multi_items() if k not in ("format", "facets")]
+    own = ("format", "facets", *([spec.augment.name] if spec.augment else []))
+    kept = [(k, v) for k, v in params.multi_items() if k not in own]
     return kind, QueryParams(kept)
+
+
+def _augment(spec: ListSpec, request: Request, kind: str) -> str | None:
+    if spec.augment is None:
+        return None
+    name = spec.augment.name
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise parameter_problem(name, "given more than once")
+    if kind != "json":
+        raise parameter_problem(name, "adds to JSON pages only; leave it out of exports")
+    return values[0]
+
+
+def augment_parameter(spec: ListSpec) -> list[dict[str, Any]]:
+    return [spec.augment.parameter] if spec.augment else []
 
 
 def _facets(spec: ListSpec, request: Request, kind: str) -> list[Facet]:
@@ -264,11 +285,12 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
     async def endpoint(request: Request) -> Response:
         value = check_path_key(parent.path_key, request.path_params[name], name)
         secret = _secret(request)
-        kind, params = _format_and_params(request)
+        kind, params = _format_and_params(request, spec)
         query = parse_query(
             spec, params, secret=secret, fixed=(view.filter,), path=request.url.path
         )
         facets = _facets(spec, request, kind)
+        augment = _augment(spec, request, kind)
         if kind != "json":
             fixed = await in_database(request, lambda connection: fixed_by(connection, value))
             return await _export(request, spec, query, params, kind=kind, path=path,
@@ -276,7 +298,7 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
 
         def work(connection: Connection) -> bytes:
             fixed = fixed_by(connection, value)
-            page = run_query(connection, spec, query, secret=secret, fixed=fixed)
+            page = run_query(connection, spec, query, secret=secret, fixed=fixed, augment=augment)
             body = page_body(request.url, query, page)
             return to_json(_with_facets(connection, body, spec, [*fixed, *query.filters], facets))
 
@@ -292,6 +314,7 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
             path_parameter_doc(parent.path_key, name, f"The {parent.noun}'s key."),
             *openapi_parameters(spec, fixed=(view.filter,)),
             *facets_parameter(spec.facets),
+            *augment_parameter(spec),
         ],
     )  # fmt: skip
 

@@ -77,13 +77,28 @@ class SourceRef(Schema):
     url: str
 
 
+class Cell(Schema):
+    """The cell of a published table a value was read from, with what the cell is about."""
+
+    row: int = Field(description="Row of the CSV file, the header line being row 1.")
+    column: int = Field(description="Column of the CSV file, from 1.")
+    row_label: str = Field(examples=["北京 2023"], description="The row's place and year.")
+    column_label: str = Field(examples=["R&D经费"], description="The column's header.")
+    unit: str = Field(examples=["亿元"], description="The unit the table states.")
+    table: str | None = Field(examples=["R&D expenditure by region"])
+
+
 class Provenance(Schema):
     source: SourceRef
     locator: str | None = Field(
-        description="RFC 5147 character span of the source text: char=START,END.",
-        examples=["char=2115,2158"],
+        description="Where in the source: an RFC 5147 character span of a document"
+        " (char=START,END) or an RFC 7111 cell of a table (cell=ROW,COLUMN).",
+        examples=["char=2115,2158", "cell=12,5"],
     )
-    quote: str | None = Field(description="The text the locator covers.")
+    quote: str | None = Field(description="The text the locator covers: a span or a cell.")
+    cell: Cell | None = Field(
+        default=None, description="For a value read from a table: the cell and its labels."
+    )
 
 
 class IndicatorRef(Schema):
@@ -107,6 +122,35 @@ class Period(Schema):
     year: int | None
 
 
+class DenominatorFact(Schema):
+    key: str
+    value: float
+    year: int | None
+    place: PlaceRef | None
+    provenance: Provenance
+    url: str
+
+
+class PerValue(Schema):
+    """A value divided by a fact of the same place (`per=`), computed on request."""
+
+    denominator: str = Field(examples=["10k_people"], description="What `per=` asked for.")
+    value: float | None = Field(description="The quotient; null when there is no denominator.")
+    unit: str = Field(examples=["CNY per 10,000 people"])
+    computed: bool = Field(description="Always true: computed on request, never stored.")
+    formula: str | None = Field(
+        examples=["{beijing-rd-expenditure-2023} / {census-city-population-beijing-2020} * 10000"],
+        description="Over the keys of both inputs.",
+    )
+    year_rule: str | None = Field(
+        examples=["same_year", "nearest_census_year"],
+        description="How the denominator's year was chosen (same_year, nearest_census_year;"
+        " ', sum of subdivisions' when it adds the subdivisions' values).",
+    )
+    denominator_facts: list[DenominatorFact]
+    reason: str | None = Field(description="Why there is no value, when there is none.")
+
+
 class Metric(Schema):
     key: str = Field(examples=["daye-high-tech-enterprises-2023"])
     indicator: IndicatorRef
@@ -126,9 +170,11 @@ class Metric(Schema):
         examples=[[]],
         description="Keys of facts about the same subject, indicator and known period that"
         " give another value (empty: none). Both are served; latest values, rankings and a"
-        " series' preferred point pick one: stated over derived, then the newer source.",
+        " series' preferred point pick one: stated over derived, then a table's cell over a"
+        " document, then the newer source.",
     )
     url: str
+    per: PerValue | None = Field(default=None, description="With `per=` only.")
 
 
 class Coordinates(Schema):
@@ -208,6 +254,16 @@ class Source(Schema):
     file_name: str | None
     sha256: str | None
     treatment: str | None
+    edition: str | None = Field(description="A table's edition of its publication.")
+    table_title: str | None = Field(description="Which table of the publication.")
+    table_title_local: str | None = Field(description="The table's title as published.")
+    licence: str | None = Field(description="The licence the table's data is shared under.")
+    dataset_repository: str | None = Field(
+        description="The public repository (or package) the table was converted from.",
+        examples=["huhuaping/techme"],
+    )
+    dataset_commit: str | None = Field(description="Its commit (or the package's version).")
+    dataset_path: str | None = Field(description="The upstream file in it.")
     url: str
 
 
@@ -490,12 +546,13 @@ class SeriesPoint(Schema):
     )
     preferred: bool = Field(
         description="False when a conflicting fact is picked over this"
-        " one (stated over derived, then the newer source)."
+        " one (stated over derived, then a table's cell over a document, then the newer source)."
     )
     url: str
     not_after: date | None = Field(
         default=None, description="Undated points: the date the fact is known by."
     )
+    per: PerValue | None = Field(default=None, description="With `per=` only.")
 
 
 class SeriesSubject(Schema):
@@ -511,12 +568,18 @@ class Series(Schema):
     undated: list[SeriesPoint] = Field(description="Facts whose period is unknown.")
 
 
+class PerMeta(Schema):
+    denominator: str = Field(examples=["10k_people"])
+    year_rule: str = Field(description="How each denominator's year is chosen.")
+
+
 class SeriesMeta(Schema):
     indicator: dict[str, Any]
     subjects: int
     points: int
     undated: int
     rule: str
+    per: PerMeta | None = Field(default=None, description="With `per=` only.")
 
 
 class SeriesPage(Schema):

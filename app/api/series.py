@@ -14,6 +14,7 @@ from starlette.datastructures import QueryParams
 from app.api import tables as t
 from app.api.deps import in_database
 from app.api.metrics import metrics_select, serialize_metric
+from app.api.per import PER_PARAMETER, YEAR_RULE, Metrics, apply_per, parse_per
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, answers, to_json
 from app.api.routing import SLUG_PATTERN_RE
@@ -32,7 +33,7 @@ SUBJECTS = {
     "clusters": ("cluster", t.cluster, observation.c.cluster_id),
     "programs": ("program", t.program, observation.c.program_id),
 }
-PARAMETERS = ("indicator", *SUBJECTS, "derived")
+PARAMETERS = ("indicator", *SUBJECTS, "derived", "per")
 MAX_SUBJECTS = 20
 MAX_POINTS = 2000
 UNDATED_RULE = (
@@ -62,6 +63,7 @@ SERIES_PARAMETERS: list[dict[str, Any]] = [
     {"name": "derived", "in": "query", "required": False,
      "description": "false: stated values only; true: derived ones only.",
      "schema": {"type": "boolean"}},
+    PER_PARAMETER,
 ]  # fmt: skip
 
 
@@ -76,7 +78,7 @@ def _slugs(params: QueryParams, name: str) -> list[str]:
     return slugs
 
 
-def _read(params: QueryParams) -> tuple[str, dict[str, list[str]], bool | None]:
+def _read(params: QueryParams) -> tuple[str, dict[str, list[str]], bool | None, str | None]:
     check_names(params, PARAMETERS, "given more than once; separate values with commas")
     indicator = params.get("indicator")
     if indicator is None:
@@ -88,7 +90,10 @@ def _read(params: QueryParams) -> tuple[str, dict[str, list[str]], bool | None]:
         if len(slugs) > MAX_SUBJECTS:
             raise parameter_problem(name, f"at most {MAX_SUBJECTS} at once")
     derived = None if "derived" not in params else parse_bool("derived", params["derived"])
-    return indicator, subjects, derived
+    per = params.get("per")
+    if per is not None and (len(per) > 64 or not SLUG_PATTERN_RE.match(per)):
+        raise parameter_problem("per", f"{per!r} is neither person, 10k_people nor a code")
+    return indicator, subjects, derived, per
 
 
 def _ids(connection: Connection, table: Any, key: str, values: list[str]) -> dict[str, int]:
@@ -122,7 +127,8 @@ def _statement(kinds: tuple[str, ...], derived: bool | None) -> Select[Any]:
 
 
 def _point(metric: dict[str, Any], preferred: bool) -> dict[str, Any]:
-    return {
+    per = {"per": metric["per"]} if "per" in metric else {}
+    return per | {
         "key": metric["key"],
         "period": metric["period"],
         "value": metric["value"],
@@ -156,7 +162,11 @@ def _mark_preferred(connection: Connection, metrics: list[dict[str, Any]]) -> se
 
 
 def build_series(
-    connection: Connection, indicator: str, subjects: dict[str, list[str]], derived: bool | None
+    connection: Connection,
+    indicator: str,
+    subjects: dict[str, list[str]],
+    derived: bool | None,
+    per: str | None = None,
 ) -> dict[str, Any]:
     found = _ids(connection, t.indicator, "code", [indicator])
     if indicator not in found:
@@ -182,6 +192,9 @@ def build_series(
         subject: {"subject": None, "points": [], "undated": []} for subject in order
     }
     metrics = [serialize_metric(row) for row in rows]
+    if per is not None:
+        read = Metrics(metrics_select, serialize_metric)
+        apply_per(connection, metrics, parse_per(connection, per, indicator), read)
     beaten = _mark_preferred(connection, metrics)
     for metric in metrics:
         subject = (metric["subject"]["kind"], metric["subject"]["slug"])
@@ -216,10 +229,10 @@ def build_series(
               description="One series per subject, in the order named."),
 )  # fmt: skip
 async def get_series(request: Request) -> RawJSON:
-    indicator, subjects, derived = _read(request.query_params)
+    indicator, subjects, derived, per = _read(request.query_params)
 
     def work(connection: Connection) -> bytes:
-        built = build_series(connection, indicator, subjects, derived)
+        built = build_series(connection, indicator, subjects, derived, per)
         rows = built["rows"]
         meta = {
             "indicator": serialize_metric(rows[0])["indicator"] if rows else {"code": indicator},
@@ -228,6 +241,8 @@ async def get_series(request: Request) -> RawJSON:
             "undated": sum(len(s["undated"]) for s in built["data"]),
             "rule": UNDATED_RULE,
         }
+        if per is not None:
+            meta["per"] = {"denominator": per, "year_rule": YEAR_RULE}
         return to_json({"data": built["data"], "meta": meta, "links": {"self": str(request.url)}})
 
     shape = ("series", tuple(sorted(k for k, v in subjects.items() if v)))

@@ -40,6 +40,21 @@ def ref(row: Row, prefix: str, collection: str) -> dict[str, Any] | None:
 
 
 def provenance(row: Row) -> dict[str, Any]:
+    """Where a fact is stated: a document's character span, or a table's cell with the
+    labels that say what the cell is (only observations are read from tables)."""
+    row_number = row.get("locator_row")
+    cell = None
+    locator = locator_text(row["locator_start"], row["locator_end"])
+    if row_number is not None:
+        locator = f"cell={row_number},{row['locator_column']}"
+        cell = {
+            "row": row_number,
+            "column": row["locator_column"],
+            "row_label": row["row_label"],
+            "column_label": row["column_label"],
+            "unit": row["cell_unit"],
+            "table": row["source_table_title"],
+        }
     return {
         "source": {
             "id": row["source_id"],
@@ -48,13 +63,14 @@ def provenance(row: Row) -> dict[str, Any]:
             "published_on": row["source_published_on"],
             "url": f"{API_PREFIX}/sources/{row['source_id']}",
         },
-        "locator": locator_text(row["locator_start"], row["locator_end"]),
+        "locator": locator,
         "quote": row["quote"],
+        "cell": cell,
     }
 
 
 def provenance_columns(table: Any, source: Any) -> list[ColumnElement[Any]]:
-    return [
+    columns = [
         source.c.id.label("source_id"),
         source.c.title.label("source_title"),
         source.c.publisher.label("source_publisher"),
@@ -63,3 +79,13 @@ def provenance_columns(table: Any, source: Any) -> list[ColumnElement[Any]]:
         table.c.locator_end,
         table.c.quote,
     ]
+    if "locator_row" in table.c:  # a table that holds facts read from cells
+        columns += [
+            table.c.locator_row,
+            table.c.locator_column,
+            table.c.row_label,
+            table.c.column_label,
+            table.c.cell_unit,
+            source.c.table_title.label("source_table_title"),
+        ]
+    return columns

@@ -1,4 +1,5 @@
-"""`/sources`: the documents facts come from, with their checksums and treatment notes."""
+"""`/sources`: the documents and published tables facts come from, with their checksums,
+treatment notes and, for a table, the dataset it was converted from."""
 
 from datetime import date
 from typing import Any
@@ -29,6 +30,13 @@ _COLUMNS = (
     "file_name",
     "sha256",
     "treatment",
+    "edition",
+    "table_title",
+    "table_title_local",
+    "licence",
+    "dataset_repository",
+    "dataset_commit",
+    "dataset_path",
 )
 
 
@@ -49,7 +57,7 @@ SOURCE_SPEC = ListSpec(
         Filter("id", "Source id.", column=source.c.id, example="std-2024-03-25-daye"),
         Filter(
             "kind",
-            "document, reference or synthetic.",
+            "document, table, reference or synthetic.",
             operators=SET_OPERATORS,
             column=source.c.kind,
             choices=tuple(SourceKind),

@@ -34,8 +34,9 @@ CONFLICT_RULE = (
     "Two facts conflict when they share the subject, the indicator and a known period (same"
     " start and end) but differ in value; both are served, each naming the other in"
     " `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's"
-    " `preferred`), a stated value beats a derived one, then the newer source wins, then the"
-    " higher key. Facts whose period is unknown never conflict."
+    " `preferred`), a stated value beats a derived one, then a published statistical table's"
+    " cell beats a document (the table is the primary source), then the newer source wins,"
+    " then the higher key. Facts whose period is unknown never conflict."
 )
 
 

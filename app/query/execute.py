@@ -463,7 +463,10 @@ def run_query(
     *,
     secret: str,
     fixed: Sequence[AppliedFilter] = (),
+    augment: str | None = None,
 ) -> Page:
+    """One page of the list; with `augment`, the value of the spec's augmenting control,
+    which adds to the items before `fields=` picks from them (its key is kept)."""
     try:
         terms = terms_for(connection, spec, [*fixed, *query.filters])
     except NothingMatches:
@@ -475,8 +478,12 @@ def run_query(
         version = snapshot_version(connection)
         next_cursor = encode_cursor(spec, query, rows[-1]["keys"], secret, version)
     items = [spec.serialize(row) for row in materialise(connection, spec, [r["_id"] for r in rows])]
-    if query.fields is not None:
-        items = [{name: item[name] for name in query.fields} for item in items]
+    kept = query.fields
+    if augment is not None and spec.augment is not None:
+        spec.augment.apply(connection, items, augment)
+        kept = None if kept is None else (*kept, spec.augment.name)
+    if kept is not None:
+        items = [{name: item[name] for name in kept} for item in items]
     page = Page(items, next_cursor)
     if query.count:
         # Counted on the index whose probe matched fewest rows, chosen for the filters

@@ -3,8 +3,10 @@
 latest fact (`observation.latest`), so `latest=true` reads an index.
 
 The rule, one place for it: a dated fact is more recent than an undated one; among dated
-facts the later period end wins; then a stated value over one the atlas derived, then
-the newer source (by publication date; an undated source last), then the higher key. So
+facts the later period end wins; then a stated value over one the atlas derived, then a
+value read from a published statistical table over one a document states (the table is
+the primary source; an article restates it, often rounded), then the newer source (by
+publication date; an undated source last), then the higher key. So
 for Changzhi's high-tech enterprises, undated both, the stated 264 is the latest and the
 224 derived from "an increase of 40" is not.
 """
@@ -25,6 +27,7 @@ def recency_order() -> list[ColumnElement[Any]]:
         observation.c.period_end.is_(None).asc(),
         observation.c.period_end.desc(),
         observation.c.derived.asc(),
+        observation.c.locator_row.is_(None).asc(),
         source.c.published_on.is_(None).asc(),
         source.c.published_on.desc(),
         observation.c.key.desc(),
@@ -73,11 +76,19 @@ def mark_latest(connection: Connection) -> None:
 
 def pick(facts: list[dict[str, Any]]) -> dict[str, Any]:
     """The fact the rule above picks among serialized metrics of one period (conflicting
-    values): stated over derived, then the newer source, then the higher key."""
+    values): stated over derived, then a table's cell over a document, then the newer
+    source, then the higher key."""
 
-    def standing(fact: dict[str, Any]) -> tuple[bool, str, str]:
-        published = fact["provenance"]["source"]["published_on"]
+    def standing(fact: dict[str, Any]) -> tuple[bool, bool, str, str]:
+        provenance = fact["provenance"]
+        published = provenance["source"]["published_on"]
+        from_table = provenance.get("cell") is not None
         # ISO dates order as text; "" (no date) sorts below every date.
-        return (not fact["derived"], "" if published is None else str(published), fact["key"])
+        return (
+            not fact["derived"],
+            from_table,
+            "" if published is None else str(published),
+            fact["key"],
+        )
 
     return max(facts, key=standing)

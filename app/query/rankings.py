@@ -4,7 +4,7 @@ The peer group is the places the request names (every place, those inside a prov
 any place, those of one level, or those sharing a named place's province or level) that
 have a value of the indicator for the period. Each peer counts once, with the value the
 rule of `app.query.latest` picks among its facts for the period (conflicting values: the
-stated over the derived, then the newer source).
+stated over the derived, then a table's cell over a document, then the newer source).
 
 Ties use competition ranking ("1224"): equal values share the best rank and the next rank
 skips; tied places are listed by slug. The percentile is the share of the other peers
@@ -29,7 +29,7 @@ PERCENTILE = "100 * (peers ranked below) / (peers - 1); null when the place has 
 PICK = (
     "one value per place: facts whose period ends in `year` (without `year`, every fact"
     " including the undated), the most recent by period end, then stated over derived, then"
-    " the newer source"
+    " a table's cell over a document, then the newer source"
 )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select
+from sqlalchemy import BindParameter, ColumnElement, Connection, Select
 
 from app.query.operators import OPERATORS, RELATION_OPERATORS, SET_OPERATORS, Arity
 
@@ -101,6 +101,22 @@ class Index:
 
 
 @dataclass(frozen=True)
+class Augment:
+    """A control a list offers beyond the shared ones that adds to each item of a JSON
+    page (metrics' `per=`): its OpenAPI parameter, and how it adds. `apply` reads what it
+    needs in the page's connection and changes the items in place; it may raise a problem
+    naming its parameter."""
+
+    parameter: dict[str, Any]
+    apply: Callable[[Connection, list[dict[str, Any]], str], None]
+
+    @property
+    def name(self) -> str:
+        name: str = self.parameter["name"]
+        return name
+
+
+@dataclass(frozen=True)
 class ListSpec:
     """A list endpoint's allow-list and how to read its rows."""
 
@@ -121,6 +137,7 @@ class ListSpec:
     indexes: tuple[Index, ...] = ()
     # Fields `facets=` may count by (app.query.facets).
     facets: "tuple[Facet, ...]" = ()
+    augment: Augment | None = None
 
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)
