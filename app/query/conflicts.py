@@ -40,17 +40,25 @@ CONFLICT_RULE = (
 )
 
 
+def _unindexed(column: Any, default: Any = None) -> ColumnElement[Any]:
+    return func.coalesce(column, column if default is None else default)
+
+
 def same_fact(other: Any, outer: Any = o) -> ColumnElement[bool]:
     """`other` is about the subject, indicator and known period of `outer`, with another value."""
     return and_(
         other.c.place_id == outer.c.place_id,
         other.c.indicator_id == outer.c.indicator_id,
         other.c.subject_kind == outer.c.subject_kind,
-        other.c.cluster_id.is_not_distinct_from(outer.c.cluster_id),
-        other.c.program_id.is_not_distinct_from(outer.c.program_id),
+        # The other's cluster, program and period are wrapped so that no index on them is
+        # chosen: without statistics SQLite took the cluster_id index (IS NULL: every
+        # place's fact) or the period_end one (every fact of a year) over the place and
+        # indicator index, and marking 24k official values took 98 s instead of 0.2 s.
+        _unindexed(other.c.cluster_id, 0) == func.coalesce(outer.c.cluster_id, 0),
+        _unindexed(other.c.program_id, 0) == func.coalesce(outer.c.program_id, 0),
         # Equality on NULL is never true: undated facts drop out here.
-        other.c.period_start == outer.c.period_start,
-        other.c.period_end == outer.c.period_end,
+        _unindexed(other.c.period_start) == outer.c.period_start,
+        _unindexed(other.c.period_end) == outer.c.period_end,
         other.c.value != outer.c.value,
     )
 

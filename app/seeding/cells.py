@@ -48,6 +48,8 @@ STATED_UNITS: dict[str, tuple[Decimal, Unit]] = {
     "万人年": (Decimal(10**4), Unit.PERSON_YEARS),
     "%": (Decimal(1), Unit.PERCENT),
     "比": (Decimal(1), Unit.RATIO),
+    "人/户": (Decimal(1), Unit.RATIO),
+    "位": (Decimal(1), Unit.RANK),
 }
 
 # What a document's observation row holds in the cell columns.
