@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.shapes import API_PREFIX
+from app.paths import API_PREFIX
 
 NO_STORE = "no-store"
 # Errors that are the same answer to the same URL until the data changes: a malformed

@@ -19,21 +19,15 @@ from app import __version__
 from app.api import TAGS, collections, include_api, item_models, tables
 from app.api.deps import in_database, read, unavailable
 from app.api.responses import (
+    Problem,
     RawJSON,
     document_versions,
     problem_response_doc,
     problem_responses,
 )
 from app.api.routing import exportable, representation
-from app.api.schemas import (
-    Health,
-    Index,
-    Problem,
-    Readiness,
-    SubsetMeta,
-    subset_page_schema,
-)
-from app.api.shapes import API_PREFIX
+from app.api.service import Health, Index, Readiness
+from app.api.shapes import SubsetMeta, subset_page_schema
 from app.caching import CacheHeadersMiddleware, CachePolicy
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
@@ -51,6 +45,7 @@ from app.middleware import (
 )
 from app.migrate import head_revision, is_behind
 from app.nodes import Node, Nodes, keep_checking, replica_problem
+from app.paths import API_PREFIX
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
 from app.seeding.version import read_version
 

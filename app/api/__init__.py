@@ -18,8 +18,8 @@ from app.api.programs import PROGRAMS
 from app.api.relations import RELATIONS
 from app.api.resource import Mount, Nested
 from app.api.routing import add_resource_routes, item_model_of
-from app.api.shapes import API_PREFIX
 from app.api.sources import SOURCES
+from app.paths import API_PREFIX
 
 
 def _in_place(filter_name: str) -> tuple[Nested, ...]:

@@ -2,9 +2,10 @@
 computed on request with the formula over the keys of its inputs (app.query.comparisons)."""
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
+from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
@@ -22,14 +23,62 @@ from app.api.rankings import (
 )
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.schemas import ComparisonPage
+from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
 from app.errors import ParameterError, ProblemError, parameter_problem
+from app.models.vocabulary import Qualifier
 from app.query.comparisons import bound_problem, compare
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.latest import recency_order
 from app.query.statements import fetch_all, fetch_one, slot
+
+
+class ComparisonInput(Schema):
+    key: str = Field(examples=["hunan-private-trade-share-2018"])
+    period: Period
+    value: float | int
+    unit: str
+    stated: str | None
+    qualifier: Qualifier
+    derived: bool
+    formula: str | None
+    source: str
+    conflicts_with: list[str]
+    url: str
+
+
+class ComputedValue(Schema):
+    value: float | int = Field(examples=[1.1])
+    unit: str = Field(examples=["percentage_point"])
+    formula: str = Field(
+        examples=["{hunan-private-trade-share-2018} - {hunan-private-trade-share-2017}"]
+    )
+    qualifier: Qualifier
+
+
+class Comparison(Schema):
+    computed: Literal[True]
+    inputs: list[str] = Field(description="The keys of the two facts, earlier first.")
+    change: ComputedValue
+    growth: ComputedValue | None
+    no_growth: str | None = Field(description="Why there is no growth rate, when there is none.")
+    subject: Subject
+    indicator: IndicatorRef
+    from_: ComparisonInput = Field(alias="from")
+    to: ComparisonInput
+
+
+class ComparisonMeta(Schema):
+    computed: Literal[True]
+    rule: str
+
+
+class ComparisonPage(Schema):
+    data: Comparison
+    meta: ComparisonMeta
+    links: SelfLink
+
 
 o = t.observation
 router = APIRouter(tags=["rankings"])

@@ -6,12 +6,34 @@ from sqlalchemy import Select, select
 
 from app.api import tables as t
 from app.api.resource import Detail, PathKey, Resource
-from app.api.schemas import Indicator, IndicatorDetail, IndicatorPage
-from app.api.shapes import API_PREFIX, Row
+from app.api.shapes import MetricsLink, Row, Schema, page_of
 from app.models.vocabulary import Unit
+from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
 from app.query.search import search_filter
+
+
+class Indicator(Schema):
+    code: str
+    name: str
+    unit: Unit
+    category: str
+    description: str
+    url: str
+
+
+IndicatorPage = page_of(Indicator, "IndicatorPage")
+
+
+class IndicatorCounts(Schema):
+    metrics: int
+
+
+class IndicatorDetail(Indicator):
+    counts: IndicatorCounts
+    links: MetricsLink
+
 
 indicator = t.indicator
 

@@ -4,9 +4,10 @@ facts), both computed on request from stated facts and served apart from them.""
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
+from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
@@ -16,10 +17,10 @@ from app.api.metrics import metrics_select, serialize_metric
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN_RE
-from app.api.schemas import PlaceRankingPage, RankingPage
-from app.api.shapes import API_PREFIX
+from app.api.shapes import IndicatorRef, Links, Period, PlaceRef, Schema, SelfLink
 from app.errors import ParameterError, ProblemError, parameter_problem
-from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel
+from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel, Qualifier
+from app.paths import API_PREFIX
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
@@ -35,6 +36,83 @@ from app.query.rankings import (
     rank,
 )
 from app.query.statements import fetch_all, fetch_one, slot
+
+
+class RankingEntry(Schema):
+    rank: int = Field(examples=[1], description="Competition rank: ties share the best rank.")
+    percentile: float | None = Field(
+        examples=[100.0], description="Share of the other peers ranked below (null: no peer)."
+    )
+    place: PlaceRef
+    key: str = Field(description="The fact ranked.", examples=["daye-high-tech-enterprises-2023"])
+    value: float | int = Field(examples=[333])
+    unit: str
+    stated: str | None
+    qualifier: Qualifier
+    derived: bool
+    period: Period
+    conflicts_with: list[str]
+    url: str
+
+
+class RankingPeers(Schema):
+    group: str = Field(examples=["places in hubei"])
+    size: int = Field(description="Peers with a value for the period.", examples=[1])
+
+
+class RankingMeta(Schema):
+    indicator: IndicatorRef
+    year: int | None
+    peers: RankingPeers
+    order: Literal["desc", "asc"]
+    ties: str
+    percentile: str
+    pick: str
+    conflicts: str
+    computed: Literal[True]
+    place: RankingEntry | None = Field(description="The standing of `place`, when named.")
+    place_note: str | None = Field(description="Why `place` is not ranked, when it is not.")
+    returned: int
+    limit: int
+    offset: int
+
+
+class RankingPage(Schema):
+    data: list[RankingEntry]
+    meta: RankingMeta
+    links: Links
+
+
+class PlaceStanding(RankingEntry):
+    indicator: IndicatorRef
+    peers: int = Field(description="Peers with a value of the indicator for the period.")
+    ranking: str = Field(
+        description="The whole ranking.",
+        examples=[
+            "/api/v1/rankings?indicator=high_tech_enterprises&place=changzhi&peers=same_level"
+        ],
+    )
+
+
+class PlaceRankingMeta(Schema):
+    year: int | None
+    peers: str = Field(examples=["places at changzhi's level (prefecture_city)"])
+    ties: str
+    percentile: str
+    pick: str
+    conflicts: str
+    computed: Literal[True]
+    returned: int
+    note: str | None = Field(
+        description="Why nothing is ranked, when the place lies outside the peer group."
+    )
+
+
+class PlaceRankingPage(Schema):
+    data: list[PlaceStanding]
+    meta: PlaceRankingMeta
+    links: SelfLink
+
 
 o = t.observation
 router = APIRouter(tags=["rankings"])

@@ -25,9 +25,9 @@ from app.api.resource import (
     Resource,
 )
 from app.api.responses import RawJSON, answers, problem_responses, to_json
-from app.api.shapes import API_PREFIX
 from app.errors import ProblemError, parameter_problem
 from app.explorer import prefers_html
+from app.paths import API_PREFIX
 from app.query import (
     AppliedFilter,
     ListQuery,

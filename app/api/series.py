@@ -5,9 +5,11 @@ listed apart (`undated`) with the date they can be no later than (their source's
 publication date, when known), never silently dropped or guessed into a year.
 """
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
 
@@ -17,14 +19,62 @@ from app.api.metrics import metrics_select, serialize_metric
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, answers, to_json
 from app.api.routing import SLUG_PATTERN_RE
-from app.api.schemas import SeriesPage
-from app.api.shapes import API_PREFIX
+from app.api.shapes import Period, Schema, SelfLink
 from app.errors import ProblemError, parameter_problem
+from app.paths import API_PREFIX
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.latest import pick
 from app.query.parsing import check_names, parse_bool
 from app.query.statements import fetch_all, slot
+
+
+class SeriesPoint(Schema):
+    key: str
+    period: Period
+    value: float | int
+    qualifier: str
+    stated: str | None = None
+    derived: bool
+    conflicts_with: list[str] = Field(
+        description="Keys of facts of the same period that give another value."
+    )
+    preferred: bool = Field(
+        description="False when a conflicting fact is picked over this"
+        " one (stated over derived, then the newer source)."
+    )
+    url: str
+    not_after: date | None = Field(
+        default=None, description="Undated points: the date the fact is known by."
+    )
+
+
+class SeriesSubject(Schema):
+    kind: str
+    slug: str
+    name: str | None = None
+    url: str
+
+
+class Series(Schema):
+    subject: SeriesSubject
+    points: list[SeriesPoint] = Field(description="Dated facts, ordered by period.")
+    undated: list[SeriesPoint] = Field(description="Facts whose period is unknown.")
+
+
+class SeriesMeta(Schema):
+    indicator: dict[str, Any]
+    subjects: int
+    points: int
+    undated: int
+    rule: str
+
+
+class SeriesPage(Schema):
+    data: list[Series]
+    meta: SeriesMeta
+    links: SelfLink
+
 
 observation = t.observation
 SUBJECTS = {

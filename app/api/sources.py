@@ -3,19 +3,56 @@
 from datetime import date
 from typing import Any
 
+from pydantic import Field, create_model
 from sqlalchemy import Connection, Select, Table, func, select
 
 from app.api import tables as t
 from app.api.citations import bibtex, csl_json
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
-from app.api.schemas import Source, SourceDetail, SourcePage
-from app.api.shapes import API_PREFIX, Row
+from app.api.shapes import MetricsLink, Row, Schema, page_of
 from app.api.tables import FACT_TABLES
 from app.models.vocabulary import SourceKind
+from app.paths import API_PREFIX
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
 from app.query.search import search_filter
 from app.query.statements import fetch_one, slot
+
+
+class Source(Schema):
+    id: str
+    kind: SourceKind
+    title: str | None
+    publisher: str | None
+    author: str | None
+    published_on: date | None
+    date_note: str | None
+    file_name: str | None
+    sha256: str | None
+    treatment: str | None
+    url: str
+
+
+SourcePage = page_of(Source, "SourcePage")
+
+
+SourceFacts = create_model(
+    "SourceFacts",
+    __base__=Schema,
+    **dict.fromkeys(FACT_TABLES, (int, ...)),  # type: ignore[call-overload]
+)
+
+
+class Citation(Schema):
+    csl: dict[str, Any] = Field(description="CSL-JSON, for Zotero, Pandoc or citeproc.")
+    bibtex: str
+
+
+class SourceDetail(Source):
+    facts: SourceFacts
+    citation: Citation
+    links: MetricsLink
+
 
 source = t.source
 _COLUMNS = (

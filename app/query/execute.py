@@ -1,6 +1,6 @@
 """Running a parsed list query: resolve, plan, read the page's ids, then its rows.
 
-1. Relation filters are resolved to ids by small statements of their own (app.query.relations).
+1. Lookup filters are resolved to ids by small statements of their own (app.query.lookups).
 2. The access path is chosen by rules (app.query.plan), probing index ranges when needed.
 3. The page's ids and sort values are read from the list's own table alone, in two phases
    when the first sort key can be null (rows with a value in index order, then the rest):
@@ -32,7 +32,7 @@ INLINE_IDS = 16  # resolved ids bound one by one up to this many; beyond, as one
 
 
 class NothingMatches(Exception):
-    """A relation filter named nothing that exists: the page is empty, no statement runs."""
+    """A lookup filter named nothing that exists: the page is empty, no statement runs."""
 
 
 # Terms ---------------------------------------------------------------------------------
@@ -77,13 +77,13 @@ def _direct_term(index: int, applied: AppliedFilter) -> Term:
 
 
 def _resolve(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> list[Any]:
-    relation = applied.filter.relation
-    assert relation is not None
+    lookup = applied.filter.lookup
+    assert lookup is not None
     count = len(applied.values)
     prepared = STATEMENTS.get(
         connection,
         ("resolve", spec.name, applied.filter.name, count),
-        lambda: relation.ids([slot(f"k{j}") for j in range(count)]),
+        lambda: lookup.ids([slot(f"k{j}") for j in range(count)]),
     )
     rows = fetch(connection, prepared, {f"k{j}": value for j, value in enumerate(applied.values)})
     return sorted({row["id"] for row in rows})
@@ -136,7 +136,7 @@ def _ids_term(
 
 @dataclass
 class Members:
-    """A relation filter resolved: the ids its column must hold (or must not)."""
+    """A lookup filter resolved: the ids its column must hold (or must not)."""
 
     filter: Filter
     ids: set[Any]
@@ -146,13 +146,13 @@ class Members:
 def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> Members | None:
     """The filter's ids; None when it excludes nothing.
 
-    `__ne` on a relation with a listable universe becomes membership in the other ids, so
+    `__ne` on a lookup with a listable universe becomes membership in the other ids, so
     an index can serve it and a probe count it (not on a nullable column, whose rows with
     no value also differ).
     """
     flt = applied.filter
-    relation = flt.relation
-    assert relation is not None
+    lookup = flt.lookup
+    assert lookup is not None
     ids = set(_resolve(connection, spec, applied))
     if applied.operator != "ne":
         if not ids:
@@ -160,9 +160,9 @@ def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> 
         return Members(flt, ids, negate=False)
     if not ids:
         return None
-    if relation.universe is None or flt.nullable:
+    if lookup.universe is None or flt.nullable:
         return Members(flt, ids, negate=True)
-    prepared = STATEMENTS.get(connection, ("universe", spec.name, flt.name), relation.universe)
+    prepared = STATEMENTS.get(connection, ("universe", spec.name, flt.name), lookup.universe)
     rest = {row["id"] for row in fetch(connection, prepared, {})} - ids
     if not rest:
         raise NothingMatches
@@ -206,11 +206,11 @@ def _complement(applied: AppliedFilter) -> AppliedFilter:
 def terms_for(
     connection: Connection, spec: ListSpec, filters: Sequence[AppliedFilter]
 ) -> list[Term]:
-    """The filters as conditions on the list's own table, relations resolved to ids."""
+    """The filters as conditions on the list's own table, lookups resolved to ids."""
     terms: list[Term] = []
     members: list[Members] = []
     for index, applied in enumerate(filters):
-        if applied.filter.relation is None or applied.operator == "isnull":
+        if applied.filter.lookup is None or applied.operator == "isnull":
             terms.append(_direct_term(index, _complement(applied)))
         elif (resolved := _members(connection, spec, applied)) is not None:
             members.append(resolved)

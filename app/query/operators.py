@@ -77,8 +77,8 @@ OPERATORS: dict[str, Operator] = {entry.name: entry for entry in _ENTRIES}
 SET_OPERATORS = ("exact", "ne", "in")
 RANGE_OPERATORS = ("exact", "ne", "gt", "gte", "lt", "lte", "in")
 TEXT_OPERATORS = ("exact", "ne", "in", "contains")
-# Relation filters compare resolved ids: equality, difference and membership only.
-RELATION_OPERATORS = ("exact", "ne", "in")
+# Lookup filters compare resolved ids: equality, difference and membership only.
+LOOKUP_OPERATORS = ("exact", "ne", "in")
 
 
 def like_pattern(text: str) -> str:

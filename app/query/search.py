@@ -33,7 +33,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import SQLModel
 
-from app.query.spec import Filter, Relation
+from app.query.spec import Filter, Lookup
 
 KINDS = ("place", "cluster", "program", "organization", "indicator", "source")
 COLLECTIONS = {
@@ -174,6 +174,6 @@ def search_filter(kind: str, column: Any) -> Filter:
         f"Text in the {kind}'s names (English or Chinese, any case), as /search matches it.",
         operators=("exact",),
         column=column,
-        relation=Relation(ids=lambda keys: matching_ids(kind, keys[0])),
+        lookup=Lookup(ids=lambda keys: matching_ids(kind, keys[0])),
         example="hefei" if kind in ("place", "cluster") else "innovation",
     )

@@ -974,7 +974,7 @@ export interface components {
         ComparisonPage: {
             data: components["schemas"]["Comparison"];
             meta: components["schemas"]["ComparisonMeta"];
-            links: components["schemas"]["SearchLinks"];
+            links: components["schemas"]["SelfLink"];
         };
         /** ComputedValue */
         ComputedValue: {
@@ -1350,13 +1350,6 @@ export interface components {
             meta: components["schemas"]["Meta"];
             links: components["schemas"]["Links"];
         };
-        /** PageLinks */
-        PageLinks: {
-            /** Self */
-            self: string;
-            /** Next */
-            next: string | null;
-        };
         /** Period */
         Period: {
             /**
@@ -1538,7 +1531,7 @@ export interface components {
             /** Data */
             data: components["schemas"]["PlaceStanding"][];
             meta: components["schemas"]["PlaceRankingMeta"];
-            links: components["schemas"]["SearchLinks"];
+            links: components["schemas"]["SelfLink"];
         };
         /** PlaceRef */
         PlaceRef: {
@@ -1793,7 +1786,7 @@ export interface components {
             /** Data */
             data: components["schemas"]["RankingEntry"][];
             meta: components["schemas"]["RankingMeta"];
-            links: components["schemas"]["PageLinks"];
+            links: components["schemas"]["Links"];
         };
         /** RankingPeers */
         RankingPeers: {
@@ -1888,11 +1881,6 @@ export interface components {
             note: string | null;
             provenance: components["schemas"]["Provenance"];
         };
-        /** SearchLinks */
-        SearchLinks: {
-            /** Self */
-            self: string;
-        };
         /** SearchMatch */
         SearchMatch: {
             /**
@@ -1927,7 +1915,7 @@ export interface components {
             /** Data */
             data: components["schemas"]["SearchResult"][];
             meta: components["schemas"]["SearchMeta"];
-            links: components["schemas"]["SearchLinks"];
+            links: components["schemas"]["SelfLink"];
         };
         /** SearchResult */
         SearchResult: {
@@ -1953,6 +1941,11 @@ export interface components {
             matched: components["schemas"]["SearchMatch"][];
             /** Url */
             url: string;
+        };
+        /** SelfLink */
+        SelfLink: {
+            /** Self */
+            self: string;
         };
         /** Series */
         Series: {
@@ -1988,7 +1981,7 @@ export interface components {
             /** Data */
             data: components["schemas"]["Series"][];
             meta: components["schemas"]["SeriesMeta"];
-            links: components["schemas"]["SearchLinks"];
+            links: components["schemas"]["SelfLink"];
         };
         /** SeriesPoint */
         SeriesPoint: {
