@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import __version__
 from app.api import TAGS, collections, include_api, item_models, tables
-from app.api.deps import in_database, read, unavailable
+from app.api.reads import in_database, read, unavailable
 from app.api.responses import (
     Problem,
     RawJSON,

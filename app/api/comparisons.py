@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
 from app.api import tables as t
-from app.api.deps import in_database
+from app.api.reads import in_database
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.rankings import (
     INDICATOR,

@@ -193,7 +193,7 @@ VERSION_PARAMETER: dict[str, Any] = {
 
 def document_versions(schema: dict[str, Any], prefix: str) -> None:
     """Every data operation (under `prefix`) takes `version=` and may answer 409 for a
-    version no database holds (app.middleware.PinnedVersionMiddleware, app.api.deps)."""
+    version no database holds (app.middleware.PinnedVersionMiddleware, app.api.reads)."""
     for path, item in schema["paths"].items():
         if not path.startswith(prefix):
             continue

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from app.api import exports
-from app.api.deps import Wanted, in_database, no_query_parameters
+from app.api.reads import Wanted, in_database, no_query_parameters
 from app.api.resource import (
     SLUG_PATTERN,
     Detail,

@@ -8,7 +8,7 @@ from pydantic import Field
 from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 
-from app.api.deps import in_database
+from app.api.reads import in_database
 from app.api.responses import RawJSON, answers, to_json
 from app.api.shapes import Schema, SelfLink
 from app.errors import parameter_problem
