@@ -10,7 +10,6 @@ from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
 from app.api import tables as t
-from app.api.reads import in_database
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.rankings import (
     INDICATOR,
@@ -21,6 +20,7 @@ from app.api.rankings import (
     read_slug,
     read_year,
 )
+from app.api.reads import in_database
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject

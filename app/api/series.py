@@ -14,8 +14,8 @@ from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
 
 from app.api import tables as t
-from app.api.reads import in_database
 from app.api.metrics import metrics_select, serialize_metric
+from app.api.reads import in_database
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, answers, to_json
 from app.api.routing import SLUG_PATTERN_RE

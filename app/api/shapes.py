@@ -9,7 +9,7 @@ resource's own shapes (its item, page and detail) live in its module, beside its
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import ColumnElement
@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import Label
 from app.models.evidence import locator_text
 from app.models.vocabulary import PeriodPrecision, PlaceLevel, SubjectKind, Unit
 from app.paths import API_PREFIX as API_PREFIX  # app.api.exports names it from here
+from app.query.operators import OPERATORS
 
 Row = Mapping[Any, Any]
 
@@ -78,11 +79,15 @@ class Period(Schema):
 
 
 FilterValue = str | int | float | bool | list[str | int | float]
+if TYPE_CHECKING:
+    OperatorName = str
+else:  # the registry's names, as the schema's enum
+    OperatorName = Literal[tuple(OPERATORS)]
 
 
 class AppliedFilter(Schema):
     field: str = Field(examples=["year"])
-    operator: Literal["exact", "ne", "gt", "gte", "lt", "lte", "in", "contains", "isnull"]
+    operator: OperatorName
     value: FilterValue = Field(description="A list for `in`, otherwise one value.")
 
 

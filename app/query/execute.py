@@ -21,8 +21,8 @@ from starlette.datastructures import URL
 
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
-from app.query.operators import OPERATORS, Arity, like_pattern
-from app.query.plan import PROBE_CAP, Kind, Plan, Term, Use, choose, drive
+from app.query.operators import OPERATORS, Arity, Use
+from app.query.plan import PROBE_CAP, Kind, Plan, Term, choose, drive
 from app.query.snapshot import snapshot_version
 from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page
 from app.query.statements import STATEMENTS, Prepared, fetch, slot
@@ -38,16 +38,6 @@ class NothingMatches(Exception):
 # Terms ---------------------------------------------------------------------------------
 
 
-def _use(operator: str, count: int) -> Use:
-    if operator == "exact" or (operator == "in" and count == 1):
-        return Use.EQ
-    if operator == "in":
-        return Use.SET
-    if operator in ("gt", "gte", "lt", "lte"):
-        return Use.RANGE
-    return Use.OTHER
-
-
 def _column_name(element: ColumnElement[Any]) -> str:
     return str(getattr(element, "name", ""))
 
@@ -58,11 +48,9 @@ def _direct_term(index: int, applied: AppliedFilter) -> Term:
     values: dict[str, Any] = {}
     if operator.arity is not Arity.FLAG:
         for name, value in zip(names, applied.values, strict=True):
-            values[name] = like_pattern(str(value)) if operator.arity is Arity.TEXT else value
+            values[name] = operator.bind(value)
     slots = [slot(name) for name in names]
-    use = _use(applied.operator, len(applied.values))
-    if operator.arity is Arity.FLAG:  # IS NULL is an index equality, IS NOT NULL a range
-        use = Use.EQ if applied.values[0] else Use.RANGE
+    use = operator.use(applied.values)
 
     def build(column: ColumnElement[Any]) -> ColumnElement[bool]:
         return operator.build(column, slots, applied.values, flt.nullable)
@@ -154,7 +142,7 @@ def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> 
     lookup = flt.lookup
     assert lookup is not None
     ids = set(_resolve(connection, spec, applied))
-    if applied.operator != "ne":
+    if not OPERATORS[applied.operator].negated:
         if not ids:
             raise NothingMatches
         return Members(flt, ids, negate=False)
@@ -187,20 +175,19 @@ def _merged(members: list[Members]) -> list[Members]:
     return result
 
 
-def _complement(applied: AppliedFilter) -> AppliedFilter:
-    """`__ne` on a closed vocabulary (or a boolean) as membership in the other values, which
-    an index serves and a probe counts; on an open one, unchanged."""
-    flt = applied.filter
-    if applied.operator != "ne" or flt.nullable:
+def _rewritten(applied: AppliedFilter) -> AppliedFilter:
+    """A filter as the equivalent its operator offers an index (`__ne` on a closed vocabulary
+    as membership in the other values), or as it is."""
+    flt, rewrite = applied.filter, OPERATORS[applied.operator].rewrite
+    if rewrite is None or flt.nullable:
         return applied
-    if flt.kind is bool:
-        return AppliedFilter(flt, "exact", [not applied.values[0]])
-    if flt.choices is None:
+    equivalent = rewrite(flt.kind, flt.choices, applied.values)
+    if equivalent is None:
         return applied
-    rest = [choice for choice in flt.choices if choice != applied.values[0]]
-    if not rest:
+    operator, values = equivalent
+    if not values:
         raise NothingMatches
-    return AppliedFilter(flt, "in", rest)
+    return AppliedFilter(flt, operator, values)
 
 
 def terms_for(
@@ -210,8 +197,9 @@ def terms_for(
     terms: list[Term] = []
     members: list[Members] = []
     for index, applied in enumerate(filters):
-        if applied.filter.lookup is None or applied.operator == "isnull":
-            terms.append(_direct_term(index, _complement(applied)))
+        # a flag (`__isnull`) tests the column itself, also on a lookup filter
+        if applied.filter.lookup is None or OPERATORS[applied.operator].arity is Arity.FLAG:
+            terms.append(_direct_term(index, _rewritten(applied)))
         elif (resolved := _members(connection, spec, applied)) is not None:
             members.append(resolved)
     for index, merged in enumerate(_merged(members)):
