@@ -15,9 +15,12 @@ from app.api.metrics import METRICS
 from app.api.organizations import ORGANIZATIONS
 from app.api.places import CITIES, PLACES
 from app.api.programs import PROGRAMS
+from app.api.rankings import RANKINGS_TAG
 from app.api.relations import RELATIONS
 from app.api.resource import Mount, Nested
 from app.api.routing import add_resource_routes, item_model_of
+from app.api.search import SEARCH_TAG
+from app.api.service import SERVICE_TAG
 from app.api.sources import SOURCES
 from app.paths import API_PREFIX
 
@@ -43,23 +46,27 @@ URL_MAP: tuple[Mount, ...] = (
 # Routes that are not a resource's: they answer across resources.
 OTHER_ROUTERS = (search.router, series.router, rankings.router, comparisons.router)
 
+# The OpenAPI tags: the resources' own, in map order, then those of the other routes.
 TAGS = [
-    {"name": "places", "description": "Cities, provinces, districts and their nested views."},
-    {"name": "clusters", "description": "Industrial clusters."},
-    {"name": "programs", "description": "Policies, pilots, plans and strategies."},
-    {"name": "organizations", "description": "Enterprises, universities, institutes, agencies."},
-    {"name": "indicators", "description": "What is measured."},
-    {"name": "sources", "description": "Where the facts come from."},
-    {"name": "metrics", "description": "Observations with full provenance."},
-    {"name": "search", "description": "Names of every kind of record, English and Chinese."},
-    {"name": "rankings", "description": "Ranks among peers and changes, computed on request."},
-    {"name": "service", "description": "Health and index."},
+    {"name": tag.name, "description": tag.description}
+    for tag in dict.fromkeys(
+        (*(mount.resource.tag for mount in URL_MAP), SEARCH_TAG, RANKINGS_TAG, SERVICE_TAG)
+    )
 ]
 
 
 def collections() -> dict[str, str]:
     """Each collection's URL, for the index at `/` and `/api/v1`."""
     return {mount.resource.name: f"{API_PREFIX}/{mount.resource.name}" for mount in URL_MAP}
+
+
+def item_keys() -> dict[str, str]:
+    """The surrogate key of an item by collection (`places` -> `place`), for the caches."""
+    return {
+        mount.resource.name: item
+        for mount in URL_MAP
+        if (item := mount.resource.cache_item) is not None
+    }
 
 
 def item_models() -> tuple[type[BaseModel], ...]:
@@ -69,7 +76,7 @@ def item_models() -> tuple[type[BaseModel], ...]:
 
 def include_api(app: FastAPI) -> None:
     for mount in URL_MAP:
-        router = APIRouter(tags=[mount.resource.tag])
+        router = APIRouter(tags=[mount.resource.tag.name])
         add_resource_routes(router, mount)
         app.include_router(router, prefix=API_PREFIX)
     for router in OTHER_ROUTERS:

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
 from app.api.relationships import RelationView, relation, relation_views
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import (
     MetricsLink,
     PlaceRef,
@@ -19,6 +19,7 @@ from app.api.shapes import (
     provenance,
     provenance_columns,
 )
+from app.facts.search import BY_KIND
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
@@ -26,6 +27,8 @@ from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
 from app.query.search import search_filter
 from app.query.statements import slot
+
+CLUSTERS_TAG = Tag("clusters", "Industrial clusters.")
 
 
 class Cluster(Schema):
@@ -85,7 +88,7 @@ CLUSTER_SPEC = ListSpec(
     base=clusters_select,
     id_column=cluster.c.id,
     filters=(
-        search_filter("cluster", cluster.c.id),
+        search_filter(BY_KIND["cluster"], cluster.c.id),
         Filter("slug", "Cluster slug.", column=cluster.c.slug, example="hefei-intelligent-voice"),
         Filter("name", "Name.", operators=TEXT_OPERATORS, column=cluster.c.name, example="voice"),
         Filter(
@@ -159,7 +162,8 @@ def _anchors(
 CLUSTERS = Resource(
     name="clusters",
     noun="cluster",
-    tag="clusters",
+    tag=CLUSTERS_TAG,
+    search=BY_KIND["cluster"],
     table=t.cluster,
     key=PathKey("slug", "slug", "cluster_slug", "hefei-intelligent-voice"),
     spec=CLUSTER_SPEC,

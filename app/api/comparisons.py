@@ -13,6 +13,7 @@ from app.api import tables as t
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.rankings import (
     INDICATOR,
+    RANKINGS_TAG,
     YEAR,
     allowed,
     find_indicator,
@@ -81,7 +82,7 @@ class ComparisonPage(Schema):
 
 
 o = t.observation
-router = APIRouter(tags=["rankings"])
+router = APIRouter(tags=[RANKINGS_TAG.name])
 SUBJECTS = {"place": (t.place, o.c.place_id), "cluster": (t.cluster, o.c.cluster_id),
             "program": (t.program, o.c.program_id)}  # fmt: skip
 SUBJECT_PATTERN = r"^(place|cluster|program):[a-z0-9][a-z0-9_-]{0,63}$"

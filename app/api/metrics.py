@@ -7,7 +7,7 @@ from pydantic import Field
 from sqlalchemy import Select, select
 
 from app.api import tables as t
-from app.api.resource import Detail, PathKey, Resource
+from app.api.resource import Detail, PathKey, Resource, Tag
 from app.api.shapes import (
     IndicatorRef,
     Period,
@@ -34,6 +34,8 @@ from app.query import (
 from app.query.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
+
+METRICS_TAG = Tag("metrics", "Observations with full provenance.")
 
 
 class Metric(Schema):
@@ -318,7 +320,8 @@ METRIC_SPEC = ListSpec(
 METRICS = Resource(
     name="metrics",
     noun="metric",
-    tag="metrics",
+    tag=METRICS_TAG,
+    search=None,
     table=t.observation,
     key=PathKey("key", "key", "metric_key", "daye-high-tech-enterprises-2023", max_length=120),
     spec=METRIC_SPEC,

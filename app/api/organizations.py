@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Select, or_, select
 
 from app.api import tables as t
 from app.api.relationships import RelationView, relation, relation_views
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import (
     PlaceRef,
     Provenance,
@@ -20,6 +20,7 @@ from app.api.shapes import (
     provenance,
     provenance_columns,
 )
+from app.facts.search import BY_KIND
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
@@ -27,6 +28,8 @@ from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
 from app.query.search import search_filter
 from app.query.statements import slot
+
+ORGANIZATIONS_TAG = Tag("organizations", "Enterprises, universities, institutes, agencies.")
 
 
 class Organization(Schema):
@@ -87,7 +90,7 @@ ORGANIZATION_SPEC = ListSpec(
     base=organizations_select,
     id_column=organization.c.id,
     filters=(
-        search_filter("organization", organization.c.id),
+        search_filter(BY_KIND["organization"], organization.c.id),
         Filter("slug", "Organization slug.", column=organization.c.slug, example="iflytek"),
         Filter(
             "name", "Name.", operators=TEXT_OPERATORS, column=organization.c.name, example="iFlytek"
@@ -155,7 +158,8 @@ def _relations(
 ORGANIZATIONS = Resource(
     name="organizations",
     noun="organization",
-    tag="organizations",
+    tag=ORGANIZATIONS_TAG,
+    search=BY_KIND["organization"],
     table=t.organization,
     key=PathKey("slug", "slug", "organization_slug", "iflytek"),
     spec=ORGANIZATION_SPEC,

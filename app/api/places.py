@@ -9,8 +9,9 @@ from sqlalchemy import Connection, Select, Table, case, select
 from sqlalchemy.sql import ClauseElement
 
 from app.api import tables as t
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
+from app.facts.search import BY_KIND
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
@@ -18,6 +19,8 @@ from app.query.facets import Facet, province_of
 from app.query.lookups import by_key, covered_places, within
 from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
+
+PLACES_TAG = Tag("places", "Cities, provinces, districts and their nested views.")
 
 
 class Coordinates(Schema):
@@ -128,7 +131,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         base=base,
         id_column=place.c.id,
         filters=(
-            search_filter("place", place.c.id),
+            search_filter(BY_KIND["place"], place.c.id),
             Filter("slug", "Place slug.", column=place.c.slug, example="daye"),
             Filter(
                 "code",
@@ -271,7 +274,8 @@ def _covering_statement() -> ClauseElement:
 def _resource(name: str, noun: str, spec: ListSpec, summaries: tuple[str, str], *, nested: str,
               description: str, detail: str) -> Resource:  # fmt: skip
     return Resource(
-        name=name, noun=noun, tag="places", table=t.place,
+        name=name, noun=noun, tag=PLACES_TAG, table=t.place, search=BY_KIND["place"],
+        item_key="place",
         key=PathKey("slug", "slug", nested, "daye", alias="code", alias_pattern=r"\d{6}"),
         spec=spec, page=PlacePage, summary=summaries[0], description=description,
         detail=Detail(

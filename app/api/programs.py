@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Select, select
 from app.api import tables as t
 from app.api.metrics import Metric
 from app.api.relationships import RelationView, relation, relation_views
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.routing import nested_rows
 from app.api.shapes import (
     MetricsLink,
@@ -22,6 +22,7 @@ from app.api.shapes import (
     provenance,
     provenance_columns,
 )
+from app.facts.search import BY_KIND
 from app.models.vocabulary import (
     CITY_LEVELS,
     PROVINCE_LEVELS,
@@ -35,6 +36,8 @@ from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, covering, through, within
 from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
+
+PROGRAMS_TAG = Tag("programs", "Policies, pilots, plans and strategies.")
 
 
 class Program(Schema):
@@ -115,7 +118,7 @@ PROGRAM_SPEC = ListSpec(
     base=programs_select,
     id_column=program.c.id,
     filters=(
-        search_filter("program", program.c.id),
+        search_filter(BY_KIND["program"], program.c.id),
         Filter(
             "slug",
             "Program slug.",
@@ -253,7 +256,8 @@ def _program_places(connection: Connection, program_id: int) -> list[dict[str, A
 PROGRAMS = Resource(
     name="programs",
     noun="program",
-    tag="programs",
+    tag=PROGRAMS_TAG,
+    search=BY_KIND["program"],
     table=t.program,
     key=PathKey("slug", "slug", "program_slug", "manufacturing-city-tech-transformation-pilot"),
     spec=PROGRAM_SPEC,

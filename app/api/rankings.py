@@ -14,7 +14,7 @@ from starlette.datastructures import QueryParams
 from app.api import tables as t
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.reads import in_database
-from app.api.resource import SLUG_PATTERN
+from app.api.resource import SLUG_PATTERN, Tag
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.routing import SLUG_PATTERN_RE
 from app.api.shapes import IndicatorRef, Links, Period, PlaceRef, Schema, SelfLink
@@ -115,7 +115,8 @@ class PlaceRankingPage(Schema):
 
 
 o = t.observation
-router = APIRouter(tags=["rankings"])
+RANKINGS_TAG = Tag("rankings", "Ranks among peers and changes, computed on request.")
+router = APIRouter(tags=[RANKINGS_TAG.name])
 SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
 AREA = rf"(province|within):{SLUG}"
 LEVEL = rf"level:({'|'.join(PlaceLevel)})"

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 
 from app.api import tables as t
+from app.api.organizations import ORGANIZATIONS_TAG
 from app.api.relationships import RelationView, relation, relations_select, serialize_relation
 from app.api.resource import Resource
 from app.api.shapes import page_of
@@ -69,7 +70,8 @@ RELATION_SPEC = ListSpec(
 RELATIONS = Resource(
     name="relations",
     noun="relation",
-    tag="organizations",
+    tag=ORGANIZATIONS_TAG,
+    search=None,
     table=relation,
     spec=RELATION_SPEC,
     page=RelationPage,

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Connection, Table
 
+from app.facts.search import Searched
 from app.query import ListSpec
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -54,17 +55,35 @@ class Detail:
 
 
 @dataclass(frozen=True)
+class Tag:
+    """A group of operations in the OpenAPI document, with what it holds."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Resource:
     name: str  # the collection: /cities
     noun: str  # one of it: "city", in summaries, operation ids and 404s
-    tag: str
+    tag: Tag
     table: Table
     spec: ListSpec
     page: type[BaseModel]
     summary: str
     description: str
+    # Its entries in the name search (None: not searched by name). Stated, not defaulted,
+    # so a new resource cannot leave `q=` and `/search` blind to it in silence.
+    search: Searched | None
     key: PathKey | None = None  # None: no detail and no nested views
     detail: Detail | None = None
+    # Its items' surrogate key in shared caches (`place:hefei`; cities are places); the
+    # noun unless said otherwise. Only a resource with a path key has items to purge.
+    item_key: str = ""
+
+    @property
+    def cache_item(self) -> str | None:
+        return (self.item_key or self.noun) if self.key is not None else None
 
     @property
     def path_key(self) -> PathKey:

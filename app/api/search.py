@@ -9,14 +9,15 @@ from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 
 from app.api.reads import in_database
+from app.api.resource import Tag
 from app.api.responses import RawJSON, answers, to_json
 from app.api.shapes import Schema, SelfLink
 from app.errors import parameter_problem
+from app.facts.search import fold
 from app.paths import API_PREFIX
 from app.query.parsing import check_names, convert, parse_limit
 from app.query.search import COLLECTIONS, KINDS, highlight, search_statement
 from app.query.statements import fetch_all, slot
-from app.seeding.search import fold
 
 
 class SearchMatch(Schema):
@@ -55,7 +56,8 @@ MAX_QUERY = 100
 DEFAULT_LIMIT, MAX_LIMIT = 20, 50
 PARAMETERS = ("q", "kind", "limit")
 
-router = APIRouter(tags=["search"])
+SEARCH_TAG = Tag("search", "Names of every kind of record, English and Chinese.")
+router = APIRouter(tags=[SEARCH_TAG.name])
 SEARCH_PARAMETERS: list[dict[str, Any]] = [
     {
         "name": "q",

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
 
 from app.api import tables as t
-from app.api.metrics import metrics_select, serialize_metric
+from app.api.metrics import METRICS_TAG, metrics_select, serialize_metric
 from app.api.reads import in_database
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, answers, to_json
@@ -94,7 +94,7 @@ UNDATED_RULE = (
     " `preferred` is false on the one the rule of latest values does not pick."
 )
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=[METRICS_TAG.name])
 SERIES_PARAMETERS: list[dict[str, Any]] = [
     {"name": "indicator", "in": "query", "required": True,
      "description": "The indicator's code.",

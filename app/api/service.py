@@ -1,9 +1,10 @@
-"""X"""
+"""The service's own documents: health, readiness and the index of resources."""
 
 from typing import Literal
 
 from pydantic import Field
 
+from app.api.resource import Tag
 from app.api.shapes import Schema
 
 
@@ -42,3 +43,6 @@ class Readiness(Schema):
     schema_: str = Field(alias="schema", description="The database's schema revision.")
     sources: int = Field(ge=0)
     nodes: list[NodeState] = Field(description="The databases reads may go to.")
+
+
+SERVICE_TAG = Tag("service", "Health and index.")

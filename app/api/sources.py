@@ -8,15 +8,18 @@ from sqlalchemy import Connection, Select, Table, func, select
 
 from app.api import tables as t
 from app.api.citations import bibtex, csl_json
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import MetricsLink, Row, Schema, page_of
 from app.api.tables import FACT_TABLES
+from app.facts.search import BY_KIND
 from app.models.vocabulary import SourceKind
 from app.paths import API_PREFIX
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
 from app.query.search import search_filter
 from app.query.statements import fetch_one, slot
+
+SOURCES_TAG = Tag("sources", "Where the facts come from.")
 
 
 class Source(Schema):
@@ -82,7 +85,7 @@ SOURCE_SPEC = ListSpec(
     base=sources_select,
     id_column=source.c.id,
     filters=(
-        search_filter("source", source.c.id),
+        search_filter(BY_KIND["source"], source.c.id),
         Filter("id", "Source id.", column=source.c.id, example="std-2024-03-25-daye"),
         Filter(
             "kind",
@@ -154,7 +157,8 @@ def _facts(connection: Connection, table: Table, source_id: str) -> int:
 SOURCES = Resource(
     name="sources",
     noun="source",
-    tag="sources",
+    tag=SOURCES_TAG,
+    search=BY_KIND["source"],
     table=t.source,
     key=PathKey("id", "id", "source_id", "std-2024-03-25-daye"),
     spec=SOURCE_SPEC,
