@@ -1,4 +1,4 @@
-"""The URL map: every resource, the nested views each offers, and the tags, as data.
+"""The URL map: every resource, the nested lists and views each offers, and the tags, as data.
 
 Routes, operation ids, the `/` index, a detail's links and counts and the OpenAPI tests
 all read this one table (a resource missing here has no routes at all). Each router is
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from app.api import comparisons, rankings, search, series
 from app.api.clusters import CLUSTERS
+from app.api.comparisons import COMPARISON
 from app.api.indicators import INDICATORS
 from app.api.metrics import METRICS
 from app.api.organizations import ORGANIZATIONS
@@ -22,6 +23,7 @@ from app.api.routing import add_resource_routes, item_model_of
 from app.api.search import SEARCH_TAG
 from app.api.service import SERVICE_TAG
 from app.api.sources import SOURCES
+from app.api.standings import STANDINGS
 from app.paths import API_PREFIX
 
 
@@ -34,13 +36,13 @@ def _in_place(filter_name: str) -> tuple[Nested, ...]:
 
 URL_MAP: tuple[Mount, ...] = (
     Mount(CITIES, _in_place("city")),
-    Mount(PLACES, _in_place("within")),
+    Mount(PLACES, _in_place("within"), views=(STANDINGS,)),
     Mount(CLUSTERS, (Nested(METRICS, "cluster"),)),
     Mount(PROGRAMS, (Nested(METRICS, "program", "List a program's metrics (its terms)"),)),
     Mount(ORGANIZATIONS),
     Mount(INDICATORS, (Nested(METRICS, "indicator", "List an indicator's metrics"),)),
     Mount(SOURCES, (Nested(METRICS, "source", "List the metrics a source states"),)),
-    Mount(METRICS),
+    Mount(METRICS, views=(COMPARISON,)),
     Mount(RELATIONS),
 )
 # Routes that are not a resource's: they answer across resources.

@@ -2,9 +2,9 @@
 computed on request with the formula over the keys of its inputs (app.query.comparisons)."""
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
@@ -22,7 +22,7 @@ from app.api.rankings import (
     read_year,
 )
 from app.api.reads import in_database
-from app.api.resource import SLUG_PATTERN
+from app.api.resource import Found, View
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
 from app.errors import ParameterError, ProblemError, parameter_problem
@@ -264,33 +264,24 @@ async def get_comparison(request: Request) -> RawJSON:
     return RawJSON(body)
 
 
-@router.get(
-    "/metrics/{key}/comparison",
-    operation_id="get_metric_comparison",
+def _metric_comparison(
+    connection: Connection, found: Found, params: QueryParams, url: str
+) -> dict[str, Any]:
+    return _comparison(_by_keys(connection, found.key, params), connection, url, "key")
+
+
+COMPARISON = View(
+    "comparison",
+    ComparisonPage,
+    returns="The computed change and its inputs.",
     summary="Change and growth from an earlier fact to this one, computed with its formula",
     description="The change and growth rate from the fact `from` to this one (same subject and"
     " indicator, either may be undated), computed on request and returned with the formula"
     " over the keys of both: never stored, never mixed with stated values. A `from` about"
     " another subject or indicator is a 400.",
-    response_class=RawJSON,
-    responses={
-        200: {"model": ComparisonPage, "description": "The computed change and its inputs."},
-        **problem_responses(400, 404, 422, 503),
-    },
-    openapi_extra={"parameters": FROM_KEY_DOC},
+    parameters=FROM_KEY_DOC,
+    check=_key_asked,
+    answer=_metric_comparison,
+    shape=lambda _params: ("metric-comparison",),
+    cost="comparison",
 )
-async def get_metric_comparison(
-    request: Request,
-    key: Annotated[
-        str,
-        Path(pattern=SLUG_PATTERN, max_length=120, examples=["changzhi-enterprise-rd-investment"]),
-    ],
-) -> RawJSON:
-    params, url = request.query_params, str(request.url)
-    _key_asked(params)
-
-    def work(connection: Connection) -> bytes:
-        return to_json(_comparison(_by_keys(connection, key, params), connection, url, "key"))
-
-    body = await in_database(request, work, shape=("metric-comparison",), cost="comparison")
-    return RawJSON(body)

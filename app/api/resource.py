@@ -2,12 +2,13 @@
 shapes of each. The URL map (app.api) says where each resource is mounted and which nested
 views it offers; app.api.routing turns both into routes."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Table
+from starlette.datastructures import QueryParams
 
 from app.facts.search import Searched
 from app.query import ListSpec
@@ -101,11 +102,30 @@ class Nested:
 
 
 @dataclass(frozen=True)
+class View:
+    """`/{parent}/{key}/{name}`: an answer computed about one row (a place's standings, the
+    change to a metric). The key is checked and found as on every route that takes it;
+    `check` refuses bad parameters before any database is chosen, `answer` reads the body."""
+
+    name: str
+    model: type[BaseModel]
+    returns: str  # what the 200 holds, in a few words
+    summary: str
+    description: str
+    parameters: list[dict[str, Any]]
+    check: Callable[[QueryParams], object]
+    answer: Callable[[Connection, Found, QueryParams, str], dict[str, Any]]
+    shape: Callable[[QueryParams], tuple[Hashable, ...]]  # requests alike share a budget
+    cost: str  # what is read, for a budget's message: "standings of {key}"
+
+
+@dataclass(frozen=True)
 class Mount:
-    """A resource in the URL map, with the nested views it offers."""
+    """A resource in the URL map, with the nested lists and views it offers."""
 
     resource: Resource
     nested: tuple[Nested, ...] = ()
+    views: tuple[View, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
 
 from app.api import tables as t
+from app.api.keys import SLUG_PATTERN_RE
 from app.api.metrics import METRICS_TAG, metrics_select, serialize_metric
 from app.api.reads import in_database
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, answers, to_json
-from app.api.routing import SLUG_PATTERN_RE
 from app.api.shapes import Period, Schema, SelfLink
 from app.errors import ProblemError, parameter_problem
 from app.paths import API_PREFIX

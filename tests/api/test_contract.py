@@ -41,7 +41,7 @@ PATH_OVERRIDES = {
     "/api/v1/rankings": "/api/v1/rankings?indicator=high_tech_enterprises&place=daye",
     "/api/v1/comparisons": "/api/v1/comparisons?indicator=private_enterprise_trade_share"
     "&subject=place:hunan&from=2017&to=2018",
-    "/api/v1/metrics/{key}/comparison": "/api/v1/metrics/changzhi-enterprise-rd-investment"
+    "/api/v1/metrics/{metric_key}/comparison": "/api/v1/metrics/changzhi-enterprise-rd-investment"
     "/comparison?from=changzhi-enterprise-rd-investment-previous",
 }
 

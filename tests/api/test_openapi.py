@@ -65,6 +65,7 @@ def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
     but for the routes that answer across resources."""
     ops = operations(spec)
     details = {f"get_{m.resource.noun}" for m in URL_MAP if m.resource.detail is not None}
+    views = {f"get_{m.resource.noun}_{view.name}" for m in URL_MAP for view in m.views}
     across = {
         route.operation_id
         for router in OTHER_ROUTERS
@@ -73,7 +74,7 @@ def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
     }
     service = {"api_index", "index", "health", "readiness"}
     assert {"search", "get_series", "get_rankings", "get_comparison"} <= across
-    assert set(ops) == set(LISTS) | details | across | service
+    assert set(ops) == set(LISTS) | details | views | across | service
 
 
 def test_every_declared_resource_is_mounted() -> None:
