@@ -7,7 +7,7 @@ FAST_TESTS := tests/api tests/test_seeding.py tests/test_kinds.py tests/test_mig
 	tests/test_extract.py \
 	tests/test_precision.py
 
-.PHONY: run test lint check-seeds bench load abuse clean
+.PHONY: run test check lint bench load abuse clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,12 +39,13 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 ## The edit loop: lint, types and the in-process tests on SQLite (no system packages, no
-## servers, well under a minute); `make test` runs everything on both engines.
+## servers, nothing outside the repository: tests that need ../shared/seeds are skipped with
+## the reason), about a minute; `make test` runs everything on both engines.
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests bench harness
-	$(BIN)/pytest -q -p no:cacheprovider -k "not postgresql" $(FAST_TESTS)
+	$(BIN)/pytest -q -p no:cacheprovider -k "not postgresql" -m "not server" $(FAST_TESTS)
 
 ## Atlas vs Datasette vs a bare ceiling on 3M synthetic observations (about 10 minutes).
 bench: $(STAMP)

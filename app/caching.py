@@ -12,13 +12,13 @@ at all.
 import json
 import re
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.shapes import API_PREFIX
+from app.paths import API_PREFIX
 
 NO_STORE = "no-store"
 # Errors that are the same answer to the same URL until the data changes: a malformed
@@ -27,17 +27,6 @@ NO_STORE = "no-store"
 # is never stored.
 STABLE_PROBLEMS = frozenset({400, 404, 410})
 SUCCESS = frozenset({200, 203, 204, 206, 300, 301, 308})
-# The singular key of an item, by collection; cities are places.
-ITEM_KEYS = {
-    "places": "place",
-    "cities": "place",
-    "clusters": "cluster",
-    "programs": "program",
-    "organizations": "organization",
-    "indicators": "indicator",
-    "metrics": "metric",
-    "sources": "source",
-}
 ALL_KEY = "atlas"  # on every response: purging it empties the cache of this API
 KEY_TEXT = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -65,15 +54,16 @@ class CachePolicy:
         return NO_STORE
 
 
-def surrogate_keys(path: str, version: str | None) -> list[str]:
+def surrogate_keys(path: str, version: str | None, item_keys: Mapping[str, str]) -> list[str]:
     """Keys naming what a response at `path` shows: `atlas`, the collection (`places`), the
-    item (`place:hefei`), a nested collection (`clusters`), and `dataset:<version>`."""
+    item (`place:hefei`, by `item_keys`: the URL map's), a nested collection (`clusters`),
+    and `dataset:<version>`."""
     keys = [ALL_KEY]
     if path.startswith(API_PREFIX + "/"):
         segments = [s for s in path.removeprefix(API_PREFIX + "/").split("/") if s]
         if segments and KEY_TEXT.fullmatch(segments[0]):
             keys.append(segments[0])
-            item = ITEM_KEYS.get(segments[0])
+            item = item_keys.get(segments[0])
             if item and len(segments) > 1 and KEY_TEXT.fullmatch(segments[1]):
                 keys.append(f"{item}:{segments[1]}")
             if len(segments) > 2 and KEY_TEXT.fullmatch(segments[2]):
@@ -96,8 +86,10 @@ class CacheHeadersMiddleware:
         *,
         policy: CachePolicy,
         negotiated: Callable[[str], bool] = lambda _p: False,
+        item_keys: Mapping[str, str],
     ) -> None:
         self.app = app
+        self.item_keys = item_keys
         self.policy = policy
         self.negotiated = negotiated
 
@@ -118,7 +110,8 @@ class CacheHeadersMiddleware:
                     headers["cache-control"] = self.policy.cache_control(message["status"])
                 if self.negotiated(path) or path == "/":
                     _vary(headers, "Accept")
-                keys = surrogate_keys(path, headers.get("x-atlas-dataset-version"))
+                version = headers.get("x-atlas-dataset-version")
+                keys = surrogate_keys(path, version, self.item_keys)
                 headers["surrogate-key"] = headers["xkey"] = " ".join(keys)
                 headers["cache-tag"] = ",".join(keys)
             await send(message)

@@ -16,24 +16,18 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.api import TAGS, collections, include_api, item_models, tables
-from app.api.deps import in_database, read, unavailable
+from app.api import TAGS, collections, include_api, item_keys, item_models, tables
+from app.api.reads import in_database, read, unavailable
 from app.api.responses import (
+    Problem,
     RawJSON,
     document_versions,
     problem_response_doc,
     problem_responses,
 )
 from app.api.routing import exportable, representation
-from app.api.schemas import (
-    Health,
-    Index,
-    Problem,
-    Readiness,
-    SubsetMeta,
-    subset_page_schema,
-)
-from app.api.shapes import API_PREFIX
+from app.api.service import SERVICE_TAG, Health, Index, Readiness
+from app.api.shapes import SubsetMeta, subset_page_schema
 from app.caching import CacheHeadersMiddleware, CachePolicy
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
@@ -51,6 +45,7 @@ from app.middleware import (
 )
 from app.migrate import head_revision, is_behind
 from app.nodes import Node, Nodes, keep_checking, replica_problem
+from app.paths import API_PREFIX
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
 from app.seeding.version import read_version
 
@@ -213,7 +208,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(DatasetVersionMiddleware)
-    app.add_middleware(CacheHeadersMiddleware, policy=cache_policy(settings), negotiated=exportable)
+    app.add_middleware(
+        CacheHeadersMiddleware,
+        policy=cache_policy(settings),
+        negotiated=exportable,
+        item_keys=item_keys(),
+    )
     return app
 
 
@@ -232,7 +232,7 @@ def _install_service_routes(app: FastAPI) -> None:
         operation_id="api_index",
         summary="Index of resources",
         description="The same index as `/`, at the root of the versioned API.",
-        tags=["service"],
+        tags=[SERVICE_TAG.name],
         response_class=RawJSON,
         responses={200: {"model": Index}},
     )
@@ -246,7 +246,7 @@ def _install_service_routes(app: FastAPI) -> None:
         description="API clients get the JSON index of the collections and the documentation."
         " A browser (an Accept header ranking `text/html` above JSON) gets the explorer, a page"
         " to search and browse the data.",
-        tags=["service"],
+        tags=[SERVICE_TAG.name],
         response_class=RawJSON,
         responses={
             200: {
@@ -280,7 +280,7 @@ def _install_service_routes(app: FastAPI) -> None:
         summary="Liveness: the process answers",
         description="Touches no database: restart the process only if this fails. Use"
         " `/readyz` to decide whether to send it traffic.",
-        tags=["service"],
+        tags=[SERVICE_TAG.name],
         response_class=RawJSON,
         responses={200: {"model": Health}},
     )
@@ -294,7 +294,7 @@ def _install_service_routes(app: FastAPI) -> None:
         description="Reads the schema revision and counts the sources through the same pool"
         " as every data endpoint: 200 when data can be served, 503 with Retry-After whenever"
         " data endpoints would fail.",
-        tags=["service"],
+        tags=[SERVICE_TAG.name],
         response_class=RawJSON,
         responses={200: {"model": Readiness}, **problem_responses(503)},
     )

@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     pools = [("", f"{args.pool}", "5"), ("exhausted", "1", "0.25")]
 
     def run(label: str, server_env: dict[str, str], pool: str) -> None:
-        # SQLite runs SQL on one thread (see app.api.deps); PostgreSQL on as many as the pool
+        # SQLite runs SQL on one thread (see app.api.reads); PostgreSQL on as many as the pool
         threads = 1 if "DATABASE_URL" not in server_env else int(server_env["ATLAS_POOL_SIZE"])
         served = replace(options, sql_threads=threads)
         with serving("atlas", database, served, server_env) as server:

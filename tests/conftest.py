@@ -64,6 +64,17 @@ def documents_dir() -> Path | None:
     return DOCUMENTS if DOCUMENTS.is_dir() else None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `documents` read the source documents, which live beside the
+    repository (../shared/seeds), not in it: without them they are skipped, saying why."""
+    if DOCUMENTS.is_dir():
+        return
+    skip = pytest.mark.skip(reason=f"needs the source documents in {DOCUMENTS}")
+    for item in items:
+        if item.get_closest_marker("documents") is not None:
+            item.add_marker(skip)
+
+
 def load_seeds(url: str, seeds: Path = SEEDS) -> None:
     seed(url, seeds, documents_dir())
 

@@ -179,6 +179,7 @@ def test_html_chrome_and_scripts_are_stripped_and_facts_found(loaded_url: str) -
         assert candidate.stated in candidate.quote
 
 
+@pytest.mark.documents
 def test_seed_documents_reach_the_targets(loaded_url: str) -> None:
     """The figures `python -m bench.extraction` prints, held to the issue's floor."""
     from bench.extraction import evaluate
@@ -204,6 +205,7 @@ def _atlas(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.documents
 def test_cli_json_lines(loaded_url: str) -> None:
     result = _atlas(loaded_url, "--json", str(DOCUMENTS / "000_01c1e0c2cfe8ac55.txt"))
     assert result.returncode == 0, result.stderr
@@ -231,6 +233,7 @@ def test_cli_refuses_bad_input_in_one_line(loaded_url: str, tmp_path: Path) -> N
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.documents
 def test_cli_draft_passes_the_loaders_checks(loaded_url: str, tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)

@@ -109,6 +109,7 @@ def _span(source_file: str, start: int, end: int) -> str:
     return (DOCUMENTS / source_file).read_text(encoding="utf-8")[start:end]
 
 
+@pytest.mark.documents
 def test_daye_high_tech_enterprises_2023_with_provenance(loaded_url: str) -> None:
     fact = _observation(loaded_url, "daye-high-tech-enterprises-2023")
     assert fact["value"] == 333
@@ -123,6 +124,7 @@ def test_daye_high_tech_enterprises_2023_with_provenance(loaded_url: str) -> Non
     )
 
 
+@pytest.mark.documents
 def test_hefei_intelligent_voice_revenue(loaded_url: str) -> None:
     fact = _observation(loaded_url, "hefei-intelligent-voice-revenue-2021")
     assert fact["value"] == 137_800_000_000
@@ -234,6 +236,7 @@ def test_china_divisions_are_reference_places(loaded_url: str) -> None:
 # Idempotency and updates ---------------------------------------------------------------
 
 
+@pytest.mark.documents
 def test_second_load_changes_nothing(empty_url: str) -> None:
     load_seeds(empty_url)
     before = dump(empty_url)
@@ -242,6 +245,7 @@ def test_second_load_changes_nothing(empty_url: str) -> None:
     assert dump(empty_url) == before
 
 
+@pytest.mark.documents
 def test_changed_seed_updates_exactly_that_record(empty_url: str, seeds: Path) -> None:
     load_seeds(empty_url)
     before = dump(empty_url)
@@ -261,6 +265,7 @@ def test_changed_seed_updates_exactly_that_record(empty_url: str, seeds: Path) -
     }  # a changed fact, a new version
 
 
+@pytest.mark.documents
 def test_record_removed_from_seeds_is_deleted(empty_url: str, seeds: Path) -> None:
     load_seeds(empty_url)
     path = seeds / "documents" / "std-2022-12-29-digital-clusters.yaml"
@@ -389,7 +394,17 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+# These two are refused only by comparing with the documents themselves.
+READ_THE_DOCUMENTS = ("checksum mismatch", "locator that does not cover the quote")
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        pytest.param(name, marks=pytest.mark.documents) if name in READ_THE_DOCUMENTS else name
+        for name in sorted(BREAKAGES)
+    ],
+)
 def test_broken_seed_is_refused_without_a_write(breakage: str, empty_url: str, seeds: Path) -> None:
     load_seeds(empty_url)
     before = dump(empty_url)
@@ -451,6 +466,7 @@ def test_documents_missing_means_spans_are_not_checked_but_values_are(seeds: Pat
         check_dataset(read_dataset(seeds), None)
 
 
+@pytest.mark.documents
 def test_every_span_is_verified_against_the_documents() -> None:
     """Only records with a span are compared: the four derived values have none."""
     dataset = read_dataset(SEEDS)

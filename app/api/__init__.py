@@ -1,4 +1,4 @@
-"""The URL map: every resource, the nested views each offers, and the tags, as data.
+"""The URL map: every resource, the nested lists and views each offers, and the tags, as data.
 
 Routes, operation ids, the `/` index, a detail's links and counts and the OpenAPI tests
 all read this one table (a resource missing here has no routes at all). Each router is
@@ -10,16 +10,21 @@ from pydantic import BaseModel
 
 from app.api import comparisons, rankings, search, series
 from app.api.clusters import CLUSTERS
+from app.api.comparisons import COMPARISON
 from app.api.indicators import INDICATORS
 from app.api.metrics import METRICS
 from app.api.organizations import ORGANIZATIONS
 from app.api.places import CITIES, PLACES
 from app.api.programs import PROGRAMS
+from app.api.rankings import RANKINGS_TAG
 from app.api.relations import RELATIONS
 from app.api.resource import Mount, Nested
 from app.api.routing import add_resource_routes, item_model_of
-from app.api.shapes import API_PREFIX
+from app.api.search import SEARCH_TAG
+from app.api.service import SERVICE_TAG
 from app.api.sources import SOURCES
+from app.api.standings import STANDINGS
+from app.paths import API_PREFIX
 
 
 def _in_place(filter_name: str) -> tuple[Nested, ...]:
@@ -31,35 +36,39 @@ def _in_place(filter_name: str) -> tuple[Nested, ...]:
 
 URL_MAP: tuple[Mount, ...] = (
     Mount(CITIES, _in_place("city")),
-    Mount(PLACES, _in_place("within")),
+    Mount(PLACES, _in_place("within"), views=(STANDINGS,)),
     Mount(CLUSTERS, (Nested(METRICS, "cluster"),)),
     Mount(PROGRAMS, (Nested(METRICS, "program", "List a program's metrics (its terms)"),)),
     Mount(ORGANIZATIONS),
     Mount(INDICATORS, (Nested(METRICS, "indicator", "List an indicator's metrics"),)),
     Mount(SOURCES, (Nested(METRICS, "source", "List the metrics a source states"),)),
-    Mount(METRICS),
+    Mount(METRICS, views=(COMPARISON,)),
     Mount(RELATIONS),
 )
 # Routes that are not a resource's: they answer across resources.
 OTHER_ROUTERS = (search.router, series.router, rankings.router, comparisons.router)
 
+# The OpenAPI tags: the resources' own, in map order, then those of the other routes.
 TAGS = [
-    {"name": "places", "description": "Cities, provinces, districts and their nested views."},
-    {"name": "clusters", "description": "Industrial clusters."},
-    {"name": "programs", "description": "Policies, pilots, plans and strategies."},
-    {"name": "organizations", "description": "Enterprises, universities, institutes, agencies."},
-    {"name": "indicators", "description": "What is measured."},
-    {"name": "sources", "description": "Where the facts come from."},
-    {"name": "metrics", "description": "Observations with full provenance."},
-    {"name": "search", "description": "Names of every kind of record, English and Chinese."},
-    {"name": "rankings", "description": "Ranks among peers and changes, computed on request."},
-    {"name": "service", "description": "Health and index."},
+    {"name": tag.name, "description": tag.description}
+    for tag in dict.fromkeys(
+        (*(mount.resource.tag for mount in URL_MAP), SEARCH_TAG, RANKINGS_TAG, SERVICE_TAG)
+    )
 ]
 
 
 def collections() -> dict[str, str]:
     """Each collection's URL, for the index at `/` and `/api/v1`."""
     return {mount.resource.name: f"{API_PREFIX}/{mount.resource.name}" for mount in URL_MAP}
+
+
+def item_keys() -> dict[str, str]:
+    """The surrogate key of an item by collection (`places` -> `place`), for the caches."""
+    return {
+        mount.resource.name: item
+        for mount in URL_MAP
+        if (item := mount.resource.cache_item) is not None
+    }
 
 
 def item_models() -> tuple[type[BaseModel], ...]:
@@ -69,7 +78,7 @@ def item_models() -> tuple[type[BaseModel], ...]:
 
 def include_api(app: FastAPI) -> None:
     for mount in URL_MAP:
-        router = APIRouter(tags=[mount.resource.tag])
+        router = APIRouter(tags=[mount.resource.tag.name])
         add_resource_routes(router, mount)
         app.include_router(router, prefix=API_PREFIX)
     for router in OTHER_ROUTERS:

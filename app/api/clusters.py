@@ -5,16 +5,50 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
-from app.api.relationships import relation, relation_views
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
-from app.api.schemas import Cluster, ClusterDetail, ClusterPage
-from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
+from app.api.relationships import RelationView, relation, relation_views
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from app.api.shapes import (
+    MetricsLink,
+    PlaceRef,
+    Provenance,
+    Row,
+    Schema,
+    labelled,
+    page_of,
+    place_ref,
+    provenance,
+    provenance_columns,
+)
+from app.facts.search import BY_KIND
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
+from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
-from app.query.relations import by_key, within
+from app.query.lookups import by_key, within
 from app.query.search import search_filter
 from app.query.statements import slot
+
+CLUSTERS_TAG = Tag("clusters", "Industrial clusters.")
+
+
+class Cluster(Schema):
+    slug: str
+    name: str
+    sector: str
+    status: ClusterStatus
+    description: str | None
+    place: PlaceRef
+    provenance: Provenance
+    url: str
+
+
+ClusterPage = page_of(Cluster, "ClusterPage")
+
+
+class ClusterDetail(Cluster):
+    organizations: list[RelationView]
+    links: MetricsLink
+
 
 cluster = t.cluster
 cluster_place = t.place.alias("cluster_place")
@@ -54,7 +88,7 @@ CLUSTER_SPEC = ListSpec(
     base=clusters_select,
     id_column=cluster.c.id,
     filters=(
-        search_filter("cluster", cluster.c.id),
+        search_filter(BY_KIND["cluster"], cluster.c.id),
         Filter("slug", "Cluster slug.", column=cluster.c.slug, example="hefei-intelligent-voice"),
         Filter("name", "Name.", operators=TEXT_OPERATORS, column=cluster.c.name, example="voice"),
         Filter(
@@ -76,28 +110,28 @@ CLUSTER_SPEC = ListSpec(
             "place",
             "Slug of the cluster's place.",
             column=cluster.c.place_id,
-            relation=by_key(t.place),
+            lookup=by_key(t.place),
             example="chaoyang-beijing",
         ),
         Filter(
             "city",
             "City slug: clusters in the city or inside it.",
             column=cluster.c.place_id,
-            relation=within(CITY_LEVELS),
+            lookup=within(CITY_LEVELS),
             example="beijing",
         ),
         Filter(
             "province",
             "Province slug.",
             column=cluster.c.place_id,
-            relation=within(PROVINCE_LEVELS),
+            lookup=within(PROVINCE_LEVELS),
             example="anhui",
         ),
         Filter(
             "within",
             "Slug of any place the cluster lies in.",
             column=cluster.c.place_id,
-            relation=within(),
+            lookup=within(),
             example="china",
         ),
     ),
@@ -128,7 +162,8 @@ def _anchors(
 CLUSTERS = Resource(
     name="clusters",
     noun="cluster",
-    tag="clusters",
+    tag=CLUSTERS_TAG,
+    search=BY_KIND["cluster"],
     table=t.cluster,
     key=PathKey("slug", "slug", "cluster_slug", "hefei-intelligent-voice"),
     spec=CLUSTER_SPEC,

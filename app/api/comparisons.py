@@ -2,17 +2,18 @@
 computed on request with the formula over the keys of its inputs (app.query.comparisons)."""
 
 import re
-from typing import Annotated, Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
 from app.api import tables as t
-from app.api.deps import in_database
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.rankings import (
     INDICATOR,
+    RANKINGS_TAG,
     YEAR,
     allowed,
     find_indicator,
@@ -20,10 +21,12 @@ from app.api.rankings import (
     read_slug,
     read_year,
 )
-from app.api.resource import SLUG_PATTERN
+from app.api.reads import in_database
+from app.api.resource import Found, View
 from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.schemas import ComparisonPage
+from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
 from app.errors import ParameterError, ProblemError, parameter_problem
+from app.models.vocabulary import Qualifier
 from app.query.comparisons import bound_problem, compare
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
@@ -31,8 +34,55 @@ from app.query.expressions import IdSet
 from app.query.latest import recency_order
 from app.query.statements import fetch_all, fetch_one, slot
 
+
+class ComparisonInput(Schema):
+    key: str = Field(examples=["hunan-private-trade-share-2018"])
+    period: Period
+    value: float | int
+    unit: str
+    stated: str | None
+    qualifier: Qualifier
+    derived: bool
+    formula: str | None
+    source: str
+    conflicts_with: list[str]
+    url: str
+
+
+class ComputedValue(Schema):
+    value: float | int = Field(examples=[1.1])
+    unit: str = Field(examples=["percentage_point"])
+    formula: str = Field(
+        examples=["{hunan-private-trade-share-2018} - {hunan-private-trade-share-2017}"]
+    )
+    qualifier: Qualifier
+
+
+class Comparison(Schema):
+    computed: Literal[True]
+    inputs: list[str] = Field(description="The keys of the two facts, earlier first.")
+    change: ComputedValue
+    growth: ComputedValue | None
+    no_growth: str | None = Field(description="Why there is no growth rate, when there is none.")
+    subject: Subject
+    indicator: IndicatorRef
+    from_: ComparisonInput = Field(alias="from")
+    to: ComparisonInput
+
+
+class ComparisonMeta(Schema):
+    computed: Literal[True]
+    rule: str
+
+
+class ComparisonPage(Schema):
+    data: Comparison
+    meta: ComparisonMeta
+    links: SelfLink
+
+
 o = t.observation
-router = APIRouter(tags=["rankings"])
+router = APIRouter(tags=[RANKINGS_TAG.name])
 SUBJECTS = {"place": (t.place, o.c.place_id), "cluster": (t.cluster, o.c.cluster_id),
             "program": (t.program, o.c.program_id)}  # fmt: skip
 SUBJECT_PATTERN = r"^(place|cluster|program):[a-z0-9][a-z0-9_-]{0,63}$"
@@ -214,33 +264,24 @@ async def get_comparison(request: Request) -> RawJSON:
     return RawJSON(body)
 
 
-@router.get(
-    "/metrics/{key}/comparison",
-    operation_id="get_metric_comparison",
+def _metric_comparison(
+    connection: Connection, found: Found, params: QueryParams, url: str
+) -> dict[str, Any]:
+    return _comparison(_by_keys(connection, found.key, params), connection, url, "key")
+
+
+COMPARISON = View(
+    "comparison",
+    ComparisonPage,
+    returns="The computed change and its inputs.",
     summary="Change and growth from an earlier fact to this one, computed with its formula",
     description="The change and growth rate from the fact `from` to this one (same subject and"
     " indicator, either may be undated), computed on request and returned with the formula"
     " over the keys of both: never stored, never mixed with stated values. A `from` about"
     " another subject or indicator is a 400.",
-    response_class=RawJSON,
-    responses={
-        200: {"model": ComparisonPage, "description": "The computed change and its inputs."},
-        **problem_responses(400, 404, 422, 503),
-    },
-    openapi_extra={"parameters": FROM_KEY_DOC},
+    parameters=FROM_KEY_DOC,
+    check=_key_asked,
+    answer=_metric_comparison,
+    shape=lambda _params: ("metric-comparison",),
+    cost="comparison",
 )
-async def get_metric_comparison(
-    request: Request,
-    key: Annotated[
-        str,
-        Path(pattern=SLUG_PATTERN, max_length=120, examples=["changzhi-enterprise-rd-investment"]),
-    ],
-) -> RawJSON:
-    params, url = request.query_params, str(request.url)
-    _key_asked(params)
-
-    def work(connection: Connection) -> bytes:
-        return to_json(_comparison(_by_keys(connection, key, params), connection, url, "key"))
-
-    body = await in_database(request, work, shape=("metric-comparison",), cost="comparison")
-    return RawJSON(body)

@@ -5,13 +5,38 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from app.api import tables as t
-from app.api.resource import Detail, PathKey, Resource
-from app.api.schemas import Indicator, IndicatorDetail, IndicatorPage
-from app.api.shapes import API_PREFIX, Row
+from app.api.resource import Detail, PathKey, Resource, Tag
+from app.api.shapes import MetricsLink, Row, Schema, page_of
+from app.facts.search import BY_KIND
 from app.models.vocabulary import Unit
+from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
 from app.query.search import search_filter
+
+INDICATORS_TAG = Tag("indicators", "What is measured.")
+
+
+class Indicator(Schema):
+    code: str
+    name: str
+    unit: Unit
+    category: str
+    description: str
+    url: str
+
+
+IndicatorPage = page_of(Indicator, "IndicatorPage")
+
+
+class IndicatorCounts(Schema):
+    metrics: int
+
+
+class IndicatorDetail(Indicator):
+    counts: IndicatorCounts
+    links: MetricsLink
+
 
 indicator = t.indicator
 
@@ -42,7 +67,7 @@ INDICATOR_SPEC = ListSpec(
     base=indicators_select,
     id_column=indicator.c.id,
     filters=(
-        search_filter("indicator", indicator.c.id),
+        search_filter(BY_KIND["indicator"], indicator.c.id),
         Filter("code", "Indicator code.", column=indicator.c.code, example="cluster_revenue"),
         Filter(
             "name",
@@ -85,7 +110,8 @@ INDICATOR_SPEC = ListSpec(
 INDICATORS = Resource(
     name="indicators",
     noun="indicator",
-    tag="indicators",
+    tag=INDICATORS_TAG,
+    search=BY_KIND["indicator"],
     table=t.indicator,
     key=PathKey("code", "code", "indicator_code", "cluster_revenue"),
     spec=INDICATOR_SPEC,

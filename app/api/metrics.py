@@ -3,14 +3,28 @@
 from datetime import date
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import Select, select
 
 from app.api import tables as t
-from app.api.per import PER_PARAMETER, Metrics, augment
-from app.api.resource import Detail, PathKey, Resource
-from app.api.schemas import Metric, MetricPage
-from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind
+from app.api.per import PER_PARAMETER, Metrics, PerValue, augment
+from app.api.resource import Detail, PathKey, Resource, Tag
+from app.api.shapes import (
+    IndicatorRef,
+    Period,
+    PlaceRef,
+    Provenance,
+    Row,
+    Schema,
+    Subject,
+    labelled,
+    page_of,
+    place_ref,
+    provenance,
+    provenance_columns,
+)
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind, Unit
+from app.paths import API_PREFIX
 from app.query import (
     RANGE_OPERATORS,
     Filter,
@@ -20,8 +34,40 @@ from app.query import (
 )
 from app.query.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
-from app.query.relations import by_key, within
+from app.query.lookups import by_key, within
 from app.query.spec import Augment
+
+METRICS_TAG = Tag("metrics", "Observations with full provenance.")
+
+
+class Metric(Schema):
+    key: str = Field(examples=["daye-high-tech-enterprises-2023"])
+    indicator: IndicatorRef
+    subject: Subject
+    place: PlaceRef | None = Field(description="The place the subject lies in.")
+    period: Period
+    value: float = Field(examples=[333], description="Normalized value, in `unit`.")
+    unit: Unit = Field(examples=["count"])
+    stated: str | None = Field(description="The value as the document states it.")
+    qualifier: Qualifier
+    derived: bool
+    formula: str | None
+    ambiguity: str | None
+    note: str | None
+    provenance: Provenance
+    conflicts_with: list[str] = Field(
+        examples=[[]],
+        description="Keys of facts about the same subject, indicator and known period that"
+        " give another value (empty: none). Both are served; latest values, rankings and a"
+        " series' preferred point pick one: stated over derived, then a table's cell over a"
+        " document, then the newer source.",
+    )
+    url: str
+    per: PerValue | None = Field(default=None, description="With `per=` only.")
+
+
+MetricPage = page_of(Metric, "MetricPage")
+
 
 observation = t.observation
 subject_place = t.place.alias("subject_place")
@@ -112,56 +158,56 @@ METRIC_SPEC = ListSpec(
             "indicator",
             "Indicator code.",
             column=observation.c.indicator_id,
-            relation=by_key(t.indicator, "code"),
+            lookup=by_key(t.indicator, "code"),
             example="high_tech_enterprises",
         ),
         Filter(
             "category",
             "Indicator category.",
             column=observation.c.indicator_id,
-            relation=by_key(t.indicator, "category"),
+            lookup=by_key(t.indicator, "category"),
             example="innovation",
         ),
         Filter(
             "city",
             "City slug: facts about the city or any place inside it.",
             column=observation.c.place_id,
-            relation=within(CITY_LEVELS),
+            lookup=within(CITY_LEVELS),
             example="daye",
         ),
         Filter(
             "province",
             "Province slug: facts about the province or any place inside it.",
             column=observation.c.place_id,
-            relation=within(PROVINCE_LEVELS),
+            lookup=within(PROVINCE_LEVELS),
             example="hunan",
         ),
         Filter(
             "place",
             "Place slug: facts whose subject is, or lies in, exactly this place.",
             column=observation.c.place_id,
-            relation=by_key(t.place),
+            lookup=by_key(t.place),
             example="chaoyang-beijing",
         ),
         Filter(
             "within",
             "Place slug of any level: facts about it or anything inside it.",
             column=observation.c.place_id,
-            relation=within(),
+            lookup=within(),
             example="china",
         ),
         Filter(
             "cluster",
             "Cluster slug.",
             column=observation.c.cluster_id,
-            relation=by_key(t.cluster),
+            lookup=by_key(t.cluster),
             example="hefei-intelligent-voice",
         ),
         Filter(
             "program",
             "Program slug.",
             column=observation.c.program_id,
-            relation=by_key(t.program),
+            lookup=by_key(t.program),
             example="manufacturing-city-tech-transformation-pilot",
         ),
         Filter(
@@ -198,7 +244,7 @@ METRIC_SPEC = ListSpec(
             "source",
             "Source id.",
             column=observation.c.source_id,
-            relation=by_key(t.source, "id"),
+            lookup=by_key(t.source, "id"),
             example="std-2024-03-25-daye",
         ),
         Filter(
@@ -280,7 +326,8 @@ METRIC_SPEC = ListSpec(
 METRICS = Resource(
     name="metrics",
     noun="metric",
-    tag="metrics",
+    tag=METRICS_TAG,
+    search=None,
     table=t.observation,
     key=PathKey("key", "key", "metric_key", "daye-high-tech-enterprises-2023", max_length=120),
     spec=METRIC_SPEC,

@@ -3,19 +3,54 @@ with its relations."""
 
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import Connection, Select, or_, select
 
 from app.api import tables as t
-from app.api.relationships import relation, relation_views
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
-from app.api.schemas import Organization, OrganizationDetail, OrganizationPage
-from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
+from app.api.relationships import RelationView, relation, relation_views
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from app.api.shapes import (
+    PlaceRef,
+    Provenance,
+    Row,
+    Schema,
+    labelled,
+    page_of,
+    place_ref,
+    provenance,
+    provenance_columns,
+)
+from app.facts.search import BY_KIND
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
+from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
-from app.query.relations import by_key, within
+from app.query.lookups import by_key, within
 from app.query.search import search_filter
 from app.query.statements import slot
+
+ORGANIZATIONS_TAG = Tag("organizations", "Enterprises, universities, institutes, agencies.")
+
+
+class Organization(Schema):
+    slug: str
+    name: str
+    kind: OrganizationKind
+    place: PlaceRef | None
+    place_source: str | None = Field(
+        description="Id of the reference source of the home place when the document omits it.",
+    )
+    description: str | None
+    provenance: Provenance
+    url: str
+
+
+OrganizationPage = page_of(Organization, "OrganizationPage")
+
+
+class OrganizationDetail(Organization):
+    relations: list[RelationView]
+
 
 organization = t.organization
 organization_place = t.place.alias("organization_place")
@@ -55,7 +90,7 @@ ORGANIZATION_SPEC = ListSpec(
     base=organizations_select,
     id_column=organization.c.id,
     filters=(
-        search_filter("organization", organization.c.id),
+        search_filter(BY_KIND["organization"], organization.c.id),
         Filter("slug", "Organization slug.", column=organization.c.slug, example="iflytek"),
         Filter(
             "name", "Name.", operators=TEXT_OPERATORS, column=organization.c.name, example="iFlytek"
@@ -72,28 +107,28 @@ ORGANIZATION_SPEC = ListSpec(
             "place",
             "Slug of the organization's home place.",
             column=organization.c.place_id,
-            relation=by_key(t.place),
+            lookup=by_key(t.place),
             example="hefei",
         ),
         Filter(
             "city",
             "City slug: organizations in the city or inside it.",
             column=organization.c.place_id,
-            relation=within(CITY_LEVELS),
+            lookup=within(CITY_LEVELS),
             example="hefei",
         ),
         Filter(
             "province",
             "Province slug.",
             column=organization.c.place_id,
-            relation=within(PROVINCE_LEVELS),
+            lookup=within(PROVINCE_LEVELS),
             example="anhui",
         ),
         Filter(
             "within",
             "Slug of any place the organization lies in.",
             column=organization.c.place_id,
-            relation=within(),
+            lookup=within(),
             example="china",
         ),
     ),
@@ -123,7 +158,8 @@ def _relations(
 ORGANIZATIONS = Resource(
     name="organizations",
     noun="organization",
-    tag="organizations",
+    tag=ORGANIZATIONS_TAG,
+    search=BY_KIND["organization"],
     table=t.organization,
     key=PathKey("slug", "slug", "organization_slug", "iflytek"),
     spec=ORGANIZATION_SPEC,

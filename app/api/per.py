@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
+from app.api.shapes import PlaceRef, Provenance, Schema
 from app.errors import parameter_problem
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
@@ -37,6 +39,41 @@ YEAR_RULE = (
     "Same year; for population, else the nearest census year (ties to the earlier); a place"
     " without its own population uses the sum of its direct subdivisions' when all have it."
 )
+
+
+class DenominatorFact(Schema):
+    key: str
+    value: float
+    year: int | None
+    place: PlaceRef | None
+    provenance: Provenance
+    url: str
+
+
+class PerValue(Schema):
+    """A value divided by a fact of the same place (`per=`), computed on request."""
+
+    denominator: str = Field(examples=["10k_people"], description="What `per=` asked for.")
+    value: float | None = Field(description="The quotient; null when there is no denominator.")
+    unit: str = Field(examples=["CNY per 10,000 people"])
+    computed: bool = Field(description="Always true: computed on request, never stored.")
+    formula: str | None = Field(
+        examples=["{cssty-rd-expenditure-by-activity-rd-expenditure-anhui-2020}"
+                  " / ({census-city-population-resident-hefei-2020} + ...) * 10000"],
+        description="Over the keys of both inputs.",
+    )  # fmt: skip
+    year_rule: str | None = Field(
+        examples=["same_year", "nearest_census_year"],
+        description="How the denominator's year was chosen (same_year, nearest_census_year;"
+        " ', sum of subdivisions' when it adds the subdivisions' values).",
+    )
+    denominator_facts: list[DenominatorFact]
+    reason: str | None = Field(description="Why there is no value, when there is none.")
+
+
+class PerMeta(Schema):
+    denominator: str = Field(examples=["10k_people"])
+    year_rule: str = Field(description="How each denominator's year is chosen.")
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,78 @@ map, app.api."""
 
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import Connection, Select, Table, case, select
 from sqlalchemy.sql import ClauseElement
 
 from app.api import tables as t
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
-from app.api.schemas import Place, PlaceDetail, PlacePage
-from app.api.shapes import API_PREFIX, Row, labelled, place_ref
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
+from app.facts.search import BY_KIND
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
+from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_of
-from app.query.relations import by_key, covered_places, within
+from app.query.lookups import by_key, covered_places, within
 from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
+
+PLACES_TAG = Tag("places", "Cities, provinces, districts and their nested views.")
+
+
+class Coordinates(Schema):
+    longitude: float
+    latitude: float
+
+
+class Place(Schema):
+    slug: str = Field(examples=["hefei"])
+    name: str = Field(examples=["Hefei"])
+    name_local: str | None = Field(examples=["合肥市"])
+    level: PlaceLevel
+    code: str | None = Field(description="GB/T 2260 division code.", examples=["340100"])
+    coordinates: Coordinates | None
+    parent: PlaceRef | None
+    province: PlaceRef | None
+    source: str = Field(description="Id of the source of this place.")
+    url: str
+
+
+PlacePage = page_of(Place, "PlacePage")
+
+
+class PlaceCounts(Schema):
+    metrics: int
+    clusters: int
+    programs: int
+    organizations: int
+
+
+class PlaceLinks(Schema):
+    metrics: str
+    clusters: str
+    programs: str
+    organizations: str
+
+
+class CoveringProgram(Ref):
+    via: str = Field(
+        description="place, inside, ancestor (a program of a place containing this one), or"
+        " the role of a link: candidate, participant, scope."
+    )
+
+
+class PlaceDetail(Place):
+    children: list[PlaceRef]
+    clusters: list[Ref] = Field(description="At most 100, by name.")
+    programs: list[Ref] = Field(description="At most 100, by name.")
+    programs_covering: list[CoveringProgram] = Field(
+        description="Programs that cover the place: its own, those of places inside it, those of"
+        " places containing it, and those linked to it (candidacy, participation, scope)."
+    )
+    counts: PlaceCounts
+    links: PlaceLinks
+
 
 place = t.place
 parent = t.place.alias("parent")
@@ -72,7 +131,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
         base=base,
         id_column=place.c.id,
         filters=(
-            search_filter("place", place.c.id),
+            search_filter(BY_KIND["place"], place.c.id),
             Filter("slug", "Place slug.", column=place.c.slug, example="daye"),
             Filter(
                 "code",
@@ -108,21 +167,21 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
                 "parent",
                 "Slug of the parent place.",
                 column=place.c.parent_id,
-                relation=by_key(t.place),
+                lookup=by_key(t.place),
                 example="huangshi",
             ),
             Filter(
                 "province",
                 "Slug of the province the place lies in.",
                 column=place.c.id,
-                relation=within(PROVINCE_LEVELS),
+                lookup=within(PROVINCE_LEVELS),
                 example="hubei",
             ),
             Filter(
                 "within",
                 "Slug of any place the place lies in (or is).",
                 column=place.c.id,
-                relation=within(),
+                lookup=within(),
                 example="china",
             ),
         ),
@@ -215,7 +274,8 @@ def _covering_statement() -> ClauseElement:
 def _resource(name: str, noun: str, spec: ListSpec, summaries: tuple[str, str], *, nested: str,
               description: str, detail: str) -> Resource:  # fmt: skip
     return Resource(
-        name=name, noun=noun, tag="places", table=t.place,
+        name=name, noun=noun, tag=PLACES_TAG, table=t.place, search=BY_KIND["place"],
+        item_key="place",
         key=PathKey("slug", "slug", nested, "daye", alias="code", alias_pattern=r"\d{6}"),
         spec=spec, page=PlacePage, summary=summaries[0], description=description,
         detail=Detail(

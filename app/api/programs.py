@@ -6,17 +6,71 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
-from app.api.relationships import relation, relation_views
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
+from app.api.metrics import Metric
+from app.api.relationships import RelationView, relation, relation_views
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.routing import nested_rows
-from app.api.schemas import Program, ProgramDetail, ProgramPage
-from app.api.shapes import API_PREFIX, Row, labelled, place_ref, provenance, provenance_columns
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ProgramKind
+from app.api.shapes import (
+    MetricsLink,
+    PlaceRef,
+    Provenance,
+    Row,
+    Schema,
+    labelled,
+    page_of,
+    place_ref,
+    provenance,
+    provenance_columns,
+)
+from app.facts.search import BY_KIND
+from app.models.vocabulary import (
+    CITY_LEVELS,
+    PROVINCE_LEVELS,
+    PeriodPrecision,
+    ProgramKind,
+    ProgramPlaceRole,
+)
+from app.paths import API_PREFIX
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
-from app.query.relations import by_key, covering, through, within
+from app.query.lookups import by_key, covering, through, within
 from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
+
+PROGRAMS_TAG = Tag("programs", "Policies, pilots, plans and strategies.")
+
+
+class Program(Schema):
+    slug: str
+    name: str
+    kind: ProgramKind
+    place: PlaceRef
+    announced_on: date | None
+    announced_precision: PeriodPrecision
+    eligibility: str | None
+    funding: str | None
+    description: str | None
+    ambiguity: str | None
+    provenance: Provenance
+    url: str
+
+
+ProgramPage = page_of(Program, "ProgramPage")
+
+
+class ProgramPlaceView(Schema):
+    place: PlaceRef
+    role: ProgramPlaceRole
+    note: str | None
+    provenance: Provenance
+
+
+class ProgramDetail(Program):
+    issuers: list[RelationView]
+    places: list[ProgramPlaceView]
+    terms: list[Metric]
+    links: MetricsLink
+
 
 program = t.program
 program_location = t.place.alias("program_location")
@@ -64,7 +118,7 @@ PROGRAM_SPEC = ListSpec(
     base=programs_select,
     id_column=program.c.id,
     filters=(
-        search_filter("program", program.c.id),
+        search_filter(BY_KIND["program"], program.c.id),
         Filter(
             "slug",
             "Program slug.",
@@ -84,28 +138,28 @@ PROGRAM_SPEC = ListSpec(
             "place",
             "Slug of the place whose authorities run the program.",
             column=program.c.place_id,
-            relation=by_key(t.place),
+            lookup=by_key(t.place),
             example="china",
         ),
         Filter(
             "city",
             "City slug: programs of the city or of places inside it.",
             column=program.c.place_id,
-            relation=within(CITY_LEVELS),
+            lookup=within(CITY_LEVELS),
             example="daye",
         ),
         Filter(
             "province",
             "Province slug.",
             column=program.c.place_id,
-            relation=within(PROVINCE_LEVELS),
+            lookup=within(PROVINCE_LEVELS),
             example="hunan",
         ),
         Filter(
             "within",
             "Slug of any place the program's place lies in.",
             column=program.c.place_id,
-            relation=within(),
+            lookup=within(),
             example="china",
         ),
         Filter(
@@ -114,14 +168,14 @@ PROGRAM_SPEC = ListSpec(
             " it (national programs cover every province), inside it, or linked to any of"
             " those places (candidates, participants, scope).",
             column=program.c.id,
-            relation=covering(),
+            lookup=covering(),
             example="hubei",
         ),
         Filter(
             "issuer",
             "Slug of an issuing organization.",
             column=program.c.id,
-            relation=through(
+            lookup=through(
                 t.relation.c.program_id,
                 t.relation.c.organization_id,
                 t.organization,
@@ -202,7 +256,8 @@ def _program_places(connection: Connection, program_id: int) -> list[dict[str, A
 PROGRAMS = Resource(
     name="programs",
     noun="program",
-    tag="programs",
+    tag=PROGRAMS_TAG,
+    search=BY_KIND["program"],
     table=t.program,
     key=PathKey("slug", "slug", "program_slug", "manufacturing-city-tech-transformation-pilot"),
     spec=PROGRAM_SPEC,

@@ -4,22 +4,22 @@ facts), both computed on request from stated facts and served apart from them.""
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Request
-from sqlalchemy import Connection, Select, select
+from fastapi import APIRouter, Request
+from pydantic import Field
+from sqlalchemy import Connection, select
 from starlette.datastructures import QueryParams
 
 from app.api import tables as t
-from app.api.deps import in_database
+from app.api.keys import SLUG_PATTERN_RE
 from app.api.metrics import metrics_select, serialize_metric
-from app.api.resource import SLUG_PATTERN
+from app.api.reads import in_database
+from app.api.resource import Tag
 from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.routing import SLUG_PATTERN_RE
-from app.api.schemas import PlaceRankingPage, RankingPage
-from app.api.shapes import API_PREFIX
+from app.api.shapes import IndicatorRef, Links, Period, PlaceRef, Schema
 from app.errors import ParameterError, ProblemError, parameter_problem
-from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel
+from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel, Qualifier
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
@@ -36,8 +36,55 @@ from app.query.rankings import (
 )
 from app.query.statements import fetch_all, fetch_one, slot
 
+
+class RankingEntry(Schema):
+    rank: int = Field(examples=[1], description="Competition rank: ties share the best rank.")
+    percentile: float | None = Field(
+        examples=[100.0], description="Share of the other peers ranked below (null: no peer)."
+    )
+    place: PlaceRef
+    key: str = Field(description="The fact ranked.", examples=["daye-high-tech-enterprises-2023"])
+    value: float | int = Field(examples=[333])
+    unit: str
+    stated: str | None
+    qualifier: Qualifier
+    derived: bool
+    period: Period
+    conflicts_with: list[str]
+    url: str
+
+
+class RankingPeers(Schema):
+    group: str = Field(examples=["places in hubei"])
+    size: int = Field(description="Peers with a value for the period.", examples=[1])
+
+
+class RankingMeta(Schema):
+    indicator: IndicatorRef
+    year: int | None
+    peers: RankingPeers
+    order: Literal["desc", "asc"]
+    ties: str
+    percentile: str
+    pick: str
+    conflicts: str
+    computed: Literal[True]
+    place: RankingEntry | None = Field(description="The standing of `place`, when named.")
+    place_note: str | None = Field(description="Why `place` is not ranked, when it is not.")
+    returned: int
+    limit: int
+    offset: int
+
+
+class RankingPage(Schema):
+    data: list[RankingEntry]
+    meta: RankingMeta
+    links: Links
+
+
 o = t.observation
-router = APIRouter(tags=["rankings"])
+RANKINGS_TAG = Tag("rankings", "Ranks among peers and changes, computed on request.")
+router = APIRouter(tags=[RANKINGS_TAG.name])
 SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
 AREA = rf"(province|within):{SLUG}"
 LEVEL = rf"level:({'|'.join(PlaceLevel)})"
@@ -125,7 +172,7 @@ def _int(params: QueryParams, name: str, maximum: int) -> int:
     return int(raw)
 
 
-def _peer_terms(raw: str | None, pattern: str = PEERS_PATTERN) -> list[tuple[str, str | None]]:
+def peer_terms(raw: str | None, pattern: str = PEERS_PATTERN) -> list[tuple[str, str | None]]:
     """The peer group's terms, (kind, value), nationwide dropped."""
     if raw is None:
         return []
@@ -152,7 +199,7 @@ def find_indicator(connection: Connection, code: str) -> dict[str, Any]:
     return dict(row)
 
 
-def _place(
+def find_place(
     connection: Connection, slug: str, parameter: str, location: str = "query"
 ) -> dict[str, Any]:
     row = fetch_one(
@@ -187,14 +234,14 @@ class PeerGroup:
     terms: str  # the group as /rankings names it: same_level becomes level:<its level>
 
 
-def _peers(
+def peers(
     connection: Connection, terms: list[tuple[str, str | None]], focus: dict[str, Any] | None
 ) -> PeerGroup:
     within_id, level, words, explicit = None, None, [], []
     for kind, value in terms:
         if kind in ("province", "within"):
             assert value is not None
-            area = _place(connection, value, "peers")
+            area = find_place(connection, value, "peers")
             if kind == "province" and area["level"] not in PROVINCE_LEVELS:
                 raise parameter_problem("peers", f"{value!r} is a {area['level']}, not a province")
             within_id = area["id"]
@@ -224,7 +271,7 @@ def _peers(
     )
 
 
-def _metrics_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+def metrics_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     rows = fetch_all(
@@ -236,7 +283,7 @@ def _metrics_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str
     return {row["observation_id"]: serialize_metric(row) for row in rows}
 
 
-def _entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
+def entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
     return {
         "rank": standing.rank,
         "percentile": standing.percentile,
@@ -273,7 +320,7 @@ def read_ranking(params: QueryParams) -> RankingAsk:
     if code is None:
         raise parameter_problem("indicator", "required: the indicator code")
     year = read_year(params, "year")
-    terms = _peer_terms(params.get("peers"))
+    terms = peer_terms(params.get("peers"))
     order = params.get("order")
     if order not in (None, "desc", "asc"):
         raise parameter_problem("order", f"expected desc or asc, got {order[:40]!r}")
@@ -288,17 +335,17 @@ def build_ranking(
     code, year, terms, order = ask.code, ask.year, ask.terms, ask.order
     limit, offset, focus_slug = ask.limit, ask.offset, ask.focus_slug
     indicator = find_indicator(connection, code)
-    order = order or _best_first(indicator)
-    focus = None if focus_slug is None else _place(connection, focus_slug, "place")
-    group = _peers(connection, terms, focus)
+    order = order or best_first(indicator)
+    focus = None if focus_slug is None else find_place(connection, focus_slug, "place")
+    group = peers(connection, terms, focus)
     values = peer_values(connection, indicator["id"], year, group.peers)
     if values is None:
         raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
     standings = rank(values, descending=order == "desc")
     page = standings[offset : offset + limit]
     mine = [s for s in standings if focus is not None and s.peer.place_id == focus["id"]]
-    metrics = _metrics_by_id(connection, sorted({s.peer.observation_id for s in page + mine}))
-    data = [_entry(s, metrics[s.peer.observation_id]) for s in page]
+    metrics = metrics_by_id(connection, sorted({s.peer.observation_id for s in page + mine}))
+    data = [entry(s, metrics[s.peer.observation_id]) for s in page]
     place_note = None
     if focus is not None and not mine:
         when = f"for {year}" if year is not None else "at all"
@@ -316,7 +363,7 @@ def build_ranking(
             "pick": PICK,
             "conflicts": CONFLICT_RULE,
             "computed": True,
-            "place": _entry(mine[0], metrics[mine[0].peer.observation_id]) if mine else None,
+            "place": entry(mine[0], metrics[mine[0].peer.observation_id]) if mine else None,
             "place_note": place_note,
             "returned": len(data),
             "limit": limit,
@@ -326,7 +373,7 @@ def build_ranking(
     }
 
 
-def _best_first(indicator: Mapping[str, Any]) -> str:
+def best_first(indicator: Mapping[str, Any]) -> str:
     """Most first, except for an indicator that is itself a rank (1 is the best)."""
     return "asc" if indicator["unit"] == "rank" else "desc"
 
@@ -361,130 +408,5 @@ async def get_rankings(request: Request) -> RawJSON:
         lambda c: to_json(build_ranking(c, ask, params, url)),
         shape=shape,
         cost=f"ranking of {params.get('indicator', '')[:64]}",
-    )
-    return RawJSON(body)
-
-
-# A place's standings ---------------------------------------------------------------------
-
-PLACE_PARAMETERS = ("year", "peers")
-MAX_INDICATORS = 200
-PLACE_RANKINGS_DOC = [
-    YEAR_DOC,
-    query_doc("peers", "The peer group: `same_level` (the default: places of this place's"
-              " level), `same_province`, `nationwide`, or an area (`province:<slug>`,"
-              " `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.",
-              {"type": "string", "pattern": PLACE_PEERS_PATTERN, "maxLength": 140,
-               "default": "same_level"}, "same_province"),
-]  # fmt: skip
-
-
-def _indicators_of(connection: Connection, place_id: int, year: int | None) -> list[Any]:
-    i = t.indicator
-
-    def build() -> Select[Any]:
-        facts = select(o.c.indicator_id).where(
-            o.c.place_id == slot("place_id"), o.c.subject_kind == "place"
-        )
-        facts = facts.where(o.c.year == slot("year") if year is not None else o.c.latest)
-        return (
-            select(i.c.id, i.c.code, i.c.name, i.c.unit)
-            .where(i.c.id.in_(facts))
-            .order_by(i.c.code)
-            .limit(slot("most"))
-        )
-
-    values = {"place_id": place_id, "year": year, "most": MAX_INDICATORS + 1}
-    if year is None:
-        del values["year"]
-    return fetch_all(connection, ("place-indicators", year is not None), build, values)
-
-
-def read_place_rankings(params: QueryParams) -> tuple[int | None, list[tuple[str, str | None]]]:
-    """The year and peer terms of a place's standings, checked before any database read."""
-    allowed(params, PLACE_PARAMETERS)
-    year = read_year(params, "year")
-    return year, _peer_terms(params.get("peers", "same_level"), PLACE_PEERS_PATTERN)
-
-
-def build_place_rankings(
-    connection: Connection, slug: str, params: QueryParams, url: str
-) -> dict[str, Any]:
-    year, terms = read_place_rankings(params)
-    place = _place(connection, slug, "place_slug", "path")
-    group = _peers(connection, terms, place)
-    indicators = _indicators_of(connection, place["id"], year)
-    if len(indicators) > MAX_INDICATORS:
-        raise parameter_problem("year", f"more than {MAX_INDICATORS} indicators; name a year")
-    standings: list[tuple[dict[str, Any], Standing, int]] = []
-    for indicator in indicators:
-        values = peer_values(connection, indicator["id"], year, group.peers)
-        if values is None:
-            raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
-        ranked = rank(values, descending=_best_first(indicator) == "desc")
-        mine = [s for s in ranked if s.peer.place_id == place["id"]]
-        if mine:  # none: the place lies outside the group (noted below)
-            standings.append((indicator, mine[0], len(ranked)))
-    metrics = _metrics_by_id(connection, sorted(s.peer.observation_id for _, s, _ in standings))
-    data = [
-        {
-            "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
-            **_entry(standing, metrics[standing.peer.observation_id]),
-            "peers": size,
-            "ranking": _ranking_url(indicator["code"], slug, year, group.terms),
-        }
-        for indicator, standing, size in standings
-    ]
-    return {
-        "data": data,
-        "meta": {
-            "year": year,
-            "peers": group.words,
-            "ties": TIES,
-            "percentile": PERCENTILE,
-            "pick": PICK,
-            "conflicts": CONFLICT_RULE,
-            "computed": True,
-            "returned": len(data),
-            "note": None if data or not indicators else f"{slug} is not among {group.words}",
-        },
-        "links": {"self": url},
-    }
-
-
-def _ranking_url(code: str, slug: str, year: int | None, peers: str) -> str:
-    pairs = [("indicator", code), ("place", slug), ("peers", peers)]
-    if year is not None:
-        pairs.append(("year", str(year)))
-    return f"{API_PREFIX}/rankings?{QueryParams(pairs)}"
-
-
-@router.get(
-    "/places/{place_slug}/rankings",
-    operation_id="get_place_rankings",
-    summary="A place's rank among its peers on every indicator it has a value of",
-    description="For each indicator with a value for the place (in `year`, or its latest),"
-    " its rank and percentile among its peers (by default the places of its level), with"
-    f" the group's size. Ties: {TIES}. Each place counts once: {PICK}.",
-    response_class=RawJSON,
-    responses={
-        200: {"model": PlaceRankingPage, "description": "One standing per indicator."},
-        **problem_responses(400, 404, 422, 503),
-    },
-    openapi_extra={"parameters": PLACE_RANKINGS_DOC},
-)
-async def get_place_rankings(
-    request: Request,
-    place_slug: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64, examples=["changzhi"])],
-) -> RawJSON:
-    slug = place_slug
-    params, url = request.query_params, str(request.url)
-    read_place_rankings(params)
-    shape = ("place-rankings", "year" in params, params.get("peers", "").split(":")[0])
-    body = await in_database(
-        request,
-        lambda c: to_json(build_place_rankings(c, slug, params, url)),
-        shape=shape,
-        cost=f"standings of {slug}",
     )
     return RawJSON(body)

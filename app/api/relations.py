@@ -5,16 +5,23 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
-from app.api import schemas
 from app.api import tables as t
-from app.api.relationships import relation, relations_select, serialize_relation
+from app.api.organizations import ORGANIZATIONS_TAG
+from app.api.relationships import RelationView, relation, relations_select, serialize_relation
 from app.api.resource import Resource
-from app.api.schemas import RelationPage
+from app.api.shapes import page_of
 from app.models.vocabulary import RelationRole
 from app.query import SET_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
-from app.query.relations import by_key, within
-from app.query.spec import Keys, Relation
+from app.query.lookups import by_key, within
+from app.query.spec import Keys, Lookup
+
+
+class Relation(RelationView):
+    """A relation in the relations list (`fields=` gives a `RelationFieldsPage`)."""
+
+
+RelationPage = page_of(Relation, "RelationPage")
 
 
 def _involving(keys: Keys) -> Select[Any]:
@@ -33,20 +40,20 @@ RELATION_SPEC = ListSpec(
         Filter("role", "The kind of link.", operators=SET_OPERATORS, column=relation.c.role,
                choices=tuple(RelationRole), example="leading_enterprise"),
         Filter("organization", "Slug of the organization the link is stated for.",
-               column=relation.c.organization_id, relation=by_key(t.organization),
+               column=relation.c.organization_id, lookup=by_key(t.organization),
                example="iflytek"),
         Filter("partner", "Slug of the partner organization (the other end).",
-               column=relation.c.partner_id, relation=by_key(t.organization), example="iflytek"),
+               column=relation.c.partner_id, lookup=by_key(t.organization), example="iflytek"),
         Filter("involving", "Slug of an organization at either end.", column=relation.c.id,
-               relation=Relation(_involving), example="iflytek"),
+               lookup=Lookup(_involving), example="iflytek"),
         Filter("place", "Slug of a place the organization is linked to, or a place inside it.",
-               column=relation.c.place_id, relation=within(), example="hefei"),
+               column=relation.c.place_id, lookup=within(), example="hefei"),
         Filter("cluster", "Slug of the cluster linked to.", column=relation.c.cluster_id,
-               relation=by_key(t.cluster), example="hefei-intelligent-voice"),
+               lookup=by_key(t.cluster), example="hefei-intelligent-voice"),
         Filter("program", "Slug of the program linked to (issuers, say).",
-               column=relation.c.program_id, relation=by_key(t.program),
+               column=relation.c.program_id, lookup=by_key(t.program),
                example="manufacturing-city-tech-transformation-pilot"),
-        Filter("source", "Source id.", column=relation.c.source_id, relation=by_key(t.source, "id"),
+        Filter("source", "Source id.", column=relation.c.source_id, lookup=by_key(t.source, "id"),
                example="std-2022-12-29-digital-clusters"),
     ),
     sorts=(
@@ -55,7 +62,7 @@ RELATION_SPEC = ListSpec(
         Sort("id", relation.c.id, int),
     ),
     default_sort=("key",),
-    fields=tuple(schemas.Relation.model_fields),
+    fields=tuple(Relation.model_fields),
     serialize=serialize_relation,
     facets=(Facet("role", "the kind of link", relation.c.role),),
 )  # fmt: skip
@@ -63,7 +70,8 @@ RELATION_SPEC = ListSpec(
 RELATIONS = Resource(
     name="relations",
     noun="relation",
-    tag="organizations",
+    tag=ORGANIZATIONS_TAG,
+    search=None,
     table=relation,
     spec=RELATION_SPEC,
     page=RelationPage,

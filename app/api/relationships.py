@@ -1,13 +1,34 @@
 """A relation (a partnership, a branch, a leading enterprise, an issuer...) as `/relations`
 lists it and as the details of clusters, programs and organizations embed it."""
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, Select, select
 
 from app.api import tables as t
-from app.api.shapes import Row, labelled, provenance, provenance_columns, ref
+from app.api.shapes import (
+    Provenance,
+    Ref,
+    Row,
+    Schema,
+    labelled,
+    provenance,
+    provenance_columns,
+    ref,
+)
+from app.models.vocabulary import RelationRole
 from app.query.statements import fetch_all
+
+
+class RelationView(Schema):
+    key: str
+    role: RelationRole
+    organization: Ref
+    target_kind: Literal["cluster", "program", "organization", "place"]
+    target: Ref
+    note: str | None
+    provenance: Provenance
+
 
 relation = t.relation
 stated_by = t.organization.alias("stated_by")

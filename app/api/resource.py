@@ -2,13 +2,15 @@
 shapes of each. The URL map (app.api) says where each resource is mounted and which nested
 views it offers; app.api.routing turns both into routes."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Table
+from starlette.datastructures import QueryParams
 
+from app.facts.search import Searched
 from app.query import ListSpec
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -54,17 +56,35 @@ class Detail:
 
 
 @dataclass(frozen=True)
+class Tag:
+    """A group of operations in the OpenAPI document, with what it holds."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Resource:
     name: str  # the collection: /cities
     noun: str  # one of it: "city", in summaries, operation ids and 404s
-    tag: str
+    tag: Tag
     table: Table
     spec: ListSpec
     page: type[BaseModel]
     summary: str
     description: str
+    # Its entries in the name search (None: not searched by name). Stated, not defaulted,
+    # so a new resource cannot leave `q=` and `/search` blind to it in silence.
+    search: Searched | None
     key: PathKey | None = None  # None: no detail and no nested views
     detail: Detail | None = None
+    # Its items' surrogate key in shared caches (`place:hefei`; cities are places); the
+    # noun unless said otherwise. Only a resource with a path key has items to purge.
+    item_key: str = ""
+
+    @property
+    def cache_item(self) -> str | None:
+        return (self.item_key or self.noun) if self.key is not None else None
 
     @property
     def path_key(self) -> PathKey:
@@ -82,11 +102,30 @@ class Nested:
 
 
 @dataclass(frozen=True)
+class View:
+    """`/{parent}/{key}/{name}`: an answer computed about one row (a place's standings, the
+    change to a metric). The key is checked and found as on every route that takes it;
+    `check` refuses bad parameters before any database is chosen, `answer` reads the body."""
+
+    name: str
+    model: type[BaseModel]
+    returns: str  # what the 200 holds, in a few words
+    summary: str
+    description: str
+    parameters: list[dict[str, Any]]
+    check: Callable[[QueryParams], object]
+    answer: Callable[[Connection, Found, QueryParams, str], dict[str, Any]]
+    shape: Callable[[QueryParams], tuple[Hashable, ...]]  # requests alike share a budget
+    cost: str  # what is read, for a budget's message: "standings of {key}"
+
+
+@dataclass(frozen=True)
 class Mount:
-    """A resource in the URL map, with the nested views it offers."""
+    """A resource in the URL map, with the nested lists and views it offers."""
 
     resource: Resource
     nested: tuple[Nested, ...] = ()
+    views: tuple[View, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,37 @@
 """JSON responses serialized once with orjson, and the documented error responses."""
 
-from typing import Any
+from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
+from app.api.shapes import Schema
 from app.errors import PROBLEM_MEDIA_TYPE
+
+
+class ParameterError(Schema):
+    """One parameter a request got wrong."""
+
+    parameter: str = Field(examples=["limit"])
+    in_: Literal["query", "path", "header", "body"] = Field(alias="in", examples=["query"])
+    detail: str = Field(examples=["expected an integer from 1 to 500, got 0"])
+
+
+class Problem(Schema):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(
+        description="Relative reference to `/problems/{name}`, which explains the type.",
+        examples=["/problems/invalid-parameter"],
+    )
+    title: str = Field(examples=["Unprocessable Content"])
+    status: int = Field(ge=400, le=599, examples=[422])
+    detail: str = Field(examples=["limit: expected an integer from 1 to 500, got 0"])
+    instance: str = Field(examples=["/api/v1/metrics"])
+    errors: list[ParameterError] | None = Field(
+        default=None, description="Present when particular parameters are at fault."
+    )
 
 
 class RawJSON(JSONResponse):
@@ -168,7 +193,7 @@ VERSION_PARAMETER: dict[str, Any] = {
 
 def document_versions(schema: dict[str, Any], prefix: str) -> None:
     """Every data operation (under `prefix`) takes `version=` and may answer 409 for a
-    version no database holds (app.middleware.PinnedVersionMiddleware, app.api.deps)."""
+    version no database holds (app.middleware.PinnedVersionMiddleware, app.api.reads)."""
     for path, item in schema["paths"].items():
         if not path.startswith(prefix):
             continue

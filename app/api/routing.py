@@ -7,27 +7,27 @@ from typing import Any, get_args
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from starlette.datastructures import Headers, QueryParams
 from starlette.responses import Response
 from starlette.types import Scope
 
 from app.api import exports
-from app.api.deps import Wanted, in_database, no_query_parameters
+from app.api.keys import check_path_key, find, key_doc, path_parameter_doc
+from app.api.reads import Wanted, in_database, no_query_parameters
 from app.api.resource import (
-    SLUG_PATTERN,
     Detail,
     DetailContext,
     Found,
     Mount,
     Nested,
-    PathKey,
     Resource,
 )
 from app.api.responses import RawJSON, answers, problem_responses, to_json
-from app.api.shapes import API_PREFIX
+from app.api.views import add_view_route
 from app.errors import ProblemError, parameter_problem
 from app.explorer import prefers_html
+from app.paths import API_PREFIX
 from app.query import (
     AppliedFilter,
     ListQuery,
@@ -41,9 +41,7 @@ from app.query.execute import count_matching, describe_cost, materialise
 from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
 from app.query.snapshot import snapshot_version
 from app.query.spec import Page
-from app.query.statements import fetch_one, slot
 
-SLUG_PATTERN_RE = re.compile(SLUG_PATTERN)
 # Path templates of the list routes, which also answer CSV and NDJSON (see app.api.exports).
 EXPORTABLE: list[re.Pattern[str]] = []
 
@@ -259,7 +257,7 @@ EXPORT_NOTE = (
 
 
 def add_resource_routes(router: APIRouter, mount: Mount) -> None:
-    """A mounted resource's routes: its list, its nested views, then its detail."""
+    """A mounted resource's routes: its list, its nested lists and views, then its detail."""
     resource = mount.resource
     add_list_route(
         router, f"/{resource.name}", resource.spec, operation_id=f"list_{resource.name}",
@@ -267,6 +265,8 @@ def add_resource_routes(router: APIRouter, mount: Mount) -> None:
     )  # fmt: skip
     for view in mount.nested:
         add_nested_list_route(router, resource, view)
+    for computed in mount.views:
+        add_view_route(router, resource, computed)
     if resource.detail is not None:
         add_detail_route(router, resource, resource.detail, mount.nested)
 
@@ -360,14 +360,8 @@ def add_detail_route(
         description=detail.description,
         dependencies=[Depends(no_query_parameters)],
         **answers(detail.model, 400, 404, 422, 503,
-                  parameters=[path_parameter_doc(resource.path_key, name, _key_doc(resource))]),
+                  parameters=[path_parameter_doc(resource.path_key, name, key_doc(resource))]),
     )  # fmt: skip
-
-
-def _key_doc(resource: Resource) -> str:
-    key = resource.path_key
-    alias = f", or its {key.alias}" if key.alias else ""
-    return f"The {resource.noun}'s {key.column}{alias}."
 
 
 def view_filter(view: Nested, key: str) -> list[AppliedFilter]:
@@ -385,44 +379,3 @@ def nested_rows(
     query = parse_query(spec, QueryParams({"limit": str(limit)}), secret="", fixed=(view.filter,))
     page = run_query(connection, spec, query, secret="", fixed=view_filter(view, found.key))
     return page.items
-
-
-def check_path_key(key: PathKey, value: str, name: str) -> str:
-    """The one rule for a key in a path, with the one message for every route that takes it."""
-    if len(value) > key.max_length or SLUG_PATTERN_RE.match(value) is None:
-        raise parameter_problem(
-            name,
-            f"expected lower-case letters, digits, - or _ (at most {key.max_length})",
-            location="path",
-        )
-    return value
-
-
-def find(connection: Connection, resource: Resource, value: str) -> Found:
-    """The row a path key names (by its key or its alias), or a 404."""
-    key = resource.path_key
-    by_alias = key.alias is not None and re.fullmatch(key.alias_pattern or "", value) is not None
-    column = resource.table.c[key.alias if by_alias and key.alias else key.column]
-
-    def build() -> Any:
-        return (
-            select(resource.table.c.id, resource.table.c[key.column].label("key"))
-            .where(column == slot("key"), *resource.spec.scope)
-            .limit(1)
-        )
-
-    row = fetch_one(connection, ("find", resource.name, by_alias), build, {"key": value})
-    if row is None:
-        raise ProblemError(404, "not-found", f"no {resource.noun} {value!r}")
-    return Found(row["id"], row["key"])
-
-
-def path_parameter_doc(key: PathKey, name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": key.max_length},
-        "example": key.example,
-    }

@@ -4,24 +4,60 @@ English or Chinese, ranked, with the matched text marked."""
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 
-from app.api.deps import in_database
+from app.api.reads import in_database
+from app.api.resource import Tag
 from app.api.responses import RawJSON, answers, to_json
-from app.api.schemas import SearchPage
-from app.api.shapes import API_PREFIX
+from app.api.shapes import Schema, SelfLink
 from app.errors import parameter_problem
+from app.facts.search import fold
+from app.paths import API_PREFIX
 from app.query.parsing import check_names, convert, parse_limit
 from app.query.search import COLLECTIONS, KINDS, highlight, search_statement
 from app.query.statements import fetch_all, slot
-from app.seeding.search import fold
+
+
+class SearchMatch(Schema):
+    field: str = Field(description="name, name_local, or key (slug, code or id).")
+    value: str | None = None
+    highlighted: str | None = Field(
+        default=None, description="The value, HTML-escaped, with each match in <mark>."
+    )
+
+
+class SearchResult(Schema):
+    kind: str
+    key: str = Field(description="The slug (code for indicators, id for sources).")
+    name: str
+    name_local: str | None = None
+    rank: int
+    match: str = Field(description="exact, prefix, contains or other (matched by key).")
+    matched: list[SearchMatch]
+    url: str
+
+
+class SearchMeta(Schema):
+    q: str = Field(description="The query as matched (case-folded).")
+    kinds: list[str]
+    returned: int
+    limit: int
+
+
+class SearchPage(Schema):
+    data: list[SearchResult]
+    meta: SearchMeta
+    links: SelfLink
+
 
 MAX_QUERY = 100
 DEFAULT_LIMIT, MAX_LIMIT = 20, 50
 PARAMETERS = ("q", "kind", "limit")
 
-router = APIRouter(tags=["search"])
+SEARCH_TAG = Tag("search", "Names of every kind of record, English and Chinese.")
+router = APIRouter(tags=[SEARCH_TAG.name])
 SEARCH_PARAMETERS: list[dict[str, Any]] = [
     {
         "name": "q",

@@ -5,27 +5,80 @@ listed apart (`undated`) with the date they can be no later than (their source's
 publication date, when known), never silently dropped or guessed into a year.
 """
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
 
 from app.api import tables as t
-from app.api.deps import in_database
-from app.api.metrics import metrics_select, serialize_metric
-from app.api.per import PER_PARAMETER, YEAR_RULE, Metrics, apply_per, parse_per
+from app.api.keys import SLUG_PATTERN_RE
+from app.api.metrics import METRICS_TAG, metrics_select, serialize_metric
+from app.api.per import PER_PARAMETER, YEAR_RULE, Metrics, PerMeta, PerValue, apply_per, parse_per
+from app.api.reads import in_database
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, answers, to_json
-from app.api.routing import SLUG_PATTERN_RE
-from app.api.schemas import SeriesPage
-from app.api.shapes import API_PREFIX
+from app.api.shapes import Period, Schema, SelfLink
 from app.errors import ProblemError, parameter_problem
+from app.paths import API_PREFIX
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.latest import pick
 from app.query.parsing import check_names, parse_bool
 from app.query.statements import fetch_all, slot
+
+
+class SeriesPoint(Schema):
+    key: str
+    period: Period
+    value: float | int
+    qualifier: str
+    stated: str | None = None
+    derived: bool
+    conflicts_with: list[str] = Field(
+        description="Keys of facts of the same period that give another value."
+    )
+    preferred: bool = Field(
+        description="False when a conflicting fact is picked over this"
+        " one (stated over derived, then a table's cell over a document, then the newer"
+        " source)."
+    )
+    url: str
+    not_after: date | None = Field(
+        default=None, description="Undated points: the date the fact is known by."
+    )
+    per: PerValue | None = Field(default=None, description="With `per=` only.")
+
+
+class SeriesSubject(Schema):
+    kind: str
+    slug: str
+    name: str | None = None
+    url: str
+
+
+class Series(Schema):
+    subject: SeriesSubject
+    points: list[SeriesPoint] = Field(description="Dated facts, ordered by period.")
+    undated: list[SeriesPoint] = Field(description="Facts whose period is unknown.")
+
+
+class SeriesMeta(Schema):
+    indicator: dict[str, Any]
+    subjects: int
+    points: int
+    undated: int
+    rule: str
+    per: PerMeta | None = Field(default=None, description="With `per=` only.")
+
+
+class SeriesPage(Schema):
+    data: list[Series]
+    meta: SeriesMeta
+    links: SelfLink
+
 
 observation = t.observation
 SUBJECTS = {
@@ -45,7 +98,7 @@ UNDATED_RULE = (
     " `preferred` is false on the one the rule of latest values does not pick."
 )
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=[METRICS_TAG.name])
 SERIES_PARAMETERS: list[dict[str, Any]] = [
     {"name": "indicator", "in": "query", "required": True,
      "description": "The indicator's code.",

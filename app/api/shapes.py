@@ -1,19 +1,196 @@
-"""How rows become JSON objects: the small pieces every resource shares.
+"""The shapes every resource shares: the base schema, the references one record makes to
+another (a place, a source, an indicator, provenance), and the page envelope (meta, links,
+facets); with the functions that build the references from rows.
 
 Rows come from Core selects with labelled columns (`place_slug`, `source_title`, ...), and
-these functions assemble nested objects from them without building model instances.
+the functions assemble nested objects from them without building model instances. A
+resource's own shapes (its item, page and detail) live in its module, beside its select.
 """
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import ColumnElement
 from sqlalchemy.sql.elements import Label
 
 from app.models.evidence import locator_text
+from app.models.vocabulary import PeriodPrecision, PlaceLevel, SubjectKind, Unit
+from app.paths import API_PREFIX as API_PREFIX  # app.api.exports names it from here
+from app.query.operators import OPERATORS
 
 Row = Mapping[Any, Any]
-API_PREFIX = "/api/v1"
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlaceRef(Schema):
+    slug: str = Field(examples=["daye"])
+    name: str = Field(examples=["Daye"])
+    level: PlaceLevel
+    url: str = Field(examples=["/api/v1/places/daye"])
+
+
+class Ref(Schema):
+    slug: str
+    name: str
+    url: str
+
+
+class SourceRef(Schema):
+    id: str = Field(examples=["std-2024-03-25-daye"])
+    title: str | None
+    publisher: str | None
+    published_on: date | None
+    url: str
+
+
+class Cell(Schema):
+    """The cell of a published table a value was read from, with what the cell is about."""
+
+    row: int = Field(description="Row of the CSV file, the header line being row 1.")
+    column: int = Field(description="Column of the CSV file, from 1.")
+    row_label: str = Field(examples=["北京 2023"], description="The row's place and year.")
+    column_label: str = Field(examples=["合计"], description="The column's header.")
+    unit: str = Field(examples=["万元"], description="The unit the table states.")
+    table: str | None = Field(examples=["Intramural R&D expenditure by type of activity"])
+
+
+class Provenance(Schema):
+    source: SourceRef
+    locator: str | None = Field(
+        description="Where in the source: an RFC 5147 character span of a document"
+        " (char=START,END) or an RFC 7111 cell of a table (cell=ROW,COLUMN).",
+        examples=["char=2115,2158", "cell=12,5"],
+    )
+    quote: str | None = Field(description="The text the locator covers: a span or a cell.")
+    cell: Cell | None = Field(
+        default=None, description="For a value read from a table: the cell and its labels."
+    )
+
+
+class IndicatorRef(Schema):
+    code: str = Field(examples=["high_tech_enterprises"])
+    name: str
+    unit: Unit = Field(examples=["count"])
+
+
+class Subject(Schema):
+    kind: SubjectKind
+    slug: str
+    name: str
+    url: str
+
+
+class Period(Schema):
+    label: str | None = Field(examples=["2023"])
+    start: date | None
+    end: date | None
+    precision: PeriodPrecision
+    year: int | None
+
+
+FilterValue = str | int | float | bool | list[str | int | float]
+if TYPE_CHECKING:
+    OperatorName = str
+else:  # the registry's names, as the schema's enum
+    OperatorName = Literal[tuple(OPERATORS)]
+
+
+class AppliedFilter(Schema):
+    field: str = Field(examples=["year"])
+    operator: OperatorName
+    value: FilterValue = Field(description="A list for `in`, otherwise one value.")
+
+
+class FacetValue(Schema):
+    value: Any = Field(description="The value (for a place, indicator or source: its key).")
+    name: str | None = Field(default=None, description="The name of a keyed value.")
+    count: int
+
+
+class FacetCounts(Schema):
+    values: list[FacetValue] = Field(description="The most frequent values, most frequent first.")
+    truncated: bool = Field(description="More values exist than are listed.")
+
+
+class Facets(Schema):
+    rows: int = Field(description="The matching rows counted.")
+    exact: bool = Field(description="False when more rows matched than were counted.")
+    counts: dict[str, FacetCounts]
+
+
+class Meta(Schema):
+    returned: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    sort: list[str]
+    filters: list[AppliedFilter]
+    next_cursor: str | None = Field(
+        description="The `cursor` of the next page, or null on the last page."
+    )
+    total: int | None = Field(
+        default=None,
+        description="Present when `count=true`: the number of matching rows, counted up to 10,000.",
+    )
+    total_relation: Literal["eq", "gte"] | None = Field(
+        default=None,
+        description="Present when `count=true`: `eq` when `total` is exact, `gte` when the"
+        " count stopped at its bound.",
+    )
+    facets: Facets | None = Field(default=None, description="Present when `facets=` is given.")
+
+
+class SubsetMeta(Meta):
+    fields: list[str] = Field(
+        description="The fields asked for with `fields=`: each item has these and no others.",
+        examples=[["key", "value"]],
+    )
+
+
+class Links(Schema):
+    self: str
+    next: str | None = Field(description="The next page, or null on the last page.")
+
+
+class SelfLink(Schema):
+    self: str
+
+
+class MetricsLink(Schema):
+    metrics: str
+
+
+def page_of(item: type[BaseModel], name: str) -> type[BaseModel]:
+    items: Any = list[item]  # type: ignore[valid-type]
+    return create_model(
+        name,
+        __base__=Schema,
+        __doc__=f"A page of whole {item.__name__} items (no `fields=`).",
+        data=(items, ...),
+        meta=(Meta, ...),
+        links=(Links, ...),
+    )
+
+
+def subset_page_schema(item: str) -> dict[str, Any]:
+    """`<Item>FieldsPage`: a page asked for `fields=`, whose items are `<Item>Fields` and
+    whose `meta.fields` names them (a page of whole items has no `meta.fields`, so clients
+    can tell the two apart)."""
+    return {
+        "type": "object",
+        "title": f"{item}FieldsPage",
+        "description": f"A page of {item} items reduced by `fields=` to `meta.fields`.",
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}Fields"}},
+            "meta": {"$ref": "#/components/schemas/SubsetMeta"},
+            "links": {"$ref": "#/components/schemas/Links"},
+        },
+        "required": ["data", "meta", "links"],
+        "additionalProperties": False,
+    }
 
 
 def labelled(prefix: str, table: Any, *names: str) -> list[Label[Any]]:

@@ -4,19 +4,69 @@ treatment notes and, for a table, the dataset it was converted from."""
 from datetime import date
 from typing import Any
 
+from pydantic import Field, create_model
 from sqlalchemy import Connection, Select, Table, func, select
 
 from app.api import tables as t
 from app.api.citations import bibtex, csl_json
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource
-from app.api.schemas import Source, SourceDetail, SourcePage
-from app.api.shapes import API_PREFIX, Row
+from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from app.api.shapes import MetricsLink, Row, Schema, page_of
 from app.api.tables import FACT_TABLES
+from app.facts.search import BY_KIND
 from app.models.vocabulary import SourceKind
+from app.paths import API_PREFIX
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
 from app.query.search import search_filter
 from app.query.statements import fetch_one, slot
+
+SOURCES_TAG = Tag("sources", "Where the facts come from.")
+
+
+class Source(Schema):
+    id: str
+    kind: SourceKind
+    title: str | None
+    publisher: str | None
+    author: str | None
+    published_on: date | None
+    date_note: str | None
+    file_name: str | None
+    sha256: str | None
+    treatment: str | None
+    edition: str | None = Field(description="A table's edition of its publication.")
+    table_title: str | None = Field(description="Which table of the publication.")
+    table_title_local: str | None = Field(description="The table's title as published.")
+    licence: str | None = Field(description="The licence the table's data is shared under.")
+    dataset_repository: str | None = Field(
+        description="The public repository (or package) the table was converted from.",
+        examples=["huhuaping/techme"],
+    )
+    dataset_commit: str | None = Field(description="Its commit (or the package's version).")
+    dataset_path: str | None = Field(description="The upstream file in it.")
+    url: str
+
+
+SourcePage = page_of(Source, "SourcePage")
+
+
+SourceFacts = create_model(
+    "SourceFacts",
+    __base__=Schema,
+    **dict.fromkeys(FACT_TABLES, (int, ...)),  # type: ignore[call-overload]
+)
+
+
+class Citation(Schema):
+    csl: dict[str, Any] = Field(description="CSL-JSON, for Zotero, Pandoc or citeproc.")
+    bibtex: str
+
+
+class SourceDetail(Source):
+    facts: SourceFacts
+    citation: Citation
+    links: MetricsLink
+
 
 source = t.source
 _COLUMNS = (
@@ -53,7 +103,7 @@ SOURCE_SPEC = ListSpec(
     base=sources_select,
     id_column=source.c.id,
     filters=(
-        search_filter("source", source.c.id),
+        search_filter(BY_KIND["source"], source.c.id),
         Filter("id", "Source id.", column=source.c.id, example="std-2024-03-25-daye"),
         Filter(
             "kind",
@@ -125,7 +175,8 @@ def _facts(connection: Connection, table: Table, source_id: str) -> int:
 SOURCES = Resource(
     name="sources",
     noun="source",
-    tag="sources",
+    tag=SOURCES_TAG,
+    search=BY_KIND["source"],
     table=t.source,
     key=PathKey("id", "id", "source_id", "std-2024-03-25-daye"),
     spec=SOURCE_SPEC,

@@ -2,7 +2,7 @@
 
 - spec: what a list declares (filters, sorts, fields, indexes)
 - operators: the operator registry (`field__op=value`)
-- relations: filters through other tables, resolved to ids
+- lookups: filters through other tables, resolved to ids
 - parsing: the query string read against a spec
 - cursors: signed keyset cursors
 - plan: the access path chosen for a page of a large table

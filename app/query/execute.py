@@ -1,6 +1,6 @@
 """Running a parsed list query: resolve, plan, read the page's ids, then its rows.
 
-1. Relation filters are resolved to ids by small statements of their own (app.query.relations).
+1. Lookup filters are resolved to ids by small statements of their own (app.query.lookups).
 2. The access path is chosen by rules (app.query.plan), probing index ranges when needed.
 3. The page's ids and sort values are read from the list's own table alone, in two phases
    when the first sort key can be null (rows with a value in index order, then the rest):
@@ -21,8 +21,8 @@ from starlette.datastructures import URL
 
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
-from app.query.operators import OPERATORS, Arity, like_pattern
-from app.query.plan import PROBE_CAP, Kind, Plan, Term, Use, choose, drive
+from app.query.operators import OPERATORS, Arity, Use
+from app.query.plan import PROBE_CAP, Kind, Plan, Term, choose, drive
 from app.query.snapshot import snapshot_version
 from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page
 from app.query.statements import STATEMENTS, Prepared, fetch, slot
@@ -32,20 +32,10 @@ INLINE_IDS = 16  # resolved ids bound one by one up to this many; beyond, as one
 
 
 class NothingMatches(Exception):
-    """A relation filter named nothing that exists: the page is empty, no statement runs."""
+    """A lookup filter named nothing that exists: the page is empty, no statement runs."""
 
 
 # Terms ---------------------------------------------------------------------------------
-
-
-def _use(operator: str, count: int) -> Use:
-    if operator == "exact" or (operator == "in" and count == 1):
-        return Use.EQ
-    if operator == "in":
-        return Use.SET
-    if operator in ("gt", "gte", "lt", "lte"):
-        return Use.RANGE
-    return Use.OTHER
 
 
 def _column_name(element: ColumnElement[Any]) -> str:
@@ -58,11 +48,9 @@ def _direct_term(index: int, applied: AppliedFilter) -> Term:
     values: dict[str, Any] = {}
     if operator.arity is not Arity.FLAG:
         for name, value in zip(names, applied.values, strict=True):
-            values[name] = like_pattern(str(value)) if operator.arity is Arity.TEXT else value
+            values[name] = operator.bind(value)
     slots = [slot(name) for name in names]
-    use = _use(applied.operator, len(applied.values))
-    if operator.arity is Arity.FLAG:  # IS NULL is an index equality, IS NOT NULL a range
-        use = Use.EQ if applied.values[0] else Use.RANGE
+    use = operator.use(applied.values)
 
     def build(column: ColumnElement[Any]) -> ColumnElement[bool]:
         return operator.build(column, slots, applied.values, flt.nullable)
@@ -77,13 +65,13 @@ def _direct_term(index: int, applied: AppliedFilter) -> Term:
 
 
 def _resolve(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> list[Any]:
-    relation = applied.filter.relation
-    assert relation is not None
+    lookup = applied.filter.lookup
+    assert lookup is not None
     count = len(applied.values)
     prepared = STATEMENTS.get(
         connection,
         ("resolve", spec.name, applied.filter.name, count),
-        lambda: relation.ids([slot(f"k{j}") for j in range(count)]),
+        lambda: lookup.ids([slot(f"k{j}") for j in range(count)]),
     )
     rows = fetch(connection, prepared, {f"k{j}": value for j, value in enumerate(applied.values)})
     return sorted({row["id"] for row in rows})
@@ -136,7 +124,7 @@ def _ids_term(
 
 @dataclass
 class Members:
-    """A relation filter resolved: the ids its column must hold (or must not)."""
+    """A lookup filter resolved: the ids its column must hold (or must not)."""
 
     filter: Filter
     ids: set[Any]
@@ -146,23 +134,23 @@ class Members:
 def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> Members | None:
     """The filter's ids; None when it excludes nothing.
 
-    `__ne` on a relation with a listable universe becomes membership in the other ids, so
+    `__ne` on a lookup with a listable universe becomes membership in the other ids, so
     an index can serve it and a probe count it (not on a nullable column, whose rows with
     no value also differ).
     """
     flt = applied.filter
-    relation = flt.relation
-    assert relation is not None
+    lookup = flt.lookup
+    assert lookup is not None
     ids = set(_resolve(connection, spec, applied))
-    if applied.operator != "ne":
+    if not OPERATORS[applied.operator].negated:
         if not ids:
             raise NothingMatches
         return Members(flt, ids, negate=False)
     if not ids:
         return None
-    if relation.universe is None or flt.nullable:
+    if lookup.universe is None or flt.nullable:
         return Members(flt, ids, negate=True)
-    prepared = STATEMENTS.get(connection, ("universe", spec.name, flt.name), relation.universe)
+    prepared = STATEMENTS.get(connection, ("universe", spec.name, flt.name), lookup.universe)
     rest = {row["id"] for row in fetch(connection, prepared, {})} - ids
     if not rest:
         raise NothingMatches
@@ -187,31 +175,31 @@ def _merged(members: list[Members]) -> list[Members]:
     return result
 
 
-def _complement(applied: AppliedFilter) -> AppliedFilter:
-    """`__ne` on a closed vocabulary (or a boolean) as membership in the other values, which
-    an index serves and a probe counts; on an open one, unchanged."""
-    flt = applied.filter
-    if applied.operator != "ne" or flt.nullable:
+def _rewritten(applied: AppliedFilter) -> AppliedFilter:
+    """A filter as the equivalent its operator offers an index (`__ne` on a closed vocabulary
+    as membership in the other values), or as it is."""
+    flt, rewrite = applied.filter, OPERATORS[applied.operator].rewrite
+    if rewrite is None or flt.nullable:
         return applied
-    if flt.kind is bool:
-        return AppliedFilter(flt, "exact", [not applied.values[0]])
-    if flt.choices is None:
+    equivalent = rewrite(flt.kind, flt.choices, applied.values)
+    if equivalent is None:
         return applied
-    rest = [choice for choice in flt.choices if choice != applied.values[0]]
-    if not rest:
+    operator, values = equivalent
+    if not values:
         raise NothingMatches
-    return AppliedFilter(flt, "in", rest)
+    return AppliedFilter(flt, operator, values)
 
 
 def terms_for(
     connection: Connection, spec: ListSpec, filters: Sequence[AppliedFilter]
 ) -> list[Term]:
-    """The filters as conditions on the list's own table, relations resolved to ids."""
+    """The filters as conditions on the list's own table, lookups resolved to ids."""
     terms: list[Term] = []
     members: list[Members] = []
     for index, applied in enumerate(filters):
-        if applied.filter.relation is None or applied.operator == "isnull":
-            terms.append(_direct_term(index, _complement(applied)))
+        # a flag (`__isnull`) tests the column itself, also on a lookup filter
+        if applied.filter.lookup is None or OPERATORS[applied.operator].arity is Arity.FLAG:
+            terms.append(_direct_term(index, _rewritten(applied)))
         elif (resolved := _members(connection, spec, applied)) is not None:
             members.append(resolved)
     for index, merged in enumerate(_merged(members)):

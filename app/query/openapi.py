@@ -63,7 +63,7 @@ def _example(flt: Filter, operator: str) -> Any:
     arity = OPERATORS[operator].arity
     if arity is Arity.FLAG:
         return True
-    if flt.example is None or operator not in ("exact", "ne", "in", "contains"):
+    if flt.example is None or not OPERATORS[operator].shows_example:
         return None
     return str(flt.example) if arity is Arity.MANY else flt.example
 

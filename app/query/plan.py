@@ -23,18 +23,10 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from app.query.expressions import Unindexed
+from app.query.operators import Use
 from app.query.spec import Index, ListSpec
 
 PROBE_CAP = 10_000
-
-
-class Use(Enum):
-    """How a term can use an index on its column."""
-
-    EQ = "eq"  # one value: the index range is fixed on this column
-    SET = "set"  # a few values, or a range: the index range ends at this column
-    RANGE = "range"
-    OTHER = "other"  # tested row by row
 
 
 @dataclass(frozen=True)

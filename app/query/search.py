@@ -33,13 +33,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import SQLModel
 
-from app.query.spec import Filter, Relation
+from app.facts.search import SEARCHED, Searched
+from app.query.spec import Filter, Lookup
 
-KINDS = ("place", "cluster", "program", "organization", "indicator", "source")
-COLLECTIONS = {
-    "place": "places", "cluster": "clusters", "program": "programs",
-    "organization": "organizations", "indicator": "indicators", "source": "sources",
-}  # fmt: skip
+KINDS = tuple(entry.kind for entry in SEARCHED)
+COLLECTIONS = {entry.kind: entry.collection for entry in SEARCHED}
 MIN_TRIGRAM = 3
 
 
@@ -167,13 +165,14 @@ def highlight(text: str | None, query: str) -> str | None:
     return "".join(parts)
 
 
-def search_filter(kind: str, column: Any) -> Filter:
+def search_filter(searched: Searched, column: Any) -> Filter:
     """`q=` on a list: the rows whose names contain the text, as `/search` matches them."""
+    kind = searched.kind
     return Filter(
         "q",
         f"Text in the {kind}'s names (English or Chinese, any case), as /search matches it.",
         operators=("exact",),
         column=column,
-        relation=Relation(ids=lambda keys: matching_ids(kind, keys[0])),
-        example="hefei" if kind in ("place", "cluster") else "innovation",
+        lookup=Lookup(ids=lambda keys: matching_ids(kind, keys[0])),
+        example=searched.example,
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BindParameter, ColumnElement, Connection, Select
 
-from app.query.operators import OPERATORS, RELATION_OPERATORS, SET_OPERATORS, Arity
+from app.query.operators import LOOKUP_OPERATORS, OPERATORS, SET_OPERATORS, Arity
 
 if TYPE_CHECKING:
     from app.query.facets import Facet
@@ -22,7 +22,7 @@ ValueKind = type[int] | type[float] | type[str] | type[date] | type[bool]
 
 
 @dataclass(frozen=True)
-class Relation:
+class Lookup:
     """A filter whose values name rows elsewhere (a slug, a code, a category).
 
     `ids` selects, for the filter's values bound as `keys`, the ids the filtered column
@@ -39,7 +39,7 @@ class Relation:
 
 @dataclass(frozen=True)
 class Filter:
-    """An allow-listed filter on `column`, directly or through a `relation`.
+    """An allow-listed filter on `column`, directly or through a `lookup`.
 
     `isnull` is offered exactly when the column can be null.
     """
@@ -49,7 +49,7 @@ class Filter:
     kind: ValueKind = str
     operators: tuple[str, ...] = SET_OPERATORS
     column: ColumnElement[Any] | None = None
-    relation: Relation | None = None
+    lookup: Lookup | None = None
     example: Any = None
     choices: tuple[str, ...] | None = None  # a closed vocabulary, documented as an enum
 
@@ -57,8 +57,8 @@ class Filter:
         assert self.column is not None, f"filter {self.name!r} names no column"
         unknown = [name for name in self.operators if name not in OPERATORS]
         assert not unknown, f"filter {self.name!r}: unknown operators {unknown}"
-        if self.relation is not None:  # relations resolve to ids: membership only
-            assert set(self.operators) <= set(RELATION_OPERATORS), self.name
+        if self.lookup is not None:  # lookups resolve to ids: membership only
+            assert set(self.operators) <= set(LOOKUP_OPERATORS), self.name
 
     @property
     def nullable(self) -> bool:

@@ -7,27 +7,16 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 from sqlmodel import SQLModel
 
-# What each kind of entry is read from: its table, its key column, its names.
-SEARCHED: tuple[tuple[str, str, str, str, str | None], ...] = (
-    ("place", "place", "slug", "name", "name_local"),
-    ("cluster", "cluster", "slug", "name", None),
-    ("program", "program", "slug", "name", None),
-    ("organization", "organization", "slug", "name", None),
-    ("indicator", "indicator", "code", "name", None),
-    ("source", "source", "id", "title", None),
-)
+from app.facts.search import SEARCHED, fold
+
 BATCH = 2000
-
-
-def fold(text: str | None) -> str | None:
-    """Names as they are matched: lower-cased, whitespace runs made one space."""
-    return None if text is None else " ".join(text.lower().split())
 
 
 def _entries(connection: Connection) -> Iterator[dict[str, Any]]:
     tables = SQLModel.metadata.tables
-    for kind, table_name, key, name, local in SEARCHED:
-        table = tables[table_name]
+    for searched in SEARCHED:
+        kind, key, name, local = searched.kind, searched.key, searched.name, searched.name_local
+        table = tables[searched.table]
         columns = [table.c[key].label("key"), table.c[name].label("name")]
         if local is not None:
             columns.append(table.c[local].label("name_local"))

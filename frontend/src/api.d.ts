@@ -244,6 +244,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/places/{place_slug}/rankings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A place's rank among its peers on every indicator it has a value of
+         * @description For each indicator with a value for the place (in `year`, or its latest), its rank and percentile among its peers (by default the places of its level), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then the newer source.
+         */
+        get: operations["get_place_rankings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/places/{slug}": {
         parameters: {
             query?: never;
@@ -584,6 +604,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics/{metric_key}/comparison": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Change and growth from an earlier fact to this one, computed with its formula
+         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values. A `from` about another subject or indicator is a 400.
+         */
+        get: operations["get_metric_comparison"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/metrics/{key}": {
         parameters: {
             query?: never;
@@ -686,26 +726,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/places/{place_slug}/rankings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A place's rank among its peers on every indicator it has a value of
-         * @description For each indicator with a value for the place (in `year`, or its latest), its rank and percentile among its peers (by default the places of its level), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then the newer source.
-         */
-        get: operations["get_place_rankings"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/comparisons": {
         parameters: {
             query?: never;
@@ -718,26 +738,6 @@ export interface paths {
          * @description The change and growth rate of one indicator for one subject from one year to another, computed on request and returned with the formula over the keys of its inputs: never stored, never mixed with stated values. Facts whose period is unknown are compared by key, at /metrics/{key}/comparison.
          */
         get: operations["get_comparison"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/metrics/{key}/comparison": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Change and growth from an earlier fact to this one, computed with its formula
-         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values. A `from` about another subject or indicator is a 400.
-         */
-        get: operations["get_metric_comparison"];
         put?: never;
         post?: never;
         delete?: never;
@@ -974,7 +974,7 @@ export interface components {
         ComparisonPage: {
             data: components["schemas"]["Comparison"];
             meta: components["schemas"]["ComparisonMeta"];
-            links: components["schemas"]["SearchLinks"];
+            links: components["schemas"]["SelfLink"];
         };
         /** ComputedValue */
         ComputedValue: {
@@ -1350,13 +1350,6 @@ export interface components {
             meta: components["schemas"]["Meta"];
             links: components["schemas"]["Links"];
         };
-        /** PageLinks */
-        PageLinks: {
-            /** Self */
-            self: string;
-            /** Next */
-            next: string | null;
-        };
         /** Period */
         Period: {
             /**
@@ -1538,7 +1531,7 @@ export interface components {
             /** Data */
             data: components["schemas"]["PlaceStanding"][];
             meta: components["schemas"]["PlaceRankingMeta"];
-            links: components["schemas"]["SearchLinks"];
+            links: components["schemas"]["SelfLink"];
         };
         /** PlaceRef */
         PlaceRef: {
@@ -1793,7 +1786,7 @@ export interface components {
             /** Data */
             data: components["schemas"]["RankingEntry"][];
             meta: components["schemas"]["RankingMeta"];
-            links: components["schemas"]["PageLinks"];
+            links: components["schemas"]["Links"];
         };
         /** RankingPeers */
         RankingPeers: {
@@ -1888,11 +1881,6 @@ export interface components {
             note: string | null;
             provenance: components["schemas"]["Provenance"];
         };
-        /** SearchLinks */
-        SearchLinks: {
-            /** Self */
-            self: string;
-        };
         /** SearchMatch */
         SearchMatch: {
             /**
@@ -1927,7 +1915,7 @@ export interface components {
             /** Data */
             data: components["schemas"]["SearchResult"][];
             meta: components["schemas"]["SearchMeta"];
-            links: components["schemas"]["SearchLinks"];
+            links: components["schemas"]["SelfLink"];
         };
         /** SearchResult */
         SearchResult: {
@@ -1953,6 +1941,11 @@ export interface components {
             matched: components["schemas"]["SearchMatch"][];
             /** Url */
             url: string;
+        };
+        /** SelfLink */
+        SelfLink: {
+            /** Self */
+            self: string;
         };
         /** Series */
         Series: {
@@ -1988,7 +1981,7 @@ export interface components {
             /** Data */
             data: components["schemas"]["Series"][];
             meta: components["schemas"]["SeriesMeta"];
-            links: components["schemas"]["SearchLinks"];
+            links: components["schemas"]["SelfLink"];
         };
         /** SeriesPoint */
         SeriesPoint: {
@@ -6647,6 +6640,233 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_place_rankings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The year the period ends in; without it, each place's latest value (undated facts included).
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description The peer group: `same_level` (the default: places of this place's level), `same_province`, `nationwide`, or an area (`province:<slug>`, `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.
+                 * @example same_province
+                 */
+                peers?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The place's key.
+                 * @example daye
+                 */
+                place_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One standing per indicator. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceRankingPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -11958,6 +12178,228 @@ export interface operations {
             };
         };
     };
+    get_metric_comparison: {
+        parameters: {
+            query: {
+                /**
+                 * @description The key of the earlier fact (same subject and indicator).
+                 * @example changzhi-enterprise-rd-investment-previous
+                 */
+                from: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The metric's key.
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                metric_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The computed change and its inputs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComparisonPage"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/metrics/{metric_key}/comparison",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not Acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/metrics/{metric_key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/metrics/{metric_key}/comparison",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "URI Too Long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/metrics/{metric_key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/metrics/{metric_key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request Header Fields Too Large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/metrics/{metric_key}/comparison"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_metric: {
         parameters: {
             query?: {
@@ -13216,229 +13658,6 @@ export interface operations {
             };
         };
     };
-    get_place_rankings: {
-        parameters: {
-            query?: {
-                /**
-                 * @description The year the period ends in; without it, each place's latest value (undated facts included).
-                 * @example 2023
-                 */
-                year?: number;
-                /**
-                 * @description The peer group: `same_level` (the default: places of this place's level), `same_province`, `nationwide`, or an area (`province:<slug>`, `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.
-                 * @example same_province
-                 */
-                peers?: string;
-                /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
-                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
-                 */
-                version?: string;
-            };
-            header?: never;
-            path: {
-                place_slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One standing per indicator. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PlaceRankingPage"];
-                };
-            };
-            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "colour: not a parameter of this endpoint",
-                     *       "instance": "/api/v1/places/{place_slug}/rankings",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "colour",
-                     *           "in": "query",
-                     *           "detail": "not a parameter of this endpoint"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The Accept header rules out JSON. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
-                     *       "status": 406,
-                     *       "detail": "this endpoint answers application/json only",
-                     *       "instance": "/api/v1/places/{place_slug}/rankings"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
-                     *       "instance": "/api/v1/places/{place_slug}/rankings",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "cursor",
-                     *           "in": "query",
-                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request target is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "the request target exceeds 8192 bytes",
-                     *       "instance": "/api/v1/places/{place_slug}/rankings"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request carries content; no endpoint takes any. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "GET requests take no content",
-                     *       "instance": "/api/v1/places/{place_slug}/rankings"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A parameter has an invalid value; `errors` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
-                     *       "instance": "/api/v1/cities",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "limit",
-                     *           "in": "query",
-                     *           "detail": "expected an integer from 1 to 500, got 0"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request line and headers are larger than the server accepts. */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request line and headers exceed 16384 bytes",
-                     *       "instance": "/api/v1/places/{place_slug}/rankings"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the database could not be reached in time; retry shortly",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     get_comparison: {
         parameters: {
             query: {
@@ -13643,224 +13862,6 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/comparisons"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the database could not be reached in time; retry shortly",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_metric_comparison: {
-        parameters: {
-            query: {
-                /**
-                 * @description The key of the earlier fact (same subject and indicator).
-                 * @example changzhi-enterprise-rd-investment-previous
-                 */
-                from: string;
-                /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
-                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
-                 */
-                version?: string;
-            };
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The computed change and its inputs. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ComparisonPage"];
-                };
-            };
-            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
-                     *       "status": 400,
-                     *       "detail": "colour: not a parameter of this endpoint",
-                     *       "instance": "/api/v1/metrics/{key}/comparison",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "colour",
-                     *           "in": "query",
-                     *           "detail": "not a parameter of this endpoint"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such resource. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The Accept header rules out JSON. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
-                     *       "status": 406,
-                     *       "detail": "this endpoint answers application/json only",
-                     *       "instance": "/api/v1/metrics/{key}/comparison"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
-                     *       "instance": "/api/v1/metrics/{key}/comparison",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "cursor",
-                     *           "in": "query",
-                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request target is longer than the server accepts. */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "the request target exceeds 8192 bytes",
-                     *       "instance": "/api/v1/metrics/{key}/comparison"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request carries content; no endpoint takes any. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "GET requests take no content",
-                     *       "instance": "/api/v1/metrics/{key}/comparison"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A parameter has an invalid value; `errors` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
-                     *       "instance": "/api/v1/cities",
-                     *       "errors": [
-                     *         {
-                     *           "parameter": "limit",
-                     *           "in": "query",
-                     *           "detail": "expected an integer from 1 to 500, got 0"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request line and headers are larger than the server accepts. */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request line and headers exceed 16384 bytes",
-                     *       "instance": "/api/v1/metrics/{key}/comparison"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -157,6 +157,7 @@ def test_preferred_format(accept: str, kind: str) -> None:
     assert preferred(accept) == kind
 
 
+@pytest.mark.server
 def test_a_real_server_streams_the_export(reader_url: str, backend: Backend) -> None:
     import httpx
 

@@ -13,6 +13,7 @@ import app.api
 from app.api import OTHER_ROUTERS, URL_MAP
 from app.api.resource import Resource
 from app.config import PROJECT_ROOT
+from app.facts.search import SEARCHED
 from app.query import CONTROL_PARAMETERS, ListSpec
 
 # Every list route, read off the URL map: operation id -> (its spec, the filter its path fixes).
@@ -64,6 +65,7 @@ def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
     but for the routes that answer across resources."""
     ops = operations(spec)
     details = {f"get_{m.resource.noun}" for m in URL_MAP if m.resource.detail is not None}
+    views = {f"get_{m.resource.noun}_{view.name}" for m in URL_MAP for view in m.views}
     across = {
         route.operation_id
         for router in OTHER_ROUTERS
@@ -72,7 +74,7 @@ def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
     }
     service = {"api_index", "index", "health", "readiness"}
     assert {"search", "get_series", "get_rankings", "get_comparison"} <= across
-    assert set(ops) == set(LISTS) | details | across | service
+    assert set(ops) == set(LISTS) | details | views | across | service
 
 
 def test_every_declared_resource_is_mounted() -> None:
@@ -84,6 +86,31 @@ def test_every_declared_resource_is_mounted() -> None:
         if isinstance(value, Resource)
     }
     assert declared == {mount.resource.name for mount in URL_MAP}
+
+
+def test_every_search_entry_belongs_to_a_mounted_resource_and_back() -> None:
+    """The loader writes search entries for SEARCHED; each searched resource names its entry,
+    so a kind the loader does not write (or a resource that names none) fails here."""
+    named = {m.resource.search for m in URL_MAP if m.resource.search is not None}
+    assert named == set(SEARCHED)
+    for mount in URL_MAP:
+        searched = mount.resource.search
+        if searched is not None:
+            assert searched.table == mount.resource.table.name, mount.resource.name
+            assert mount.resource.spec.filter("q") is not None, f"{mount.resource.name}: no q="
+
+
+def test_every_item_is_keyed_for_the_caches(client: TestClient) -> None:
+    """A detail response names its item (`place:daye`) so a purge can reach it."""
+    for mount in URL_MAP:
+        resource = mount.resource
+        if resource.detail is None:
+            continue
+        example = resource.path_key.example
+        response = client.get(f"/api/v1/{resource.name}/{example}")
+        assert response.status_code == 200, resource.name
+        keys = response.headers["surrogate-key"].split()
+        assert f"{resource.cache_item}:{example}" in keys, (resource.name, keys)
 
 
 def test_the_readme_lists_every_resource() -> None:

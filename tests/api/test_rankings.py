@@ -2,6 +2,7 @@
 data: ranks with ties and the group's size stated, change and growth with their formula
 and the keys of their inputs, never served as facts."""
 
+import json
 from typing import Any
 
 import pytest
@@ -163,7 +164,6 @@ def test_a_places_standings_on_every_indicator(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("url", "status", "parameter"),
     [
-        ("/places/nowhere/rankings", 404, "place_slug"),
         ("/places/changzhi/rankings?peers=same_level,same_level", 422, "peers"),
         ("/places/changzhi/rankings?peers=province:nowhere", 404, "peers"),
         ("/places/changzhi/rankings?year=now", 422, "year"),
@@ -253,7 +253,6 @@ def test_a_fact_compared_with_itself_changes_by_nothing(client: TestClient) -> N
         ("daye-high-tech-enterprises-2023/comparison?from=daye-high-tech-output-2023", 400,
          "from"),
         ("daye-high-tech-enterprises-2023/comparison?from=nope", 404, "from"),
-        ("nope/comparison?from=daye-high-tech-enterprises-2023", 404, "key"),
         ("hunan-foreign-trade-growth-2018/comparison?from=hunan-foreign-trade-growth-2018", 422,
          "from"),
         ("daye-high-tech-enterprises-2023/comparison?from=x&to=y", 400, "to"),
@@ -265,3 +264,30 @@ def test_bad_key_comparisons_name_the_parameter(
     response = client.get(f"{API}/metrics/{url}")
     assert response.status_code == status, response.text
     assert response.json()["errors"][0]["parameter"] == parameter
+
+
+@pytest.mark.parametrize(
+    ("view", "sibling", "names"),
+    [
+        ("/places/{}/rankings", "/places/{}/metrics", ("place_slug", "place_slug")),
+        ("/metrics/{}/comparison?from=daye-high-tech-enterprises-2023", "/metrics/{}",
+         ("metric_key", "key")),  # the detail route calls its key `key`
+    ],
+)  # fmt: skip
+def test_nested_views_take_their_key_as_every_route_does(
+    client: TestClient, view: str, sibling: str, names: tuple[str, str]
+) -> None:
+    """A view in the URL map checks and finds its key by the one rule: the same 422 and
+    404 bodies as its sibling routes (but for the instance and the parameter's name)."""
+    for key in ("UPPER", "nowhere", "x" * 200):
+        mine, theirs = (client.get(API + url.format(key)) for url in (view, sibling))
+        assert mine.status_code == theirs.status_code, key
+        body = {**mine.json(), "instance": ""}
+        expected = json.loads(json.dumps({**theirs.json(), "instance": ""}).replace(*names[::-1]))
+        assert body == expected, key
+
+
+def test_a_code_names_a_place_in_its_standings_too(client: TestClient) -> None:
+    by_code = client.get(f"{API}/places/140400/rankings")
+    assert by_code.status_code == 200, by_code.text
+    assert by_code.json()["data"] == client.get(f"{API}/places/changzhi/rankings").json()["data"]

@@ -1,4 +1,5 @@
-"""Dependencies shared by the routers: the database connection and the settings."""
+"""How a request reads: which database node and lane serve it, its time budget, the dataset
+version it is pinned to, the snapshot it reads in, and when a failed read is retried."""
 
 import logging
 import time

@@ -1,6 +1,6 @@
-"""Relation filters: keys of other tables, resolved to the ids the list's own column holds.
+"""Lookup filters: keys of other tables, resolved to the ids the list's own column holds.
 
-Each helper returns a `Relation` whose statement, given the filter's values as bound
+Each helper returns a `Lookup` whose statement, given the filter's values as bound
 parameters, selects the matching ids, labelled `id`.
 """
 
@@ -10,24 +10,24 @@ from sqlalchemy import ColumnElement, Select, Table, select
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
-from app.query.spec import Keys, Relation
+from app.query.spec import Keys, Lookup
 
 
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
 
-def by_key(table: Table, key: str = "slug") -> Relation:
+def by_key(table: Table, key: str = "slug") -> Lookup:
     """Rows of `table` whose `key` is one of the values (a slug, a code, or a group such as an
     indicator category)."""
 
     def ids(keys: Keys) -> Select[Any]:
         return select(table.c.id.label("id")).where(table.c[key].in_(keys))
 
-    return Relation(ids, lambda: select(table.c.id.label("id")))
+    return Lookup(ids, lambda: select(table.c.id.label("id")))
 
 
-def within(levels: tuple[str, ...] | None = None) -> Relation:
+def within(levels: tuple[str, ...] | None = None) -> Lookup:
     """Places that are one of the named places or lie inside them; with `levels`, only named
     places of those levels count (a `city=` filter names cities)."""
 
@@ -43,7 +43,7 @@ def within(levels: tuple[str, ...] | None = None) -> Relation:
             statement = statement.where(ancestor.c.level.in_(levels))
         return statement
 
-    return Relation(ids, lambda: select(_table("place").c.id.label("id")))
+    return Lookup(ids, lambda: select(_table("place").c.id.label("id")))
 
 
 def through(
@@ -52,7 +52,7 @@ def through(
     other: Table,
     key: str,
     *conditions: ColumnElement[bool],
-) -> Relation:
+) -> Lookup:
     """The `target` ids of linking rows whose `link` column points at a row of `other` with
     one of the values as its `key`, under `conditions` (a role, say)."""
 
@@ -63,10 +63,10 @@ def through(
             .where(other.c[key].in_(keys), *conditions)
         )
 
-    return Relation(ids)
+    return Lookup(ids)
 
 
-def covering() -> Relation:
+def covering() -> Lookup:
     """Programs that cover one of the named places: located at the place, at a place that
     contains it (a national program covers Hubei) or inside it (Daye's plan concerns
     Hubei), or linked to any of those places (a candidate, a participant, a scope)."""
@@ -75,7 +75,7 @@ def covering() -> Relation:
         named = select(_table("place").c.id).where(_table("place").c.slug.in_(keys))
         return programs_at(covered_places(named))
 
-    return Relation(ids)
+    return Lookup(ids)
 
 
 def covered_places(named: Select[Any]) -> Any:

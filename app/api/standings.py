@@ -1,0 +1,175 @@
+"""`/places/{place_slug}/rankings`: a place's standing among its peers on every indicator it
+has a value of, a nested view of places in the URL map (app.api)."""
+
+from typing import Any, Literal
+
+from pydantic import Field
+from sqlalchemy import Connection, Select, select
+from starlette.datastructures import QueryParams
+
+from app.api import tables as t
+from app.api.rankings import (
+    PLACE_PEERS_PATTERN,
+    YEAR_DOC,
+    RankingEntry,
+    allowed,
+    best_first,
+    entry,
+    find_place,
+    metrics_by_id,
+    peer_terms,
+    peers,
+    query_doc,
+    read_year,
+)
+from app.api.resource import Found, View
+from app.api.shapes import IndicatorRef, Schema, SelfLink
+from app.errors import parameter_problem
+from app.paths import API_PREFIX
+from app.query.conflicts import CONFLICT_RULE
+from app.query.rankings import MAX_PEERS, PERCENTILE, PICK, TIES, Standing, peer_values, rank
+from app.query.statements import fetch_all, slot
+
+o = t.observation
+
+
+class PlaceStanding(RankingEntry):
+    indicator: IndicatorRef
+    peers: int = Field(description="Peers with a value of the indicator for the period.")
+    ranking: str = Field(
+        description="The whole ranking.",
+        examples=[
+            "/api/v1/rankings?indicator=high_tech_enterprises&place=changzhi&peers=same_level"
+        ],
+    )
+
+
+class PlaceRankingMeta(Schema):
+    year: int | None
+    peers: str = Field(examples=["places at changzhi's level (prefecture_city)"])
+    ties: str
+    percentile: str
+    pick: str
+    conflicts: str
+    computed: Literal[True]
+    returned: int
+    note: str | None = Field(
+        description="Why nothing is ranked, when the place lies outside the peer group."
+    )
+
+
+class PlaceRankingPage(Schema):
+    data: list[PlaceStanding]
+    meta: PlaceRankingMeta
+    links: SelfLink
+
+
+PLACE_PARAMETERS = ("year", "peers")
+MAX_INDICATORS = 200
+PLACE_RANKINGS_DOC = [
+    YEAR_DOC,
+    query_doc("peers", "The peer group: `same_level` (the default: places of this place's"
+              " level), `same_province`, `nationwide`, or an area (`province:<slug>`,"
+              " `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.",
+              {"type": "string", "pattern": PLACE_PEERS_PATTERN, "maxLength": 140,
+               "default": "same_level"}, "same_province"),
+]  # fmt: skip
+
+
+def _indicators_of(connection: Connection, place_id: int, year: int | None) -> list[Any]:
+    i = t.indicator
+
+    def build() -> Select[Any]:
+        facts = select(o.c.indicator_id).where(
+            o.c.place_id == slot("place_id"), o.c.subject_kind == "place"
+        )
+        facts = facts.where(o.c.year == slot("year") if year is not None else o.c.latest)
+        return (
+            select(i.c.id, i.c.code, i.c.name, i.c.unit)
+            .where(i.c.id.in_(facts))
+            .order_by(i.c.code)
+            .limit(slot("most"))
+        )
+
+    values = {"place_id": place_id, "year": year, "most": MAX_INDICATORS + 1}
+    if year is None:
+        del values["year"]
+    return fetch_all(connection, ("place-indicators", year is not None), build, values)
+
+
+def read_place_rankings(params: QueryParams) -> tuple[int | None, list[tuple[str, str | None]]]:
+    """The year and peer terms of a place's standings, checked before any database read."""
+    allowed(params, PLACE_PARAMETERS)
+    year = read_year(params, "year")
+    return year, peer_terms(params.get("peers", "same_level"), PLACE_PEERS_PATTERN)
+
+
+def build_place_rankings(
+    connection: Connection, found: Found, params: QueryParams, url: str
+) -> dict[str, Any]:
+    year, terms = read_place_rankings(params)
+    slug = found.key
+    place = find_place(connection, slug, "place_slug", "path")
+    group = peers(connection, terms, place)
+    indicators = _indicators_of(connection, place["id"], year)
+    if len(indicators) > MAX_INDICATORS:
+        raise parameter_problem("year", f"more than {MAX_INDICATORS} indicators; name a year")
+    standings: list[tuple[dict[str, Any], Standing, int]] = []
+    for indicator in indicators:
+        values = peer_values(connection, indicator["id"], year, group.peers)
+        if values is None:
+            raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+        ranked = rank(values, descending=best_first(indicator) == "desc")
+        mine = [s for s in ranked if s.peer.place_id == place["id"]]
+        if mine:  # none: the place lies outside the group (noted below)
+            standings.append((indicator, mine[0], len(ranked)))
+    metrics = metrics_by_id(connection, sorted(s.peer.observation_id for _, s, _ in standings))
+    data = [
+        {
+            "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
+            **entry(standing, metrics[standing.peer.observation_id]),
+            "peers": size,
+            "ranking": _ranking_url(indicator["code"], slug, year, group.terms),
+        }
+        for indicator, standing, size in standings
+    ]
+    return {
+        "data": data,
+        "meta": {
+            "year": year,
+            "peers": group.words,
+            "ties": TIES,
+            "percentile": PERCENTILE,
+            "pick": PICK,
+            "conflicts": CONFLICT_RULE,
+            "computed": True,
+            "returned": len(data),
+            "note": None if data or not indicators else f"{slug} is not among {group.words}",
+        },
+        "links": {"self": url},
+    }
+
+
+def _ranking_url(code: str, slug: str, year: int | None, peers: str) -> str:
+    pairs = [("indicator", code), ("place", slug), ("peers", peers)]
+    if year is not None:
+        pairs.append(("year", str(year)))
+    return f"{API_PREFIX}/rankings?{QueryParams(pairs)}"
+
+
+STANDINGS = View(
+    "rankings",
+    PlaceRankingPage,
+    returns="One standing per indicator.",
+    summary="A place's rank among its peers on every indicator it has a value of",
+    description="For each indicator with a value for the place (in `year`, or its latest),"
+    " its rank and percentile among its peers (by default the places of its level), with"
+    f" the group's size. Ties: {TIES}. Each place counts once: {PICK}.",
+    parameters=PLACE_RANKINGS_DOC,
+    check=read_place_rankings,
+    answer=build_place_rankings,
+    shape=lambda params: (
+        "place-rankings", "year" in params, params.get("peers", "").split(":")[0]
+    ),
+    cost="standings of {key}",
+)  # fmt: skip

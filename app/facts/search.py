@@ -1,0 +1,33 @@
+"""What the name search holds: one entry per row of each searched table, read from its key
+and its names, and how a name is folded for matching. The loader writes the entries by
+these declarations (app.seeding.search), `/search` and `q=` read them (app.query.search),
+and each searched resource names its declaration (`Resource.search`, checked by a test)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Searched:
+    kind: str  # the entry's kind, as `/search?kind=` names it
+    collection: str  # where an entry's record lives: /api/v1/{collection}/{key}
+    table: str
+    key: str  # the column that is the record's key in URLs (slug, code, id)
+    name: str  # the column with its name
+    name_local: str | None = None  # the column with its name in Chinese, if any
+    example: str = "innovation"  # a query that finds some, for the docs
+
+
+SEARCHED: tuple[Searched, ...] = (
+    Searched("place", "places", "place", "slug", "name", "name_local", example="hefei"),
+    Searched("cluster", "clusters", "cluster", "slug", "name", example="hefei"),
+    Searched("program", "programs", "program", "slug", "name"),
+    Searched("organization", "organizations", "organization", "slug", "name"),
+    Searched("indicator", "indicators", "indicator", "code", "name"),
+    Searched("source", "sources", "source", "id", "title"),
+)
+BY_KIND = {entry.kind: entry for entry in SEARCHED}
+
+
+def fold(text: str | None) -> str | None:
+    """Names as they are matched: lower-cased, whitespace runs made one space."""
+    return None if text is None else " ".join(text.lower().split())

@@ -1,0 +1,6 @@
+"""Constants that the web layer, the caches and the loader all name, in a module that
+imports nothing, so that importing one of them pulls in none of the others."""
+
+API_PREFIX = "/api/v1"  # every resource lives below it
+# The version a database without a load record reports, in headers, pins and cache keys.
+UNVERSIONED = "unversioned"
