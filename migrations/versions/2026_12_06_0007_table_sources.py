@@ -65,6 +65,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The older schema cannot hold values read from tables, table sources, or indicators in
+    # the new units: they are removed (a load after upgrading brings them back).
+    op.execute("DELETE FROM observation WHERE locator_row IS NOT NULL")
+    op.execute(
+        "DELETE FROM observation WHERE indicator_id IN"
+        " (SELECT id FROM indicator WHERE unit IN ('person_years', 'ratio'))"
+    )
+    op.execute("DELETE FROM indicator WHERE unit IN ('person_years', 'ratio')")
+    op.execute("DELETE FROM source WHERE kind = 'table'")
     with op.batch_alter_table("observation", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_observation_one_locator"), type_="check")
         for name in ("cell_unit", "column_label", "row_label", "locator_column", "locator_row"):

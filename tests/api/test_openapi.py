@@ -50,6 +50,8 @@ def test_every_filter_operator_and_control_is_documented(
     expected = {*CONTROL_PARAMETERS, "format", "version"}  # format: the export media types
     if list_spec.facets:
         expected.add("facets")
+    if list_spec.augment is not None:
+        expected.add(list_spec.augment.name)
     for flt in list_spec.filters:
         if flt.name != fixed:  # the path gives it
             expected |= {flt.name if op == "exact" else f"{flt.name}__{op}" for op in flt.accepted}

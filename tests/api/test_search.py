@@ -77,10 +77,11 @@ def test_same_ranking_on_both_engines_is_deterministic(client: TestClient) -> No
         (
             "/indicators?q=high-tech+enterprises",
             "code",
-            ["high_tech_enterprises", "high_tech_enterprises_added"],
+            ["high_tech_enterprises", "high_tech_enterprises_added",
+             "high_tech_enterprises_certified"],
         ),
     ],
-)
+)  # fmt: skip
 def test_q_on_lists(client: TestClient, path: str, field: str, expected: list[str]) -> None:
     response = client.get(API + path)
     assert response.status_code == 200, response.text

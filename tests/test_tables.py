@@ -1,0 +1,325 @@
+"""Official statistical tables as sources, on a full load of the seeds (both engines):
+what they add, that every value is held to its cell, that bad tables are refused with
+nothing written, and what the API shows of them (cells, sources, `per=`)."""
+
+import csv
+import hashlib
+import io
+import shutil
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import Settings
+from app.db import build_engine
+from app.main import create_app
+from app.seeding.pipeline import SeedsRejected, seed
+from harness.state import dump
+from tests.conftest import FULL_SEEDS, Backend, documents_dir
+
+API = "/api/v1"
+RD_ANHUI_2020 = "cssty-rd-expenditure-by-activity-rd-expenditure-anhui-2020"
+MAINLAND_PROVINCES = 31
+
+
+@pytest.fixture(scope="module")
+def full_url(backend: Backend) -> str:
+    url = backend.new_database()
+    seed(url, FULL_SEEDS, documents_dir())
+    return url
+
+
+@pytest.fixture(scope="module")
+def full(full_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=full_url))) as client:
+        yield client
+
+
+def query(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+# What the tables add ---------------------------------------------------------------------
+
+
+def test_coverage_targets(full_url: str) -> None:
+    (from_tables,) = query(full_url, "SELECT count(*) FROM observation WHERE locator_row > 0")
+    assert from_tables[0] >= 20_000
+    (unlocated,) = query(
+        full_url,
+        "SELECT count(*) FROM observation WHERE NOT derived"
+        " AND locator_row IS NULL AND locator_start IS NULL",
+    )
+    assert unlocated[0] == 0  # every stated value has a span or a cell
+    rows = query(
+        full_url,
+        "SELECT p.slug, o.indicator_id, count(DISTINCT o.year) FROM observation o"
+        " JOIN place p ON p.id = o.place_id"
+        " WHERE p.level IN ('province', 'municipality') AND o.locator_row IS NOT NULL"
+        " GROUP BY p.slug, o.indicator_id",
+    )
+    dense: dict[str, int] = defaultdict(int)
+    for slug, _, years in rows:
+        dense[str(slug)] += int(str(years)) >= 10
+    assert len(dense) == MAINLAND_PROVINCES
+    assert min(dense.values()) >= 10
+
+
+def test_every_prefecture_level_city_has_both_censuses(full_url: str) -> None:
+    """Every prefecture-level division but those whose census figures upstream leaves
+    empty (the Xinjiang corps cities, which the tables list in their notes)."""
+    missing = query(
+        full_url,
+        "SELECT p.slug FROM place p WHERE p.level IN ('prefecture_city', 'prefecture')"
+        " AND (SELECT count(DISTINCT o.year) FROM observation o JOIN indicator i"
+        " ON i.id = o.indicator_id WHERE o.place_id = p.id AND i.code = 'population_resident'"
+        " AND o.year IN (2010, 2020)) < 2",
+    )
+    notes = yaml.safe_load((FULL_SEEDS / "tables.yaml").read_text(encoding="utf-8"))
+    census = next(t for t in notes["tables"] if t["id"] == "census-city")
+    assert len(missing) <= 2, missing  # 三沙 has no 2010 figure upstream
+    assert "三沙" in census["notes"]
+
+
+def test_a_second_load_changes_nothing(full_url: str) -> None:
+    before = dump(full_url)
+    report = seed(full_url, FULL_SEEDS, documents_dir()).report
+    assert not report.changed
+    assert report.values_by_source["census-city"] == 6330
+    assert dump(full_url) == before
+
+
+# Bad tables: one line naming the file and row, exit 1, nothing written ----------------------
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    copy = tmp_path / "seeds"
+    shutil.copytree(FULL_SEEDS, copy)
+    return copy
+
+
+def facts_file(seeds: Path) -> Path:
+    return seeds / "tables" / "cssty-rd-expenditure-by-activity.facts.csv"
+
+
+def rewrite_fact(seeds: Path, which: str, **changes: str) -> None:
+    path = facts_file(seeds)
+    lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    header = lines[0]
+    for line in lines:
+        if line[0] == which:
+            for name, value in changes.items():
+                line[header.index(name)] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(lines)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def refusal(seeds: Path, url: str) -> str:
+    result = CliRunner().invoke(
+        cli, ["load", "--seeds", str(seeds), "--no-verify"], env={"DATABASE_URL": url}
+    )
+    assert result.exit_code == 1, result.output
+    assert "the database was not touched" in result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"at": "cell=99999,4"}, "cell=99999,4 lies outside tables/cssty-rd-expenditure"),
+        ({"at": "cell=334,99"}, "cell=334,99 lies outside"),
+        ({"at": "char=1,2"}, "is not of the form cell=ROW,COLUMN"),
+        ({"value": "88318340000"}, "88318340000 is not what the cell states: 8831833 万元"),
+        ({"stated": "8831834"}, "cell=334,4 holds '8831833', not '8831834'"),
+        ({"unit_stated": "千元"}, "unknown unit '千元'"),
+        ({"unit_stated": "%"}, "% is percent, but rd_expenditure is in CNY"),
+        ({"place": "atlantis"}, "field 'place': unknown place 'atlantis'"),
+        ({"indicator": "nonexistent"}, "unknown indicator 'nonexistent'"),
+    ],
+)
+def test_a_fact_that_its_cell_does_not_state_is_refused(
+    broken: Path, empty_url: str, changes: dict[str, str], expected: str
+) -> None:
+    rewrite_fact(broken, RD_ANHUI_2020, **changes)
+    output = refusal(broken, empty_url)
+    assert "cssty-rd-expenditure-by-activity.facts.csv: record row " in output
+    assert expected in " ".join(output.split())
+    assert query(empty_url, "SELECT count(*) FROM sqlite_master WHERE type = 'table'")[0][0] == 0 \
+        if empty_url.startswith("sqlite") else True  # fmt: skip
+
+
+def test_a_table_changed_after_its_checksum_is_refused(broken: Path, empty_url: str) -> None:
+    table = broken / "tables" / "cssty-rd-expenditure-by-activity.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace("8831833", "8831834"), "utf-8")
+    digest = hashlib.sha256(table.read_bytes()).hexdigest()
+    output = " ".join(refusal(broken, empty_url).split())
+    assert f"has checksum {digest}, not the recorded" in output
+    assert "the file changed after its checksum was recorded" in output
+
+
+def test_a_refused_table_leaves_a_loaded_database_as_it_was(broken: Path, full_url: str) -> None:
+    before = dump(full_url)
+    rewrite_fact(broken, RD_ANHUI_2020, value="1")
+    with pytest.raises(SeedsRejected):
+        seed(full_url, broken, None)
+    assert dump(full_url) == before
+
+
+def test_a_key_defined_twice_is_refused(broken: Path, empty_url: str) -> None:
+    rewrite_fact(
+        broken,
+        "cssty-rd-expenditure-by-activity-rd-expenditure-anhui-2011",
+        key=RD_ANHUI_2020,
+    )
+    assert "is already defined in tables/" in " ".join(refusal(broken, empty_url).split())
+
+
+# What the API shows -----------------------------------------------------------------------
+
+
+def test_a_table_value_cites_its_cell(full: TestClient) -> None:
+    response = full.get(f"{API}/metrics/{RD_ANHUI_2020}")
+    assert response.status_code == 200, response.text
+    metric = response.json()
+    assert metric["value"] == 88318330000
+    assert metric["stated"] == "8831833 万元"
+    provenance = metric["provenance"]
+    assert provenance["locator"] == "cell=334,4"
+    assert provenance["quote"] == "8831833"
+    assert provenance["cell"] == {
+        "row": 334,
+        "column": 4,
+        "row_label": "安徽 2020",
+        "column_label": "合计",
+        "unit": "万元",
+        "table": "Intramural R&D expenditure by type of activity and region",
+    }
+    table = (FULL_SEEDS / "tables" / "cssty-rd-expenditure-by-activity.csv").read_text("utf-8")
+    cell = list(csv.reader(io.StringIO(table)))[334 - 1][4 - 1]
+    assert cell == provenance["quote"]
+
+
+def test_a_table_source_names_its_dataset_and_licence(full: TestClient) -> None:
+    source = full.get(f"{API}/sources/census-city").json()
+    assert source["kind"] == "table"
+    assert source["licence"].startswith("MIT")
+    assert source["dataset_repository"] == "leiii/census"
+    assert len(source["dataset_commit"]) == 40
+    assert source["dataset_path"] == "data/census/census_city_2010-2020_v1.csv"
+    assert source["file_name"] == "tables/census-city.csv"
+    assert "boundar" in source["treatment"]
+    documents = full.get(f"{API}/sources?kind=document").json()["data"]
+    assert all(s["licence"] is None for s in documents)
+
+
+def test_rd_expenditure_ranks_every_province(full: TestClient) -> None:
+    response = full.get(f"{API}/rankings?indicator=rd_expenditure&year=2023&limit=100")
+    assert response.status_code == 200, response.text
+    assert len(response.json()["data"]) >= MAINLAND_PROVINCES
+
+
+# per= -------------------------------------------------------------------------------------
+
+
+def test_per_10k_people_for_a_province_sums_its_cities_census(full: TestClient) -> None:
+    response = full.get(
+        f"{API}/metrics?indicator=rd_expenditure&place=anhui&year=2020&per=10k_people"
+    )
+    assert response.status_code == 200, response.text
+    (metric,) = response.json()["data"]
+    per = metric["per"]
+    assert per["computed"] is True
+    assert per["year_rule"] == "same_year, sum of subdivisions"
+    assert per["unit"] == "CNY per 10,000 people"
+    facts = per["denominator_facts"]
+    assert len(facts) == 16  # Anhui's 16 prefecture-level cities
+    assert all(f["year"] == 2020 and f["provenance"]["cell"] for f in facts)
+    population = sum(f["value"] for f in facts)
+    assert per["value"] == pytest.approx(88318330000 / population * 10_000)
+    assert per["formula"].startswith(f"{{{RD_ANHUI_2020}}} / ({{census-city-population-")
+
+
+def test_per_person_takes_the_nearest_census_year_and_says_so(full: TestClient) -> None:
+    response = full.get(
+        f"{API}/metrics?indicator=rd_expenditure&place=beijing&year=2023&per=person"
+    )
+    (metric,) = response.json()["data"]
+    per = metric["per"]
+    assert per["year_rule"] == "nearest_census_year"
+    (denominator,) = per["denominator_facts"]
+    assert denominator["year"] == 2020
+    assert denominator["place"]["slug"] == "beijing"
+    assert per["value"] == pytest.approx(metric["value"] / denominator["value"])
+
+
+def test_per_an_indicator_needs_the_same_year(full: TestClient) -> None:
+    response = full.get(
+        f"{API}/metrics?indicator=rd_expenditure&place=hubei&year__in=2010,2023"
+        "&per=rd_personnel_full_time_equivalent"
+    )
+    assert response.status_code == 200, response.text
+    for metric in response.json()["data"]:
+        per = metric["per"]
+        if per["value"] is None:
+            assert per["reason"].startswith("no rd_personnel_full_time_equivalent of hubei")
+        else:
+            assert per["year_rule"] == "same_year"
+            assert per["denominator_facts"][0]["year"] == metric["period"]["year"]
+
+
+def test_no_denominator_no_value(full: TestClient) -> None:
+    response = full.get(f"{API}/metrics?year__isnull=true&limit=1&per=person")
+    (metric,) = response.json()["data"]
+    assert metric["per"]["value"] is None
+    assert metric["per"]["reason"] == "the period is unknown, so no denominator's year matches"
+    (no_denominator,) = full.get(
+        f"{API}/metrics?indicator=rd_expenditure&place=anhui&year=2020&per=high_tech_enterprises"
+    ).json()["data"]
+    assert no_denominator["per"]["value"] is None
+    assert no_denominator["per"]["reason"] == "no high_tech_enterprises of anhui in 2020"
+
+
+def test_per_on_a_series(full: TestClient) -> None:
+    response = full.get(f"{API}/series?indicator=rd_expenditure&places=anhui,hubei&per=person")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["meta"]["per"]["denominator"] == "person"
+    points = [p for s in body["data"] for p in s["points"]]
+    assert len(points) >= 20
+    assert all(p["per"]["computed"] for p in points)
+    assert sum(p["per"]["value"] is not None for p in points) == len(points)
+
+
+@pytest.mark.parametrize(
+    ("query_string", "status", "message"),
+    [
+        ("per=nonsense", 422, "is neither person, 10k_people nor an indicator code"),
+        ("per=rd_intensity", 422, "is in percent; divide by an indicator in"),
+        ("indicator=rd_expenditure&per=rd_expenditure", 422, "divided by itself"),
+        ("per=person&per=person", 422, "given more than once"),
+        ("per=person&format=csv", 422, "adds to JSON pages only"),
+    ],
+)
+def test_bad_per_is_a_problem_naming_it(
+    full: TestClient, query_string: str, status: int, message: str
+) -> None:
+    response = full.get(f"{API}/metrics?{query_string}")
+    assert response.status_code in (400, status), response.text
+    problem = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert message in problem["detail"]
+    assert [e["parameter"] for e in problem["errors"]] == ["per"]
