@@ -7,11 +7,11 @@ that write get a fresh database each.
 
 import atexit
 import itertools
-import shutil
-import tempfile
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass

@@ -9,6 +9,7 @@ import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -42,7 +43,7 @@ def full(full_url: str) -> Iterator[TestClient]:
         yield client
 
 
-def query(url: str, sql: str) -> list[tuple[object, ...]]:
+def query(url: str, sql: str) -> list[tuple[Any, ...]]:
     engine = build_engine(url)
     try:
         with engine.connect() as connection:
