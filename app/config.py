@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,6 +70,12 @@ class Settings(BaseSettings):
         " the surrogate keys to purge in `Surrogate-Key`, for a cache or CDN that purges by"
         " key. Unset: the keys are printed and caches see the load within max-age.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The API's address as clients use it (`https://atlas.example.org`, no"
+        " path): when set, the only base of absolute links, whatever Host or forwarded"
+        " headers a request carries. Unset: links follow the request's Host and scheme.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of reverse proxies whose"
@@ -101,6 +108,12 @@ class Settings(BaseSettings):
     send_timeout: Seconds = Field(
         default=30.0,
         description="Seconds a response may stay stalled on a client that reads nothing.",
+    )
+    export_slots: int = Field(
+        default=4,
+        ge=1,
+        description="CSV and NDJSON exports one worker streams at once; one more is refused"
+        " with 429 and Retry-After.",
     )
     replica_urls: str = Field(
         default="",
@@ -136,6 +149,18 @@ class Settings(BaseSettings):
     def replicas(self) -> list[str]:
         """The replicas' URLs, in the driver's form."""
         return [with_driver(url.strip()) for url in self.replica_urls.split(",") if url.strip()]
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected http:// or https:// and a host name")
+        if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+            raise ValueError("expected a scheme, a host and a port only: no path or query")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("database_url")
     @classmethod

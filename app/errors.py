@@ -37,6 +37,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "request-too-large": "The request line or headers exceed the server's limits.",
     "request-timeout": "The request head did not arrive within the server's time limit.",
     "server-busy": "The server holds as many connections as it accepts; retry after a pause.",
+    "too-many-exports": "This worker runs as many CSV and NDJSON exports as it allows at once;"
+    " retry after the pause Retry-After names.",
     "internal-error": "The server failed unexpectedly; the error has been logged.",
     "cursor-version-gone": "The cursor's walk started on a dataset version no database serves"
     " any longer; restart the walk from the first page.",
@@ -88,6 +90,7 @@ _TITLES = {
     414: "URI Too Long",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from app import __version__
 from app.api import TAGS, collections, include_api, item_models, tables
 from app.api.deps import in_database, read, unavailable
+from app.api.exports import ExportSlots
 from app.api.responses import (
     RawJSON,
     document_versions,
@@ -45,6 +46,7 @@ from app.middleware import (
     ConditionalGetMiddleware,
     DatasetVersionMiddleware,
     HeadMiddleware,
+    OriginMiddleware,
     PinnedVersionMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
@@ -180,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.nodes = nodes
     app.state.lanes = nodes.primary.lanes
+    app.state.export_slots = ExportSlots(settings.export_slots)
     install_error_handlers(app)
     include_api(app)
     _install_service_routes(app)
@@ -214,6 +217,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(DatasetVersionMiddleware)
     app.add_middleware(CacheHeadersMiddleware, policy=cache_policy(settings), negotiated=exportable)
+    app.add_middleware(OriginMiddleware, public_url=settings.public_url)
     return app
 
 
