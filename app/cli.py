@@ -168,7 +168,7 @@ def serve(
     from sqlalchemy.exc import ArgumentError
 
     from app.db import build_engine
-    from app.main import DatabaseNotReady, check_database
+    from app.main import DatabaseNotReady, check_database, cursor_secret
     from app.nodes import replica_problem
     from app.server import TooFewOpenFiles
     from app.server import serve as run_server
@@ -188,17 +188,12 @@ def serve(
         raise typer.Exit(1) from None
     try:
         check_database(engine, url)
+        cursor_secret(engine, get_settings())
     except DatabaseNotReady as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    if get_settings().uses_development_secret:
-        console.print(
-            "[yellow]warning:[/] ATLAS_CURSOR_SECRET is not set: cursors are signed with the"
-            " public development key, so a client can forge one; set a random secret, the"
-            " same for every worker", highlight=False, soft_wrap=True,
-        )  # fmt: skip
     try:
         run_server(host, port, workers)
     except TooFewOpenFiles as exc:

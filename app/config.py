@@ -16,7 +16,6 @@ def _default_documents_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-DEVELOPMENT_CURSOR_SECRET = "innovation-atlas-cursor"  # noqa: S105  (integrity, not secrecy)
 Milliseconds = Annotated[int, Field(ge=1)]
 Seconds = Annotated[float, Field(gt=0)]
 
@@ -32,7 +31,11 @@ class Settings(BaseSettings):
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]
-    cursor_secret: str = DEVELOPMENT_CURSOR_SECRET
+    cursor_secret: str | None = Field(
+        default=None,
+        description="Key that signs pagination cursors, the same for every worker. Unset:"
+        " the random key `atlas load` generated and keeps in the database.",
+    )
     pool_size: int = 5
     pool_timeout: float = 5.0
     db_threads: int | None = Field(
@@ -139,11 +142,6 @@ class Settings(BaseSettings):
         description="Open connections per worker; default and ceiling: the open-files limit"
         " less a margin for the database, files and refusals.",
     )
-
-    @property
-    def uses_development_secret(self) -> bool:
-        """Cursors signed with the public default key can be forged by anyone."""
-        return self.cursor_secret == DEVELOPMENT_CURSOR_SECRET
 
     @property
     def replicas(self) -> list[str]:

@@ -54,6 +54,7 @@ from app.middleware import (
 from app.migrate import head_revision, is_behind
 from app.nodes import Node, Nodes, keep_checking, replica_problem
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
+from app.seeding.secrets import read_secret
 from app.seeding.version import read_version
 
 logger = logging.getLogger("atlas")
@@ -110,6 +111,22 @@ def check_database(engine: Engine, url: str) -> None:
         raise DatabaseNotReady(f"cannot serve from {shown(url)}: {behind}") from None
 
 
+def cursor_secret(engine: Engine, settings: Settings) -> str:
+    """The key that signs cursors: ATLAS_CURSOR_SECRET, else the one `atlas load` stored."""
+    if settings.cursor_secret:
+        return settings.cursor_secret
+    try:
+        stored = read(engine, read_secret)
+    except DBAPIError as error:
+        raise DatabaseNotReady(explain(error, settings.database_url)) from None
+    if stored is None:
+        raise DatabaseNotReady(
+            f"cannot serve from {shown(settings.database_url)}: it holds no cursor-signing key;"
+            " run `atlas load` to generate one, or set ATLAS_CURSOR_SECRET"
+        )
+    return stored
+
+
 def _lane(name: str, settings: Settings, url: str, threads: int, budget_ms: int) -> Lane:
     engine = build_engine(
         url,
@@ -161,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         startup = build_engine(settings.database_url, read_only=True, pool_size=1)
         try:
             check_database(startup, settings.database_url)
+            app.state.cursor_secret = cursor_secret(startup, settings)
             nodes.primary.observe(read(startup, read_version), time.monotonic())
         finally:
             startup.dispose()

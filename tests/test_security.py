@@ -2,6 +2,9 @@
 as shipped in front of `atlas serve`, exports over real sockets, cursors signed as a client
 would forge them, and the small ones over HTTP."""
 
+import base64
+import hashlib
+import hmac
 import os
 import re
 import socket
@@ -9,16 +12,24 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+from starlette.datastructures import QueryParams
 
+from app.api.places import PLACE_SPEC
 from app.config import PROJECT_ROOT, Settings
+from app.db import build_engine
 from app.main import create_app
+from app.migrate import upgrade_to_head
+from app.query import parse_query
+from app.seeding.secrets import ensure_secret, read_secret
 from harness.nginx import caching_proxy
 from harness.server import serving
-from tests.conftest import load_seeds
+from tests.conftest import Backend, load_seeds
 
 FORGED = {
     "x-forwarded-proto": "ws",
@@ -228,3 +239,92 @@ def test_exports_are_bounded_per_worker_and_end_with_their_client(
         assert first_200(api.base + small, within=5) < 2
         log = (tmp_path / "api.log").read_text(errors="replace")
         assert "Reset a connection whose client read nothing for 1 s" in log
+
+
+# Cursors ------------------------------------------------------------------------------
+
+
+def forged_cursor(payload: list[Any], secret: str, path: str, sort: str = "name") -> str:
+    """A cursor signed as this API signs one: HMAC over the payload and the list's scope."""
+    query = parse_query(PLACE_SPEC, QueryParams(f"sort={sort}"), secret=secret, path=path)
+    body = orjson.dumps(payload)
+    signature = hmac.new(secret.encode(), body + query.scope, hashlib.sha256).digest()[:12]
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    return f"{b64(body)}.{b64(signature)}"
+
+
+OLD_DEVELOPMENT_KEY = "innovation-atlas-cursor"  # the public default cursors were signed with
+
+
+def test_cursors_are_not_forgeable_out_of_the_box(client: TestClient) -> None:
+    """No ATLAS_CURSOR_SECRET: the review's forged cursor, signed with the key that was the
+    public default, is refused; the load generated a key of its own and stored it."""
+    path = "/api/v1/places"
+    version = client.get(path).headers["x-atlas-dataset-version"]
+    forged = forged_cursor(["places", "name", ["Hefei", 0], ""], OLD_DEVELOPMENT_KEY, path)
+    refused = client.get(path, params={"sort": "name", "cursor": forged})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["parameter"] == "cursor"
+    secret: str = client.app.state.cursor_secret  # type: ignore[attr-defined]
+    assert secret != OLD_DEVELOPMENT_KEY
+    assert re.fullmatch(r"[0-9a-f]{64}", secret)
+    issued = forged_cursor(["places", "name", ["Hefei", 0], version[:16]], secret, path)
+    assert client.get(path, params={"sort": "name", "cursor": issued}).status_code == 200
+
+
+@pytest.mark.parametrize("version", ["", "0", "unversioned0", "x" * 16, "{v15}", "{v17}"])
+def test_a_cursor_names_exactly_the_version_it_was_issued_with(
+    client: TestClient, version: str
+) -> None:
+    """Even signed with the key: an empty version matched every version (startswith)."""
+    path = "/api/v1/places"
+    current = client.get(path).headers["x-atlas-dataset-version"]
+    version = version.format(v15=current[:15], v17=current[:17])
+    secret: str = client.app.state.cursor_secret  # type: ignore[attr-defined]
+    cursor = forged_cursor(["places", "name", ["Hefei", 0], version], secret, path)
+    answer = client.get(path, params={"sort": "name", "cursor": cursor})
+    assert answer.status_code in (400, 409), answer.text
+    assert answer.json()["errors"][0]["parameter"] == "cursor"
+
+
+def test_every_process_shares_the_stored_key_and_the_variable_overrides_it(
+    sqlite_url: str,
+) -> None:
+    with serving(sqlite_url) as first, serving(sqlite_url) as second:
+        page = httpx.get(f"{first.base}/api/v1/places?sort=name&limit=3").json()
+        cursor = page["meta"]["next_cursor"]
+        params = {"sort": "name", "limit": 3, "cursor": cursor}
+        assert httpx.get(f"{second.base}/api/v1/places", params=params).status_code == 200
+        with serving(sqlite_url, env={"ATLAS_CURSOR_SECRET": "configured"}) as third:
+            answer = httpx.get(f"{third.base}/api/v1/places", params=params)
+            assert answer.status_code == 400
+            own = httpx.get(f"{third.base}/api/v1/places?sort=name&limit=3").json()
+            params["cursor"] = own["meta"]["next_cursor"]
+            assert httpx.get(f"{third.base}/api/v1/places", params=params).status_code == 200
+            assert httpx.get(f"{first.base}/api/v1/places", params=params).status_code == 400
+    secret = "unused"
+    engine = build_engine(sqlite_url)
+    try:
+        with engine.begin() as connection:
+            secret = str(read_secret(connection))
+            ensure_secret(connection)  # a later load keeps it
+            assert read_secret(connection) == secret
+    finally:
+        engine.dispose()
+
+
+def test_a_database_without_a_key_is_refused_at_start(backend: Backend) -> None:
+    url = backend.new_database()
+    upgrade_to_head(url)
+    started = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--port", "1"],
+        env={**os.environ, "DATABASE_URL": url}, cwd=PROJECT_ROOT,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert started.returncode == 1
+    said = " ".join(started.stderr.split())
+    assert "holds no cursor-signing key; run `atlas load`" in said
+    assert "Traceback" not in started.stderr

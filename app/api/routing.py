@@ -69,7 +69,7 @@ def representation(scope: Scope) -> str | None:
 
 
 def _secret(request: Request) -> str:
-    secret: str = request.app.state.settings.cursor_secret
+    secret: str = request.app.state.cursor_secret
     return secret
 
 
