@@ -21,6 +21,7 @@ from app.asgi import HTTPMiddleware
 logger = logging.getLogger("atlas")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 
 # The problem types this API uses: `type` is a relative reference to `/problems/{name}`.
 PROBLEM_TYPES: dict[str, str] = {
@@ -171,12 +172,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         404: f"nothing at {request.url.path}",
         405: f"{request.method} is not allowed here",
     }.get(exc.status_code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # every route is a GET, and HEAD and OPTIONS are served
+        headers["Allow"] = ALLOWED_METHODS
     return problem_response(
         status=exc.status_code,
         kind=kind,
         detail=detail,
         instance=_instance(request),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
@@ -46,6 +45,7 @@ from app.middleware import (
     ConditionalGetMiddleware,
     DatasetVersionMiddleware,
     HeadMiddleware,
+    OpenCORSMiddleware,
     OriginMiddleware,
     PinnedVersionMiddleware,
     RequestChecksMiddleware,
@@ -216,7 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestChecksMiddleware, exportable=exportable
     )  # inside CORS, so refusals carry its headers
     app.add_middleware(
-        CORSMiddleware,
+        OpenCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],

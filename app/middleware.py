@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
@@ -32,6 +33,8 @@ EXPLORER_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+
+EXPLORER_PATH = "/static/explorer/"  # its page and assets, also served at `/`
 
 JSON_RANGES = frozenset({"*/*", "application/*", "application/json", "application/problem+json"})
 EXPORT_RANGES = frozenset({"text/csv", "application/x-ndjson"})  # list routes only
@@ -366,12 +369,13 @@ VERSION_PATTERN = re.compile(r"[0-9a-f]{64}|unversioned")
 
 
 class SecurityHeadersMiddleware(ResponseHeadersMiddleware):
-    """nosniff, a restrictive CSP (looser only for the docs pages' own assets), no referrer."""
+    """nosniff, a restrictive CSP (looser only for the docs pages' own assets; the explorer's
+    own, wherever its page is served), no referrer."""
 
     def headers_for(self, scope: Scope) -> dict[str, str]:
         path: str = scope["path"]
         csp = DOCS_CSP if path in ("/docs", "/redoc") or path.startswith("/static/") else API_CSP
-        if path == "/":
+        if path == "/" or path.startswith(EXPLORER_PATH):
             csp = EXPLORER_CSP
         return {
             "x-content-type-options": "nosniff",
@@ -379,3 +383,22 @@ class SecurityHeadersMiddleware(ResponseHeadersMiddleware):
             "referrer-policy": "no-referrer",
             "x-frame-options": "DENY",
         }
+
+
+class OpenCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, except with every origin allowed (`*`, no credentials): then the
+    CORS headers are the same on every response, whether the request names an Origin or
+    not, so nothing varies on Origin. Starlette's `Vary: Origin` there split every shared
+    cache entry by the requesting site for one and the same answer."""
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        if (
+            message["type"] != "http.response.start"
+            or not self.allow_all_origins
+            or self.allow_credentials
+        ):
+            await super().send(message, send, request_headers)
+            return
+        message.setdefault("headers", [])
+        MutableHeaders(scope=message).update(self.simple_headers)
+        await send(message)

@@ -87,7 +87,7 @@ def test_dockerfile_runs_the_same_steps_as_make_run() -> None:
     assert run_steps == docker_steps == ["load", "serve"]
     assert "USER 10001" in dockerfile  # the non-root user created above
     assert "HEALTHCHECK" in dockerfile
-    assert re.search(r"^FROM python:3\.\d+-slim$", dockerfile, re.M)
+    assert re.search(r"^FROM python:3\.\d+[.\d]*-slim[\w-]*@sha256:[0-9a-f]{64}$", dockerfile, re.M)
 
 
 def test_dockerfile_passes_hadolint() -> None:

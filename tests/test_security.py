@@ -10,7 +10,10 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.datastructures import QueryParams
 
+from app.api.exports import cell
 from app.api.places import PLACE_SPEC
+from app.caching import send_purge
 from app.config import PROJECT_ROOT, Settings
 from app.db import build_engine
 from app.main import create_app
@@ -328,3 +333,138 @@ def test_a_database_without_a_key_is_refused_at_start(backend: Backend) -> None:
     said = " ".join(started.stderr.split())
     assert "holds no cursor-signing key; run `atlas load`" in said
     assert "Traceback" not in started.stderr
+
+
+# The small ones -------------------------------------------------------------------------
+
+
+def test_a_405_names_every_method_served(client: TestClient) -> None:
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        refused = client.request(method, "/api/v1/places")
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET, HEAD, OPTIONS"
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert client.head("/api/v1/places").status_code == 200
+    assert client.options("/api/v1/places").status_code in (200, 405)
+
+
+def test_every_explorer_page_has_the_explorers_policy(client: TestClient) -> None:
+    root = client.get("/", headers={"accept": "text/html"})
+    page = client.get("/static/explorer/index.html")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == root.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in page.headers["content-security-policy"]
+    docs = client.get("/docs")
+    assert docs.headers["content-security-policy"] != page.headers["content-security-policy"]
+
+
+def test_nothing_varies_on_origin_while_every_origin_is_allowed(client: TestClient) -> None:
+    url = "/api/v1/places?limit=1"
+    plain = client.get(url)
+    from_site = client.get(url, headers={"origin": "https://elsewhere.example"})
+    for answer in (plain, from_site):
+        assert "origin" not in [v.strip().lower() for v in answer.headers["vary"].split(",")]
+        assert answer.headers["access-control-allow-origin"] == "*"
+        assert (
+            answer.headers["access-control-expose-headers"]
+            == (plain.headers["access-control-expose-headers"])
+        )
+
+
+def test_listed_origins_still_vary_on_origin(reader_url: str) -> None:
+    settings = Settings(database_url=reader_url, cors_origins=["https://atlas.example.org"])
+    with TestClient(create_app(settings)) as client:
+        answer = client.get(
+            "/api/v1/places?limit=1", headers={"origin": "https://atlas.example.org"}
+        )
+        assert answer.headers["access-control-allow-origin"] == "https://atlas.example.org"
+        assert "Origin" in answer.headers["vary"]
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql://atlas:secret@localhost:99999/atlas", "port 99999 is outside 1-65535"),
+        ("postgresql://atlas:secret@localhost:abc/atlas", "a port must be a number"),
+        ("mysql://atlas@localhost/atlas", "'mysql' is not a database this server speaks"),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "load", "grant-reader"])
+def test_a_bad_database_url_is_one_line(url: str, said: str, command: str) -> None:
+    arguments = ["grant-reader", "nobody"] if command == "grant-reader" else [command]
+    ran = subprocess.run(
+        [sys.executable, "-m", "app", *arguments],
+        env={**os.environ, "DATABASE_URL": url}, cwd=PROJECT_ROOT,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert ran.returncode == 1
+    assert ran.stderr.count("\n") == 1, ran.stderr
+    assert ran.stderr.startswith("error: DATABASE_URL cannot be used: ")
+    assert said in ran.stderr
+    assert "secret" not in ran.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1+cmd", "'-1+cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("\n=1", "'\n=1"),
+        ("  =1", "'  =1"),
+        ("\u3000=1", "'\u3000=1"),
+        ("\uff1d1+1", "'\uff1d1+1"),
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0dcmd", "'\uff0dcmd"),
+        ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+        ("-3.5", "-3.5"),  # a negative number is data
+        ("Hefei = capital", "Hefei = capital"),
+        ("a\n=1", "a\n=1"),  # a formula starts a cell, not a line within it
+    ],
+)
+def test_the_csv_guard_covers_every_spreadsheet_trigger(value: str, written: str) -> None:
+    assert cell(value) == written
+
+
+class Answering(BaseHTTPRequestHandler):
+    """A purge endpoint answering with the status (and Location) its path names."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        status = int(self.path.strip("/").split("/")[0])
+        self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("location", "/200")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_purge_must_be_an_http_post_answered_2xx_without_redirects() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answering)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert send_purge(f"{base}/200", ["dataset:a"], "b") == 200
+        assert send_purge(f"{base}/204", ["dataset:a"], "b") == 204
+        for refused in (f"{base}/302", f"{base}/307", f"{base}/500", f"{base}/404"):
+            with pytest.raises(urllib.error.HTTPError):
+                send_purge(refused, ["dataset:a"], "b")
+        for other in ("file:///etc/passwd", "ftp://127.0.0.1/", "gopher://x", "/etc/passwd"):
+            with pytest.raises(OSError, match="http:// or https://"):
+                send_purge(other, ["dataset:a"], "b")
+    finally:
+        server.shutdown()
+
+
+def test_the_base_image_is_pinned_by_digest() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert bases
+    for base in bases:
+        assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", base), base

@@ -51,8 +51,13 @@ NDJSON_TYPE = "application/x-ndjson"
 MEDIA_TYPES = {"csv": CSV_TYPE, "ndjson": NDJSON_TYPE}
 FORMATS = ("json", "csv", "ndjson")
 EXPORT_PAGE = MAX_LIMIT
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell as a formula (CSV injection) when it starts with one of these,
+# or with spaces and then one of these; fullwidth forms count (LibreOffice and Excel with
+# East Asian input read them as the ASCII ones); a cell that starts with a tab or a line
+# break is guarded too (some spreadsheets strip them, then read what follows).
+FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+LEADING_BREAKS = ("\t", "\r", "\n")
+LEADING_SPACES = " \u00a0\u3000"
 
 Work = Callable[[Connection], Any]
 RunPage = Callable[[ListQuery], Awaitable[Page]]
@@ -190,9 +195,15 @@ def cell(value: Any) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return str(int(value))
     text = str(value)
-    if text.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    return "'" + text if is_formula(text) else text
+
+
+def is_formula(text: str) -> bool:
+    """Whether a spreadsheet could run `text` as a formula; a plain number is data."""
+    if text.startswith(LEADING_BREAKS):
+        return True
+    lead = text.lstrip(LEADING_SPACES)[:1]
+    return lead in FORMULA_SIGNS and not _NUMBER.fullmatch(text)
 
 
 # A negative number is data, not a formula: "-3.5" stays as it is.
