@@ -38,7 +38,10 @@ def examples() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def readme_client(reader_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=reader_url)), base_url=BASE) as client:
+    # The README's cursors were signed with this key (the old development default); a
+    # deployment's own key is random (docs/security.md), so the examples name theirs.
+    settings = Settings(database_url=reader_url, cursor_secret="innovation-atlas-cursor")
+    with TestClient(create_app(settings), base_url=BASE) as client:
         yield client
 
 
