@@ -1,5 +1,11 @@
 # Innovation Atlas: the API on its embedded SQLite database, loaded from the seeds at start.
-FROM python:3.11-slim
+# The base image is pinned by digest, so a rebuild gets the bytes that were tested, not
+# whatever the tag points at that day. The digest is python:3.11.10-slim-bookworm's as
+# recorded by a public repository that tracks the official images' digests (it could not
+# be pulled from here to check); confirm with
+# `docker buildx imagetools inspect python:3.11.10-slim-bookworm` and move it forward
+# deliberately (Renovate or Dependabot can propose each update).
+FROM python:3.11.10-slim-bookworm@sha256:5148c0e4bbb64271bca1d3322360ebf4bfb7564507ae32dd639322e4952a6b16
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

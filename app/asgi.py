@@ -3,6 +3,11 @@ lifespan (and any other scope) passes straight through."""
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+# Set in a request's scope when its answer goes out without a body (HEAD, or a 304 for
+# `If-None-Match: *`): a streamed response stops at its headers instead of producing a body
+# no one will receive.
+BODILESS = "atlas.bodiless"
+
 
 class HTTPMiddleware:
     def __init__(self, app: ASGIApp) -> None:

@@ -14,6 +14,7 @@ import re
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -130,12 +131,22 @@ def keys_to_purge(before: str, after: str) -> list[str]:
     return [] if before == after else [f"dataset:{before}"]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None  # the 3xx is then raised as an HTTPError: a failed purge
+
+
 def send_purge(url: str, keys: list[str], version: str, timeout: float = 10.0) -> int:
     """Ask the cache at `url` to drop `keys`: a POST naming them in `Surrogate-Key` (and
     `xkey-purge`, Varnish's xkey convention) and in a JSON body with the new version; the
-    cache's status is returned, an HTTP error or an unreachable cache raises OSError."""
+    cache's status is returned. Only http(s), never redirected, and only a 2xx is a purge:
+    anything else raises OSError (urllib opened `file:` URLs and followed redirects, and a
+    `file:///etc/passwd` was reported purged)."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise OSError(f"ATLAS_PURGE_URL must be an http:// or https:// URL, not {scheme or 'a'}:")
     body = json.dumps({"surrogate_keys": keys, "dataset_version": version}).encode()
-    request = urllib.request.Request(  # noqa: S310  (the operator's configured URL)
+    request = urllib.request.Request(  # noqa: S310  (http or https, checked above)
         url,
         data=body,
         method="POST",
@@ -145,6 +156,9 @@ def send_purge(url: str, keys: list[str], version: str, timeout: float = 10.0) -
             "xkey-purge": " ".join(keys),
         },
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    opener = urllib.request.build_opener(_NoRedirects)
+    with opener.open(request, timeout=timeout) as response:
         status: int = response.status
-        return status
+    if not 200 <= status < 300:
+        raise OSError(f"the cache answered HTTP {status}, not a 2xx")
+    return status

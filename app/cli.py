@@ -16,6 +16,21 @@ cli = typer.Typer(help="Innovation Atlas: regional innovation data, sourced and 
 console = Console(stderr=True)
 
 
+def database_url() -> str:
+    """DATABASE_URL, checked: a URL no engine can use is one line and exit status 1."""
+    from app.db import url_problem
+
+    url = get_settings().database_url
+    problem = url_problem(url)
+    if problem is not None:
+        console.print(
+            f"[red]error:[/] DATABASE_URL cannot be used: {problem}", highlight=False,
+            soft_wrap=True, markup=True,
+        )  # fmt: skip
+        raise typer.Exit(1)
+    return url
+
+
 @cli.command()
 def load(
     seeds: Annotated[Path | None, typer.Option(help="Directory of seed files.")] = None,
@@ -28,21 +43,22 @@ def load(
     ] = True,
 ) -> None:
     """Migrate the database to the latest schema and load the seeds, in one transaction."""
+    from rich.markup import escape
     from sqlalchemy.exc import SQLAlchemyError
 
+    from app.faults import driver_error
     from app.seeding.errors import SeedError
     from app.seeding.pipeline import SeedsRejected, seed
 
     settings = get_settings()
+    url = database_url()
     documents_dir = (documents or settings.documents_dir) if verify else None
     if documents is not None and not documents.is_dir():
         console.print(f"[red]error:[/] documents directory {documents} does not exist")
         raise typer.Exit(2)
     try:
         with console.status("reading seeds") as status:
-            seeded = seed(
-                settings.database_url, seeds or settings.seeds_dir, documents_dir, status.update
-            )
+            seeded = seed(url, seeds or settings.seeds_dir, documents_dir, status.update)
     except SeedsRejected as exc:
         console.print(
             f"[red]Seeds rejected; the database was not touched.[/] {len(exc.problems)} problem(s):"
@@ -51,10 +67,13 @@ def load(
             console.print(f"  {problem}", markup=False, highlight=False)
         raise typer.Exit(1) from exc
     except (SQLAlchemyError, OSError) as exc:
+        cause = driver_error(exc)
+        said = " ".join(str(cause).split())  # one line: no SQLAlchemy background link
         console.print(
-            f"[red]error:[/] the database could not be loaded: {exc.__class__.__name__}: {exc}"
-        )
-        raise typer.Exit(1) from exc
+            f"[red]error:[/] the database could not be loaded: {cause.__class__.__name__}:"
+            f" {escape(said)}", highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(1) from None
     except SeedError as exc:
         for problem in exc.problems:
             console.print(f"  {problem}", markup=False, highlight=False)
@@ -178,12 +197,12 @@ def serve(
     from sqlalchemy.exc import ArgumentError
 
     from app.db import build_engine
-    from app.main import DatabaseNotReady, check_database
+    from app.main import DatabaseNotReady, check_database, cursor_secret
     from app.nodes import replica_problem
     from app.server import TooFewOpenFiles
     from app.server import serve as run_server
 
-    url = get_settings().database_url
+    url = database_url()
     if (problem := replica_problem(get_settings())) is not None:
         console.print(f"[red]error:[/] {escape(problem)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
@@ -198,17 +217,12 @@ def serve(
         raise typer.Exit(1) from None
     try:
         check_database(engine, url)
+        cursor_secret(engine, get_settings())
     except DatabaseNotReady as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
-    if get_settings().uses_development_secret:
-        console.print(
-            "[yellow]warning:[/] ATLAS_CURSOR_SECRET is not set: cursors are signed with the"
-            " public development key, so a client can forge one; set a random secret, the"
-            " same for every worker", highlight=False, soft_wrap=True,
-        )  # fmt: skip
     try:
         run_server(host, port, workers)
     except TooFewOpenFiles as exc:
@@ -228,7 +242,7 @@ def grant_reader(
     from app.privileges import GrantFailed, NotPostgres
     from app.privileges import grant_reader as grant
 
-    engine = build_engine(get_settings().database_url)
+    engine = build_engine(database_url())
     try:
         grant(engine, role)
     except NotPostgres as exc:
@@ -293,7 +307,7 @@ def extract(
 
     try:
         doc = read_document(document)
-        engine = build_engine(get_settings().database_url, read_only=True, pool_size=1)
+        engine = build_engine(database_url(), read_only=True, pool_size=1)
         try:
             vocabulary = Vocabulary.from_database(engine)
         finally:

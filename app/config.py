@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,7 +16,6 @@ def _default_documents_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-DEVELOPMENT_CURSOR_SECRET = "innovation-atlas-cursor"  # noqa: S105  (integrity, not secrecy)
 Milliseconds = Annotated[int, Field(ge=1)]
 Seconds = Annotated[float, Field(gt=0)]
 
@@ -31,7 +31,11 @@ class Settings(BaseSettings):
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]
-    cursor_secret: str = DEVELOPMENT_CURSOR_SECRET
+    cursor_secret: str | None = Field(
+        default=None,
+        description="Key that signs pagination cursors, the same for every worker. Unset:"
+        " the random key `atlas load` generated and keeps in the database.",
+    )
     pool_size: int = 5
     pool_timeout: float = 5.0
     db_threads: int | None = Field(
@@ -69,6 +73,12 @@ class Settings(BaseSettings):
         " the surrogate keys to purge in `Surrogate-Key`, for a cache or CDN that purges by"
         " key. Unset: the keys are printed and caches see the load within max-age.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The API's address as clients use it (`https://atlas.example.org`, no"
+        " path): when set, the only base of absolute links, whatever Host or forwarded"
+        " headers a request carries. Unset: links follow the request's Host and scheme.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of reverse proxies whose"
@@ -102,6 +112,12 @@ class Settings(BaseSettings):
         default=30.0,
         description="Seconds a response may stay stalled on a client that reads nothing.",
     )
+    export_slots: int = Field(
+        default=4,
+        ge=1,
+        description="CSV and NDJSON exports one worker streams at once; one more is refused"
+        " with 429 and Retry-After.",
+    )
     replica_urls: str = Field(
         default="",
         description="Comma-separated URLs of PostgreSQL streaming replicas (the forms"
@@ -128,14 +144,21 @@ class Settings(BaseSettings):
     )
 
     @property
-    def uses_development_secret(self) -> bool:
-        """Cursors signed with the public default key can be forged by anyone."""
-        return self.cursor_secret == DEVELOPMENT_CURSOR_SECRET
-
-    @property
     def replicas(self) -> list[str]:
         """The replicas' URLs, in the driver's form."""
         return [with_driver(url.strip()) for url in self.replica_urls.split(",") if url.strip()]
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected http:// or https:// and a host name")
+        if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+            raise ValueError("expected a scheme, a host and a port only: no path or query")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("database_url")
     @classmethod

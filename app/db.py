@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 logger = logging.getLogger("atlas")
@@ -27,6 +28,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA busy_timeout = 5000")
     cursor.close()
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be this server's database URL, in words that do not repeat it (it
+    may hold a password), or None. Checked before any engine is built: SQLAlchemy and the
+    drivers otherwise fail on a bad port or scheme with a traceback."""
+    forms = "use sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE"
+    try:
+        parsed = make_url(url)
+        port = parsed.port
+    except (ArgumentError, ValueError):
+        return f"it is not a database URL SQLAlchemy can read (a port must be a number); {forms}"
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        return f"{parsed.get_backend_name()!r} is not a database this server speaks; {forms}"
+    if port is not None and not 0 < port < 65536:
+        return f"port {port} is outside 1-65535"
+    return None
 
 
 def build_engine(

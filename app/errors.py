@@ -21,6 +21,7 @@ from app.asgi import HTTPMiddleware
 logger = logging.getLogger("atlas")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 
 # The problem types this API uses: `type` is a relative reference to `/problems/{name}`.
 PROBLEM_TYPES: dict[str, str] = {
@@ -37,6 +38,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "request-too-large": "The request line or headers exceed the server's limits.",
     "request-timeout": "The request head did not arrive within the server's time limit.",
     "server-busy": "The server holds as many connections as it accepts; retry after a pause.",
+    "too-many-exports": "This worker runs as many CSV and NDJSON exports as it allows at once;"
+    " retry after the pause Retry-After names.",
     "internal-error": "The server failed unexpectedly; the error has been logged.",
     "cursor-version-gone": "The cursor's walk started on a dataset version no database serves"
     " any longer; restart the walk from the first page.",
@@ -88,6 +91,7 @@ _TITLES = {
     414: "URI Too Long",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",
@@ -168,12 +172,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         404: f"nothing at {request.url.path}",
         405: f"{request.method} is not allowed here",
     }.get(exc.status_code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # every route is a GET, and HEAD and OPTIONS are served
+        headers["Allow"] = ALLOWED_METHODS
     return problem_response(
         status=exc.status_code,
         kind=kind,
         detail=detail,
         instance=_instance(request),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
@@ -17,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import __version__
 from app.api import TAGS, collections, include_api, item_keys, item_models, tables
+from app.api.exports import ExportSlots
 from app.api.reads import in_database, read, unavailable
 from app.api.responses import (
     Problem,
@@ -39,6 +39,8 @@ from app.middleware import (
     ConditionalGetMiddleware,
     DatasetVersionMiddleware,
     HeadMiddleware,
+    OpenCORSMiddleware,
+    OriginMiddleware,
     PinnedVersionMiddleware,
     RequestChecksMiddleware,
     SecurityHeadersMiddleware,
@@ -47,6 +49,7 @@ from app.migrate import head_revision, is_behind
 from app.nodes import Node, Nodes, keep_checking, replica_problem
 from app.paths import API_PREFIX
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
+from app.seeding.secrets import read_secret
 from app.seeding.version import read_version
 
 logger = logging.getLogger("atlas")
@@ -103,6 +106,22 @@ def check_database(engine: Engine, url: str) -> None:
         raise DatabaseNotReady(f"cannot serve from {shown(url)}: {behind}") from None
 
 
+def cursor_secret(engine: Engine, settings: Settings) -> str:
+    """The key that signs cursors: ATLAS_CURSOR_SECRET, else the one `atlas load` stored."""
+    if settings.cursor_secret:
+        return settings.cursor_secret
+    try:
+        stored = read(engine, read_secret)
+    except DBAPIError as error:
+        raise DatabaseNotReady(explain(error, settings.database_url)) from None
+    if stored is None:
+        raise DatabaseNotReady(
+            f"cannot serve from {shown(settings.database_url)}: it holds no cursor-signing key;"
+            " run `atlas load` to generate one, or set ATLAS_CURSOR_SECRET"
+        )
+    return stored
+
+
 def _lane(name: str, settings: Settings, url: str, threads: int, budget_ms: int) -> Lane:
     engine = build_engine(
         url,
@@ -154,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         startup = build_engine(settings.database_url, read_only=True, pool_size=1)
         try:
             check_database(startup, settings.database_url)
+            app.state.cursor_secret = cursor_secret(startup, settings)
             nodes.primary.observe(read(startup, read_version), time.monotonic())
         finally:
             startup.dispose()
@@ -175,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.nodes = nodes
     app.state.lanes = nodes.primary.lanes
+    app.state.export_slots = ExportSlots(settings.export_slots)
     install_error_handlers(app)
     include_api(app)
     _install_service_routes(app)
@@ -190,7 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestChecksMiddleware, exportable=exportable
     )  # inside CORS, so refusals carry its headers
     app.add_middleware(
-        CORSMiddleware,
+        OpenCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
@@ -214,6 +235,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         negotiated=exportable,
         item_keys=item_keys(),
     )
+    app.add_middleware(OriginMiddleware, public_url=settings.public_url)
     return app
 
 

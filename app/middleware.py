@@ -6,14 +6,15 @@ import hashlib
 import re
 from collections.abc import Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.asgi import HTTPMiddleware
+from app.asgi import BODILESS, HTTPMiddleware
 from app.errors import ParameterError, problem_response
 from app.explorer import prefers_html
 from app.seeding.version import UNVERSIONED
@@ -32,6 +33,8 @@ EXPLORER_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+
+EXPLORER_PATH = "/static/explorer/"  # its page and assets, also served at `/`
 
 JSON_RANGES = frozenset({"*/*", "application/*", "application/json", "application/problem+json"})
 EXPORT_RANGES = frozenset({"text/csv", "application/x-ndjson"})  # list routes only
@@ -102,14 +105,19 @@ class ConditionalGetMiddleware:
     matching If-None-Match, answered before any query runs.
 
     The validator is a hash of the dataset version, the code's version and the normalised
-    request (path, sorted query parameters, host, and the representation negotiated from
-    `format`/Accept): an answer is a function of those, so equal validators mean equal
-    answers, on any worker or host. A conditional request is compared with the validators
-    of the versions the fit databases hold now (app.nodes' board, refreshed every
-    `ATLAS_VERSION_REFRESH_MS`), so a 304 costs no query; otherwise the response carries the
-    validator of the version its snapshot read. Weak (`W/`): the same validator covers the
-    gzip and identity encodings of one answer, which are equivalent but not byte-equal.
-    Health checks always answer (never 304), and static files keep their own validators.
+    request (path, sorted query parameters, scheme and host, which absolute links carry,
+    and the representation negotiated from `format`/Accept): an answer is a function of
+    those, so equal validators mean equal answers, on any worker or host. A conditional
+    request is compared with the validators of the versions the fit databases hold now
+    (app.nodes' board, refreshed every `ATLAS_VERSION_REFRESH_MS`), so a 304 costs no
+    query; otherwise the response carries the validator of the version its snapshot read.
+    Weak (`W/`): the same validator covers the gzip and identity encodings of one answer,
+    which are equivalent but not byte-equal. Health checks always answer (never 304), and
+    static files keep their own validators.
+
+    `If-None-Match: *` matches only a current representation (RFC 9110, 13.1.2): the
+    request runs, a 2xx becomes a 304 with its validator and no body (an export stops at
+    its headers), and anything else (404, 400, 422) is answered as it is.
     """
 
     def __init__(
@@ -125,11 +133,10 @@ class ConditionalGetMiddleware:
             return
         request = self.normalised(scope)
         if_none_match = Headers(scope=scope).get("if-none-match")
-        if (
-            if_none_match is not None
-            and request is not None
-            and not scope["path"].startswith(ANSWERED_NOW)
-        ):
+        if request is None or scope["path"].startswith(ANSWERED_NOW):
+            if_none_match = None
+        any_current = if_none_match is not None and if_none_match.strip() == "*"
+        if request is not None and if_none_match is not None and not any_current:
             for version in versions_served(scope):
                 etag = version_etag(version, request)
                 if _matches(if_none_match, etag):
@@ -137,13 +144,24 @@ class ConditionalGetMiddleware:
                     await send(self.not_modified(etag))
                     await send({"type": "http.response.body", "body": b""})
                     return
+        if any_current:
+            scope = {**scope, BODILESS: True}
+        not_modified = False
 
         async def validated(message: Message) -> None:
+            nonlocal not_modified
             if message["type"] == "http.response.start" and message["status"] == 200:
                 headers = MutableHeaders(scope=message)
                 if request is not None and "etag" not in headers:
                     headers["etag"] = version_etag(dataset_version(scope), request)
                 headers.setdefault("cache-control", self.cache_control)
+                if any_current:
+                    not_modified = True
+                    message = self.not_modified(headers["etag"])
+            elif not_modified and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
             await send(message)
 
         await self.app(scope, receive, validated)
@@ -156,7 +174,14 @@ class ConditionalGetMiddleware:
         headers = Headers(scope=scope)
         query = sorted(parse_qsl(scope.get("query_string", b"").decode("latin-1"), True))
         return orjson.dumps(
-            [scope["path"], query, headers.get("host", ""), representation, __version__]
+            [
+                scope["path"],
+                query,
+                scope.get("scheme", "http"),
+                headers.get("host", ""),
+                representation,
+                __version__,
+            ]
         )
 
     def not_modified(self, etag: str) -> Message:
@@ -177,15 +202,15 @@ def version_etag(version: str, request: bytes) -> str:
 
 
 def _matches(header: str, etag: str) -> bool:
-    if header.strip() == "*":
-        return True
     opaque = etag.removeprefix("W/")
     return any(candidate.strip().removeprefix("W/") == opaque for candidate in header.split(","))
 
 
 class HeadMiddleware:
     """HEAD on every GET route: the request is answered as GET, with the same status and
-    headers (Content-Length included) and no body."""
+    headers (Content-Length included) and no body. The scope says so (`BODILESS`), so an
+    export computes its headers from its first page and stops: without it, a HEAD walked
+    the whole table (12 s of CPU at 279k rows) for bytes that were thrown away."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -202,7 +227,7 @@ class HeadMiddleware:
                 return
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        await self.app({**scope, "method": "GET", BODILESS: True}, receive, without_body)
 
 
 def dataset_version(scope: Scope) -> str:
@@ -226,6 +251,39 @@ def versions_served(scope: Scope) -> list[str]:
     if pinned is not None:
         return [pinned] if nodes.has(pinned) else []
     return sorted(nodes.served_versions())
+
+
+class OriginMiddleware(HTTPMiddleware):
+    """The origin absolute links are built on, fixed before anything reads the request.
+
+    With `public_url` set, the request's scheme, Host and server are replaced by it, so no
+    header a client sends (Host, or forwarded headers a trusted proxy passed on) changes a
+    body, a validator or a cache key. Without it, links follow the request, and a scheme
+    other than http or https (uvicorn believes `X-Forwarded-Proto: ws` from a trusted
+    proxy) is read as its HTTP counterpart: a link is never `ws://`."""
+
+    def __init__(self, app: ASGIApp, *, public_url: str | None) -> None:
+        super().__init__(app)
+        self.origin: tuple[str, bytes, tuple[str, int]] | None = None
+        if public_url is not None:
+            parts = urlsplit(public_url)
+            assert parts.hostname is not None  # Settings checked it
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            self.origin = (parts.scheme, parts.netloc.encode("latin-1"), (parts.hostname, port))
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.origin is not None:
+            scheme, host, server = self.origin
+            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+            scope = {
+                **scope,
+                "scheme": scheme,
+                "server": server,
+                "headers": [(b"host", host), *headers],
+            }
+        elif scope.get("scheme") not in ("http", "https"):
+            scope = {**scope, "scheme": "https" if scope.get("scheme") == "wss" else "http"}
+        await self.app(scope, receive, send)
 
 
 class ResponseHeadersMiddleware(HTTPMiddleware):
@@ -268,7 +326,7 @@ class PinnedVersionMiddleware:
     """`version=<dataset version>` on any data route: answer from that version or not at all.
 
     The parameter is taken off the query before the endpoint reads it (every endpoint
-    accepts it) and kept in the request's state, where app.api.deps reads it; a database
+    accepts it) and kept in the request's state, where app.api.reads reads it; a database
     holding another version is passed over and, when none holds it, the answer is 409
     `version-gone`."""
 
@@ -311,12 +369,13 @@ VERSION_PATTERN = re.compile(r"[0-9a-f]{64}|unversioned")
 
 
 class SecurityHeadersMiddleware(ResponseHeadersMiddleware):
-    """nosniff, a restrictive CSP (looser only for the docs pages' own assets), no referrer."""
+    """nosniff, a restrictive CSP (looser only for the docs pages' own assets; the explorer's
+    own, wherever its page is served), no referrer."""
 
     def headers_for(self, scope: Scope) -> dict[str, str]:
         path: str = scope["path"]
         csp = DOCS_CSP if path in ("/docs", "/redoc") or path.startswith("/static/") else API_CSP
-        if path == "/":
+        if path == "/" or path.startswith(EXPLORER_PATH):
             csp = EXPLORER_CSP
         return {
             "x-content-type-options": "nosniff",
@@ -324,3 +383,22 @@ class SecurityHeadersMiddleware(ResponseHeadersMiddleware):
             "referrer-policy": "no-referrer",
             "x-frame-options": "DENY",
         }
+
+
+class OpenCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, except with every origin allowed (`*`, no credentials): then the
+    CORS headers are the same on every response, whether the request names an Origin or
+    not, so nothing varies on Origin. Starlette's `Vary: Origin` there split every shared
+    cache entry by the requesting site for one and the same answer."""
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        if (
+            message["type"] != "http.response.start"
+            or not self.allow_all_origins
+            or self.allow_credentials
+        ):
+            await super().send(message, send, request_headers)
+            return
+        message.setdefault("headers", [])
+        MutableHeaders(scope=message).update(self.simple_headers)
+        await send(message)

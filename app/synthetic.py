@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 from app.db import is_sqlite
 from app.query.latest import mark_latest
 from app.seeding.search import rebuild_search
+from app.seeding.secrets import ensure_secret
 from app.seeding.version import store_version
 
 SOURCE_ID = "synthetic"
@@ -286,6 +287,7 @@ def generate(engine: Engine, shape: Shape, progress: Progress | None = None) -> 
             store_version(
                 connection, "synthetic-" + hashlib.sha256(str(shape).encode()).hexdigest()[:32]
             )
+            ensure_secret(connection)
             indexes_done = time.perf_counter()
         step("statistics")
         if sqlite:

@@ -224,7 +224,9 @@ def main(argv: list[str] | None = None) -> None:
         with (
             serving(url, env=env, log_path=tmp / "api-1.log") as first,
             serving(url, env=env, log_path=tmp / "api-2.log") as second,
-            caching_proxy([first.address[1], second.address[1]], tmp / "nginx") as proxy,
+            caching_proxy(
+                [first.address[1], second.address[1]], tmp / "nginx", client_rate="1000000r/s"
+            ) as proxy,
         ):
             paths = workload(first.base)
             provinces = [p.split("province=")[1].split("&")[0] for p in paths if "province=" in p]

@@ -36,6 +36,7 @@ class Fixture:
     record_key: str
     deep_after_id: int
     version: str  # the dataset version, which a cursor carries
+    cursor_secret: str  # the key `atlas synth` stored, which signs the server's cursors
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ def read_fixture(path: str) -> Fixture:
         ).fetchone()
         deep_after_id = deep[0] if deep else 0
         stored = db.execute("SELECT version FROM dataset_version LIMIT 1").fetchone()
+        (secret,) = db.execute(
+            "SELECT value FROM deployment_secret WHERE name = 'cursor'"
+        ).fetchone()
     finally:
         db.close()
     return Fixture(
@@ -86,6 +90,7 @@ def read_fixture(path: str) -> Fixture:
         record_key,
         deep_after_id,
         stored[0] if stored and stored[0] else UNVERSIONED,
+        secret,
     )
 
 
@@ -93,7 +98,7 @@ def deep_cursor(fixture: Fixture) -> str:
     """Atlas's cursor for the page after row number PAGE*DEEP_PAGES in the default order."""
     query = parse_query(METRIC_SPEC, QueryParams(f"limit={PAGE}"), secret="", path=METRICS_PATH)
     after = [fixture.deep_after_id, fixture.deep_after_id]
-    return encode_cursor(METRIC_SPEC, query, after, Settings().cursor_secret, fixture.version)
+    return encode_cursor(METRIC_SPEC, query, after, fixture.cursor_secret, fixture.version)
 
 
 def queries(fixture: Fixture, database: str) -> list[Query]:

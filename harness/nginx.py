@@ -19,14 +19,22 @@ CACHE_EXAMPLE = PROJECT_ROOT / "deploy" / "nginx-cache.conf"
 EXAMPLE_UPSTREAMS = ("server 127.0.0.1:8001 ", "server 127.0.0.1:8002 ")
 
 
-def render_cache_example(upstreams: list[int], listen_port: int, cache_dir: Path) -> str:
+EXAMPLE_RATE = "rate=100r/s"
+
+
+def render_cache_example(
+    upstreams: list[int], listen_port: int, cache_dir: Path, *, client_rate: str | None = None
+) -> str:
     """The example with its two upstream servers, listening port and cache directory
-    replaced; every replaced line must be in it as printed."""
+    replaced; every replaced line must be in it as printed. `client_rate` replaces the
+    per-client request rate (a benchmark's one client is every client)."""
     text = CACHE_EXAMPLE.read_text(encoding="utf-8")
     replacements = {
         "listen 80;": f"listen 127.0.0.1:{listen_port};",
         "/var/cache/nginx/atlas": str(cache_dir),
     }
+    if client_rate is not None:
+        replacements[EXAMPLE_RATE] = f"rate={client_rate}"
     replacements.update(
         {
             line: f"server 127.0.0.1:{port} "
@@ -40,14 +48,16 @@ def render_cache_example(upstreams: list[int], listen_port: int, cache_dir: Path
 
 
 @contextmanager
-def caching_proxy(upstreams: list[int], workdir: Path) -> Iterator[str]:
+def caching_proxy(
+    upstreams: list[int], workdir: Path, *, client_rate: str | None = None
+) -> Iterator[str]:
     """nginx running the cache example in front of `upstreams` (one worker, its files in
     `workdir`); yields its base URL once it answers."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "atlas-cache.conf").write_text(
-        render_cache_example(upstreams, port, workdir / "cache")
+        render_cache_example(upstreams, port, workdir / "cache", client_rate=client_rate)
     )
     # Run as root (as here), nginx's workers would drop to `nobody`, who cannot write the
     # cache in a private temporary directory; they keep the invoking user instead.

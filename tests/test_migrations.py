@@ -13,7 +13,8 @@ from app.migrate import alembic_config, head_revision, include_name, upgrade_to_
 from tests.conftest import load_seeds
 
 TABLES = {
-    "cluster", "dataset_version", "indicator", "observation", "organization", "place",
+    "cluster", "dataset_version", "deployment_secret", "indicator", "observation",
+    "organization", "place",
     "place_ancestor",
     "program", "program_place", "relation", "search_entry", "source",
 }  # fmt: skip

@@ -19,6 +19,7 @@ rows, `X-Atlas-Sources-Complete: false` when the list may be longer.
 
 import csv
 import io
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -33,10 +34,12 @@ from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from app.api import tables as t
 from app.api.shapes import API_PREFIX
-from app.errors import parameter_problem
+from app.asgi import BODILESS
+from app.errors import ProblemError, parameter_problem
 from app.query import ListQuery, ListSpec, Page, run_query
 from app.query.cursors import decode_cursor
 from app.query.facets import Facet, count_facets
@@ -48,11 +51,60 @@ NDJSON_TYPE = "application/x-ndjson"
 MEDIA_TYPES = {"csv": CSV_TYPE, "ndjson": NDJSON_TYPE}
 FORMATS = ("json", "csv", "ndjson")
 EXPORT_PAGE = MAX_LIMIT
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell as a formula (CSV injection) when it starts with one of these,
+# or with spaces and then one of these; fullwidth forms count (LibreOffice and Excel with
+# East Asian input read them as the ASCII ones); a cell that starts with a tab or a line
+# break is guarded too (some spreadsheets strip them, then read what follows).
+FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+LEADING_BREAKS = ("\t", "\r", "\n")
+LEADING_SPACES = " \u00a0\u3000"
 
 Work = Callable[[Connection], Any]
 RunPage = Callable[[ListQuery], Awaitable[Page]]
+RETRY_AFTER_SECONDS = 5
+logger = logging.getLogger("atlas")
+
+
+class ExportSlots:
+    """How many exports one worker streams at once (`ATLAS_EXPORT_SLOTS`). Each is a walk of
+    every matching row; without a bound, 64 clients asking at once held 64 walks. A request
+    past the bound is refused at once (429 with Retry-After) rather than queued: a queue
+    would hold its connection and the client's patience, and a retry lands on a worker
+    with room. A slot is given back when the stream ends: complete, or stopped because the
+    client went away or stopped reading for ATLAS_SEND_TIMEOUT (the server then resets the
+    connection, which ends the stream)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.taken = 0
+
+    def take(self) -> None:
+        if self.taken >= self.size:
+            raise ProblemError(
+                429,
+                "too-many-exports",
+                f"this worker is streaming its maximum of {self.size} exports; retry in"
+                f" {RETRY_AFTER_SECONDS} s, or ask for a JSON page",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        self.taken += 1
+
+    def give_back(self) -> None:
+        self.taken -= 1
+
+
+class ExportResponse(StreamingResponse):
+    """A streamed export that gives its slot back, and closes its walk, however it ends."""
+
+    def __init__(self, *args: Any, on_close: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.on_close()
 
 
 # Choosing the format ----------------------------------------------------------------------
@@ -143,9 +195,15 @@ def cell(value: Any) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return str(int(value))
     text = str(value)
-    if text.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    return "'" + text if is_formula(text) else text
+
+
+def is_formula(text: str) -> bool:
+    """Whether a spreadsheet could run `text` as a formula; a plain number is data."""
+    if text.startswith(LEADING_BREAKS):
+        return True
+    lead = text.lstrip(LEADING_SPACES)[:1]
+    return lead in FORMULA_SIGNS and not _NUMBER.fullmatch(text)
 
 
 # A negative number is data, not a formula: "-3.5" stays as it is.
@@ -210,13 +268,20 @@ def export_response(
     rest: AsyncIterator[Page],
     version: str | None = None,
     sources: dict[str, Any] | None = None,
+    on_close: Callable[[], None] = lambda: None,
 ) -> StreamingResponse:
+    """The export's response. A request answered without a body (HEAD, a 304) gets the
+    headers, computed from the first page, and no walk; otherwise the rest of the pages are
+    read as the client takes them, and the walk stops when it goes away."""
     names = columns(item_model)
     if query.fields is not None:
         names = [n for n in names if n.split(".", 1)[0] in query.fields]
     writer = CsvWriter(names)
+    bodiless = bool(request.scope.get(BODILESS))
 
     async def body() -> AsyncIterator[bytes]:
+        if bodiless:
+            return
         if kind == "csv":
             yield writer.header() + writer.rows(first.items)
         else:
@@ -247,7 +312,7 @@ def export_response(
     if first.total is not None:
         relation = "" if first.total_exact else " or more"
         headers["x-atlas-total"] = f"{first.total}{relation}"
-    return StreamingResponse(body(), media_type=media_type, headers=headers)
+    return ExportResponse(body(), media_type=media_type, headers=headers, on_close=on_close)
 
 
 def describe(query: ListQuery) -> str:

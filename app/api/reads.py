@@ -20,6 +20,7 @@ from app.errors import ParameterError, ProblemError
 from app.faults import is_database_fault, is_hot_journal
 from app.nodes import Node, Nodes
 from app.query.budget import BudgetExceeded, Lane, deadline, overran
+from app.query.cursors import VERSION_DIGITS
 from app.query.snapshot import open_snapshot
 
 RETRY_AFTER_SECONDS = "2"
@@ -54,7 +55,14 @@ class Wanted:
     parameter: str | None = None
 
     def matches(self, version: str | None) -> bool:
-        return version is not None and version.startswith(self.version)
+        """A cursor names its version by the digits it was issued with
+        (app.query.cursors.VERSION_DIGITS), anything else by the whole version; either must
+        be equal, never a prefix (an empty or shortened version matched every version)."""
+        if version is None:
+            return False
+        if self.parameter == "cursor":
+            return version[:VERSION_DIGITS] == self.version
+        return version == self.version
 
 
 class _NodeFault(Exception):

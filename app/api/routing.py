@@ -67,7 +67,7 @@ def representation(scope: Scope) -> str | None:
 
 
 def _secret(request: Request) -> str:
-    secret: str = request.app.state.settings.cursor_secret
+    secret: str = request.app.state.cursor_secret
     return secret
 
 
@@ -176,12 +176,18 @@ async def _export(
         page: Page = await in_database(request, work, **terms)
         return page
 
-    pages = exports.pages(run_page, export, cap)
-    first = await anext(pages)
-    sources = await in_database(request, exports.cited_sources(spec, export, fixed), **terms)
+    slots: exports.ExportSlots = request.app.state.export_slots
+    slots.take()
+    try:
+        pages = exports.pages(run_page, export, cap)
+        first = await anext(pages)
+        sources = await in_database(request, exports.cited_sources(spec, export, fixed), **terms)
+    except BaseException:
+        slots.give_back()
+        raise
     return exports.export_response(
         request, kind=kind, name=spec.name, item_model=item_model_of(page_model),
-        query=export, first=first, rest=pages, sources=sources,
+        query=export, first=first, rest=pages, sources=sources, on_close=slots.give_back,
     )  # fmt: skip
 
 

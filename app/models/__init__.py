@@ -25,11 +25,13 @@ from app.models.organizations import Organization, Relation
 from app.models.places import Place, PlaceAncestor
 from app.models.programs import Program, ProgramPlace
 from app.models.search import SearchEntry
+from app.models.secrets import DeploymentSecret
 from app.models.sources import Source
 
 __all__ = [
     "Cluster",
     "DatasetVersion",
+    "DeploymentSecret",
     "Indicator",
     "Observation",
     "Organization",

@@ -3,7 +3,7 @@
 A cursor is signed over its list's resource, sort, path and filters, so a tampered cursor,
 or one from another list, is refused instead of silently misread. The scope is signed, not
 carried, so tokens stay short. It also carries the dataset version its walk began on: the
-next page is read from that version or not at all (app.api.deps), so a walk never mixes
+next page is read from that version or not at all (app.api.reads), so a walk never mixes
 rows of two versions. It carries the version's first 16 hex digits (64 bits): enough to
 tell loads apart, at a fifth of the length.
 """
@@ -11,6 +11,7 @@ tell loads apart, at a fifth of the length.
 import base64
 import hashlib
 import hmac
+import re
 from datetime import date
 from typing import Any
 
@@ -18,8 +19,13 @@ import orjson
 
 from app.errors import ParameterError, ProblemError
 from app.query.spec import ListQuery, ListSpec
+from app.seeding.version import UNVERSIONED
 
 VERSION_DIGITS = 16
+# What a cursor may name as its version: the first VERSION_DIGITS characters of a version
+# (hex digits; `synthetic-...` for generated data), or the whole of a shorter one. Never
+# fewer: an empty or shortened version would match every version it begins.
+ISSUED_VERSION = re.compile(rf"[0-9a-z-]{{{VERSION_DIGITS}}}|{UNVERSIONED}")
 
 
 def _signature(payload: bytes, secret: str) -> bytes:
@@ -108,6 +114,8 @@ def _payload(payload: bytes) -> tuple[Any, Any, list[Any], str | None] | None:
     except (orjson.JSONDecodeError, TypeError, ValueError):
         return None
     if not isinstance(values, list) or not isinstance(version, str):
+        return None
+    if not ISSUED_VERSION.fullmatch(version):
         return None
     return resource, sort, values, version
 

@@ -23,6 +23,7 @@ from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
 from app.seeding.records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
 from app.seeding.search import rebuild_search
+from app.seeding.secrets import ensure_secret
 from app.seeding.version import dataset_hash, store_version
 
 Row = dict[str, Any]
@@ -209,6 +210,7 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         step("search entries")
         rebuild_search(connection)
         store_version(connection, dataset_hash(dataset))
+        ensure_secret(connection)
         return sync.report
 
 

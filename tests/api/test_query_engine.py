@@ -308,15 +308,15 @@ def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
 
 
 def test_a_cursor_signed_with_the_key_but_not_issued_is_refused(client: TestClient) -> None:
-    """Even with the signing key (the development default is public), a cursor whose values
-    do not fit the sort is a 400, not a 500 or a query with wrong types."""
+    """Even with the signing key (leaked, say), a cursor whose values do not fit the sort is
+    a 400, not a 500 or a query with wrong types."""
     from starlette.datastructures import QueryParams
 
     from app.api.metrics import METRIC_SPEC
     from app.query import parse_query
     from app.query.cursors import encode_cursor
 
-    secret = Settings().cursor_secret
+    secret: str = client.app.state.cursor_secret  # type: ignore[attr-defined]
     for sort, values in (("year", [2020]), ("period_end", [5, 1]), ("value", [{"a": 1}, 1]),
                          ("year", ["x", 1]), ("id", [None, None])):  # fmt: skip
         query = parse_query(
