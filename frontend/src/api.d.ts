@@ -253,7 +253,7 @@ export interface paths {
         };
         /**
          * A place's rank among its peers on every indicator it has a value of
-         * @description For each indicator with a value for the place (in `year`, or its latest), its rank and percentile among its peers (by default the places of its level), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then the newer source.
+         * @description For each indicator with a value for the place (in `year`, or its latest), its rank and percentile among its peers (by default the places of its level), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then a table's cell over a document, then the newer source.
          */
         get: operations["get_place_rankings"];
         put?: never;
@@ -715,7 +715,7 @@ export interface paths {
         };
         /**
          * Rank places among their peers on one indicator
-         * @description Rank and percentile of each place of a peer group on one indicator for one year (or each place's latest value), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Percentile: 100 * (peers ranked below) / (peers - 1); null when the place has no peer. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then the newer source. Computed on request; the values ranked are the stated (or derived) facts, named by key.
+         * @description Rank and percentile of each place of a peer group on one indicator for one year (or each place's latest value), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Percentile: 100 * (peers ranked below) / (peers - 1); null when the place has no peer. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then a table's cell over a document, then the newer source. Computed on request; the values ranked are the stated (or derived) facts, named by key.
          */
         get: operations["get_rankings"];
         put?: never;
@@ -847,6 +847,45 @@ export interface components {
              * @description A list for `in`, otherwise one value.
              */
             value: string | number | boolean | (string | number)[];
+        };
+        /**
+         * Cell
+         * @description The cell of a published table a value was read from, with what the cell is about.
+         */
+        Cell: {
+            /**
+             * Row
+             * @description Row of the CSV file, the header line being row 1.
+             */
+            row: number;
+            /**
+             * Column
+             * @description Column of the CSV file, from 1.
+             */
+            column: number;
+            /**
+             * Row Label
+             * @description The row's place and year.
+             * @example 北京 2023
+             */
+            row_label: string;
+            /**
+             * Column Label
+             * @description The column's header.
+             * @example 合计
+             */
+            column_label: string;
+            /**
+             * Unit
+             * @description The unit the table states.
+             * @example 万元
+             */
+            unit: string;
+            /**
+             * Table
+             * @example Intramural R&D expenditure by type of activity
+             */
+            table: string | null;
         };
         /** Citation */
         Citation: {
@@ -1015,6 +1054,19 @@ export interface components {
              * @description place, inside, ancestor (a program of a place containing this one), or the role of a link: candidate, participant, scope.
              */
             via: string;
+        };
+        /** DenominatorFact */
+        DenominatorFact: {
+            /** Key */
+            key: string;
+            /** Value */
+            value: number;
+            /** Year */
+            year: number | null;
+            place: components["schemas"]["PlaceRef"] | null;
+            provenance: components["schemas"]["Provenance"];
+            /** Url */
+            url: string;
         };
         /** FacetCounts */
         FacetCounts: {
@@ -1227,12 +1279,14 @@ export interface components {
             provenance: components["schemas"]["Provenance"];
             /**
              * Conflicts With
-             * @description Keys of facts about the same subject, indicator and known period that give another value (empty: none). Both are served; latest values, rankings and a series' preferred point pick one: stated over derived, then the newer source.
+             * @description Keys of facts about the same subject, indicator and known period that give another value (empty: none). Both are served; latest values, rankings and a series' preferred point pick one: stated over derived, then a table's cell over a document, then the newer source.
              * @example []
              */
             conflicts_with: string[];
             /** Url */
             url: string;
+            /** @description With `per=` only. */
+            per?: components["schemas"]["PerValue"] | null;
         };
         /**
          * MetricPage
@@ -1349,6 +1403,66 @@ export interface components {
             data: components["schemas"]["Organization"][];
             meta: components["schemas"]["Meta"];
             links: components["schemas"]["Links"];
+        };
+        /** PerMeta */
+        PerMeta: {
+            /**
+             * Denominator
+             * @example 10k_people
+             */
+            denominator: string;
+            /**
+             * Year Rule
+             * @description How each denominator's year is chosen.
+             */
+            year_rule: string;
+        };
+        /**
+         * PerValue
+         * @description A value divided by a fact of the same place (`per=`), computed on request.
+         */
+        PerValue: {
+            /**
+             * Denominator
+             * @description What `per=` asked for.
+             * @example 10k_people
+             */
+            denominator: string;
+            /**
+             * Value
+             * @description The quotient; null when there is no denominator.
+             */
+            value: number | null;
+            /**
+             * Unit
+             * @example CNY per 10,000 people
+             */
+            unit: string;
+            /**
+             * Computed
+             * @description Always true: computed on request, never stored.
+             */
+            computed: boolean;
+            /**
+             * Formula
+             * @description Over the keys of both inputs.
+             * @example {cssty-rd-expenditure-by-activity-rd-expenditure-anhui-2020} / ({census-city-population-resident-hefei-2020} + ...) * 10000
+             */
+            formula: string | null;
+            /**
+             * Year Rule
+             * @description How the denominator's year was chosen (same_year, nearest_census_year; ', sum of subdivisions' when it adds the subdivisions' values).
+             * @example same_year
+             * @example nearest_census_year
+             */
+            year_rule: string | null;
+            /** Denominator Facts */
+            denominator_facts: components["schemas"]["DenominatorFact"][];
+            /**
+             * Reason
+             * @description Why there is no value, when there is none.
+             */
+            reason: string | null;
         };
         /** Period */
         Period: {
@@ -1689,15 +1803,18 @@ export interface components {
             source: components["schemas"]["SourceRef"];
             /**
              * Locator
-             * @description RFC 5147 character span of the source text: char=START,END.
+             * @description Where in the source: an RFC 5147 character span of a document (char=START,END) or an RFC 7111 cell of a table (cell=ROW,COLUMN).
              * @example char=2115,2158
+             * @example cell=12,5
              */
             locator: string | null;
             /**
              * Quote
-             * @description The text the locator covers.
+             * @description The text the locator covers: a span or a cell.
              */
             quote: string | null;
+            /** @description For a value read from a table: the cell and its labels. */
+            cell?: components["schemas"]["Cell"] | null;
         };
         /**
          * Qualifier
@@ -1975,6 +2092,8 @@ export interface components {
             undated: number;
             /** Rule */
             rule: string;
+            /** @description With `per=` only. */
+            per?: components["schemas"]["PerMeta"] | null;
         };
         /** SeriesPage */
         SeriesPage: {
@@ -2003,7 +2122,7 @@ export interface components {
             conflicts_with: string[];
             /**
              * Preferred
-             * @description False when a conflicting fact is picked over this one (stated over derived, then the newer source).
+             * @description False when a conflicting fact is picked over this one (stated over derived, then a table's cell over a document, then the newer source).
              */
             preferred: boolean;
             /** Url */
@@ -2013,6 +2132,8 @@ export interface components {
              * @description Undated points: the date the fact is known by.
              */
             not_after?: string | null;
+            /** @description With `per=` only. */
+            per?: components["schemas"]["PerValue"] | null;
         };
         /** SeriesSubject */
         SeriesSubject: {
@@ -2046,6 +2167,42 @@ export interface components {
             sha256: string | null;
             /** Treatment */
             treatment: string | null;
+            /**
+             * Edition
+             * @description A table's edition of its publication.
+             */
+            edition: string | null;
+            /**
+             * Table Title
+             * @description Which table of the publication.
+             */
+            table_title: string | null;
+            /**
+             * Table Title Local
+             * @description The table's title as published.
+             */
+            table_title_local: string | null;
+            /**
+             * Licence
+             * @description The licence the table's data is shared under.
+             */
+            licence: string | null;
+            /**
+             * Dataset Repository
+             * @description The public repository (or package) the table was converted from.
+             * @example huhuaping/techme
+             */
+            dataset_repository: string | null;
+            /**
+             * Dataset Commit
+             * @description Its commit (or the package's version).
+             */
+            dataset_commit: string | null;
+            /**
+             * Dataset Path
+             * @description The upstream file in it.
+             */
+            dataset_path: string | null;
             /** Url */
             url: string;
         };
@@ -2070,6 +2227,42 @@ export interface components {
             sha256: string | null;
             /** Treatment */
             treatment: string | null;
+            /**
+             * Edition
+             * @description A table's edition of its publication.
+             */
+            edition: string | null;
+            /**
+             * Table Title
+             * @description Which table of the publication.
+             */
+            table_title: string | null;
+            /**
+             * Table Title Local
+             * @description The table's title as published.
+             */
+            table_title_local: string | null;
+            /**
+             * Licence
+             * @description The licence the table's data is shared under.
+             */
+            licence: string | null;
+            /**
+             * Dataset Repository
+             * @description The public repository (or package) the table was converted from.
+             * @example huhuaping/techme
+             */
+            dataset_repository: string | null;
+            /**
+             * Dataset Commit
+             * @description Its commit (or the package's version).
+             */
+            dataset_commit: string | null;
+            /**
+             * Dataset Path
+             * @description The upstream file in it.
+             */
+            dataset_path: string | null;
             /** Url */
             url: string;
             facts: components["schemas"]["SourceFacts"];
@@ -2097,7 +2290,7 @@ export interface components {
          * SourceKind
          * @enum {string}
          */
-        SourceKind: "document" | "reference" | "synthetic";
+        SourceKind: "document" | "table" | "reference" | "synthetic";
         /**
          * SourcePage
          * @description A page of whole Source items (no `fields=`).
@@ -2145,7 +2338,7 @@ export interface components {
          *     shadow `str.count`.)
          * @enum {string}
          */
-        Unit: "CNY" | "count" | "percent" | "percentage_point" | "rank";
+        Unit: "CNY" | "count" | "percent" | "percentage_point" | "rank" | "person_years" | "ratio";
         /**
          * ParameterError
          * @description One parameter a request got wrong.
@@ -2439,6 +2632,42 @@ export interface components {
             sha256?: string | null;
             /** Treatment */
             treatment?: string | null;
+            /**
+             * Edition
+             * @description A table's edition of its publication.
+             */
+            edition?: string | null;
+            /**
+             * Table Title
+             * @description Which table of the publication.
+             */
+            table_title?: string | null;
+            /**
+             * Table Title Local
+             * @description The table's title as published.
+             */
+            table_title_local?: string | null;
+            /**
+             * Licence
+             * @description The licence the table's data is shared under.
+             */
+            licence?: string | null;
+            /**
+             * Dataset Repository
+             * @description The public repository (or package) the table was converted from.
+             * @example huhuaping/techme
+             */
+            dataset_repository?: string | null;
+            /**
+             * Dataset Commit
+             * @description Its commit (or the package's version).
+             */
+            dataset_commit?: string | null;
+            /**
+             * Dataset Path
+             * @description The upstream file in it.
+             */
+            dataset_path?: string | null;
             /** Url */
             url?: string;
         };
@@ -2491,12 +2720,14 @@ export interface components {
             provenance?: components["schemas"]["Provenance"];
             /**
              * Conflicts With
-             * @description Keys of facts about the same subject, indicator and known period that give another value (empty: none). Both are served; latest values, rankings and a series' preferred point pick one: stated over derived, then the newer source.
+             * @description Keys of facts about the same subject, indicator and known period that give another value (empty: none). Both are served; latest values, rankings and a series' preferred point pick one: stated over derived, then a table's cell over a document, then the newer source.
              * @example []
              */
             conflicts_with?: string[];
             /** Url */
             url?: string;
+            /** @description With `per=` only. */
+            per?: components["schemas"]["PerValue"] | null;
         };
         /**
          * MetricFieldsPage
@@ -3135,12 +3366,12 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
                  * @example true
                  */
                 latest?: boolean;
                 /**
-                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
                 conflict?: boolean;
@@ -3149,6 +3380,11 @@ export interface operations {
                  * @example indicator,category
                  */
                 facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
                 /**
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
@@ -3179,7 +3415,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -3543,7 +3779,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
-                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -3945,7 +4181,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -4304,7 +4540,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -5305,12 +5541,12 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
                  * @example true
                  */
                 latest?: boolean;
                 /**
-                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
                 conflict?: boolean;
@@ -5319,6 +5555,11 @@ export interface operations {
                  * @example indicator,category
                  */
                 facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
                 /**
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
@@ -5349,7 +5590,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -5713,7 +5954,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
-                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -6115,7 +6356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -6474,7 +6715,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -7291,7 +7532,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClusterPage"] | components["schemas"]["ClusterFieldsPage"];
-                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -7682,12 +7923,12 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
                  * @example true
                  */
                 latest?: boolean;
                 /**
-                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
                 conflict?: boolean;
@@ -7696,6 +7937,11 @@ export interface operations {
                  * @example indicator,category
                  */
                 facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
                 /**
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
@@ -7726,7 +7972,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -8354,7 +8600,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -8745,12 +8991,12 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
                  * @example true
                  */
                 latest?: boolean;
                 /**
-                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
                 conflict?: boolean;
@@ -8759,6 +9005,11 @@ export interface operations {
                  * @example indicator,category
                  */
                 facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
                 /**
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
@@ -8789,7 +9040,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -9379,7 +9630,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationPage"] | components["schemas"]["OrganizationFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -9831,12 +10082,12 @@ export interface operations {
                  * @description CNY, count, percent, percentage_point or rank.
                  * @example CNY
                  */
-                unit?: "CNY" | "count" | "percent" | "percentage_point" | "rank";
+                unit?: "CNY" | "count" | "percent" | "percentage_point" | "rank" | "person_years" | "ratio";
                 /**
                  * @description CNY, count, percent, percentage_point or rank. (not equal to; rows with no value count as different)
                  * @example CNY
                  */
-                unit__ne?: "CNY" | "count" | "percent" | "percentage_point" | "rank";
+                unit__ne?: "CNY" | "count" | "percent" | "percentage_point" | "rank" | "person_years" | "ratio";
                 /**
                  * @description CNY, count, percent, percentage_point or rank. (any of (comma-separated))
                  * @example CNY
@@ -10282,12 +10533,12 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
                  * @example true
                  */
                 latest?: boolean;
                 /**
-                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
                 conflict?: boolean;
@@ -10296,6 +10547,11 @@ export interface operations {
                  * @example indicator,category
                  */
                 facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
                 /**
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
@@ -10326,7 +10582,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -10748,7 +11004,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: id, kind, title, publisher, author, published_on, date_note, file_name, sha256, treatment, url. The page is then an `SourceFieldsPage`. */
+                /** @description Comma-separated fields to return: id, kind, title, publisher, author, published_on, date_note, file_name, sha256, treatment, edition, table_title, table_title_local, licence, dataset_repository, dataset_commit, dataset_path, url. The page is then an `SourceFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -10773,17 +11029,17 @@ export interface operations {
                  */
                 id__in?: string;
                 /**
-                 * @description document, reference or synthetic.
+                 * @description document, table, reference or synthetic.
                  * @example document
                  */
-                kind?: "document" | "reference" | "synthetic";
+                kind?: "document" | "table" | "reference" | "synthetic";
                 /**
-                 * @description document, reference or synthetic. (not equal to; rows with no value count as different)
+                 * @description document, table, reference or synthetic. (not equal to; rows with no value count as different)
                  * @example document
                  */
-                kind__ne?: "document" | "reference" | "synthetic";
+                kind__ne?: "document" | "table" | "reference" | "synthetic";
                 /**
-                 * @description document, reference or synthetic. (any of (comma-separated))
+                 * @description document, table, reference or synthetic. (any of (comma-separated))
                  * @example document
                  */
                 kind__in?: string;
@@ -10879,7 +11135,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SourcePage"] | components["schemas"]["SourceFieldsPage"];
-                    /** @example id,kind,title,publisher,author,published_on,date_note,file_name,sha256,treatment,url */
+                    /** @example id,kind,title,publisher,author,published_on,date_note,file_name,sha256,treatment,edition,table_title,table_title_local,licence,dataset_repository,dataset_commit,dataset_path,url */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -11275,12 +11531,12 @@ export interface operations {
                 /** @description Derived (true) or stated (false). */
                 derived?: boolean;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
                  * @example true
                  */
                 latest?: boolean;
                 /**
-                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
                 conflict?: boolean;
@@ -11289,6 +11545,11 @@ export interface operations {
                  * @example indicator,category
                  */
                 facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
                 /**
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
@@ -11319,7 +11580,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -11965,12 +12226,12 @@ export interface operations {
                  */
                 source__in?: string;
                 /**
-                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then the newer source.
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
                  * @example true
                  */
                 latest?: boolean;
                 /**
-                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
                  * @example true
                  */
                 conflict?: boolean;
@@ -11979,6 +12240,11 @@ export interface operations {
                  * @example indicator,category
                  */
                 facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
                 /**
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
@@ -12003,7 +12269,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricPage"] | components["schemas"]["MetricFieldsPage"];
-                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,conflicts_with,url */
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -12802,7 +13068,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RelationPage"] | components["schemas"]["RelationFieldsPage"];
-                    /** @example key,role,organization.slug,organization.name,organization.url,target_kind,target.slug,target.name,target.url,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote */
+                    /** @example key,role,organization.slug,organization.name,organization.url,target_kind,target.slug,target.name,target.url,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -13204,6 +13470,11 @@ export interface operations {
                 programs?: string;
                 /** @description false: stated values only; true: derived ones only. */
                 derived?: boolean;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
