@@ -12,6 +12,7 @@ import argparse
 import math
 import sys
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from app.config import PROJECT_ROOT
 from app.db import build_engine
 from app.extract.candidates import Candidate, Vocabulary, extract
-from app.extract.documents import read_document
+from app.extract.documents import MAX_BYTES, read_document
 from app.migrate import upgrade_to_head
 from app.seeding.checks import check_dataset
 from app.seeding.loader import load_dataset
@@ -118,12 +119,48 @@ def _vocabulary(dataset: Dataset, workdir: Path) -> Vocabulary:
         engine.dispose()
 
 
+# Hostile inputs just under the 5 MB limit: what made extraction quadratic (one sentence of
+# amounts, each rescanning it), and its neighbours: many short sentences, a sentence with
+# no clause marks, amounts written as words, one huge paragraph of periods.
+ADVERSARIAL_BYTES = MAX_BYTES - 64
+ADVERSARIAL = {
+    "one sentence of amounts": ("Hefei had ", "1,"),
+    "short sentences": ("", "Hefei had 1. "),
+    "no clause marks": ("Hefei had ", "12 billion yuan and "),
+    "amounts in words": ("Hefei had ", "nine "),
+    "dates and percents": ("In 2023 Hefei grew ", "3.5% in March 2024 and "),
+}
+
+
+def adversarial(vocabulary: Vocabulary, workdir: Path) -> list[tuple[str, int, float]]:
+    """Seconds to read and extract each hostile input: (name, candidates, seconds)."""
+    results = []
+    for name, (head, unit) in ADVERSARIAL.items():
+        path = workdir / "hostile.txt"
+        repeats = (ADVERSARIAL_BYTES - len(head)) // len(unit.encode())
+        path.write_text(head + unit * repeats, encoding="utf-8")
+        started = time.perf_counter()
+        found = extract(read_document(path), vocabulary)
+        results.append((name, len(found), time.perf_counter() - started))
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=Path, default=SEEDS)
     parser.add_argument("--documents", type=Path, default=DOCUMENTS)
     parser.add_argument("--errors", action="store_true", help="List every error.")
+    parser.add_argument(
+        "--adversarial", action="store_true", help="Time 5 MB hostile inputs instead."
+    )
     args = parser.parse_args(argv)
+    if args.adversarial:
+        with tempfile.TemporaryDirectory() as workdir:
+            vocabulary = _vocabulary(read_dataset(args.seeds), Path(workdir))
+            print(f"{'5 MB input':<28} {'candidates':>10} {'seconds':>8}")
+            for name, count, seconds in adversarial(vocabulary, Path(workdir)):
+                print(f"{name:<28} {count:>10} {seconds:>8.1f}")
+        return 0
     dataset = read_dataset(args.seeds)
     check_dataset(dataset, args.documents)
     with tempfile.TemporaryDirectory() as workdir:

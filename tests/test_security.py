@@ -5,6 +5,7 @@ would forge them, and the small ones over HTTP."""
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import socket
@@ -28,6 +29,8 @@ from app.api.places import PLACE_SPEC
 from app.caching import send_purge
 from app.config import PROJECT_ROOT, Settings
 from app.db import build_engine
+from app.extract.candidates import Vocabulary, extract
+from app.extract.documents import MAX_BYTES, DocumentError, read_document
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.query import parse_query
@@ -468,3 +471,75 @@ def test_the_base_image_is_pinned_by_digest() -> None:
     assert bases
     for base in bases:
         assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", base), base
+
+
+# atlas extract ----------------------------------------------------------------------------
+
+
+def run_extract(arguments: list[str], url: str, given: bytes | None = None) -> Any:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "extract", *arguments],
+        env={**os.environ, "DATABASE_URL": url}, cwd=PROJECT_ROOT,
+        input=given, capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_extract_reads_regular_files_only(sqlite_url: str, tmp_path: Path) -> None:
+    """/dev/zero and a FIFO reported a size of 0 and were read until memory ran out (or,
+    for a FIFO with no writer, forever)."""
+    fifo = tmp_path / "article.fifo"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", "/dev/urandom", str(fifo), str(tmp_path)):
+        ran = run_extract(["--json", path], sqlite_url)
+        assert ran.returncode == 2, path
+        said = ran.stderr.decode()
+        assert said.count("\n") == 1, said
+        assert "is not a regular file" in said
+        assert "`atlas extract -`" in said
+
+
+def test_extract_reads_standard_input_within_the_limit(sqlite_url: str) -> None:
+    article = b"Hefei's output reached 12.5 billion yuan in 2023, up 8 percent.\n"
+    ran = run_extract(["--json", "-"], sqlite_url, given=article)
+    assert ran.returncode == 0, ran.stderr
+    lines = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [line["stated"] for line in lines][:1] == ["12.5 billion yuan"]
+    too_large = run_extract(["--json", "-"], sqlite_url, given=b"a" * (MAX_BYTES + 1))
+    assert too_large.returncode == 2
+    assert too_large.stderr.decode() == "error: standard input is larger than 5 MB\n"
+
+
+@pytest.fixture(scope="module")
+def vocabulary(sqlite_url: str) -> Vocabulary:
+    engine = build_engine(sqlite_url, read_only=True)
+    try:
+        return Vocabulary.from_database(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("head", "unit", "size"),
+    [
+        ("Hefei had ", "1,", 25_600),  # 51.9 s before, in the review
+        ("Hefei had ", "1,", 512_000),
+        ("Hefei had ", "12 billion yuan and ", 512_000),
+        ("", "Hefei had 1. ", 256_000),
+    ],
+)
+def test_extraction_takes_linear_time(
+    vocabulary: Vocabulary, tmp_path: Path, head: str, unit: str, size: int
+) -> None:
+    path = tmp_path / "hostile.txt"
+    path.write_text(head + unit * (size // len(unit)), encoding="utf-8")
+    started = time.perf_counter()
+    found = extract(read_document(path), vocabulary)
+    assert time.perf_counter() - started < 3 * size / 256_000 + 1
+    assert found
+
+
+def test_extraction_stops_at_its_deadline(vocabulary: Vocabulary, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.txt"
+    path.write_text("Hefei had 1. " * 100_000, encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"extraction stopped after 0\.2 s"):
+        extract(read_document(path), vocabulary, deadline_seconds=0.2)

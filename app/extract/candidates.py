@@ -1,15 +1,17 @@
 """From a cleaned document to candidate facts: amount, period, subject, indicator, span."""
 
 import re
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import islice
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import SQLModel
 
-from app.extract.documents import Document
+from app.extract.documents import Document, DocumentError
 from app.extract.indicators import Indicators
 from app.extract.periods import Dating, date_amount, present_tense
 from app.extract.quantities import Amount, find_amounts
@@ -19,6 +21,14 @@ from app.models.vocabulary import Qualifier
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”']?\s+(?=[\"“'(]?[A-Za-z0-9])")
 _CLAUSE_MARKS = ",;:\u2013\u2014()"
 MAX_QUOTE = 200
+# Bounds that keep extraction linear in the document's length. Each amount is read in a
+# window of text around it (its clause, indicator cues and period are all near it), not
+# in its whole sentence: "Hefei had " + "1," * N made every amount rescan the sentence,
+# 52 s at 25.6 KB. A sentence yields at most MAX_PER_SENTENCE candidates (a real one
+# states a handful), and a document gets DEADLINE_SECONDS in all.
+WINDOW = 300
+MAX_PER_SENTENCE = 24
+DEADLINE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -70,20 +80,65 @@ class Vocabulary:
         return vocabulary
 
 
-def extract(document: Document, vocabulary: Vocabulary) -> list[Candidate]:
+def extract(
+    document: Document, vocabulary: Vocabulary, *, deadline_seconds: float = DEADLINE_SECONDS
+) -> list[Candidate]:
+    """Candidates for every amount the document's body states, in order; DocumentError if
+    it takes longer than `deadline_seconds` (no article does)."""
     catalog, indicators = vocabulary.catalog, vocabulary.indicators
     resolver = Resolver(catalog, document.text, document.body, not document.lowercased)
-    candidates = []
+    deadline = time.monotonic() + deadline_seconds
+    candidates: list[Candidate] = []
     for paragraph in document.body:
         previous: Dating | None = None  # a period stated earlier in the paragraph
         for sentence in sentences(document.text, paragraph):
-            text = document.text[sentence[0] : sentence[1]]
-            for amount in find_amounts(text):
-                candidate = _candidate(document, resolver, indicators, sentence, amount, previous)
+            if time.monotonic() > deadline:
+                raise DocumentError(
+                    f"{document.file_name}: extraction stopped after {deadline_seconds:g} s"
+                    f" with {len(candidates)} candidates; it is not an article"
+                )
+            for amount in islice(_amounts(document.text, sentence), MAX_PER_SENTENCE):
+                candidate = _candidate(document, resolver, indicators, amount, previous)
                 candidates.append(candidate)
-            stated = [date_amount(text, 0, document.published_on)]
-            previous = _carried(stated[0]) or previous
+            opening = document.text[sentence[0] : min(sentence[1], sentence[0] + 2 * WINDOW)]
+            previous = _carried(date_amount(opening, 0, document.published_on)) or previous
     return candidates
+
+
+@dataclass(frozen=True)
+class _Found:
+    """An amount with the window of its sentence it is read in: `amount`'s offsets are
+    relative to `window`, which starts at `offset` in the document."""
+
+    amount: Amount
+    window: tuple[int, int]
+
+    @property
+    def offset(self) -> int:
+        return self.window[0]
+
+
+def _amounts(text: str, sentence: tuple[int, int]) -> Iterator[_Found]:
+    """The amounts of a sentence, in order, each with its window. A long sentence is read
+    in slices, each with a window of context on both sides; an amount belongs to the slice
+    it starts in, so it is seen whole, with its context, and once."""
+    start, end = sentence
+    step = 8 * WINDOW
+    for piece in range(start, end, step):
+        low, high = max(start, piece - WINDOW), min(end, piece + step + WINDOW)
+        for amount in find_amounts(text[low:high]):
+            at = low + amount.start
+            if not piece <= at < piece + step:
+                continue
+            window = (max(start, at - WINDOW), min(end, low + amount.end + WINDOW))
+            local = at - window[0]
+            shifted = replace(
+                amount,
+                start=local,
+                end=local + amount.end - amount.start,
+                stated_start=local + amount.stated_start - amount.start,
+            )
+            yield _Found(shifted, window)
 
 
 def _carried(dating: Dating | None) -> Dating | None:
@@ -109,14 +164,13 @@ def _candidate(
     document: Document,
     resolver: Resolver,
     indicators: Indicators,
-    sentence: tuple[int, int],
-    amount: Amount,
+    found: _Found,
     previous: Dating | None,
 ) -> Candidate:
-    offset = sentence[0]
-    text = document.text[sentence[0] : sentence[1]]
+    amount, offset = found.amount, found.offset
+    text = document.text[found.window[0] : found.window[1]]
     start, end = _clause(text, amount)
-    subject, named = resolver.subject(sentence, offset + amount.stated_start)
+    subject, named = resolver.subject(found.window, offset + amount.stated_start)
     following = " ".join(text[amount.end :].split()[:3])
     guess = indicators.guess(
         amount.unit, (following, text[start:end], text), subject.kind if subject else None

@@ -7,9 +7,12 @@ page, which a draft saves beside itself so `atlas load` can check spans against 
 
 import hashlib
 import re
+import stat
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 MAX_BYTES = 5 * 1024 * 1024  # news articles are tens of kilobytes; refuse what is not one
 _HTML = re.compile(r"^\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<title|<!--)", re.I)
@@ -67,18 +70,38 @@ class Document:
 
 
 def read_document(path: Path) -> Document:
-    """Read and clean a capture; raise DocumentError for what cannot be an article."""
+    """Read and clean a capture; raise DocumentError for what cannot be an article.
+
+    Only a regular file is read (or standard input, for `-`), and never more than
+    MAX_BYTES of it: a device or a pipe reports a size of 0 and `/dev/zero` would be read
+    until the memory ran out."""
+    if str(path) == "-":
+        return parse_document("stdin", _bounded(sys.stdin.buffer, "standard input"))
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
             raise DocumentError(
-                f"{path.name} is {size / 1024 / 1024:.1f} MB; an article is at most"
+                f"{path} is not a regular file (a device, pipe or directory); save the article"
+                " to a file, or pipe it to `atlas extract -`"
+            )
+        if status.st_size > MAX_BYTES:
+            raise DocumentError(
+                f"{path.name} is {status.st_size / 1024 / 1024:.1f} MB; an article is at most"
                 f" {MAX_BYTES // 1024 // 1024} MB"
             )
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = _bounded(handle, path.name)
     except OSError as exc:
         raise DocumentError(f"cannot read {path}: {exc.strerror}") from exc
     return parse_document(path.name, raw)
+
+
+def _bounded(stream: BinaryIO, name: str) -> bytes:
+    """At most MAX_BYTES of `stream`; one byte more is a refusal, not a longer read."""
+    raw = stream.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise DocumentError(f"{name} is larger than {MAX_BYTES // 1024 // 1024} MB")
+    return raw
 
 
 def parse_document(file_name: str, raw: bytes) -> Document:
