@@ -4,6 +4,7 @@ list and shares its URL; no console error, no request leaves 127.0.0.1, axe-core
 serious or critical violation, and the page fits a phone. Screenshots land in
 var/screenshots (the README shows copies under docs/screenshots)."""
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +14,10 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from app.config import PROJECT_ROOT
+from app.seeding.pipeline import seed
 from harness.node import FRONTEND, run_tool
+from harness.server import running_server
+from tests.conftest import FULL_SEEDS, documents_dir
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
@@ -68,6 +72,15 @@ class Visit:
         self.page.close()
 
 
+@pytest.fixture(scope="module")
+def full_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The explorer as people use it: on the whole dataset, official tables included."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('explorer') / 'full.db'}"
+    seed(url, FULL_SEEDS, documents_dir())
+    with running_server(url) as base:
+        yield base
+
+
 def api(server: str, path: str, **params: Any) -> Any:
     response = httpx.get(f"{server}/api/v1{path}", params=params)
     response.raise_for_status()
@@ -106,9 +119,70 @@ def test_browsers_get_the_explorer_and_clients_the_index(server: str) -> None:
     assert refused.status_code == 406
 
 
-def test_a_person_finds_a_city_reads_a_metric_and_filters_a_list(
-    browser: Browser, server: str
+def _name(ranked: list[dict[str, Any]], slug: str) -> str:
+    return next(str(e["place"]["name"]) for e in ranked if e["place"]["slug"] == slug)
+
+
+def expect_charts(page: Page, server: str, slug: str) -> None:
+    """The line chart has a point per dated value of the place's series, and the bar chart
+    a bar for each of the first 20 places ranked in the series' last year (China's total
+    left out), and one more for the place itself when it ranks below them."""
+    facet = api(server, f"/places/{slug}/metrics", facets="indicator", limit=1)
+    codes = [v["value"] for v in facet["meta"]["facets"]["counts"]["indicator"]["values"]]
+    code = "rd_expenditure" if "rd_expenditure" in codes else codes[0]
+    expect(page.locator("#chart-indicator")).to_have_value(code)
+    points = api(server, "/series", indicator=code, places=slug)["data"][0]["points"]
+    assert points
+    expect(page.locator("svg.line-chart circle.point")).to_have_count(len(points))
+    year = points[-1]["period"]["year"]
+    ranked = api(server, "/rankings", indicator=code, year=year, limit=500)["data"]
+    peers = [entry["place"]["slug"] for entry in ranked if entry["place"]["level"] != "country"]
+    position = peers.index(slug)
+    expect(page.locator("svg.bar-chart rect.bar")).to_have_count(
+        min(len(peers), 20) + (position >= 20)
+    )
+    own = page.locator("svg.bar-chart rect.bar.own")
+    expect(own).to_have_count(1)
+    expect(page.locator("svg.bar-chart text.axis").nth(min(position, 20))).to_have_text(
+        f"{position + 1}. {_name(ranked, slug)}"
+    )
+
+
+def test_a_province_shows_its_series_and_an_indicator_ranks_every_province(
+    browser: Browser, full_server: str
 ) -> None:
+    visit = Visit(browser, full_server, 1280, 900)
+    page = visit.page
+    page.goto(full_server + "/?place=anhui")
+    expect(page.locator("h1")).to_have_text("Anhui 安徽省")
+    expect_charts(page, full_server, "anhui")
+    expect(page.locator("svg.line-chart circle.point")).to_have_count(14)  # 2010-2023
+    assert visit.axe() == []
+    page.screenshot(path=SCREENSHOTS / "explorer-province.png", full_page=True)
+
+    page.goto(full_server + "/?indicator=rd_expenditure&year=2020")
+    ranked = api(full_server, "/rankings", indicator="rd_expenditure", year=2020, limit=500)
+    provinces = [e for e in ranked["data"] if e["place"]["level"] != "country"]
+    assert len(provinces) == 31
+    expect(page.locator("h2", has_text="Ranking in 2020 (31 places)")).to_be_visible()
+    expect(page.locator(".ranking svg.bar-chart rect.bar")).to_have_count(31)
+    # The map colours each province by its value: the top band holds the largest.
+    expect(page.locator("svg.dot-map circle.spot")).to_have_count(31)
+    top = page.locator("svg.dot-map circle.spot.bin-4 title").all_text_contents()
+    assert any(t.startswith(provinces[0]["place"]["name"] + ":") for t in top)
+    bottom = page.locator("svg.dot-map circle.spot.bin-0 title").all_text_contents()
+    assert any(t.startswith(provinces[-1]["place"]["name"] + ":") for t in bottom)
+    assert visit.axe() == []
+    page.screenshot(path=SCREENSHOTS / "explorer-indicator.png", full_page=True)
+    assert visit.foreign == []
+    assert visit.errors == []
+    visit.close()
+
+
+def test_a_person_finds_a_city_reads_a_metric_and_filters_a_list(
+    browser: Browser, full_server: str
+) -> None:
+    server = full_server
     visit = Visit(browser, server, 1280, 900)
     page = visit.page
     violations: dict[str, list[str]] = {}
@@ -137,7 +211,8 @@ def test_a_person_finds_a_city_reads_a_metric_and_filters_a_list(
     expect(page.locator("h1")).to_have_text("Results for “合肥”")
     expect(hefei).to_be_visible()
 
-    # The city: its metrics, and charts with one mark per value the API holds.
+    # The city: its metrics, its series of the indicator it has most values of, where it
+    # stands among every place in the latest year, and the places inside it.
     hefei.focus()
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Hefei 合肥市")
@@ -145,12 +220,7 @@ def test_a_person_finds_a_city_reads_a_metric_and_filters_a_list(
     metrics = api(server, "/places/hefei/metrics", limit=100)["data"]
     assert metrics
     expect(page.locator("table.metrics tbody tr")).to_have_count(len(metrics))
-    code = metrics[0]["indicator"]["code"]
-    across = api(server, "/metrics", indicator=code, sort="-value", limit=50)["data"]
-    expect(page.locator("svg.bar-chart rect.bar")).to_have_count(len(across))
-    dated = [m for m in across if m["place"]["slug"] == "hefei" and m["period"]["year"]]
-    expect(page.locator("svg.line-chart circle.point")).to_have_count(len(dated))
-    assert len(dated) >= 1
+    expect_charts(page, server, "hefei")
     inside = api(server, "/places", parent="hefei", limit=500)["data"]
     located = [place for place in inside if place["coordinates"] is not None]
     assert len(located) >= 2
@@ -204,7 +274,8 @@ def test_a_person_finds_a_city_reads_a_metric_and_filters_a_list(
     visit.close()
 
 
-def test_the_explorer_fits_a_phone(browser: Browser, server: str) -> None:
+def test_the_explorer_fits_a_phone(browser: Browser, full_server: str) -> None:
+    server = full_server
     visit = Visit(browser, server, 390, 844)
     page = visit.page
     page.goto(server + "/?place=hefei")

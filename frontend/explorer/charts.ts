@@ -9,6 +9,7 @@ let serial = 0;
 export interface Bar {
   label: string;
   value: number;
+  own?: boolean; // the bar of the place the page is about
 }
 
 export interface Point {
@@ -62,7 +63,7 @@ export function barChart(title: string, bars: Bar[], unit: string): SVGSVGElemen
     const length = Math.max((Math.abs(bar.value) / max) * width, 1);
     svg.append(
       element("text", { x: left - 8, y: y + 17, "text-anchor": "end", class: "axis" }, bar.label),
-      element("rect", { class: "bar", x: left, y: y + 3, width: length, height: row - 8 }),
+      element("rect", { class: bar.own ? "bar own" : "bar", x: left, y: y + 3, width: length, height: row - 8 }),
       element("text", { x: left + length + 6, y: y + 17, class: "bar-value" }, formatNumber(bar.value)),
     );
   });
@@ -137,5 +138,52 @@ export function dotMap(title: string, spots: Spot[]): SVGSVGElement {
     dot.append(element("title", {}, spot.label));
     svg.append(dot, element("text", { x: (x + 7).toFixed(1), y: (y + 4).toFixed(1), class: "map-label" }, spot.label));
   }
+  return svg;
+}
+
+export interface ValuedSpot extends Spot {
+  value: number;
+}
+
+const BINS = 5;
+
+/** Quantile bins of the values, lowest first: the upper bound of each bin. */
+export function quantileBounds(values: number[]): number[] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const last = sorted.length - 1;
+  return Array.from({ length: BINS }, (_, i) => sorted[Math.round(((i + 1) / BINS) * last)] ?? 0);
+}
+
+function binOf(value: number, bounds: number[]): number {
+  const index = bounds.findIndex((bound) => value <= bound);
+  return index === -1 ? BINS - 1 : index;
+}
+
+/** Places as dots coloured by their value in five quantile bins (light: low, dark: high),
+ * with a legend; each dot's title and the description give the exact value. */
+export function valueMap(title: string, spots: ValuedSpot[], unit: string): SVGSVGElement {
+  const svg = dotMap(title, spots);
+  const bounds = quantileBounds(spots.map((s) => s.value));
+  const dots = svg.querySelectorAll("circle.spot");
+  spots.forEach((spot, index) => {
+    const dot = dots[index];
+    if (!dot) return;
+    dot.setAttribute("class", `spot bin-${binOf(spot.value, bounds)}`);
+    const label = dot.querySelector("title");
+    if (label) label.textContent = `${spot.label}: ${formatNumber(spot.value)} ${unit}`;
+  });
+  const desc = svg.querySelector("desc");
+  if (desc) desc.textContent = spots.map((s) => `${s.label}: ${formatNumber(s.value)} ${unit}`).join("; ");
+  // The legend goes below the map, where no place can lie under it.
+  svg.setAttribute("viewBox", "0 0 640 460");
+  let lower = Math.min(...spots.map((s) => s.value));
+  bounds.forEach((bound, i) => {
+    const y = 370 + i * 18;
+    svg.append(
+      element("rect", { class: `legend bin-${i}`, x: 8, y, width: 14, height: 14 }),
+      element("text", { x: 28, y: y + 11, class: "map-label" }, `${formatNumber(lower)}–${formatNumber(bound)}`),
+    );
+    lower = bound;
+  });
   return svg;
 }

@@ -8,15 +8,19 @@
 import createClient from "openapi-fetch";
 import type { components, paths } from "../src/api";
 import { whole } from "../src/pages";
-import { barChart, dotMap, formatNumber, lineChart, type Bar, type Point, type Spot } from "./charts";
+import { barChart, dotMap, formatNumber, lineChart, valueMap, type Bar, type Point, type Spot, type ValuedSpot } from "./charts";
 import "./style.css";
 
 type Schemas = components["schemas"];
 type Metric = Schemas["Metric"];
+type Ranked = Schemas["RankingPage"]["data"][number];
 type Qualifier = Schemas["Qualifier"];
 type Child = Node | string | null | undefined | false;
 
 const API = "/api/v1";
+// Bars in a ranking: a place's page shows where it stands, an indicator's the leaders.
+const PLACE_TOP = 20;
+const INDICATOR_TOP = 40;
 const QUALIFIERS: Qualifier[] = ["exact", "approximate", "more_than", "at_least", "less_than", "up_to"];
 const CJK = /[\u3400-\u9fff]/;
 const api = createClient<paths>({ baseUrl: location.origin });
@@ -170,25 +174,84 @@ function seriesPoints(metrics: Metric[]): Point[] {
   return points.sort((a, b) => a.x - b.x);
 }
 
-function placeBars(metrics: Metric[]): Bar[] {
-  return metrics.map((m) => ({ label: `${m.place?.name ?? m.subject.name} ${period(m)}`, value: m.value }));
-}
-
-async function comparison(code: string, slug: string, name: string): Promise<HTMLElement> {
-  const { data, error } = await api.GET("/api/v1/metrics", {
-    params: { query: { indicator: code, sort: "-value", limit: 50 } },
+/** Every place's value of the indicator in one year, ranked (China's national total left
+ * out of the chart: it is the sum the places make up). */
+async function ranking(code: string, year: number | undefined): Promise<Ranked[]> {
+  const { data, error } = await api.GET("/api/v1/rankings", {
+    params: { query: { indicator: code, year, limit: 500 } },
   });
   if (error) fail(error.detail);
-  const all = whole(data).data;
-  const first = required(all[0], "a metric of this indicator");
-  const own = all.filter((m) => m.place?.slug === slug);
-  const unit = first.unit;
+  return data.data.filter((entry) => entry.place.level !== "country");
+}
+
+/** Bars for the first `top` places and, when it ranks below them, the page's own place;
+ * each labelled with its position among all of them. */
+function rankBars(entries: Ranked[], top: number, own?: string): Bar[] {
+  const bars = entries.map((e, i) => ({ label: `${i + 1}. ${e.place.name}`, value: e.value, own: e.place.slug === own }));
+  const shown = bars.slice(0, top);
+  const mine = bars.findIndex((bar) => bar.own);
+  const extra = mine >= top ? bars[mine] : undefined;
+  return extra ? [...shown, extra] : shown;
+}
+
+function shownOf(count: number, top: number): string {
+  return count > top ? `the first ${top} of ${count} places` : `every place with a value (${count})`;
+}
+
+/** The ranked places at their coordinates, coloured by value (places of a level with more
+ * than 500 divisions, the counties, are not mapped). */
+async function rankMap(entries: Ranked[], title: string, unit: string): Promise<SVGSVGElement | null> {
+  const levels = [...new Set(entries.map((e) => e.place.level))].filter((l) => l !== "county" && l !== "district");
+  if (levels.length === 0 || entries.length < 2) return null;
+  const { data, error } = await api.GET("/api/v1/places", {
+    params: { query: { level__in: levels.join(","), limit: 500 } },
+  });
+  if (error) fail(error.detail);
+  const where = new Map(whole(data).data.map((p) => [p.slug, p.coordinates]));
+  const spots: ValuedSpot[] = entries.flatMap((e) => {
+    const at = where.get(e.place.slug);
+    return at ? [{ label: e.place.name, longitude: at.longitude, latitude: at.latitude, value: e.value }] : [];
+  });
+  return spots.length > 1 ? valueMap(title, spots, unit) : null;
+}
+
+async function seriesOf(code: string, slug: string): Promise<Point[]> {
+  const { data, error } = await api.GET("/api/v1/series", {
+    params: { query: { indicator: code, places: slug } },
+  });
+  if (error) fail(error.detail);
+  return (data.data[0]?.points ?? []).map((p) => ({
+    x: p.period.year ?? Number((p.period.end ?? "0").slice(0, 4)),
+    label: p.period.label ?? String(p.period.year ?? ""),
+    value: p.value,
+  }));
+}
+
+async function comparison(code: string, name: string, slug: string): Promise<HTMLElement> {
+  const detail = await api.GET("/api/v1/indicators/{code}", { params: { path: { code } } });
+  if (detail.error) fail(detail.error.detail);
+  const { name: indicatorName, unit } = detail.data;
+  const points = await seriesOf(code, slug);
+  const latest = points.length ? points[points.length - 1]?.x : undefined;
+  const peers = await ranking(code, latest);
   return h(
     "div",
     { class: "charts" },
-    h("figure", {}, barChart(`${first.indicator.name} across places`, placeBars(all), unit), h("figcaption", {}, `${first.indicator.name}, ${unit}: every place with a value (${all.length}).`)),
-    h("figure", {}, lineChart(`${first.indicator.name} in ${name} over time`, seriesPoints(own), unit), h("figcaption", {}, `${name} over time (${seriesPoints(own).length} dated values).`)),
+    h("figure", {}, lineChart(`${indicatorName} in ${name} over time`, points, unit), h("figcaption", {}, `${name} over time (${points.length} dated values).`)),
+    peers.length
+      ? h("figure", {}, barChart(`${indicatorName} across places${latest ? ` in ${latest}` : ""}`, rankBars(peers, PLACE_TOP, slug), unit), h("figcaption", {}, `${indicatorName}, ${unit}${latest ? `, ${latest}` : ""}: ${shownOf(peers.length, PLACE_TOP)}, ${name} highlighted.`))
+      : null,
   );
+}
+
+/** The indicators a place has values of, most values first (a facet of its metrics). */
+async function indicatorsOf(slug: string): Promise<[string, string][]> {
+  const { data, error } = await api.GET("/api/v1/places/{place_slug}/metrics", {
+    params: { path: { place_slug: slug }, query: { facets: "indicator", limit: 1 } },
+  });
+  if (error) fail(error.detail);
+  const values = whole(data).meta.facets?.counts["indicator"]?.values ?? [];
+  return values.map((v) => [String(v.value), v.name ?? String(v.value)]);
 }
 
 async function place(slug: string, chart: string | null): Promise<void> {
@@ -212,8 +275,9 @@ async function place(slug: string, chart: string | null): Promise<void> {
     c.coordinates ? [{ label: c.name, longitude: c.coordinates.longitude, latitude: c.coordinates.latitude }] : [],
   );
   const ms = whole(metrics.data).data;
-  const codes = [...new Map(ms.map((m) => [m.indicator.code, m.indicator.name])).entries()];
-  const chosen = codes.find(([code]) => code === chart)?.[0] ?? codes[0]?.[0];
+  const codes = await indicatorsOf(p.slug);
+  const preferred = codes.find(([code]) => code === chart) ?? codes.find(([code]) => code === "rd_expenditure") ?? codes[0];
+  const chosen = preferred?.[0];
   const trail = h("nav", { "aria-label": "Breadcrumb", class: "trail" }, link("China", {}));
   for (const up of [p.province, p.parent]) {
     if (up && up.slug !== p.slug && !trail.textContent?.includes(up.name)) trail.append(" › ", link(up.name, { place: up.slug }));
@@ -238,14 +302,14 @@ async function place(slug: string, chart: string | null): Promise<void> {
     placeName(p),
     trail,
     facts,
+    chosen
+      ? section("Series and standing", h("label", { for: "chart-indicator" }, "Indicator "), picker, await comparison(chosen, p.name, p.slug))
+      : null,
     spots.length > 1
       ? h("figure", {}, dotMap(`Places inside ${p.name}`, spots), h("figcaption", {}, `Where the ${spots.length} places inside ${p.name} lie.`))
       : null,
     p.children.length ? section(`Inside ${p.name} (${p.children.length})`, list(p.children.map((c) => h("span", {}, link(c.name, { place: c.slug }), ` · ${c.level.replace("_", " ")}`)), "")) : null,
-    section(`Metrics (${ms.length})`, metricsTable(ms, `Metrics stated for ${p.name} and places inside it`)),
-    chosen
-      ? section("Compare", h("label", { for: "chart-indicator" }, "Indicator "), picker, await comparison(chosen, p.slug, p.name))
-      : null,
+    section(`Metrics (${ms.length}${ms.length < p.counts.metrics ? ` of ${p.counts.metrics}` : ""})`, metricsTable(ms, `Metrics stated for ${p.name} and places inside it`)),
     section(`Clusters (${whole(clusters.data).data.length})`, list(whole(clusters.data).data.map((c) => h("span", {}, c.name, ` · ${c.sector}, ${c.status}`)), "No clusters.")),
     section(`Programs (${whole(programs.data).data.length})`, list(whole(programs.data).data.map((g) => h("span", {}, g.name, ` · ${g.kind}${g.announced_on ? `, ${g.announced_on}` : ""}`)), "No programs.")),
     section(`Organizations (${whole(organizations.data).data.length})`, list(whole(organizations.data).data.map((o) => h("span", {}, o.name, ` · ${o.kind}`)), "No organizations.")),
@@ -319,6 +383,17 @@ async function indicator(code: string, params: URLSearchParams): Promise<void> {
   form.addEventListener("change", apply);
   form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
   const ms = whole(data).data;
+  const facets = await api.GET("/api/v1/metrics", {
+    params: { query: { indicator: code, facets: "year", limit: 1 } },
+  });
+  if (facets.error) fail(facets.error.detail);
+  const years = (whole(facets.data).meta.facets?.counts["year"]?.values ?? [])
+    .map((v) => Number(v.value))
+    .filter((y) => Number.isInteger(y) && y > 0)
+    .sort((a, b) => b - a);
+  const rankYear = year ?? years[0];
+  const ranked = await ranking(code, rankYear);
+  const map = await rankMap(ranked, `${i.name} by place${rankYear ? ` in ${rankYear}` : ""}`, i.unit);
   const byPlace = new Map<string, Metric[]>();
   for (const m of ms) if (m.place) byPlace.set(m.place.slug, [...(byPlace.get(m.place.slug) ?? []), m]);
   const longest = [...byPlace.values()].sort((a, b) => seriesPoints(b).length - seriesPoints(a).length)[0];
@@ -327,8 +402,14 @@ async function indicator(code: string, params: URLSearchParams): Promise<void> {
     h("p", { class: "lead" }, i.description, ` Unit: ${i.unit}; category: ${i.category}.`),
     form,
     h("p", { class: "count", role: "status" }, `${ms.length} metric${ms.length === 1 ? "" : "s"}`),
+    ranked.length ? section(
+      `Ranking${rankYear ? ` in ${rankYear}` : ""} (${ranked.length} places)`,
+      h("div", { class: "charts ranking" },
+        h("figure", {}, barChart(`${i.name} by place${rankYear ? ` in ${rankYear}` : ""}`, rankBars(ranked, INDICATOR_TOP), i.unit), h("figcaption", {}, `${shownOf(ranked.length, INDICATOR_TOP)}${rankYear ? ` in ${rankYear}` : ""}, highest first (China's national total left out); the map shows them all.`)),
+        map ? h("figure", {}, map, h("figcaption", {}, "Darker: higher; five bands of equal counts.")) : null,
+      ),
+    ) : null,
     ms.length ? h("div", { class: "charts" },
-      h("figure", {}, barChart(`${i.name} across places`, placeBars(ms), i.unit), h("figcaption", {}, `${i.name} by place, ${i.unit}.`)),
       longest && longest[0]?.place ? h("figure", {}, lineChart(`${i.name} in ${longest[0].place.name} over time`, seriesPoints(longest), i.unit), h("figcaption", {}, `${longest[0].place.name} over time.`)) : null,
     ) : null,
     metricsTable(ms, `${i.name} metrics`),
