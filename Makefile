@@ -7,13 +7,28 @@ FAST_TESTS := tests/api tests/test_seeding.py tests/test_kinds.py tests/test_mig
 	tests/test_extract.py \
 	tests/test_precision.py
 
-.PHONY: run test check lint bench load abuse clean
+.PHONY: run test check lint bench load abuse clean lock audit
 
-$(STAMP): pyproject.toml
+# The versions installed are the ones the lock pins, each checked against its hash, so the
+# versions tested are the versions run (the Dockerfile installs requirements.lock the same
+# way); the project itself goes on top, without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## Re-pin every dependency (after editing pyproject.toml): requirements.lock for the image,
+## requirements-dev.lock for development and CI, both with hashes.
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
+lock: $(STAMP)
+	$(LOCK) -o requirements.lock pyproject.toml
+	$(LOCK) --extra dev --extra bench -o requirements-dev.lock pyproject.toml
+
+## Known vulnerabilities in the pinned versions (needs an advisory database: PyPI's or OSV's).
+audit: $(STAMP)
+	scripts/audit
 
 # The npm tools the tests drive (lint, typed client, explorer build), at the versions the
 # lock file pins. Not `npm ci`: it refuses a lock without Vite's optional Windows-only

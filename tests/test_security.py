@@ -5,6 +5,7 @@ would forge them, and the small ones over HTTP."""
 import base64
 import hashlib
 import hmac
+import importlib.metadata
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import urllib.error
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -543,3 +545,42 @@ def test_extraction_stops_at_its_deadline(vocabulary: Vocabulary, tmp_path: Path
     path.write_text("Hefei had 1. " * 100_000, encoding="utf-8")
     with pytest.raises(DocumentError, match=r"extraction stopped after 0\.2 s"):
         extract(read_document(path), vocabulary, deadline_seconds=0.2)
+
+
+# Reproducible installs ------------------------------------------------------------------------
+
+
+def pinned(lock: Path) -> dict[str, str]:
+    """name -> version of every requirement in a lock file; each must carry a hash."""
+    text = lock.read_text(encoding="utf-8")
+    entries = re.findall(
+        r"^([A-Za-z0-9_.-]+)==(\S+)((?:\s*\\\n\s+--hash=sha256:[0-9a-f]{64})+)", text, re.M
+    )
+    assert entries
+    requirements = [line for line in text.splitlines() if re.match(r"^[A-Za-z0-9]", line)]
+    assert len(requirements) == len(entries), "a requirement without a hash"
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version, _ in entries}
+
+
+def test_installs_come_from_the_lock_files_with_hashes() -> None:
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = pinned(PROJECT_ROOT / "requirements.lock")
+    development = pinned(PROJECT_ROOT / "requirements-dev.lock")
+    extras = project["project"]["optional-dependencies"]
+    for names, lock in (
+        (project["project"]["dependencies"], runtime),
+        ([*project["project"]["dependencies"], *extras["dev"], *extras["bench"]], development),
+    ):
+        for requirement in names:
+            name = re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0]
+            assert re.sub(r"[-_.]+", "-", name).lower() in lock, requirement
+    assert all(development[name] == version for name, version in runtime.items())
+    installed = {  # the venv the tests run in has the versions the lock pins
+        re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version
+        for d in importlib.metadata.distributions()
+    }
+    assert {n: installed.get(n) for n in development} == development
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements-dev.lock" in makefile
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements.lock" in dockerfile
