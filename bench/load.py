@@ -236,7 +236,14 @@ def main(argv: list[str] | None = None) -> None:
             log("building the same data in PostgreSQL")
             synth(url, options.cities, options)
             for suffix, size, timeout in pools:
-                env = {"DATABASE_URL": url, "ATLAS_POOL_SIZE": size, "ATLAS_POOL_TIMEOUT": timeout}
+                # The fixture's cursors are signed with the SQLite copy's key, not the one
+                # `atlas synth` stored in this copy.
+                env = {
+                    "DATABASE_URL": url,
+                    "ATLAS_POOL_SIZE": size,
+                    "ATLAS_POOL_TIMEOUT": timeout,
+                    "ATLAS_CURSOR_SECRET": read_fixture(fixture_path).cursor_secret,
+                }
                 label = "PostgreSQL" + (f", {suffix}" if suffix else "")
                 pool = f"{size} connection{'s' if size != '1' else ''}" + (
                     f", timeout {timeout} s" if suffix else ""

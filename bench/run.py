@@ -381,7 +381,10 @@ def run_postgres(options: Options, fixture: Fixture) -> dict[str, list[WrkResult
         synth(url, options.cities, options)
         query_list = queries(fixture, "unused")
         results: dict[str, list[WrkResult]] = {}
-        with serving("atlas", Path("/nonexistent"), options, {"DATABASE_URL": url}) as atlas:
+        # The copy's `atlas synth` stored a key of its own; the fixture's cursors are signed
+        # with the SQLite copy's, so the server is given that one.
+        env = {"DATABASE_URL": url, "ATLAS_CURSOR_SECRET": fixture.cursor_secret}
+        with serving("atlas", Path("/nonexistent"), options, env) as atlas:
             log("sweeping random query shapes (PostgreSQL)")
             SWEEPS["postgresql"] = full_report(url, atlas.base, sweep_count(options))
             for query in query_list:

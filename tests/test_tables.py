@@ -308,19 +308,36 @@ def test_per_on_a_series(full: TestClient) -> None:
 @pytest.mark.parametrize(
     ("query_string", "status", "message"),
     [
-        ("per=nonsense", 422, "is neither person, 10k_people nor an indicator code"),
+        ("per=nonsense", 404, "is neither person, 10k_people nor an indicator code"),
         ("per=rd_intensity", 422, "is in percent; divide by an indicator in"),
         ("indicator=rd_expenditure&per=rd_expenditure", 422, "divided by itself"),
         ("per=person&per=person", 422, "given more than once"),
-        ("per=person&format=csv", 422, "adds to JSON pages only"),
     ],
 )
 def test_bad_per_is_a_problem_naming_it(
     full: TestClient, query_string: str, status: int, message: str
 ) -> None:
     response = full.get(f"{API}/metrics?{query_string}")
-    assert response.status_code in (400, status), response.text
+    assert response.status_code == status, response.text
     problem = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
     assert message in problem["detail"]
     assert [e["parameter"] for e in problem["errors"]] == ["per"]
+
+
+def test_per_in_an_export_adds_its_columns(full: TestClient) -> None:
+    query = "indicator=rd_expenditure&place=anhui&year=2020"
+    plain = full.get(f"{API}/metrics?{query}&format=csv")
+    assert plain.status_code == 200, plain.text
+    assert "per." not in plain.text.splitlines()[0]
+    response = full.get(f"{API}/metrics?{query}&per=10k_people&format=csv")
+    assert response.status_code == 200, response.text
+    (row,) = csv.DictReader(io.StringIO(response.text))
+    (metric,) = full.get(f"{API}/metrics?{query}&per=10k_people").json()["data"]
+    assert float(row["per.value"]) == pytest.approx(metric["per"]["value"])
+    assert row["per.unit"] == "CNY per 10,000 people"
+    assert row["per.denominator_facts"].split(",") == [
+        fact["key"] for fact in metric["per"]["denominator_facts"]
+    ]
+    lines = full.get(f"{API}/metrics?{query}&per=person&format=ndjson").text.splitlines()
+    assert [line for line in lines if '"per":' in line]

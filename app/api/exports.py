@@ -190,8 +190,9 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, list):  # keys (conflicts_with): one cell, comma-separated
-        return cell(",".join(map(str, value))) if value else ""
+    if isinstance(value, list):  # keys (conflicts_with, facts cited): one cell, comma-separated
+        keys = [item["key"] if isinstance(item, dict) else item for item in value]
+        return cell(",".join(map(str, keys))) if keys else ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return str(int(value))
     text = str(value)
@@ -269,13 +270,17 @@ def export_response(
     version: str | None = None,
     sources: dict[str, Any] | None = None,
     on_close: Callable[[], None] = lambda: None,
+    added: str | None = None,
+    addable: str | None = None,
 ) -> StreamingResponse:
     """The export's response. A request answered without a body (HEAD, a 304) gets the
     headers, computed from the first page, and no walk; otherwise the rest of the pages are
     read as the client takes them, and the walk stops when it goes away."""
     names = columns(item_model)
     if query.fields is not None:
-        names = [n for n in names if n.split(".", 1)[0] in query.fields]
+        names = [n for n in names if n.split(".", 1)[0] in (*query.fields, added)]
+    if addable is not None and added is None:  # the columns a control adds, only when asked
+        names = [n for n in names if n.split(".", 1)[0] != addable]
     writer = CsvWriter(names)
     bodiless = bool(request.scope.get(BODILESS))
 
@@ -328,12 +333,17 @@ def _value_text(applied: AppliedFilter) -> str:
 
 
 def read_page(
-    spec: ListSpec, query: ListQuery, *, secret: str, fixed: Sequence[AppliedFilter] = ()
+    spec: ListSpec,
+    query: ListQuery,
+    *,
+    secret: str,
+    fixed: Sequence[AppliedFilter] = (),
+    augment: str | None = None,
 ) -> Work:
     """A page of an export as work for `in_database`: the page, with its keyset position."""
 
     def work(connection: Connection) -> Page:
-        page = run_query(connection, spec, query, secret=secret, fixed=fixed)
+        page = run_query(connection, spec, query, secret=secret, fixed=fixed, augment=augment)
         if page.next_cursor is not None:
             page.extra["after"], _ = decode_cursor(
                 page.next_cursor, spec=spec, query=query, secret=secret

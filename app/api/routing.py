@@ -86,10 +86,10 @@ def add_list_route(
         kind, params = _format_and_params(request, spec)
         query = parse_query(spec, params, secret=secret, path=request.url.path)
         facets = _facets(spec, request, kind)
-        augment = _augment(spec, request, kind)
+        augment = _augment(spec, request)
         if kind != "json":
             return await _export(request, spec, query, params, kind=kind, path=path,
-                                 page_model=page_model)  # fmt: skip
+                                 page_model=page_model, augment=augment)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
             page = run_query(connection, spec, query, secret=secret, augment=augment)
@@ -100,7 +100,8 @@ def add_list_route(
 
     _register_page_route(
         router, path, endpoint, operation_id=operation_id, summary=summary,
-        description=description, page_model=page_model, errors=(400, 422, 503),
+        description=description, page_model=page_model,
+        errors=(400, 404, 422, 503) if spec.augment else (400, 422, 503),
         parameters=[*openapi_parameters(spec), *facets_parameter(spec.facets),
                     *augment_parameter(spec)],
     )  # fmt: skip
@@ -116,7 +117,7 @@ def _format_and_params(request: Request, spec: ListSpec) -> tuple[str, QueryPara
     return kind, QueryParams(kept)
 
 
-def _augment(spec: ListSpec, request: Request, kind: str) -> str | None:
+def _augment(spec: ListSpec, request: Request) -> str | None:
     if spec.augment is None:
         return None
     name = spec.augment.name
@@ -125,8 +126,6 @@ def _augment(spec: ListSpec, request: Request, kind: str) -> str | None:
         return None
     if len(values) > 1:
         raise parameter_problem(name, "given more than once")
-    if kind != "json":
-        raise parameter_problem(name, "adds to JSON pages only; leave it out of exports")
     return values[0]
 
 
@@ -164,15 +163,16 @@ async def _export(
     path: str,
     page_model: type[BaseModel],
     fixed: tuple[AppliedFilter, ...] = (),
+    augment: str | None = None,
 ) -> Response:
     """The list as CSV or NDJSON: every matching row, each keyset page read under the
-    time budget of its own `in_database` call."""
+    time budget of its own `in_database` call (with what an augmenting control adds)."""
     export, cap = exports.export_query(query, params)
     terms = budget_terms(path, export)
     secret = _secret(request)
 
     async def run_page(page_query: ListQuery) -> Page:
-        work = exports.read_page(spec, page_query, secret=secret, fixed=fixed)
+        work = exports.read_page(spec, page_query, secret=secret, fixed=fixed, augment=augment)
         page: Page = await in_database(request, work, **terms)
         return page
 
@@ -188,6 +188,8 @@ async def _export(
     return exports.export_response(
         request, kind=kind, name=spec.name, item_model=item_model_of(page_model),
         query=export, first=first, rest=pages, sources=sources, on_close=slots.give_back,
+        added=spec.augment.name if spec.augment and augment is not None else None,
+        addable=spec.augment.name if spec.augment else None,
     )  # fmt: skip
 
 
@@ -296,11 +298,12 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
             spec, params, secret=secret, fixed=(view.filter,), path=request.url.path
         )
         facets = _facets(spec, request, kind)
-        augment = _augment(spec, request, kind)
+        augment = _augment(spec, request)
         if kind != "json":
             fixed = await in_database(request, lambda connection: fixed_by(connection, value))
             return await _export(request, spec, query, params, kind=kind, path=path,
-                                 page_model=child.page, fixed=fixed)  # fmt: skip
+                                 page_model=child.page, fixed=fixed,
+                                 augment=augment)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
             fixed = fixed_by(connection, value)
