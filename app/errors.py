@@ -7,6 +7,7 @@ framework-specific body ever leaves the server.
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import FastAPI, Request
@@ -53,9 +54,14 @@ class ParameterError:
     parameter: str
     detail: str
     location: str = "query"
+    suggestions: list[str] = field(default_factory=list)  # what a value may have meant
 
-    def as_dict(self) -> dict[str, str]:
-        return {"parameter": self.parameter, "in": self.location, "detail": self.detail}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"parameter": self.parameter, "in": self.location}
+        body["detail"] = self.detail
+        if self.suggestions:
+            body["suggestions"] = self.suggestions
+        return body
 
 
 @dataclass
@@ -70,6 +76,15 @@ class ProblemError(Exception):
 
     def __str__(self) -> str:
         return f"{self.status} {self.kind}: {self.detail}"
+
+
+@dataclass
+class Moved(Exception):
+    """Raise where a path key named its row another way than by its key (`/places/Hefei`):
+    the answer is a 308 to the same URL with the canonical key in the `parameter` segment."""
+
+    parameter: str
+    key: str
 
 
 def parameter_problem(
@@ -145,6 +160,16 @@ async def _problem_error(request: Request, exc: Exception) -> Response:
         errors=exc.errors,
         headers=exc.headers,
     )
+
+
+async def _moved(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Moved)
+    template = request.scope["route"].path.split("/")
+    segments = request.url.path.split("/")  # the route's, below any prefix it is mounted at
+    at = len(segments) - len(template) + template.index(f"{{{exc.parameter}}}")
+    segments[at] = quote(exc.key)
+    location = "/".join(segments) + (f"?{request.url.query}" if request.url.query else "")
+    return Response(status_code=308, headers={"Location": location})
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -240,6 +265,7 @@ class UnexpectedErrorMiddleware(HTTPMiddleware):
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(Moved, _moved)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)

@@ -32,6 +32,8 @@ from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.latest import recency_order
+from app.query.lookups import names
+from app.query.names import no_such, shown
 from app.query.statements import fetch_all, fetch_one, slot
 
 
@@ -157,8 +159,7 @@ def _by_years(connection: Connection, params: QueryParams) -> Pair:
                     lambda: select(table.c.id).where(table.c.slug == slot("slug")),
                     {"slug": slug})  # fmt: skip
     if row is None:
-        raise ProblemError(404, "not-found", f"no {kind} {slug!r}",
-                           [ParameterError("subject", f"no {kind} {slug!r}")])  # fmt: skip
+        raise no_such(connection, names(table), "subject", slug)
     facts = []
     for name, year in (("from", start), ("to", end)):
         found = fetch_one(connection, ("comparison-year", kind), lambda: _fact_in_year(column),
@@ -166,9 +167,9 @@ def _by_years(connection: Connection, params: QueryParams) -> Pair:
                            "subject_id": row["id"], "year": year})  # fmt: skip
         if found is None:
             raise ProblemError(
-                404, "not-found",
-                f"no dated value of {code} for {kind} {slug!r} in {year}; facts whose period"
-                " is unknown are compared by key: /metrics/{key}/comparison?from={key}",
+                422, "invalid-parameter",
+                f"{name}: no dated value of {code} for {kind} {slug!r} in {year}; facts whose"
+                " period is unknown are compared by key: /metrics/{key}/comparison?from={key}",
                 [ParameterError(name, f"no value in {year}")],
             )  # fmt: skip
         facts.append(serialize_metric(found))
@@ -187,17 +188,13 @@ def _key_asked(params: QueryParams) -> str:
 def _by_keys(connection: Connection, key: str, params: QueryParams) -> Pair:
     earlier = _key_asked(params)
     found = _facts_by_key(connection, [key, earlier])
-    for name, wanted, location in (("key", key, "path"), ("from", earlier, "query")):
-        if wanted not in found:
-            detail = f"no metric {wanted!r}"
-            raise ProblemError(404, "not-found", detail, [ParameterError(name, detail, location)])
+    if earlier not in found:
+        raise parameter_problem("from", f"no metric {shown(earlier)}")
     start, end = found[earlier], found[key]
     for part, name in (("indicator", "code"), ("subject", "url")):
         if start[part][name] != end[part][name]:
-            # 400, not 422: each key is valid and exists; the pair is what cannot be asked.
             why = f"{earlier!r} is a fact of another {part} than {key!r}"
-            raise ProblemError(400, "invalid-parameter", f"from: {why}",
-                               [ParameterError("from", why)])  # fmt: skip
+            raise parameter_problem("from", why)
     return start, end
 
 
@@ -278,7 +275,7 @@ COMPARISON = View(
     description="The change and growth rate from the fact `from` to this one (same subject and"
     " indicator, either may be undated), computed on request and returned with the formula"
     " over the keys of both: never stored, never mixed with stated values. A `from` about"
-    " another subject or indicator is a 400.",
+    " another subject or indicator is a 422.",
     parameters=FROM_KEY_DOC,
     check=_key_asked,
     answer=_metric_comparison,

@@ -18,11 +18,13 @@ from app.api.reads import in_database
 from app.api.resource import Tag
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Links, Period, PlaceRef, Schema
-from app.errors import ParameterError, ProblemError, parameter_problem
+from app.errors import parameter_problem
 from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel, Qualifier
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
+from app.query.lookups import names
+from app.query.names import no_such, shown
 from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, check_names, parse_limit
 from app.query.rankings import (
     MAX_PEERS,
@@ -152,7 +154,11 @@ def allowed(params: QueryParams, names: tuple[str, ...]) -> None:
 def read_slug(params: QueryParams, name: str, length: int = 64) -> str | None:
     value = params.get(name)
     if value is not None and (len(value) > length or not SLUG_PATTERN_RE.match(value)):
-        raise parameter_problem(name, f"{value[:80]!r} is not a slug")
+        lowered = value.strip().lower()
+        hint = f"; did you mean {lowered}?" if SLUG_PATTERN_RE.match(lowered) else ""
+        raise parameter_problem(
+            name, f"{shown(value)} is not a key (lower-case letters, digits, - and _){hint}"
+        )
     return value
 
 
@@ -194,8 +200,7 @@ def find_indicator(connection: Connection, code: str) -> dict[str, Any]:
         {"code": code},
     )  # fmt: skip
     if row is None:
-        raise ProblemError(404, "not-found", f"no indicator {code!r}", [ParameterError(
-            "indicator", f"no indicator {code!r}")])  # fmt: skip
+        raise no_such(connection, names(t.indicator, "code"), "indicator", code)
     return dict(row)
 
 
@@ -208,9 +213,10 @@ def find_place(
             t.place.c.slug == slot("slug")),
         {"slug": slug},
     )  # fmt: skip
-    if row is None:
-        raise ProblemError(404, "not-found", f"no place {slug!r}",
-                           [ParameterError(parameter, f"no place {slug!r}", location)])  # fmt: skip
+    if row is None:  # a path's key names a resource, a query's value is the request's
+        status = 404 if location == "path" else 422
+        raise no_such(connection, names(t.place), parameter, slug, location=location,
+                      status=status)  # fmt: skip
     return dict(row)
 
 

@@ -16,6 +16,12 @@ class ParameterError(Schema):
     parameter: str = Field(examples=["limit"])
     in_: Literal["query", "path", "header", "body"] = Field(alias="in", examples=["query"])
     detail: str = Field(examples=["expected an integer from 1 to 500, got 0"])
+    suggestions: list[str] = Field(
+        default=[],
+        description="Keys the value may have meant, nearest first (at most five), when it"
+        " names nothing; for a path key naming several rows, the rows. Absent when none.",
+        examples=[["hefei"]],
+    )
 
 
 class Problem(Schema):

@@ -286,7 +286,7 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
     assert flt is not None, f"{child.name} has no filter {view.filter!r}"
 
     def fixed_by(connection: Connection, value: str) -> tuple[AppliedFilter, ...]:
-        return (AppliedFilter(flt, "exact", [find(connection, parent, value).key]),)
+        return (AppliedFilter(flt, "exact", [find(connection, parent, value, name).key]),)
 
     async def endpoint(request: Request) -> Response:
         value = check_path_key(parent.path_key, request.path_params[name], name)
@@ -338,7 +338,7 @@ def add_detail_route(
 
         def work(connection: Connection) -> bytes:
             context = DetailContext(views, snapshot_version(connection))
-            found = find(connection, resource, value)
+            found = find(connection, resource, value, name)
             (row,) = materialise(connection, resource.spec, [found.id])
             body = resource.spec.serialize(row)
             if detail.more is not None:

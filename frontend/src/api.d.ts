@@ -613,7 +613,7 @@ export interface paths {
         };
         /**
          * Change and growth from an earlier fact to this one, computed with its formula
-         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values. A `from` about another subject or indicator is a 400.
+         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values. A `from` about another subject or indicator is a 422.
          */
         get: operations["get_metric_comparison"];
         put?: never;
@@ -2360,6 +2360,15 @@ export interface components {
              * @example expected an integer from 1 to 500, got 0
              */
             detail: string;
+            /**
+             * Suggestions
+             * @description Keys the value may have meant, nearest first (at most five), when it names nothing; for a path key naming several rows, the rows. Absent when none.
+             * @default []
+             * @example [
+             *       "hefei"
+             *     ]
+             */
+            suggestions: string[];
         };
         /**
          * Problem
@@ -3399,7 +3408,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's key.
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 city_slug: string;
@@ -3763,7 +3772,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's key.
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 city_slug: string;
@@ -4165,7 +4174,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's key.
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 city_slug: string;
@@ -4524,7 +4533,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's key.
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 city_slug: string;
@@ -4745,7 +4754,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's slug, or its code.
+                 * @description The city's slug, or its code. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 slug: string;
@@ -5574,7 +5583,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -5938,7 +5947,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -6340,7 +6349,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -6699,7 +6708,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -6930,7 +6939,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -7147,7 +7156,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's slug, or its code.
+                 * @description The place's slug, or its code. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 slug: string;
@@ -7956,7 +7965,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The cluster's key.
+                 * @description The cluster's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example hefei-intelligent-voice
                  */
                 cluster_slug: string;
@@ -8177,7 +8186,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The cluster's slug.
+                 * @description The cluster's slug. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example hefei-intelligent-voice
                  */
                 slug: string;
@@ -9024,7 +9033,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The program's key.
+                 * @description The program's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example manufacturing-city-tech-transformation-pilot
                  */
                 program_slug: string;
@@ -9245,7 +9254,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The program's slug.
+                 * @description The program's slug. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example manufacturing-city-tech-transformation-pilot
                  */
                 slug: string;
@@ -9817,7 +9826,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The organization's slug.
+                 * @description The organization's slug. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example iflytek
                  */
                 slug: string;
@@ -10566,7 +10575,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The indicator's key.
+                 * @description The indicator's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example cluster_revenue
                  */
                 indicator_code: string;
@@ -10787,7 +10796,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The indicator's code.
+                 * @description The indicator's code. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example cluster_revenue
                  */
                 code: string;
@@ -11564,7 +11573,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The source's key.
+                 * @description The source's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example std-2024-03-25-daye
                  */
                 source_id: string;
@@ -11785,7 +11794,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The source's id.
+                 * @description The source's id. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example std-2024-03-25-daye
                  */
                 id: string;
@@ -12461,7 +12470,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The metric's key.
+                 * @description The metric's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye-high-tech-enterprises-2023
                  */
                 metric_key: string;
@@ -12678,7 +12687,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The metric's key.
+                 * @description The metric's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye-high-tech-enterprises-2023
                  */
                 key: string;
