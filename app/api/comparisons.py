@@ -25,7 +25,7 @@ from app.api.reads import in_database
 from app.api.resource import Found, View
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
-from app.errors import ParameterError, ProblemError, parameter_problem
+from app.errors import ParameterError, ProblemError, parameter_problem, shown
 from app.models.vocabulary import Qualifier
 from app.query.comparisons import bound_problem, compare
 from app.query.conflicts import CONFLICT_RULE
@@ -33,7 +33,7 @@ from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.latest import recency_order
 from app.query.lookups import names
-from app.query.names import no_such, shown
+from app.query.names import no_such
 from app.query.statements import fetch_all, fetch_one, slot
 
 
@@ -145,7 +145,7 @@ def _years_asked(params: QueryParams) -> tuple[str, str, str, int, int]:
     assert start is not None
     assert end is not None
     if len(subject) > 72 or not re.fullmatch(SUBJECT_PATTERN.strip("^$"), subject):
-        raise parameter_problem("subject", f"{subject[:80]!r} is not place:, cluster: or"
+        raise parameter_problem("subject", f"{shown(subject)} is not place:, cluster: or"
                                 " program: and a slug")  # fmt: skip
     kind, _, slug = subject.partition(":")
     return code, kind, slug, start, end

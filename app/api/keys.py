@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 from sqlmodel import SQLModel
 
 from app.api.resource import SLUG_PATTERN, Found, PathKey, Resource
-from app.errors import Moved, ParameterError, ProblemError
+from app.errors import Moved, ParameterError, ProblemError, shown
 from app.query.names import (
     SUGGESTIONS,
     Candidate,
@@ -17,7 +17,6 @@ from app.query.names import (
     closest,
     memoised,
     same,
-    shown,
 )
 from app.query.statements import fetch_all, fetch_one, slot
 

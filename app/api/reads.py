@@ -21,6 +21,7 @@ from app.faults import is_database_fault, is_hot_journal
 from app.nodes import Node, Nodes
 from app.query.budget import BudgetExceeded, Lane, deadline, overran
 from app.query.cursors import VERSION_DIGITS
+from app.query.parsing import unknown_parameters
 from app.query.snapshot import open_snapshot
 
 RETRY_AFTER_SECONDS = "2"
@@ -292,13 +293,9 @@ def _reason(error: Exception) -> str:
 
 
 async def no_query_parameters(request: Request) -> None:
-    """Detail endpoints take no query parameters; an unexpected one is a 400, not ignored.
-    (Async on purpose: FastAPI runs a plain `def` dependency in the thread pool.)"""
+    """Detail endpoints take no query parameters (but `version`, which the middleware has
+    taken); an unexpected one is a 400, not ignored. (Async on purpose: FastAPI runs a plain
+    `def` dependency in the thread pool.)"""
     names = sorted({key for key, _ in request.query_params.multi_items()})
     if names:
-        raise ProblemError(
-            400,
-            "unknown-parameter",
-            f"unknown query parameter(s) {', '.join(map(repr, names))}; this endpoint takes none",
-            [ParameterError(name, "not a parameter of this endpoint") for name in names],
-        )
+        raise unknown_parameters(names, ())

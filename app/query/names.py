@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, select
 from sqlmodel import SQLModel
 
-from app.errors import ParameterError, ProblemError
+from app.errors import ParameterError, ProblemError, shown
 from app.query.expressions import IdSet
 from app.query.snapshot import snapshot_version
 from app.query.statements import fetch_all, slot
@@ -259,13 +259,3 @@ def no_such(
     return ProblemError(
         status, kind, f"{parameter}: {why}", [ParameterError(parameter, why, location, near)]
     )
-
-
-SHOWN = 200  # characters of a value a message repeats; a longer one is cut, and says so
-
-
-def shown(value: str) -> str:
-    """A value as a message quotes it: whole up to SHOWN characters."""
-    if len(value) <= SHOWN:
-        return repr(value)
-    return f"{value[:SHOWN]!r}… ({len(value)} characters)"

@@ -2383,7 +2383,8 @@ export interface components {
             type: string;
             /**
              * Title
-             * @example Unprocessable Content
+             * @description The problem type's title: one per type.
+             * @example Invalid parameter
              */
             title: string;
             /**
@@ -2994,7 +2995,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities",
@@ -3019,7 +3020,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities"
@@ -3037,7 +3038,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities",
@@ -3061,8 +3062,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities"
@@ -3080,7 +3081,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities"
@@ -3098,7 +3099,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -3123,7 +3124,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities"
@@ -3143,7 +3144,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -3439,7 +3440,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics",
@@ -3464,7 +3465,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -3482,7 +3483,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
@@ -3500,7 +3501,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics",
@@ -3524,8 +3525,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
@@ -3543,7 +3544,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
@@ -3561,7 +3562,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -3586,7 +3587,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
@@ -3606,7 +3607,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -3803,7 +3804,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters",
@@ -3828,7 +3829,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -3846,7 +3847,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
@@ -3864,7 +3865,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters",
@@ -3888,8 +3889,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
@@ -3907,7 +3908,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
@@ -3925,7 +3926,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -3950,7 +3951,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
@@ -3970,7 +3971,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -4205,7 +4206,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{city_slug}/programs",
@@ -4230,7 +4231,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -4248,7 +4249,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
@@ -4266,7 +4267,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{city_slug}/programs",
@@ -4290,8 +4291,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
@@ -4309,7 +4310,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
@@ -4327,7 +4328,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -4352,7 +4353,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
@@ -4372,7 +4373,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -4564,7 +4565,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations",
@@ -4589,7 +4590,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -4607,7 +4608,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
@@ -4625,7 +4626,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations",
@@ -4649,8 +4650,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
@@ -4668,7 +4669,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
@@ -4686,7 +4687,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -4711,7 +4712,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
@@ -4731,7 +4732,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -4781,7 +4782,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{slug}",
@@ -4806,7 +4807,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -4824,7 +4825,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{slug}"
@@ -4842,7 +4843,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{slug}",
@@ -4866,8 +4867,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{slug}"
@@ -4885,7 +4886,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{slug}"
@@ -4903,7 +4904,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -4928,7 +4929,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{slug}"
@@ -4948,7 +4949,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -5169,7 +5170,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places",
@@ -5194,7 +5195,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places"
@@ -5212,7 +5213,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places",
@@ -5236,8 +5237,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places"
@@ -5255,7 +5256,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places"
@@ -5273,7 +5274,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -5298,7 +5299,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places"
@@ -5318,7 +5319,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -5614,7 +5615,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/metrics",
@@ -5639,7 +5640,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -5657,7 +5658,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
@@ -5675,7 +5676,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/metrics",
@@ -5699,8 +5700,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
@@ -5718,7 +5719,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
@@ -5736,7 +5737,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -5761,7 +5762,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
@@ -5781,7 +5782,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -5978,7 +5979,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/clusters",
@@ -6003,7 +6004,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -6021,7 +6022,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
@@ -6039,7 +6040,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/clusters",
@@ -6063,8 +6064,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
@@ -6082,7 +6083,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
@@ -6100,7 +6101,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -6125,7 +6126,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
@@ -6145,7 +6146,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -6380,7 +6381,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/programs",
@@ -6405,7 +6406,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -6423,7 +6424,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
@@ -6441,7 +6442,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/programs",
@@ -6465,8 +6466,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
@@ -6484,7 +6485,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
@@ -6502,7 +6503,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -6527,7 +6528,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
@@ -6547,7 +6548,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -6739,7 +6740,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/organizations",
@@ -6764,7 +6765,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -6782,7 +6783,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
@@ -6800,7 +6801,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/organizations",
@@ -6824,8 +6825,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
@@ -6843,7 +6844,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
@@ -6861,7 +6862,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -6886,7 +6887,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
@@ -6906,7 +6907,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -6966,7 +6967,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/rankings",
@@ -6991,7 +6992,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -7009,7 +7010,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/rankings"
@@ -7027,7 +7028,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/rankings",
@@ -7051,8 +7052,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/rankings"
@@ -7070,7 +7071,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/rankings"
@@ -7088,7 +7089,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -7113,7 +7114,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/rankings"
@@ -7133,7 +7134,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -7183,7 +7184,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{slug}",
@@ -7208,7 +7209,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -7226,7 +7227,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{slug}"
@@ -7244,7 +7245,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{slug}",
@@ -7268,8 +7269,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{slug}"
@@ -7287,7 +7288,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{slug}"
@@ -7305,7 +7306,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -7330,7 +7331,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{slug}"
@@ -7350,7 +7351,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -7556,7 +7557,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/clusters",
@@ -7581,7 +7582,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters"
@@ -7599,7 +7600,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/clusters",
@@ -7623,8 +7624,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/clusters"
@@ -7642,7 +7643,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/clusters"
@@ -7660,7 +7661,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -7685,7 +7686,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/clusters"
@@ -7705,7 +7706,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -7996,7 +7997,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
@@ -8021,7 +8022,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -8039,7 +8040,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
@@ -8057,7 +8058,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
@@ -8081,8 +8082,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
@@ -8100,7 +8101,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
@@ -8118,7 +8119,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -8143,7 +8144,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
@@ -8163,7 +8164,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -8213,7 +8214,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/clusters/{slug}",
@@ -8238,7 +8239,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -8256,7 +8257,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters/{slug}"
@@ -8274,7 +8275,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/clusters/{slug}",
@@ -8298,8 +8299,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/clusters/{slug}"
@@ -8317,7 +8318,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/clusters/{slug}"
@@ -8335,7 +8336,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -8360,7 +8361,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/clusters/{slug}"
@@ -8380,7 +8381,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -8624,7 +8625,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/programs",
@@ -8649,7 +8650,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs"
@@ -8667,7 +8668,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/programs",
@@ -8691,8 +8692,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/programs"
@@ -8710,7 +8711,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/programs"
@@ -8728,7 +8729,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -8753,7 +8754,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/programs"
@@ -8773,7 +8774,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -9064,7 +9065,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics",
@@ -9089,7 +9090,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -9107,7 +9108,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
@@ -9125,7 +9126,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics",
@@ -9149,8 +9150,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
@@ -9168,7 +9169,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
@@ -9186,7 +9187,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -9211,7 +9212,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
@@ -9231,7 +9232,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -9281,7 +9282,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/programs/{slug}",
@@ -9306,7 +9307,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -9324,7 +9325,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs/{slug}"
@@ -9342,7 +9343,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/programs/{slug}",
@@ -9366,8 +9367,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/programs/{slug}"
@@ -9385,7 +9386,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/programs/{slug}"
@@ -9403,7 +9404,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -9428,7 +9429,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/programs/{slug}"
@@ -9448,7 +9449,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -9654,7 +9655,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/organizations",
@@ -9679,7 +9680,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/organizations"
@@ -9697,7 +9698,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/organizations",
@@ -9721,8 +9722,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/organizations"
@@ -9740,7 +9741,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/organizations"
@@ -9758,7 +9759,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -9783,7 +9784,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/organizations"
@@ -9803,7 +9804,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -9853,7 +9854,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/organizations/{slug}",
@@ -9878,7 +9879,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -9896,7 +9897,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/organizations/{slug}"
@@ -9914,7 +9915,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/organizations/{slug}",
@@ -9938,8 +9939,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/organizations/{slug}"
@@ -9957,7 +9958,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/organizations/{slug}"
@@ -9975,7 +9976,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -10000,7 +10001,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/organizations/{slug}"
@@ -10020,7 +10021,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -10161,7 +10162,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/indicators",
@@ -10186,7 +10187,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators"
@@ -10204,7 +10205,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/indicators",
@@ -10228,8 +10229,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/indicators"
@@ -10247,7 +10248,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/indicators"
@@ -10265,7 +10266,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -10290,7 +10291,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/indicators"
@@ -10310,7 +10311,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -10606,7 +10607,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
@@ -10631,7 +10632,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -10649,7 +10650,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
@@ -10667,7 +10668,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
@@ -10691,8 +10692,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
@@ -10710,7 +10711,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
@@ -10728,7 +10729,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -10753,7 +10754,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
@@ -10773,7 +10774,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -10823,7 +10824,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/indicators/{code}",
@@ -10848,7 +10849,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -10866,7 +10867,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators/{code}"
@@ -10884,7 +10885,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/indicators/{code}",
@@ -10908,8 +10909,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/indicators/{code}"
@@ -10927,7 +10928,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/indicators/{code}"
@@ -10945,7 +10946,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -10970,7 +10971,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/indicators/{code}"
@@ -10990,7 +10991,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -11159,7 +11160,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/sources",
@@ -11184,7 +11185,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources"
@@ -11202,7 +11203,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/sources",
@@ -11226,8 +11227,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/sources"
@@ -11245,7 +11246,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/sources"
@@ -11263,7 +11264,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -11288,7 +11289,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/sources"
@@ -11308,7 +11309,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -11604,7 +11605,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/sources/{source_id}/metrics",
@@ -11629,7 +11630,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -11647,7 +11648,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
@@ -11665,7 +11666,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/sources/{source_id}/metrics",
@@ -11689,8 +11690,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
@@ -11708,7 +11709,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
@@ -11726,7 +11727,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -11751,7 +11752,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
@@ -11771,7 +11772,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -11821,7 +11822,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/sources/{id}",
@@ -11846,7 +11847,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -11864,7 +11865,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources/{id}"
@@ -11882,7 +11883,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/sources/{id}",
@@ -11906,8 +11907,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/sources/{id}"
@@ -11925,7 +11926,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/sources/{id}"
@@ -11943,7 +11944,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -11968,7 +11969,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/sources/{id}"
@@ -11988,7 +11989,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -12293,7 +12294,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/metrics",
@@ -12318,7 +12319,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics"
@@ -12336,7 +12337,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/metrics",
@@ -12360,8 +12361,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/metrics"
@@ -12379,7 +12380,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/metrics"
@@ -12397,7 +12398,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -12422,7 +12423,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/metrics"
@@ -12442,7 +12443,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -12497,7 +12498,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison",
@@ -12522,7 +12523,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -12540,7 +12541,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison"
@@ -12558,7 +12559,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison",
@@ -12582,8 +12583,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison"
@@ -12601,7 +12602,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison"
@@ -12619,7 +12620,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -12644,7 +12645,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison"
@@ -12664,7 +12665,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -12714,7 +12715,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/metrics/{key}",
@@ -12739,7 +12740,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -12757,7 +12758,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics/{key}"
@@ -12775,7 +12776,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/metrics/{key}",
@@ -12799,8 +12800,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/metrics/{key}"
@@ -12818,7 +12819,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/metrics/{key}"
@@ -12836,7 +12837,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -12861,7 +12862,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/metrics/{key}"
@@ -12881,7 +12882,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13092,7 +13093,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/relations",
@@ -13117,7 +13118,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/relations"
@@ -13135,7 +13136,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/relations",
@@ -13159,8 +13160,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/relations"
@@ -13178,7 +13179,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/relations"
@@ -13196,7 +13197,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -13221,7 +13222,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/relations"
@@ -13241,7 +13242,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13294,7 +13295,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/search",
@@ -13319,7 +13320,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/search"
@@ -13337,7 +13338,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/search",
@@ -13361,8 +13362,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/search"
@@ -13380,7 +13381,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/search"
@@ -13398,7 +13399,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -13423,7 +13424,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/search"
@@ -13443,7 +13444,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13514,7 +13515,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/series",
@@ -13539,7 +13540,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -13557,7 +13558,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/series"
@@ -13575,7 +13576,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/series",
@@ -13599,8 +13600,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/series"
@@ -13618,7 +13619,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/series"
@@ -13636,7 +13637,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -13661,7 +13662,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/series"
@@ -13681,7 +13682,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13760,7 +13761,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/rankings",
@@ -13785,7 +13786,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -13803,7 +13804,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/rankings"
@@ -13821,7 +13822,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/rankings",
@@ -13845,8 +13846,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/rankings"
@@ -13864,7 +13865,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/rankings"
@@ -13882,7 +13883,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -13907,7 +13908,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/rankings"
@@ -13927,7 +13928,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13991,7 +13992,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/comparisons",
@@ -14016,7 +14017,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -14034,7 +14035,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/comparisons"
@@ -14052,7 +14053,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/comparisons",
@@ -14076,8 +14077,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/comparisons"
@@ -14095,7 +14096,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/comparisons"
@@ -14113,7 +14114,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -14138,7 +14139,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/comparisons"
@@ -14158,7 +14159,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -14202,7 +14203,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1",
@@ -14227,7 +14228,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1"
@@ -14245,7 +14246,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1",
@@ -14269,8 +14270,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1"
@@ -14288,7 +14289,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1"
@@ -14306,7 +14307,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1",
@@ -14331,7 +14332,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1"
@@ -14370,7 +14371,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/",
@@ -14395,7 +14396,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/"
@@ -14412,8 +14413,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/"
@@ -14431,7 +14432,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/"
@@ -14449,7 +14450,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/"
@@ -14487,7 +14488,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/healthz",
@@ -14512,7 +14513,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/healthz"
@@ -14529,8 +14530,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/healthz"
@@ -14548,7 +14549,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/healthz"
@@ -14566,7 +14567,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/healthz"
@@ -14604,7 +14605,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/readyz",
@@ -14629,7 +14630,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/readyz"
@@ -14646,8 +14647,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/readyz"
@@ -14665,7 +14666,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/readyz"
@@ -14683,7 +14684,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/readyz"
@@ -14703,7 +14704,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
