@@ -4,7 +4,7 @@ version it is pinned to, the snapshot it reads in, and when a failed read is ret
 import logging
 import time
 import traceback
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -57,12 +57,15 @@ class Wanted:
 
     def matches(self, version: str | None) -> bool:
         """A cursor names its version by the digits it was issued with
-        (app.query.cursors.VERSION_DIGITS), anything else by the whole version; either must
-        be equal, never a prefix (an empty or shortened version matched every version)."""
+        (app.query.cursors.VERSION_DIGITS), a pin by at least its first 12 digits (the
+        middleware refuses fewer: an empty or short prefix matched every version), anything
+        else by the whole version."""
         if version is None:
             return False
         if self.parameter == "cursor":
             return version[:VERSION_DIGITS] == self.version
+        if self.parameter == "version":
+            return version.startswith(self.version)
         return version == self.version
 
 
@@ -76,7 +79,7 @@ class _OtherVersion(Exception):
     """The node's snapshot holds another version than the one wanted."""
 
 
-def version_gone(wanted: Wanted) -> ProblemError:
+def version_gone(wanted: Wanted, served: Iterable[str] = ()) -> ProblemError:
     if wanted.parameter == "cursor":
         why = (
             f"this walk started on dataset version {wanted.version}, which no database"
@@ -85,9 +88,10 @@ def version_gone(wanted: Wanted) -> ProblemError:
         return ProblemError(409, "cursor-version-gone", f"cursor: {why}",
                             [ParameterError("cursor", why)])  # fmt: skip
     if wanted.parameter == "version":
+        now = ", ".join(sorted(v[:VERSION_DIGITS] for v in served)) or "none"
         why = (
-            f"dataset version {wanted.version} is not served by any database now; drop the"
-            " pin to read the current version"
+            f"dataset version {wanted.version} is not served by any database now (served:"
+            f" {now}); pin one of those, or drop the pin to read the current version"
         )
         return ProblemError(409, "version-gone", f"version: {why}",
                             [ParameterError("version", why)])  # fmt: skip
@@ -124,6 +128,8 @@ async def in_database(
     """
     nodes: Nodes = request.app.state.nodes
     wanted = version or wanted_version(request)
+    if wanted is not None and wanted.parameter == "version":
+        _check_unique(wanted, nodes)
     why = "the database is unavailable; retry shortly"
     other_version = False
     for node in nodes.order(wanted.version if wanted else None):
@@ -143,8 +149,21 @@ async def in_database(
         request.state.node = node.name
         return result
     if wanted is not None and other_version:
-        raise version_gone(wanted)
+        raise version_gone(wanted, nodes.served_versions())
     raise unavailable(why)
+
+
+def _check_unique(wanted: Wanted, nodes: Nodes) -> None:
+    """A pin's digits must name one version among those served: two versions that share
+    them are a 422 asking for more digits."""
+    named = {v for v in nodes.known_versions() if wanted.matches(v)}
+    if len(named) > 1:
+        listed = ", ".join(sorted(named))
+        raise ProblemError(
+            422, "invalid-parameter", f"version: {wanted.version} names {len(named)} versions"
+            f" served ({listed}); give more of its digits",
+            [ParameterError("version", "names several versions served; give more digits")],
+        )  # fmt: skip
 
 
 async def _on_node(

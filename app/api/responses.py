@@ -183,10 +183,12 @@ VERSION_PARAMETER: dict[str, Any] = {
     "name": "version",
     "in": "query",
     "required": False,
-    "description": "Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or"
-    " not at all: while a database still holds it, the answer is read from it; otherwise 409"
-    " `version-gone`. Without it, the answer comes from the current version of a fit database.",
-    "schema": {"type": "string", "pattern": "^([0-9a-f]{64}|unversioned)$"},
+    "description": "Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or"
+    " its first 12 or more digits, such as the 16 a citation prints) or not at all: while a"
+    " database still holds it, the answer is read from it; otherwise 409 `version-gone`,"
+    " naming the versions served. Without it, the answer comes from the current version of a"
+    " fit database.",
+    "schema": {"type": "string", "pattern": "^([0-9a-f]{12,64}|unversioned)$"},
     "example": "02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e",
 }
 
