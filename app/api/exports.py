@@ -325,8 +325,10 @@ def describe(query: ListQuery) -> str:
 
 
 def _value_text(applied: AppliedFilter) -> str:
+    """A filter's value as the query string gave it: booleans as true and false."""
     value = applied.describe()["value"]
-    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    values = value if isinstance(value, list) else [value]
+    return ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
 
 
 def read_page(
