@@ -7,6 +7,7 @@ framework-specific body ever leaves the server.
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import FastAPI, Request
@@ -23,29 +24,90 @@ logger = logging.getLogger("atlas")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 
+
+@dataclass(frozen=True)
+class ProblemType:
+    """One kind of problem: always answered with the same status and title.
+
+    The rule between 400 and 422: a request this API cannot read as asked is 400 (a
+    parameter no route here takes, an operator a filter does not take, a cursor not issued
+    here, a request that is not valid HTTP); a request it reads but cannot honour is 422 (a
+    value out of range or of the wrong kind, a name that names nothing, a parameter given
+    twice, a pair of values that cannot go together, a query over its time budget).
+    """
+
+    status: int
+    title: str
+    description: str
+
+
 # The problem types this API uses: `type` is a relative reference to `/problems/{name}`.
-PROBLEM_TYPES: dict[str, str] = {
-    "unknown-parameter": "A query parameter is not one this endpoint accepts.",
-    "invalid-parameter": "A query or path parameter has a value the endpoint cannot use.",
-    "invalid-cursor": "A pagination cursor is malformed, tampered with, or belongs elsewhere.",
-    "not-found": "No resource exists at this URL.",
-    "method-not-allowed": "The resource exists but does not accept this HTTP method.",
-    "not-acceptable": "The request asked for a representation the server cannot produce.",
-    "unsupported-media-type": "The request carries content; no endpoint here takes any.",
-    "malformed-request": "The HTTP server could not parse the request.",
-    "service-unavailable": "The database could not be reached in time; retry after a pause.",
-    "query-too-expensive": "The query ran past its time budget; narrow it with a selective filter.",
-    "request-too-large": "The request line or headers exceed the server's limits.",
-    "request-timeout": "The request head did not arrive within the server's time limit.",
-    "server-busy": "The server holds as many connections as it accepts; retry after a pause.",
-    "too-many-exports": "This worker runs as many CSV and NDJSON exports as it allows at once;"
-    " retry after the pause Retry-After names.",
-    "internal-error": "The server failed unexpectedly; the error has been logged.",
-    "cursor-version-gone": "The cursor's walk started on a dataset version no database serves"
-    " any longer; restart the walk from the first page.",
-    "version-gone": "The dataset version asked for (a pin, or the one this answer began"
-    " reading) is not served by any database now.",
-}
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    "unknown-parameter": ProblemType(
+        400, "Unknown parameter", "A query parameter (or an operator) is not one this"
+        " endpoint accepts; the detail lists those it does."),
+    "invalid-cursor": ProblemType(
+        400, "Invalid cursor", "A pagination cursor is malformed, tampered with, or belongs"
+        " elsewhere."),
+    "malformed-request": ProblemType(
+        400, "Malformed request", "The HTTP server could not parse the request."),
+    "invalid-parameter": ProblemType(
+        422, "Invalid parameter", "A query or path parameter is well formed but has a value"
+        " the endpoint cannot honour: out of range, naming nothing (with suggestions), or"
+        " given twice."),
+    "query-too-expensive": ProblemType(
+        422, "Query too expensive", "The query ran past its time budget; narrow it with a"
+        " selective filter."),
+    "not-found": ProblemType(404, "Not found", "No resource exists at this URL."),
+    "method-not-allowed": ProblemType(
+        405, "Method not allowed", "The resource exists but does not accept this HTTP"
+        " method."),
+    "not-acceptable": ProblemType(
+        406, "Not acceptable", "The request asked for a representation the server cannot"
+        " produce."),
+    "request-timeout": ProblemType(
+        408, "Request timeout", "The request head did not arrive within the server's time"
+        " limit."),
+    "version-gone": ProblemType(
+        409, "Dataset version gone", "The dataset version asked for (a pin, or the one this"
+        " answer began reading) is not served by any database now; the detail names the"
+        " versions served."),
+    "cursor-version-gone": ProblemType(
+        409, "Cursor's dataset version gone", "The cursor's walk started on a dataset version"
+        " no database serves any longer; restart the walk from the first page."),
+    "uri-too-long": ProblemType(
+        414, "Request target too long", "The request target exceeds the server's limit."),
+    "unsupported-media-type": ProblemType(
+        415, "Unsupported media type", "The request carries content; no endpoint here takes"
+        " any."),
+    "too-many-exports": ProblemType(
+        429, "Too many exports", "This worker runs as many CSV and NDJSON exports as it"
+        " allows at once; retry after the pause Retry-After names."),
+    "request-too-large": ProblemType(
+        431, "Request head too large", "The request line and headers exceed the server's"
+        " limits."),
+    "internal-error": ProblemType(
+        500, "Internal error", "The server failed unexpectedly; the error has been logged."),
+    "service-unavailable": ProblemType(
+        503, "Service unavailable", "The database could not be reached in time; retry after"
+        " a pause."),
+    "server-busy": ProblemType(
+        503, "Server busy", "The server holds as many connections as it accepts; retry"
+        " after a pause."),
+}  # fmt: skip
+KIND_BY_STATUS = {
+    404: "not-found", 405: "method-not-allowed", 406: "not-acceptable", 415:
+    "unsupported-media-type", 422: "invalid-parameter",
+}  # fmt: skip
+
+SHOWN = 200  # characters of a value a message repeats; a longer one is cut, and says so
+
+
+def shown(value: str) -> str:
+    """A value as a message quotes it: whole up to SHOWN characters, else cut and counted."""
+    if len(value) <= SHOWN:
+        return repr(value)
+    return f"{value[:SHOWN]!r}… ({len(value)} characters)"
 
 
 @dataclass
@@ -53,9 +115,14 @@ class ParameterError:
     parameter: str
     detail: str
     location: str = "query"
+    suggestions: list[str] = field(default_factory=list)  # what a value may have meant
 
-    def as_dict(self) -> dict[str, str]:
-        return {"parameter": self.parameter, "in": self.location, "detail": self.detail}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"parameter": self.parameter, "in": self.location}
+        body["detail"] = self.detail
+        if self.suggestions:
+            body["suggestions"] = self.suggestions
+        return body
 
 
 @dataclass
@@ -68,34 +135,29 @@ class ProblemError(Exception):
     errors: list[ParameterError] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        expected = PROBLEM_TYPES[self.kind].status
+        assert self.status == expected, f"{self.kind} is a {expected}, not a {self.status}"
+
     def __str__(self) -> str:
         return f"{self.status} {self.kind}: {self.detail}"
 
 
-def parameter_problem(
-    parameter: str, detail: str, *, status: int = 422, location: str = "query"
-) -> ProblemError:
-    kind = "unknown-parameter" if status == 400 else "invalid-parameter"
+@dataclass
+class Moved(Exception):
+    """Raise where a path key named its row another way than by its key (`/places/Hefei`):
+    the answer is a 308 to the same URL with the canonical key in the `parameter` segment."""
+
+    parameter: str
+    key: str
+
+
+def parameter_problem(parameter: str, detail: str, *, location: str = "query") -> ProblemError:
+    """A well-formed parameter whose value cannot be honoured (422 `invalid-parameter`)."""
     return ProblemError(
-        status, kind, f"{parameter}: {detail}", [ParameterError(parameter, detail, location)]
-    )
-
-
-_TITLES = {
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    408: "Request Timeout",
-    413: "Content Too Large",
-    414: "URI Too Long",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+        422, "invalid-parameter", f"{parameter}: {detail}",
+        [ParameterError(parameter, detail, location)],
+    )  # fmt: skip
 
 
 def problem_body(
@@ -106,9 +168,11 @@ def problem_body(
     instance: str,
     errors: list[ParameterError] | None = None,
 ) -> bytes:
+    problem_type = PROBLEM_TYPES[kind]
+    assert status == problem_type.status, f"{kind} is a {problem_type.status}, not a {status}"
     body: dict[str, Any] = {
         "type": f"/problems/{kind}",
-        "title": _TITLES.get(status, "Error"),
+        "title": problem_type.title,
         "status": status,
         "detail": detail,
         "instance": instance,
@@ -147,6 +211,16 @@ async def _problem_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _moved(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Moved)
+    template = request.scope["route"].path.split("/")
+    segments = request.url.path.split("/")  # the route's, below any prefix it is mounted at
+    at = len(segments) - len(template) + template.index(f"{{{exc.parameter}}}")
+    segments[at] = quote(exc.key)
+    location = "/".join(segments) + (f"?{request.url.query}" if request.url.query else "")
+    return Response(status_code=308, headers={"Location": location})
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     """FastAPI's own validation (path parameters): name each parameter and what was wrong."""
     assert isinstance(exc, RequestValidationError)
@@ -166,8 +240,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    kinds = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable"}
-    kind = kinds.get(exc.status_code, "invalid-parameter")
+    kind = KIND_BY_STATUS.get(exc.status_code, "malformed-request")
+    status = PROBLEM_TYPES[kind].status
     detail = {
         404: f"nothing at {request.url.path}",
         405: f"{request.method} is not allowed here",
@@ -176,7 +250,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:  # every route is a GET, and HEAD and OPTIONS are served
         headers["Allow"] = ALLOWED_METHODS
     return problem_response(
-        status=exc.status_code,
+        status=status,
         kind=kind,
         detail=detail,
         instance=_instance(request),
@@ -240,6 +314,7 @@ class UnexpectedErrorMiddleware(HTTPMiddleware):
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(Moved, _moved)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)

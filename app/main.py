@@ -337,7 +337,9 @@ def _install_service_routes(app: FastAPI) -> None:
     async def problem_type(name: str) -> RawJSON:
         if name not in PROBLEM_TYPES:
             raise ProblemError(404, "not-found", f"no problem type {name!r}")
-        return RawJSON({"type": f"/problems/{name}", "description": PROBLEM_TYPES[name]})
+        known = PROBLEM_TYPES[name]
+        return RawJSON({"type": f"/problems/{name}", "title": known.title,
+                        "status": known.status, "description": known.description})  # fmt: skip
 
 
 def _document_refusals(schema: dict[str, Any]) -> None:

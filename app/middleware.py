@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
 from app.asgi import BODILESS, HTTPMiddleware
-from app.errors import ParameterError, problem_response
+from app.errors import ParameterError, problem_response, shown
 from app.explorer import prefers_html
 from app.seeding.version import UNVERSIONED
 
@@ -328,7 +328,8 @@ class PinnedVersionMiddleware:
     The parameter is taken off the query before the endpoint reads it (every endpoint
     accepts it) and kept in the request's state, where app.api.reads reads it; a database
     holding another version is passed over and, when none holds it, the answer is 409
-    `version-gone`."""
+    `version-gone`. A version is named by its first 12 or more hexadecimal digits (a
+    citation prints 16), as long as no two versions served share them."""
 
     def __init__(self, app: ASGIApp, *, prefix: str) -> None:
         self.app = app
@@ -352,7 +353,10 @@ class PinnedVersionMiddleware:
         if len(pins) > 1:
             why = "given more than once"
         elif VERSION_PATTERN.fullmatch(pins[0]) is None:
-            why = "expected a dataset version: 64 hexadecimal digits, as X-Atlas-Dataset-Version"
+            why = (
+                "expected a dataset version: 12 to 64 of its hexadecimal digits (the 16 a"
+                f" citation prints will do), as X-Atlas-Dataset-Version; got {shown(pins[0])}"
+            )
         if why is not None:
             response = problem_response(
                 status=422, kind="invalid-parameter", detail=f"version: {why}",
@@ -365,7 +369,7 @@ class PinnedVersionMiddleware:
         await self.app({**scope, "query_string": rest.encode("latin-1")}, receive, send)
 
 
-VERSION_PATTERN = re.compile(r"[0-9a-f]{64}|unversioned")
+VERSION_PATTERN = re.compile(r"[0-9a-f]{12,64}|unversioned")
 
 
 class SecurityHeadersMiddleware(ResponseHeadersMiddleware):

@@ -133,6 +133,14 @@ class Nodes:
             if node.version is not None and (node.fit or node is self.primary)
         }
 
+    def known_versions(self) -> set[str]:
+        """Every version the board knows a reachable node at."""
+        return {
+            node.version
+            for node in (*self.replicas, self.primary)
+            if node.version is not None and (node.reachable or node is self.primary)
+        }
+
     def has(self, version: str) -> bool:
         """Whether a read pinned to `version` can be served (as far as the board knows)."""
         return version in self.served_versions() or any(

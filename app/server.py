@@ -287,7 +287,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def _check_head(self, size: int) -> bool:
         """Refuse the request if its head is over a cap; say whether it was refused."""
         if len(self.url) > MAX_TARGET_BYTES:
-            self._refuse(414, f"the request target exceeds {MAX_TARGET_BYTES} bytes")
+            self._refuse(
+                414, f"the request target exceeds {MAX_TARGET_BYTES} bytes", "uri-too-long"
+            )
         elif size > MAX_HEADER_BYTES:
             self._refuse(431, f"the request line and headers exceed {MAX_HEADER_BYTES} bytes")
         else:

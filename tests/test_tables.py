@@ -308,7 +308,7 @@ def test_per_on_a_series(full: TestClient) -> None:
 @pytest.mark.parametrize(
     ("query_string", "status", "message"),
     [
-        ("per=nonsense", 404, "is neither person, 10k_people nor an indicator code"),
+        ("per=nonsense", 422, "is neither person, 10k_people nor an indicator code"),
         ("per=rd_intensity", 422, "is in percent; divide by an indicator in"),
         ("indicator=rd_expenditure&per=rd_expenditure", 422, "divided by itself"),
         ("per=person&per=person", 422, "given more than once"),

@@ -139,16 +139,24 @@ def test_a_pinned_version_is_served_while_it_is_there(loads: Loads, live: TestCl
     assert pinned.headers["x-atlas-dataset-version"] == version
     listed = live.get(f"{API}/sources?limit=2&version={version}")
     assert listed.status_code == 200, listed.text
+    for digits in (16, 12):  # as a citation prints it, and the fewest taken
+        printed = live.get(f"{SOURCE_URL}?version={version[:digits]}")
+        assert printed.status_code == 200, printed.text
+        assert printed.headers["x-atlas-dataset-version"] == version
     loads.load(loads.changed)
-    gone = live.get(f"{SOURCE_URL}?version={version}")
+    now = live.get(SOURCE_URL).headers["x-atlas-dataset-version"]
+    gone = live.get(f"{SOURCE_URL}?version={version[:16]}")
     assert gone.status_code == 409
     assert gone.headers["content-type"] == "application/problem+json"
     problem = gone.json()
     assert problem["type"] == "/problems/version-gone"
+    assert problem["title"] == "Dataset version gone"
     assert problem["errors"][0]["parameter"] == "version"
-    bad = live.get(f"{SOURCE_URL}?version=latest")
-    assert bad.status_code == 422
-    assert bad.json()["errors"][0]["parameter"] == "version"
+    assert f"(served: {now[:16]})" in problem["detail"]
+    for bad_pin in ("latest", version[:11], version + "0"):
+        bad = live.get(f"{SOURCE_URL}?version={bad_pin}")
+        assert bad.status_code == 422, bad_pin
+        assert bad.json()["errors"][0]["parameter"] == "version"
 
 
 def test_a_walk_never_mixes_versions(loads: Loads, live: TestClient) -> None:

@@ -25,13 +25,15 @@ from app.api.reads import in_database
 from app.api.resource import Found, View
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
-from app.errors import ParameterError, ProblemError, parameter_problem
+from app.errors import ParameterError, ProblemError, parameter_problem, shown
 from app.models.vocabulary import Qualifier
 from app.query.comparisons import bound_problem, compare
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.latest import recency_order
+from app.query.lookups import names
+from app.query.names import no_such
 from app.query.statements import fetch_all, fetch_one, slot
 
 
@@ -143,7 +145,7 @@ def _years_asked(params: QueryParams) -> tuple[str, str, str, int, int]:
     assert start is not None
     assert end is not None
     if len(subject) > 72 or not re.fullmatch(SUBJECT_PATTERN.strip("^$"), subject):
-        raise parameter_problem("subject", f"{subject[:80]!r} is not place:, cluster: or"
+        raise parameter_problem("subject", f"{shown(subject)} is not place:, cluster: or"
                                 " program: and a slug")  # fmt: skip
     kind, _, slug = subject.partition(":")
     return code, kind, slug, start, end
@@ -157,8 +159,7 @@ def _by_years(connection: Connection, params: QueryParams) -> Pair:
                     lambda: select(table.c.id).where(table.c.slug == slot("slug")),
                     {"slug": slug})  # fmt: skip
     if row is None:
-        raise ProblemError(404, "not-found", f"no {kind} {slug!r}",
-                           [ParameterError("subject", f"no {kind} {slug!r}")])  # fmt: skip
+        raise no_such(connection, names(table), "subject", slug)
     facts = []
     for name, year in (("from", start), ("to", end)):
         found = fetch_one(connection, ("comparison-year", kind), lambda: _fact_in_year(column),
@@ -166,9 +167,9 @@ def _by_years(connection: Connection, params: QueryParams) -> Pair:
                            "subject_id": row["id"], "year": year})  # fmt: skip
         if found is None:
             raise ProblemError(
-                404, "not-found",
-                f"no dated value of {code} for {kind} {slug!r} in {year}; facts whose period"
-                " is unknown are compared by key: /metrics/{key}/comparison?from={key}",
+                422, "invalid-parameter",
+                f"{name}: no dated value of {code} for {kind} {slug!r} in {year}; facts whose"
+                " period is unknown are compared by key: /metrics/{key}/comparison?from={key}",
                 [ParameterError(name, f"no value in {year}")],
             )  # fmt: skip
         facts.append(serialize_metric(found))
@@ -187,17 +188,13 @@ def _key_asked(params: QueryParams) -> str:
 def _by_keys(connection: Connection, key: str, params: QueryParams) -> Pair:
     earlier = _key_asked(params)
     found = _facts_by_key(connection, [key, earlier])
-    for name, wanted, location in (("key", key, "path"), ("from", earlier, "query")):
-        if wanted not in found:
-            detail = f"no metric {wanted!r}"
-            raise ProblemError(404, "not-found", detail, [ParameterError(name, detail, location)])
+    if earlier not in found:
+        raise parameter_problem("from", f"no metric {shown(earlier)}")
     start, end = found[earlier], found[key]
     for part, name in (("indicator", "code"), ("subject", "url")):
         if start[part][name] != end[part][name]:
-            # 400, not 422: each key is valid and exists; the pair is what cannot be asked.
             why = f"{earlier!r} is a fact of another {part} than {key!r}"
-            raise ProblemError(400, "invalid-parameter", f"from: {why}",
-                               [ParameterError("from", why)])  # fmt: skip
+            raise parameter_problem("from", why)
     return start, end
 
 
@@ -278,7 +275,7 @@ COMPARISON = View(
     description="The change and growth rate from the fact `from` to this one (same subject and"
     " indicator, either may be undated), computed on request and returned with the formula"
     " over the keys of both: never stored, never mixed with stated values. A `from` about"
-    " another subject or indicator is a 400.",
+    " another subject or indicator is a 422.",
     parameters=FROM_KEY_DOC,
     check=_key_asked,
     answer=_metric_comparison,

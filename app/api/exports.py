@@ -39,7 +39,7 @@ from starlette.types import Receive, Scope, Send
 from app.api import tables as t
 from app.api.shapes import API_PREFIX
 from app.asgi import BODILESS
-from app.errors import ProblemError, parameter_problem
+from app.errors import ProblemError, parameter_problem, shown
 from app.query import ListQuery, ListSpec, Page, run_query
 from app.query.cursors import decode_cursor
 from app.query.facets import Facet, count_facets
@@ -117,7 +117,9 @@ def requested_format(params: QueryParams, accept: str | None) -> str:
         if len(params.getlist("format")) > 1:
             raise parameter_problem("format", "given more than once")
         if raw not in FORMATS:
-            raise parameter_problem("format", f"expected one of {', '.join(FORMATS)}, got {raw!r}")
+            raise parameter_problem(
+                "format", f"expected one of {', '.join(FORMATS)}, got {shown(raw)}"
+            )
         return raw
     return preferred(accept) if accept else "json"
 
@@ -328,8 +330,10 @@ def describe(query: ListQuery) -> str:
 
 
 def _value_text(applied: AppliedFilter) -> str:
+    """A filter's value as the query string gave it: booleans as true and false."""
     value = applied.describe()["value"]
-    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    values = value if isinstance(value, list) else [value]
+    return ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
 
 
 def read_page(

@@ -1,14 +1,24 @@
-"""Path keys: the one rule for a key in a path, the row it names (or the one 404), and how
-the key is documented, for detail, nested list and nested view routes alike."""
+"""Path keys: the one rule for a key in a path, the row it names (or the 308 to its
+canonical URL, or the one 404), and how the key is documented, for detail, nested list and
+nested view routes alike."""
 
 import re
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlmodel import SQLModel
 
 from app.api.resource import SLUG_PATTERN, Found, PathKey, Resource
-from app.errors import ProblemError, parameter_problem
-from app.query.statements import fetch_one, slot
+from app.errors import Moved, ParameterError, ProblemError, shown
+from app.query.names import (
+    SUGGESTIONS,
+    Candidate,
+    candidate,
+    closest,
+    memoised,
+    same,
+)
+from app.query.statements import fetch_all, fetch_one, slot
 
 SLUG_PATTERN_RE = re.compile(SLUG_PATTERN)
 
@@ -20,33 +30,97 @@ def key_doc(resource: Resource) -> str:
 
 
 def check_path_key(key: PathKey, value: str, name: str) -> str:
-    """The one rule for a key in a path, with the one message for every route that takes it."""
-    if len(value) > key.max_length or SLUG_PATTERN_RE.match(value) is None:
-        raise parameter_problem(
-            name,
-            f"expected lower-case letters, digits, - or _ (at most {key.max_length})",
-            location="path",
-        )
+    """The one rule for a key in a path, before any database is read: a value longer than
+    any key or name names nothing (404 without a search for what it meant)."""
+    if len(value) > key.max_length or not value.isprintable():
+        raise ProblemError(
+            404, "not-found", f"{name}: {shown(value)} names nothing here",
+            [ParameterError(name, f"more than {key.max_length} characters, or not printable",
+                            "path")],
+        )  # fmt: skip
     return value
 
 
-def find(connection: Connection, resource: Resource, value: str) -> Found:
-    """The row a path key names (by its key or its alias), or a 404."""
+def find(connection: Connection, resource: Resource, value: str, name: str) -> Found:
+    """The row a path key names by its key; a key given another way (capitals, a name in
+    either script, a division code) is a 308 to the canonical URL when it names one row,
+    and a 404 listing the rows it names, or the nearest, otherwise."""
     key = resource.path_key
-    by_alias = key.alias is not None and re.fullmatch(key.alias_pattern or "", value) is not None
-    column = resource.table.c[key.alias if by_alias and key.alias else key.column]
+    if SLUG_PATTERN_RE.match(value) is not None:
+        row = _by_column(connection, resource, key.column, value)
+        if row is not None:
+            return Found(row["id"], row["key"])
+    if key.alias is not None and re.fullmatch(key.alias_pattern or "", value) is not None:
+        row = _by_column(connection, resource, key.alias, value)
+        if row is not None:
+            raise Moved(name, row["key"])
+    lowered = value.strip().lower()
+    if lowered != value and SLUG_PATTERN_RE.match(lowered) is not None:
+        row = _by_column(connection, resource, key.column, lowered)
+        if row is not None:
+            raise Moved(name, row["key"])
+    raise _named(connection, resource, value, name)
 
+
+def _by_column(connection: Connection, resource: Resource, column: str, value: str) -> Any:
     def build() -> Any:
+        table = resource.table
         return (
-            select(resource.table.c.id, resource.table.c[key.column].label("key"))
-            .where(column == slot("key"), *resource.spec.scope)
+            select(table.c.id, table.c[resource.path_key.column].label("key"))
+            .where(table.c[column] == slot("key"), *resource.spec.scope)
             .limit(1)
         )
 
-    row = fetch_one(connection, ("find", resource.name, by_alias), build, {"key": value})
-    if row is None:
-        raise ProblemError(404, "not-found", f"no {resource.noun} {value!r}")
-    return Found(row["id"], row["key"])
+    return fetch_one(connection, ("find", resource.name, column), build, {"key": value})
+
+
+def _named(connection: Connection, resource: Resource, value: str, name: str) -> Exception:
+    """What a value that is no key names among the resource's rows, by the search entries:
+    a `Moved` for one row, a 404 listing the rows (several) or the nearest (none)."""
+    searched = resource.search
+    if searched is None:
+        return _no_such(resource, value, name, [])
+    table, entry = resource.table, SQLModel.metadata.tables["search_entry"]
+
+    def build() -> Any:
+        return (
+            select(entry.c.key, entry.c.name, entry.c.name_local, entry.c.folded)
+            .join(table, table.c[resource.path_key.column] == entry.c.key)
+            .where(entry.c.kind == slot("kind"), *resource.spec.scope)
+        )
+
+    def read() -> list[Candidate]:
+        rows = fetch_all(connection, ("named", resource.name), build, {"kind": searched.kind})
+        return [
+            candidate(r["key"], [r["name"], r["name_local"], *r["folded"].split("\n")])
+            for r in rows
+        ]
+
+    ranked = closest(value, memoised(connection, ("named", resource.name), read))
+    named = same(ranked)
+    if len(named) == 1:
+        return Moved(name, named[0])
+    if named:
+        listed = ", ".join(named[:MAX_LISTED]) + (", …" if len(named) > MAX_LISTED else "")
+        why = f"{shown(value)} names {len(named)} {resource.name}: {listed}"
+        return ProblemError(404, "not-found", f"{name}: {why}",
+                            [ParameterError(name, why, "path", named[:MAX_LISTED])])  # fmt: skip
+    return _no_such(resource, value, name, [key for _, key in ranked[:SUGGESTIONS]])
+
+
+MOVED_NOTE = (
+    "Given another way (capitals, a name in English or Chinese, a division code) the key"
+    " answers 308 to the canonical URL when it names one row, else 404 listing the rows it"
+    " names or the nearest."
+)
+MAX_LISTED = 20  # rows a 404 lists for a name several share (there are many 朝阳区)
+
+
+def _no_such(resource: Resource, value: str, name: str, near: list[str]) -> ProblemError:
+    why = f"no {resource.noun} {shown(value)}"
+    if near:
+        why += f"; did you mean {' or '.join(near)}?"
+    return ProblemError(404, "not-found", why, [ParameterError(name, why, "path", near)])
 
 
 def path_parameter_doc(key: PathKey, name: str, description: str) -> dict[str, Any]:
@@ -54,7 +128,7 @@ def path_parameter_doc(key: PathKey, name: str, description: str) -> dict[str, A
         "name": name,
         "in": "path",
         "required": True,
-        "description": description,
-        "schema": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": key.max_length},
+        "description": f"{description} {MOVED_NOTE}",
+        "schema": {"type": "string", "minLength": 1, "maxLength": key.max_length},
         "example": key.example,
     }

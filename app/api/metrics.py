@@ -165,7 +165,7 @@ METRIC_SPEC = ListSpec(
             "category",
             "Indicator category.",
             column=observation.c.indicator_id,
-            lookup=by_key(t.indicator, "category"),
+            lookup=by_key(t.indicator, "category", "indicator category"),
             example="innovation",
         ),
         Filter(

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
 from app.api.shapes import PlaceRef, Provenance, Schema
-from app.errors import ParameterError, ProblemError, parameter_problem
+from app.errors import parameter_problem, shown
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.statements import fetch_all, slot
@@ -108,17 +108,15 @@ def parse_per(connection: Connection, raw: str, numerator: str | None = None) ->
         ),
         {"code": raw[:64]},
     )
-    if not rows:  # as /series answers an unknown indicator
-        raise ProblemError(
-            404,
-            "not-found",
-            f"per: {raw!r} is neither person, 10k_people nor an indicator code",
-            [ParameterError("per", "no such indicator", "query")],
+    if not rows:
+        raise parameter_problem(
+            "per", f"{shown(raw)} is neither person, 10k_people nor an indicator code"
         )
     unit = rows[0]["unit"]
     if unit not in DENOMINATOR_UNITS:
         raise parameter_problem(
-            "per", f"{raw!r} is in {unit}; divide by an indicator in {', '.join(DENOMINATOR_UNITS)}"
+            "per",
+            f"{shown(raw)} is in {unit}; divide by an indicator in {', '.join(DENOMINATOR_UNITS)}",
         )
     if raw == numerator:
         raise parameter_problem("per", "an indicator divided by itself is 1")

@@ -18,11 +18,13 @@ from app.api.reads import in_database
 from app.api.resource import Tag
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Links, Period, PlaceRef, Schema
-from app.errors import ParameterError, ProblemError, parameter_problem
+from app.errors import parameter_problem, shown
 from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel, Qualifier
 from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
+from app.query.lookups import names
+from app.query.names import no_such
 from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, check_names, parse_limit
 from app.query.rankings import (
     MAX_PEERS,
@@ -152,7 +154,11 @@ def allowed(params: QueryParams, names: tuple[str, ...]) -> None:
 def read_slug(params: QueryParams, name: str, length: int = 64) -> str | None:
     value = params.get(name)
     if value is not None and (len(value) > length or not SLUG_PATTERN_RE.match(value)):
-        raise parameter_problem(name, f"{value[:80]!r} is not a slug")
+        lowered = value.strip().lower()
+        hint = f"; did you mean {lowered}?" if SLUG_PATTERN_RE.match(lowered) else ""
+        raise parameter_problem(
+            name, f"{shown(value)} is not a key (lower-case letters, digits, - and _){hint}"
+        )
     return value
 
 
@@ -161,14 +167,14 @@ def read_year(params: QueryParams, name: str) -> int | None:
     if raw is None:
         return None
     if not re.fullmatch(r"[0-9]{4}", raw) or not 1900 <= int(raw) <= 2100:
-        raise parameter_problem(name, f"expected a year from 1900 to 2100, got {raw[:40]!r}")
+        raise parameter_problem(name, f"expected a year from 1900 to 2100, got {shown(raw)}")
     return int(raw)
 
 
 def _int(params: QueryParams, name: str, maximum: int) -> int:
     raw = params.get(name, "0")
     if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) > maximum:
-        raise parameter_problem(name, f"expected an integer from 0 to {maximum}, got {raw[:40]!r}")
+        raise parameter_problem(name, f"expected an integer from 0 to {maximum}, got {shown(raw)}")
     return int(raw)
 
 
@@ -179,7 +185,7 @@ def peer_terms(raw: str | None, pattern: str = PEERS_PATTERN) -> list[tuple[str,
     if len(raw) > 140 or not re.fullmatch(pattern.strip("^$"), raw):
         raise parameter_problem(
             "peers",
-            f"{raw[:80]!r} is not a peer group: nationwide, or an area (province:<slug>,"
+            f"{shown(raw)} is not a peer group: nationwide, or an area (province:<slug>,"
             " within:<slug>) and/or a level (level:<level>) joined by a comma",
         )
     terms = [term.partition(":") for term in raw.split(",")]
@@ -194,8 +200,7 @@ def find_indicator(connection: Connection, code: str) -> dict[str, Any]:
         {"code": code},
     )  # fmt: skip
     if row is None:
-        raise ProblemError(404, "not-found", f"no indicator {code!r}", [ParameterError(
-            "indicator", f"no indicator {code!r}")])  # fmt: skip
+        raise no_such(connection, names(t.indicator, "code"), "indicator", code)
     return dict(row)
 
 
@@ -208,9 +213,10 @@ def find_place(
             t.place.c.slug == slot("slug")),
         {"slug": slug},
     )  # fmt: skip
-    if row is None:
-        raise ProblemError(404, "not-found", f"no place {slug!r}",
-                           [ParameterError(parameter, f"no place {slug!r}", location)])  # fmt: skip
+    if row is None:  # a path's key names a resource, a query's value is the request's
+        status = 404 if location == "path" else 422
+        raise no_such(connection, names(t.place), parameter, slug, location=location,
+                      status=status)  # fmt: skip
     return dict(row)
 
 
@@ -323,7 +329,7 @@ def read_ranking(params: QueryParams) -> RankingAsk:
     terms = peer_terms(params.get("peers"))
     order = params.get("order")
     if order not in (None, "desc", "asc"):
-        raise parameter_problem("order", f"expected desc or asc, got {order[:40]!r}")
+        raise parameter_problem("order", f"expected desc or asc, got {shown(order)}")
     limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     offset = _int(params, "offset", MAX_PEERS)
     return RankingAsk(code, year, terms, order, limit, offset, read_slug(params, "place"))

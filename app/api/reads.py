@@ -4,7 +4,7 @@ version it is pinned to, the snapshot it reads in, and when a failed read is ret
 import logging
 import time
 import traceback
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -21,6 +21,7 @@ from app.faults import is_database_fault, is_hot_journal
 from app.nodes import Node, Nodes
 from app.query.budget import BudgetExceeded, Lane, deadline, overran
 from app.query.cursors import VERSION_DIGITS
+from app.query.parsing import unknown_parameters
 from app.query.snapshot import open_snapshot
 
 RETRY_AFTER_SECONDS = "2"
@@ -56,12 +57,15 @@ class Wanted:
 
     def matches(self, version: str | None) -> bool:
         """A cursor names its version by the digits it was issued with
-        (app.query.cursors.VERSION_DIGITS), anything else by the whole version; either must
-        be equal, never a prefix (an empty or shortened version matched every version)."""
+        (app.query.cursors.VERSION_DIGITS), a pin by at least its first 12 digits (the
+        middleware refuses fewer: an empty or short prefix matched every version), anything
+        else by the whole version."""
         if version is None:
             return False
         if self.parameter == "cursor":
             return version[:VERSION_DIGITS] == self.version
+        if self.parameter == "version":
+            return version.startswith(self.version)
         return version == self.version
 
 
@@ -75,7 +79,7 @@ class _OtherVersion(Exception):
     """The node's snapshot holds another version than the one wanted."""
 
 
-def version_gone(wanted: Wanted) -> ProblemError:
+def version_gone(wanted: Wanted, served: Iterable[str] = ()) -> ProblemError:
     if wanted.parameter == "cursor":
         why = (
             f"this walk started on dataset version {wanted.version}, which no database"
@@ -84,9 +88,10 @@ def version_gone(wanted: Wanted) -> ProblemError:
         return ProblemError(409, "cursor-version-gone", f"cursor: {why}",
                             [ParameterError("cursor", why)])  # fmt: skip
     if wanted.parameter == "version":
+        now = ", ".join(sorted(v[:VERSION_DIGITS] for v in served)) or "none"
         why = (
-            f"dataset version {wanted.version} is not served by any database now; drop the"
-            " pin to read the current version"
+            f"dataset version {wanted.version} is not served by any database now (served:"
+            f" {now}); pin one of those, or drop the pin to read the current version"
         )
         return ProblemError(409, "version-gone", f"version: {why}",
                             [ParameterError("version", why)])  # fmt: skip
@@ -123,6 +128,8 @@ async def in_database(
     """
     nodes: Nodes = request.app.state.nodes
     wanted = version or wanted_version(request)
+    if wanted is not None and wanted.parameter == "version":
+        _check_unique(wanted, nodes)
     why = "the database is unavailable; retry shortly"
     other_version = False
     for node in nodes.order(wanted.version if wanted else None):
@@ -142,8 +149,21 @@ async def in_database(
         request.state.node = node.name
         return result
     if wanted is not None and other_version:
-        raise version_gone(wanted)
+        raise version_gone(wanted, nodes.served_versions())
     raise unavailable(why)
+
+
+def _check_unique(wanted: Wanted, nodes: Nodes) -> None:
+    """A pin's digits must name one version among those served: two versions that share
+    them are a 422 asking for more digits."""
+    named = {v for v in nodes.known_versions() if wanted.matches(v)}
+    if len(named) > 1:
+        listed = ", ".join(sorted(named))
+        raise ProblemError(
+            422, "invalid-parameter", f"version: {wanted.version} names {len(named)} versions"
+            f" served ({listed}); give more of its digits",
+            [ParameterError("version", "names several versions served; give more digits")],
+        )  # fmt: skip
 
 
 async def _on_node(
@@ -292,13 +312,9 @@ def _reason(error: Exception) -> str:
 
 
 async def no_query_parameters(request: Request) -> None:
-    """Detail endpoints take no query parameters; an unexpected one is a 400, not ignored.
-    (Async on purpose: FastAPI runs a plain `def` dependency in the thread pool.)"""
+    """Detail endpoints take no query parameters (but `version`, which the middleware has
+    taken); an unexpected one is a 400, not ignored. (Async on purpose: FastAPI runs a plain
+    `def` dependency in the thread pool.)"""
     names = sorted({key for key, _ in request.query_params.multi_items()})
     if names:
-        raise ProblemError(
-            400,
-            "unknown-parameter",
-            f"unknown query parameter(s) {', '.join(map(repr, names))}; this endpoint takes none",
-            [ParameterError(name, "not a parameter of this endpoint") for name in names],
-        )
+        raise unknown_parameters(names, ())

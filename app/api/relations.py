@@ -13,7 +13,7 @@ from app.api.shapes import page_of
 from app.models.vocabulary import RelationRole
 from app.query import SET_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet
-from app.query.lookups import by_key, within
+from app.query.lookups import by_key, names, within
 from app.query.spec import Keys, Lookup
 
 
@@ -45,7 +45,7 @@ RELATION_SPEC = ListSpec(
         Filter("partner", "Slug of the partner organization (the other end).",
                column=relation.c.partner_id, lookup=by_key(t.organization), example="iflytek"),
         Filter("involving", "Slug of an organization at either end.", column=relation.c.id,
-               lookup=Lookup(_involving), example="iflytek"),
+               lookup=Lookup(_involving, names(t.organization)), example="iflytek"),
         Filter("place", "Slug of a place the organization is linked to, or a place inside it.",
                column=relation.c.place_id, lookup=within(), example="hefei"),
         Filter("cluster", "Slug of the cluster linked to.", column=relation.c.cluster_id,

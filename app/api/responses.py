@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
 from app.api.shapes import Schema
-from app.errors import PROBLEM_MEDIA_TYPE
+from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
 
 
 class ParameterError(Schema):
@@ -16,6 +16,12 @@ class ParameterError(Schema):
     parameter: str = Field(examples=["limit"])
     in_: Literal["query", "path", "header", "body"] = Field(alias="in", examples=["query"])
     detail: str = Field(examples=["expected an integer from 1 to 500, got 0"])
+    suggestions: list[str] = Field(
+        default=[],
+        description="Keys the value may have meant, nearest first (at most five), when it"
+        " names nothing; for a path key naming several rows, the rows. Absent when none.",
+        examples=[["hefei"]],
+    )
 
 
 class Problem(Schema):
@@ -25,7 +31,9 @@ class Problem(Schema):
         description="Relative reference to `/problems/{name}`, which explains the type.",
         examples=["/problems/invalid-parameter"],
     )
-    title: str = Field(examples=["Unprocessable Content"])
+    title: str = Field(
+        description="The problem type's title: one per type.", examples=["Invalid parameter"]
+    )
     status: int = Field(ge=400, le=599, examples=[422])
     detail: str = Field(examples=["limit: expected an integer from 1 to 500, got 0"])
     instance: str = Field(examples=["/api/v1/metrics"])
@@ -69,26 +77,23 @@ def answers(
 
 
 # What each error status means here, with the body a client receives for a typical case.
-PROBLEMS: dict[int, tuple[str, str, str, str, list[dict[str, str]] | None]] = {
+PROBLEMS: dict[int, tuple[str, str, str, list[dict[str, str]] | None]] = {
     400: (
         "Unknown query parameter, invalid cursor, or a request that is not valid HTTP.",
         "unknown-parameter",
-        "Bad Request",
         "colour: not a parameter of this endpoint",
         [{"parameter": "colour", "in": "query", "detail": "not a parameter of this endpoint"}],
     ),
-    404: ("No such resource.", "not-found", "Not Found", "no city 'atlantis'", None),
+    404: ("No such resource.", "not-found", "no city 'atlantis'", None),
     406: (
         "The Accept header rules out JSON.",
         "not-acceptable",
-        "Not Acceptable",
         "this endpoint answers application/json only",
         None,
     ),
     414: (
         "The request target is longer than the server accepts.",
-        "request-too-large",
-        "URI Too Long",
+        "uri-too-long",
         "the request target exceeds 8192 bytes",
         None,
     ),
@@ -96,7 +101,6 @@ PROBLEMS: dict[int, tuple[str, str, str, str, list[dict[str, str]] | None]] = {
         "The dataset version asked for (by `version=`, or by a cursor's walk) is not served by"
         " any database now: drop the pin, or restart the walk from the first page.",
         "cursor-version-gone",
-        "Conflict",
         "cursor: this walk started on dataset version 02385866a8198f56, which no database"
         " serves any longer (the data was reloaded); restart the walk from the first page",
         [
@@ -111,14 +115,12 @@ PROBLEMS: dict[int, tuple[str, str, str, str, list[dict[str, str]] | None]] = {
     415: (
         "The request carries content; no endpoint takes any.",
         "unsupported-media-type",
-        "Unsupported Media Type",
         "GET requests take no content",
         None,
     ),
     422: (
         "A parameter has an invalid value; `errors` names it.",
         "invalid-parameter",
-        "Unprocessable Content",
         "limit: expected an integer from 1 to 500, got 0",
         [
             {
@@ -131,14 +133,12 @@ PROBLEMS: dict[int, tuple[str, str, str, str, list[dict[str, str]] | None]] = {
     431: (
         "The request line and headers are larger than the server accepts.",
         "request-too-large",
-        "Request Header Fields Too Large",
         "the request line and headers exceed 16384 bytes",
         None,
     ),
     503: (
         "The database is unavailable or busy; retry after `Retry-After` seconds.",
         "service-unavailable",
-        "Service Unavailable",
         "the database could not be reached in time; retry shortly",
         None,
     ),
@@ -147,10 +147,10 @@ PROBLEMS: dict[int, tuple[str, str, str, str, list[dict[str, str]] | None]] = {
 
 def problem_response_doc(status: int, instance: str = "/api/v1/cities") -> dict[str, Any]:
     """One documented error response: the Problem schema and an example of this status."""
-    description, kind, title, detail, errors = PROBLEMS[status]
+    description, kind, detail, errors = PROBLEMS[status]
     example: dict[str, Any] = {
         "type": f"/problems/{kind}",
-        "title": title,
+        "title": PROBLEM_TYPES[kind].title,
         "status": status,
         "detail": detail,
         "instance": instance,
@@ -183,10 +183,12 @@ VERSION_PARAMETER: dict[str, Any] = {
     "name": "version",
     "in": "query",
     "required": False,
-    "description": "Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or"
-    " not at all: while a database still holds it, the answer is read from it; otherwise 409"
-    " `version-gone`. Without it, the answer comes from the current version of a fit database.",
-    "schema": {"type": "string", "pattern": "^([0-9a-f]{64}|unversioned)$"},
+    "description": "Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or"
+    " its first 12 or more digits, such as the 16 a citation prints) or not at all: while a"
+    " database still holds it, the answer is read from it; otherwise 409 `version-gone`,"
+    " naming the versions served. Without it, the answer comes from the current version of a"
+    " fit database.",
+    "schema": {"type": "string", "pattern": "^([0-9a-f]{12,64}|unversioned)$"},
     "example": "02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e",
 }
 

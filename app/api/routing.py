@@ -101,7 +101,7 @@ def add_list_route(
     _register_page_route(
         router, path, endpoint, operation_id=operation_id, summary=summary,
         description=description, page_model=page_model,
-        errors=(400, 404, 422, 503) if spec.augment else (400, 422, 503),
+        errors=(400, 422, 503),
         parameters=[*openapi_parameters(spec), *facets_parameter(spec.facets),
                     *augment_parameter(spec)],
     )  # fmt: skip
@@ -288,7 +288,7 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
     assert flt is not None, f"{child.name} has no filter {view.filter!r}"
 
     def fixed_by(connection: Connection, value: str) -> tuple[AppliedFilter, ...]:
-        return (AppliedFilter(flt, "exact", [find(connection, parent, value).key]),)
+        return (AppliedFilter(flt, "exact", [find(connection, parent, value, name).key]),)
 
     async def endpoint(request: Request) -> Response:
         value = check_path_key(parent.path_key, request.path_params[name], name)
@@ -341,7 +341,7 @@ def add_detail_route(
 
         def work(connection: Connection) -> bytes:
             context = DetailContext(views, snapshot_version(connection))
-            found = find(connection, resource, value)
+            found = find(connection, resource, value, name)
             (row,) = materialise(connection, resource.spec, [found.id])
             body = resource.spec.serialize(row)
             if detail.more is not None:

@@ -21,11 +21,13 @@ from app.api.reads import in_database
 from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, answers, to_json
 from app.api.shapes import Period, Schema, SelfLink
-from app.errors import ProblemError, parameter_problem
+from app.errors import parameter_problem
 from app.paths import API_PREFIX
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.latest import pick
+from app.query.lookups import names
+from app.query.names import no_such
 from app.query.parsing import check_names, parse_bool
 from app.query.statements import fetch_all, slot
 
@@ -223,7 +225,7 @@ def build_series(
 ) -> dict[str, Any]:
     found = _ids(connection, t.indicator, "code", [indicator])
     if indicator not in found:
-        raise ProblemError(404, "not-found", f"no indicator {indicator!r}")
+        raise no_such(connection, names(t.indicator, "code"), "indicator", indicator)
     values: dict[str, Any] = {"indicator_id": found[indicator], "points": MAX_POINTS + 1}
     kinds = tuple(name for name in SUBJECTS if subjects[name])
     order: list[tuple[str, str]] = []
@@ -231,7 +233,7 @@ def build_series(
         ids = _ids(connection, SUBJECTS[name][1], "slug", subjects[name])
         missing = [slug for slug in subjects[name] if slug not in ids]
         if missing:
-            raise ProblemError(404, "not-found", f"no {SUBJECTS[name][0]} {missing[0]!r}")
+            raise no_such(connection, names(SUBJECTS[name][1]), name, missing[0])
         values[f"{name}_ids"] = id_set_value(connection, sorted(ids.values()))
         order.extend((SUBJECTS[name][0], slug) for slug in subjects[name])
     if derived is not None:

@@ -20,7 +20,7 @@ def add_view_route(router: APIRouter, parent: Resource, view: View) -> None:
         view.check(params)
 
         def work(connection: Connection) -> bytes:
-            found = find(connection, parent, value)
+            found = find(connection, parent, value, name)
             return to_json(view.answer(connection, found, params, url))
 
         cost = view.cost.format(key=value)

@@ -21,6 +21,7 @@ from starlette.datastructures import URL
 
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
+from app.query.names import no_such, unnamed
 from app.query.operators import OPERATORS, Arity, Use
 from app.query.plan import PROBE_CAP, Kind, Plan, Term, choose, drive
 from app.query.snapshot import snapshot_version
@@ -131,6 +132,19 @@ class Members:
     negate: bool
 
 
+def check_named(connection: Connection, applied: AppliedFilter) -> None:
+    """Refuse a lookup filter's value that names no row (422, with the nearest names),
+    whatever its operator: `city__ne=hefie` would otherwise exclude nothing in silence."""
+    names = applied.filter.lookup.names if applied.filter.lookup else None
+    if names is None:
+        return
+    values = list(dict.fromkeys(applied.values))
+    missing = unnamed(connection, names, values, id_set_value(connection, values))
+    if missing:
+        value, level = missing[0]
+        raise no_such(connection, names, applied.parameter, value, level)
+
+
 def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> Members | None:
     """The filter's ids; None when it excludes nothing.
 
@@ -200,7 +214,9 @@ def terms_for(
         # a flag (`__isnull`) tests the column itself, also on a lookup filter
         if applied.filter.lookup is None or OPERATORS[applied.operator].arity is Arity.FLAG:
             terms.append(_direct_term(index, _rewritten(applied)))
-        elif (resolved := _members(connection, spec, applied)) is not None:
+            continue
+        check_named(connection, applied)
+        if (resolved := _members(connection, spec, applied)) is not None:
             members.append(resolved)
     for index, merged in enumerate(_merged(members)):
         ids = sorted(merged.ids)

@@ -13,7 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Select, Table, case, func, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    Table,
+    case,
+    func,
+    select,
+)
 
 from app.errors import parameter_problem
 from app.models.vocabulary import PROVINCE_LEVELS
@@ -112,13 +122,22 @@ def _values(
     connection: Connection, facet: Facet, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     if facet.labels is None:
-        return [{"value": row["value"], "count": int(row["count"])} for row in rows]
+        # a boolean column reads as 0 and 1 on SQLite: counted by true and false on both
+        flag = isinstance(facet.value.type, Boolean)
+        return [
+            {"value": _flag(row["value"]) if flag else row["value"], "count": int(row["count"])}
+            for row in rows
+        ]
     labels = _labels(connection, facet, [r["value"] for r in rows if r["value"] is not None])
     items = []
     for row in rows:
         label = labels.get(row["value"], {"key": None, "name": None})
         items.append({"value": label["key"], "name": label["name"], "count": int(row["count"])})
     return items
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def count_facets(

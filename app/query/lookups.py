@@ -10,21 +10,34 @@ from sqlalchemy import ColumnElement, Select, Table, select
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
+from app.facts.search import SEARCHED
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
+from app.query.names import Names
 from app.query.spec import Keys, Lookup
+
+# The search entries' kind of each searched table, for the suggestions of a refusal.
+_SEARCH_KINDS = {(entry.table, entry.key): entry.kind for entry in SEARCHED}
 
 
 def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
 
-def by_key(table: Table, key: str = "slug") -> Lookup:
+def names(table: Table, key: str = "slug", noun: str | None = None) -> Names:
+    """Rows of `table` named by `key`, suggested from the search entries when it is the key
+    they are searched by (a group, such as a category, from its own values)."""
+    search = _SEARCH_KINDS.get((table.name, key))
+    return Names(table.name, key, noun or table.name, search)
+
+
+def by_key(table: Table, key: str = "slug", noun: str | None = None) -> Lookup:
     """Rows of `table` whose `key` is one of the values (a slug, a code, or a group such as an
-    indicator category)."""
+    indicator category, `noun` naming it)."""
 
     def ids(keys: Keys) -> Select[Any]:
         return select(table.c.id.label("id")).where(table.c[key].in_(keys))
 
-    return Lookup(ids, lambda: select(table.c.id.label("id")))
+    return Lookup(ids, names(table, key, noun), lambda: select(table.c.id.label("id")))
 
 
 def within(levels: tuple[str, ...] | None = None) -> Lookup:
@@ -43,7 +56,10 @@ def within(levels: tuple[str, ...] | None = None) -> Lookup:
             statement = statement.where(ancestor.c.level.in_(levels))
         return statement
 
-    return Lookup(ids, lambda: select(_table("place").c.id.label("id")))
+    nouns: dict[tuple[str, ...], str] = {CITY_LEVELS: "city", PROVINCE_LEVELS: "province"}
+    noun = nouns.get(levels or (), "place")
+    named = Names("place", "slug", noun, "place", None if levels is None else tuple(levels))
+    return Lookup(ids, named, lambda: select(_table("place").c.id.label("id")))
 
 
 def through(
@@ -63,7 +79,7 @@ def through(
             .where(other.c[key].in_(keys), *conditions)
         )
 
-    return Lookup(ids)
+    return Lookup(ids, names(other, key))
 
 
 def covering() -> Lookup:
@@ -75,7 +91,7 @@ def covering() -> Lookup:
         named = select(_table("place").c.id).where(_table("place").c.slug.in_(keys))
         return programs_at(covered_places(named))
 
-    return Lookup(ids)
+    return Lookup(ids, names(_table("place")))
 
 
 def covered_places(named: Select[Any]) -> Any:

@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 from starlette.datastructures import QueryParams
 
-from app.errors import ParameterError, ProblemError, parameter_problem
+from app.errors import ParameterError, ProblemError, parameter_problem, shown
 from app.query.cursors import decode_cursor
+from app.query.names import distance
 from app.query.operators import OPERATORS, Arity
 from app.query.spec import AppliedFilter, ListQuery, ListSpec, Sort, ValueKind
 
@@ -70,15 +71,34 @@ def parse_query(
     return query
 
 
+def list_controls(spec: ListSpec) -> tuple[str, ...]:
+    """Every control a list route takes besides its filters: the query language's, `format`,
+    `facets` where the list counts by some field, its augmenting control (`per`), and
+    `version`, which every data route takes."""
+    return (
+        *CONTROL_PARAMETERS, "format", *(("facets",) if spec.facets else ()),
+        *((spec.augment.name,) if spec.augment else ()), "version",
+    )  # fmt: skip
+
+
 def _unknown(spec: ListSpec, name: str, fixed: Sequence[str]) -> ProblemError:
-    allowed = ", ".join(sorted({f.name for f in spec.filters} - set(fixed)))
+    filters = sorted({f.name for f in spec.filters} - set(fixed))
+    controls = list_controls(spec)
+    near = nearest_names(name.partition("__")[0], [*filters, *controls])
+    hint = f"; did you mean {' or '.join(near)}?" if near else ""
     return ProblemError(
         400,
         "unknown-parameter",
-        f"unknown query parameter {name!r}; filters here: {allowed};"
-        f" controls: {', '.join(CONTROL_PARAMETERS)}",
-        [ParameterError(name, "not a parameter of this endpoint")],
+        f"unknown query parameter {shown(name)}{hint} filters here: {', '.join(filters)};"
+        f" controls: {', '.join(controls)}",
+        [ParameterError(name, f"not a parameter of this endpoint{hint}", suggestions=near)],
     )
+
+
+def nearest_names(name: str, accepted: Sequence[str]) -> list[str]:
+    """The accepted parameter names within two edits of `name` (`indicater`)."""
+    folded = name.lower()
+    return [a for a in accepted if distance(folded, a, 2) <= 2][:3]
 
 
 def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> AppliedFilter:
@@ -128,7 +148,7 @@ def convert(name: str, raw: str, kind: ValueKind) -> Any:
         raise parameter_problem(name, f"expected {_KIND_NAMES.get(kind, 'a value')}, got nothing")
     canonical = _CANONICAL.get(kind)
     if canonical is not None and not canonical.fullmatch(text):
-        raise parameter_problem(name, f"expected {_KIND_NAMES[kind]}, got {raw!r}")
+        raise parameter_problem(name, f"expected {_KIND_NAMES[kind]}, got {shown(raw)}")
     try:
         if kind is int:
             value: Any = int(text)
@@ -143,7 +163,7 @@ def convert(name: str, raw: str, kind: ValueKind) -> Any:
         if kind is date:
             return date.fromisoformat(text)
     except ValueError:
-        raise parameter_problem(name, f"expected {_KIND_NAMES[kind]}, got {raw!r}") from None
+        raise parameter_problem(name, f"expected {_KIND_NAMES[kind]}, got {shown(raw)}") from None
     return text
 
 
@@ -153,7 +173,7 @@ def parse_bool(name: str, raw: str) -> bool:
         return True
     if lowered in ("false", "0", "no"):
         return False
-    raise parameter_problem(name, f"expected true or false, got {raw!r}")
+    raise parameter_problem(name, f"expected true or false, got {shown(raw)}")
 
 
 def _parse_sort(spec: ListSpec, raw: str | None) -> list[tuple[Sort, bool]]:
@@ -176,17 +196,29 @@ def _parse_sort(spec: ListSpec, raw: str | None) -> list[tuple[Sort, bool]]:
     return result
 
 
+def unknown_parameters(names: Sequence[str], allowed: Sequence[str]) -> ProblemError:
+    """The 400 for parameters a route with a fixed set does not take, listing every one it
+    does (with `version`, which every data route takes) and the nearest to each."""
+    accepted = [*allowed, "version"]
+    errors = []
+    for name in names:
+        near = nearest_names(name, accepted)
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        errors.append(ParameterError(name, f"not a parameter of this endpoint{hint}",
+                                     suggestions=near))  # fmt: skip
+    return ProblemError(
+        400, "unknown-parameter",
+        f"unknown query parameter(s) {', '.join(map(shown, names))};"
+        f" parameters: {', '.join(accepted)}", errors,
+    )  # fmt: skip
+
+
 def check_names(params: QueryParams, allowed: Sequence[str], once: str) -> None:
     """For an endpoint with a fixed set of parameters: refuse any other (400) and any given
     twice (422, `once` saying why one value is enough)."""
     unknown = sorted({k for k, _ in params.multi_items()} - set(allowed))
     if unknown:
-        raise ProblemError(
-            400, "unknown-parameter",
-            f"unknown query parameter(s) {', '.join(map(repr, unknown))};"
-            f" parameters: {', '.join(allowed)}",
-            [ParameterError(name, "not a parameter of this endpoint") for name in unknown],
-        )  # fmt: skip
+        raise unknown_parameters(unknown, allowed)
     for name in allowed:
         if len(params.getlist(name)) > 1:
             raise parameter_problem(name, once)
@@ -196,7 +228,9 @@ def parse_limit(raw: str | None, default: int, maximum: int) -> int:
     if raw is None:
         return default
     if not _INTEGER.fullmatch(raw):
-        raise parameter_problem("limit", f"expected an integer from 1 to {maximum}, got {raw!r}")
+        raise parameter_problem(
+            "limit", f"expected an integer from 1 to {maximum}, got {shown(raw)}"
+        )
     limit = int(raw)
     if not 1 <= limit <= maximum:
         raise parameter_problem("limit", f"expected an integer from 1 to {maximum}, got {limit}")

@@ -15,6 +15,7 @@ from app.query.operators import LOOKUP_OPERATORS, OPERATORS, SET_OPERATORS, Arit
 
 if TYPE_CHECKING:
     from app.query.facets import Facet
+    from app.query.names import Names
 
 Row = Mapping[Any, Any]
 Keys = list[BindParameter[Any]]
@@ -32,6 +33,9 @@ class Lookup:
     """
 
     ids: Callable[[Keys], Select[Any]]
+    # What the values name (a place by its slug, say): a value naming no row is refused with
+    # the nearest names (app.query.names). None for a lookup of text (`q=`).
+    names: "Names | None" = None
     # Every id the column may hold, when that set is small enough to list: `__ne` then
     # becomes membership in the rest, which an index can serve and a probe can count.
     universe: Callable[[], Select[Any]] | None = None

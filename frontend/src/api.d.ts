@@ -613,7 +613,7 @@ export interface paths {
         };
         /**
          * Change and growth from an earlier fact to this one, computed with its formula
-         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values. A `from` about another subject or indicator is a 400.
+         * @description The change and growth rate from the fact `from` to this one (same subject and indicator, either may be undated), computed on request and returned with the formula over the keys of both: never stored, never mixed with stated values. A `from` about another subject or indicator is a 422.
          */
         get: operations["get_metric_comparison"];
         put?: never;
@@ -2360,6 +2360,15 @@ export interface components {
              * @example expected an integer from 1 to 500, got 0
              */
             detail: string;
+            /**
+             * Suggestions
+             * @description Keys the value may have meant, nearest first (at most five), when it names nothing; for a path key naming several rows, the rows. Absent when none.
+             * @default []
+             * @example [
+             *       "hefei"
+             *     ]
+             */
+            suggestions: string[];
         };
         /**
          * Problem
@@ -2374,7 +2383,8 @@ export interface components {
             type: string;
             /**
              * Title
-             * @example Unprocessable Content
+             * @description The problem type's title: one per type.
+             * @example Invalid parameter
              */
             title: string;
             /**
@@ -2952,7 +2962,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -2985,7 +2995,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities",
@@ -3010,7 +3020,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities"
@@ -3028,7 +3038,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities",
@@ -3052,8 +3062,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities"
@@ -3071,7 +3081,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities"
@@ -3089,7 +3099,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -3114,7 +3124,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities"
@@ -3134,7 +3144,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -3391,7 +3401,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -3399,7 +3409,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's key.
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 city_slug: string;
@@ -3430,7 +3440,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics",
@@ -3455,7 +3465,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -3473,7 +3483,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
@@ -3491,7 +3501,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics",
@@ -3515,8 +3525,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
@@ -3534,7 +3544,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
@@ -3552,7 +3562,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -3577,7 +3587,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/metrics"
@@ -3597,7 +3607,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -3755,7 +3765,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -3763,7 +3773,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's key.
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 city_slug: string;
@@ -3794,7 +3804,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters",
@@ -3819,7 +3829,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -3837,7 +3847,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
@@ -3855,7 +3865,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters",
@@ -3879,8 +3889,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
@@ -3898,7 +3908,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
@@ -3916,7 +3926,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -3941,7 +3951,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/clusters"
@@ -3961,7 +3971,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -4157,7 +4167,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -4165,7 +4175,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's key.
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 city_slug: string;
@@ -4196,7 +4206,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{city_slug}/programs",
@@ -4221,7 +4231,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -4239,7 +4249,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
@@ -4257,7 +4267,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{city_slug}/programs",
@@ -4281,8 +4291,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
@@ -4300,7 +4310,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
@@ -4318,7 +4328,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -4343,7 +4353,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/programs"
@@ -4363,7 +4373,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -4516,7 +4526,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -4524,7 +4534,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's key.
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 city_slug: string;
@@ -4555,7 +4565,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations",
@@ -4580,7 +4590,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -4598,7 +4608,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
@@ -4616,7 +4626,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations",
@@ -4640,8 +4650,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
@@ -4659,7 +4669,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
@@ -4677,7 +4687,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -4702,7 +4712,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{city_slug}/organizations"
@@ -4722,7 +4732,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -4737,7 +4747,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -4745,7 +4755,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The city's slug, or its code.
+                 * @description The city's slug, or its code. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 slug: string;
@@ -4772,7 +4782,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/cities/{slug}",
@@ -4797,7 +4807,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -4815,7 +4825,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/cities/{slug}"
@@ -4833,7 +4843,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/cities/{slug}",
@@ -4857,8 +4867,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/cities/{slug}"
@@ -4876,7 +4886,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/cities/{slug}"
@@ -4894,7 +4904,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -4919,7 +4929,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/cities/{slug}"
@@ -4939,7 +4949,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -5127,7 +5137,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -5160,7 +5170,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places",
@@ -5185,7 +5195,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places"
@@ -5203,7 +5213,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places",
@@ -5227,8 +5237,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places"
@@ -5246,7 +5256,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places"
@@ -5264,7 +5274,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -5289,7 +5299,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places"
@@ -5309,7 +5319,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -5566,7 +5576,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -5574,7 +5584,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -5605,7 +5615,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/metrics",
@@ -5630,7 +5640,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -5648,7 +5658,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
@@ -5666,7 +5676,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/metrics",
@@ -5690,8 +5700,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
@@ -5709,7 +5719,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
@@ -5727,7 +5737,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -5752,7 +5762,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/metrics"
@@ -5772,7 +5782,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -5930,7 +5940,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -5938,7 +5948,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -5969,7 +5979,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/clusters",
@@ -5994,7 +6004,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -6012,7 +6022,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
@@ -6030,7 +6040,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/clusters",
@@ -6054,8 +6064,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
@@ -6073,7 +6083,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
@@ -6091,7 +6101,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -6116,7 +6126,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/clusters"
@@ -6136,7 +6146,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -6332,7 +6342,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -6340,7 +6350,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -6371,7 +6381,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/programs",
@@ -6396,7 +6406,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -6414,7 +6424,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
@@ -6432,7 +6442,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/programs",
@@ -6456,8 +6466,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
@@ -6475,7 +6485,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
@@ -6493,7 +6503,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -6518,7 +6528,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/programs"
@@ -6538,7 +6548,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -6691,7 +6701,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -6699,7 +6709,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -6730,7 +6740,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/organizations",
@@ -6755,7 +6765,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -6773,7 +6783,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
@@ -6791,7 +6801,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/organizations",
@@ -6815,8 +6825,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
@@ -6834,7 +6844,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
@@ -6852,7 +6862,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -6877,7 +6887,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/organizations"
@@ -6897,7 +6907,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -6922,7 +6932,7 @@ export interface operations {
                  */
                 peers?: string;
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -6930,7 +6940,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's key.
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 place_slug: string;
@@ -6957,7 +6967,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{place_slug}/rankings",
@@ -6982,7 +6992,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -7000,7 +7010,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{place_slug}/rankings"
@@ -7018,7 +7028,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{place_slug}/rankings",
@@ -7042,8 +7052,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/rankings"
@@ -7061,7 +7071,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{place_slug}/rankings"
@@ -7079,7 +7089,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -7104,7 +7114,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{place_slug}/rankings"
@@ -7124,7 +7134,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -7139,7 +7149,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -7147,7 +7157,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The place's slug, or its code.
+                 * @description The place's slug, or its code. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye
                  */
                 slug: string;
@@ -7174,7 +7184,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/places/{slug}",
@@ -7199,7 +7209,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -7217,7 +7227,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/places/{slug}"
@@ -7235,7 +7245,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/places/{slug}",
@@ -7259,8 +7269,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/places/{slug}"
@@ -7278,7 +7288,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/places/{slug}"
@@ -7296,7 +7306,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -7321,7 +7331,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/places/{slug}"
@@ -7341,7 +7351,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -7514,7 +7524,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -7547,7 +7557,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/clusters",
@@ -7572,7 +7582,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters"
@@ -7590,7 +7600,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/clusters",
@@ -7614,8 +7624,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/clusters"
@@ -7633,7 +7643,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/clusters"
@@ -7651,7 +7661,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -7676,7 +7686,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/clusters"
@@ -7696,7 +7706,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -7948,7 +7958,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -7956,7 +7966,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The cluster's key.
+                 * @description The cluster's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example hefei-intelligent-voice
                  */
                 cluster_slug: string;
@@ -7987,7 +7997,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
@@ -8012,7 +8022,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -8030,7 +8040,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
@@ -8048,7 +8058,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
@@ -8072,8 +8082,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
@@ -8091,7 +8101,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
@@ -8109,7 +8119,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -8134,7 +8144,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
@@ -8154,7 +8164,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -8169,7 +8179,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -8177,7 +8187,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The cluster's slug.
+                 * @description The cluster's slug. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example hefei-intelligent-voice
                  */
                 slug: string;
@@ -8204,7 +8214,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/clusters/{slug}",
@@ -8229,7 +8239,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -8247,7 +8257,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/clusters/{slug}"
@@ -8265,7 +8275,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/clusters/{slug}",
@@ -8289,8 +8299,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/clusters/{slug}"
@@ -8308,7 +8318,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/clusters/{slug}"
@@ -8326,7 +8336,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -8351,7 +8361,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/clusters/{slug}"
@@ -8371,7 +8381,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -8582,7 +8592,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -8615,7 +8625,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/programs",
@@ -8640,7 +8650,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs"
@@ -8658,7 +8668,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/programs",
@@ -8682,8 +8692,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/programs"
@@ -8701,7 +8711,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/programs"
@@ -8719,7 +8729,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -8744,7 +8754,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/programs"
@@ -8764,7 +8774,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -9016,7 +9026,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -9024,7 +9034,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The program's key.
+                 * @description The program's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example manufacturing-city-tech-transformation-pilot
                  */
                 program_slug: string;
@@ -9055,7 +9065,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics",
@@ -9080,7 +9090,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -9098,7 +9108,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
@@ -9116,7 +9126,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics",
@@ -9140,8 +9150,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
@@ -9159,7 +9169,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
@@ -9177,7 +9187,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -9202,7 +9212,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/programs/{program_slug}/metrics"
@@ -9222,7 +9232,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -9237,7 +9247,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -9245,7 +9255,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The program's slug.
+                 * @description The program's slug. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example manufacturing-city-tech-transformation-pilot
                  */
                 slug: string;
@@ -9272,7 +9282,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/programs/{slug}",
@@ -9297,7 +9307,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -9315,7 +9325,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/programs/{slug}"
@@ -9333,7 +9343,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/programs/{slug}",
@@ -9357,8 +9367,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/programs/{slug}"
@@ -9376,7 +9386,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/programs/{slug}"
@@ -9394,7 +9404,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -9419,7 +9429,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/programs/{slug}"
@@ -9439,7 +9449,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -9612,7 +9622,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -9645,7 +9655,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/organizations",
@@ -9670,7 +9680,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/organizations"
@@ -9688,7 +9698,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/organizations",
@@ -9712,8 +9722,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/organizations"
@@ -9731,7 +9741,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/organizations"
@@ -9749,7 +9759,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -9774,7 +9784,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/organizations"
@@ -9794,7 +9804,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -9809,7 +9819,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -9817,7 +9827,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The organization's slug.
+                 * @description The organization's slug. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example iflytek
                  */
                 slug: string;
@@ -9844,7 +9854,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/organizations/{slug}",
@@ -9869,7 +9879,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -9887,7 +9897,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/organizations/{slug}"
@@ -9905,7 +9915,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/organizations/{slug}",
@@ -9929,8 +9939,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/organizations/{slug}"
@@ -9948,7 +9958,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/organizations/{slug}"
@@ -9966,7 +9976,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -9991,7 +10001,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/organizations/{slug}"
@@ -10011,7 +10021,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -10119,7 +10129,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -10152,7 +10162,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/indicators",
@@ -10177,7 +10187,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators"
@@ -10195,7 +10205,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/indicators",
@@ -10219,8 +10229,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/indicators"
@@ -10238,7 +10248,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/indicators"
@@ -10256,7 +10266,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -10281,7 +10291,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/indicators"
@@ -10301,7 +10311,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -10558,7 +10568,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -10566,7 +10576,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The indicator's key.
+                 * @description The indicator's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example cluster_revenue
                  */
                 indicator_code: string;
@@ -10597,7 +10607,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
@@ -10622,7 +10632,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -10640,7 +10650,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
@@ -10658,7 +10668,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
@@ -10682,8 +10692,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
@@ -10701,7 +10711,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
@@ -10719,7 +10729,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -10744,7 +10754,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
@@ -10764,7 +10774,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -10779,7 +10789,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -10787,7 +10797,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The indicator's code.
+                 * @description The indicator's code. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example cluster_revenue
                  */
                 code: string;
@@ -10814,7 +10824,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/indicators/{code}",
@@ -10839,7 +10849,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -10857,7 +10867,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/indicators/{code}"
@@ -10875,7 +10885,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/indicators/{code}",
@@ -10899,8 +10909,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/indicators/{code}"
@@ -10918,7 +10928,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/indicators/{code}"
@@ -10936,7 +10946,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -10961,7 +10971,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/indicators/{code}"
@@ -10981,7 +10991,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -11117,7 +11127,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -11150,7 +11160,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/sources",
@@ -11175,7 +11185,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources"
@@ -11193,7 +11203,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/sources",
@@ -11217,8 +11227,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/sources"
@@ -11236,7 +11246,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/sources"
@@ -11254,7 +11264,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -11279,7 +11289,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/sources"
@@ -11299,7 +11309,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -11556,7 +11566,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -11564,7 +11574,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The source's key.
+                 * @description The source's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example std-2024-03-25-daye
                  */
                 source_id: string;
@@ -11595,7 +11605,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/sources/{source_id}/metrics",
@@ -11620,7 +11630,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -11638,7 +11648,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
@@ -11656,7 +11666,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/sources/{source_id}/metrics",
@@ -11680,8 +11690,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
@@ -11699,7 +11709,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
@@ -11717,7 +11727,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -11742,7 +11752,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/sources/{source_id}/metrics"
@@ -11762,7 +11772,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -11777,7 +11787,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -11785,7 +11795,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The source's id.
+                 * @description The source's id. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example std-2024-03-25-daye
                  */
                 id: string;
@@ -11812,7 +11822,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/sources/{id}",
@@ -11837,7 +11847,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -11855,7 +11865,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/sources/{id}"
@@ -11873,7 +11883,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/sources/{id}",
@@ -11897,8 +11907,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/sources/{id}"
@@ -11916,7 +11926,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/sources/{id}"
@@ -11934,7 +11944,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -11959,7 +11969,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/sources/{id}"
@@ -11979,7 +11989,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -12251,7 +12261,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -12284,7 +12294,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/metrics",
@@ -12309,7 +12319,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics"
@@ -12327,7 +12337,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/metrics",
@@ -12351,8 +12361,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/metrics"
@@ -12370,7 +12380,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/metrics"
@@ -12388,7 +12398,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -12413,7 +12423,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/metrics"
@@ -12433,7 +12443,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -12453,7 +12463,7 @@ export interface operations {
                  */
                 from: string;
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -12461,7 +12471,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The metric's key.
+                 * @description The metric's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye-high-tech-enterprises-2023
                  */
                 metric_key: string;
@@ -12488,7 +12498,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison",
@@ -12513,7 +12523,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -12531,7 +12541,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison"
@@ -12549,7 +12559,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison",
@@ -12573,8 +12583,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison"
@@ -12592,7 +12602,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison"
@@ -12610,7 +12620,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -12635,7 +12645,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/metrics/{metric_key}/comparison"
@@ -12655,7 +12665,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -12670,7 +12680,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -12678,7 +12688,7 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The metric's key.
+                 * @description The metric's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
                  * @example daye-high-tech-enterprises-2023
                  */
                 key: string;
@@ -12705,7 +12715,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/metrics/{key}",
@@ -12730,7 +12740,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -12748,7 +12758,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/metrics/{key}"
@@ -12766,7 +12776,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/metrics/{key}",
@@ -12790,8 +12800,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/metrics/{key}"
@@ -12809,7 +12819,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/metrics/{key}"
@@ -12827,7 +12837,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -12852,7 +12862,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/metrics/{key}"
@@ -12872,7 +12882,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13050,7 +13060,7 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -13083,7 +13093,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/relations",
@@ -13108,7 +13118,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/relations"
@@ -13126,7 +13136,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/relations",
@@ -13150,8 +13160,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/relations"
@@ -13169,7 +13179,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/relations"
@@ -13187,7 +13197,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -13212,7 +13222,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/relations"
@@ -13232,7 +13242,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13256,7 +13266,7 @@ export interface operations {
                 /** @description At most this many results (1 to 50). */
                 limit?: number;
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -13285,7 +13295,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/search",
@@ -13310,7 +13320,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/search"
@@ -13328,7 +13338,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/search",
@@ -13352,8 +13362,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/search"
@@ -13371,7 +13381,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/search"
@@ -13389,7 +13399,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -13414,7 +13424,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/search"
@@ -13434,7 +13444,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13476,7 +13486,7 @@ export interface operations {
                  */
                 per?: string;
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -13505,7 +13515,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/series",
@@ -13530,7 +13540,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -13548,7 +13558,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/series"
@@ -13566,7 +13576,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/series",
@@ -13590,8 +13600,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/series"
@@ -13609,7 +13619,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/series"
@@ -13627,7 +13637,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -13652,7 +13662,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/series"
@@ -13672,7 +13682,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13722,7 +13732,7 @@ export interface operations {
                  */
                 offset?: number;
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -13751,7 +13761,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/rankings",
@@ -13776,7 +13786,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -13794,7 +13804,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/rankings"
@@ -13812,7 +13822,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/rankings",
@@ -13836,8 +13846,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/rankings"
@@ -13855,7 +13865,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/rankings"
@@ -13873,7 +13883,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -13898,7 +13908,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/rankings"
@@ -13918,7 +13928,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -13953,7 +13963,7 @@ export interface operations {
                  */
                 to: number;
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -13982,7 +13992,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1/comparisons",
@@ -14007,7 +14017,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-found",
-                     *       "title": "Not Found",
+                     *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
                      *       "instance": "/api/v1/cities"
@@ -14025,7 +14035,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1/comparisons"
@@ -14043,7 +14053,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1/comparisons",
@@ -14067,8 +14077,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1/comparisons"
@@ -14086,7 +14096,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1/comparisons"
@@ -14104,7 +14114,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1/cities",
@@ -14129,7 +14139,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/comparisons"
@@ -14149,7 +14159,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"
@@ -14164,7 +14174,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`. Without it, the answer comes from the current version of a fit database.
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
@@ -14193,7 +14203,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/api/v1",
@@ -14218,7 +14228,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/api/v1"
@@ -14236,7 +14246,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/cursor-version-gone",
-                     *       "title": "Conflict",
+                     *       "title": "Cursor's dataset version gone",
                      *       "status": 409,
                      *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
                      *       "instance": "/api/v1",
@@ -14260,8 +14270,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/api/v1"
@@ -14279,7 +14289,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/api/v1"
@@ -14297,7 +14307,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/invalid-parameter",
-                     *       "title": "Unprocessable Content",
+                     *       "title": "Invalid parameter",
                      *       "status": 422,
                      *       "detail": "limit: expected an integer from 1 to 500, got 0",
                      *       "instance": "/api/v1",
@@ -14322,7 +14332,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1"
@@ -14361,7 +14371,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/",
@@ -14386,7 +14396,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/"
@@ -14403,8 +14413,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/"
@@ -14422,7 +14432,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/"
@@ -14440,7 +14450,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/"
@@ -14478,7 +14488,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/healthz",
@@ -14503,7 +14513,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/healthz"
@@ -14520,8 +14530,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/healthz"
@@ -14539,7 +14549,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/healthz"
@@ -14557,7 +14567,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/healthz"
@@ -14595,7 +14605,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unknown-parameter",
-                     *       "title": "Bad Request",
+                     *       "title": "Unknown parameter",
                      *       "status": 400,
                      *       "detail": "colour: not a parameter of this endpoint",
                      *       "instance": "/readyz",
@@ -14620,7 +14630,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/not-acceptable",
-                     *       "title": "Not Acceptable",
+                     *       "title": "Not acceptable",
                      *       "status": 406,
                      *       "detail": "this endpoint answers application/json only",
                      *       "instance": "/readyz"
@@ -14637,8 +14647,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "/problems/request-too-large",
-                     *       "title": "URI Too Long",
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
                      *       "status": 414,
                      *       "detail": "the request target exceeds 8192 bytes",
                      *       "instance": "/readyz"
@@ -14656,7 +14666,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
+                     *       "title": "Unsupported media type",
                      *       "status": 415,
                      *       "detail": "GET requests take no content",
                      *       "instance": "/readyz"
@@ -14674,7 +14684,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/request-too-large",
-                     *       "title": "Request Header Fields Too Large",
+                     *       "title": "Request head too large",
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/readyz"
@@ -14694,7 +14704,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/service-unavailable",
-                     *       "title": "Service Unavailable",
+                     *       "title": "Service unavailable",
                      *       "status": 503,
                      *       "detail": "the database could not be reached in time; retry shortly",
                      *       "instance": "/api/v1/cities"

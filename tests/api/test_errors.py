@@ -1,9 +1,13 @@
 """Every class of error is an RFC 9457 problem that names what was wrong; no trace leaks."""
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
+
+from app.errors import PROBLEM_TYPES
 
 API = "/api/v1"
 
@@ -35,8 +39,8 @@ def problem(client: TestClient, method: str, url: str, status: int) -> dict[str,
         ("/metrics?sort=-colour", 422, "sort"),
         ("/metrics?fields=colour", 422, "fields"),
         ("/metrics?cursor=not-a-cursor", 400, "cursor"),
-        ("/cities/Not%20A%20Slug", 422, "slug"),
-        ("/cities/UPPER/metrics", 422, "city_slug"),
+        ("/cities/Not%20A%20Slug", 404, "slug"),
+        ("/cities/UPPER/metrics", 404, "city_slug"),
     ],
 )
 def test_bad_requests_name_the_parameter(
@@ -133,7 +137,7 @@ def test_each_value_of_a_list_is_bounded(client: TestClient) -> None:
     ("detail", "nested"),
     [
         ("/cities/UPPER", "/cities/UPPER/metrics"),
-        ("/places/Hubei", "/places/Hubei/organizations"),
+        ("/places/Hubeii", "/places/Hubeii/organizations"),
         ("/clusters/no%20such", "/clusters/no%20such/metrics"),
         ("/sources/" + "s" * 65, "/sources/" + "s" * 65 + "/metrics"),
     ],
@@ -141,17 +145,97 @@ def test_each_value_of_a_list_is_bounded(client: TestClient) -> None:
 def test_a_bad_key_gets_one_message_on_detail_and_nested_routes(
     client: TestClient, detail: str, nested: str
 ) -> None:
-    """One rule validates a path key wherever it appears, in one message."""
-    first = problem(client, "GET", API + detail, 422)
-    second = problem(client, "GET", API + nested, 422)
+    """One rule finds a path key wherever it appears: a key that names nothing is the same
+    404, with the same message, on the detail and the nested routes."""
+    first = problem(client, "GET", API + detail, 404)
+    second = problem(client, "GET", API + nested, 404)
     assert isinstance(first["errors"], list)
     assert isinstance(second["errors"], list)
     assert first["errors"][0]["detail"] == second["errors"][0]["detail"]
-    rule = "expected lower-case letters, digits, - or _ (at most 64)"
-    assert first["errors"][0]["detail"] == rule
-    assert first["type"] == second["type"] == "/problems/invalid-parameter"
+    assert first["type"] == second["type"] == "/problems/not-found"
 
 
 def test_a_metric_key_may_be_longer_and_says_so(client: TestClient) -> None:
-    body = problem(client, "GET", f"{API}/metrics/UPPER", 422)
-    assert body["detail"] == "key: expected lower-case letters, digits, - or _ (at most 120)"
+    body = problem(client, "GET", f"{API}/metrics/{'x' * 121}", 404)
+    assert body["detail"] == f"key: {'x' * 121!r} names nothing here"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers"),
+    [
+        ("GET", "/metrics?colour=blue", {}),
+        ("GET", "/metrics?cursor=not-a-cursor", {}),
+        ("GET", "/metrics?limit=0", {}),
+        ("GET", "/metrics?city=hefie", {}),
+        ("GET", "/metrics/daye-high-tech-enterprises-2023/comparison"
+                "?from=hefei-intelligent-voice-revenue-2021", {}),
+        ("GET", "/rankings?indicator=nope", {}),
+        ("GET", "/places/nowhere-at-all", {}),
+        ("POST", "/metrics", {}),
+        ("GET", "/metrics", {"accept": "image/png"}),
+    ],
+)  # fmt: skip
+def test_each_problem_type_has_one_status_and_its_title(
+    client: TestClient, method: str, url: str, headers: dict[str, str]
+) -> None:
+    response = client.request(method, API + url, headers=headers)
+    body = response.json()
+    known = PROBLEM_TYPES[body["type"].removeprefix("/problems/")]
+    assert (response.status_code, body["status"], body["title"]) == (
+        known.status, known.status, known.title,
+    )  # fmt: skip
+    described = client.get(body["type"]).json()
+    assert (described["status"], described["title"]) == (known.status, known.title)
+
+
+def test_every_problem_type_is_titled_and_one_status() -> None:
+    assert all(known.title and known.title != "Error" for known in PROBLEM_TYPES.values())
+    statuses = {name: known.status for name, known in PROBLEM_TYPES.items()}
+    assert statuses["unknown-parameter"] == statuses["invalid-cursor"] == 400
+    assert statuses["invalid-parameter"] == statuses["query-too-expensive"] == 422
+
+
+@pytest.mark.parametrize(
+    ("url", "controls"),
+    [
+        ("/metrics?colour=blue", ["limit", "cursor", "sort", "fields", "count", "format",
+                                  "facets", "per", "version"]),
+        ("/places?colour=blue", ["format", "version"]),
+        ("/places/daye/metrics?colour=blue", ["format", "facets", "per", "version"]),
+        ("/places/daye?colour=blue", ["version"]),
+        ("/search?q=hefei&colour=blue", ["q", "kind", "limit", "version"]),
+        ("/rankings?indicator=rd_intensity&colour=blue", ["peers", "year", "version"]),
+        ("/series?indicator=rd_intensity&colour=blue", ["places", "per", "version"]),
+    ],
+)  # fmt: skip
+def test_the_unknown_parameter_message_lists_every_control(
+    client: TestClient, url: str, controls: list[str]
+) -> None:
+    body = problem(client, "GET", API + url, 400)
+    for control in controls:
+        assert re.search(rf"\b{control}\b", str(body["detail"])), (control, body["detail"])
+
+
+@pytest.mark.parametrize(
+    ("url", "wrong", "meant"),
+    [("/rankings?indicater=rd_intensity", "indicater", "indicator"),
+     ("/metrics?citty=hefei", "citty", "city"), ("/places/daye?verison=x", "verison", "version")],
+)  # fmt: skip
+def test_a_misspelt_parameter_name_gets_the_fix(
+    client: TestClient, url: str, wrong: str, meant: str
+) -> None:
+    body = problem(client, "GET", API + url, 400)
+    assert isinstance(body["errors"], list)
+    (error,) = body["errors"]
+    assert error["parameter"] == wrong
+    assert meant in error["suggestions"]
+    assert f"did you mean {meant}" in error["detail"]
+
+
+def test_a_long_value_is_shown_whole_up_to_the_limit(client: TestClient) -> None:
+    value = "x" * 150
+    body = problem(client, "GET", f"{API}/metrics?limit={value}", 422)
+    assert repr(value) in str(body["detail"])
+    longer = "y" * 300
+    body = problem(client, "GET", f"{API}/rankings?indicator=rd_intensity&order={longer}", 422)
+    assert f"{'y' * 200!r}… (300 characters)" in str(body["detail"])

@@ -62,6 +62,11 @@ def test_export_keeps_filters_and_sort(client: TestClient) -> None:
     assert query == "indicator=high_tech_enterprises&sort=-value"
 
 
+def test_an_export_states_booleans_as_the_query_string_does(client: TestClient) -> None:
+    response = client.get(f"{API}/metrics?format=csv&latest=true&derived=false&limit=1")
+    assert response.headers["x-atlas-query"] == "latest=true&derived=false&sort=id"
+
+
 def test_an_export_can_state_its_total(client: TestClient) -> None:
     response = client.get(f"{API}/places?format=csv&count=true&province=hubei")
     assert response.headers["x-atlas-total"] == "117"

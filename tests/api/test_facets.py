@@ -43,6 +43,8 @@ def test_metric_facets_agree_with_the_filtered_lists(client: TestClient) -> None
     assert None in counts(result, "year")  # undated facts are counted, not dropped
     assert counts(result, "province")["hubei"] == 2
     assert sum(counts(result, "derived").values()) == 36
+    assert set(counts(result, "derived")) <= {True, False}  # not 0 and 1 (SQLite)
+    assert all(isinstance(v["value"], bool) for v in result["counts"]["derived"]["values"])
 
 
 def test_facets_follow_filters_and_nested_views(client: TestClient) -> None:

@@ -24,13 +24,18 @@ def keys(client: TestClient, url: str, field: str = "key") -> list[str]:
         ("program=manufacturing-city-tech-transformation-pilot&role=issuer",
          ["miit-issues-manufacturing-pilot", "ministry-of-finance-issues-manufacturing-pilot"]),
         ("role=branch&place=united-kingdom", ["crrc-zhuzhou-institute-rd-centers-uk"]),
-        ("involving=nobody", []),
     ],
 )  # fmt: skip
 def test_relations_filter_by_either_end(
     client: TestClient, query: str, expected: list[str]
 ) -> None:
     assert keys(client, f"/relations?{query}") == expected
+
+
+def test_a_party_that_names_nobody_is_refused(client: TestClient) -> None:
+    response = client.get(f"{API}/relations?involving=iflytec")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["suggestions"] == ["iflytek"]
 
 
 def test_relation_items_name_both_ends_and_the_quote(client: TestClient) -> None:

@@ -57,8 +57,8 @@ def test_series_mixes_subject_kinds(client: TestClient) -> None:
     ("query", "status"),
     [
         ("places=daye", 422),
-        ("indicator=nope&places=daye", 404),
-        ("indicator=high_tech_enterprises&places=nowhere", 404),
+        ("indicator=nope&places=daye", 422),
+        ("indicator=high_tech_enterprises&places=nowhere", 422),
         ("indicator=high_tech_enterprises&places=Daye", 422),
         ("indicator=high_tech_enterprises&places=" + ",".join(f"p{i}" for i in range(21)), 422),
         ("indicator=high_tech_enterprises&places=" + "a" * 65, 422),
