@@ -330,6 +330,344 @@ def build_census(source: Source, census: Path, gaz: Gazetteer) -> Table:
     return Table(source, [r for _, r, _ in out], [s for _, _, s in out], [], notes)
 
 
+# ---------------------------------------------------------------- census, counties
+
+COUNTY_LEVELS = ("county", "county_city", "district")
+# Suffixes dropped to compare a 2010 county with the district or city it became (密云县 and
+# 密云区); longest first. Prefecture suffixes serve the same purpose one level up.
+COUNTY_SUFFIXES = ("自治县", "自治旗", "林区", "特区", "县", "区", "市", "旗")
+PREFECTURE_SUFFIXES = ("自治州", "地区", "盟", "市")
+# Rows of the 2010 sheet that sum others; no code upstream.
+COUNTY_SUBTOTALS = {
+    "市辖区": "subtotal of the prefecture's urban districts (市辖区)",
+    "县": "subtotal of the municipality's counties (县)",
+    "省直辖县级行政区划": "heading of the county-level divisions under the province",
+    "自治区直辖县级行政区划": "heading of the county-level divisions under the region",
+}
+
+
+def _stem(name: str, suffixes: Sequence[str]) -> str:
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass
+class CountyRow:
+    line: int  # of the sheet, the header being line 1
+    code: str  # upstream's 区划代码, "" when none
+    name: str
+    parent: str  # upstream's prefecture code (2010: the row above; 2020: the code's head)
+    values: list[str]
+
+
+def _xlsx_text(value: Any, where: str) -> str:
+    if value is None or value == "NA":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BuildError(f"{where}: {value!r} is not a number")
+    return cell_text(value)
+
+
+def read_county_sheet(
+    source: Source, census: Path
+) -> tuple[list[CountyRow], dict[str, str], list[tuple[str, str, str]], int, int]:
+    """The sheet's county-level rows, prefecture names by code, rows left out, blank lines,
+    and how many names had 巿 for 市."""
+    import openpyxl  # only needed when rebuilding
+
+    where_file = f"{source.repository}:{source.path}"
+    book = openpyxl.load_workbook(census / source.path, read_only=True, data_only=True)
+    if len(book.worksheets) != 1:
+        raise BuildError(f"{where_file}: expected one sheet, found {book.sheetnames}")
+    lines = list(book.worksheets[0].iter_rows(values_only=True))
+    book.close()
+    header = [re.sub(r"\s+", "", str(h)) for h in lines[0]]
+    flat = header[:4] == ["区划代码", "省", "市", "区县"]
+    if not flat and header[:2] != ["地区", "区划代码"]:
+        raise BuildError(f"{where_file}: header {header[:4]} is not a known layout")
+    index = {}
+    for column in source.columns:
+        if header.count(column.variable) != 1:
+            raise BuildError(f"{where_file}: column {column.variable!r} not found once")
+        index[column.variable] = header.index(column.variable)
+    rows: list[CountyRow] = []
+    prefectures: dict[str, str] = {}  # code -> name, of the sheet's prefecture rows
+    by_name: dict[tuple[str, str], str] = {}  # (province, prefecture name) -> code (2020)
+    left: list[tuple[str, str, str]] = []
+    fixed: list[int] = []
+    blanks = 0
+    province = prefecture = ""
+    for line, cells in enumerate(lines[1:], start=2):
+        where = f"{where_file} line {line}"
+        if all(c is None for c in cells):
+            blanks += 1
+            continue
+        raw_code = cells[0 if flat else 1]
+        code = "" if raw_code in (None, "NA") else str(raw_code)
+        name = re.sub(r"\s+", "", str(cells[3] if flat else cells[0]))
+        if "巿" in name:  # U+5DFF (fú) typed for 市 (shì)
+            name = name.replace("巿", "市")
+            fixed.append(line)
+        if code and not re.fullmatch(r"\d{6}", code):
+            raise BuildError(f"{where}: code {code!r} is not six digits")
+        values = [_xlsx_text(cells[index[c.variable]], where) for c in source.columns]
+        label = f"{name} {code or '(no code)'}"
+        if code.endswith("0000"):
+            left.append((where_file, label, "province-level total; not a county, left out"))
+            province = prefecture = code
+        elif code.endswith("00"):
+            if name == "市辖区":
+                why = "subtotal of the prefecture's urban districts (市辖区)"
+            else:
+                why = "prefecture-level total (its figures come from census-city)"
+                prefectures[code] = name
+                by_name[(str(cells[1]), name)] = code
+                prefecture = code
+            left.append((where_file, label, f"{why}; not a county, left out"))
+        elif code:
+            parent = code[:4] + "00" if flat or code[:4] + "00" in prefectures else prefecture
+            rows.append(CountyRow(line, code, name, parent, values))
+        elif name == "全国":
+            left.append((where_file, label, "national total; not a county, left out"))
+        elif name in COUNTY_SUBTOTALS:
+            left.append((where_file, label, f"{COUNTY_SUBTOTALS[name]}; left out"))
+            if "直辖县级" in name:
+                prefecture = province
+        elif not flat and all(v == "" for v in values):
+            left.append((where_file, label, "a note printed in the sheet, not a row of figures"))
+        elif flat:
+            city = str(cells[2])
+            if "直辖县级" in city:
+                parent = province
+            else:  # 三沙's islands name themselves in 市: the prefecture row above
+                parent = by_name.get((str(cells[1]), city), prefecture)
+            rows.append(CountyRow(line, "", name, parent, values))
+        else:
+            rows.append(CountyRow(line, "", name, prefecture, values))
+    return rows, prefectures, left, blanks, len(fixed)
+
+
+def _county_parent(
+    gaz: Gazetteer, row: CountyRow, prefectures: dict[str, str], where: str
+) -> tuple[Place | None, str]:
+    """The gazetteer place the row's county hangs under today; or None and why not."""
+    province = gaz.by_code.get(row.parent[:2] + "0000")
+    if province is None:
+        return None, f"code {row.code} names no province ({row.parent[:2]}); left out"
+    if (row.code and row.code[2:4] == "90") or row.parent.endswith("0000"):
+        return province, ""  # county-level divisions under the province itself
+    if province.level == "municipality":
+        return province, ""
+    place = gaz.by_code.get(row.parent)
+    if place is not None:
+        return place, ""
+    gone = "its prefecture no longer exists; left out"
+    name = prefectures.get(row.parent)
+    if name is None:
+        return None, gone
+    stem = _stem(name, PREFECTURE_SUFFIXES)
+    found = [
+        p
+        for p in gaz.places
+        if p.parent_id == province.id
+        and p.name_local is not None
+        and _stem(p.name_local, PREFECTURE_SUFFIXES) == stem
+    ]
+    if len(found) > 1:
+        raise BuildError(f"{where}: prefecture {name!r} matches {len(found)} places")
+    return (found[0], "") if found else (None, gone)
+
+
+def _in_province(gaz: Gazetteer, row: CountyRow, where: str) -> Place | None:
+    """For a county of a dissolved prefecture: the one county-level place of its exact
+    name in the province (莱芜's 钢城区 is Jinan's now); several stop the build."""
+    province = gaz.by_code.get(row.parent[:2] + "0000")
+    if province is None:
+        return None
+    found = [
+        p
+        for p in gaz.places
+        if p.level in COUNTY_LEVELS and p.province_id == province.id and p.name_local == row.name
+    ]
+    if len(found) > 1:
+        raise BuildError(f"{where}: name {row.name!r} matches {len(found)} places in the province")
+    return found[0] if found else None
+
+
+def _by_name(gaz: Gazetteer, parent: Place, name: str, where: str) -> tuple[Place | None, bool]:
+    """The one county-level child named `name`, else the one with its stem; (place, by stem)."""
+    children = [p for p in gaz.places if p.parent_id == parent.id and p.level in COUNTY_LEVELS]
+    for exact in (True, False):
+        if exact:
+            found = [p for p in children if p.name_local == name]
+        else:
+            stem = _stem(name, COUNTY_SUFFIXES)
+            found = [p for p in children if _stem(p.name_local or "", COUNTY_SUFFIXES) == stem]
+        if len(found) > 1:
+            raise BuildError(
+                f"{where}: name {name!r} matches {len(found)} places in {parent.slug}:"
+                f" {sorted(p.slug for p in found)}"
+            )
+        if found:
+            return found[0], not exact
+    return None, False
+
+
+def build_census_county(
+    source: Source, census: Path, gaz: Gazetteer, taken: dict[tuple[str, str], str]
+) -> Table:
+    """Map the county-level rows of one yearly sheet by code, then by name under the parent.
+
+    `taken` holds (slug, year) pairs other census tables give, with the table's id: a
+    county they already give is left out, so that no place-year has two figures.
+    """
+    where_file = f"{source.repository}:{source.path}"
+    year = source.id.rsplit("-", 1)[1]
+    rows, prefectures, left, blanks, fixed = read_county_sheet(source, census)
+    mapped: dict[str, CountyRow] = {}
+    how: dict[int, str] = {}  # line -> how a row whose name differs was mapped
+    by_name = 0
+
+    def same(row: CountyRow, place: Place) -> bool:
+        return _stem(row.name, COUNTY_SUFFIXES) == _stem(place.name_local or "", COUNTY_SUFFIXES)
+
+    def give(row: CountyRow, place: Place, where: str, note: str) -> None:
+        if place.level not in COUNTY_LEVELS:
+            raise BuildError(f"{where}: {place.slug} is a {place.level}, not county-level")
+        mapped[place.slug] = row
+        if place.name_local != row.name:
+            how[row.line] = f"{row.name}→{place.name_local}{note}"
+
+    # 1. The code is known and names the same county (maybe as district or city now).
+    pending: list[CountyRow] = []
+    for row in rows:
+        place = gaz.by_code.get(row.code) if row.code else None
+        where = f"{where_file} line {row.line} ({row.name} {row.code})"
+        if place is None or not same(row, place):
+            pending.append(row)
+        elif place.slug in mapped:
+            raise BuildError(
+                f"{where}: {place.slug} already given by line {mapped[place.slug].line}"
+            )
+        else:
+            give(row, place, where, "")
+    # 2. Otherwise by name under today's parent: a changed code, or two codes swapped.
+    renamed: list[tuple[CountyRow, Place, str]] = []
+    for row in pending:
+        label = f"{row.name} {row.code or '(no code)'}"
+        where = f"{where_file} line {row.line} ({label})"
+        parent, why = _county_parent(gaz, row, prefectures, where)
+        place, by_stem = _by_name(gaz, parent, row.name, where) if parent else (None, False)
+        if place is None and parent is None and why.startswith("its prefecture"):
+            place = _in_province(gaz, row, where)  # its prefecture was dissolved
+            why = why if place is None else ""
+        if place is None:
+            coded = gaz.by_code.get(row.code) if row.code else None
+            if coded is not None:  # 3. below: the code's place under another name
+                renamed.append((row, coded, where))
+                continue
+            if parent is None:
+                pass
+            elif row.code[4:5] == "7":
+                why = (
+                    "coded as a development zone or other functional area (xxxx7x), not a"
+                    " county-level division; left out"
+                )
+            elif not row.code:
+                why = (
+                    f"no code upstream, and no county-level division of this name in"
+                    f" {parent.slug}; left out"
+                )
+            else:
+                why = (
+                    f"the gazetteer has no county-level division of this code, nor of this"
+                    f" name in {parent.slug} (abolished, merged, renamed or moved since; or"
+                    " missing from the gazetteer); left out"
+                )
+            left.append((where_file, label, why))
+            continue
+        coded = gaz.by_code.get(row.code) if row.code else None
+        if by_stem and coded is not None and coded.slug != place.slug:
+            left.append(
+                (
+                    where_file,
+                    label,
+                    f"its code is {coded.slug}'s, its name without suffix {place.slug}'s;"
+                    " neither is sure, left out",
+                )
+            )
+            continue
+        if place.slug in mapped:
+            other = mapped[place.slug]
+            left.append(
+                (
+                    where_file,
+                    label,
+                    f"its name is now {place.slug}'s, which its own row ({other.name}"
+                    f" {other.code}) gives: merged into it or renamed after it; left out",
+                )
+            )
+            continue
+        by_name += 1
+        give(row, place, where, f" (name{', stem' if by_stem else ''})")
+    # 3. A known code under another name, which no row of the sheet claims by name: the
+    # county renamed under its code. If a row already holds that place, the code was
+    # given to a merger of the two: neither is that place, so both are left out.
+    for row, place, where in renamed:
+        label = f"{row.name} {row.code}"
+        other = mapped.pop(place.slug, None)
+        if other is None:
+            give(row, place, where, " (code)")
+            continue
+        how.pop(other.line, None)
+        for one, two in ((row, other), (other, row)):
+            left.append(
+                (
+                    where_file,
+                    f"{one.name} {one.code}",
+                    f"merged with {two.name} ({two.code}) into {place.slug}, which took"
+                    f" {row.code}; neither is that place, left out",
+                )
+            )
+    out: list[tuple[tuple[str, int], tuple[str, str, str, list[str]], str]] = []
+    for slug, row in mapped.items():
+        if (slug, year) in taken:
+            left.append(
+                (
+                    where_file,
+                    f"{row.name} {row.code}",
+                    f"{slug} {year} is given by {taken[(slug, year)]}; left out",
+                )
+            )
+            continue
+        out.append(((row.code, row.line), (row.code, row.name, year, row.values), slug))
+    out.sort(key=lambda item: item[0])
+    notes = list(source.notes)
+    kept = {slug for _, _, slug in out}
+    renamed = sorted(how[r.line] for slug, r in mapped.items() if slug in kept and r.line in how)
+    if renamed:
+        notes.append(
+            "Mapped where upstream's name and the gazetteer's differ: unmarked by code with"
+            " the same name but its suffix; (name) by name under today's parent, stem"
+            " meaning without the 县/区/市/旗 suffix; (code) by code alone, a county"
+            " renamed under its code: " + ", ".join(renamed) + "."
+        )
+    if fixed:
+        notes.append(
+            f"{fixed} names written with 巿 (U+5DFF) where 市 is meant (上虞巿) are read"
+            " with 市; the table keeps 市 in region."
+        )
+    notes.append(
+        f"{len(out)} county-level divisions mapped ({by_name} of them by name);"
+        f" {len(left)} rows left out, each with"
+        f" its reason in seeds/tables/unmapped.csv; {blanks} blank lines skipped."
+    )
+    left.sort(key=lambda item: item[1])
+    return Table(source, [r for _, r, _ in out], [s for _, _, s in out], left, notes)
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -506,9 +844,17 @@ def main(argv: list[str] | None = None) -> int:
     units = write_indicators()
     OUT.mkdir(parents=True, exist_ok=True)
     entries, unmapped, total = [], [], 0
+    taken: dict[tuple[str, str], str] = {}
     for source in SOURCES:
-        if source.repository == "leiii/census":
+        if source.path.endswith(".xlsx"):
+            table = build_census_county(source, args.census, gaz, taken)
+        elif source.repository == "leiii/census":
             table = build_census(source, args.census, gaz)
+            taken |= {
+                (slug, row[2]): source.id
+                for slug, row in zip(table.slugs, table.rows, strict=True)
+                if any(row[3])
+            }
         else:
             table = build_techme(source, args.techme, gaz, corrections)
         data, facts, count = table_files(table, units)

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (upstream headers use full-width parentheses, kept as written)
 """What each upstream table is, which of its columns become which indicator, and in what unit.
 
 Kept apart from the conversion code so that a reviewer can check the editorial decisions
@@ -882,3 +883,101 @@ SOURCES: tuple[Source, ...] = (
         edition="v1 (2022); Sixth (2010) and Seventh (2020) national population censuses",
     ),
 )
+
+COUNTY_NOTE = (
+    "Upstream's county table as published in its repository (one sheet, yearbook layout);"
+    " kept here are the columns behind the census indicators, the rest (age by five-year"
+    " band, education, occupation, housing ...) is left out. code and region are"
+    " upstream's 区划代码 and the county's name; column labels are upstream's headers with"
+    " line breaks removed. 户规模 is persons per family household; 性别比 is males per 100"
+    " females; the age shares are percent of residents. 15-64岁 has no indicator here (the"
+    " atlas's working-age share is 15-59, which this table does not give) and is kept for"
+    " fidelity only. Only county-level rows become facts: province, prefecture and"
+    " 市辖区/县 subtotal rows are left out (seeds/tables/unmapped.csv), the prefectures'"
+    " figures coming from census-city. Rows are mapped by division code; a code the"
+    " gazetteer does not know is mapped by name among the children of its prefecture"
+    " (first the exact name, then the name without its 县/区/市/旗 suffix, which is how a"
+    " county turned district or county-level city keeps its name), and left out with the"
+    " reason when nothing or something already given matches."
+    " Boundary adjustment: upstream (data/census/readme.md) re-based its 2010 figures on"
+    " 2020 boundaries only in the combined county and city panels (2010 baseline printed"
+    " in the 2020 bulletins, code changes, merged units summed with shares weighted, split"
+    " units summed in 2020, units with undocumented transfers merged). This yearbook"
+    " sheet is not so adjusted: its figures are for the division as it was bounded in its"
+    " census year, so a county whose area changed between 2010 and 2020 is not"
+    " comparable across the two years, and its 2010 figure may differ from the re-based"
+    " one the city panel sums.",
+)
+
+
+def _county(year: str, columns: tuple[Column, ...], notes: tuple[str, ...]) -> Source:
+    path = f"data/census/census_county_{year}_v1.xlsx"
+    census = "Sixth (2010)" if year == "2010" else "Seventh (2020)"
+    return Source(
+        id=f"census-county-{year}",
+        dataset=path,
+        title="China census panel 2010-2020 (6th and 7th population censuses), v1",
+        table="County-level divisions: population, urban/rural population, household size,"
+        f" sex ratio and age structure, {year}",
+        table_local="",
+        publisher=f"Lei Dong et al. (leiii/census), from the {census} Census Yearbook",
+        url="https://github.com/leiii/census",
+        licence="MIT",
+        repository=CENSUS_REPO,
+        path=path,
+        columns=columns,
+        notes=(*COUNTY_NOTE, *notes),
+        key_id="census-county",
+        edition=f"v1 (2022); {census} national population census, county tables",
+    )
+
+
+COUNTY_SOURCES: tuple[Source, ...] = (
+    _county(
+        "2010",
+        (
+            C("合计", "合计", "人", "population_resident"),
+            C("男", "男", "人", None),
+            C("女", "女", "人", None),
+            C("性别比（女=100）", "性别比（女=100）", "比", "sex_ratio"),
+            C("城镇人口", "城镇人口", "人", "population_urban"),
+            C("乡村人口", "乡村人口", "人", "population_rural"),
+            C("户数", "户数", "户", None),
+            C("人口数", "人口数", "人", None),
+            C("户规模（人/户）", "户规模（人/户）", "人/户", "average_household_size"),
+            C("0-14岁（%）", "0-14岁（%）", "%", "population_share_age_0_14"),
+            C("15-64岁（%）", "15-64岁（%）", "%", None),
+            C("65岁及以上（%）", "65岁及以上（%）", "%", "population_share_age_65_plus"),
+        ),
+        (
+            "户数 and 人口数 are the family households and the people living in them."
+            " Upstream's sheet is the yearbook's tree: a province row, its prefectures,"
+            " each followed by its counties indented by two spaces (removed here).",
+        ),
+    ),
+    _county(
+        "2020",
+        (
+            C("人口数_合计", "人口数_合计", "人", "population_resident"),
+            C("人口数_男", "人口数_男", "人", None),
+            C("人口数_女", "人口数_女", "人", None),
+            C("性别比（女=100）", "性别比（女=100）", "比", "sex_ratio"),
+            C("城镇人口", "城镇人口", "人", "population_urban"),
+            C("乡村人口", "乡村人口", "人", "population_rural"),
+            C("家庭户数", "家庭户数", "户", None),
+            C("家庭户人口数", "家庭户人口数", "人", None),
+            C("户规模", "户规模", "人/户", "average_household_size"),
+            C("人口比重_0-14岁", "人口比重_0-14岁", "%", "population_share_age_0_14"),
+            C("人口比重_15-64岁", "人口比重_15-64岁", "%", None),
+            C("人口比重_65岁及以上", "人口比重_65岁及以上", "%", "population_share_age_65_plus"),
+        ),
+        (
+            "Upstream's sheet 七普（年鉴） is flat (区划代码, 省, 市, 区县); its NA cells are"
+            " empty here and give no fact. Rows coded xxxx7x, development"
+            " zones and other functional areas, are not administrative divisions and are left"
+            " out.",
+        ),
+    ),
+)
+
+SOURCES = SOURCES + COUNTY_SOURCES
