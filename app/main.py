@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.api import TAGS, collections, include_api, item_keys, item_models, tables
+from app.api import TAGS, collections, include_api, item_keys, item_models
 from app.api.exports import ExportSlots
 from app.api.reads import in_database, read, unavailable
 from app.api.responses import (
@@ -34,6 +34,7 @@ from app.db import build_engine, is_sqlite
 from app.docs import install_docs
 from app.errors import PROBLEM_TYPES, ProblemError, install_error_handlers
 from app.explorer import explorer_page, prefers_html
+from app.facts.version import read_version
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
@@ -46,11 +47,11 @@ from app.middleware import (
     SecurityHeadersMiddleware,
 )
 from app.migrate import head_revision, is_behind
+from app.models import tables as t
 from app.nodes import Node, Nodes, keep_checking, replica_problem
 from app.paths import API_PREFIX
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
 from app.seeding.secrets import read_secret
-from app.seeding.version import read_version
 
 logger = logging.getLogger("atlas")
 
@@ -90,7 +91,7 @@ def readiness(connection: Connection) -> dict[str, Any]:
         raise SchemaBehind(
             f"it {at}, older than this server's {head_revision()}; run `atlas load` to migrate it"
         )
-    sources = connection.execute(select(func.count()).select_from(tables.source)).scalar_one()
+    sources = connection.execute(select(func.count()).select_from(t.source)).scalar_one()
     return {"status": "ready", "schema": schema, "sources": sources}
 
 

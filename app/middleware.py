@@ -17,7 +17,7 @@ from app import __version__
 from app.asgi import BODILESS, HTTPMiddleware
 from app.errors import ParameterError, problem_response
 from app.explorer import prefers_html
-from app.seeding.version import UNVERSIONED
+from app.facts.version import UNVERSIONED
 
 Headerish = MutableMapping[str, Any]
 

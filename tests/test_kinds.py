@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from app.api.tables import FACT_TABLES
+from app.models.tables import FACT_TABLES
 from app.seeding.checks import check_dataset
 from app.seeding.errors import Problem, SeedError
 from app.seeding.kinds import KINDS, Kind, Reference

@@ -1,5 +1,5 @@
 """`/comparisons`: change and growth between two facts of one subject and indicator,
-computed on request with the formula over the keys of its inputs (app.query.comparisons)."""
+computed on request with the formula over the keys of its inputs (app.facts.comparisons)."""
 
 import re
 from typing import Any, Literal
@@ -9,7 +9,6 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
-from app.api import tables as t
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.rankings import (
     INDICATOR,
@@ -26,12 +25,13 @@ from app.api.resource import Found, View
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
 from app.errors import ParameterError, ProblemError, parameter_problem
+from app.facts.comparisons import bound_problem, compare
+from app.facts.conflicts import CONFLICT_RULE
+from app.facts.latest import recency_order
+from app.models import tables as t
 from app.models.vocabulary import Qualifier
-from app.query.comparisons import bound_problem, compare
-from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
-from app.query.latest import recency_order
 from app.query.statements import fetch_all, fetch_one, slot
 
 

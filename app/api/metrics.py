@@ -6,7 +6,6 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Select, select
 
-from app.api import tables as t
 from app.api.per import PER_PARAMETER, Metrics, PerValue, augment
 from app.api.resource import Detail, PathKey, Resource, Tag
 from app.api.shapes import (
@@ -23,6 +22,8 @@ from app.api.shapes import (
     provenance,
     provenance_columns,
 )
+from app.facts.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
+from app.models import tables as t
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind, Unit
 from app.paths import API_PREFIX
 from app.query import (
@@ -32,7 +33,6 @@ from app.query import (
     ListSpec,
     Sort,
 )
-from app.query.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
 from app.query.spec import Augment

@@ -6,7 +6,6 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, Select, or_, select
 
-from app.api import tables as t
 from app.api.relationships import RelationView, relation, relation_views
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import (
@@ -21,6 +20,7 @@ from app.api.shapes import (
     provenance_columns,
 )
 from app.facts.search import BY_KIND
+from app.models import tables as t
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort

@@ -8,10 +8,10 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, Table, case, select
 from sqlalchemy.sql import ClauseElement
 
-from app.api import tables as t
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
 from app.facts.search import BY_KIND
+from app.models import tables as t
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort

@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from app.api import tables as t
 from app.api.metrics import Metric
 from app.api.relationships import RelationView, relation, relation_views
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
@@ -23,6 +22,7 @@ from app.api.shapes import (
     provenance_columns,
 )
 from app.facts.search import BY_KIND
+from app.models import tables as t
 from app.models.vocabulary import (
     CITY_LEVELS,
     PROVINCE_LEVELS,

@@ -11,7 +11,6 @@ from pydantic import Field
 from sqlalchemy import Connection, select
 from starlette.datastructures import QueryParams
 
-from app.api import tables as t
 from app.api.keys import SLUG_PATTERN_RE
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.reads import in_database
@@ -19,8 +18,9 @@ from app.api.resource import Tag
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Links, Period, PlaceRef, Schema
 from app.errors import ParameterError, ProblemError, parameter_problem
+from app.facts.conflicts import CONFLICT_RULE
+from app.models import tables as t
 from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel, Qualifier
-from app.query.conflicts import CONFLICT_RULE
 from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, check_names, parse_limit

@@ -5,11 +5,11 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
-from app.api import tables as t
 from app.api.organizations import ORGANIZATIONS_TAG
 from app.api.relationships import RelationView, relation, relations_select, serialize_relation
 from app.api.resource import Resource
 from app.api.shapes import page_of
+from app.models import tables as t
 from app.models.vocabulary import RelationRole
 from app.query import SET_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet

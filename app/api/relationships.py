@@ -5,7 +5,6 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, Select, select
 
-from app.api import tables as t
 from app.api.shapes import (
     Provenance,
     Ref,
@@ -16,6 +15,7 @@ from app.api.shapes import (
     provenance_columns,
     ref,
 )
+from app.models import tables as t
 from app.models.vocabulary import RelationRole
 from app.query.statements import fetch_all
 

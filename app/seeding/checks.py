@@ -11,14 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.models.vocabulary import Qualifier, SourceKind
-from app.seeding.cells import TABLES_FILE, Known, table_problems
-from app.seeding.divisions import DIVISIONS_SOURCE, divisions
-from app.seeding.errors import Problem, SeedError
-from app.seeding.formulas import evaluate, formula_inputs
-from app.seeding.kinds import KINDS, Kind
-from app.seeding.periods import parse_period
-from app.seeding.precision import (
+from app.facts.formulas import evaluate, formula_inputs
+from app.facts.precision import (
     BOUNDS,
     Precision,
     allowed_qualifier,
@@ -28,6 +22,12 @@ from app.seeding.precision import (
     round_to,
     stated_precision,
 )
+from app.models.vocabulary import Qualifier, SourceKind
+from app.seeding.cells import TABLES_FILE, Known, table_problems
+from app.seeding.divisions import DIVISIONS_SOURCE, divisions
+from app.seeding.errors import Problem, SeedError
+from app.seeding.kinds import KINDS, Kind
+from app.seeding.periods import parse_period
 from app.seeding.quantities import COMPATIBLE_UNITS, parse_quantity
 from app.seeding.reader import INDICATORS_FILE, PLACES_FILE, SOURCES_FILE, Dataset
 from app.seeding.records import (
