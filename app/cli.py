@@ -1,4 +1,9 @@
-"""The `atlas` command: load the seeds, serve the API, help curators locate quotes."""
+"""The `atlas` command: `load` the seeds, `serve` the API, `grant-reader` a read-only
+PostgreSQL role, `synth` a synthetic scale database, and for curators `locate` a quote's
+offsets and `extract` candidate facts from an article.
+
+Each command imports what it needs inside its function, so `atlas load` never imports the
+web stack (tests/test_imports.py checks it)."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated

@@ -4,8 +4,7 @@ security headers."""
 
 import hashlib
 import re
-from collections.abc import Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
@@ -18,8 +17,6 @@ from app.asgi import BODILESS, HTTPMiddleware
 from app.errors import ParameterError, problem_response
 from app.explorer import prefers_html
 from app.facts.version import UNVERSIONED
-
-Headerish = MutableMapping[str, Any]
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = (

@@ -13,11 +13,10 @@ from app.api.clusters import CLUSTERS
 from app.api.comparisons import COMPARISON
 from app.api.indicators import INDICATORS
 from app.api.metrics import METRICS
-from app.api.organizations import ORGANIZATIONS
+from app.api.organizations import ORGANIZATIONS, RELATIONS
 from app.api.places import CITIES, PLACES
 from app.api.programs import PROGRAMS
 from app.api.rankings import RANKINGS_TAG
-from app.api.relations import RELATIONS
 from app.api.resource import Mount, Nested
 from app.api.routing import add_resource_routes, item_model_of
 from app.api.search import SEARCH_TAG

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from app.api.relationships import RelationView, relation, relation_views
+from app.api.relations import RelationView, relation, relation_views
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import (
     MetricsLink,

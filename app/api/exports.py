@@ -141,10 +141,6 @@ def preferred(accept: str) -> str:
     return best
 
 
-def without_format(params: QueryParams) -> QueryParams:
-    return QueryParams([(k, v) for k, v in params.multi_items() if k != "format"])
-
-
 # Columns ----------------------------------------------------------------------------------
 
 

@@ -22,9 +22,9 @@ from starlette.datastructures import URL
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
 from app.query.operators import OPERATORS, Arity, Use
-from app.query.plan import PROBE_CAP, Kind, Plan, Term, choose, drive
+from app.query.plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive
 from app.query.snapshot import snapshot_version
-from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page
+from app.query.spec import AppliedFilter, Filter, ListQuery, ListSpec, Page, TableIndex
 from app.query.statements import STATEMENTS, Prepared, fetch, slot
 
 COUNT_CAP = 10_000
@@ -224,7 +224,7 @@ def _where(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> list[ColumnElem
         indexable = plan.allows(term.column)
         condition = term.condition(indexable)
         conditions.append(
-            Chosen(condition) if indexable and plan.kind is not Kind.FREE else condition
+            Chosen(condition) if indexable and plan.kind is not PlanKind.FREE else condition
         )
     return conditions
 
@@ -244,7 +244,7 @@ def _capped_count(
     spec: ListSpec,
     terms: Sequence[Term],
     cap: int,
-    plan: Plan = Plan(Kind.FREE),  # noqa: B008  (frozen)
+    plan: Plan = Plan(PlanKind.FREE),  # noqa: B008  (frozen)
 ) -> int:
     """How many rows match, counting no further than `cap`, on the plan's index."""
     prepared = STATEMENTS.get(
@@ -255,8 +255,8 @@ def _capped_count(
     return int(fetch(connection, prepared, {**values, "cap": cap})[0]["total"])
 
 
-def _prober(connection: Connection, spec: ListSpec) -> Callable[[Index, Sequence[Term]], int]:
-    def probe(index: Index, terms: Sequence[Term]) -> int:
+def _prober(connection: Connection, spec: ListSpec) -> Callable[[TableIndex, Sequence[Term]], int]:
+    def probe(index: TableIndex, terms: Sequence[Term]) -> int:
         return _capped_count(connection, spec, terms, PROBE_CAP)
 
     return probe
@@ -356,7 +356,7 @@ def _order_by(keys: Sequence[Key], plan: Plan, phase: str) -> list[Any]:
     for position, key in enumerate(keys):
         element = (
             key.element
-            if plan.order_indexable or plan.kind is Kind.FREE
+            if plan.order_indexable or plan.kind is PlanKind.FREE
             else Unindexed(key.element)
         )
         clause = element.desc() if key.descending else element.asc()
@@ -477,7 +477,7 @@ def run_query(
         # Counted on the index whose probe matched fewest rows, chosen for the filters
         # alone (the page's plan may be a nulls phase's, or a walk of the sort key).
         driven = drive(spec, terms, _prober(connection, spec), "") if spec.indexes else None
-        total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(Kind.FREE))
+        total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(PlanKind.FREE))
         page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
     return page
 

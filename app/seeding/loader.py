@@ -19,7 +19,7 @@ from app.facts.latest import mark_latest
 from app.facts.version import store_version
 from app.models.vocabulary import PROVINCE_LEVELS
 from app.seeding.cells import NO_CELL, observation_rows
-from app.seeding.errors import Problem, SeedError
+from app.seeding.errors import SeedError, SeedProblem
 from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
 from app.seeding.records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
@@ -170,7 +170,7 @@ def _places_in_order(places: list[PlaceRecord]) -> list[PlaceRecord]:
             return
         if place.slug in trail:
             raise SeedError(
-                [Problem(PLACES_FILE, f"place {place.slug}", "parent", "places form a cycle")]
+                [SeedProblem(PLACES_FILE, f"place {place.slug}", "parent", "places form a cycle")]
             )
         if place.parent is not None:
             visit(by_slug[place.parent], (*trail, place.slug))
