@@ -202,9 +202,9 @@ def serve(
     from sqlalchemy.exc import ArgumentError
 
     from app.db import build_engine
+    from app.limits import TooFewOpenFiles
     from app.main import DatabaseNotReady, check_database, cursor_secret
     from app.nodes import replica_problem
-    from app.server import TooFewOpenFiles
     from app.server import serve as run_server
 
     url = database_url()

@@ -10,15 +10,17 @@ from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
 from app.api.metrics import metrics_select, serialize_metric
-from app.api.rankings import (
+from app.api.peers import (
     INDICATOR,
-    RANKINGS_TAG,
     YEAR,
     allowed,
     find_indicator,
     query_doc,
     read_slug,
     read_year,
+)
+from app.api.rankings import (
+    RANKINGS_TAG,
 )
 from app.api.reads import in_database
 from app.api.resource import Found, View
@@ -30,9 +32,9 @@ from app.facts.conflicts import CONFLICT_RULE
 from app.facts.latest import recency_order
 from app.models import tables as t
 from app.models.vocabulary import Qualifier
-from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.statements import fetch_all, fetch_one, slot
+from app.query.terms import id_set_value
 
 
 class ComparisonInput(Schema):

@@ -24,10 +24,10 @@ from app.errors import ProblemError, parameter_problem
 from app.facts.latest import pick
 from app.models import tables as t
 from app.paths import API_PREFIX
-from app.query.execute import id_set_value
 from app.query.expressions import IdSet
 from app.query.parsing import check_names, parse_bool
 from app.query.statements import fetch_all, slot
+from app.query.terms import id_set_value
 
 
 class SeriesPoint(Schema):

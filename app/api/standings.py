@@ -7,19 +7,21 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
-from app.api.rankings import (
+from app.api.peers import (
     PLACE_PEERS_PATTERN,
     YEAR_DOC,
-    RankingEntry,
     allowed,
-    best_first,
-    entry,
     find_place,
-    metrics_by_id,
     peer_terms,
     peers,
     query_doc,
     read_year,
+)
+from app.api.rankings import (
+    RankingEntry,
+    best_first,
+    entry,
+    metrics_by_id,
 )
 from app.api.resource import Found, View
 from app.api.shapes import IndicatorRef, Schema, SelfLink

@@ -1,15 +1,13 @@
 """Checks across the seed files: references resolve, stated values match recorded values,
-derived values match their formulas, and (with the raw documents at hand) every locator
-covers text that states the fact."""
+derived values match their formulas, table cells state their facts, and (with the raw
+documents at hand, app.seeding.spans) every locator covers text that states the fact."""
 
-import hashlib
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from app.facts.formulas import evaluate, formula_inputs
 from app.facts.precision import (
@@ -36,6 +34,7 @@ from app.seeding.records import (
     OrganizationRecord,
     SourceRecord,
 )
+from app.seeding.spans import Verification, document_problems
 
 # Words that must appear in a quote for its value to carry the qualifier.
 QUALIFIER_CUES: dict[Qualifier, tuple[str, ...]] = {
@@ -45,17 +44,6 @@ QUALIFIER_CUES: dict[Qualifier, tuple[str, ...]] = {
     Qualifier.less_than: ("less than", "under", "below"),
     Qualifier.approximate: ("about", "around", "approximately", "nearly", "some"),
 }
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What the checks compared: documents read and spans compared with them, tables read
-    and cells compared with their facts."""
-
-    documents: int
-    spans: int
-    tables: int = 0
-    cells: int = 0
 
 
 def normalise(text: str) -> str:
@@ -74,8 +62,8 @@ def check_dataset(dataset: Dataset, documents_dir: Path | None) -> Verification:
     problems = list(_reference_problems(dataset))
     problems.extend(_value_problems(dataset))
     problems.extend(_cell_problems(dataset))
-    verification, document_problems = _document_problems(dataset, documents_dir)
-    problems.extend(document_problems)
+    verification, spans = document_problems(dataset, documents_dir)
+    problems.extend(spans)
     if problems:
         raise SeedError(problems)
     cells = sum(len(table.facts) for table in dataset.tables)
@@ -352,66 +340,3 @@ def _observation_problems(
             "qualifier",
             f"{observation.qualifier.value!r} needs one of {', '.join(cues)} in the quote",
         )
-
-
-def _document_problems(
-    dataset: Dataset, documents_dir: Path | None
-) -> tuple[Verification, list[SeedProblem]]:
-    """Compare every span with the raw document it points into."""
-    if documents_dir is None:
-        return Verification(0, 0), []
-    problems: list[SeedProblem] = []
-    sources = {s.id: s for s in dataset.sources.sources}
-    documents = spans = 0
-    for name, document in dataset.documents.items():
-        source = sources.get(document.source)
-        if source is None or source.file is None:
-            continue
-        path = documents_dir / source.file
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            problems.append(
-                SeedProblem(name, None, "source", f"cannot read {path}: {exc.strerror}")
-            )
-            continue
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != source.sha256:
-            problems.append(
-                SeedProblem(
-                    SOURCES_FILE,
-                    f"source {source.id}",
-                    "sha256",
-                    f"{path.name} has checksum {digest}, not the recorded {source.sha256}",
-                )
-            )
-            continue
-        documents += 1
-        text = raw.decode("utf-8")
-        for label, record in _spans_of(document):
-            if record.span is None:
-                continue  # a derived value: nothing in the document to compare
-            spans += 1
-            problem = _span_problem(text, record)
-            if problem is not None:
-                problems.append(SeedProblem(name, label, "at", problem))
-    return Verification(documents, spans), problems
-
-
-def _spans_of(document: Any) -> Iterator[tuple[str, Evidenced]]:
-    for kind in KINDS:
-        for record in kind.records(document):
-            yield kind.label(record), record
-
-
-def _span_problem(text: str, record: Evidenced) -> str | None:
-    span = record.span
-    if span is None:
-        return None
-    start, end = span
-    if end > len(text):
-        return f"{record.at} runs past the end of the document ({len(text)} characters)"
-    found = text[start:end]
-    if found != record.quote:
-        return f"{record.at} reads {found!r}, not the quote {record.quote!r}"
-    return None
