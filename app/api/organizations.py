@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, Select, or_, select
 
+from app.api.places import located_filters
 from app.api.relations import (
     RelationView,
     relation,
@@ -28,7 +29,7 @@ from app.api.shapes import (
 )
 from app.facts.search import BY_KIND
 from app.models import tables as t
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind, RelationRole
+from app.models.vocabulary import OrganizationKind, RelationRole
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
@@ -111,33 +112,12 @@ ORGANIZATION_SPEC = ListSpec(
             choices=tuple(OrganizationKind),
             example="enterprise",
         ),
-        Filter(
-            "place",
-            "Slug of the organization's home place.",
-            column=organization.c.place_id,
-            lookup=by_key(t.place),
-            example="hefei",
-        ),
-        Filter(
-            "city",
-            "City slug: organizations in the city or inside it.",
-            column=organization.c.place_id,
-            lookup=within(CITY_LEVELS),
-            example="hefei",
-        ),
-        Filter(
-            "province",
-            "Province slug.",
-            column=organization.c.place_id,
-            lookup=within(PROVINCE_LEVELS),
-            example="anhui",
-        ),
-        Filter(
-            "within",
-            "Slug of any place the organization lies in.",
-            column=organization.c.place_id,
-            lookup=within(),
-            example="china",
+        *located_filters(
+            organization.c.place_id,
+            place="Slug of the organization's home place.",
+            city="City slug: organizations in the city or inside it.",
+            anywhere="Slug of any place the organization lies in.",
+            examples=("hefei", "hefei", "anhui", "china"),
         ),
     ),
     sorts=(
