@@ -1,5 +1,7 @@
-"""What every middleware of the app starts with: HTTP requests are its business, the
-lifespan (and any other scope) passes straight through."""
+"""The base of the app's own middleware (`HTTPMiddleware`: HTTP requests are its business,
+the lifespan and any other scope pass straight through), and the scope key that tells a
+streamed response it goes out without a body. A leaf module: app.errors, app.middleware and
+the exports import it, and it imports nothing of the app."""
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 

@@ -3,10 +3,10 @@
 item and the dataset version a response was read from, so a deployment can purge by key.
 
 Freshness is the bound on staleness: a load is visible through a cache within `max-age`
-seconds plus one revalidation (README, "Caching and purging"). Only successes are served
-stale (`stale-while-revalidate`, `stale-if-error`); an error is never kept as if it were the
-answer, and one that depends on the moment (busy, over budget, database away) is not kept
-at all.
+seconds plus one revalidation (docs/operations.md, "Caching and purging"). Only successes
+are served stale (`stale-while-revalidate`, `stale-if-error`); an error is never kept as
+if it were the answer, and one that depends on the moment (busy, over budget, database
+away) is not kept at all.
 """
 
 import json

@@ -1,4 +1,9 @@
-"""The `atlas` command: load the seeds, serve the API, help curators locate quotes."""
+"""The `atlas` command: `load` the seeds, `serve` the API, `grant-reader` a read-only
+PostgreSQL role, `synth` a synthetic scale database, and for curators `locate` a quote's
+offsets and `extract` candidate facts from an article.
+
+Each command imports what it needs inside its function, so `atlas load` never imports the
+web stack (tests/test_imports.py checks it)."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -197,9 +202,9 @@ def serve(
     from sqlalchemy.exc import ArgumentError
 
     from app.db import build_engine
+    from app.limits import TooFewOpenFiles
     from app.main import DatabaseNotReady, check_database, cursor_secret
     from app.nodes import replica_problem
-    from app.server import TooFewOpenFiles
     from app.server import serve as run_server
 
     url = database_url()

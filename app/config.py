@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         ge=50,
         description="How often each worker checks every database: reachable, its replay lag"
         " and its dataset version. A 304 is answered from the last check, so a load shows in"
-        " validators within this (see the README's Consistency section).",
+        " validators within this (see docs/operations.md, Read replicas and consistency).",
     )
     max_connections: int | None = Field(
         default=None,

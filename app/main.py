@@ -2,55 +2,56 @@
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
+from starlette.middleware import Middleware
 
 from app import __version__
-from app.api import TAGS, collections, include_api, item_keys, item_models, tables
+from app.api import TAGS, collections, include_api, item_keys
 from app.api.exports import ExportSlots
 from app.api.reads import in_database, read, unavailable
 from app.api.responses import (
-    Problem,
     RawJSON,
-    document_versions,
-    problem_response_doc,
     problem_responses,
 )
-from app.api.routing import exportable, representation
+from app.api.routing import representation
 from app.api.service import SERVICE_TAG, Health, Index, Readiness
-from app.api.shapes import SubsetMeta, subset_page_schema
 from app.caching import CacheHeadersMiddleware, CachePolicy
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
-from app.docs import install_docs
-from app.errors import PROBLEM_TYPES, ProblemError, install_error_handlers
+from app.docs import install_docs, install_openapi
+from app.errors import (
+    PROBLEM_TYPES,
+    ProblemError,
+    UnexpectedErrorMiddleware,
+    install_error_handlers,
+)
 from app.explorer import explorer_page, prefers_html
+from app.facts.version import read_version
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
     DatasetVersionMiddleware,
     HeadMiddleware,
-    OpenCORSMiddleware,
     OriginMiddleware,
     PinnedVersionMiddleware,
     RequestChecksMiddleware,
-    SecurityHeadersMiddleware,
 )
 from app.migrate import head_revision, is_behind
+from app.models import tables as t
 from app.nodes import Node, Nodes, keep_checking, replica_problem
 from app.paths import API_PREFIX
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
+from app.security import OpenCORSMiddleware, SecurityHeadersMiddleware
 from app.seeding.secrets import read_secret
-from app.seeding.version import read_version
 
 logger = logging.getLogger("atlas")
 
@@ -90,7 +91,7 @@ def readiness(connection: Connection) -> dict[str, Any]:
         raise SchemaBehind(
             f"it {at}, older than this server's {head_revision()}; run `atlas load` to migrate it"
         )
-    sources = connection.execute(select(func.count()).select_from(tables.source)).scalar_one()
+    sources = connection.execute(select(func.count()).select_from(t.source)).scalar_one()
     return {"status": "ready", "schema": schema, "sources": sources}
 
 
@@ -197,46 +198,60 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lanes = nodes.primary.lanes
     app.state.export_slots = ExportSlots(settings.export_slots)
     install_error_handlers(app)
-    include_api(app)
+    exportable = include_api(app)
     _install_service_routes(app)
     install_docs(app)
-    _install_openapi(app)
-    app.add_middleware(
-        ConditionalGetMiddleware, max_age=settings.cache_max_age, representation=representation
-    )
-    app.add_middleware(PinnedVersionMiddleware, prefix=API_PREFIX)
-    app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(HeadMiddleware)
-    app.add_middleware(
-        RequestChecksMiddleware, exportable=exportable
-    )  # inside CORS, so refusals carry its headers
-    app.add_middleware(
-        OpenCORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["*"],
-        expose_headers=[
-            "ETag",
-            "Retry-After",
-            "Link",
-            "X-Atlas-Query",
-            "X-Atlas-Dataset-Version",
-            "X-Atlas-Node",
-            "X-Atlas-Sources",
-            "X-Atlas-Sources-Complete",
-        ],
-        max_age=600,
-    )
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(DatasetVersionMiddleware)
-    app.add_middleware(
-        CacheHeadersMiddleware,
-        policy=cache_policy(settings),
-        negotiated=exportable,
-        item_keys=item_keys(),
-    )
-    app.add_middleware(OriginMiddleware, public_url=settings.public_url)
+    install_openapi(app)
+    # The whole stack, in order (this replaces the one entry install_error_handlers adds)
+    app.user_middleware = middleware_stack(settings, exportable)
     return app
+
+
+def middleware_stack(settings: Settings, exportable: Callable[[str], bool]) -> list[Middleware]:
+    """Every middleware, outermost first (as Starlette builds them): a request passes down
+    this list to the routes, and its response back up.
+
+    The public origin is set before anything builds a link; cache headers and the dataset
+    version wrap every response, refusals included; security headers and CORS wrap the
+    request checks, so a refusal carries them; HEAD and gzip sit outside the pinned version
+    and the validators, which see the body as the route made it; innermost, the last net for
+    an error no handler answered."""
+    return [
+        Middleware(OriginMiddleware, public_url=settings.public_url),
+        Middleware(
+            CacheHeadersMiddleware,
+            policy=cache_policy(settings),
+            negotiated=exportable,
+            item_keys=item_keys(),
+        ),
+        Middleware(DatasetVersionMiddleware),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            OpenCORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=[
+                "ETag",
+                "Retry-After",
+                "Link",
+                "X-Atlas-Query",
+                "X-Atlas-Dataset-Version",
+                "X-Atlas-Node",
+                "X-Atlas-Sources",
+                "X-Atlas-Sources-Complete",
+            ],
+            max_age=600,
+        ),
+        Middleware(RequestChecksMiddleware, exportable=exportable),
+        Middleware(HeadMiddleware),
+        Middleware(GZipMiddleware, minimum_size=500),
+        Middleware(PinnedVersionMiddleware, prefix=API_PREFIX),
+        Middleware(
+            ConditionalGetMiddleware, max_age=settings.cache_max_age, representation=representation
+        ),
+        Middleware(UnexpectedErrorMiddleware),
+    ]
 
 
 def cache_policy(settings: Settings) -> CachePolicy:
@@ -340,78 +355,3 @@ def _install_service_routes(app: FastAPI) -> None:
         known = PROBLEM_TYPES[name]
         return RawJSON({"type": f"/problems/{name}", "title": known.title,
                         "status": known.status, "description": known.description})  # fmt: skip
-
-
-def _document_refusals(schema: dict[str, Any]) -> None:
-    """Some requests are refused before any endpoint runs; document those on every operation:
-    a request the HTTP server cannot parse, or whose target or head is too large (app.server),
-    one that carries content or accepts no JSON (app.middleware)."""
-    for path, item in schema["paths"].items():
-        for operation in item.values():
-            for status in (400, 406, 414, 415, 431):
-                operation["responses"][str(status)] = problem_response_doc(status, path)
-
-
-def _document_subsets(schema: dict[str, Any]) -> None:
-    """What a list returns with `fields=`: `<Item>Fields` items (the item's properties, none
-    required, derived from the item schema so the two cannot drift) in an
-    `<Item>FieldsPage`. A list's 200 is either page; `meta.fields`, present only in the
-    second, tells them apart."""
-    components = schema["components"]["schemas"]
-    subset_meta = SubsetMeta.model_json_schema(ref_template="#/components/schemas/{model}")
-    subset_meta.pop("$defs", None)
-    components["SubsetMeta"] = subset_meta
-    for model in item_models():
-        name = model.__name__
-        components[f"{name}Fields"] = {
-            "type": "object",
-            "title": f"{name}Fields",
-            "description": f"A {name} reduced by `fields=` to the properties in `meta.fields`.",
-            "properties": components[name]["properties"],
-            "additionalProperties": False,
-        }
-        components[f"{name}FieldsPage"] = subset_page_schema(name)
-    for item in schema["paths"].values():
-        content = item["get"]["responses"]["200"]["content"]["application/json"]
-        page = content["schema"].get("$ref", "").rsplit("/", 1)[-1]
-        if page.endswith("Page") and f"{page[:-4]}FieldsPage" in components:
-            content["schema"] = {
-                "anyOf": [
-                    {"$ref": f"#/components/schemas/{page}"},
-                    {"$ref": f"#/components/schemas/{page[:-4]}FieldsPage"},
-                ]
-            }
-
-
-LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
-CONTACT = {"name": "Innovation Atlas maintainers"}
-
-
-def _install_openapi(app: FastAPI) -> None:
-    """Generate the document once, with the Problem schema every error response refers to."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-                tags=app.openapi_tags,
-                servers=[{"url": "/", "description": "The server this document came from."}],
-                license_info=LICENSE,
-                contact=CONTACT,
-            )
-            # A public, read-only API: no operation takes credentials.
-            schema["security"] = []
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(problem.pop("$defs", {}))
-            components["Problem"] = problem
-            _document_subsets(schema)
-            _document_refusals(schema)
-            document_versions(schema, API_PREFIX)
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

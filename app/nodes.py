@@ -26,9 +26,9 @@ from sqlalchemy import Connection, Engine, text
 
 from app.config import Settings
 from app.db import build_engine, is_sqlite
+from app.facts.version import read_version
 from app.faults import is_database_fault
 from app.query.budget import Lanes
-from app.seeding.version import read_version
 
 logger = logging.getLogger("atlas")
 

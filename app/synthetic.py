@@ -23,10 +23,10 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 from sqlmodel import SQLModel
 
 from app.db import is_sqlite
-from app.query.latest import mark_latest
+from app.facts.latest import mark_latest
+from app.facts.version import store_version
 from app.seeding.search import rebuild_search
 from app.seeding.secrets import ensure_secret
-from app.seeding.version import store_version
 
 SOURCE_ID = "synthetic"
 FIRST_YEAR = 2000

@@ -10,7 +10,7 @@ Three figures, printed, nothing asserted:
    of one-off filtered pages; counted from X-Cache-Status by a wrk Lua hook;
 2. latency of a hit: the same URLs once cached (p50 / p99 from wrk);
 3. how long after `atlas load` returns the proxy serves the new data, against the bound
-   the README documents (max-age, plus nginx's one-second clock, plus the API's version
+   docs/operations.md documents (max-age, plus nginx's one-second clock, plus the API's version
    refresh, plus one revalidation).
 """
 

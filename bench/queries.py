@@ -10,10 +10,10 @@ from starlette.datastructures import QueryParams
 
 from app.api.metrics import METRIC_SPEC
 from app.config import Settings
+from app.facts.version import UNVERSIONED
 from app.query import parse_query
 from app.query.cursors import encode_cursor
 from app.query.statements import recording
-from app.seeding.version import UNVERSIONED
 
 METRICS_PATH = "/api/v1/metrics"
 

@@ -9,7 +9,8 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from app.server import AtlasConfig, BoundedHttpToolsProtocol
+from app.protocol import BoundedHttpToolsProtocol
+from app.server import AtlasConfig
 
 TARGETS = {
     "atlas": "app.main:create_app",

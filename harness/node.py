@@ -1,4 +1,5 @@
-"""The npm tools under frontend/, installed from its lock file by `make test` (`npm ci`)."""
+"""The npm tools under frontend/, installed at the versions its lock file pins by `make test`
+(`npm install --no-save`; the Makefile says why not `npm ci`)."""
 
 import os
 import subprocess
@@ -19,7 +20,9 @@ QUIET = {
 def tool(name: str) -> Path:
     path = FRONTEND / "node_modules" / ".bin" / name
     if not path.exists():
-        raise RuntimeError(f"{path} is missing: run `npm ci --prefix frontend` (`make test` does)")
+        raise RuntimeError(
+            f"{path} is missing: run `make frontend/node_modules/.installed` (`make test` does)"
+        )
     return path
 
 

@@ -1,6 +1,6 @@
 """Fixtures: every test that takes `backend` runs on SQLite and on PostgreSQL.
 
-PostgreSQL is a real server in a throwaway cluster started here (see support/postgres.py).
+PostgreSQL is a real server in a throwaway cluster started here (see harness/postgres.py).
 The API never writes, so one loaded database per backend serves all read tests; tests
 that write get a fresh database each.
 """

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from app.caching import CachePolicy
 from app.config import PROJECT_ROOT
 from app.db import build_engine, is_sqlite
-from app.seeding.version import UNVERSIONED, read_version
+from app.facts.version import UNVERSIONED, read_version
 from harness.nginx import caching_proxy
 from harness.postgres import free_port
 from harness.server import serving

@@ -2,7 +2,7 @@
 searches (English and Chinese), opens a city, reads a metric's quote and source, filters a
 list and shares its URL; no console error, no request leaves 127.0.0.1, axe-core finds no
 serious or critical violation, and the page fits a phone. Screenshots land in
-var/screenshots (the README shows copies under docs/screenshots)."""
+var/screenshots (the API guide, docs/api.md, shows copies from docs/screenshots)."""
 
 from collections.abc import Iterator
 from pathlib import Path

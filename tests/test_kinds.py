@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from app.api.tables import FACT_TABLES
+from app.models.tables import FACT_TABLES
 from app.seeding.checks import check_dataset
-from app.seeding.errors import Problem, SeedError
+from app.seeding.errors import SeedError, SeedProblem
 from app.seeding.kinds import KINDS, Kind, Reference
 from app.seeding.reader import Dataset, read_dataset
 from tests.conftest import SEEDS
@@ -24,7 +24,7 @@ def dataset() -> Dataset:
     return read_dataset(SEEDS)
 
 
-def problems_of(dataset: Dataset) -> list[Problem]:
+def problems_of(dataset: Dataset) -> list[SeedProblem]:
     with pytest.raises(SeedError) as raised:
         check_dataset(dataset, None)
     return raised.value.problems

@@ -2,8 +2,7 @@
 
 import pytest
 
-from app.models.vocabulary import Qualifier
-from app.seeding.precision import (
+from app.facts.precision import (
     EXACT,
     Precision,
     allowed_qualifier,
@@ -11,6 +10,7 @@ from app.seeding.precision import (
     round_to,
     stated_precision,
 )
+from app.models.vocabulary import Qualifier
 
 STATED = [
     ("2.19 billion yuan", Precision(3, 7)),

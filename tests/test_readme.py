@@ -1,6 +1,7 @@
-"""The README is a contract: its examples return what they show, its commands exist, the
-Dockerfile runs the same service the README's run command does, and its nginx configuration
-works in front of `atlas serve`."""
+"""The README and the docs are a contract: every example in them returns what it shows, the
+README names the two commands, the Dockerfile runs the same service the run command does,
+the deployment guide's nginx configuration works in front of `atlas serve`, and every link
+between the documents lands on a file and a heading that exist."""
 
 import contextlib
 import json
@@ -26,13 +27,20 @@ from harness.server import address_of, running_server
 from tests.conftest import load_seeds
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = {
+    path.relative_to(PROJECT_ROOT).as_posix(): path.read_text(encoding="utf-8")
+    for path in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+}
 EXAMPLE = re.compile(r"```console\n\$ curl -s '(?P<url>[^']+)'\n(?P<body>.*?)\n```", re.S)
 BASE = "http://127.0.0.1:8000"
 
 
-def examples() -> list[tuple[str, str]]:
-    found = [(m["url"], m["body"]) for m in EXAMPLE.finditer(README)]
-    assert len(found) >= 5
+def examples() -> list[tuple[str, str, str]]:
+    """Every example of the README and docs/*.md: (document, URL, body)."""
+    found = [
+        (doc, m["url"], m["body"]) for doc, text in DOCS.items() for m in EXAMPLE.finditer(text)
+    ]
+    assert sum(doc == "README.md" for doc, _, _ in found) >= 5  # the tour
     return found
 
 
@@ -45,9 +53,11 @@ def readme_client(reader_url: str) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.mark.parametrize(("url", "body"), examples(), ids=[u for u, _ in examples()])
+@pytest.mark.parametrize(
+    ("doc", "url", "body"), examples(), ids=[f"{doc}:{url}" for doc, url, _ in examples()]
+)
 def test_readme_example_returns_what_it_shows(
-    readme_client: TestClient, url: str, body: str
+    readme_client: TestClient, doc: str, url: str, body: str
 ) -> None:
     assert url.startswith(BASE)
     response = readme_client.get(url.removeprefix(BASE))
@@ -105,8 +115,9 @@ def test_dockerfile_passes_hadolint() -> None:
 
 
 def nginx_example(atlas_port: int, listen_port: int, certificate: Path, key: Path) -> str:
-    """The README's nginx configuration, pointed at a test server, port and certificate."""
-    block = re.search(r"```nginx\n(.*?)```", README, re.S)
+    """The deployment guide's nginx configuration, pointed at a test server, port and
+    certificate."""
+    block = re.search(r"```nginx\n(.*?)```", DOCS["docs/operations.md"], re.S)
     assert block is not None
     replacements = {
         "server 127.0.0.1:8000;": f"server 127.0.0.1:{atlas_port};",
@@ -123,7 +134,7 @@ def nginx_example(atlas_port: int, listen_port: int, certificate: Path, key: Pat
 
 @pytest.fixture
 def nginx_in_front(tmp_path: Path) -> Iterator[httpx.Client]:
-    """nginx running the README's configuration in front of `atlas serve`, and a client
+    """nginx running the deployment guide's configuration in front of `atlas serve`, and a client
     that trusts its certificate."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     url = f"sqlite:///{tmp_path / 'atlas.db'}"
@@ -175,3 +186,29 @@ def test_readme_nginx_example_fronts_the_api(nginx_in_front: httpx.Client) -> No
     assert statuses[200] >= 100  # the burst allowance
     assert statuses[429] > 0  # then the per-client rate
     assert set(statuses) <= {200, 429}
+
+
+def _anchors(text: str) -> set[str]:
+    """The anchors GitHub gives a document's headings (outside code blocks)."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    headings = re.findall(r"^#{1,6} (.+)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+LINK = re.compile(r"\]\((?!https?:|mailto:)(?P<path>[^)#\s]*)(?:#(?P<anchor>[^)\s]+))?\)")
+
+
+@pytest.mark.parametrize("doc", sorted(DOCS))
+def test_every_link_between_the_docs_lands(doc: str) -> None:
+    """A relative link names a file that exists and, with `#`, a heading it has: moving a
+    section cannot leave a link behind."""
+    here = (PROJECT_ROOT / doc).parent
+    for match in LINK.finditer(DOCS[doc]):
+        target = (here / match["path"]).resolve() if match["path"] else PROJECT_ROOT / doc
+        assert target.exists(), (doc, match.group(0))
+        if match["anchor"]:
+            assert target.suffix == ".md", (doc, match.group(0))
+            assert match["anchor"] in _anchors(target.read_text(encoding="utf-8")), (
+                doc,
+                match.group(0),
+            )

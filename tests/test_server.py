@@ -17,14 +17,9 @@ from pathlib import Path
 import pytest
 
 from app.config import PROJECT_ROOT, Settings
-from app.server import (
-    MAX_HEADER_BYTES,
-    MAX_TARGET_BYTES,
-    AtlasConfig,
-    config,
-    connection_cap,
-    file_margin,
-)
+from app.limits import connection_cap, file_margin
+from app.protocol import MAX_HEADER_BYTES, MAX_TARGET_BYTES
+from app.server import AtlasConfig, config
 from harness.abuse import (
     HALF_HEAD,
     Held,

@@ -5,19 +5,23 @@ all read this one table (a resource missing here has no routes at all). Each rou
 included into the app directly, so matching a request walks one level of routes.
 """
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.routing import compile_path
 
 from app.api import comparisons, rankings, search, series
 from app.api.clusters import CLUSTERS
 from app.api.comparisons import COMPARISON
+from app.api.exports import FORMAT_PARAMETER
 from app.api.indicators import INDICATORS
 from app.api.metrics import METRICS
-from app.api.organizations import ORGANIZATIONS
+from app.api.organizations import ORGANIZATIONS, RELATIONS
 from app.api.places import CITIES, PLACES
 from app.api.programs import PROGRAMS
 from app.api.rankings import RANKINGS_TAG
-from app.api.relations import RELATIONS
 from app.api.resource import Mount, Nested
 from app.api.routing import add_resource_routes, item_model_of
 from app.api.search import SEARCH_TAG
@@ -76,10 +80,23 @@ def item_models() -> tuple[type[BaseModel], ...]:
     return tuple(dict.fromkeys(item_model_of(mount.resource.page) for mount in URL_MAP))
 
 
-def include_api(app: FastAPI) -> None:
-    for mount in URL_MAP:
-        router = APIRouter(tags=[mount.resource.tag.name])
+def include_api(app: FastAPI) -> Callable[[str], bool]:
+    """Include every route under the API prefix, and return whether a path is one of the
+    list routes, which also answer CSV and NDJSON (those documenting `format=`)."""
+    routers = [*(APIRouter(tags=[mount.resource.tag.name]) for mount in URL_MAP), *OTHER_ROUTERS]
+    for router, mount in zip(routers, URL_MAP, strict=False):
         add_resource_routes(router, mount)
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
-    for router in OTHER_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+    lists = [
+        compile_path(API_PREFIX + route.path)[0]
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and FORMAT_PARAMETER in (route.openapi_extra or {}).get("parameters", ())
+    ]
+
+    def exportable(path: str) -> bool:
+        return any(pattern.match(path) for pattern in lists)
+
+    return exportable

@@ -4,8 +4,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from app.api import tables as t
-from app.api.relationships import RelationView, relation, relation_views
+from app.api.places import located_filters
+from app.api.relations import RelationView, relation, relation_views
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import (
     MetricsLink,
@@ -20,11 +20,11 @@ from app.api.shapes import (
     provenance_columns,
 )
 from app.facts.search import BY_KIND
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, ClusterStatus
+from app.models import tables as t
+from app.models.vocabulary import ClusterStatus
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
-from app.query.lookups import by_key, within
 from app.query.search import search_filter
 from app.query.statements import slot
 
@@ -106,33 +106,12 @@ CLUSTER_SPEC = ListSpec(
             choices=tuple(ClusterStatus),
             example="established",
         ),
-        Filter(
-            "place",
-            "Slug of the cluster's place.",
-            column=cluster.c.place_id,
-            lookup=by_key(t.place),
-            example="chaoyang-beijing",
-        ),
-        Filter(
-            "city",
-            "City slug: clusters in the city or inside it.",
-            column=cluster.c.place_id,
-            lookup=within(CITY_LEVELS),
-            example="beijing",
-        ),
-        Filter(
-            "province",
-            "Province slug.",
-            column=cluster.c.place_id,
-            lookup=within(PROVINCE_LEVELS),
-            example="anhui",
-        ),
-        Filter(
-            "within",
-            "Slug of any place the cluster lies in.",
-            column=cluster.c.place_id,
-            lookup=within(),
-            example="china",
+        *located_filters(
+            cluster.c.place_id,
+            place="Slug of the cluster's place.",
+            city="City slug: clusters in the city or inside it.",
+            anywhere="Slug of any place the cluster lies in.",
+            examples=("chaoyang-beijing", "beijing", "anhui", "china"),
         ),
     ),
     sorts=(

@@ -1,5 +1,5 @@
 """`/comparisons`: change and growth between two facts of one subject and indicator,
-computed on request with the formula over the keys of its inputs (app.query.comparisons)."""
+computed on request with the formula over the keys of its inputs (app.facts.comparisons)."""
 
 import re
 from typing import Any, Literal
@@ -9,11 +9,9 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
-from app.api import tables as t
 from app.api.metrics import metrics_select, serialize_metric
-from app.api.rankings import (
+from app.api.peers import (
     INDICATOR,
-    RANKINGS_TAG,
     YEAR,
     allowed,
     find_indicator,
@@ -21,20 +19,24 @@ from app.api.rankings import (
     read_slug,
     read_year,
 )
+from app.api.rankings import (
+    RANKINGS_TAG,
+)
 from app.api.reads import in_database
 from app.api.resource import Found, View
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
 from app.errors import ParameterError, ProblemError, parameter_problem, shown
+from app.facts.comparisons import bound_problem, compare
+from app.facts.conflicts import CONFLICT_RULE
+from app.facts.latest import recency_order
+from app.models import tables as t
 from app.models.vocabulary import Qualifier
-from app.query.comparisons import bound_problem, compare
-from app.query.conflicts import CONFLICT_RULE
-from app.query.execute import id_set_value
 from app.query.expressions import IdSet
-from app.query.latest import recency_order
 from app.query.lookups import names
 from app.query.names import no_such
 from app.query.statements import fetch_all, fetch_one, slot
+from app.query.terms import id_set_value
 
 
 class ComparisonInput(Schema):

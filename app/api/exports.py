@@ -36,10 +36,10 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from app.api import tables as t
 from app.api.shapes import API_PREFIX
 from app.asgi import BODILESS
 from app.errors import ProblemError, parameter_problem, shown
+from app.models import tables as t
 from app.query import ListQuery, ListSpec, Page, run_query
 from app.query.cursors import decode_cursor
 from app.query.facets import Facet, count_facets
@@ -141,10 +141,6 @@ def preferred(accept: str) -> str:
         if q > best_q or (q == best_q and kind == "json"):
             best, best_q = kind, q
     return best
-
-
-def without_format(params: QueryParams) -> QueryParams:
-    return QueryParams([(k, v) for k, v in params.multi_items() if k != "format"])
 
 
 # Columns ----------------------------------------------------------------------------------

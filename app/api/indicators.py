@@ -4,10 +4,10 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from app.api import tables as t
 from app.api.resource import Detail, PathKey, Resource, Tag
 from app.api.shapes import MetricsLink, Row, Schema, page_of
 from app.facts.search import BY_KIND
+from app.models import tables as t
 from app.models.vocabulary import Unit
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort

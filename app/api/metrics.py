@@ -6,7 +6,6 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Select, select
 
-from app.api import tables as t
 from app.api.per import PER_PARAMETER, Metrics, PerValue, augment
 from app.api.resource import Detail, PathKey, Resource, Tag
 from app.api.shapes import (
@@ -23,16 +22,17 @@ from app.api.shapes import (
     provenance,
     provenance_columns,
 )
+from app.facts.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
+from app.models import tables as t
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind, Unit
 from app.paths import API_PREFIX
 from app.query import (
     RANGE_OPERATORS,
     Filter,
-    Index,
     ListSpec,
     Sort,
+    TableIndex,
 )
-from app.query.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
 from app.query.spec import Augment
@@ -280,25 +280,27 @@ METRIC_SPEC = ListSpec(
     serialize=serialize_metric,
     augment=Augment(PER_PARAMETER, augment(Metrics(metrics_select, serialize_metric))),
     indexes=(
-        Index("pk_observation", ("id",)),
-        Index("uq_observation_key", ("key",)),
-        Index("ix_observation_indicator_year_value", ("indicator_id", "year", "value", "id")),
-        Index("ix_observation_place_indicator_year", ("place_id", "indicator_id", "year", "id")),
-        Index("ix_observation_indicator_value", ("indicator_id", "value", "id")),
-        Index("ix_observation_year_id", ("year", "id")),
-        Index("ix_observation_value_id", ("value", "id")),
-        Index("ix_observation_period_end_id", ("period_end", "id")),
-        Index("ix_observation_qualifier_id", ("qualifier", "id")),
-        Index("ix_observation_subject_kind_id", ("subject_kind", "id")),
-        Index("ix_observation_derived_id", ("derived", "id")),
-        Index("ix_observation_conflict_id", ("conflict", "id")),
-        Index("ix_observation_latest_id", ("latest", "id")),
-        Index("ix_observation_latest_period_end_id", ("latest", "period_end", "id")),
-        Index("ix_observation_latest_year_id", ("latest", "year", "id")),
-        Index("ix_observation_latest_value_id", ("latest", "value", "id")),
-        Index("ix_observation_cluster_id", ("cluster_id",)),
-        Index("ix_observation_program_id", ("program_id",)),
-        Index("ix_observation_source_id", ("source_id",)),
+        TableIndex("pk_observation", ("id",)),
+        TableIndex("uq_observation_key", ("key",)),
+        TableIndex("ix_observation_indicator_year_value", ("indicator_id", "year", "value", "id")),
+        TableIndex(
+            "ix_observation_place_indicator_year", ("place_id", "indicator_id", "year", "id")
+        ),
+        TableIndex("ix_observation_indicator_value", ("indicator_id", "value", "id")),
+        TableIndex("ix_observation_year_id", ("year", "id")),
+        TableIndex("ix_observation_value_id", ("value", "id")),
+        TableIndex("ix_observation_period_end_id", ("period_end", "id")),
+        TableIndex("ix_observation_qualifier_id", ("qualifier", "id")),
+        TableIndex("ix_observation_subject_kind_id", ("subject_kind", "id")),
+        TableIndex("ix_observation_derived_id", ("derived", "id")),
+        TableIndex("ix_observation_latest_period_end_id", ("latest", "period_end", "id")),
+        TableIndex("ix_observation_latest_year_id", ("latest", "year", "id")),
+        TableIndex("ix_observation_latest_value_id", ("latest", "value", "id")),
+        TableIndex("ix_observation_conflict_id", ("conflict", "id")),
+        TableIndex("ix_observation_latest_id", ("latest", "id")),
+        TableIndex("ix_observation_cluster_id", ("cluster_id",)),
+        TableIndex("ix_observation_program_id", ("program_id",)),
+        TableIndex("ix_observation_source_id", ("source_id",)),
     ),
     facets=(
         Facet(

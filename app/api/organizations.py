@@ -1,13 +1,20 @@
 """`/organizations`: enterprises, universities, institutes, agencies and platforms, each
-with its relations."""
+with its relations; and `/relations`, those links listed and filtered by either end (a
+relation's shape, shared with the details that embed it, is in app.api.relations)."""
 
 from typing import Any
 
 from pydantic import Field
 from sqlalchemy import Connection, Select, or_, select
 
-from app.api import tables as t
-from app.api.relationships import RelationView, relation, relation_views
+from app.api.places import located_filters
+from app.api.relations import (
+    RelationView,
+    relation,
+    relation_views,
+    relations_select,
+    serialize_relation,
+)
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import (
     PlaceRef,
@@ -21,12 +28,14 @@ from app.api.shapes import (
     provenance_columns,
 )
 from app.facts.search import BY_KIND
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, OrganizationKind
+from app.models import tables as t
+from app.models.vocabulary import OrganizationKind, RelationRole
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
-from app.query.lookups import by_key, within
+from app.query.lookups import by_key, names, within
 from app.query.search import search_filter
+from app.query.spec import Keys, Lookup
 from app.query.statements import slot
 
 ORGANIZATIONS_TAG = Tag("organizations", "Enterprises, universities, institutes, agencies.")
@@ -103,33 +112,12 @@ ORGANIZATION_SPEC = ListSpec(
             choices=tuple(OrganizationKind),
             example="enterprise",
         ),
-        Filter(
-            "place",
-            "Slug of the organization's home place.",
-            column=organization.c.place_id,
-            lookup=by_key(t.place),
-            example="hefei",
-        ),
-        Filter(
-            "city",
-            "City slug: organizations in the city or inside it.",
-            column=organization.c.place_id,
-            lookup=within(CITY_LEVELS),
-            example="hefei",
-        ),
-        Filter(
-            "province",
-            "Province slug.",
-            column=organization.c.place_id,
-            lookup=within(PROVINCE_LEVELS),
-            example="anhui",
-        ),
-        Filter(
-            "within",
-            "Slug of any place the organization lies in.",
-            column=organization.c.place_id,
-            lookup=within(),
-            example="china",
+        *located_filters(
+            organization.c.place_id,
+            place="Slug of the organization's home place.",
+            city="City slug: organizations in the city or inside it.",
+            anywhere="Slug of any place the organization lies in.",
+            examples=("hefei", "hefei", "anhui", "china"),
         ),
     ),
     sorts=(
@@ -173,4 +161,68 @@ ORGANIZATIONS = Resource(
         " partners.",
         more=_relations,
     ),
+)
+
+
+class Relation(RelationView):
+    """A relation in the relations list (`fields=` gives a `RelationFieldsPage`)."""
+
+
+RelationPage = page_of(Relation, "RelationPage")
+
+
+def _involving(keys: Keys) -> Select[Any]:
+    """Relations with one of the named organizations at either end."""
+    named = select(t.organization.c.id).where(t.organization.c.slug.in_(keys))
+    return select(relation.c.id.label("id")).where(
+        or_(relation.c.organization_id.in_(named), relation.c.partner_id.in_(named))
+    )
+
+
+RELATION_SPEC = ListSpec(
+    name="relations",
+    base=relations_select,
+    id_column=relation.c.id,
+    filters=(
+        Filter("role", "The kind of link.", operators=SET_OPERATORS, column=relation.c.role,
+               choices=tuple(RelationRole), example="leading_enterprise"),
+        Filter("organization", "Slug of the organization the link is stated for.",
+               column=relation.c.organization_id, lookup=by_key(t.organization),
+               example="iflytek"),
+        Filter("partner", "Slug of the partner organization (the other end).",
+               column=relation.c.partner_id, lookup=by_key(t.organization), example="iflytek"),
+        Filter("involving", "Slug of an organization at either end.", column=relation.c.id,
+               lookup=Lookup(_involving, names(t.organization)), example="iflytek"),
+        Filter("place", "Slug of a place the organization is linked to, or a place inside it.",
+               column=relation.c.place_id, lookup=within(), example="hefei"),
+        Filter("cluster", "Slug of the cluster linked to.", column=relation.c.cluster_id,
+               lookup=by_key(t.cluster), example="hefei-intelligent-voice"),
+        Filter("program", "Slug of the program linked to (issuers, say).",
+               column=relation.c.program_id, lookup=by_key(t.program),
+               example="manufacturing-city-tech-transformation-pilot"),
+        Filter("source", "Source id.", column=relation.c.source_id, lookup=by_key(t.source, "id"),
+               example="std-2022-12-29-digital-clusters"),
+    ),
+    sorts=(
+        Sort("key", relation.c.key, str),
+        Sort("role", relation.c.role, str),
+        Sort("id", relation.c.id, int),
+    ),
+    default_sort=("key",),
+    fields=tuple(Relation.model_fields),
+    serialize=serialize_relation,
+    facets=(Facet("role", "the kind of link", relation.c.role),),
+)  # fmt: skip
+
+RELATIONS = Resource(
+    name="relations",
+    noun="relation",
+    tag=ORGANIZATIONS_TAG,
+    search=None,
+    table=relation,
+    spec=RELATION_SPEC,
+    page=RelationPage,
+    summary="List relations",
+    description="Organizations' links to places, clusters, programs and partner"
+    " organizations, with the quote each is read from.",
 )

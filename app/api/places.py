@@ -8,10 +8,10 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, Table, case, select
 from sqlalchemy.sql import ClauseElement
 
-from app.api import tables as t
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
 from app.facts.search import BY_KIND
+from app.models import tables as t
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
@@ -21,6 +21,22 @@ from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
 
 PLACES_TAG = Tag("places", "Cities, provinces, districts and their nested views.")
+
+
+def located_filters(
+    column: Any, *, place: str, city: str, anywhere: str, examples: tuple[str, str, str, str]
+) -> tuple[Filter, ...]:
+    """The filters of a record with a home place (a cluster, a program, an organization):
+    `place`, that place exactly; `city`, `province` and `within`, that place or one inside
+    it. Each list says in its own words what its place is."""
+    place_example, city_example, province_example, anywhere_example = examples
+    return (
+        Filter("place", place, column=column, lookup=by_key(t.place), example=place_example),
+        Filter("city", city, column=column, lookup=within(CITY_LEVELS), example=city_example),
+        Filter("province", "Province slug.", column=column, lookup=within(PROVINCE_LEVELS),
+               example=province_example),
+        Filter("within", anywhere, column=column, lookup=within(), example=anywhere_example),
+    )  # fmt: skip
 
 
 class Coordinates(Schema):

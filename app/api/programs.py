@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from app.api import tables as t
 from app.api.metrics import Metric
-from app.api.relationships import RelationView, relation, relation_views
+from app.api.places import located_filters
+from app.api.relations import RelationView, relation, relation_views
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.routing import nested_rows
 from app.api.shapes import (
@@ -23,9 +23,8 @@ from app.api.shapes import (
     provenance_columns,
 )
 from app.facts.search import BY_KIND
+from app.models import tables as t
 from app.models.vocabulary import (
-    CITY_LEVELS,
-    PROVINCE_LEVELS,
     PeriodPrecision,
     ProgramKind,
     ProgramPlaceRole,
@@ -33,7 +32,7 @@ from app.models.vocabulary import (
 from app.paths import API_PREFIX
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
-from app.query.lookups import by_key, covering, through, within
+from app.query.lookups import covering, through
 from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
 
@@ -134,33 +133,12 @@ PROGRAM_SPEC = ListSpec(
             choices=tuple(ProgramKind),
             example="pilot",
         ),
-        Filter(
-            "place",
-            "Slug of the place whose authorities run the program.",
-            column=program.c.place_id,
-            lookup=by_key(t.place),
-            example="china",
-        ),
-        Filter(
-            "city",
-            "City slug: programs of the city or of places inside it.",
-            column=program.c.place_id,
-            lookup=within(CITY_LEVELS),
-            example="daye",
-        ),
-        Filter(
-            "province",
-            "Province slug.",
-            column=program.c.place_id,
-            lookup=within(PROVINCE_LEVELS),
-            example="hunan",
-        ),
-        Filter(
-            "within",
-            "Slug of any place the program's place lies in.",
-            column=program.c.place_id,
-            lookup=within(),
-            example="china",
+        *located_filters(
+            program.c.place_id,
+            place="Slug of the place whose authorities run the program.",
+            city="City slug: programs of the city or of places inside it.",
+            anywhere="Slug of any place the program's place lies in.",
+            examples=("china", "daye", "hunan", "china"),
         ),
         Filter(
             "covers",

@@ -1,81 +1,90 @@
-"""`/relations`: organizations' links (partners, leading enterprises, branches, issuers,
-platforms...) to places, clusters, programs and each other, filterable by either end."""
+"""A relation (a partnership, a branch, a leading enterprise, an issuer...) as `/relations`
+lists it and as the details of clusters, programs and organizations embed it."""
 
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, select
 
-from app.api import tables as t
-from app.api.organizations import ORGANIZATIONS_TAG
-from app.api.relationships import RelationView, relation, relations_select, serialize_relation
-from app.api.resource import Resource
-from app.api.shapes import page_of
+from app.api.shapes import (
+    Provenance,
+    Ref,
+    Row,
+    Schema,
+    labelled,
+    provenance,
+    provenance_columns,
+    ref,
+)
+from app.models import tables as t
 from app.models.vocabulary import RelationRole
-from app.query import SET_OPERATORS, Filter, ListSpec, Sort
-from app.query.facets import Facet
-from app.query.lookups import by_key, names, within
-from app.query.spec import Keys, Lookup
+from app.query.statements import fetch_all
 
 
-class Relation(RelationView):
-    """A relation in the relations list (`fields=` gives a `RelationFieldsPage`)."""
+class RelationView(Schema):
+    key: str
+    role: RelationRole
+    organization: Ref
+    target_kind: Literal["cluster", "program", "organization", "place"]
+    target: Ref
+    note: str | None
+    provenance: Provenance
 
 
-RelationPage = page_of(Relation, "RelationPage")
+relation = t.relation
+stated_by = t.organization.alias("stated_by")
+partner = t.organization.alias("partner")
+linked_place = t.place.alias("linked_place")
+linked_cluster = t.cluster.alias("linked_cluster")
+linked_program = t.program.alias("linked_program")
+# What a relation links its organization to: (target kind, collection, the joined table).
+TARGETS = (
+    ("place", "places", linked_place),
+    ("cluster", "clusters", linked_cluster),
+    ("program", "programs", linked_program),
+    ("organization", "organizations", partner),
+)
 
 
-def _involving(keys: Keys) -> Select[Any]:
-    """Relations with one of the named organizations at either end."""
-    named = select(t.organization.c.id).where(t.organization.c.slug.in_(keys))
-    return select(relation.c.id.label("id")).where(
-        or_(relation.c.organization_id.in_(named), relation.c.partner_id.in_(named))
+def relations_select() -> Select[Any]:
+    return select(
+        relation.c.key,
+        relation.c.role,
+        relation.c.note,
+        *labelled("org", stated_by, "slug", "name"),
+        *(column for kind, _, table in TARGETS for column in labelled(kind, table, "slug", "name")),
+        *provenance_columns(relation, t.source),
+    ).select_from(
+        relation.join(stated_by, stated_by.c.id == relation.c.organization_id)
+        .outerjoin(linked_place, linked_place.c.id == relation.c.place_id)
+        .outerjoin(linked_cluster, linked_cluster.c.id == relation.c.cluster_id)
+        .outerjoin(linked_program, linked_program.c.id == relation.c.program_id)
+        .outerjoin(partner, partner.c.id == relation.c.partner_id)
+        .join(t.source, t.source.c.id == relation.c.source_id)
     )
 
 
-RELATION_SPEC = ListSpec(
-    name="relations",
-    base=relations_select,
-    id_column=relation.c.id,
-    filters=(
-        Filter("role", "The kind of link.", operators=SET_OPERATORS, column=relation.c.role,
-               choices=tuple(RelationRole), example="leading_enterprise"),
-        Filter("organization", "Slug of the organization the link is stated for.",
-               column=relation.c.organization_id, lookup=by_key(t.organization),
-               example="iflytek"),
-        Filter("partner", "Slug of the partner organization (the other end).",
-               column=relation.c.partner_id, lookup=by_key(t.organization), example="iflytek"),
-        Filter("involving", "Slug of an organization at either end.", column=relation.c.id,
-               lookup=Lookup(_involving, names(t.organization)), example="iflytek"),
-        Filter("place", "Slug of a place the organization is linked to, or a place inside it.",
-               column=relation.c.place_id, lookup=within(), example="hefei"),
-        Filter("cluster", "Slug of the cluster linked to.", column=relation.c.cluster_id,
-               lookup=by_key(t.cluster), example="hefei-intelligent-voice"),
-        Filter("program", "Slug of the program linked to (issuers, say).",
-               column=relation.c.program_id, lookup=by_key(t.program),
-               example="manufacturing-city-tech-transformation-pilot"),
-        Filter("source", "Source id.", column=relation.c.source_id, lookup=by_key(t.source, "id"),
-               example="std-2022-12-29-digital-clusters"),
-    ),
-    sorts=(
-        Sort("key", relation.c.key, str),
-        Sort("role", relation.c.role, str),
-        Sort("id", relation.c.id, int),
-    ),
-    default_sort=("key",),
-    fields=tuple(Relation.model_fields),
-    serialize=serialize_relation,
-    facets=(Facet("role", "the kind of link", relation.c.role),),
-)  # fmt: skip
+def serialize_relation(row: Row) -> dict[str, Any]:
+    kind, collection = next((k, c) for k, c, _ in TARGETS if row[f"{k}_slug"] is not None)
+    return {
+        "key": row["key"],
+        "role": row["role"],
+        "organization": ref(row, "org", "organizations"),
+        "target_kind": kind,
+        "target": ref(row, kind, collection),
+        "note": row["note"],
+        "provenance": provenance(row),
+    }
 
-RELATIONS = Resource(
-    name="relations",
-    noun="relation",
-    tag=ORGANIZATIONS_TAG,
-    search=None,
-    table=relation,
-    spec=RELATION_SPEC,
-    page=RelationPage,
-    summary="List relations",
-    description="Organizations' links to places, clusters, programs and partner"
-    " organizations, with the quote each is read from.",
-)
+
+def relation_views(
+    connection: Connection, name: str, where: ColumnElement[bool], row_id: Any
+) -> list[dict[str, Any]]:
+    """The relations `where` selects for the row `row_id` (bound to `slot("id")`), by key;
+    `name` tells the shapes of `where` apart in the statement cache."""
+    rows = fetch_all(
+        connection,
+        ("relations", name),
+        lambda: relations_select().where(where).order_by(relation.c.key).limit(500),
+        {"id": row_id},
+    )
+    return [serialize_relation(row) for row in rows]

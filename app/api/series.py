@@ -13,7 +13,6 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
 
-from app.api import tables as t
 from app.api.keys import SLUG_PATTERN_RE
 from app.api.metrics import METRICS_TAG, metrics_select, serialize_metric
 from app.api.per import PER_PARAMETER, YEAR_RULE, Metrics, PerMeta, PerValue, apply_per, parse_per
@@ -22,14 +21,15 @@ from app.api.resource import SLUG_PATTERN
 from app.api.responses import RawJSON, answers, to_json
 from app.api.shapes import Period, Schema, SelfLink
 from app.errors import parameter_problem
+from app.facts.latest import pick
+from app.models import tables as t
 from app.paths import API_PREFIX
-from app.query.execute import id_set_value
 from app.query.expressions import IdSet
-from app.query.latest import pick
 from app.query.lookups import names
 from app.query.names import no_such
 from app.query.parsing import check_names, parse_bool
 from app.query.statements import fetch_all, slot
+from app.query.terms import id_set_value
 
 
 class SeriesPoint(Schema):

@@ -7,12 +7,12 @@ from typing import Any
 from pydantic import Field, create_model
 from sqlalchemy import Connection, Select, Table, func, select
 
-from app.api import tables as t
 from app.api.citations import bibtex, csl_json
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import MetricsLink, Row, Schema, page_of
-from app.api.tables import FACT_TABLES
 from app.facts.search import BY_KIND
+from app.models import tables as t
+from app.models.tables import FACT_TABLES
 from app.models.vocabulary import SourceKind
 from app.paths import API_PREFIX
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort

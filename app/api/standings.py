@@ -7,26 +7,28 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
-from app.api import tables as t
-from app.api.rankings import (
+from app.api.peers import (
     PLACE_PEERS_PATTERN,
     YEAR_DOC,
-    RankingEntry,
     allowed,
-    best_first,
-    entry,
     find_place,
-    metrics_by_id,
     peer_terms,
     peers,
     query_doc,
     read_year,
 )
+from app.api.rankings import (
+    RankingEntry,
+    best_first,
+    entry,
+    metrics_by_id,
+)
 from app.api.resource import Found, View
 from app.api.shapes import IndicatorRef, Schema, SelfLink
 from app.errors import parameter_problem
+from app.facts.conflicts import CONFLICT_RULE
+from app.models import tables as t
 from app.paths import API_PREFIX
-from app.query.conflicts import CONFLICT_RULE
 from app.query.rankings import MAX_PEERS, PERCENTILE, PICK, TIES, Standing, peer_values, rank
 from app.query.statements import fetch_all, slot
 

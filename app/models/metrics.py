@@ -75,8 +75,8 @@ class Observation(Evidence, table=True):
     # Marks the loader sets after writing, kept rather than computed per request so that
     # `conflict=true` and `latest=true` are index ranges, not a pass over the whole table:
     # another fact of the subject, indicator and known period gives another value
-    # (app.query.conflicts); the most recent fact of its subject and indicator
-    # (app.query.latest).
+    # (app.facts.conflicts); the most recent fact of its subject and indicator
+    # (app.facts.latest).
     conflict: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )

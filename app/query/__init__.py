@@ -15,7 +15,7 @@ from app.query.execute import page_body, run_query
 from app.query.openapi import openapi_parameters
 from app.query.operators import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS
 from app.query.parsing import CONTROL_PARAMETERS, parse_query
-from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page, Sort
+from app.query.spec import AppliedFilter, Filter, ListQuery, ListSpec, Page, Sort, TableIndex
 
 __all__ = [
     "CONTROL_PARAMETERS",
@@ -24,11 +24,11 @@ __all__ = [
     "TEXT_OPERATORS",
     "AppliedFilter",
     "Filter",
-    "Index",
     "ListQuery",
     "ListSpec",
     "Page",
     "Sort",
+    "TableIndex",
     "openapi_parameters",
     "page_body",
     "parse_query",

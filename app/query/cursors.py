@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 
 from app.errors import ParameterError, ProblemError
+from app.facts.version import UNVERSIONED
 from app.query.spec import ListQuery, ListSpec
-from app.seeding.version import UNVERSIONED
 
 VERSION_DIGITS = 16
 # What a cursor may name as its version: the first VERSION_DIGITS characters of a version

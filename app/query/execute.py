@@ -11,217 +11,23 @@
 Every statement is compiled once per shape (app.query.statements); values are always bound.
 """
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, literal, or_, select
 from starlette.datastructures import URL
 
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
-from app.query.names import no_such, unnamed
-from app.query.operators import OPERATORS, Arity, Use
-from app.query.plan import PROBE_CAP, Kind, Plan, Term, choose, drive
+from app.query.operators import Use
+from app.query.plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive
 from app.query.snapshot import snapshot_version
-from app.query.spec import AppliedFilter, Filter, Index, ListQuery, ListSpec, Page
+from app.query.spec import AppliedFilter, ListQuery, ListSpec, Page, TableIndex
 from app.query.statements import STATEMENTS, Prepared, fetch, slot
+from app.query.terms import NothingMatches, column_name, id_set_value, terms_for
 
 COUNT_CAP = 10_000
-INLINE_IDS = 16  # resolved ids bound one by one up to this many; beyond, as one list
-
-
-class NothingMatches(Exception):
-    """A lookup filter named nothing that exists: the page is empty, no statement runs."""
-
-
-# Terms ---------------------------------------------------------------------------------
-
-
-def _column_name(element: ColumnElement[Any]) -> str:
-    return str(getattr(element, "name", ""))
-
-
-def _direct_term(index: int, applied: AppliedFilter) -> Term:
-    flt, operator = applied.filter, OPERATORS[applied.operator]
-    names = [f"t{index}_{j}" for j in range(len(applied.values))]
-    values: dict[str, Any] = {}
-    if operator.arity is not Arity.FLAG:
-        for name, value in zip(names, applied.values, strict=True):
-            values[name] = operator.bind(value)
-    slots = [slot(name) for name in names]
-    use = operator.use(applied.values)
-
-    def build(column: ColumnElement[Any]) -> ColumnElement[bool]:
-        return operator.build(column, slots, applied.values, flt.nullable)
-
-    shape = (
-        flt.name,
-        applied.operator,
-        len(names),
-        tuple(applied.values) if operator.arity is Arity.FLAG else None,
-    )
-    return Term(_column_name(flt.target), use, build, flt.target, shape, values)
-
-
-def _resolve(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> list[Any]:
-    lookup = applied.filter.lookup
-    assert lookup is not None
-    count = len(applied.values)
-    prepared = STATEMENTS.get(
-        connection,
-        ("resolve", spec.name, applied.filter.name, count),
-        lambda: lookup.ids([slot(f"k{j}") for j in range(count)]),
-    )
-    rows = fetch(connection, prepared, {f"k{j}": value for j, value in enumerate(applied.values)})
-    return sorted({row["id"] for row in rows})
-
-
-def id_set_value(connection: Connection, ids: Sequence[Any]) -> Any:
-    """A list of ids as IdSet binds it: JSON text for SQLite's json_each, an array for
-    PostgreSQL."""
-    return orjson.dumps(list(ids)).decode() if connection.dialect.name == "sqlite" else list(ids)
-
-
-def _ids_term(
-    connection: Connection, flt: Filter, prefix: str, ids: list[Any], *, negate: bool
-) -> Term:
-    """`column IN ids` (or NOT IN), inline for a few ids and as one list beyond."""
-    values: dict[str, Any]
-    if len(ids) <= INLINE_IDS:
-        names = [f"{prefix}_{j}" for j in range(len(ids))]
-        values = dict(zip(names, ids, strict=True))
-        slots = [slot(name) for name in names]
-        use = Use.EQ if len(ids) == 1 else Use.SET
-
-        def member(column: ColumnElement[Any]) -> ColumnElement[bool]:
-            return column == slots[0] if len(slots) == 1 else column.in_(slots)
-
-        shape: Hashable = ("inline", len(ids))
-    else:
-        values = {f"{prefix}_ids": id_set_value(connection, ids)}
-        use, shape = Use.SET, "set"
-        ids_slot = slot(f"{prefix}_ids")
-
-        def member(column: ColumnElement[Any]) -> ColumnElement[bool]:
-            return IdSet(column, ids_slot)
-
-    def build(column: ColumnElement[Any]) -> ColumnElement[bool]:
-        if not negate:
-            return member(column)
-        outside = ~member(column)
-        return or_(outside, column.is_(None)) if flt.nullable else outside
-
-    return Term(
-        _column_name(flt.target),
-        Use.OTHER if negate else use,
-        build,
-        flt.target,
-        (negate, shape),
-        values,
-    )
-
-
-@dataclass
-class Members:
-    """A lookup filter resolved: the ids its column must hold (or must not)."""
-
-    filter: Filter
-    ids: set[Any]
-    negate: bool
-
-
-def check_named(connection: Connection, applied: AppliedFilter) -> None:
-    """Refuse a lookup filter's value that names no row (422, with the nearest names),
-    whatever its operator: `city__ne=hefie` would otherwise exclude nothing in silence."""
-    names = applied.filter.lookup.names if applied.filter.lookup else None
-    if names is None:
-        return
-    values = list(dict.fromkeys(applied.values))
-    missing = unnamed(connection, names, values, id_set_value(connection, values))
-    if missing:
-        value, level = missing[0]
-        raise no_such(connection, names, applied.parameter, value, level)
-
-
-def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> Members | None:
-    """The filter's ids; None when it excludes nothing.
-
-    `__ne` on a lookup with a listable universe becomes membership in the other ids, so
-    an index can serve it and a probe count it (not on a nullable column, whose rows with
-    no value also differ).
-    """
-    flt = applied.filter
-    lookup = flt.lookup
-    assert lookup is not None
-    ids = set(_resolve(connection, spec, applied))
-    if not OPERATORS[applied.operator].negated:
-        if not ids:
-            raise NothingMatches
-        return Members(flt, ids, negate=False)
-    if not ids:
-        return None
-    if lookup.universe is None or flt.nullable:
-        return Members(flt, ids, negate=True)
-    prepared = STATEMENTS.get(connection, ("universe", spec.name, flt.name), lookup.universe)
-    rest = {row["id"] for row in fetch(connection, prepared, {})} - ids
-    if not rest:
-        raise NothingMatches
-    return Members(flt, rest, negate=False)
-
-
-def _merged(members: list[Members]) -> list[Members]:
-    """One membership per column: the sets a column must be in intersected, less the ids it
-    must not hold (two place filters that share no place match nothing, found here)."""
-    result: list[Members] = []
-    for column in dict.fromkeys(_column_name(m.filter.target) for m in members):
-        same = [m for m in members if _column_name(m.filter.target) == column]
-        inside = [m for m in same if not m.negate]
-        outside: set[Any] = set().union(*(m.ids for m in same if m.negate))
-        if not inside:
-            result.append(Members(same[0].filter, outside, negate=True))
-            continue
-        ids = set.intersection(*(m.ids for m in inside)) - outside
-        if not ids:
-            raise NothingMatches
-        result.append(Members(inside[0].filter, ids, negate=False))
-    return result
-
-
-def _rewritten(applied: AppliedFilter) -> AppliedFilter:
-    """A filter as the equivalent its operator offers an index (`__ne` on a closed vocabulary
-    as membership in the other values), or as it is."""
-    flt, rewrite = applied.filter, OPERATORS[applied.operator].rewrite
-    if rewrite is None or flt.nullable:
-        return applied
-    equivalent = rewrite(flt.kind, flt.choices, applied.values)
-    if equivalent is None:
-        return applied
-    operator, values = equivalent
-    if not values:
-        raise NothingMatches
-    return AppliedFilter(flt, operator, values)
-
-
-def terms_for(
-    connection: Connection, spec: ListSpec, filters: Sequence[AppliedFilter]
-) -> list[Term]:
-    """The filters as conditions on the list's own table, lookups resolved to ids."""
-    terms: list[Term] = []
-    members: list[Members] = []
-    for index, applied in enumerate(filters):
-        # a flag (`__isnull`) tests the column itself, also on a lookup filter
-        if applied.filter.lookup is None or OPERATORS[applied.operator].arity is Arity.FLAG:
-            terms.append(_direct_term(index, _rewritten(applied)))
-            continue
-        check_named(connection, applied)
-        if (resolved := _members(connection, spec, applied)) is not None:
-            members.append(resolved)
-    for index, merged in enumerate(_merged(members)):
-        ids = sorted(merged.ids)
-        terms.append(_ids_term(connection, merged.filter, f"r{index}", ids, negate=merged.negate))
-    return terms
 
 
 EXACT = 2**62  # a cap no table reaches: the count is exact
@@ -240,7 +46,7 @@ def _where(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> list[ColumnElem
         indexable = plan.allows(term.column)
         condition = term.condition(indexable)
         conditions.append(
-            Chosen(condition) if indexable and plan.kind is not Kind.FREE else condition
+            Chosen(condition) if indexable and plan.kind is not PlanKind.FREE else condition
         )
     return conditions
 
@@ -260,7 +66,7 @@ def _capped_count(
     spec: ListSpec,
     terms: Sequence[Term],
     cap: int,
-    plan: Plan = Plan(Kind.FREE),  # noqa: B008  (frozen)
+    plan: Plan = Plan(PlanKind.FREE),  # noqa: B008  (frozen)
 ) -> int:
     """How many rows match, counting no further than `cap`, on the plan's index."""
     prepared = STATEMENTS.get(
@@ -271,8 +77,8 @@ def _capped_count(
     return int(fetch(connection, prepared, {**values, "cap": cap})[0]["total"])
 
 
-def _prober(connection: Connection, spec: ListSpec) -> Callable[[Index, Sequence[Term]], int]:
-    def probe(index: Index, terms: Sequence[Term]) -> int:
+def _prober(connection: Connection, spec: ListSpec) -> Callable[[TableIndex, Sequence[Term]], int]:
+    def probe(index: TableIndex, terms: Sequence[Term]) -> int:
         return _capped_count(connection, spec, terms, PROBE_CAP)
 
     return probe
@@ -324,7 +130,7 @@ class Phase:
 
     def terms(self, first: Key) -> list[Term]:
         """The phase's own conditions: which rows of the first key, and after the cursor."""
-        first_column = _column_name(first.element)
+        first_column = column_name(first.element)
         result: list[Term] = []
         if self.name == "values":
             result.append(
@@ -372,7 +178,7 @@ def _order_by(keys: Sequence[Key], plan: Plan, phase: str) -> list[Any]:
     for position, key in enumerate(keys):
         element = (
             key.element
-            if plan.order_indexable or plan.kind is Kind.FREE
+            if plan.order_indexable or plan.kind is PlanKind.FREE
             else Unindexed(key.element)
         )
         clause = element.desc() if key.descending else element.asc()
@@ -426,7 +232,7 @@ def _read_ids(
 def _read_phase(
     connection: Connection, spec: ListSpec, phase: Phase, terms: list[Term], limit: int
 ) -> list[dict[str, Any]]:
-    columns = [_column_name(key.element) for key in phase.keys]
+    columns = [column_name(key.element) for key in phase.keys]
     plan = choose(spec, terms, columns, _prober(connection, spec))
     order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
     shape = (spec.name, "ids", phase.name, plan.signature, tuple(t.key for t in terms), order)
@@ -493,7 +299,7 @@ def run_query(
         # Counted on the index whose probe matched fewest rows, chosen for the filters
         # alone (the page's plan may be a nulls phase's, or a walk of the sort key).
         driven = drive(spec, terms, _prober(connection, spec), "") if spec.indexes else None
-        total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(Kind.FREE))
+        total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(PlanKind.FREE))
         page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
     return page
 

@@ -27,11 +27,11 @@ from sqlalchemy import (
 
 from app.errors import parameter_problem
 from app.models.vocabulary import PROVINCE_LEVELS
-from app.query.execute import NothingMatches, id_set_value, terms_for
 from app.query.expressions import IdSet
 from app.query.plan import Term
 from app.query.spec import AppliedFilter, ListSpec
 from app.query.statements import STATEMENTS, fetch, slot
+from app.query.terms import NothingMatches, id_set_value, terms_for
 
 FACET_ROWS = 100_000
 FACET_SIZE = 30

@@ -23,10 +23,10 @@ from sqlalchemy import Connection, Select, Table, select
 from sqlmodel import SQLModel
 
 from app.errors import ParameterError, ProblemError, shown
+from app.facts.version import UNVERSIONED
 from app.query.expressions import IdSet
 from app.query.snapshot import snapshot_version
 from app.query.statements import fetch_all, slot
-from app.seeding.version import UNVERSIONED
 
 SUGGESTIONS = 5
 # Trailing words a name may carry or leave off, by what they mean in either script.

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement
 
 from app.query.expressions import Unindexed
 from app.query.operators import Use
-from app.query.spec import Index, ListSpec
+from app.query.spec import ListSpec, TableIndex
 
 PROBE_CAP = 10_000
 
@@ -49,7 +49,7 @@ class Term:
         return self.build(self.element if indexable else Unindexed(self.element))
 
 
-class Kind(Enum):
+class PlanKind(Enum):
     ORDERED = "ordered"
     DRIVEN = "driven"
     WALK = "walk"
@@ -58,14 +58,14 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class Plan:
-    kind: Kind
-    index: Index | None = None
+    kind: PlanKind
+    index: TableIndex | None = None
     indexable: frozenset[str] = frozenset()
     order_indexable: bool = True
     matches: int | None = None  # the driving probe's count, when one ran
 
     def allows(self, column: str) -> bool:
-        return self.kind is Kind.FREE or column in self.indexable
+        return self.kind is PlanKind.FREE or column in self.indexable
 
     @property
     def signature(self) -> Hashable:
@@ -73,10 +73,10 @@ class Plan:
                 tuple(sorted(self.indexable)), self.order_indexable)  # fmt: skip
 
 
-Probe = Callable[[Index, Sequence[Term]], int]
+Probe = Callable[[TableIndex, Sequence[Term]], int]
 
 
-def usable_prefix(index: Index, terms: Sequence[Term]) -> list[str]:
+def usable_prefix(index: TableIndex, terms: Sequence[Term]) -> list[str]:
     """The leading columns of `index` the terms can narrow: equalities and sets (both
     engines look each combination up), then at most one column with a range."""
     columns: list[str] = []
@@ -91,7 +91,7 @@ def usable_prefix(index: Index, terms: Sequence[Term]) -> list[str]:
     return columns
 
 
-def _ordered(index: Index, terms: Sequence[Term], sort_column: str) -> int | None:
+def _ordered(index: TableIndex, terms: Sequence[Term], sort_column: str) -> int | None:
     """How many leading equality columns precede the sort key in `index`, if the index
     serves the order (nothing but the id may follow the sort key), else None."""
     for equal, name in enumerate(index.columns):
@@ -113,7 +113,7 @@ def choose(
     ordered walk would test most of the table against the other filters.
     """
     if not spec.indexes:
-        return Plan(Kind.FREE)
+        return Plan(PlanKind.FREE)
     first = sort_columns[0]
     single = len(sort_columns) == 1 or tuple(sort_columns[1:]) == ("id",)
     candidates = [(k, i) for i in spec.indexes if (k := _ordered(i, terms, first)) is not None]
@@ -122,7 +122,9 @@ def choose(
     if best is not None and best[0] > 0 and single:
         equal, index = best
         matches = probe(index, [t for t in terms if t.column in index.columns[:equal]])
-        ordered = Plan(Kind.ORDERED, index, frozenset(index.columns[: equal + 1]), True, matches)
+        ordered = Plan(
+            PlanKind.ORDERED, index, frozenset(index.columns[: equal + 1]), True, matches
+        )
         if matches < PROBE_CAP:
             return ordered
     driven = drive(spec, terms, probe, first)
@@ -132,8 +134,8 @@ def choose(
         return ordered
     walk = next((index for k, index in candidates if k == 0), None)
     if walk is None:
-        return Plan(Kind.WALK, None, frozenset(), order_indexable=True)
-    return Plan(Kind.WALK, walk, frozenset({first}))
+        return Plan(PlanKind.WALK, None, frozenset(), order_indexable=True)
+    return Plan(PlanKind.WALK, walk, frozenset({first}))
 
 
 def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str) -> Plan | None:
@@ -149,5 +151,5 @@ def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str)
         used = [term for term in terms if term.column in columns]
         matches = probe(index, used)
         if matches < PROBE_CAP and (best is None or matches < (best.matches or 0)):
-            best = Plan(Kind.DRIVEN, index, frozenset(columns), False, matches)
+            best = Plan(PlanKind.DRIVEN, index, frozenset(columns), False, matches)
     return best

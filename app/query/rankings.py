@@ -3,7 +3,7 @@
 The peer group is the places the request names (every place, those inside a province or
 any place, those of one level, or those sharing a named place's province or level) that
 have a value of the indicator for the period. Each peer counts once, with the value the
-rule of `app.query.latest` picks among its facts for the period (conflicting values: the
+rule of `app.facts.latest` picks among its facts for the period (conflicting values: the
 stated over the derived, then a table's cell over a document, then the newer source).
 
 Ties use competition ranking ("1224"): equal values share the best rank and the next rank
@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
-from app.query import tables as t
-from app.query.latest import recency_order
+from app.facts.latest import recency_order
+from app.models import tables as t
 from app.query.statements import fetch_all, slot
 
 o = t.observation

@@ -96,7 +96,7 @@ class Sort:
 
 
 @dataclass(frozen=True)
-class Index:
+class TableIndex:
     """An index of the list's table, by column names in order (the id last where the
     index carries it), so the planner can tell which filters and sorts it serves."""
 
@@ -138,7 +138,7 @@ class ListSpec:
     # Indexes of a large table: with them the page's ids are chosen from the table alone on
     # the index that serves the filters and the sort (app.query.plan), and joined after.
     # Small tables leave this empty: any plan reads them in well under a millisecond.
-    indexes: tuple[Index, ...] = ()
+    indexes: tuple[TableIndex, ...] = ()
     # Fields `facets=` may count by (app.query.facets).
     facets: "tuple[Facet, ...]" = ()
     augment: Augment | None = None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.models.vocabulary import Qualifier, SubjectKind, Unit
-from app.seeding.errors import Problem
+from app.seeding.errors import SeedProblem
 from app.seeding.periods import parse_period
 from app.seeding.records import TableSourceRecord
 
@@ -109,10 +109,12 @@ class Table:
         return " ".join(part for part in named if part), header[column - 1]
 
 
-def read_tables(root: Path, sources: list[TableSourceRecord]) -> tuple[list[Table], list[Problem]]:
+def read_tables(
+    root: Path, sources: list[TableSourceRecord]
+) -> tuple[list[Table], list[SeedProblem]]:
     """Read each table and its facts, refusing a file whose bytes are not those recorded."""
     tables: list[Table] = []
-    problems: list[Problem] = []
+    problems: list[SeedProblem] = []
     for source in sources:
         table = _read_table(root, source, problems)
         if table is not None:
@@ -120,17 +122,17 @@ def read_tables(root: Path, sources: list[TableSourceRecord]) -> tuple[list[Tabl
     return tables, problems
 
 
-def _read_table(root: Path, source: TableSourceRecord, problems: list[Problem]) -> Table | None:
+def _read_table(root: Path, source: TableSourceRecord, problems: list[SeedProblem]) -> Table | None:
     name = f"{TABLES_DIR}/{source.file}"
     try:
         raw = (root / name).read_bytes()
     except OSError as exc:
-        problems.append(Problem(name, None, None, f"cannot read the table: {exc.strerror}"))
+        problems.append(SeedProblem(name, None, None, f"cannot read the table: {exc.strerror}"))
         return None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != source.sha256:
         problems.append(
-            Problem(
+            SeedProblem(
                 TABLES_FILE,
                 f"table {source.id}",
                 "sha256",
@@ -142,29 +144,31 @@ def _read_table(root: Path, source: TableSourceRecord, problems: list[Problem]) 
     try:
         rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
     except (UnicodeDecodeError, csv.Error) as exc:
-        problems.append(Problem(name, None, None, f"not a UTF-8 CSV table: {exc}"))
+        problems.append(SeedProblem(name, None, None, f"not a UTF-8 CSV table: {exc}"))
         return None
     facts = _read_facts(root, f"{TABLES_DIR}/{source.facts}", problems)
     return None if facts is None else Table(source, rows, facts)
 
 
-def _read_facts(root: Path, name: str, problems: list[Problem]) -> list[Fact] | None:
+def _read_facts(root: Path, name: str, problems: list[SeedProblem]) -> list[Fact] | None:
     try:
         text = (root / name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(name, None, None, f"cannot read the facts: {exc}"))
+        problems.append(SeedProblem(name, None, None, f"cannot read the facts: {exc}"))
         return None
     lines = csv.reader(io.StringIO(text, newline=""))
     header = next(lines, [])
     if tuple(header) != FACT_COLUMNS:
         problems.append(
-            Problem(name, "row 1", None, f"the header must be {','.join(FACT_COLUMNS)}")
+            SeedProblem(name, "row 1", None, f"the header must be {','.join(FACT_COLUMNS)}")
         )
         return None
     facts = []
     for number, line in enumerate(lines, start=2):
         if len(line) != len(FACT_COLUMNS):
-            problems.append(Problem(name, f"row {number}", None, f"has {len(line)} fields, not 8"))
+            problems.append(
+                SeedProblem(name, f"row {number}", None, f"has {len(line)} fields, not 8")
+            )
             continue
         facts.append(Fact(number, *line))
     return facts
@@ -179,39 +183,41 @@ class Known:
     keys: dict[str, str]  # the file each observation key is defined in
 
 
-def table_problems(table: Table, known: Known) -> Iterator[Problem]:
+def table_problems(table: Table, known: Known) -> Iterator[SeedProblem]:
     for fact in table.facts:
         yield from fact_problems(table, fact, known)
 
 
-def fact_problems(table: Table, fact: Fact, known: Known) -> Iterator[Problem]:
+def fact_problems(table: Table, fact: Fact, known: Known) -> Iterator[SeedProblem]:
     name, record = table.facts_file, f"row {fact.line} (key {fact.key})"
     if not _KEY.match(fact.key):
-        yield Problem(name, record, "key", "must be lower-case letters, digits and hyphens")
+        yield SeedProblem(name, record, "key", "must be lower-case letters, digits and hyphens")
     elif fact.key in known.keys:
         defined = known.keys[fact.key]
-        yield Problem(name, record, "key", f"{fact.key!r} is already defined in {defined}")
+        yield SeedProblem(name, record, "key", f"{fact.key!r} is already defined in {defined}")
     else:
         known.keys[fact.key] = name
     if fact.place not in known.places:
-        yield Problem(name, record, "place", f"unknown place {fact.place!r}")
+        yield SeedProblem(name, record, "place", f"unknown place {fact.place!r}")
     if not _YEAR.match(fact.period):
-        yield Problem(name, record, "period", f"{fact.period!r} is not a year")
+        yield SeedProblem(name, record, "period", f"{fact.period!r} is not a year")
     unit = known.indicators.get(fact.indicator) if _CODE.match(fact.indicator) else None
     if unit is None:
-        yield Problem(name, record, "indicator", f"unknown indicator {fact.indicator!r}")
+        yield SeedProblem(name, record, "indicator", f"unknown indicator {fact.indicator!r}")
     yield from _cell_problems(table, fact, unit, record)
 
 
-def _cell_problems(table: Table, fact: Fact, unit: str | None, record: str) -> Iterator[Problem]:
+def _cell_problems(
+    table: Table, fact: Fact, unit: str | None, record: str
+) -> Iterator[SeedProblem]:
     name = table.facts_file
     try:
         row, column = fact.cell()
     except ValueError as exc:
-        yield Problem(name, record, "at", str(exc))
+        yield SeedProblem(name, record, "at", str(exc))
         return
     if row > len(table.rows) or column > len(table.rows[row - 1]):
-        yield Problem(
+        yield SeedProblem(
             name,
             record,
             "at",
@@ -222,39 +228,39 @@ def _cell_problems(table: Table, fact: Fact, unit: str | None, record: str) -> I
     found = table.rows[row - 1][column - 1]
     if found != fact.stated:
         message = f"{table.file} {fact.at} holds {found!r}, not {fact.stated!r}"
-        yield Problem(name, record, "stated", message)
+        yield SeedProblem(name, record, "stated", message)
         return
     stated_unit = STATED_UNITS.get(fact.unit_stated)
     if stated_unit is None:
-        yield Problem(
+        yield SeedProblem(
             name, record, "unit_stated",
             f"unknown unit {fact.unit_stated!r} (known: {', '.join(STATED_UNITS)})",
         )  # fmt: skip
         return
     factor, normalised = stated_unit
     if unit is not None and normalised.value != unit:
-        yield Problem(
+        yield SeedProblem(
             name, record, "unit_stated",
             f"{fact.unit_stated} is {normalised.value}, but {fact.indicator} is in {unit}",
         )  # fmt: skip
     yield from _value_problems(fact, factor, record, name)
 
 
-def _value_problems(fact: Fact, factor: Decimal, record: str, name: str) -> Iterator[Problem]:
+def _value_problems(fact: Fact, factor: Decimal, record: str, name: str) -> Iterator[SeedProblem]:
     if not _NUMBER.match(fact.stated):
-        yield Problem(name, record, "stated", f"{fact.stated!r} is not a number")
+        yield SeedProblem(name, record, "stated", f"{fact.stated!r} is not a number")
         return
     try:
         value = float(fact.value)
     except ValueError:
-        yield Problem(name, record, "value", f"{fact.value!r} is not a number")
+        yield SeedProblem(name, record, "value", f"{fact.value!r} is not a number")
         return
     try:
         expected = Decimal(fact.stated) * factor
     except InvalidOperation:  # pragma: no cover (the pattern above admits only numbers)
         return
     if not math.isfinite(value) or not math.isclose(value, float(expected), rel_tol=1e-9):
-        yield Problem(
+        yield SeedProblem(
             name, record, "value",
             f"{fact.value} is not what the cell states: {fact.stated} {fact.unit_stated}"
             f" is {expected.normalize():f}",

@@ -1,24 +1,16 @@
 """Checks across the seed files: references resolve, stated values match recorded values,
-derived values match their formulas, and (with the raw documents at hand) every locator
-covers text that states the fact."""
+derived values match their formulas, table cells state their facts, and (with the raw
+documents at hand, app.seeding.spans) every locator covers text that states the fact."""
 
-import hashlib
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from app.models.vocabulary import Qualifier, SourceKind
-from app.seeding.cells import TABLES_FILE, Known, table_problems
-from app.seeding.divisions import DIVISIONS_SOURCE, divisions
-from app.seeding.errors import Problem, SeedError
-from app.seeding.formulas import evaluate, formula_inputs
-from app.seeding.kinds import KINDS, Kind
-from app.seeding.periods import parse_period
-from app.seeding.precision import (
+from app.facts.formulas import evaluate, formula_inputs
+from app.facts.precision import (
     BOUNDS,
     Precision,
     allowed_qualifier,
@@ -28,6 +20,12 @@ from app.seeding.precision import (
     round_to,
     stated_precision,
 )
+from app.models.vocabulary import Qualifier, SourceKind
+from app.seeding.cells import TABLES_FILE, Known, table_problems
+from app.seeding.divisions import DIVISIONS_SOURCE, divisions
+from app.seeding.errors import SeedError, SeedProblem
+from app.seeding.kinds import KINDS, Kind
+from app.seeding.periods import parse_period
 from app.seeding.quantities import COMPATIBLE_UNITS, parse_quantity
 from app.seeding.reader import INDICATORS_FILE, PLACES_FILE, SOURCES_FILE, Dataset
 from app.seeding.records import (
@@ -36,6 +34,7 @@ from app.seeding.records import (
     OrganizationRecord,
     SourceRecord,
 )
+from app.seeding.spans import Verification, document_problems
 
 # Words that must appear in a quote for its value to carry the qualifier.
 QUALIFIER_CUES: dict[Qualifier, tuple[str, ...]] = {
@@ -45,17 +44,6 @@ QUALIFIER_CUES: dict[Qualifier, tuple[str, ...]] = {
     Qualifier.less_than: ("less than", "under", "below"),
     Qualifier.approximate: ("about", "around", "approximately", "nearly", "some"),
 }
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What the checks compared: documents read and spans compared with them, tables read
-    and cells compared with their facts."""
-
-    documents: int
-    spans: int
-    tables: int = 0
-    cells: int = 0
 
 
 def normalise(text: str) -> str:
@@ -74,15 +62,15 @@ def check_dataset(dataset: Dataset, documents_dir: Path | None) -> Verification:
     problems = list(_reference_problems(dataset))
     problems.extend(_value_problems(dataset))
     problems.extend(_cell_problems(dataset))
-    verification, document_problems = _document_problems(dataset, documents_dir)
-    problems.extend(document_problems)
+    verification, spans = document_problems(dataset, documents_dir)
+    problems.extend(spans)
     if problems:
         raise SeedError(problems)
     cells = sum(len(table.facts) for table in dataset.tables)
     return replace(verification, tables=len(dataset.tables), cells=cells)
 
 
-def _cell_problems(dataset: Dataset) -> Iterator[Problem]:
+def _cell_problems(dataset: Dataset) -> Iterator[SeedProblem]:
     """Every table fact against its cell, its place, its indicator, and every other key."""
     known = Known(
         places={place.record.slug for place in dataset.all_places},
@@ -103,13 +91,13 @@ def _cell_problems(dataset: Dataset) -> Iterator[Problem]:
 
 def _duplicates(
     file_of: dict[str, str], name: str, kind: str, value: str, record: str
-) -> Iterator[Problem]:
+) -> Iterator[SeedProblem]:
     if value in file_of:
-        yield Problem(name, record, kind, f"{value!r} is already defined in {file_of[value]}")
+        yield SeedProblem(name, record, kind, f"{value!r} is already defined in {file_of[value]}")
     file_of.setdefault(value, name)
 
 
-def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
+def _reference_problems(dataset: Dataset) -> Iterator[SeedProblem]:
     """Every natural key defined once, and every name a record uses defined somewhere."""
     known: dict[str, dict[str, str]] = {"source": {}, "place": {}, "indicator": {}}
     for source in dataset.sources.sources:
@@ -117,7 +105,7 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
             known["source"], SOURCES_FILE, "id", source.id, f"source {source.id}"
         )
     if dataset.places.source not in known["source"]:
-        yield Problem(PLACES_FILE, None, "source", f"unknown source {dataset.places.source!r}")
+        yield SeedProblem(PLACES_FILE, None, "source", f"unknown source {dataset.places.source!r}")
     yield from _place_problems(dataset, known["place"])
     for indicator in dataset.indicators.indicators:
         yield from _duplicates(
@@ -136,7 +124,7 @@ def _reference_problems(dataset: Dataset) -> Iterator[Problem]:
             yield from _place_source_problems(name, org, sources)
 
 
-def _place_problems(dataset: Dataset, places: dict[str, str]) -> Iterator[Problem]:
+def _place_problems(dataset: Dataset, places: dict[str, str]) -> Iterator[SeedProblem]:
     for place in dataset.places.places:
         yield from _duplicates(places, PLACES_FILE, "slug", place.slug, f"place {place.slug}")
     yield from _code_problems(dataset)
@@ -144,12 +132,12 @@ def _place_problems(dataset: Dataset, places: dict[str, str]) -> Iterator[Proble
         places.setdefault(reference.record.slug, DIVISIONS_SOURCE)
     for place in dataset.places.places:
         if place.parent is not None and place.parent not in places:
-            yield Problem(
+            yield SeedProblem(
                 PLACES_FILE, f"place {place.slug}", "parent", f"unknown place {place.parent!r}"
             )
 
 
-def _kind_duplicates(dataset: Dataset, kind: Kind, seen: dict[str, str]) -> Iterator[Problem]:
+def _kind_duplicates(dataset: Dataset, kind: Kind, seen: dict[str, str]) -> Iterator[SeedProblem]:
     field = "/".join(kind.key)
     for name, document in dataset.documents.items():
         for record in kind.records(document):
@@ -158,24 +146,24 @@ def _kind_duplicates(dataset: Dataset, kind: Kind, seen: dict[str, str]) -> Iter
 
 def _unknown_references(
     name: str, kind: Kind, record: Evidenced, known: dict[str, dict[str, str]]
-) -> Iterator[Problem]:
+) -> Iterator[SeedProblem]:
     for reference in kind.references:
         for field, target, value in reference.named(record):
             if value not in known[target]:
-                yield Problem(name, kind.label(record), field, f"unknown {target} {value!r}")
+                yield SeedProblem(name, kind.label(record), field, f"unknown {target} {value!r}")
 
 
 def _document_source_problems(
     name: str, source_id: str, sources: dict[str, SourceRecord]
-) -> Iterator[Problem]:
+) -> Iterator[SeedProblem]:
     source = sources.get(source_id)
     if source is None:
-        yield Problem(name, None, "source", f"unknown source {source_id!r}")
+        yield SeedProblem(name, None, "source", f"unknown source {source_id!r}")
     elif source.kind != SourceKind.document:
-        yield Problem(name, None, "source", f"source {source.id!r} is not a document")
+        yield SeedProblem(name, None, "source", f"source {source.id!r} is not a document")
 
 
-def _code_problems(dataset: Dataset) -> Iterator[Problem]:
+def _code_problems(dataset: Dataset) -> Iterator[SeedProblem]:
     """A curated place's code must be a division's, under its curated parent's division."""
     codes: dict[str, str] = {}
     for place in dataset.places.places:
@@ -191,9 +179,9 @@ def _code_problems(dataset: Dataset) -> Iterator[Problem]:
         division = known.get(place.code)
         label = f"place {place.slug}"
         if division is None:
-            yield Problem(PLACES_FILE, label, "code", f"{place.code} is not a division's code")
+            yield SeedProblem(PLACES_FILE, label, "code", f"{place.code} is not a division's code")
         elif place.parent and parent_code.get(place.parent) != division.parent_code:
-            yield Problem(
+            yield SeedProblem(
                 PLACES_FILE,
                 label,
                 "parent",
@@ -204,21 +192,23 @@ def _code_problems(dataset: Dataset) -> Iterator[Problem]:
 
 def _place_source_problems(
     name: str, org: OrganizationRecord, sources: dict[str, SourceRecord]
-) -> Iterator[Problem]:
+) -> Iterator[SeedProblem]:
     """A home place the document omits must name the reference it comes from."""
     if org.place_source is None:
         return
     label = f"organization {org.slug}"
     source = sources.get(org.place_source)
     if source is None:
-        yield Problem(name, label, "place_source", f"unknown source {org.place_source!r}")
+        yield SeedProblem(name, label, "place_source", f"unknown source {org.place_source!r}")
     elif source.kind != SourceKind.reference:
-        yield Problem(name, label, "place_source", f"source {source.id!r} is not a reference")
+        yield SeedProblem(name, label, "place_source", f"source {source.id!r} is not a reference")
     if org.place is None:
-        yield Problem(name, label, "place_source", "names the source of a place that is not given")
+        yield SeedProblem(
+            name, label, "place_source", "names the source of a place that is not given"
+        )
 
 
-def _value_problems(dataset: Dataset) -> Iterator[Problem]:
+def _value_problems(dataset: Dataset) -> Iterator[SeedProblem]:
     units = {i.code: i.unit.value for i in dataset.indicators.indicators}
     records = {o.key: o for d in dataset.documents.values() for o in d.observations}
     derived = _Derivations(records, units)
@@ -237,11 +227,11 @@ def _value_problems(dataset: Dataset) -> Iterator[Problem]:
                 yield from _observation_problems(name, observation, unit)
 
 
-def _period_problem(name: str, label: str, field: str, period: str | None) -> Iterator[Problem]:
+def _period_problem(name: str, label: str, field: str, period: str | None) -> Iterator[SeedProblem]:
     try:
         parse_period(period)
     except ValueError as exc:
-        yield Problem(name, label, field, f"{period!r} is not a valid period: {exc}")
+        yield SeedProblem(name, label, field, f"{period!r} is not a valid period: {exc}")
 
 
 class _Derivations:
@@ -270,7 +260,7 @@ class _Derivations:
             and self.precision(key).digits is None
         )
 
-    def problems(self, name: str, observation: ObservationRecord) -> Iterator[Problem]:
+    def problems(self, name: str, observation: ObservationRecord) -> Iterator[SeedProblem]:
         label = f"observation {observation.key}"
         formula = observation.formula or ""
         keys = formula_inputs(formula)
@@ -278,18 +268,18 @@ class _Derivations:
             return  # reported as an unknown reference
         for key in keys:
             if self.records[key].qualifier in BOUNDS:
-                yield Problem(
+                yield SeedProblem(
                     name, label, "formula", f"input {key!r} is a bound, not a value to compute with"
                 )
         try:
             computed = evaluate(formula, self.values)
             precision = derived_precision(formula, [self.precision(key) for key in keys])
         except (ValueError, ZeroDivisionError) as exc:
-            yield Problem(name, label, "formula", str(exc))
+            yield SeedProblem(name, label, "formula", str(exc))
             return
         expected = round_to(computed, precision, product=is_product(formula))
         if not math.isclose(expected, observation.value, rel_tol=1e-9, abs_tol=1e-6):
-            yield Problem(
+            yield SeedProblem(
                 name,
                 label,
                 "value",
@@ -300,7 +290,7 @@ class _Derivations:
             formula, [(self.records[k].qualifier, self.is_exact_count(k)) for k in keys]
         )
         if observation.qualifier != qualifier:
-            yield Problem(
+            yield SeedProblem(
                 name,
                 label,
                 "qualifier",
@@ -317,97 +307,36 @@ _QUALIFIER_RULE = {
 
 def _observation_problems(
     name: str, observation: ObservationRecord, unit: str
-) -> Iterator[Problem]:
+) -> Iterator[SeedProblem]:
     label = f"observation {observation.key}"
     assert observation.stated is not None
     assert observation.quote is not None
     try:
         quantity = parse_quantity(observation.stated)
     except ValueError as exc:
-        yield Problem(name, label, "stated", str(exc))
+        yield SeedProblem(name, label, "stated", str(exc))
         return
     if quantity.unit not in COMPATIBLE_UNITS[unit]:
-        yield Problem(
+        yield SeedProblem(
             name,
             label,
             "stated",
             f"{observation.stated!r} is not in the indicator's unit {unit!r}",
         )
     if quantity.value != Decimal(str(observation.value)):
-        yield Problem(
+        yield SeedProblem(
             name,
             label,
             "value",
             f"{observation.value} is not what {observation.stated!r} states ({quantity.value})",
         )
     if not states(observation.quote, observation.stated):
-        yield Problem(name, label, "quote", f"the quote does not state {observation.stated!r}")
+        yield SeedProblem(name, label, "quote", f"the quote does not state {observation.stated!r}")
     cues = QUALIFIER_CUES.get(observation.qualifier, ())
     if cues and not any(re.search(rf"\b{cue}\b", normalise(observation.quote)) for cue in cues):
-        yield Problem(
+        yield SeedProblem(
             name,
             label,
             "qualifier",
             f"{observation.qualifier.value!r} needs one of {', '.join(cues)} in the quote",
         )
-
-
-def _document_problems(
-    dataset: Dataset, documents_dir: Path | None
-) -> tuple[Verification, list[Problem]]:
-    """Compare every span with the raw document it points into."""
-    if documents_dir is None:
-        return Verification(0, 0), []
-    problems: list[Problem] = []
-    sources = {s.id: s for s in dataset.sources.sources}
-    documents = spans = 0
-    for name, document in dataset.documents.items():
-        source = sources.get(document.source)
-        if source is None or source.file is None:
-            continue
-        path = documents_dir / source.file
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            problems.append(Problem(name, None, "source", f"cannot read {path}: {exc.strerror}"))
-            continue
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != source.sha256:
-            problems.append(
-                Problem(
-                    SOURCES_FILE,
-                    f"source {source.id}",
-                    "sha256",
-                    f"{path.name} has checksum {digest}, not the recorded {source.sha256}",
-                )
-            )
-            continue
-        documents += 1
-        text = raw.decode("utf-8")
-        for label, record in _spans_of(document):
-            if record.span is None:
-                continue  # a derived value: nothing in the document to compare
-            spans += 1
-            problem = _span_problem(text, record)
-            if problem is not None:
-                problems.append(Problem(name, label, "at", problem))
-    return Verification(documents, spans), problems
-
-
-def _spans_of(document: Any) -> Iterator[tuple[str, Evidenced]]:
-    for kind in KINDS:
-        for record in kind.records(document):
-            yield kind.label(record), record
-
-
-def _span_problem(text: str, record: Evidenced) -> str | None:
-    span = record.span
-    if span is None:
-        return None
-    start, end = span
-    if end > len(text):
-        return f"{record.at} runs past the end of the document ({len(text)} characters)"
-    found = text[start:end]
-    if found != record.quote:
-        return f"{record.at} reads {found!r}, not the quote {record.quote!r}"
-    return None

@@ -181,10 +181,6 @@ def _pinyin(base: str, full: str, lazy_pinyin: Callable[[str], list[str]]) -> st
     return word.replace("v", "ü").capitalize()  # pypinyin writes ü as v
 
 
-def counts_by_level() -> Counter[str]:
-    return Counter(d.level.value for d in divisions())
-
-
 @dataclass(frozen=True)
 class ReferencePlace:
     """A place as loaded: a curated record, or a division the seeds do not name."""

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Problem:
+class SeedProblem:
     file: str
     record: str | None
     field: str | None
@@ -22,6 +22,6 @@ class Problem:
 class SeedError(Exception):
     """The seeds cannot be loaded; nothing was written."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[SeedProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(problem) for problem in problems))

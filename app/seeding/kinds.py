@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import create_model
 
+from app.facts.formulas import formula_inputs
 from app.models.vocabulary import SubjectKind
-from app.seeding.formulas import formula_inputs
 from app.seeding.periods import parse_period
 from app.seeding.records import (
     ClusterRecord,

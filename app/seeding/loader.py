@@ -14,17 +14,18 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, 
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
+from app.facts.conflicts import mark_conflicts
+from app.facts.latest import mark_latest
+from app.facts.version import store_version
 from app.models.vocabulary import PROVINCE_LEVELS
-from app.query.conflicts import mark_conflicts
-from app.query.latest import mark_latest
 from app.seeding.cells import NO_CELL, observation_rows
-from app.seeding.errors import Problem, SeedError
+from app.seeding.errors import SeedError, SeedProblem
 from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
 from app.seeding.records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
 from app.seeding.search import rebuild_search
 from app.seeding.secrets import ensure_secret
-from app.seeding.version import dataset_hash, store_version
+from app.seeding.version import dataset_hash
 
 Row = dict[str, Any]
 Progress = Callable[[str], None]
@@ -169,7 +170,7 @@ def _places_in_order(places: list[PlaceRecord]) -> list[PlaceRecord]:
             return
         if place.slug in trail:
             raise SeedError(
-                [Problem(PLACES_FILE, f"place {place.slug}", "parent", "places form a cycle")]
+                [SeedProblem(PLACES_FILE, f"place {place.slug}", "parent", "places form a cycle")]
             )
         if place.parent is not None:
             visit(by_slug[place.parent], (*trail, place.slug))

@@ -8,12 +8,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from app.db import build_engine
+from app.facts.version import read_version
 from app.migrate import upgrade_to_head
-from app.seeding.checks import Verification, check_dataset
+from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
 from app.seeding.loader import LoadReport, load_dataset
 from app.seeding.reader import read_dataset
-from app.seeding.version import read_version
+from app.seeding.spans import Verification
 
 
 class SeedsRejected(SeedError):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.seeding.cells import TABLES_FILE, Table, read_tables
 from app.seeding.divisions import DIVISIONS_SOURCE, ReferencePlace, merge_places
-from app.seeding.errors import Problem, SeedError
+from app.seeding.errors import SeedError, SeedProblem
 from app.seeding.kinds import DocumentFile
 from app.seeding.records import IndicatorsFile, PlacesFile, SourcesFile, TablesFile
 
@@ -36,7 +36,7 @@ class Dataset:
 
 def read_dataset(root: Path) -> Dataset:
     """Read and validate every seed file under `root`; raise SeedError listing all problems."""
-    problems: list[Problem] = []
+    problems: list[SeedProblem] = []
     sources = _read(root, SOURCES_FILE, SourcesFile, problems)
     places = _read(root, PLACES_FILE, PlacesFile, problems)
     indicators = _read(root, INDICATORS_FILE, IndicatorsFile, problems)
@@ -62,19 +62,19 @@ def read_dataset(root: Path) -> Dataset:
 
 
 def _read(
-    root: Path, name: str, model: type[FileModel], problems: list[Problem]
+    root: Path, name: str, model: type[FileModel], problems: list[SeedProblem]
 ) -> FileModel | None:
     path = root / name
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        problems.append(Problem(name, None, None, "file is missing"))
+        problems.append(SeedProblem(name, None, None, "file is missing"))
         return None
     except yaml.YAMLError as exc:
-        problems.append(Problem(name, None, None, f"not valid YAML: {_yaml_position(exc)}"))
+        problems.append(SeedProblem(name, None, None, f"not valid YAML: {_yaml_position(exc)}"))
         return None
     except UnicodeDecodeError as exc:
-        problems.append(Problem(name, None, None, f"not UTF-8 text: {exc.reason}"))
+        problems.append(SeedProblem(name, None, None, f"not UTF-8 text: {exc.reason}"))
         return None
     try:
         return model.model_validate(raw)
@@ -91,7 +91,7 @@ def _yaml_position(exc: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
-def _validation_problems(name: str, raw: Any, exc: ValidationError) -> list[Problem]:
+def _validation_problems(name: str, raw: Any, exc: ValidationError) -> list[SeedProblem]:
     """Turn pydantic's error locations into (record, field): `observations.3.value` becomes
     record `observations[3] (key ...)` and field `value`."""
     problems = []
@@ -105,7 +105,7 @@ def _validation_problems(name: str, raw: Any, exc: ValidationError) -> list[Prob
         # pydantic names the branch of a union (`int`, `float`); it says nothing to an editor.
         path = [str(part) for part in loc if part not in ("int", "float", "str")]
         field_name = ".".join(path) or None
-        problems.append(Problem(name, record, field_name, error["msg"]))
+        problems.append(SeedProblem(name, record, field_name, error["msg"]))
     return problems
 
 

@@ -1,8 +1,8 @@
 """observation marks: `conflict` (another fact of the same subject, indicator and known
 period gives another value) and `latest` (the most recent fact of its subject and indicator)
 
-Both are written by the loader after every load (app.query.conflicts.mark_conflicts,
-app.query.latest.mark_latest), each with an index ending in the id, so `conflict=true` and
+Both are written by the loader after every load (app.facts.conflicts.mark_conflicts,
+app.facts.latest.mark_latest), each with an index ending in the id, so `conflict=true` and
 `latest=true` read an index range instead of ranking or joining the whole table on every
 request: measured on 92k synthetic rows, conflict=true took 1 s and was refused, and
 latest=true was refused at ~280k rows.

@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
-from app.api import tables as t
 from app.config import Settings
 from app.db import build_engine
+from app.facts.conflicts import mark_conflicts
+from app.facts.latest import mark_latest
 from app.main import create_app
-from app.query.conflicts import mark_conflicts
-from app.query.latest import mark_latest
+from app.models import tables as t
 from tests.conftest import Backend, load_seeds
 
 API = "/api/v1"

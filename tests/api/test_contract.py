@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError, create_model
 
+from app.api import URL_MAP
 from app.api.metrics import Metric
 from app.api.responses import Problem
 from app.api.service import Index
@@ -72,9 +73,20 @@ def spec(client: TestClient) -> dict[str, Any]:
     return document
 
 
+# Each resource's detail at the example its path key documents (a new resource is requested
+# without a mention here, and its example must name a loaded row).
+DETAILS = {
+    f"{API}/{mount.resource.name}/{{{key.parameter}}}": f"{API}/{mount.resource.name}/{key.example}"
+    for mount in URL_MAP
+    if (key := mount.resource.key) is not None
+}
+
+
 def concrete(path: str) -> str:
     if path in PATH_OVERRIDES:
         return PATH_OVERRIDES[path]
+    if path in DETAILS:
+        return DETAILS[path]
     return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m[1]], path)
 
 

@@ -17,7 +17,7 @@ from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.query import execute
 from app.query.budget import BudgetExceeded, deadline, overran, watch_sqlite, watch_statements
-from app.query.plan import Kind
+from app.query.plan import PlanKind
 from app.query.statements import recording
 from app.synthetic import Shape, generate
 from tests.conftest import Backend
@@ -287,20 +287,20 @@ def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
         everything = walk(client, f"{API}/metrics?limit=500&sort=id")
         position = {m["key"]: i for i, m in enumerate(everything)}  # in id order
         first, second = (c["slug"] for c in walk(client, f"{API}/cities?limit=2&sort=slug")[:2])
-        cases: dict[str, tuple[Kind, Any, Any]] = {
+        cases: dict[str, tuple[PlanKind, Any, Any]] = {
             "indicator=synthetic_003&year=2005&sort=-value": (
-                Kind.ORDERED,
+                PlanKind.ORDERED,
                 lambda m: m["indicator"]["code"] == "synthetic_003" and m["period"]["year"] == 2005,
                 lambda m: (-m["value"], -position[m["key"]]),
             ),
             f"place__in={first},{second}&sort=-period_end": (
-                Kind.DRIVEN,
+                PlanKind.DRIVEN,
                 lambda m: m["place"]["slug"] in (first, second),
                 lambda m: (m["period"]["end"] is None, _neg(m["period"]["end"]),
                            -position[m["key"]]),
             ),
             "value__gt=0&year__gte=2005&sort=key": (
-                Kind.WALK,
+                PlanKind.WALK,
                 lambda m: m["value"] > 0 and m["period"]["year"] >= 2005,
                 lambda m: m["key"],
             ),

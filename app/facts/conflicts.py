@@ -8,7 +8,7 @@ enterprises is the count at the start of an unnamed year, the 264 at its end).
 
 Both facts are served, each naming the other in `conflicts_with`. Where one value must be
 picked (latest values, rankings, the preferred point of a series) the rule of
-`app.query.latest` picks it: a stated value over a derived one, then the newer source,
+`app.facts.latest` picks it: a stated value over a derived one, then the newer source,
 then the higher key.
 """
 
@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 
-from app.query import tables as t
+from app.models import tables as t
 
 o = t.observation
 CONFLICT_RULE = (

@@ -3,7 +3,7 @@
 A comparison is never stored and never served as a fact: it is returned apart, marked
 `computed`, with its formula over the keys of its two inputs, written as the seeds write
 derived values, so a reader can redo it. It is rounded as the loader rounds a derived value
-(app.seeding.precision): a difference to the coarsest last digit of its inputs, a growth
+(app.facts.precision): a difference to the coarsest last digit of its inputs, a growth
 rate to the fewest significant digits of its inexact inputs. A bound ("more than 28
 percent") is not a value and is refused as an input.
 """
@@ -11,9 +11,8 @@ percent") is not a value and is refused as an input.
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.models.vocabulary import Qualifier
-from app.seeding.formulas import evaluate, formula_inputs
-from app.seeding.precision import (
+from app.facts.formulas import evaluate, formula_inputs
+from app.facts.precision import (
     BOUNDS,
     Precision,
     derived_precision,
@@ -22,6 +21,7 @@ from app.seeding.precision import (
     round_to,
     stated_precision,
 )
+from app.models.vocabulary import Qualifier
 
 Fact = Mapping[str, Any]  # a serialized metric
 MAX_DEPTH = 4  # derived inputs of derived inputs: the seeds' formulas nest two deep
