@@ -319,5 +319,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    # added before any other middleware, so innermost: errors of the endpoints land here
-    app.add_middleware(UnexpectedErrorMiddleware)

@@ -22,7 +22,7 @@ from app.api.responses import (
     RawJSON,
     problem_responses,
 )
-from app.api.routing import representation
+from app.api.routing import negotiation
 from app.api.service import SERVICE_TAG, Health, Index, Readiness
 from app.caching import CacheHeadersMiddleware, CachePolicy
 from app.config import Settings, get_settings
@@ -248,7 +248,9 @@ def middleware_stack(settings: Settings, exportable: Callable[[str], bool]) -> l
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(PinnedVersionMiddleware, prefix=API_PREFIX),
         Middleware(
-            ConditionalGetMiddleware, max_age=settings.cache_max_age, representation=representation
+            ConditionalGetMiddleware,
+            max_age=settings.cache_max_age,
+            representation=negotiation(exportable),
         ),
         Middleware(UnexpectedErrorMiddleware),
     ]

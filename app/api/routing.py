@@ -1,7 +1,6 @@
 """Registering list and nested-list endpoints from a `ListSpec`, so every list endpoint
 parses, queries, paginates and documents itself the same way."""
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any, get_args
 
@@ -42,28 +41,26 @@ from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
 from app.query.snapshot import snapshot_version
 from app.query.spec import Page
 
-# Path templates of the list routes, which also answer CSV and NDJSON (see app.api.exports).
-EXPORTABLE: list[re.Pattern[str]] = []
 
-
-def exportable(path: str) -> bool:
-    """Whether `path` is a list route, so an Accept of CSV or NDJSON is one it can serve."""
-    return any(pattern.fullmatch(path) for pattern in EXPORTABLE)
-
-
-def representation(scope: Scope) -> str | None:
+def negotiation(exportable: Callable[[str], bool]) -> Callable[[Scope], str | None]:
     """The representation a request negotiates (`format=` or Accept), as validators key
-    it; None when the request is one the endpoint will refuse."""
-    path: str = scope["path"]
-    accept = Headers(scope=scope).get("accept")
-    if path == "/":
-        return "html" if prefers_html(accept) else "json"
-    if not exportable(path):
-        return "json"
-    try:
-        return exports.requested_format(QueryParams(scope.get("query_string", b"")), accept)
-    except ProblemError:
-        return None
+    it; None when the request is one the endpoint will refuse. `exportable` says which
+    paths are list routes (app.api.include_api), the only ones that also answer CSV and
+    NDJSON."""
+
+    def representation(scope: Scope) -> str | None:
+        path: str = scope["path"]
+        accept = Headers(scope=scope).get("accept")
+        if path == "/":
+            return "html" if prefers_html(accept) else "json"
+        if not exportable(path):
+            return "json"
+        try:
+            return exports.requested_format(QueryParams(scope.get("query_string", b"")), accept)
+        except ProblemError:
+            return None
+
+    return representation
 
 
 def _secret(request: Request) -> str:
@@ -223,7 +220,6 @@ def _register_page_route(
 ) -> None:
     """The one way a page-returning GET route is registered and documented: as JSON pages,
     and as CSV and NDJSON exports of every matching row."""
-    EXPORTABLE.append(re.compile(re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(API_PREFIX + path))))
     item = page_model.__name__.removesuffix("Page")
     parameters = [_with_subset(p, item) if p["name"] == "fields" else p for p in parameters]
     description = f"{description} With `fields=`, the page is an `{item}FieldsPage`."
