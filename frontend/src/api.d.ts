@@ -968,6 +968,25 @@ export interface components {
              * @description Why there is no growth rate, when there is none.
              */
             no_growth: string | null;
+            /**
+             * Circular
+             * @description True when one input was derived from the other (directly or through its formula's inputs): the figure then restates the source, it does not confirm it.
+             */
+            circular: boolean;
+            /**
+             * Chain
+             * @description When circular, the keys from the derived input down its formulas to the other input; empty otherwise.
+             * @example [
+             *       "changzhi-enterprise-rd-investment-previous",
+             *       "changzhi-enterprise-rd-investment"
+             *     ]
+             */
+            chain: string[];
+            /**
+             * Explanation
+             * @description When circular, what the figure restates and why it is no confirmation.
+             */
+            explanation: string | null;
             subject: components["schemas"]["Subject"];
             indicator: components["schemas"]["IndicatorRef"];
             from: components["schemas"]["ComparisonInput"];

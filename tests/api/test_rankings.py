@@ -210,6 +210,41 @@ def test_growth_between_two_facts_reproduces_the_stated_rate(client: TestClient)
     assert body["data"]["subject"]["slug"] == "changzhi"
 
 
+def test_a_growth_computed_from_its_own_source_says_it_is_circular(client: TestClient) -> None:
+    """The "previous" spending was derived from this year's and the stated 38.6% growth:
+    the computed growth restates that 38.6%, and the answer says so with the chain."""
+    data = get(client, "/metrics/changzhi-enterprise-rd-investment/comparison"
+               "?from=changzhi-enterprise-rd-investment-previous")["data"]  # fmt: skip
+    assert data["circular"] is True
+    assert data["chain"] == ["changzhi-enterprise-rd-investment-previous",
+                             "changzhi-enterprise-rd-investment"]  # fmt: skip
+    assert "restates the source's changzhi-enterprise-rd-investment-growth" in data["explanation"]
+    assert "not independent evidence" in data["explanation"]
+
+
+def test_a_change_computed_from_its_own_source_says_it_is_circular(client: TestClient) -> None:
+    data = get(client, "/comparisons?indicator=private_enterprise_trade_share"
+               "&subject=place:hunan&from=2017&to=2018")["data"]  # fmt: skip
+    assert data["circular"] is True
+    assert data["chain"] == ["hunan-private-trade-share-2017", "hunan-private-trade-share-2018"]
+    assert "restates the source's hunan-private-trade-share-change-2018" in data["explanation"]
+
+
+def test_independent_inputs_are_not_circular(client: TestClient) -> None:
+    data = get(client, "/comparisons?indicator=cluster_revenue"
+               "&subject=cluster:hefei-intelligent-voice&from=2021&to=2021")["data"]  # fmt: skip
+    assert (data["circular"], data["chain"], data["explanation"]) == (False, [], None)
+
+
+def test_reversed_years_are_refused_naming_both(client: TestClient) -> None:
+    response = client.get(f"{API}/comparisons?indicator=private_enterprise_trade_share"
+                          "&subject=place:hunan&from=2018&to=2017")  # fmt: skip
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert [e["parameter"] for e in body["errors"]] == ["from", "to"]
+    assert "later than to" in body["detail"]
+
+
 @pytest.mark.parametrize(
     ("url", "status", "parameter"),
     [
