@@ -31,10 +31,14 @@ from app.query.rankings import (
     PERCENTILE,
     PICK,
     TIES,
+    Comparability,
+    Peer,
     Peers,
     Standing,
+    comparability,
     peer_values,
     rank,
+    same_period,
 )
 from app.query.statements import fetch_all, fetch_one, slot
 
@@ -54,6 +58,14 @@ class RankingEntry(Schema):
     period: Period
     conflicts_with: list[str]
     url: str
+    comparable: bool = Field(
+        description="False when this value's period or place level differs from most peers',"
+        " or when the group is this place alone."
+    )
+    differs: list[str] = Field(
+        description="What sets this entry apart from the group, in words; empty when nothing.",
+        examples=[["its period is unknown, most peers' is 2023-01-01 to 2023-12-31"]],
+    )
 
 
 class RankingPeers(Schema):
@@ -64,6 +76,14 @@ class RankingPeers(Schema):
 class RankingMeta(Schema):
     indicator: IndicatorRef
     year: int | None
+    comparable: bool = Field(
+        description="True when every peer's value covers the same period and every peer is of"
+        " the same level (and there is more than one peer)."
+    )
+    comparability: str = Field(
+        description="Why the ranks compare like with like, or why not.",
+        examples=["the peers' values mix 2 different periods; entries unlike most are flagged"],
+    )
     peers: RankingPeers
     order: Literal["desc", "asc"]
     ties: str
@@ -93,8 +113,10 @@ LEVEL = rf"level:({'|'.join(PlaceLevel)})"
 
 
 def _peers_pattern(area: str, level: str) -> str:
-    """Nationwide, or one area and/or one level, in either order."""
-    return rf"^(nationwide|{area}|{level}|{area},{level}|{level},{area})$"
+    """Nationwide, or one area and/or one level, in either order; then `same_period`, or
+    `same_period` alone."""
+    group = rf"(nationwide|{area}|{level}|{area},{level}|{level},{area})"
+    return rf"^({group}(,same_period)?|same_period)$"
 
 
 PEERS_PATTERN = _peers_pattern(AREA, LEVEL)
@@ -121,7 +143,9 @@ INDICATOR = query_doc("indicator", "The indicator's code.", SLUG_SCHEMA,
 PEERS_DESCRIPTION = (
     "The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in"
     " that province; `within:<slug>`, in any place) and/or a level (`level:<level>`),"
-    " joined by a comma."
+    " joined by a comma; `,same_period` after it (or `same_period` alone) keeps only the"
+    " peers whose value covers the same period as `place`'s (without `place`, the latest"
+    " dated period among the peers)."
 )
 YEAR_DOC = query_doc("year", "The year the period ends in; without it, each place's latest"
                      " value (undated facts included).", YEAR, 2023)  # fmt: skip
@@ -186,7 +210,8 @@ def peer_terms(raw: str | None, pattern: str = PEERS_PATTERN) -> list[tuple[str,
         raise parameter_problem(
             "peers",
             f"{shown(raw)} is not a peer group: nationwide, or an area (province:<slug>,"
-            " within:<slug>) and/or a level (level:<level>) joined by a comma",
+            " within:<slug>) and/or a level (level:<level>) joined by a comma, then"
+            " optionally same_period",
         )
     terms = [term.partition(":") for term in raw.split(",")]
     return [(kind, value or None) for kind, _, value in terms if kind != "nationwide"]
@@ -238,13 +263,17 @@ class PeerGroup:
     peers: Peers
     words: str  # "places in hubei and at level county_city"
     terms: str  # the group as /rankings names it: same_level becomes level:<its level>
+    same_period: bool = False  # only the peers whose value covers the reference period
 
 
 def peers(
     connection: Connection, terms: list[tuple[str, str | None]], focus: dict[str, Any] | None
 ) -> PeerGroup:
     within_id, level, words, explicit = None, None, [], []
+    period = any(kind == "same_period" for kind, _ in terms)
     for kind, value in terms:
+        if kind == "same_period":
+            continue
         if kind in ("province", "within"):
             assert value is not None
             area = find_place(connection, value, "peers")
@@ -270,11 +299,31 @@ def peers(
             level = focus["level"]
             words.append(f"at {focus['slug']}'s level ({level})")
             explicit.append(f"level:{level}")
+    if period:
+        whose = f"{focus['slug']}'s" if focus is not None else "the latest dated"
+        words.append(f"with a value for {whose} period")
+        explicit.append("same_period")
     return PeerGroup(
         Peers(within_id, level),
         "places " + " and ".join(words) if words else "every place",
         ",".join(explicit) or "nationwide",
+        period,
     )
+
+
+def peers_of(
+    connection: Connection,
+    indicator_id: int,
+    year: int | None,
+    group: PeerGroup,
+    focus: Mapping[str, Any] | None,
+) -> list[Peer]:
+    """The group's peers with their values (only those of the reference period when the
+    group asks for the same period)."""
+    values = peer_values(connection, indicator_id, year, group.peers)
+    if values is None:
+        raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+    return same_period(values, focus["id"] if focus else None) if group.same_period else values
 
 
 def metrics_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -289,7 +338,8 @@ def metrics_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str,
     return {row["observation_id"]: serialize_metric(row) for row in rows}
 
 
-def entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
+def entry(standing: Standing, metric: dict[str, Any], group: Comparability) -> dict[str, Any]:
+    differs = group.differs(standing.peer)
     return {
         "rank": standing.rank,
         "percentile": standing.percentile,
@@ -303,6 +353,8 @@ def entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
         "period": metric["period"],
         "conflicts_with": metric["conflicts_with"],
         "url": metric["url"],
+        "comparable": not differs,
+        "differs": differs,
     }
 
 
@@ -344,14 +396,13 @@ def build_ranking(
     order = order or best_first(indicator)
     focus = None if focus_slug is None else find_place(connection, focus_slug, "place")
     group = peers(connection, terms, focus)
-    values = peer_values(connection, indicator["id"], year, group.peers)
-    if values is None:
-        raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+    values = peers_of(connection, indicator["id"], year, group, focus)
     standings = rank(values, descending=order == "desc")
+    alike = comparability(standings)
     page = standings[offset : offset + limit]
     mine = [s for s in standings if focus is not None and s.peer.place_id == focus["id"]]
     metrics = metrics_by_id(connection, sorted({s.peer.observation_id for s in page + mine}))
-    data = [entry(s, metrics[s.peer.observation_id]) for s in page]
+    data = [entry(s, metrics[s.peer.observation_id], alike) for s in page]
     place_note = None
     if focus is not None and not mine:
         when = f"for {year}" if year is not None else "at all"
@@ -362,6 +413,8 @@ def build_ranking(
         "meta": {
             "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
             "year": year,
+            "comparable": alike.comparable,
+            "comparability": alike.reason,
             "peers": {"group": group.words, "size": len(standings)},
             "order": order,
             "ties": TIES,
@@ -369,7 +422,7 @@ def build_ranking(
             "pick": PICK,
             "conflicts": CONFLICT_RULE,
             "computed": True,
-            "place": entry(mine[0], metrics[mine[0].peer.observation_id]) if mine else None,
+            "place": entry(mine[0], metrics[mine[0].peer.observation_id], alike) if mine else None,
             "place_note": place_note,
             "returned": len(data),
             "limit": limit,

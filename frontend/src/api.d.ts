@@ -1654,6 +1654,17 @@ export interface components {
             /** Returned */
             returned: number;
             /**
+             * Comparable
+             * @description True when every standing compares like with like: in each, every peer's value covers the same period, every peer is of the same level, and there are peers.
+             */
+            comparable: boolean;
+            /**
+             * Comparability
+             * @description Why, or which standings do not.
+             * @example not comparable: high_tech_enterprises (a group of one: daye is ranked against no other place, so its rank compares nothing)
+             */
+            comparability: string;
+            /**
              * Note
              * @description Why nothing is ranked, when the place lies outside the peer group.
              */
@@ -1723,6 +1734,19 @@ export interface components {
             conflicts_with: string[];
             /** Url */
             url: string;
+            /**
+             * Comparable
+             * @description False when this value's period or place level differs from most peers', or when the group is this place alone.
+             */
+            comparable: boolean;
+            /**
+             * Differs
+             * @description What sets this entry apart from the group, in words; empty when nothing.
+             * @example [
+             *       "its period is unknown, most peers' is 2023-01-01 to 2023-12-31"
+             *     ]
+             */
+            differs: string[];
             indicator: components["schemas"]["IndicatorRef"];
             /**
              * Peers
@@ -1878,12 +1902,36 @@ export interface components {
             conflicts_with: string[];
             /** Url */
             url: string;
+            /**
+             * Comparable
+             * @description False when this value's period or place level differs from most peers', or when the group is this place alone.
+             */
+            comparable: boolean;
+            /**
+             * Differs
+             * @description What sets this entry apart from the group, in words; empty when nothing.
+             * @example [
+             *       "its period is unknown, most peers' is 2023-01-01 to 2023-12-31"
+             *     ]
+             */
+            differs: string[];
         };
         /** RankingMeta */
         RankingMeta: {
             indicator: components["schemas"]["IndicatorRef"];
             /** Year */
             year: number | null;
+            /**
+             * Comparable
+             * @description True when every peer's value covers the same period and every peer is of the same level (and there is more than one peer).
+             */
+            comparable: boolean;
+            /**
+             * Comparability
+             * @description Why the ranks compare like with like, or why not.
+             * @example the peers' values mix 2 different periods; entries unlike most are flagged
+             */
+            comparability: string;
             peers: components["schemas"]["RankingPeers"];
             /**
              * Order
@@ -6946,7 +6994,7 @@ export interface operations {
                  */
                 year?: number;
                 /**
-                 * @description The peer group: `same_level` (the default: places of this place's level), `same_province`, `nationwide`, or an area (`province:<slug>`, `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.
+                 * @description The peer group: `same_level` (the default: places of this place's level), `same_province`, `nationwide`, or an area (`province:<slug>`, `within:<slug>`) and/or a level (`level:<level>`), joined by a comma; `,same_period` after it (or `same_period` alone) keeps only the peers whose value covers the same period as this place's.
                  * @example same_province
                  */
                 peers?: string;
@@ -13726,7 +13774,7 @@ export interface operations {
                  */
                 year?: number;
                 /**
-                 * @description The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in that province; `within:<slug>`, in any place) and/or a level (`level:<level>`), joined by a comma.
+                 * @description The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in that province; `within:<slug>`, in any place) and/or a level (`level:<level>`), joined by a comma; `,same_period` after it (or `same_period` alone) keeps only the peers whose value covers the same period as `place`'s (without `place`, the latest dated period among the peers).
                  * @example province:hubei
                  */
                 peers?: string;
