@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import Connection, Select, select
 
 from app.api import tables as t
@@ -26,15 +27,20 @@ from app.facts.search import BY_KIND
 from app.models.vocabulary import (
     CITY_LEVELS,
     PROVINCE_LEVELS,
+    CoverageVia,
     PeriodPrecision,
     ProgramKind,
     ProgramPlaceRole,
 )
 from app.paths import API_PREFIX
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.execute import id_set_value
+from app.query.expressions import IdSet
 from app.query.facets import Facet, province_facet
-from app.query.lookups import by_key, covering, through, within
+from app.query.lookups import by_key, coverage, covering, covering_via, through, within
+from app.query.operators import OPERATORS
 from app.query.search import search_filter
+from app.query.spec import AppliedFilter
 from app.query.statements import fetch_all, slot
 
 PROGRAMS_TAG = Tag("programs", "Policies, pilots, plans and strategies.")
@@ -53,6 +59,12 @@ class Program(Schema):
     ambiguity: str | None
     provenance: Provenance
     url: str
+    via: list[CoverageVia] | None = Field(
+        description="With `covers=`, every way the program covers the place(s) named: at it"
+        " (place), at a place inside it (inside) or containing it (ancestor), or linked to it"
+        " or a place around it (candidate, participant, scope); null without `covers=`.",
+        examples=[["ancestor", "participant"]],
+    )
 
 
 ProgramPage = page_of(Program, "ProgramPage")
@@ -110,7 +122,41 @@ def serialize_program(row: Row) -> dict[str, Any]:
         "ambiguity": row["ambiguity"],
         "provenance": provenance(row),
         "url": f"{API_PREFIX}/programs/{row['slug']}",
+        "via": None,  # set by covers= (_annotate_via)
     }
+
+
+def _annotate_via(
+    connection: Connection, items: list[dict[str, Any]], applied: AppliedFilter
+) -> None:
+    """`covers=`: each program's ways of covering the places named (not for `covers__ne`)."""
+    if OPERATORS[applied.operator].negated or not items:
+        return
+    count, slugs = len(applied.values), [item["slug"] for item in items]
+
+    def build() -> Select[Any]:
+        named = select(t.place.c.id).where(
+            t.place.c.slug.in_([slot(f"k{j}") for j in range(count)])
+        )
+        ways = coverage(named).subquery()
+        return (
+            select(program.c.slug, ways.c.via)
+            .join(ways, ways.c.id == program.c.id)
+            .where(IdSet(program.c.slug, slot("slugs")))
+        )
+
+    values = {f"k{j}": value for j, value in enumerate(applied.values)}
+    rows = fetch_all(
+        connection,
+        ("program ways", count),
+        build,
+        {**values, "slugs": id_set_value(connection, slugs)},
+    )
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["slug"], set()).add(row["via"])
+    for item in items:
+        item["via"] = [via.value for via in CoverageVia if via.value in found.get(item["slug"], ())]
 
 
 PROGRAM_SPEC = ListSpec(
@@ -170,6 +216,17 @@ PROGRAM_SPEC = ListSpec(
             column=program.c.id,
             lookup=covering(),
             example="hubei",
+            annotate=_annotate_via,
+        ),
+        Filter(
+            "via",
+            "With `covers=`: only the programs that cover the place in one of these ways"
+            " (place, inside, ancestor, candidate, participant, scope).",
+            column=program.c.id,
+            lookup=covering_via(),
+            operators=("exact", "in"),
+            choices=tuple(CoverageVia),
+            example="candidate",
         ),
         Filter(
             "issuer",

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, literal, or_, select
 from starlette.datastructures import URL
 
+from app.errors import parameter_problem
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
 from app.query.names import no_such, unnamed
@@ -65,16 +66,32 @@ def _direct_term(index: int, applied: AppliedFilter) -> Term:
     return Term(_column_name(flt.target), use, build, flt.target, shape, values)
 
 
-def _resolve(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> list[Any]:
+def _resolve(
+    connection: Connection,
+    spec: ListSpec,
+    applied: AppliedFilter,
+    partner: AppliedFilter | None = None,
+) -> list[Any]:
     lookup = applied.filter.lookup
     assert lookup is not None
     count = len(applied.values)
+    values = {f"k{j}": value for j, value in enumerate(applied.values)}
+    if lookup.paired is not None:  # reads its partner's values too (checked by terms_for)
+        assert partner is not None
+        paired, given = lookup.paired, len(partner.values)
+        values.update({f"p{j}": value for j, value in enumerate(partner.values)})
+        prepared = STATEMENTS.get(
+            connection, ("resolve", spec.name, applied.filter.name, count, given),
+            lambda: paired([slot(f"k{j}") for j in range(count)],
+                           [slot(f"p{j}") for j in range(given)]),
+        )  # fmt: skip
+        return sorted({row["id"] for row in fetch(connection, prepared, values)})
     prepared = STATEMENTS.get(
         connection,
         ("resolve", spec.name, applied.filter.name, count),
         lambda: lookup.ids([slot(f"k{j}") for j in range(count)]),
     )
-    rows = fetch(connection, prepared, {f"k{j}": value for j, value in enumerate(applied.values)})
+    rows = fetch(connection, prepared, values)
     return sorted({row["id"] for row in rows})
 
 
@@ -145,7 +162,12 @@ def check_named(connection: Connection, applied: AppliedFilter) -> None:
         raise no_such(connection, names, applied.parameter, value, level)
 
 
-def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> Members | None:
+def _members(
+    connection: Connection,
+    spec: ListSpec,
+    applied: AppliedFilter,
+    partner: AppliedFilter | None = None,
+) -> Members | None:
     """The filter's ids; None when it excludes nothing.
 
     `__ne` on a lookup with a listable universe becomes membership in the other ids, so
@@ -155,7 +177,7 @@ def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> 
     flt = applied.filter
     lookup = flt.lookup
     assert lookup is not None
-    ids = set(_resolve(connection, spec, applied))
+    ids = set(_resolve(connection, spec, applied, partner))
     if not OPERATORS[applied.operator].negated:
         if not ids:
             raise NothingMatches
@@ -210,13 +232,19 @@ def terms_for(
     """The filters as conditions on the list's own table, lookups resolved to ids."""
     terms: list[Term] = []
     members: list[Members] = []
+    given = {applied.filter.name: applied for applied in filters}
     for index, applied in enumerate(filters):
         # a flag (`__isnull`) tests the column itself, also on a lookup filter
         if applied.filter.lookup is None or OPERATORS[applied.operator].arity is Arity.FLAG:
             terms.append(_direct_term(index, _rewritten(applied)))
             continue
         check_named(connection, applied)
-        if (resolved := _members(connection, spec, applied)) is not None:
+        needs = applied.filter.lookup.needs
+        partner = given.get(needs) if needs else None
+        if needs and (partner is None or OPERATORS[partner.operator].negated):
+            raise parameter_problem(applied.filter.name, f"needs {needs}= (with a value, not"
+                                    f" {needs}__ne) to say what it is about")  # fmt: skip
+        if (resolved := _members(connection, spec, applied, partner)) is not None:
             members.append(resolved)
     for index, merged in enumerate(_merged(members)):
         ids = sorted(merged.ids)
@@ -482,6 +510,9 @@ def run_query(
         version = snapshot_version(connection)
         next_cursor = encode_cursor(spec, query, rows[-1]["keys"], secret, version)
     items = [spec.serialize(row) for row in materialise(connection, spec, [r["_id"] for r in rows])]
+    for applied in query.filters:
+        if applied.filter.annotate is not None:
+            applied.filter.annotate(connection, items, applied)
     kept = query.fields
     if augment is not None and spec.augment is not None:
         spec.augment.apply(connection, items, augment)

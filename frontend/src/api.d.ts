@@ -1060,6 +1060,13 @@ export interface components {
             /** Latitude */
             latitude: number;
         };
+        /**
+         * CoverageVia
+         * @description How a program covers a place: located at it, at a place inside it, at a place
+         *     containing it, or linked to it or a place around it in one of the link's roles.
+         * @enum {string}
+         */
+        CoverageVia: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
         /** CoveringProgram */
         CoveringProgram: {
             /** Slug */
@@ -1070,9 +1077,13 @@ export interface components {
             url: string;
             /**
              * Via
-             * @description place, inside, ancestor (a program of a place containing this one), or the role of a link: candidate, participant, scope.
+             * @description Every way the program covers the place: place, inside, ancestor (a program of a place containing this one), or the role of a link: candidate, participant, scope.
+             * @example [
+             *       "ancestor",
+             *       "participant"
+             *     ]
              */
-            via: string;
+            via: components["schemas"]["CoverageVia"][];
         };
         /** DenominatorFact */
         DenominatorFact: {
@@ -1782,6 +1793,15 @@ export interface components {
             provenance: components["schemas"]["Provenance"];
             /** Url */
             url: string;
+            /**
+             * Via
+             * @description With `covers=`, every way the program covers the place(s) named: at it (place), at a place inside it (inside) or containing it (ancestor), or linked to it or a place around it (candidate, participant, scope); null without `covers=`.
+             * @example [
+             *       "ancestor",
+             *       "participant"
+             *     ]
+             */
+            via: components["schemas"]["CoverageVia"][] | null;
         };
         /** ProgramDetail */
         ProgramDetail: {
@@ -1805,6 +1825,15 @@ export interface components {
             provenance: components["schemas"]["Provenance"];
             /** Url */
             url: string;
+            /**
+             * Via
+             * @description With `covers=`, every way the program covers the place(s) named: at it (place), at a place inside it (inside) or containing it (ancestor), or linked to it or a place around it (candidate, participant, scope); null without `covers=`.
+             * @example [
+             *       "ancestor",
+             *       "participant"
+             *     ]
+             */
+            via: components["schemas"]["CoverageVia"][] | null;
             /** Issuers */
             issuers: components["schemas"]["RelationView"][];
             /** Places */
@@ -2618,6 +2647,15 @@ export interface components {
             provenance?: components["schemas"]["Provenance"];
             /** Url */
             url?: string;
+            /**
+             * Via
+             * @description With `covers=`, every way the program covers the place(s) named: at it (place), at a place inside it (inside) or containing it (ancestor), or linked to it or a place around it (candidate, participant, scope); null without `covers=`.
+             * @example [
+             *       "ancestor",
+             *       "participant"
+             *     ]
+             */
+            via?: components["schemas"]["CoverageVia"][] | null;
         };
         /**
          * ProgramFieldsPage
@@ -4061,7 +4099,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -4181,6 +4219,16 @@ export interface operations {
                  */
                 covers__in?: string;
                 /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -4258,7 +4306,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -6236,7 +6284,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6356,6 +6404,16 @@ export interface operations {
                  */
                 covers__in?: string;
                 /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -6433,7 +6491,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -8471,7 +8529,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -8606,6 +8664,16 @@ export interface operations {
                  */
                 covers__in?: string;
                 /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -8677,7 +8745,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
