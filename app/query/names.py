@@ -34,7 +34,8 @@ SUFFIXES = {
     "city": "city", "市": "city", "county": "county", "县": "county",
     "district": "district", "区": "district", "province": "province", "省": "province",
 }  # fmt: skip
-_DROPPED = str.maketrans("", "", " \t-_.'\u2019\u00b7")
+DROPPED = " \t-_.'\u2019\u00b7"  # characters a squashed name leaves out
+_DROPPED = str.maketrans("", "", DROPPED)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ def distance(a: str, b: str, cap: int) -> int:
 
 def _tolerance(value: str) -> int:
     """Edits a value of this length may be off by: a Chinese character says as much as a
-    syllable, so two of them allow none (德阳 is not a misspelt 朝阳)."""
+    syllable, so two of them allow none (德阳 is not a misspelt 朝阳); a division code
+    allows none either (110106 is another district, not a misspelt 110105)."""
+    if value.isdigit():
+        return 0
     if not value.isascii():
         return 0 if len(value) <= 2 else 1
     return 1 if len(value) <= 5 else 2 if len(value) <= 10 else 3
