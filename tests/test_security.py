@@ -26,7 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.datastructures import QueryParams
 
-from app.api.exports import cell
+from app.api.export_rows import cell
 from app.api.places import PLACE_SPEC
 from app.caching import send_purge
 from app.config import PROJECT_ROOT, Settings

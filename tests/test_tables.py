@@ -244,6 +244,13 @@ def test_rd_expenditure_ranks_every_province(full: TestClient) -> None:
     response = full.get(f"{API}/rankings?indicator=rd_expenditure&year=2023&limit=100")
     assert response.status_code == 200, response.text
     assert len(response.json()["data"]) >= MAINLAND_PROVINCES
+    # Provinces, municipalities and regions of 2023 share one administrative level and one
+    # period; the country's total among them is the one entry flagged.
+    body = response.json()
+    assert body["meta"]["comparable"] is False
+    assert "2 levels (national, provincial)" in body["meta"]["comparability"]
+    flagged = [e["place"]["slug"] for e in body["data"] if not e["comparable"]]
+    assert flagged == ["china"], flagged
 
 
 # per= -------------------------------------------------------------------------------------

@@ -68,6 +68,19 @@ class Comparison(Schema):
     change: ComputedValue
     growth: ComputedValue | None
     no_growth: str | None = Field(description="Why there is no growth rate, when there is none.")
+    circular: bool = Field(
+        description="True when one input was derived from the other (directly or through its"
+        " formula's inputs): the figure then restates the source, it does not confirm it."
+    )
+    chain: list[str] = Field(
+        description="When circular, the keys from the derived input down its formulas to the"
+        " other input; empty otherwise.",
+        examples=[["changzhi-enterprise-rd-investment-previous",
+                   "changzhi-enterprise-rd-investment"]],
+    )  # fmt: skip
+    explanation: str | None = Field(
+        description="When circular, what the figure restates and why it is no confirmation."
+    )
     subject: Subject
     indicator: IndicatorRef
     from_: ComparisonInput = Field(alias="from")
@@ -149,6 +162,12 @@ def _years_asked(params: QueryParams) -> tuple[str, str, str, int, int]:
     if len(subject) > 72 or not re.fullmatch(SUBJECT_PATTERN.strip("^$"), subject):
         raise parameter_problem("subject", f"{shown(subject)} is not place:, cluster: or"
                                 " program: and a slug")  # fmt: skip
+    if start > end:
+        why = f"from ({start}) is later than to ({end}); swap them to compare {end} with {start}"
+        raise ProblemError(
+            422, "invalid-parameter", f"from, to: {why}",
+            [ParameterError("from", why), ParameterError("to", why)],
+        )  # fmt: skip
     kind, _, slug = subject.partition(":")
     return code, kind, slug, start, end
 

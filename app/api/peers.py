@@ -18,9 +18,7 @@ from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel
 from app.query.lookups import names
 from app.query.names import no_such
 from app.query.parsing import check_names
-from app.query.rankings import (
-    Peers,
-)
+from app.query.rankings import MAX_PEERS, Peer, Peers, peer_values, same_period
 from app.query.statements import fetch_one, slot
 
 SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
@@ -29,8 +27,10 @@ LEVEL = rf"level:({'|'.join(PlaceLevel)})"
 
 
 def _peers_pattern(area: str, level: str) -> str:
-    """Nationwide, or one area and/or one level, in either order."""
-    return rf"^(nationwide|{area}|{level}|{area},{level}|{level},{area})$"
+    """Nationwide, or one area and/or one level, in either order; then `same_period`, or
+    `same_period` alone."""
+    group = rf"(nationwide|{area}|{level}|{area},{level}|{level},{area})"
+    return rf"^({group}(,same_period)?|same_period)$"
 
 
 PEERS_PATTERN = _peers_pattern(AREA, LEVEL)
@@ -56,7 +56,9 @@ INDICATOR = query_doc("indicator", "The indicator's code.", SLUG_SCHEMA,
 PEERS_DESCRIPTION = (
     "The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in"
     " that province; `within:<slug>`, in any place) and/or a level (`level:<level>`),"
-    " joined by a comma."
+    " joined by a comma; `,same_period` after it (or `same_period` alone) keeps only the"
+    " peers whose value covers the same period as `place`'s (without `place`, the latest"
+    " dated period among the peers)."
 )
 YEAR_DOC = query_doc("year", "The year the period ends in; without it, each place's latest"
                      " value (undated facts included).", YEAR, 2023)  # fmt: skip
@@ -105,7 +107,8 @@ def peer_terms(raw: str | None, pattern: str = PEERS_PATTERN) -> list[tuple[str,
         raise parameter_problem(
             "peers",
             f"{shown(raw)} is not a peer group: nationwide, or an area (province:<slug>,"
-            " within:<slug>) and/or a level (level:<level>) joined by a comma",
+            " within:<slug>) and/or a level (level:<level>) joined by a comma, then"
+            " optionally same_period",
         )
     terms = [term.partition(":") for term in raw.split(",")]
     return [(kind, value or None) for kind, _, value in terms if kind != "nationwide"]
@@ -157,13 +160,17 @@ class PeerGroup:
     peers: Peers
     words: str  # "places in hubei and at level county_city"
     terms: str  # the group as /rankings names it: same_level becomes level:<its level>
+    same_period: bool = False  # only the peers whose value covers the reference period
 
 
 def peers(
     connection: Connection, terms: list[tuple[str, str | None]], focus: dict[str, Any] | None
 ) -> PeerGroup:
     within_id, level, words, explicit = None, None, [], []
+    period = any(kind == "same_period" for kind, _ in terms)
     for kind, value in terms:
+        if kind == "same_period":
+            continue
         if kind in ("province", "within"):
             assert value is not None
             area = find_place(connection, value, "peers")
@@ -189,8 +196,28 @@ def peers(
             level = focus["level"]
             words.append(f"at {focus['slug']}'s level ({level})")
             explicit.append(f"level:{level}")
+    if period:
+        whose = f"{focus['slug']}'s" if focus is not None else "the latest dated"
+        words.append(f"with a value for {whose} period")
+        explicit.append("same_period")
     return PeerGroup(
         Peers(within_id, level),
         "places " + " and ".join(words) if words else "every place",
         ",".join(explicit) or "nationwide",
+        period,
     )
+
+
+def peers_of(
+    connection: Connection,
+    indicator_id: int,
+    year: int | None,
+    group: PeerGroup,
+    focus: Mapping[str, Any] | None,
+) -> list[Peer]:
+    """The group's peers with their values (only those of the reference period when the
+    group asks for the same period)."""
+    values = peer_values(connection, indicator_id, year, group.peers)
+    if values is None:
+        raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+    return same_period(values, focus["id"] if focus else None) if group.same_period else values

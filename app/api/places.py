@@ -5,18 +5,18 @@ map, app.api."""
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Connection, Select, Table, case, select
+from sqlalchemy import Connection, Select, Table, select
 from sqlalchemy.sql import ClauseElement
 
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
 from app.facts.search import BY_KIND
 from app.models import tables as t
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, CoverageVia, PlaceLevel
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_of
-from app.query.lookups import by_key, covered_places, within
+from app.query.lookups import by_key, coverage, within
 from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
 
@@ -75,9 +75,11 @@ class PlaceLinks(Schema):
 
 
 class CoveringProgram(Ref):
-    via: str = Field(
-        description="place, inside, ancestor (a program of a place containing this one), or"
-        " the role of a link: candidate, participant, scope."
+    via: list[CoverageVia] = Field(
+        description="Every way the program covers the place: place, inside, ancestor (a"
+        " program of a place containing this one), or the role of a link: candidate,"
+        " participant, scope.",
+        examples=[["ancestor", "participant"]],
     )
 
 
@@ -260,31 +262,28 @@ def _refs(
 
 
 def _covering_programs(connection: Connection, place_id: int) -> list[dict[str, Any]]:
-    """The programs that cover the place, each with how: `place` (located at it), `inside`
-    (at a place inside it), `ancestor` (at a place containing it), or the role of a link
-    to the place or a place around it (`candidate`, `participant`, `scope`)."""
-    return _refs(connection, "programs covering", _covering_statement(), place_id)
+    """The programs that cover the place, once each, with every way it does (in the order
+    of CoverageVia): `place` (located at it), `inside` (at a place inside it), `ancestor`
+    (at a place containing it), or the role of a link to the place or a place around it
+    (`candidate`, `participant`, `scope`)."""
+    programs: dict[str, dict[str, Any]] = {}
+    for row in _refs(connection, "programs covering", _covering_statement(), place_id):
+        programs.setdefault(row["slug"], {**row, "via": []})["via"].append(row["via"])
+    order = list(CoverageVia)
+    for program in programs.values():
+        program["via"].sort(key=lambda via: order.index(CoverageVia(via)))
+    return list(programs.values())[:100]
 
 
 def _covering_statement() -> ClauseElement:
-    closure, program, link = t.place_ancestor, t.program, t.program_place
-    named = select(place.c.id).where(place.c.id == slot("id"))
-    covered = select(covered_places(named).c.id)
-    inside = select(closure.c.place_id).where(closure.c.ancestor_id == slot("id"))
-    via = case(
-        (program.c.place_id == slot("id"), "place"),
-        (program.c.place_id.in_(inside), "inside"),
-        else_="ancestor",
+    program = t.program
+    ways = coverage(select(place.c.id).where(place.c.id == slot("id"))).subquery()
+    return (
+        select(program.c.slug, program.c.name, ways.c.via)
+        .join(ways, ways.c.id == program.c.id)
+        .order_by(program.c.slug, ways.c.via)
+        .limit(600)
     )
-    located = select(program.c.slug, program.c.name, via.label("via")).where(
-        program.c.place_id.in_(covered)
-    )
-    linked = (
-        select(program.c.slug, program.c.name, link.c.role.label("via"))
-        .join(link, link.c.program_id == program.c.id)
-        .where(link.c.place_id.in_(covered))
-    )
-    return located.union(linked).order_by("slug", "via").limit(200)
 
 
 def _resource(name: str, noun: str, spec: ListSpec, summaries: tuple[str, str], *, nested: str,

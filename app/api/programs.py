@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import Connection, Select, select
 
 from app.api.metrics import Metric
@@ -25,16 +26,21 @@ from app.api.shapes import (
 from app.facts.search import BY_KIND
 from app.models import tables as t
 from app.models.vocabulary import (
+    CoverageVia,
     PeriodPrecision,
     ProgramKind,
     ProgramPlaceRole,
 )
 from app.paths import API_PREFIX
 from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query.expressions import IdSet
 from app.query.facets import Facet, province_facet
-from app.query.lookups import covering, through
+from app.query.lookups import coverage, covering, covering_via, through
+from app.query.operators import OPERATORS
 from app.query.search import search_filter
+from app.query.spec import AppliedFilter
 from app.query.statements import fetch_all, slot
+from app.query.terms import id_set_value
 
 PROGRAMS_TAG = Tag("programs", "Policies, pilots, plans and strategies.")
 
@@ -52,6 +58,12 @@ class Program(Schema):
     ambiguity: str | None
     provenance: Provenance
     url: str
+    via: list[CoverageVia] | None = Field(
+        description="With `covers=`, every way the program covers the place(s) named: at it"
+        " (place), at a place inside it (inside) or containing it (ancestor), or linked to it"
+        " or a place around it (candidate, participant, scope); null without `covers=`.",
+        examples=[["ancestor", "participant"]],
+    )
 
 
 ProgramPage = page_of(Program, "ProgramPage")
@@ -109,7 +121,41 @@ def serialize_program(row: Row) -> dict[str, Any]:
         "ambiguity": row["ambiguity"],
         "provenance": provenance(row),
         "url": f"{API_PREFIX}/programs/{row['slug']}",
+        "via": None,  # set by covers= (_annotate_via)
     }
+
+
+def _annotate_via(
+    connection: Connection, items: list[dict[str, Any]], applied: AppliedFilter
+) -> None:
+    """`covers=`: each program's ways of covering the places named (not for `covers__ne`)."""
+    if OPERATORS[applied.operator].negated or not items:
+        return
+    count, slugs = len(applied.values), [item["slug"] for item in items]
+
+    def build() -> Select[Any]:
+        named = select(t.place.c.id).where(
+            t.place.c.slug.in_([slot(f"k{j}") for j in range(count)])
+        )
+        ways = coverage(named).subquery()
+        return (
+            select(program.c.slug, ways.c.via)
+            .join(ways, ways.c.id == program.c.id)
+            .where(IdSet(program.c.slug, slot("slugs")))
+        )
+
+    values = {f"k{j}": value for j, value in enumerate(applied.values)}
+    rows = fetch_all(
+        connection,
+        ("program ways", count),
+        build,
+        {**values, "slugs": id_set_value(connection, slugs)},
+    )
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["slug"], set()).add(row["via"])
+    for item in items:
+        item["via"] = [via.value for via in CoverageVia if via.value in found.get(item["slug"], ())]
 
 
 PROGRAM_SPEC = ListSpec(
@@ -148,6 +194,17 @@ PROGRAM_SPEC = ListSpec(
             column=program.c.id,
             lookup=covering(),
             example="hubei",
+            annotate=_annotate_via,
+        ),
+        Filter(
+            "via",
+            "With `covers=`: only the programs that cover the place in one of these ways"
+            " (place, inside, ancestor, candidate, participant, scope).",
+            column=program.c.id,
+            lookup=covering_via(),
+            operators=("exact", "in"),
+            choices=tuple(CoverageVia),
+            example="candidate",
         ),
         Filter(
             "issuer",

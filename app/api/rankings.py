@@ -23,6 +23,7 @@ from app.api.peers import (
     find_place,
     peer_terms,
     peers,
+    peers_of,
     query_doc,
     read_int,
     read_slug,
@@ -43,8 +44,9 @@ from app.query.rankings import (
     PERCENTILE,
     PICK,
     TIES,
+    Comparability,
     Standing,
-    peer_values,
+    comparability,
     rank,
 )
 from app.query.statements import fetch_all, slot
@@ -66,6 +68,14 @@ class RankingEntry(Schema):
     period: Period
     conflicts_with: list[str]
     url: str
+    comparable: bool = Field(
+        description="False when this value's period or place level differs from most peers',"
+        " or when the group is this place alone."
+    )
+    differs: list[str] = Field(
+        description="What sets this entry apart from the group, in words; empty when nothing.",
+        examples=[["its period is unknown, most peers' is 2023-01-01 to 2023-12-31"]],
+    )
 
 
 class RankingPeers(Schema):
@@ -76,6 +86,14 @@ class RankingPeers(Schema):
 class RankingMeta(Schema):
     indicator: IndicatorRef
     year: int | None
+    comparable: bool = Field(
+        description="True when every peer's value covers the same period and every peer is of"
+        " the same level (and there is more than one peer)."
+    )
+    comparability: str = Field(
+        description="Why the ranks compare like with like, or why not.",
+        examples=["the peers' values mix 2 different periods; entries unlike most are flagged"],
+    )
     peers: RankingPeers
     order: Literal["desc", "asc"]
     ties: str
@@ -132,7 +150,8 @@ def metrics_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str,
     return {row["observation_id"]: serialize_metric(row) for row in rows}
 
 
-def entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
+def entry(standing: Standing, metric: dict[str, Any], group: Comparability) -> dict[str, Any]:
+    differs = group.differs(standing.peer)
     return {
         "rank": standing.rank,
         "percentile": standing.percentile,
@@ -146,6 +165,8 @@ def entry(standing: Standing, metric: dict[str, Any]) -> dict[str, Any]:
         "period": metric["period"],
         "conflicts_with": metric["conflicts_with"],
         "url": metric["url"],
+        "comparable": not differs,
+        "differs": differs,
     }
 
 
@@ -187,14 +208,13 @@ def build_ranking(
     order = order or best_first(indicator)
     focus = None if focus_slug is None else find_place(connection, focus_slug, "place")
     group = peers(connection, terms, focus)
-    values = peer_values(connection, indicator["id"], year, group.peers)
-    if values is None:
-        raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+    values = peers_of(connection, indicator["id"], year, group, focus)
     standings = rank(values, descending=order == "desc")
+    alike = comparability(standings)
     page = standings[offset : offset + limit]
     mine = [s for s in standings if focus is not None and s.peer.place_id == focus["id"]]
     metrics = metrics_by_id(connection, sorted({s.peer.observation_id for s in page + mine}))
-    data = [entry(s, metrics[s.peer.observation_id]) for s in page]
+    data = [entry(s, metrics[s.peer.observation_id], alike) for s in page]
     place_note = None
     if focus is not None and not mine:
         when = f"for {year}" if year is not None else "at all"
@@ -205,6 +225,8 @@ def build_ranking(
         "meta": {
             "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
             "year": year,
+            "comparable": alike.comparable,
+            "comparability": alike.reason,
             "peers": {"group": group.words, "size": len(standings)},
             "order": order,
             "ties": TIES,
@@ -212,7 +234,7 @@ def build_ranking(
             "pick": PICK,
             "conflicts": CONFLICT_RULE,
             "computed": True,
-            "place": entry(mine[0], metrics[mine[0].peer.observation_id]) if mine else None,
+            "place": entry(mine[0], metrics[mine[0].peer.observation_id], alike) if mine else None,
             "place_note": place_note,
             "returned": len(data),
             "limit": limit,

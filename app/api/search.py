@@ -168,6 +168,9 @@ def run_search(
         " (English or Chinese, any case) contain `q`. Ranked: exact name, then names"
         " starting with `q`, then names containing it, then other names (slug, code);"
         " shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped)."
+        " A place's six-digit division code is one of its names, and `q` also matches with"
+        " case, spaces, `-_.'` and a trailing city, county, district or province (市, 县, 区,"
+        " 省) left out (`hefei city`, `Chang zhi`): equal so, a name ranks as exact."
     ),
     **answers(SearchPage, 400, 422, 503, description="The best matches, best first.",
               parameters=SEARCH_PARAMETERS),

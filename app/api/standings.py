@@ -14,6 +14,7 @@ from app.api.peers import (
     find_place,
     peer_terms,
     peers,
+    peers_of,
     query_doc,
     read_year,
 )
@@ -29,7 +30,7 @@ from app.errors import parameter_problem
 from app.facts.conflicts import CONFLICT_RULE
 from app.models import tables as t
 from app.paths import API_PREFIX
-from app.query.rankings import MAX_PEERS, PERCENTILE, PICK, TIES, Standing, peer_values, rank
+from app.query.rankings import PERCENTILE, PICK, TIES, Comparability, Standing, comparability, rank
 from app.query.statements import fetch_all, slot
 
 o = t.observation
@@ -55,6 +56,15 @@ class PlaceRankingMeta(Schema):
     conflicts: str
     computed: Literal[True]
     returned: int
+    comparable: bool = Field(
+        description="True when every standing compares like with like: in each, every peer's"
+        " value covers the same period, every peer is of the same level, and there are peers."
+    )
+    comparability: str = Field(
+        description="Why, or which standings do not.",
+        examples=["not comparable: high_tech_enterprises (a group of one: daye is ranked"
+                  " against no other place, so its rank compares nothing)"],
+    )  # fmt: skip
     note: str | None = Field(
         description="Why nothing is ranked, when the place lies outside the peer group."
     )
@@ -72,7 +82,9 @@ PLACE_RANKINGS_DOC = [
     YEAR_DOC,
     query_doc("peers", "The peer group: `same_level` (the default: places of this place's"
               " level), `same_province`, `nationwide`, or an area (`province:<slug>`,"
-              " `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.",
+              " `within:<slug>`) and/or a level (`level:<level>`), joined by a comma;"
+              " `,same_period` after it (or `same_period` alone) keeps only the peers whose"
+              " value covers the same period as this place's.",
               {"type": "string", "pattern": PLACE_PEERS_PATTERN, "maxLength": 140,
                "default": "same_level"}, "same_province"),
 ]  # fmt: skip
@@ -116,25 +128,29 @@ def build_place_rankings(
     indicators = _indicators_of(connection, place["id"], year)
     if len(indicators) > MAX_INDICATORS:
         raise parameter_problem("year", f"more than {MAX_INDICATORS} indicators; name a year")
-    standings: list[tuple[dict[str, Any], Standing, int]] = []
+    standings: list[tuple[dict[str, Any], Standing, int, Comparability]] = []
     for indicator in indicators:
-        values = peer_values(connection, indicator["id"], year, group.peers)
-        if values is None:
-            raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+        values = peers_of(connection, indicator["id"], year, group, place)
         ranked = rank(values, descending=best_first(indicator) == "desc")
         mine = [s for s in ranked if s.peer.place_id == place["id"]]
         if mine:  # none: the place lies outside the group (noted below)
-            standings.append((indicator, mine[0], len(ranked)))
-    metrics = metrics_by_id(connection, sorted(s.peer.observation_id for _, s, _ in standings))
+            standings.append((indicator, mine[0], len(ranked), comparability(ranked)))
+    metrics = metrics_by_id(connection, sorted(s.peer.observation_id for _, s, _, _ in standings))
     data = [
         {
             "indicator": {k: indicator[k] for k in ("code", "name", "unit")},
-            **entry(standing, metrics[standing.peer.observation_id]),
+            **entry(standing, metrics[standing.peer.observation_id], alike),
             "peers": size,
             "ranking": _ranking_url(indicator["code"], slug, year, group.terms),
         }
-        for indicator, standing, size in standings
+        for indicator, standing, size, alike in standings
     ]
+    unlike = [f"{item['indicator']['code']} ({'; '.join(item['differs'])})"
+              for item in data if not item["comparable"]]  # fmt: skip
+    if unlike:
+        reason = "not comparable: " + ", ".join(unlike)
+    else:
+        reason = "in every standing, the peers share the period and the level of " + slug
     return {
         "data": data,
         "meta": {
@@ -146,6 +162,8 @@ def build_place_rankings(
             "conflicts": CONFLICT_RULE,
             "computed": True,
             "returned": len(data),
+            "comparable": not unlike,
+            "comparability": reason,
             "note": None if data or not indicators else f"{slug} is not among {group.words}",
         },
         "links": {"self": url},

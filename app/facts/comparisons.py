@@ -6,6 +6,11 @@ derived values, so a reader can redo it. It is rounded as the loader rounds a de
 (app.facts.precision): a difference to the coarsest last digit of its inputs, a growth
 rate to the fewest significant digits of its inexact inputs. A bound ("more than 28
 percent") is not a value and is refused as an input.
+
+A comparison is *circular* when one input was derived from the other, directly or through
+its formula's inputs (Changzhi's "previous" spending computed from this year's and the
+stated growth rate): the figure then restates the source's own number rather than
+confirming it, and says so with the chain of keys.
 """
 
 from collections.abc import Callable, Mapping
@@ -54,6 +59,43 @@ def precision_of(fact: Fact, lookup: Lookup, depth: int = 0) -> Precision:
     return result_precision(fact["value"], own, product=is_product(formula))
 
 
+def derivation_chain(fact: Fact, target: str, lookup: Lookup, depth: int = 0) -> list[str]:
+    """The keys from `fact` down its formulas to `target` (`[fact, ..., target]`), or an
+    empty list when `fact` does not rest on `target`."""
+    formula = fact["formula"]
+    if formula is None or depth >= MAX_DEPTH:
+        return []
+    keys = formula_inputs(formula)
+    if target in keys:
+        return [fact["key"], target]
+    found = lookup(keys)
+    for key in keys:
+        if key in found:
+            chain = derivation_chain(found[key], target, lookup, depth + 1)
+            if chain:
+                return [fact["key"], *chain]
+    return []
+
+
+def circularity(start: Fact, end: Fact, lookup: Lookup) -> dict[str, Any]:
+    """Whether either input rests on the other, with the chain and what the figure restates
+    (the other inputs of the formula that reaches the second fact)."""
+    for derived, source in ((start, end), (end, start)):
+        chain = derivation_chain(derived, source["key"], lookup)
+        if chain:
+            parent = derived if len(chain) == 2 else lookup([chain[-2]])[chain[-2]]
+            others = [k for k in formula_inputs(parent["formula"]) if k != source["key"]]
+            restated = ", ".join(others) or source["key"]
+            also = f" (with {restated})" if others else ""
+            explanation = (
+                f"{' was derived from '.join(chain)}{also}, so this figure restates the"
+                f" source's {restated} rather than confirming it: it is not independent"
+                " evidence"
+            )
+            return {"circular": True, "chain": chain, "explanation": explanation}
+    return {"circular": False, "chain": [], "explanation": None}
+
+
 def _computed(formula: str, values: dict[str, float], precisions: list[Precision]) -> float | int:
     product = is_product(formula)
     value = round_to(evaluate(formula, values), derived_precision(formula, precisions),
@@ -93,4 +135,5 @@ def compare(start: Fact, end: Fact, lookup: Lookup) -> dict[str, Any]:
         },
         "growth": growth,
         "no_growth": why_no_growth,
+        **circularity(start, end, lookup),
     }

@@ -14,11 +14,12 @@ class Searched:
     key: str  # the column that is the record's key in URLs (slug, code, id)
     name: str  # the column with its name
     name_local: str | None = None  # the column with its name in Chinese, if any
+    also: tuple[str, ...] = ()  # other columns a query finds it by (a place's division code)
     example: str = "innovation"  # a query that finds some, for the docs
 
 
 SEARCHED: tuple[Searched, ...] = (
-    Searched("place", "places", "place", "slug", "name", "name_local", example="hefei"),
+    Searched("place", "places", "place", "slug", "name", "name_local", ("code",), "hefei"),
     Searched("cluster", "clusters", "cluster", "slug", "name", example="hefei"),
     Searched("program", "programs", "program", "slug", "name"),
     Searched("organization", "organizations", "organization", "slug", "name"),

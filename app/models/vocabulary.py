@@ -94,6 +94,18 @@ class RelationRole(StrEnum):
     data_source = "data_source"
 
 
+class CoverageVia(StrEnum):
+    """How a program covers a place: located at it, at a place inside it, at a place
+    containing it, or linked to it or a place around it in one of the link's roles."""
+
+    place = "place"
+    inside = "inside"
+    ancestor = "ancestor"
+    candidate = "candidate"
+    participant = "participant"
+    scope = "scope"
+
+
 class ProgramPlaceRole(StrEnum):
     candidate = "candidate"
     participant = "participant"

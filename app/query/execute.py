@@ -288,6 +288,9 @@ def run_query(
         version = snapshot_version(connection)
         next_cursor = encode_cursor(spec, query, rows[-1]["keys"], secret, version)
     items = [spec.serialize(row) for row in materialise(connection, spec, [r["_id"] for r in rows])]
+    for applied in query.filters:
+        if applied.filter.annotate is not None:
+            applied.filter.annotate(connection, items, applied)
     kept = query.fields
     if augment is not None and spec.augment is not None:
         spec.augment.apply(connection, items, augment)

@@ -6,7 +6,7 @@ parameters, selects the matching ids, labelled `id`.
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, literal_column, select, union
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
@@ -92,6 +92,41 @@ def covering() -> Lookup:
         return programs_at(covered_places(named))
 
     return Lookup(ids, names(_table("place")))
+
+
+def coverage(named: Select[Any]) -> Select[Any]:
+    """Each (program `id`, `via`) by which a program covers one of the `named` places: at
+    it (`place`), at a place inside it (`inside`) or containing it (`ancestor`), or linked
+    in a role (`candidate`, `participant`, `scope`) to it or a place around it. A program
+    covering a place several ways has a row for each."""
+    closure, program, link = _table("place_ancestor"), _table("program"), _table("program_place")
+    inside = select(closure.c.place_id).where(closure.c.ancestor_id.in_(named))
+    around = select(closure.c.ancestor_id).where(closure.c.place_id.in_(named))
+    located = [
+        select(program.c.id.label("id"), literal_column(f"'{via}'").label("via")).where(
+            program.c.place_id.in_(places), *([] if via == "place" else
+                                              [program.c.place_id.not_in(named)]))
+        for via, places in (("place", named), ("inside", inside), ("ancestor", around))
+    ]  # fmt: skip
+    linked = select(link.c.program_id.label("id"), link.c.role.label("via")).where(
+        link.c.place_id.in_(select(covered_places(named).c.id))
+    )
+    return select(union(*located, linked).subquery("coverage"))
+
+
+def covering_via() -> Lookup:
+    """`via=` beside `covers=`: the programs that cover the places `covers` names in one of
+    the ways named (app.models.vocabulary.CoverageVia)."""
+    place = _table("place")
+
+    def paired(ways: Keys, places: Keys) -> Select[Any]:
+        ways_of = coverage(select(place.c.id).where(place.c.slug.in_(places))).subquery()
+        return select(ways_of.c.id).where(ways_of.c.via.in_(ways))
+
+    def unpaired(_keys: Keys) -> Select[Any]:
+        raise AssertionError("via= is resolved with covers=")
+
+    return Lookup(unpaired, needs="covers", paired=paired)
 
 
 def covered_places(named: Select[Any]) -> Any:

@@ -13,7 +13,6 @@ page says "no data", not "no such place". The rules:
 """
 
 import threading
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,18 +22,13 @@ from sqlalchemy import Connection, Select, Table, select
 from sqlmodel import SQLModel
 
 from app.errors import ParameterError, ProblemError, shown
+from app.facts.names import squash
 from app.facts.version import UNVERSIONED
 from app.query.expressions import IdSet
 from app.query.snapshot import snapshot_version
 from app.query.statements import fetch_all, slot
 
 SUGGESTIONS = 5
-# Trailing words a name may carry or leave off, by what they mean in either script.
-SUFFIXES = {
-    "city": "city", "市": "city", "county": "county", "县": "county",
-    "district": "district", "区": "district", "province": "province", "省": "province",
-}  # fmt: skip
-_DROPPED = str.maketrans("", "", " \t-_.'\u2019\u00b7")
 
 
 @dataclass(frozen=True)
@@ -49,17 +43,6 @@ class Names:
 
     def rows(self) -> Table:
         return SQLModel.metadata.tables[self.table]
-
-
-def squash(text: str) -> tuple[str, str | None]:
-    """A name as values are compared with it: NFKC, lower case, no spaces or `-_.'`, and
-    without a trailing city/county/district/province (in English or Chinese), which is
-    returned beside it."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_DROPPED)
-    for suffix, meaning in SUFFIXES.items():
-        if folded.endswith(suffix) and len(folded) > len(suffix):
-            return folded[: -len(suffix)], meaning
-    return folded, None
 
 
 def distance(a: str, b: str, cap: int) -> int:
@@ -85,7 +68,10 @@ def distance(a: str, b: str, cap: int) -> int:
 
 def _tolerance(value: str) -> int:
     """Edits a value of this length may be off by: a Chinese character says as much as a
-    syllable, so two of them allow none (德阳 is not a misspelt 朝阳)."""
+    syllable, so two of them allow none (德阳 is not a misspelt 朝阳); a division code
+    allows none either (110106 is another district, not a misspelt 110105)."""
+    if value.isdigit():
+        return 0
     if not value.isascii():
         return 0 if len(value) <= 2 else 1
     return 1 if len(value) <= 5 else 2 if len(value) <= 10 else 3

@@ -9,17 +9,25 @@ stated over the derived, then a table's cell over a document, then the newer sou
 Ties use competition ranking ("1224"): equal values share the best rank and the next rank
 skips; tied places are listed by slug. The percentile is the share of the other peers
 ranked below: 100 for the top, 0 for the bottom, null in a group of one.
+
+A rank compares like with like only when every peer's value covers the same period and
+every peer is of the same administrative level (`LEVEL_TIERS`: a municipality ranks with
+provinces, a county-level city with counties). `comparability` says whether they do: the
+group's period and level are the most common among the peers (a tie goes to the better
+ranked), and each peer that differs is flagged. A group of one compares nothing and says so.
 """
 
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
 from app.facts.latest import recency_order
 from app.models import tables as t
+from app.models.vocabulary import PlaceLevel
 from app.query.statements import fetch_all, slot
 
 o = t.observation
@@ -31,6 +39,19 @@ PICK = (
     " including the undated), the most recent by period end, then stated over derived, then"
     " a table's cell over a document, then the newer source"
 )
+
+
+LEVEL_TIERS = {
+    PlaceLevel.country: "national",
+    PlaceLevel.province: "provincial",
+    PlaceLevel.municipality: "provincial",
+    PlaceLevel.sar: "provincial",
+    PlaceLevel.prefecture_city: "prefectural",
+    PlaceLevel.prefecture: "prefectural",
+    PlaceLevel.county_city: "county",
+    PlaceLevel.county: "county",
+    PlaceLevel.district: "county",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,12 @@ class Peer:
     place_id: int
     slug: str
     value: float
+    period: tuple[date | None, date | None] = (None, None)  # start and end; None: unknown
+    level: str = ""
+
+    @property
+    def tier(self) -> str:
+        return LEVEL_TIERS.get(PlaceLevel(self.level), self.level) if self.level else ""
 
 
 @dataclass(frozen=True)
@@ -75,17 +102,34 @@ def _picked(year: bool, within: bool, level: bool) -> Select[Any]:
     if year:
         pick = func.row_number().over(partition_by=o.c.place_id, order_by=recency_order())
         ranked = (
-            select(o.c.id, o.c.place_id, o.c.value, pick.label("pick"))
+            select(
+                o.c.id,
+                o.c.place_id,
+                o.c.value,
+                o.c.period_start,
+                o.c.period_end,
+                pick.label("pick"),
+            )
             .select_from(o.join(t.source, t.source.c.id == o.c.source_id))
             .where(*conditions, o.c.year == slot("year"))
             .subquery()
         )
-        chosen = select(ranked.c.id, ranked.c.place_id, ranked.c.value).where(ranked.c.pick == 1)
+        chosen = select(ranked.c.id, ranked.c.place_id, ranked.c.value, ranked.c.period_start,
+                        ranked.c.period_end).where(ranked.c.pick == 1)  # fmt: skip
     else:
-        chosen = select(o.c.id, o.c.place_id, o.c.value).where(*conditions, o.c.latest)
+        chosen = select(o.c.id, o.c.place_id, o.c.value, o.c.period_start,
+                        o.c.period_end).where(*conditions, o.c.latest)  # fmt: skip
     picked = chosen.subquery()
     return (
-        select(picked.c.id, picked.c.place_id, picked.c.value, t.place.c.slug)
+        select(
+            picked.c.id,
+            picked.c.place_id,
+            picked.c.value,
+            picked.c.period_start,
+            picked.c.period_end,
+            t.place.c.slug,
+            t.place.c.level,
+        )
         .join(t.place, t.place.c.id == picked.c.place_id)
         .limit(slot("peers"))
     )
@@ -106,7 +150,85 @@ def peer_values(
     rows = fetch_all(connection, ("ranking", *flags), lambda: _picked(*flags), values)
     if len(rows) > MAX_PEERS:
         return None
-    return [Peer(row["id"], row["place_id"], row["slug"], float(row["value"])) for row in rows]
+    return [
+        Peer(row["id"], row["place_id"], row["slug"], float(row["value"]),
+             (_day(row["period_start"]), _day(row["period_end"])), row["level"])
+        for row in rows
+    ]  # fmt: skip
+
+
+def period_words(period: tuple[date | None, date | None]) -> str:
+    start, end = period
+    return "unknown" if end is None else f"{start or '?'} to {end}"
+
+
+def _day(value: Any) -> date | None:
+    """A date column as a date (SQLite may hand back its text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def same_period(peers: list[Peer], focus_place_id: int | None) -> list[Peer]:
+    """The peers whose value covers the reference period: the focus place's when it has
+    one, else the latest (by end, the longest first) among dated peers, else all."""
+    mine = [p for p in peers if p.place_id == focus_place_id]
+    dated = [p for p in peers if p.period[1] is not None]
+    if mine:
+        reference = mine[0].period
+    elif dated:
+        reference = max(
+            dated, key=lambda p: (p.period[1], -(p.period[0] or date.max).toordinal())
+        ).period
+    else:
+        return peers
+    return [p for p in peers if p.period == reference]
+
+
+@dataclass(frozen=True)
+class Comparability:
+    comparable: bool
+    reason: str
+    period: tuple[date | None, date | None] | None  # the group's, when it has peers
+    tier: str | None  # the administrative level of LEVEL_TIERS
+    alone: bool = False  # a group of one
+
+    def differs(self, peer: Peer) -> list[str]:
+        """What sets `peer` apart from the group, in words (empty: nothing)."""
+        if self.alone:
+            return [self.reason]
+        words = []
+        if self.period is not None and peer.period != self.period:
+            mine, most = period_words(peer.period), period_words(self.period)
+            words.append(f"its period is {mine}, the group's is {most}")
+        if self.tier is not None and peer.tier != self.tier:
+            words.append(f"it is a {peer.level} ({peer.tier} level), the group's places are"
+                         f" of {self.tier} level")  # fmt: skip
+        return words
+
+
+def comparability(standings: Sequence[Standing]) -> Comparability:
+    """Whether the ranked peers share one period and one level, and why not."""
+    if not standings:
+        return Comparability(True, "no peer has a value", None, None)
+    if len(standings) == 1:
+        only = standings[0].peer
+        alone = f"a group of one: {only.slug} is ranked against no other place, so its rank"
+        return Comparability(False, alone + " compares nothing", only.period, only.tier, True)
+    periods = Counter(s.peer.period for s in standings)
+    levels = Counter(s.peer.tier for s in standings)
+    period = max(periods, key=lambda p: periods[p])  # the first of the most common: best ranked
+    level = max(levels, key=lambda v: levels[v])
+    reasons = []
+    if len(periods) > 1:
+        reasons.append(f"{len(periods)} different periods")
+    if len(levels) > 1:
+        reasons.append(f"{len(levels)} levels ({', '.join(sorted(levels))})")
+    if reasons:
+        mixed = "the peers' values mix " + " and ".join(reasons)
+        return Comparability(False, mixed + "; entries unlike most are flagged", period, level)
+    shared = "every peer's value covers the same period and every peer is of the same level"
+    return Comparability(True, shared, period, level)
 
 
 def rank(peers: Sequence[Peer], *, descending: bool = True) -> list[Standing]:

@@ -8,6 +8,12 @@ a few thousand rows. The rank is computed the same way on both engines, so both 
 same answer in the same order: exact name, then name prefix, then name containing the
 query, then any other matching name (the slug or code); shorter names first, then by kind
 and key.
+
+A query also matches *squashed*, as values are compared (app.facts.names.squash): without
+case, spaces, `-_.'` and a trailing city/county/district/province (市, 县, 区, 省), against
+the squashed names the loader adds to `folded`. So "hefei city", "Chang zhi" and
+"合肥市" find Hefei and Changzhi; a place's six-digit division code is one of its names. A
+name equal to the query once both are squashed ranks as an exact match.
 """
 
 import html
@@ -33,6 +39,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import SQLModel
 
+from app.facts.names import DROPPED, SUFFIXES
 from app.facts.search import SEARCHED, Searched
 from app.query.spec import Filter, Lookup
 
@@ -51,8 +58,27 @@ class NameMatch(ColumnElement[bool]):
     inherit_cache = True
     type = Boolean()
 
-    def __init__(self, query: BindParameter[Any]) -> None:
+    def __init__(self, query: ColumnElement[Any]) -> None:
         self.query = query
+
+
+def squashed(query: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The query squashed in SQL as app.facts.names.squash does in Python (but NFKC)."""
+    text: ColumnElement[Any] = func.lower(query)
+    for character in DROPPED:  # the characters app.facts.names.squash leaves out
+        text = func.replace(text, character, "")
+    length = func.length(text)
+    return case(
+        *(((length > len(suffix)) & (func.substr(text, length - len(suffix) + 1) == suffix),
+           func.substr(text, 1, length - len(suffix))) for suffix in SUFFIXES),
+        else_=text,
+    )  # fmt: skip
+
+
+def name_matches(query: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Entries matching the query as given or squashed (not an empty squash: `-`)."""
+    short = squashed(query)
+    return or_(NameMatch(query), (func.length(short) > 0) & NameMatch(short))
 
 
 @compiles(NameMatch, "sqlite")
@@ -87,7 +113,7 @@ def matching_ids(kind: str, query: BindParameter[Any], id_label: str = "id") -> 
     """The ids (row ids, or keys for sources) of `kind`'s entries matching `query`."""
     entry = entries()
     ident = entry.c.key if kind == "source" else entry.c.entity_id
-    return select(ident.label(id_label)).where(entry.c.kind == kind, NameMatch(query))
+    return select(ident.label(id_label)).where(entry.c.kind == kind, name_matches(query))
 
 
 def search_statement(
@@ -102,15 +128,17 @@ def search_statement(
     def any_name(test: Any) -> ColumnElement[bool]:
         return or_(*(test(column) for column in names))
 
+    short = squashed(query)
     tier = case(
         (any_name(lambda c: c == folded), 0),
+        (any_name(lambda c: squashed(c) == short), 0),  # "hubei province" names Hubei
         (any_name(lambda c: func.substr(c, 1, func.length(folded)) == folded), 1),
         (any_name(lambda c: func.coalesce(_position(c, folded), 0) > 0), 2),
         else_=3,
     ).label("tier")
     kind_order = case({k: i for i, k in enumerate(KINDS)}, value=entry.c.kind)
     statement = select(entry.c.kind, entry.c.key, entry.c.name, entry.c.name_local, tier).where(
-        NameMatch(query)
+        name_matches(query)
     )
     if kinds is not None:
         statement = statement.where(entry.c.kind.in_(kinds))

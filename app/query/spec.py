@@ -39,6 +39,10 @@ class Lookup:
     # Every id the column may hold, when that set is small enough to list: `__ne` then
     # becomes membership in the rest, which an index can serve and a probe can count.
     universe: Callable[[], Select[Any]] | None = None
+    # A lookup that also reads another filter's values (`via=` reads `covers=`): `paired`
+    # selects the ids from both sets of keys, and the filter is refused without `needs`.
+    needs: str | None = None
+    paired: Callable[[Keys, Keys], Select[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ class Filter:
     lookup: Lookup | None = None
     example: Any = None
     choices: tuple[str, ...] | None = None  # a closed vocabulary, documented as an enum
+    # Adds to each item of a page how it matched (`covers=` adds `via`): given the page's
+    # connection, its items and the applied filter; it changes the items in place.
+    annotate: "Callable[[Connection, list[dict[str, Any]], AppliedFilter], None] | None" = None
 
     def __post_init__(self) -> None:
         assert self.column is not None, f"filter {self.name!r} names no column"

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, or_
 
+from app.errors import parameter_problem
 from app.query.expressions import IdSet
 from app.query.names import no_such, unnamed
 from app.query.operators import OPERATORS, Arity, Use
@@ -51,16 +52,32 @@ def _direct_term(index: int, applied: AppliedFilter) -> Term:
     return Term(column_name(flt.target), use, build, flt.target, shape, values)
 
 
-def _resolve(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> list[Any]:
+def _resolve(
+    connection: Connection,
+    spec: ListSpec,
+    applied: AppliedFilter,
+    partner: AppliedFilter | None = None,
+) -> list[Any]:
     lookup = applied.filter.lookup
     assert lookup is not None
     count = len(applied.values)
+    values = {f"k{j}": value for j, value in enumerate(applied.values)}
+    if lookup.paired is not None:  # reads its partner's values too (checked by terms_for)
+        assert partner is not None
+        paired, given = lookup.paired, len(partner.values)
+        values.update({f"p{j}": value for j, value in enumerate(partner.values)})
+        prepared = STATEMENTS.get(
+            connection, ("resolve", spec.name, applied.filter.name, count, given),
+            lambda: paired([slot(f"k{j}") for j in range(count)],
+                           [slot(f"p{j}") for j in range(given)]),
+        )  # fmt: skip
+        return sorted({row["id"] for row in fetch(connection, prepared, values)})
     prepared = STATEMENTS.get(
         connection,
         ("resolve", spec.name, applied.filter.name, count),
         lambda: lookup.ids([slot(f"k{j}") for j in range(count)]),
     )
-    rows = fetch(connection, prepared, {f"k{j}": value for j, value in enumerate(applied.values)})
+    rows = fetch(connection, prepared, values)
     return sorted({row["id"] for row in rows})
 
 
@@ -118,7 +135,12 @@ class Members:
     negate: bool
 
 
-def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> Members | None:
+def _members(
+    connection: Connection,
+    spec: ListSpec,
+    applied: AppliedFilter,
+    partner: AppliedFilter | None = None,
+) -> Members | None:
     """The filter's ids; None when it excludes nothing.
 
     `__ne` on a lookup with a listable universe becomes membership in the other ids, so
@@ -128,7 +150,7 @@ def _members(connection: Connection, spec: ListSpec, applied: AppliedFilter) -> 
     flt = applied.filter
     lookup = flt.lookup
     assert lookup is not None
-    ids = set(_resolve(connection, spec, applied))
+    ids = set(_resolve(connection, spec, applied, partner))
     if not OPERATORS[applied.operator].negated:
         if not ids:
             raise NothingMatches
@@ -196,13 +218,19 @@ def terms_for(
     """The filters as conditions on the list's own table, lookups resolved to ids."""
     terms: list[Term] = []
     members: list[Members] = []
+    given = {applied.filter.name: applied for applied in filters}
     for index, applied in enumerate(filters):
         # a flag (`__isnull`) tests the column itself, also on a lookup filter
         if applied.filter.lookup is None or OPERATORS[applied.operator].arity is Arity.FLAG:
             terms.append(_direct_term(index, _rewritten(applied)))
             continue
         check_named(connection, applied)
-        if (resolved := _members(connection, spec, applied)) is not None:
+        needs = applied.filter.lookup.needs
+        partner = given.get(needs) if needs else None
+        if needs and (partner is None or OPERATORS[partner.operator].negated):
+            raise parameter_problem(applied.filter.name, f"needs {needs}= (with a value, not"
+                                    f" {needs}__ne) to say what it is about")  # fmt: skip
+        if (resolved := _members(connection, spec, applied, partner)) is not None:
             members.append(resolved)
     for index, merged in enumerate(_merged(members)):
         ids = sorted(merged.ids)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 from sqlmodel import SQLModel
 
+from app.facts.names import squash
 from app.facts.search import SEARCHED, fold
 
 BATCH = 2000
@@ -22,11 +23,16 @@ def _entries(connection: Connection) -> Iterator[dict[str, Any]]:
             columns.append(table.c[local].label("name_local"))
         if kind != "source":
             columns.append(table.c.id.label("entity_id"))
+        columns += [table.c[column].label(f"also_{column}") for column in searched.also]
         for row in connection.execute(select(*columns).order_by(table.c[key])).mappings():
             if row["name"] is None:
                 continue  # an untitled source has no name to find it by
             name_local = row.get("name_local")
-            names = [fold(row["name"]), fold(name_local), fold(row["key"])]
+            names = [fold(row["name"]), fold(name_local), fold(row["key"]),
+                     *(fold(row[f"also_{column}"]) for column in searched.also)]  # fmt: skip
+            # and each squashed as a query is (app.query.search.squashed): "Chang zhi" and
+            # "hefei city" find Changzhi and Hefei
+            names += [squash(n)[0] for n in names if n]
             yield {
                 "kind": kind,
                 "key": row["key"],

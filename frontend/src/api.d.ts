@@ -675,7 +675,7 @@ export interface paths {
         };
         /**
          * Search by name
-         * @description Places, clusters, programs, organizations, indicators and sources whose names (English or Chinese, any case) contain `q`. Ranked: exact name, then names starting with `q`, then names containing it, then other names (slug, code); shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped).
+         * @description Places, clusters, programs, organizations, indicators and sources whose names (English or Chinese, any case) contain `q`. Ranked: exact name, then names starting with `q`, then names containing it, then other names (slug, code); shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped). A place's six-digit division code is one of its names, and `q` also matches with case, spaces, `-_.'` and a trailing city, county, district or province (市, 县, 区, 省) left out (`hefei city`, `Chang zhi`): equal so, a name ranks as exact.
          */
         get: operations["search"];
         put?: never;
@@ -968,6 +968,25 @@ export interface components {
              * @description Why there is no growth rate, when there is none.
              */
             no_growth: string | null;
+            /**
+             * Circular
+             * @description True when one input was derived from the other (directly or through its formula's inputs): the figure then restates the source, it does not confirm it.
+             */
+            circular: boolean;
+            /**
+             * Chain
+             * @description When circular, the keys from the derived input down its formulas to the other input; empty otherwise.
+             * @example [
+             *       "changzhi-enterprise-rd-investment-previous",
+             *       "changzhi-enterprise-rd-investment"
+             *     ]
+             */
+            chain: string[];
+            /**
+             * Explanation
+             * @description When circular, what the figure restates and why it is no confirmation.
+             */
+            explanation: string | null;
             subject: components["schemas"]["Subject"];
             indicator: components["schemas"]["IndicatorRef"];
             from: components["schemas"]["ComparisonInput"];
@@ -1041,6 +1060,13 @@ export interface components {
             /** Latitude */
             latitude: number;
         };
+        /**
+         * CoverageVia
+         * @description How a program covers a place: located at it, at a place inside it, at a place
+         *     containing it, or linked to it or a place around it in one of the link's roles.
+         * @enum {string}
+         */
+        CoverageVia: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
         /** CoveringProgram */
         CoveringProgram: {
             /** Slug */
@@ -1051,9 +1077,13 @@ export interface components {
             url: string;
             /**
              * Via
-             * @description place, inside, ancestor (a program of a place containing this one), or the role of a link: candidate, participant, scope.
+             * @description Every way the program covers the place: place, inside, ancestor (a program of a place containing this one), or the role of a link: candidate, participant, scope.
+             * @example [
+             *       "ancestor",
+             *       "participant"
+             *     ]
              */
-            via: string;
+            via: components["schemas"]["CoverageVia"][];
         };
         /** DenominatorFact */
         DenominatorFact: {
@@ -1635,6 +1665,17 @@ export interface components {
             /** Returned */
             returned: number;
             /**
+             * Comparable
+             * @description True when every standing compares like with like: in each, every peer's value covers the same period, every peer is of the same level, and there are peers.
+             */
+            comparable: boolean;
+            /**
+             * Comparability
+             * @description Why, or which standings do not.
+             * @example not comparable: high_tech_enterprises (a group of one: daye is ranked against no other place, so its rank compares nothing)
+             */
+            comparability: string;
+            /**
              * Note
              * @description Why nothing is ranked, when the place lies outside the peer group.
              */
@@ -1704,6 +1745,19 @@ export interface components {
             conflicts_with: string[];
             /** Url */
             url: string;
+            /**
+             * Comparable
+             * @description False when this value's period or place level differs from most peers', or when the group is this place alone.
+             */
+            comparable: boolean;
+            /**
+             * Differs
+             * @description What sets this entry apart from the group, in words; empty when nothing.
+             * @example [
+             *       "its period is unknown, most peers' is 2023-01-01 to 2023-12-31"
+             *     ]
+             */
+            differs: string[];
             indicator: components["schemas"]["IndicatorRef"];
             /**
              * Peers
@@ -1739,6 +1793,15 @@ export interface components {
             provenance: components["schemas"]["Provenance"];
             /** Url */
             url: string;
+            /**
+             * Via
+             * @description With `covers=`, every way the program covers the place(s) named: at it (place), at a place inside it (inside) or containing it (ancestor), or linked to it or a place around it (candidate, participant, scope); null without `covers=`.
+             * @example [
+             *       "ancestor",
+             *       "participant"
+             *     ]
+             */
+            via: components["schemas"]["CoverageVia"][] | null;
         };
         /** ProgramDetail */
         ProgramDetail: {
@@ -1762,6 +1825,15 @@ export interface components {
             provenance: components["schemas"]["Provenance"];
             /** Url */
             url: string;
+            /**
+             * Via
+             * @description With `covers=`, every way the program covers the place(s) named: at it (place), at a place inside it (inside) or containing it (ancestor), or linked to it or a place around it (candidate, participant, scope); null without `covers=`.
+             * @example [
+             *       "ancestor",
+             *       "participant"
+             *     ]
+             */
+            via: components["schemas"]["CoverageVia"][] | null;
             /** Issuers */
             issuers: components["schemas"]["RelationView"][];
             /** Places */
@@ -1859,12 +1931,36 @@ export interface components {
             conflicts_with: string[];
             /** Url */
             url: string;
+            /**
+             * Comparable
+             * @description False when this value's period or place level differs from most peers', or when the group is this place alone.
+             */
+            comparable: boolean;
+            /**
+             * Differs
+             * @description What sets this entry apart from the group, in words; empty when nothing.
+             * @example [
+             *       "its period is unknown, most peers' is 2023-01-01 to 2023-12-31"
+             *     ]
+             */
+            differs: string[];
         };
         /** RankingMeta */
         RankingMeta: {
             indicator: components["schemas"]["IndicatorRef"];
             /** Year */
             year: number | null;
+            /**
+             * Comparable
+             * @description True when every peer's value covers the same period and every peer is of the same level (and there is more than one peer).
+             */
+            comparable: boolean;
+            /**
+             * Comparability
+             * @description Why the ranks compare like with like, or why not.
+             * @example the peers' values mix 2 different periods; entries unlike most are flagged
+             */
+            comparability: string;
             peers: components["schemas"]["RankingPeers"];
             /**
              * Order
@@ -2551,6 +2647,15 @@ export interface components {
             provenance?: components["schemas"]["Provenance"];
             /** Url */
             url?: string;
+            /**
+             * Via
+             * @description With `covers=`, every way the program covers the place(s) named: at it (place), at a place inside it (inside) or containing it (ancestor), or linked to it or a place around it (candidate, participant, scope); null without `covers=`.
+             * @example [
+             *       "ancestor",
+             *       "participant"
+             *     ]
+             */
+            via?: components["schemas"]["CoverageVia"][] | null;
         };
         /**
          * ProgramFieldsPage
@@ -3994,7 +4099,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -4114,6 +4219,16 @@ export interface operations {
                  */
                 covers__in?: string;
                 /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -4191,7 +4306,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -6169,7 +6284,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6289,6 +6404,16 @@ export interface operations {
                  */
                 covers__in?: string;
                 /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -6366,7 +6491,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -6927,7 +7052,7 @@ export interface operations {
                  */
                 year?: number;
                 /**
-                 * @description The peer group: `same_level` (the default: places of this place's level), `same_province`, `nationwide`, or an area (`province:<slug>`, `within:<slug>`) and/or a level (`level:<level>`), joined by a comma.
+                 * @description The peer group: `same_level` (the default: places of this place's level), `same_province`, `nationwide`, or an area (`province:<slug>`, `within:<slug>`) and/or a level (`level:<level>`), joined by a comma; `,same_period` after it (or `same_period` alone) keeps only the peers whose value covers the same period as this place's.
                  * @example same_province
                  */
                 peers?: string;
@@ -8404,7 +8529,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -8539,6 +8664,16 @@ export interface operations {
                  */
                 covers__in?: string;
                 /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
                  * @description Slug of an issuing organization.
                  * @example ministry-of-finance
                  */
@@ -8610,7 +8745,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProgramPage"] | components["schemas"]["ProgramFieldsPage"];
-                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
                     "text/csv": string;
                     /** @example {} */
                     "application/x-ndjson": string;
@@ -13707,7 +13842,7 @@ export interface operations {
                  */
                 year?: number;
                 /**
-                 * @description The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in that province; `within:<slug>`, in any place) and/or a level (`level:<level>`), joined by a comma.
+                 * @description The peer group: `nationwide` (the default), or an area (`province:<slug>`, places in that province; `within:<slug>`, in any place) and/or a level (`level:<level>`), joined by a comma; `,same_period` after it (or `same_period` alone) keeps only the peers whose value covers the same period as `place`'s (without `place`, the latest dated period among the peers).
                  * @example province:hubei
                  */
                 peers?: string;

@@ -10,7 +10,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.exports import cell, preferred
+from app.api.export_rows import cell
+from app.api.exports import preferred
 from harness.server import running_server
 from tests.conftest import Backend
 

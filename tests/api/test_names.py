@@ -21,7 +21,9 @@ def misspelt(value: str) -> str:
 
 
 def relation_filters() -> Iterator[tuple[str, Filter]]:
-    """Every list route (top-level and nested) with each filter it takes that names rows."""
+    """Every list route (top-level and nested) with each filter it takes that names rows
+    (not `q=`, text to find, nor a closed vocabulary such as `via=`, checked against its
+    choices before any lookup)."""
     for mount in URL_MAP:
         resource = mount.resource
         routes: list[tuple[str, ListSpec, tuple[str, ...]]] = [
@@ -32,7 +34,8 @@ def relation_filters() -> Iterator[tuple[str, Filter]]:
             routes.append((parent, nested.child.spec, (nested.filter,)))
         for path, spec, fixed in routes:
             for flt in spec.filters:
-                if flt.lookup is not None and flt.name != "q" and flt.name not in fixed:
+                names_rows = flt.lookup is not None and flt.choices is None
+                if names_rows and flt.name != "q" and flt.name not in fixed:
                     yield path, flt
 
 

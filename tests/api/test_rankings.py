@@ -3,12 +3,13 @@ data: ranks with ties and the group's size stated, change and growth with their 
 and the keys of their inputs, never served as facts."""
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.query.rankings import Peer, rank
+from app.query.rankings import Peer, comparability, rank, same_period
 
 API = "/api/v1"
 
@@ -109,6 +110,8 @@ def test_competition_ranks_and_percentiles(
         ("indicator=high_tech_enterprises&peers=level:county,level:district", 422, "peers"),
         ("indicator=high_tech_enterprises&peers=within:hubei,province:hubei", 422, "peers"),
         ("indicator=high_tech_enterprises&peers=nationwide,level:county", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=same_period,nationwide", 422, "peers"),
+        ("indicator=high_tech_enterprises&peers=same_period,same_period", 422, "peers"),
         ("indicator=high_tech_enterprises&place=nowhere", 422, "place"),
         ("indicator=high_tech_enterprises&year=23", 422, "year"),
         ("indicator=high_tech_enterprises&year=2023&year=2022", 422, "year"),
@@ -178,6 +181,89 @@ def test_bad_place_standings_name_the_parameter(
     assert response.json()["errors"][0]["parameter"] == parameter
 
 
+def test_a_ranking_of_mixed_periods_and_levels_says_so(client: TestClient) -> None:
+    """Daye (a county-level city, 2023) against Changzhi (a prefecture, undated): the
+    ranking is answered, flagged in meta and on the entry that differs from the group."""
+    body = get(client, "/rankings?indicator=high_tech_enterprises")
+    meta = body["meta"]
+    assert meta["comparable"] is False
+    assert "2 different periods" in meta["comparability"]
+    assert "2 levels (county, prefectural)" in meta["comparability"]
+    daye, changzhi = body["data"]
+    assert (daye["comparable"], daye["differs"]) == (True, [])
+    assert changzhi["comparable"] is False
+    assert changzhi["differs"] == [
+        "its period is unknown, the group's is 2023-01-01 to 2023-12-31",
+        "it is a prefecture_city (prefectural level), the group's places are of county level",
+    ]
+    focus = get(client, "/rankings?indicator=high_tech_enterprises&place=changzhi")
+    assert focus["meta"]["place"]["differs"] == changzhi["differs"]
+
+
+def test_a_group_of_one_says_its_rank_compares_nothing(client: TestClient) -> None:
+    body = get(client, "/places/daye/rankings")
+    assert body["data"], body
+    for standing in body["data"]:
+        assert standing["peers"] == 1
+        assert standing["comparable"] is False
+        assert standing["differs"] == [
+            "a group of one: daye is ranked against no other place, so its rank compares nothing"
+        ]
+    assert body["meta"]["comparable"] is False
+    assert body["meta"]["comparability"].startswith("not comparable: high_tech_enterprises (a")
+
+
+@pytest.mark.parametrize(
+    ("url", "ranked", "group"),
+    [
+        ("peers=same_period", ["daye"], "places with a value for the latest dated period"),
+        ("peers=same_period&place=changzhi", ["changzhi"],
+         "places with a value for changzhi's period"),
+        ("peers=level:county_city,same_period&place=daye", ["daye"],
+         "places at level county_city and with a value for daye's period"),
+        ("peers=nationwide,same_period", ["daye"],
+         "places with a value for the latest dated period"),
+    ],
+)  # fmt: skip
+def test_peers_of_the_same_period_only(
+    client: TestClient, url: str, ranked: list[str], group: str
+) -> None:
+    body = get(client, f"/rankings?indicator=high_tech_enterprises&{url}")
+    assert [e["place"]["slug"] for e in body["data"]] == ranked
+    assert body["meta"]["peers"]["group"] == group
+
+
+def test_a_places_standings_among_the_same_period(client: TestClient) -> None:
+    body = get(client, "/places/changzhi/rankings?peers=nationwide,same_period")
+    standing = {s["indicator"]["code"]: s for s in body["data"]}["high_tech_enterprises"]
+    assert (standing["rank"], standing["peers"]) == (1, 1)  # Daye's 2023 value left out
+    ranking = client.get(standing["ranking"]).json()  # the whole ranking, same peers
+    assert ranking["meta"]["place"]["rank"] == 1
+    assert ranking["meta"]["peers"]["size"] == 1
+    every = get(client, "/places/changzhi/rankings?peers=nationwide")["data"]
+    assert {s["indicator"]["code"]: s["peers"] for s in every}["high_tech_enterprises"] == 2
+
+
+def test_comparability_of_peers_sharing_period_and_level() -> None:
+    def peer(slug: str, value: float, end: int, level: str) -> Peer:
+        return Peer(0, 0, slug, value, (date(end, 1, 1), date(end, 12, 31)), level)
+
+    # Beijing (a municipality) ranks with provinces: the same administrative level.
+    alike = comparability(
+        rank([peer("a", 2, 2023, "province"), peer("b", 1, 2023, "municipality")])
+    )
+    assert (alike.comparable, alike.alone) == (True, False)
+    three = rank([peer("a", 3, 2022, "province"), peer("b", 2, 2023, "province"),
+                  peer("c", 1, 2023, "province")])  # fmt: skip
+    mixed = comparability(three)
+    assert mixed.comparable is False
+    assert [mixed.differs(s.peer) for s in three] == [
+        ["its period is 2022-01-01 to 2022-12-31, the group's is 2023-01-01 to 2023-12-31"],
+        [], [],
+    ]  # fmt: skip
+    assert [p.slug for p in same_period([s.peer for s in three], None)] == ["b", "c"]
+
+
 def test_year_on_year_change_explains_itself(client: TestClient) -> None:
     body = get(client, "/comparisons?indicator=private_enterprise_trade_share&subject=place:hunan"
                "&from=2017&to=2018")  # fmt: skip
@@ -208,6 +294,41 @@ def test_growth_between_two_facts_reproduces_the_stated_rate(client: TestClient)
     assert body["data"]["change"]["value"] == 610_000_000
     assert body["data"]["change"]["unit"] == "CNY"
     assert body["data"]["subject"]["slug"] == "changzhi"
+
+
+def test_a_growth_computed_from_its_own_source_says_it_is_circular(client: TestClient) -> None:
+    """The "previous" spending was derived from this year's and the stated 38.6% growth:
+    the computed growth restates that 38.6%, and the answer says so with the chain."""
+    data = get(client, "/metrics/changzhi-enterprise-rd-investment/comparison"
+               "?from=changzhi-enterprise-rd-investment-previous")["data"]  # fmt: skip
+    assert data["circular"] is True
+    assert data["chain"] == ["changzhi-enterprise-rd-investment-previous",
+                             "changzhi-enterprise-rd-investment"]  # fmt: skip
+    assert "restates the source's changzhi-enterprise-rd-investment-growth" in data["explanation"]
+    assert "not independent evidence" in data["explanation"]
+
+
+def test_a_change_computed_from_its_own_source_says_it_is_circular(client: TestClient) -> None:
+    data = get(client, "/comparisons?indicator=private_enterprise_trade_share"
+               "&subject=place:hunan&from=2017&to=2018")["data"]  # fmt: skip
+    assert data["circular"] is True
+    assert data["chain"] == ["hunan-private-trade-share-2017", "hunan-private-trade-share-2018"]
+    assert "restates the source's hunan-private-trade-share-change-2018" in data["explanation"]
+
+
+def test_independent_inputs_are_not_circular(client: TestClient) -> None:
+    data = get(client, "/comparisons?indicator=cluster_revenue"
+               "&subject=cluster:hefei-intelligent-voice&from=2021&to=2021")["data"]  # fmt: skip
+    assert (data["circular"], data["chain"], data["explanation"]) == (False, [], None)
+
+
+def test_reversed_years_are_refused_naming_both(client: TestClient) -> None:
+    response = client.get(f"{API}/comparisons?indicator=private_enterprise_trade_share"
+                          "&subject=place:hunan&from=2018&to=2017")  # fmt: skip
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert [e["parameter"] for e in body["errors"]] == ["from", "to"]
+    assert "later than to" in body["detail"]
 
 
 @pytest.mark.parametrize(

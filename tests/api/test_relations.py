@@ -60,10 +60,68 @@ def test_programs_covering_hubei_include_the_national_ones(client: TestClient) -
 
 def test_changzhi_page_shows_its_candidacy(client: TestClient) -> None:
     page = client.get(f"{API}/places/changzhi").json()
-    ways = {(p["slug"], p["via"]) for p in page["programs_covering"]}
-    assert ("national-innovative-city", "candidate") in ways
-    assert ("manufacturing-city-tech-transformation-pilot", "ancestor") in ways
+    ways = {p["slug"]: p["via"] for p in page["programs_covering"]}
+    assert ways["national-innovative-city"] == ["ancestor", "candidate"]
+    assert ways["manufacturing-city-tech-transformation-pilot"] == ["ancestor"]
     daye = client.get(f"{API}/cities/daye").json()
-    assert ("daye-2024-innovation-action-plan", "place") in {
-        (p["slug"], p["via"]) for p in daye["programs_covering"]
+    assert {p["slug"]: p["via"] for p in daye["programs_covering"]}[
+        "daye-2024-innovation-action-plan"
+    ] == ["place"]
+
+
+def test_a_places_programs_are_listed_once_with_every_way(client: TestClient) -> None:
+    """Daye is covered by the little-giant designation as a part of China and as a named
+    participant: one entry, both ways."""
+    covering = client.get(f"{API}/places/daye").json()["programs_covering"]
+    slugs = [p["slug"] for p in covering]
+    assert len(slugs) == len(set(slugs))
+    assert {p["slug"]: p["via"] for p in covering}["little-giant-enterprises"] == [
+        "ancestor", "participant"
+    ]  # fmt: skip
+
+
+def test_programs_covering_a_place_say_how(client: TestClient) -> None:
+    page = client.get(f"{API}/programs?covers=daye&sort=slug&fields=slug,via").json()
+    assert {p["slug"]: p["via"] for p in page["data"]} == {
+        "belt-and-road-initiative": ["ancestor"],
+        "daye-2024-innovation-action-plan": ["place"],
+        "little-giant-enterprises": ["ancestor", "participant"],
+        "manufacturing-city-tech-transformation-pilot": ["ancestor"],
+        "national-innovative-city": ["ancestor"],
     }
+    plain = client.get(f"{API}/programs?sort=slug").json()["data"]
+    assert {p["via"] for p in plain} == {None}  # no covers=, nothing to say
+    hubei = {p["slug"]: p["via"] for p in client.get(f"{API}/programs?covers=hubei").json()["data"]}
+    assert hubei["daye-2024-innovation-action-plan"] == ["inside"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("covers=changzhi&via=candidate", ["national-innovative-city"]),
+        ("covers=daye&via=participant", ["little-giant-enterprises"]),
+        ("covers=daye&via__in=place,participant",
+         ["daye-2024-innovation-action-plan", "little-giant-enterprises"]),
+        ("covers=hubei&via=inside", ["daye-2024-innovation-action-plan"]),
+        ("covers=daye&via=candidate", []),
+    ],
+)  # fmt: skip
+def test_via_filters_the_ways_a_place_is_covered(
+    client: TestClient, query: str, expected: list[str]
+) -> None:
+    assert keys(client, f"/programs?{query}&sort=slug", "slug") == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("via=candidate", "via"),
+        ("covers__ne=daye&via=candidate", "via"),
+        ("covers=daye&via=nearby", "via"),
+        ("covers=dyae&via=place", "covers"),
+    ],
+)
+def test_bad_via_names_the_parameter(client: TestClient, query: str, parameter: str) -> None:
+    response = client.get(f"{API}/programs?{query}")
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["parameter"] == parameter

@@ -122,3 +122,39 @@ def test_bad_searches_are_problems(
 )
 def test_highlight(text: str, query: str, marked: str | None) -> None:
     assert highlight(text, query) == marked
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("q=420281", ("place", "daye")),  # a division code
+        ("q=340100", ("place", "hefei")),
+        ("q=hefei city", ("place", "hefei")),  # a trailing city, any case and spacing
+        ("q=HEFEI  CITY", ("place", "hefei")),
+        ("q=Chang zhi", ("place", "changzhi")),
+        ("q=changzhi-city", ("place", "changzhi")),
+        ("q=合肥市", ("place", "hefei")),
+        ("q=hubei province", ("place", "hubei")),
+    ],
+)
+def test_search_finds_codes_and_names_written_loosely(
+    client: TestClient, query: str, first: tuple[str, str]
+) -> None:
+    data = search(client, query)["data"]
+    assert data, query
+    assert (data[0]["kind"], data[0]["key"]) == first
+
+
+def test_q_on_a_list_finds_a_place_by_code_and_loose_name(client: TestClient) -> None:
+    for query in ("420281", "Da ye", "daye city"):
+        response = client.get(f"{API}/places?q={query}&fields=slug")
+        assert response.status_code == 200, response.text
+        assert [p["slug"] for p in response.json()["data"]] == ["daye"], query
+
+
+def test_a_query_that_squashes_to_nothing_does_not_match_everything(client: TestClient) -> None:
+    # "-" squashes to nothing: only names with a "-" in them match, not every entry
+    found = search(client, "q=-&limit=50")["data"]
+    assert found
+    assert all("-" in r["key"] or "-" in r["name"] for r in found), found
+    assert search(client, "q=zzqx city")["data"] == []
