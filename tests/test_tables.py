@@ -361,3 +361,16 @@ def test_per_in_an_export_adds_its_columns(full: TestClient) -> None:
     ]
     lines = full.get(f"{API}/metrics?{query}&per=person&format=ndjson").text.splitlines()
     assert [line for line in lines if '"per":' in line]
+
+
+def test_a_comparison_from_a_later_fact_is_refused(full: TestClient) -> None:
+    later = "cssty-rd-expenditure-by-activity-rd-expenditure-anhui-2020"
+    earlier = "cssty-rd-expenditure-by-activity-rd-expenditure-anhui-2010"
+    forward = full.get(f"{API}/metrics/{later}/comparison?from={earlier}")
+    assert forward.status_code == 200, forward.text
+    assert forward.json()["data"]["change"]["value"] > 0
+    backward = full.get(f"{API}/metrics/{earlier}/comparison?from={later}")
+    assert backward.status_code == 422, backward.text
+    problem = backward.json()
+    assert [e["parameter"] for e in problem["errors"]] == ["from"]
+    assert "ends on 2020-12-31, after" in problem["detail"]

@@ -216,6 +216,13 @@ def _by_keys(connection: Connection, key: str, params: QueryParams) -> Pair:
         if start[part][name] != end[part][name]:
             why = f"{earlier!r} is a fact of another {part} than {key!r}"
             raise parameter_problem("from", why)
+    first, last = start["period"]["end"], end["period"]["end"]
+    if first is not None and last is not None and first > last:  # as /comparisons refuses
+        raise parameter_problem(
+            "from",
+            f"{earlier!r} ends on {first}, after {key!r} ({last}): name the earlier fact in"
+            " `from` and compare from it to the later one",
+        )
     return start, end
 
 
