@@ -69,25 +69,7 @@ class SourceDetail(Source):
 
 
 source = t.source
-_COLUMNS = (
-    "id",
-    "kind",
-    "title",
-    "publisher",
-    "author",
-    "published_on",
-    "date_note",
-    "file_name",
-    "sha256",
-    "treatment",
-    "edition",
-    "table_title",
-    "table_title_local",
-    "licence",
-    "dataset_repository",
-    "dataset_commit",
-    "dataset_path",
-)
+_COLUMNS = tuple(name for name in Source.model_fields if name != "url")  # the table's
 
 
 def sources_select() -> Select[Any]:

@@ -215,24 +215,13 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         return sync.report
 
 
-_TABLE_ONLY = dict.fromkeys(
-    (
-        "edition",
-        "table_title",
-        "table_title_local",
-        "licence",
-        "dataset_repository",
-        "dataset_commit",
-        "dataset_path",
-    )
-)
-
-
 def _source_row(source: SourceRecord) -> Row:
     row = source.model_dump(exclude={"file"})
     row["kind"] = source.kind.value
     row["file_name"] = source.file
-    return {**row, "language": "en", **_TABLE_ONLY}
+    # Every column of the table (a table source's own ones empty), so that document and
+    # table sources are written by one statement of the same columns.
+    return {**dict.fromkeys(_table("source").c.keys()), **row, "language": "en"}
 
 
 def _table_source_row(source: TableSourceRecord) -> Row:
