@@ -319,6 +319,35 @@ def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
             assert kind in kinds, (query, kinds)
 
 
+def test_a_year_filter_bounds_a_walk_of_period_end(scale_url: str) -> None:
+    """`year` implies a range of period ends (a fact's year is the year its period ends): a
+    page sorted by period end walks that range of its index only, and the rows are those
+    the year alone gives."""
+    with TestClient(create_app(Settings(database_url=scale_url))) as client:
+        everything = walk(client, f"{API}/metrics?limit=500&sort=id")
+        position = {m["key"]: i for i, m in enumerate(everything)}
+        kinds: dict[str, set[PlanKind]] = {}
+        for query, kept in {
+            "year__gte=2002&sort=-period_end": lambda m: m["period"]["year"] >= 2002,
+            "year__in=2003,2009&sort=period_end": lambda m: m["period"]["year"] in (2003, 2009),
+            "year=2004&sort=period_end": lambda m: m["period"]["year"] == 2004,
+        }.items():
+            descending = "-period_end" in query
+            with recording() as ran:
+                got = [m["key"] for m in walk(client, f"{API}/metrics?limit=497&{query}")]
+            expected = sorted(
+                (m for m in everything if kept(m)),
+                key=lambda m: (m["period"]["end"], position[m["key"]]), reverse=descending,
+            )  # fmt: skip
+            assert got == [m["key"] for m in expected], query
+            ids = [r for r in ran if isinstance(r.shape, tuple) and r.shape[1:2] == ("ids",)]
+            assert ids, query
+            assert all("period_end >=" in r.sql for r in ids), query
+            kinds[query] = {r.shape[3][0] for r in ids}
+    # more rows than a probe reads: the period_end index is walked, within the range
+    assert PlanKind.WALK in kinds["year__gte=2002&sort=-period_end"]
+
+
 def test_a_cursor_signed_with_the_key_but_not_issued_is_refused(client: TestClient) -> None:
     """Even with the signing key (leaked, say), a cursor whose values do not fit the sort is
     a 400, not a 500 or a query with wrong types."""
