@@ -197,8 +197,20 @@ class Nodes:
             node.problem = (
                 "replay lag unknown" if lag_ms is None else f"lagging {round(lag_ms)} ms behind"
             )
+        elif node.replica and self._behind_a_load(node):
+            node.fit = False
+            node.problem = "lagging a load behind the primary"
         else:
             node.fit, node.problem, node.detail = True, None, None
+
+    def _behind_a_load(self, node: Node) -> bool:
+        """Whether the replica holds another dataset version than the primary was last seen
+        at. The replay lag alone misses a load still being replayed when the transaction
+        replayed last committed just before it: a client that read the new version from
+        the primary would then read the old one again. Versions are hashes, not ordered,
+        so a replica seen ahead of the primary's record also waits for the next check."""
+        primary = self.primary.version
+        return primary is not None and node.version is not None and node.version != primary
 
     def _probe(self, node: Node) -> tuple[str, float | None, int | None]:
         engine = self._checkers.get(node.name)
