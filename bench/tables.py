@@ -11,14 +11,11 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import text
 
 from app.config import PROJECT_ROOT
-from app.db import build_engine
 from app.seeding.pipeline import seed
 from harness.postgres import PostgresCluster
+from harness.state import rows
 
 SEEDS = PROJECT_ROOT / "seeds"
 DOCUMENTS = PROJECT_ROOT.parent / "shared" / "seeds"
@@ -39,15 +36,6 @@ SELECT count(*), sum(CASE WHEN locator_row IS NOT NULL OR locator_start IS NOT N
                           THEN 1 ELSE 0 END)
 FROM observation WHERE NOT derived
 """
-
-
-def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
-    engine = build_engine(url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql))]
-    finally:
-        engine.dispose()
 
 
 def timed_loads(name: str, url: str) -> None:

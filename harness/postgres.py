@@ -72,17 +72,21 @@ class PostgresCluster:
         self.stop()
 
     def start(self) -> Self:
+        """Create the data directory if there is none (`create`), then start the server."""
         self.sockets.mkdir()
         if self.as_server_user:
             shutil.chown(self.base, "postgres")
             shutil.chown(self.sockets, "postgres")
         if not self.data.exists():
-            self._run(
-                str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync",
-            )  # fmt: skip
+            self.create()
         self.resume()
         return self
+
+    def create(self) -> None:
+        self._run(
+            str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+            "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync",
+        )  # fmt: skip
 
     def resume(self) -> None:
         options = (
@@ -149,19 +153,13 @@ class PostgresReplica(PostgresCluster):
         super().__init__()
         self.primary = primary
 
-    def start(self) -> Self:
-        self.sockets.mkdir()
-        if self.as_server_user:
-            shutil.chown(self.base, "postgres")
-            shutil.chown(self.sockets, "postgres")
-        if not self.data.exists():
-            self._run(
-                str(self.bindir / "pg_basebackup"), "-D", str(self.data), "-R",
-                "-h", str(self.primary.sockets), "-p", str(self.primary.port), "-U", "postgres",
-                "-X", "stream", "-c", "fast", "--no-sync",
-            )  # fmt: skip
-        self.resume()
-        return self
+    def create(self) -> None:
+        """A copy of the primary's data, set to follow it."""
+        self._run(
+            str(self.bindir / "pg_basebackup"), "-D", str(self.data), "-R",
+            "-h", str(self.primary.sockets), "-p", str(self.primary.port), "-U", "postgres",
+            "-X", "stream", "-c", "fast", "--no-sync",
+        )  # fmt: skip
 
     def resume(self) -> None:
         super().resume()

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import SQLModel
 
 from app.db import build_engine
@@ -19,5 +19,15 @@ def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
                 )
                 for table in SQLModel.metadata.sorted_tables
             }
+    finally:
+        engine.dispose()
+
+
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one SQL query on the database at `url`, as tuples."""
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
     finally:
         engine.dispose()

@@ -9,20 +9,18 @@ import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings
-from app.db import build_engine
 from app.main import create_app
 from app.seeding.pipeline import SeedsRejected, seed
 from harness.state import dump
+from harness.state import rows as query
 from tests.conftest import FULL_SEEDS, Backend, documents_dir
 
 API = "/api/v1"
@@ -41,15 +39,6 @@ def full_url(backend: Backend) -> str:
 def full(full_url: str) -> Iterator[TestClient]:
     with TestClient(create_app(Settings(database_url=full_url))) as client:
         yield client
-
-
-def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    engine = build_engine(url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql))]
-    finally:
-        engine.dispose()
 
 
 # What the tables add ---------------------------------------------------------------------
