@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -151,3 +152,40 @@ def test_extract_reads_an_html_page(loaded: Installed) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     stated = {json.loads(line)["stated"] for line in done.stdout.splitlines()}
     assert "356.4 billion yuan" in stated
+
+
+def test_the_image_builds_the_same_wheel_from_what_it_copies(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """The Dockerfile's first stage copies some files of the checkout and builds the wheel
+    there: those files are enough for the wheel a checkout builds."""
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    build_stage = dockerfile.split("\nFROM ")[1]
+    copied = [
+        source
+        for line in build_stage.splitlines()
+        if line.startswith("COPY ") and "--from" not in line
+        for source in line.split()[1:-1]
+    ]
+    assert "setup.py" in copied
+    for source in copied:
+        if (PROJECT_ROOT / source).is_dir():
+            shutil.copytree(
+                PROJECT_ROOT / source,
+                tmp_path / "src" / source,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+        else:
+            (tmp_path / "src").mkdir(exist_ok=True)
+            shutil.copy(PROJECT_ROOT / source, tmp_path / "src" / source)
+    built = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pip"), "wheel", "--no-deps", "--no-build-isolation",
+            "--no-index", "--wheel-dir", str(tmp_path / "dist"), ".",
+        ],
+        cwd=tmp_path / "src", capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as image, zipfile.ZipFile(installed.wheel) as checkout:
+        assert sorted(image.namelist()) == sorted(checkout.namelist())
