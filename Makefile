@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FAST_TESTS := tests/api tests/test_seeding.py tests/test_kinds.py tests/test_migrations.py \
-	tests/test_imports.py tests/test_dependencies.py tests/test_readme.py \
+	tests/test_imports.py tests/test_dependencies.py tests/test_locations.py tests/test_readme.py \
 	tests/test_extract.py \
 	tests/test_precision.py
 
