@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FAST_TESTS := tests/api tests/test_seeding.py tests/test_kinds.py tests/test_migrations.py \
-	tests/test_imports.py tests/test_readme.py \
+	tests/test_imports.py tests/test_dependencies.py tests/test_locations.py tests/test_readme.py \
 	tests/test_extract.py \
 	tests/test_precision.py
 
@@ -20,12 +20,14 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	touch $(STAMP)
 
 ## Re-pin every dependency (after editing pyproject.toml): requirements.lock for the image,
-## requirements-dev.lock for development and CI, both with hashes.
+## requirements-dev.lock for development and CI, requirements-build.lock for the image's
+## wheel build (the build backend), all with hashes.
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links
 lock: $(STAMP)
 	$(LOCK) -o requirements.lock pyproject.toml
 	$(LOCK) --extra dev --extra bench -o requirements-dev.lock pyproject.toml
+	$(LOCK) --build-deps-for wheel --only-build-deps -o requirements-build.lock pyproject.toml
 
 ## Known vulnerabilities in the pinned versions (needs an advisory database: PyPI's or OSV's).
 audit: $(STAMP)

@@ -5,13 +5,27 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
+from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.locations import installed, shipped
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def default_data_dir() -> Path:
+    """Where the SQLite database and generated files go unless a setting says otherwise: the
+    checkout's `var/` (what `make run` uses), or, for an installed package, the user's data
+    directory (`~/.local/share/innovation-atlas` on Linux, `$XDG_DATA_HOME` when set)."""
+    if installed():
+        return Path(user_data_dir("innovation-atlas", appauthor=False))
+    return PROJECT_ROOT / "var"
+
+
 def _default_documents_dir() -> Path | None:
+    if installed():  # the raw documents are beside a checkout, never in a package
+        return None
     candidate = PROJECT_ROOT.parent / "shared" / "seeds"
     return candidate if candidate.is_dir() else None
 
@@ -23,12 +37,16 @@ Seconds = Annotated[float, Field(gt=0)]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")
 
-    database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'atlas.db'}",
-        validation_alias="DATABASE_URL",
-        description="SQLAlchemy URL of the database; SQLite file by default.",
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory of the default SQLite database and of generated files.",
     )
-    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    database_url: str = Field(
+        default_factory=lambda given: f"sqlite:///{given['data_dir'] / 'atlas.db'}",
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL of the database; `atlas.db` in the data directory by default.",
+    )
+    seeds_dir: Path = Field(default_factory=lambda: shipped("seeds"))
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]
     cursor_secret: str | None = Field(

@@ -6,12 +6,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from app.config import PROJECT_ROOT
+from app.locations import installed, shipped
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    """The checkout's alembic.ini (which the `alembic` command reads too); an installed
+    package has none and sets the one option upgrading needs here instead, without the
+    ini's `prepend_sys_path = .`, which would let a folder named `app` in the working
+    directory shadow the package."""
+    migrations = shipped("migrations")
+    config = Config(None if installed() else str(migrations.parent / "alembic.ini"))
+    config.set_main_option("script_location", str(migrations))
     config.attributes["database_url"] = database_url
     config.attributes["configure_logger"] = False
     return config

@@ -575,6 +575,9 @@ def test_installs_come_from_the_lock_files_with_hashes() -> None:
             name = re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0]
             assert re.sub(r"[-_.]+", "-", name).lower() in lock, requirement
     assert all(development[name] == version for name, version in runtime.items())
+    build = pinned(PROJECT_ROOT / "requirements-build.lock")  # the image's build backend
+    assert "setuptools" in build
+    assert all(development[name] == version for name, version in build.items())
     installed = {  # the venv the tests run in has the versions the lock pins
         re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version
         for d in importlib.metadata.distributions()
@@ -584,3 +587,4 @@ def test_installs_come_from_the_lock_files_with_hashes() -> None:
     assert "--require-hashes -r requirements-dev.lock" in makefile
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert "--require-hashes -r requirements.lock" in dockerfile
+    assert "--require-hashes -r requirements-build.lock" in dockerfile
