@@ -195,7 +195,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.nodes = nodes
-    app.state.lanes = nodes.primary.lanes
     app.state.export_slots = ExportSlots(settings.export_slots)
     install_error_handlers(app)
     exportable = include_api(app)

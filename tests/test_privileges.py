@@ -37,7 +37,7 @@ def _count(engine: Engine) -> tuple[int, float]:
 
 @pytest.fixture(scope="module")
 def api_engine(reader_url: str) -> Engine:
-    return create_app(Settings(database_url=reader_url)).state.lanes.fast.engine  # type: ignore[no-any-return]
+    return create_app(Settings(database_url=reader_url)).state.nodes.primary.lanes.fast.engine  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("statement", WRITES)

@@ -16,7 +16,7 @@ from app.main import create_app
 def busy_client(reader_url: str) -> Iterator[tuple[TestClient, anyio.CapacityLimiter]]:
     app = create_app(Settings(database_url=reader_url, db_threads=1, pool_timeout=0.3))
     with TestClient(app) as client:
-        yield client, app.state.lanes.fast.limiter
+        yield client, app.state.nodes.primary.lanes.fast.limiter
 
 
 def test_full_database_slots_answer_503_within_the_bound(

@@ -94,7 +94,7 @@ def test_unexpected_failure_is_a_problem_without_a_trace(loaded_url: str) -> Non
     broken = create_engine(
         "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
     )
-    app.state.lanes.fast.engine = broken
+    app.state.nodes.primary.lanes.fast.engine = broken
     with TestClient(app, raise_server_exceptions=True) as failing:  # raises if it escapes
         response = failing.get(f"{API}/metrics")
     broken.dispose()

@@ -254,7 +254,7 @@ def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
     with TestClient(app) as client:
         first = client.get(HEAVY)
         assert first.status_code == 200, first.text
-        lanes = app.state.lanes
+        lanes = app.state.nodes.primary.lanes
         shape = ("/metrics", ("qualifier__ne", "value__ne"), "-period_end,value")
         assert lanes.first_lane(shape) is lanes.slow
         again = client.get(HEAVY)
