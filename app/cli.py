@@ -15,7 +15,7 @@ from rich.table import Table
 from app.config import get_settings
 
 if TYPE_CHECKING:
-    from app.seeding.loader import LoadReport
+    from app.seeding.releases import LoadReport
 
 cli = typer.Typer(help="Innovation Atlas: regional innovation data, sourced and queryable.")
 console = Console(stderr=True)

@@ -16,8 +16,9 @@ from app.db import build_engine
 from app.migrate import upgrade_to_head
 from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
-from app.seeding.loader import LoadReport, load_dataset
+from app.seeding.loader import load_dataset
 from app.seeding.reader import read_dataset
+from app.seeding.releases import LoadReport
 from harness.state import dump
 from tests.conftest import DOCUMENTS, SEEDS, load_seeds
 

@@ -24,6 +24,7 @@ from app.models.metrics import Observation
 from app.models.organizations import Organization, Relation
 from app.models.places import Place, PlaceAncestor
 from app.models.programs import Program, ProgramPlace
+from app.models.releases import Release, ReleaseChange, ReleaseFile, ReleaseSource, ReleaseTable
 from app.models.search import SearchEntry
 from app.models.secrets import DeploymentSecret
 from app.models.sources import Source
@@ -40,6 +41,11 @@ __all__ = [
     "Program",
     "ProgramPlace",
     "Relation",
+    "Release",
+    "ReleaseChange",
+    "ReleaseFile",
+    "ReleaseSource",
+    "ReleaseTable",
     "SearchEntry",
     "Source",
 ]

@@ -5,9 +5,7 @@ changed ones updated column by column, and records no longer in the files delete
 A second run over the same files therefore changes nothing.
 """
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, update
@@ -16,41 +14,20 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers the tables)
 from app.facts.conflicts import mark_conflicts
 from app.facts.latest import mark_latest
-from app.facts.version import store_version
+from app.facts.version import read_version, store_version
 from app.models.vocabulary import PROVINCE_LEVELS
 from app.seeding.cells import NO_CELL, observation_rows
 from app.seeding.errors import SeedError, SeedProblem
 from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
 from app.seeding.records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
+from app.seeding.releases import ChangeLog, LoadReport, TableChanges, record_release
 from app.seeding.search import rebuild_search
 from app.seeding.secrets import ensure_secret
 from app.seeding.version import dataset_hash
 
 Row = dict[str, Any]
 Progress = Callable[[str], None]
-
-
-@dataclass
-class TableChanges:
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.inserted + self.updated + self.unchanged
-
-
-@dataclass
-class LoadReport:
-    tables: dict[str, TableChanges] = field(default_factory=dict)
-    values_by_source: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def changed(self) -> bool:
-        return any(t.inserted or t.updated or t.deleted for t in self.tables.values())
 
 
 def _table(name: str) -> Table:
@@ -76,6 +53,7 @@ class _Sync:
         self.connection = connection
         self.report = LoadReport()
         self.stale: dict[str, list[tuple[Any, ...]]] = {}
+        self.log = ChangeLog()
 
     def rows(
         self, name: str, desired: Iterable[Row], ids: dict[Any, int] | None = None
@@ -100,6 +78,7 @@ class _Sync:
         }
         changes = self.report.tables.setdefault(name, TableChanges())
         ids = {} if ids is None else ids
+        log = self.log.table(table, keys, existing.items())
         for batch in batches:
             new: list[Row] = []
             for row in batch:
@@ -109,6 +88,7 @@ class _Sync:
                     new.append(row)
                     continue
                 differing = {col: value for col, value in row.items() if current[col] != value}
+                log.changed(key, current, differing)
                 if differing:
                     self.connection.execute(
                         update(table).where(_match(table, keys, key)).values(**differing)
@@ -119,8 +99,10 @@ class _Sync:
                 if isinstance(current.get("id"), int):
                     ids[key[0] if len(key) == 1 else key] = current["id"]
             self._insert(table, keys, new, ids)
+            log.added(new, ids)
             changes.inserted += len(new)
         self.stale[name] = list(existing)
+        log.retracted(existing)
         return ids
 
     def _insert(
@@ -186,6 +168,7 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
     """Write `dataset` in a single transaction: on any error nothing is kept."""
     step = progress or (lambda _: None)
     with engine.begin() as connection:
+        previous = read_version(connection)
         sync = _Sync(connection)
         step("sources")
         sync.rows(
@@ -210,8 +193,13 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         mark_latest(connection)
         step("search entries")
         rebuild_search(connection)
-        store_version(connection, dataset_hash(dataset))
+        version = dataset_hash(dataset)
+        store_version(connection, version)
         ensure_secret(connection)
+        step("release")
+        sync.report.release = record_release(
+            connection, dataset, sync.report, sync.log, previous, version
+        )
         return sync.report
 
 

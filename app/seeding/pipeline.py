@@ -12,8 +12,9 @@ from app.facts.version import read_version
 from app.migrate import upgrade_to_head
 from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
-from app.seeding.loader import LoadReport, load_dataset
+from app.seeding.loader import load_dataset
 from app.seeding.reader import read_dataset
+from app.seeding.releases import LoadReport
 from app.seeding.spans import Verification
 
 
