@@ -22,6 +22,7 @@ from app.api.organizations import ORGANIZATIONS, RELATIONS
 from app.api.places import CITIES, PLACES
 from app.api.programs import PROGRAMS
 from app.api.rankings import RANKINGS_TAG
+from app.api.releases import CHANGES, RELEASES
 from app.api.resource import Mount, Nested
 from app.api.routing import add_resource_routes, item_model_of
 from app.api.search import SEARCH_TAG
@@ -48,6 +49,8 @@ URL_MAP: tuple[Mount, ...] = (
     Mount(SOURCES, (Nested(METRICS, "source", "List the metrics a source states"),)),
     Mount(METRICS, views=(COMPARISON,)),
     Mount(RELATIONS),
+    Mount(RELEASES, (Nested(CHANGES, "release", "List a release's changes"),)),
+    Mount(CHANGES),
 )
 # Routes that are not a resource's: they answer across resources.
 OTHER_ROUTERS = (search.router, series.router, rankings.router, comparisons.router)

@@ -30,6 +30,9 @@ class PathKey:
     # no slug is six digits). Accepted wherever the key is.
     alias: str | None = None
     alias_pattern: str | None = None
+    # The fewest leading characters of the key that name its row when no other row's key
+    # starts with them (a release by 12 or more digits of its version); 0: the whole key.
+    prefix: int = 0
 
 
 @dataclass(frozen=True)
