@@ -137,7 +137,7 @@ RELEASES = Resource(
     tag=RELEASES_TAG,
     search=None,
     table=release,
-    key=PathKey("version", "version", "release_version", VERSION_EXAMPLE, prefix=12),
+    key=PathKey("version", "release", "release_version", VERSION_EXAMPLE, prefix=12),
     spec=RELEASE_SPEC,
     page=ReleasePage,
     summary="List releases",

@@ -1,0 +1,153 @@
+"""Releases: every load that changes the data records one, with its counts and a change
+log by natural key, served by `/releases` and `/changes`; a load that changes nothing
+records none. On both engines, over HTTP."""
+
+import csv
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.seeding.pipeline import Seeded, seed
+from harness.state import dump
+from tests.conftest import SEEDS
+
+API = "/api/v1"
+PILOT = "documents/std-2024-04-18-manufacturing-pilot.yaml"
+DAYE = "documents/std-2024-03-25-daye.yaml"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    content = path.read_text(encoding="utf-8")
+    assert old in content, f"{old!r} not in {path}"
+    path.write_text(content.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    copy = tmp_path / "seeds"
+    shutil.copytree(SEEDS, copy)
+    return copy
+
+
+@pytest.fixture
+def reloaded(empty_url: str, seeds: Path) -> tuple[str, Seeded, Seeded, Seeded]:
+    """Loaded, loaded again unchanged, then with a value changed, a cluster renamed (its old
+    slug retracted, its new one added) and an organization's description edited."""
+    first = seed(empty_url, seeds, None)
+    again = seed(empty_url, seeds, None)
+    edit(seeds / PILOT, "value: 300000000\n", "value: 250000000\n")
+    edit(seeds / PILOT, 'stated: "300 million RMB"', 'stated: "250 million RMB"')
+    edit(seeds / PILOT, 'quote: "no more than 300 million', 'quote: "no more than 250 million')
+    edit(seeds / DAYE, "slug: daye-aluminum-profile\n", "slug: daye-aluminium-profiles\n")
+    return empty_url, first, again, seed(empty_url, seeds, None)
+
+
+@pytest.fixture
+def client(reloaded: tuple[str, Seeded, Seeded, Seeded]) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=reloaded[0]))) as test_client:
+        yield test_client
+
+
+def test_a_load_that_changes_nothing_records_no_release(
+    reloaded: tuple[str, Seeded, Seeded, Seeded],
+) -> None:
+    url, first, again, changed = reloaded
+    assert first.report.release == first.version
+    assert again.report.release is None
+    assert changed.report.release == changed.version != first.version
+    assert len(dump(url)["release"]) == 2
+
+
+def test_the_first_release_lists_every_row_it_added(
+    reloaded: tuple[str, Seeded, Seeded, Seeded], client: TestClient
+) -> None:
+    first = reloaded[1]
+    release = client.get(f"{API}/releases/{first.version}").json()
+    assert release["previous_version"] is None
+    assert release["number"] == 1
+    tables = {table["name"]: table for table in release["tables"]}
+    assert tables["observation"] == {"name": "observation", "rows": 36, "added": 36,
+                                     "changed": 0, "retracted": 0}  # fmt: skip
+    assert tables["place"]["rows"] == tables["place"]["added"] == 3245
+    exported = client.get(f"{API}/releases/{first.version}/changes?format=csv&table=cluster")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    keys = {row["key"] for row in rows}
+    assert len(keys) == len(rows) == tables["cluster"]["rows"] == 21
+    assert "daye-aluminum-profile" in keys
+    assert "daye-aluminium-profiles" not in keys
+    assert {row["kind"] for row in rows} == {"added"}
+
+
+def test_a_release_says_what_changed_by_natural_key(
+    reloaded: tuple[str, Seeded, Seeded, Seeded], client: TestClient
+) -> None:
+    _, first, _, changed = reloaded
+    listed = client.get(f"{API}/releases").json()["data"]
+    assert [r["version"] for r in listed] == [changed.version, first.version]  # newest first
+    release = client.get(f"{API}/releases/{changed.version[:12]}")  # a unique prefix
+    assert release.status_code == 200
+    body = release.json()
+    assert body["version"] == changed.version
+    assert body["previous_version"] == first.version
+    tables = {table["name"]: table for table in body["tables"]}
+    assert tables["cluster"] | {"name": "", "rows": 0} == {
+        "name": "", "rows": 0, "added": 1, "changed": 0, "retracted": 1}  # fmt: skip
+    assert tables["observation"]["changed"] == 1
+    changes = client.get(body["links"]["changes"]).json()["data"]
+    assert [(c["table"], c["key"], c["kind"], c["field"], c["old"], c["new"]) for c in changes] == [
+        ("cluster", "daye-aluminium-profiles", "added", None, None, None),
+        ("cluster", "daye-aluminum-profile", "retracted", None, None, None),
+        ("observation", "manufacturing-pilot-max-grant", "changed", "value", "300000000.0",
+         "250000000.0"),
+        ("observation", "manufacturing-pilot-max-grant", "changed", "stated", "300 million RMB",
+         "250 million RMB"),
+        ("observation", "manufacturing-pilot-max-grant", "changed", "quote",
+         "no more than 300 million RMB in total", "no more than 250 million RMB in total"),
+    ]  # fmt: skip
+    retracted = client.get(f"{API}/changes?kind=retracted").json()["data"]
+    assert [(c["release"], c["key"]) for c in retracted] == [
+        (changed.version, "daye-aluminum-profile")
+    ]
+    history = client.get(f"{API}/changes?table=observation&key=manufacturing-pilot-max-grant")
+    assert [c["kind"] for c in history.json()["data"]] == ["added", *["changed"] * 3]
+    ndjson = client.get(f"{API}/releases/{changed.version}/changes?kind=changed&format=ndjson")
+    assert ndjson.headers["content-type"].startswith("application/x-ndjson")
+    assert len(ndjson.text.splitlines()) == 3
+
+
+def test_a_reference_is_logged_by_the_key_of_what_it_refers_to(empty_url: str, seeds: Path) -> None:
+    seed(empty_url, seeds, None)
+    edit(seeds / DAYE, "    place: daye\n    description: >-\n      Leading aluminum",
+         "    place: hubei\n    description: >-\n      Leading aluminum")  # fmt: skip
+    changed = seed(empty_url, seeds, None)
+    with TestClient(create_app(Settings(database_url=empty_url))) as client:
+        body = client.get(f"{API}/releases/{changed.version}/changes").json()
+    assert [(c["key"], c["field"], c["old"], c["new"]) for c in body["data"]] == [
+        ("daye-aluminum-profile", "place", "daye", "hubei")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [
+        ("0123456789ab", "no release '0123456789ab'"),
+        ("63ec60bb23e", "no release '63ec60bb23e'"),  # 11 digits: too short to name one
+        ("x" * 65, "'" + "x" * 65 + "'"),
+    ],
+)
+def test_an_unknown_release_is_a_404_naming_the_parameter(
+    client: TestClient, version: str, why: str
+) -> None:
+    response = client.get(f"{API}/releases/{version}")
+    assert response.status_code == 404
+    problem: dict[str, Any] = response.json()
+    assert problem["errors"][0]["parameter"] == "release"
+    assert why in problem["detail"]
+    assert client.get(f"{API}/releases/{version}/changes").status_code == 404
