@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="SQLAlchemy URL of the database; SQLite file by default.",
     )
+    releases_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "releases",
+        description="Where `atlas load` writes each release's files (a folder per version)"
+        " and the API serves them from.",
+    )
     seeds_dir: Path = PROJECT_ROOT / "seeds"
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]

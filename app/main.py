@@ -35,7 +35,7 @@ from app.errors import (
     install_error_handlers,
 )
 from app.explorer import explorer_page, prefers_html
-from app.facts.version import read_version
+from app.facts.version import UNVERSIONED, read_version
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
@@ -302,10 +302,13 @@ def _install_service_routes(app: FastAPI) -> None:
         return RawJSON(index_body(), headers=vary)
 
     def index_body() -> dict[str, Any]:
+        served = app.state.nodes.primary.version  # as last seen: the index reads nothing
+        download = f"{API_PREFIX}/releases/{served}/download" if served else None
         return {
             "name": app.title,
             "version": app.version,
             "resources": collections(),
+            "download": None if served == UNVERSIONED else download,
             "docs": "/docs",
             "redoc": "/redoc",
             "openapi": "/openapi.json",

@@ -60,6 +60,7 @@ class ChangesLink(Schema):
 class ReleaseDetail(Release):
     tables: list[ReleaseTable]
     sources: list[ReleaseSource] = Field(description="The published tables it was loaded from.")
+    download: str = Field(description="Its files: SQLite, Parquet, CSV, with a data package.")
     links: ChangesLink
 
 
@@ -128,7 +129,11 @@ def _tables_and_sources(
         .where(sources.c.release_id == slot("id")).order_by(sources.c.source_id),
         {"id": found.id},
     )  # fmt: skip
-    return {"tables": [dict(row) for row in tables], "sources": [dict(row) for row in cited]}
+    return {
+        "tables": [dict(row) for row in tables],
+        "sources": [dict(row) for row in cited],
+        "download": f"{API_PREFIX}/releases/{found.key}/download",
+    }
 
 
 RELEASES = Resource(

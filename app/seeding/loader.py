@@ -6,6 +6,7 @@ A second run over the same files therefore changes nothing.
 """
 
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, update
@@ -16,6 +17,7 @@ from app.facts.conflicts import mark_conflicts
 from app.facts.latest import mark_latest
 from app.facts.version import read_version, store_version
 from app.models.vocabulary import PROVINCE_LEVELS
+from app.seeding.bundle import Staged, stage_files
 from app.seeding.cells import NO_CELL, observation_rows
 from app.seeding.errors import SeedError, SeedProblem
 from app.seeding.kinds import KINDS, Written
@@ -164,9 +166,31 @@ def _places_in_order(places: list[PlaceRecord]) -> list[PlaceRecord]:
     return ordered
 
 
-def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = None) -> LoadReport:
-    """Write `dataset` in a single transaction: on any error nothing is kept."""
+def load_dataset(
+    engine: Engine,
+    dataset: Dataset,
+    progress: Progress | None = None,
+    releases: Path | None = None,
+) -> LoadReport:
+    """Write `dataset` in a single transaction: on any error nothing is kept. With
+    `releases`, a release's files are written there (app.seeding.bundle), in place once the
+    transaction commits."""
     step = progress or (lambda _: None)
+    staged: list[Staged] = []
+    try:
+        report = _load(engine, dataset, step, releases, staged)
+    except BaseException:
+        for files in staged:
+            files.discard()
+        raise
+    for files in staged:
+        files.publish()
+    return report
+
+
+def _load(
+    engine: Engine, dataset: Dataset, step: Progress, releases: Path | None, staged: list[Staged]
+) -> LoadReport:
     with engine.begin() as connection:
         previous = read_version(connection)
         sync = _Sync(connection)
@@ -197,9 +221,11 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         store_version(connection, version)
         ensure_secret(connection)
         step("release")
-        sync.report.release = record_release(
-            connection, dataset, sync.report, sync.log, previous, version
-        )
+        release = record_release(connection, dataset, sync.report, sync.log, previous, version)
+        if release is not None and releases is not None:
+            step("release files")
+            staged.append(stage_files(connection, release, version, releases, ORDER))
+        sync.report.release = version if release is not None else None
         return sync.report
 
 

@@ -35,7 +35,10 @@ def seed(
     seeds: Path,
     documents: Path | None,
     progress: Callable[[str], None] | None = None,
+    releases: Path | None = None,
 ) -> Seeded:
+    """Read, check, migrate and load; with `releases`, a load that makes a release writes
+    its files there (app.seeding.bundle)."""
     step = progress or (lambda _: None)
     step("reading seeds")
     try:
@@ -48,7 +51,7 @@ def seed(
     engine = build_engine(url)
     try:
         previous = _stored_version(engine)
-        report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"))
+        report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"), releases)
         version = _stored_version(engine)
     finally:
         engine.dispose()

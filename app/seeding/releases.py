@@ -141,8 +141,8 @@ def record_release(
     log: ChangeLog,
     previous: str,
     version: str,
-) -> str | None:
-    """Record the release this load made, if it made one; returns its version."""
+) -> int | None:
+    """Record the release this load made, if it made one; returns its id."""
     release = t.release
     known = connection.execute(
         select(release.c.id).where(release.c.version == version)
@@ -177,7 +177,7 @@ def record_release(
         connection.execute(
             insert(t.release_change), [{"release_id": release_id, **e} for e in log.entries]
         )
-    return version
+    return int(release_id)
 
 
 def _named(version: str) -> bool:
