@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from app import __version__
 from app.api import TAGS, collections, include_api, item_keys
@@ -35,6 +36,7 @@ from app.errors import (
     install_error_handlers,
 )
 from app.explorer import explorer_page, prefers_html
+from app.facts.files import UNCOMPRESSED
 from app.facts.version import UNVERSIONED, read_version
 from app.faults import explain, shown
 from app.middleware import (
@@ -245,7 +247,11 @@ def middleware_stack(settings: Settings, exportable: Callable[[str], bool]) -> l
         ),
         Middleware(RequestChecksMiddleware, exportable=exportable),
         Middleware(HeadMiddleware),
-        Middleware(GZipMiddleware, minimum_size=500),
+        Middleware(
+            GZipMiddleware,
+            minimum_size=500,
+            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *UNCOMPRESSED),
+        ),
         Middleware(PinnedVersionMiddleware, prefix=API_PREFIX),
         Middleware(
             ConditionalGetMiddleware,

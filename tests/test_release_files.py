@@ -231,3 +231,15 @@ def test_csv_bundle_carries_its_own_package(released: Released) -> None:
             assert resource["hash"] == f"sha256:{hashlib.sha256(data).hexdigest()}"
             header = next(csv.reader(io.StringIO(data.decode("utf-8"))))
             assert header == [f["name"] for f in resource["schema"]["fields"]]
+
+
+def test_a_file_is_served_as_written_whatever_the_client_accepts(released: Released) -> None:
+    url = f"{API}/releases/{released.version}/download/atlas-csv.zip"
+    data = (released.folder / "atlas-csv.zip").read_bytes()
+    served = released.client.get(
+        url, headers={"Accept": "application/zip", "Accept-Encoding": "gzip"}
+    )
+    assert served.status_code == 200
+    assert "content-encoding" not in served.headers  # no gzip over a zip
+    assert served.headers["content-length"] == str(len(data))
+    assert served.content == data

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.releases import Change, ReleaseDetail
 from app.config import Settings
 from app.main import create_app
 from app.seeding.pipeline import Seeded, seed
@@ -65,24 +66,20 @@ def test_a_load_that_changes_nothing_records_no_release(
     assert len(dump(url)["release"]) == 2
 
 
-def test_the_first_release_lists_every_row_it_added(
+def test_the_first_release_counts_what_it_added_without_listing_it(
     reloaded: tuple[str, Seeded, Seeded, Seeded], client: TestClient
 ) -> None:
     first = reloaded[1]
     release = client.get(f"{API}/releases/{first.version}").json()
+    ReleaseDetail.model_validate(release)
     assert release["previous_version"] is None
     assert release["number"] == 1
     tables = {table["name"]: table for table in release["tables"]}
     assert tables["observation"] == {"name": "observation", "rows": 36, "added": 36,
-                                     "changed": 0, "retracted": 0}  # fmt: skip
+                                     "changed": 0, "retracted": 0, "listed": False}  # fmt: skip
     assert tables["place"]["rows"] == tables["place"]["added"] == 3245
-    exported = client.get(f"{API}/releases/{first.version}/changes?format=csv&table=cluster")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
-    keys = {row["key"] for row in rows}
-    assert len(keys) == len(rows) == tables["cluster"]["rows"] == 21
-    assert "daye-aluminum-profile" in keys
-    assert "daye-aluminium-profiles" not in keys
-    assert {row["kind"] for row in rows} == {"added"}
+    assert not any(table["listed"] for table in tables.values())
+    assert client.get(f"{API}/releases/{first.version}/changes").json()["data"] == []
 
 
 def test_a_release_says_what_changed_by_natural_key(
@@ -96,11 +93,15 @@ def test_a_release_says_what_changed_by_natural_key(
     body = release.json()
     assert body["version"] == changed.version
     assert body["previous_version"] == first.version
+    ReleaseDetail.model_validate(body)
     tables = {table["name"]: table for table in body["tables"]}
-    assert tables["cluster"] | {"name": "", "rows": 0} == {
-        "name": "", "rows": 0, "added": 1, "changed": 0, "retracted": 1}  # fmt: skip
+    assert tables["cluster"] == {"name": "cluster", "rows": 21, "added": 1, "changed": 0,
+                                 "retracted": 1, "listed": True}  # fmt: skip
+    assert not tables["place_ancestor"]["listed"]  # derived from the places: counted only
     assert tables["observation"]["changed"] == 1
     changes = client.get(body["links"]["changes"]).json()["data"]
+    for item in changes:
+        Change.model_validate(item)
     assert [(c["table"], c["key"], c["kind"], c["field"], c["old"], c["new"]) for c in changes] == [
         ("cluster", "daye-aluminium-profiles", "added", None, None, None),
         ("cluster", "daye-aluminum-profile", "retracted", None, None, None),
@@ -116,7 +117,13 @@ def test_a_release_says_what_changed_by_natural_key(
         (changed.version, "daye-aluminum-profile")
     ]
     history = client.get(f"{API}/changes?table=observation&key=manufacturing-pilot-max-grant")
-    assert [c["kind"] for c in history.json()["data"]] == ["added", *["changed"] * 3]
+    assert [c["field"] for c in history.json()["data"]] == ["value", "stated", "quote"]
+    exported = client.get(f"{API}/releases/{changed.version}/changes?format=csv&table=cluster")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [(row["release"], row["key"], row["kind"]) for row in rows] == [
+        (changed.version, "daye-aluminium-profiles", "added"),
+        (changed.version, "daye-aluminum-profile", "retracted"),
+    ]
     ndjson = client.get(f"{API}/releases/{changed.version}/changes?kind=changed&format=ndjson")
     assert ndjson.headers["content-type"].startswith("application/x-ndjson")
     assert len(ndjson.text.splitlines()) == 3

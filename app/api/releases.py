@@ -45,6 +45,10 @@ class ReleaseTable(Schema):
     added: int
     changed: int = Field(description="Rows with at least one changed field.")
     retracted: int
+    listed: bool = Field(
+        description="Whether the change log lists its rows: not for a table empty before the"
+        " load (the first load's: every row added) nor for the place hierarchy's closure."
+    )
 
 
 class ReleaseSource(Schema):
@@ -119,7 +123,7 @@ def _tables_and_sources(
     tables = fetch_all(
         connection, "release tables",
         lambda: select(counts.c.name, counts.c.rows, counts.c.added, counts.c.changed,
-                       counts.c.retracted)
+                       counts.c.retracted, counts.c.listed)
         .where(counts.c.release_id == slot("id")).order_by(counts.c.name),
         {"id": found.id},
     )  # fmt: skip
@@ -130,7 +134,7 @@ def _tables_and_sources(
         {"id": found.id},
     )  # fmt: skip
     return {
-        "tables": [dict(row) for row in tables],
+        "tables": [{**dict(row), "listed": bool(row["listed"])} for row in tables],
         "sources": [dict(row) for row in cited],
         "download": f"{API_PREFIX}/releases/{found.key}/download",
     }

@@ -18,3 +18,7 @@ MEDIA_TYPES = {
 
 def media_type(name: str) -> str:
     return MEDIA_TYPES.get(PurePath(name).suffix, "text/plain; charset=utf-8")
+
+
+# Served as written, never compressed on the way (compressed already, or not worth it).
+UNCOMPRESSED = tuple(kind for kind in MEDIA_TYPES.values() if kind != "application/json")

@@ -31,6 +31,9 @@ class ReleaseTable(SQLModel, table=True):
     added: int
     changed: int
     retracted: int
+    # Whether the change log lists the table's rows: not when it was empty before the load
+    # (every row added), nor for the place hierarchy's closure (derived from the places).
+    listed: bool
 
 
 class ReleaseSource(SQLModel, table=True):

@@ -18,21 +18,20 @@ it does not, so a release's files are never half written; the file list (names, 
 checksums) is recorded in `release_file` in the same transaction.
 """
 
-import csv
 import hashlib
-import io
 import json
 import os
 import shutil
 import sqlite3
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, Table, insert, select
 from sqlmodel import SQLModel
@@ -110,33 +109,19 @@ def _columns(table: Table) -> list[Column]:
     return columns
 
 
-def _rows(connection: Connection, table: Table) -> list[tuple[Any, ...]]:
+def _read(connection: Connection, table: Table, columns: list[Column]) -> pa.Table:
+    """The table's rows, ordered by its primary key, as Arrow columns."""
     statement = select(*table.c)
     if table.name == "observation":
         unit = t.indicator.c.unit.label(UNIT_COLUMN)
         statement = select(*table.c, unit).join(
             t.indicator, t.indicator.c.id == table.c.indicator_id
         )
-    order = list(table.primary_key.columns)
-    return [tuple(row) for row in connection.execute(statement.order_by(*order))]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def _csv_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return repr(value) if isinstance(value, float) else str(value)
+    rows = connection.execute(statement.order_by(*table.primary_key.columns)).all()
+    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    schema = pa.schema([(c.name, ARROW[c.kind]) for c in columns])
+    arrays = [pa.array(v, type=f.type) for v, f in zip(values, schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _sha256(path: Path) -> str:
@@ -172,24 +157,29 @@ def _schema(table: Table, columns: list[Column]) -> dict[str, Any]:
     return schema
 
 
-def _arrow(columns: list[Column], rows: list[tuple[Any, ...]]) -> pa.Table:
-    schema = pa.schema([(c.name, ARROW[c.kind]) for c in columns])
-    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    arrays = [pa.array(list(v), type=f.type) for v, f in zip(values, schema, strict=True)]
-    return pa.Table.from_arrays(arrays, schema=schema)
+def _sqlite_rows(data: pa.Table, columns: list[Column]) -> Iterator[tuple[Any, ...]]:
+    """Rows as SQLite stores them: dates as ISO 8601 text, booleans as 0 and 1."""
+    values = []
+    for column, array in zip(columns, data.columns, strict=True):
+        if column.kind in ("date", "datetime"):
+            array = pc.cast(array, pa.string()) if column.kind == "date" else pc.strftime(array)
+        elif column.kind == "boolean":
+            array = pc.cast(array, pa.int64())
+        values.append(array.to_pylist())
+    return zip(*values, strict=True)
 
 
-def _write_sqlite(path: Path, tables: dict[str, tuple[list[Column], list[tuple[Any, ...]]]],
+def _write_sqlite(path: Path, tables: dict[str, tuple[list[Column], pa.Table]],
                   keys: dict[str, list[str]]) -> None:  # fmt: skip
     database = sqlite3.connect(path)
     try:
-        for name, (columns, rows) in tables.items():
+        for name, (columns, data) in tables.items():
             defined = ", ".join(f'"{c.name}" {SQLITE[c.kind]}' for c in columns)
             primary = ", ".join(f'"{k}"' for k in keys[name])
             database.execute(f'CREATE TABLE "{name}" ({defined}, PRIMARY KEY ({primary}))')
             marks = ", ".join("?" for _ in columns)
             database.executemany(
-                f'INSERT INTO "{name}" VALUES ({marks})', ([_plain(v) for v in r] for r in rows)
+                f'INSERT INTO "{name}" VALUES ({marks})', _sqlite_rows(data, columns)
             )
         database.commit()
     finally:
@@ -198,23 +188,22 @@ def _write_sqlite(path: Path, tables: dict[str, tuple[list[Column], list[tuple[A
 
 def _write_csv_bundle(
     path: Path,
-    tables: dict[str, tuple[list[Column], list[tuple[Any, ...]]]],
+    tables: dict[str, tuple[list[Column], pa.Table]],
     package: dict[str, Any],
     schemas: dict[str, dict[str, Any]],
 ) -> None:
     resources = []
+    options = pacsv.WriteOptions(quoting_style="needed")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        for name, (columns, rows) in tables.items():
-            text = io.StringIO(newline="")
-            writer = csv.writer(text, lineterminator="\n")
-            writer.writerow([c.name for c in columns])
-            writer.writerows([_csv_text(v) for v in row] for row in rows)
-            data = text.getvalue().encode("utf-8")
-            bundle.writestr(f"{name}.csv", data)
+        for name, (_, data) in tables.items():
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(data, sink, options)
+            text = sink.getvalue().to_pybytes()
+            bundle.writestr(f"{name}.csv", text)
             resources.append({
                 "name": name, "path": f"{name}.csv", "format": "csv", "mediatype": "text/csv",
-                "encoding": "utf-8", "bytes": len(data),
-                "hash": f"sha256:{hashlib.sha256(data).hexdigest()}", "schema": schemas[name],
+                "encoding": "utf-8", "bytes": len(text),
+                "hash": f"sha256:{hashlib.sha256(text).hexdigest()}", "schema": schemas[name],
             })  # fmt: skip
         described = {**package, "resources": resources}
         bundle.writestr(PACKAGE_FILE, json.dumps(described, indent=2, ensure_ascii=False))
@@ -263,18 +252,18 @@ def _write(
     connection: Connection, release_id: int, version: str, folder: Path, names: Sequence[str]
 ) -> None:
     metadata = SQLModel.metadata.tables
-    tables = {}
+    tables: dict[str, tuple[list[Column], pa.Table]] = {}
     schemas, keys = {}, {}
     for name in names:
         table = metadata[name]
         columns = _columns(table)
-        tables[name] = (columns, _rows(connection, table))
+        tables[name] = (columns, _read(connection, table, columns))
         schemas[name] = _schema(table, columns)
         keys[name] = schemas[name]["primaryKey"]
     package = _package(connection, version)
     resources: list[dict[str, Any]] = []
-    for name, (columns, rows) in tables.items():
-        pq.write_table(_arrow(columns, rows), folder / f"{name}.parquet", compression="zstd")
+    for name, (_, data) in tables.items():
+        pq.write_table(data, folder / f"{name}.parquet", compression="zstd")
         resources.append({"name": name, "path": f"{name}.parquet", "format": "parquet",
                           "schema": schemas[name]})  # fmt: skip
     _write_sqlite(folder / SQLITE_FILE, tables, keys)

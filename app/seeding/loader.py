@@ -80,7 +80,7 @@ class _Sync:
         }
         changes = self.report.tables.setdefault(name, TableChanges())
         ids = {} if ids is None else ids
-        log = self.log.table(table, keys, existing.items())
+        log = self.log.table(table, keys, existing)
         for batch in batches:
             new: list[Row] = []
             for row in batch:

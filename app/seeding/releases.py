@@ -72,20 +72,26 @@ class ChangeLog:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
         self.keys_by_id: dict[str, dict[Any, str]] = {}  # a table's natural keys by row id
+        self.listed: dict[str, bool] = {}  # whether the log lists a table's rows
 
     def table(
-        self, table: Table, keys: tuple[str, ...], existing: Iterable[tuple[tuple[Any, ...], Row]]
+        self, table: Table, keys: tuple[str, ...], existing: Mapping[tuple[Any, ...], Row]
     ) -> "TableLog":
-        log = TableLog(self, table, keys)
+        # A table empty before the load (the first load) is counted, not listed: every row
+        # of it was added, as its counts say, and listing them would double its size.
+        log = TableLog(self, table, keys, listed=bool(existing))
+        self.listed[table.name] = log.logged
         if "id" in table.c:
-            self.keys_by_id[table.name] = {row["id"]: log.key_text(key) for key, row in existing}
+            self.keys_by_id[table.name] = {
+                row["id"]: log.key_text(key) for key, row in existing.items()
+            }
         return log
 
 
 class TableLog:
-    def __init__(self, log: ChangeLog, table: Table, keys: tuple[str, ...]) -> None:
+    def __init__(self, log: ChangeLog, table: Table, keys: tuple[str, ...], listed: bool) -> None:
         self.log, self.table, self.keys = log, table, keys
-        self.logged = table.name not in UNLOGGED
+        self.logged = listed and table.name not in UNLOGGED
         # Columns referring to another table's rows, by the table they refer to.
         self.references = {
             column.name: next(iter(column.foreign_keys)).column.table.name
@@ -160,7 +166,8 @@ def record_release(
         insert(t.release_table),
         [
             {"release_id": release_id, "name": name, "rows": counts.total,
-             "added": counts.inserted, "changed": counts.updated, "retracted": counts.deleted}
+             "added": counts.inserted, "changed": counts.updated, "retracted": counts.deleted,
+             "listed": log.listed.get(name, False)}
             for name, counts in report.tables.items()
         ],
     )  # fmt: skip

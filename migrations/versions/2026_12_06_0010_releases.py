@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("added", sa.Integer(), nullable=False),
         sa.Column("changed", sa.Integer(), nullable=False),
         sa.Column("retracted", sa.Integer(), nullable=False),
+        sa.Column("listed", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["release_id"], ["release.id"], name=op.f("fk_release_table_release_id_release")
         ),

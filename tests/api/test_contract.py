@@ -83,6 +83,11 @@ DETAILS = {
 }
 
 
+# The change logs of a database loaded once: its one release counts what it added without
+# listing it. Their items are held to the model in tests/test_releases.py, after a reload.
+NOTHING_LISTED = {f"{API}/changes", f"{API}/releases/{{release_version}}/changes"}
+
+
 def concrete(path: str) -> str:
     if path in PATH_OVERRIDES:
         return PATH_OVERRIDES[path]
@@ -114,7 +119,7 @@ def test_every_get_response_validates_strictly_against_its_schema(
         assert response.status_code == 200, (path, response.text)
         body = response.json()
         models[model_name].model_validate(body)
-        if "data" in body:
+        if "data" in body and path not in NOTHING_LISTED:
             assert body["data"], f"{path} returned no items to check"
         checked += 1
     assert checked == len(spec["paths"]) >= 30
