@@ -101,14 +101,7 @@ RELEASE_SPEC = ListSpec(
     name="releases",
     base=releases_select,
     id_column=release.c.id,
-    filters=(
-        Filter(
-            "version",
-            "The release's full version.",
-            column=release.c.version,
-            example="63ec60bb23e51794be1faf655c6f5627bf86832f0ef60b75682da11ece55d1e3",
-        ),
-    ),
+    filters=(),  # `version=` pins the dataset version of any answer (app.middleware)
     sorts=(Sort("number", release.c.id, int),),
     default_sort=("-number",),
     fields=tuple(Release.model_fields),
