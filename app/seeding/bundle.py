@@ -40,6 +40,7 @@ from app.facts.files import CSV_FILE, PACKAGE_FILE, SQLITE_FILE, SUMS_FILE, medi
 from app.models import tables as t
 from app.models.vocabulary import Unit
 
+BATCH = 10_000  # rows read, and held as Python objects, at a time
 UNIT_COLUMN = "unit"  # added to observation: its indicator's unit
 UNITS = {
     Unit.CNY: "yuan (renminbi)",
@@ -117,11 +118,16 @@ def _read(connection: Connection, table: Table, columns: list[Column]) -> pa.Tab
         statement = select(*table.c, unit).join(
             t.indicator, t.indicator.c.id == table.c.indicator_id
         )
-    rows = connection.execute(statement.order_by(*table.primary_key.columns)).all()
-    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     schema = pa.schema([(c.name, ARROW[c.kind]) for c in columns])
-    arrays = [pa.array(v, type=f.type) for v, f in zip(values, schema, strict=True)]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    result = connection.execute(
+        statement.order_by(*table.primary_key.columns).execution_options(yield_per=BATCH)
+    )
+    batches = []
+    for rows in result.partitions():  # a batch of rows at a time: few Python objects at once
+        values = zip(*rows, strict=True)
+        arrays = [pa.array(v, type=f.type) for v, f in zip(values, schema, strict=True)]
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def _sha256(path: Path) -> str:
