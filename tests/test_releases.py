@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 
 from app.api.releases import Change, ReleaseDetail
 from app.config import Settings
 from app.main import create_app
+from app.migrate import alembic_config, upgrade_to_head
 from app.seeding.pipeline import Seeded, seed
 from harness.state import dump
 from tests.conftest import SEEDS
@@ -158,3 +160,44 @@ def test_an_unknown_release_is_a_404_naming_the_parameter(
     assert problem["errors"][0]["parameter"] == "release"
     assert why in problem["detail"]
     assert client.get(f"{API}/releases/{version}/changes").status_code == 404
+
+
+def test_a_database_loaded_before_releases_were_recorded_gets_its_release(
+    empty_url: str, seeds: Path
+) -> None:
+    """Loaded at the schema before releases, then migrated: the next load, though it changes
+    nothing, records the release the database holds, with nothing listed as changed."""
+    loaded = seed(empty_url, seeds, None)
+    command.downgrade(alembic_config(empty_url), "0009")
+    upgrade_to_head(empty_url)
+    again = seed(empty_url, seeds, None)
+    assert not again.report.changed
+    assert again.report.release == again.version == loaded.version
+    with TestClient(create_app(Settings(database_url=empty_url))) as client:
+        release = client.get(f"{API}/releases/{again.version}").json()
+        assert release["previous_version"] is None
+        assert all(t["added"] == t["changed"] == t["retracted"] == 0 for t in release["tables"])
+        assert client.get(release["links"]["changes"]).json()["data"] == []
+    assert seed(empty_url, seeds, None).report.release is None  # and then none again
+
+
+def test_a_load_that_brings_back_an_earlier_release_is_the_newest(
+    empty_url: str, seeds: Path
+) -> None:
+    first = seed(empty_url, seeds, None)
+    edit(seeds / DAYE, "slug: daye-aluminum-profile\n", "slug: daye-aluminium-profiles\n")
+    second = seed(empty_url, seeds, None)
+    edit(seeds / DAYE, "slug: daye-aluminium-profiles\n", "slug: daye-aluminum-profile\n")
+    back = seed(empty_url, seeds, None)
+    assert back.version == first.version != second.version
+    with TestClient(create_app(Settings(database_url=empty_url))) as client:
+        listed = client.get(f"{API}/releases").json()["data"]
+        assert [(r["version"], r["number"], r["previous_version"]) for r in listed] == [
+            (first.version, 3, second.version),
+            (second.version, 2, first.version),
+        ]
+        changes = client.get(f"{API}/releases/{first.version}/changes").json()["data"]
+    assert [(c["key"], c["kind"]) for c in changes] == [
+        ("daye-aluminum-profile", "added"),
+        ("daye-aluminium-profiles", "retracted"),
+    ]
