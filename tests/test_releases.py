@@ -201,3 +201,14 @@ def test_a_load_that_brings_back_an_earlier_release_is_the_newest(
         ("daye-aluminum-profile", "added"),
         ("daye-aluminium-profiles", "retracted"),
     ]
+
+
+def test_a_load_whose_files_cannot_be_written_keeps_nothing(
+    empty_url: str, seeds: Path, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "releases"
+    blocked.write_text("a file where the releases directory should be")
+    with pytest.raises(OSError, match="releases"):
+        seed(empty_url, seeds, None, None, blocked)
+    state = dump(empty_url)
+    assert state["release"] == state["observation"] == state["dataset_version"] == []
