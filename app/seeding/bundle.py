@@ -1,7 +1,7 @@
 """The release as files, written once at load time and served as they are.
 
 In the load's transaction, after the release is recorded, the served tables are read back
-(the rows just written) and written to a staging folder beside the releases directory:
+(the rows just written) and written to a hidden staging folder in the releases directory:
 
 - `atlas.sqlite`: one SQLite database of every served table, with its primary key;
 - `<table>.parquet`: one Parquet file per table (zstd);
@@ -228,7 +228,7 @@ def _package(connection: Connection, version: str) -> dict[str, Any]:
         "description": "Every served table of one release. A table's facts cite their source"
         " (source_id); a published table's licence is its source's, and a curated fact quotes"
         " the document its source names. Values are in their indicator's unit (observation's"
-        f" `unit` field): {'; '.join(f'{u.value}: {d}' for u, d in UNITS.items())}.",
+        f" `unit` field): {'; '.join(f'{u.value}: {UNITS.get(u, u.value)}' for u in Unit)}.",
         **({"licenses": [{"name": licence, "title": f"{licence}: the published tables'"}
                          for licence in licences]} if licences else {}),
         "sources": [{"title": row.title or row.id, **({"path": row.url} if row.url else {})}
