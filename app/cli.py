@@ -15,7 +15,7 @@ from rich.table import Table
 from app.config import get_settings
 
 if TYPE_CHECKING:
-    from app.seeding.loader import LoadReport
+    from app.seeding.releases import LoadReport
 
 cli = typer.Typer(help="Innovation Atlas: regional innovation data, sourced and queryable.")
 console = Console(stderr=True)
@@ -63,7 +63,8 @@ def load(
         raise typer.Exit(2)
     try:
         with console.status("reading seeds") as status:
-            seeded = seed(url, seeds or settings.seeds_dir, documents_dir, status.update)
+            seeded = seed(url, seeds or settings.seeds_dir, documents_dir, status.update,
+                          settings.releases_dir)  # fmt: skip
     except SeedsRejected as exc:
         console.print(
             f"[red]Seeds rejected; the database was not touched.[/] {len(exc.problems)} problem(s):"

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="SQLAlchemy URL of the database; `atlas.db` in the data directory by default.",
     )
+    releases_dir: Path = Field(
+        default_factory=lambda given: given["data_dir"] / "releases",
+        description="Where `atlas load` writes each release's files (a folder per version)"
+        " and the API serves them from; `releases` in the data directory by default.",
+    )
     seeds_dir: Path = Field(default_factory=lambda: shipped("seeds"))
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]

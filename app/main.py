@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from app import __version__
 from app.api import TAGS, collections, include_api, item_keys
@@ -35,7 +36,8 @@ from app.errors import (
     install_error_handlers,
 )
 from app.explorer import explorer_page, prefers_html
-from app.facts.version import read_version
+from app.facts.files import UNCOMPRESSED
+from app.facts.version import UNVERSIONED, read_version
 from app.faults import explain, shown
 from app.middleware import (
     ConditionalGetMiddleware,
@@ -244,7 +246,11 @@ def middleware_stack(settings: Settings, exportable: Callable[[str], bool]) -> l
         ),
         Middleware(RequestChecksMiddleware, exportable=exportable),
         Middleware(HeadMiddleware),
-        Middleware(GZipMiddleware, minimum_size=500),
+        Middleware(
+            GZipMiddleware,
+            minimum_size=500,
+            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *UNCOMPRESSED),
+        ),
         Middleware(PinnedVersionMiddleware, prefix=API_PREFIX),
         Middleware(
             ConditionalGetMiddleware,
@@ -301,10 +307,13 @@ def _install_service_routes(app: FastAPI) -> None:
         return RawJSON(index_body(), headers=vary)
 
     def index_body() -> dict[str, Any]:
+        served = app.state.nodes.primary.version  # as last seen: the index reads nothing
+        download = f"{API_PREFIX}/releases/{served}/download" if served else None
         return {
             "name": app.title,
             "version": app.version,
             "resources": collections(),
+            "download": None if served == UNVERSIONED else download,
             "docs": "/docs",
             "redoc": "/redoc",
             "openapi": "/openapi.json",

@@ -17,10 +17,12 @@ from app.asgi import BODILESS, HTTPMiddleware
 from app.errors import ParameterError, problem_response, shown
 from app.explorer import prefers_html
 from app.facts.version import UNVERSIONED
+from app.paths import RELEASE_FILE_PATH
 
 JSON_RANGES = frozenset({"*/*", "application/*", "application/json", "application/problem+json"})
 EXPORT_RANGES = frozenset({"text/csv", "application/x-ndjson"})  # list routes only
 HTML_PATHS = ("/docs", "/redoc", "/static/")
+FILE_PATH = re.compile(RELEASE_FILE_PATH)  # a file answers in its own type, whatever Accept
 
 
 class RequestChecksMiddleware:
@@ -53,6 +55,8 @@ def _refusal(scope: Scope, exportable: Callable[[str], bool]) -> tuple[int, str,
         return 415, "unsupported-media-type", f"{scope['method']} requests take no content"
     accept = headers.get("accept")
     if accept is None or scope["path"].startswith(HTML_PATHS) or _accepts(accept, JSON_RANGES):
+        return None
+    if FILE_PATH.match(scope["path"]) is not None:
         return None
     if scope["path"] == "/" and prefers_html(accept):
         return None  # the explorer

@@ -4,3 +4,5 @@ imports nothing, so that importing one of them pulls in none of the others."""
 API_PREFIX = "/api/v1"  # every resource lives below it
 # The version a database without a load record reports, in headers, pins and cache keys.
 UNVERSIONED = "unversioned"
+# A release's file (app.api.downloads): served as it is, in its own media type.
+RELEASE_FILE_PATH = r"^/api/v1/releases/[^/]+/download/[^/]+$"

@@ -75,7 +75,13 @@ def test_a_loaded_database_migrates_down_and_up_with_its_rows(empty_url: str) ->
     command.downgrade(alembic_config(empty_url), "0002")
     upgrade_to_head(empty_url)
     load_seeds(empty_url)  # the reference divisions the downgrade removed come back
-    assert _counts(empty_url) == before
+    after = _counts(empty_url)
+    # The releases are history, not data: the downgrade dropped them, and the load that
+    # brought the divisions back recorded itself as a release of its own.
+    assert after.pop("release") == before.pop("release") == 1
+    assert {name: n for name, n in after.items() if not name.startswith("release_")} == {
+        name: n for name, n in before.items() if not name.startswith("release_")
+    }
     engine = build_engine(empty_url)
     try:
         with engine.connect() as connection:

@@ -16,8 +16,9 @@ from app.db import build_engine
 from app.migrate import upgrade_to_head
 from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
-from app.seeding.loader import LoadReport, load_dataset
+from app.seeding.loader import load_dataset
 from app.seeding.reader import read_dataset
+from app.seeding.releases import LoadReport
 from harness.state import dump
 from tests.conftest import DOCUMENTS, SEEDS, load_seeds
 
@@ -83,6 +84,10 @@ def test_totals(loaded_url: str) -> None:
         "search_entry": 3388,  # every name but the untitled source's
         "dataset_version": 1,
         "deployment_secret": 1,  # the cursor key the first load generated
+        # The first load's release: each loaded table's counts, no change listed (every row
+        # was added), no published table, no files (the tests load without writing them).
+        "release": 1, "release_table": 11, "release_change": 0, "release_source": 0,
+        "release_file": 0,
     }  # fmt: skip
 
 
@@ -264,7 +269,10 @@ def test_changed_seed_updates_exactly_that_record(empty_url: str, seeds: Path) -
     assert {n for n in after if after[n] != before[n]} == {
         "observation",
         "dataset_version",
-    }  # a changed fact, a new version
+        "release",
+        "release_table",
+        "release_change",
+    }  # a changed fact, a new version, the release that records it with its change
 
 
 @pytest.mark.documents

@@ -12,9 +12,10 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.routing import compile_path
 
-from app.api import comparisons, rankings, search, series
+from app.api import comparisons, downloads, rankings, search, series
 from app.api.clusters import CLUSTERS
 from app.api.comparisons import COMPARISON
+from app.api.downloads import DOWNLOAD
 from app.api.exports import FORMAT_PARAMETER
 from app.api.indicators import INDICATORS
 from app.api.metrics import METRICS
@@ -22,6 +23,7 @@ from app.api.organizations import ORGANIZATIONS, RELATIONS
 from app.api.places import CITIES, PLACES
 from app.api.programs import PROGRAMS
 from app.api.rankings import RANKINGS_TAG
+from app.api.releases import CHANGES, RELEASES
 from app.api.resource import Mount, Nested
 from app.api.routing import add_resource_routes, item_model_of
 from app.api.search import SEARCH_TAG
@@ -48,9 +50,17 @@ URL_MAP: tuple[Mount, ...] = (
     Mount(SOURCES, (Nested(METRICS, "source", "List the metrics a source states"),)),
     Mount(METRICS, views=(COMPARISON,)),
     Mount(RELATIONS),
+    Mount(RELEASES, (Nested(CHANGES, "release", "List a release's changes"),), (DOWNLOAD,)),
+    Mount(CHANGES),
 )
 # Routes that are not a resource's: they answer across resources.
-OTHER_ROUTERS = (search.router, series.router, rankings.router, comparisons.router)
+OTHER_ROUTERS = (
+    search.router,
+    series.router,
+    rankings.router,
+    comparisons.router,
+    downloads.router,
+)
 
 # The OpenAPI tags: the resources' own, in map order, then those of the other routes.
 TAGS = [

@@ -26,7 +26,8 @@ SLUG_PATTERN_RE = re.compile(SLUG_PATTERN)
 def key_doc(resource: Resource) -> str:
     key = resource.path_key
     alias = f", or its {key.alias}" if key.alias else ""
-    return f"The {resource.noun}'s {key.column}{alias}."
+    prefix = f", or its first {key.prefix} or more characters" if key.prefix else ""
+    return f"The {resource.noun}'s {key.column}{alias}{prefix}."
 
 
 def check_path_key(key: PathKey, value: str, name: str) -> str:
@@ -50,6 +51,10 @@ def find(connection: Connection, resource: Resource, value: str, name: str) -> F
         row = _by_column(connection, resource, key.column, value)
         if row is not None:
             return Found(row["id"], row["key"])
+        if key.prefix and len(value) >= key.prefix:
+            rows = _by_prefix(connection, resource, value)
+            if len(rows) == 1:
+                return Found(rows[0]["id"], rows[0]["key"])
     if key.alias is not None and re.fullmatch(key.alias_pattern or "", value) is not None:
         row = _by_column(connection, resource, key.alias, value)
         if row is not None:
@@ -106,6 +111,21 @@ def _former(
         f" in {years}; that {resource.noun} is {latest['key']}, code {latest['now']} today"
     )
     return Moved(name, latest["key"], note)
+
+
+def _by_prefix(connection: Connection, resource: Resource, value: str) -> list[Any]:
+    """The rows whose key starts with `value` (two at most: one is an answer, two are not)."""
+
+    def build() -> Any:
+        table, column = resource.table, resource.table.c[resource.path_key.column]
+        return (
+            select(table.c.id, column.label("key"))
+            .where(column.startswith(slot("key"), escape="\\"), *resource.spec.scope)
+            .limit(2)
+        )
+
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return fetch_all(connection, ("prefix", resource.name), build, {"key": escaped})
 
 
 def _named(connection: Connection, resource: Resource, value: str, name: str) -> Exception:

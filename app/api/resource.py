@@ -33,6 +33,9 @@ class PathKey:
     # A table of the alias's former values (`former_code`: place_id, code, name_local,
     # year): an old code answers 308 to the row it names today, and says so.
     former: str | None = None
+    # The fewest leading characters of the key that name its row when no other row's key
+    # starts with them (a release by 12 or more digits of its version); 0: the whole key.
+    prefix: int = 0
 
 
 @dataclass(frozen=True)

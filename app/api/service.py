@@ -14,6 +14,12 @@ class Index(Schema):
     resources: dict[str, str] = Field(
         description="Each collection's URL.", examples=[{"cities": "/api/v1/cities"}]
     )
+    download: str | None = Field(
+        description="The files of the release this server serves (null before any load).",
+        examples=[
+            "/api/v1/releases/63ec60bb23e51794be1faf655c6f5627bf86832f0ef60b75682da11ece55d1e3/download"
+        ],
+    )
     docs: str
     redoc: str
     openapi: str

@@ -21,6 +21,11 @@ place_ancestor = _table("place_ancestor")
 program = _table("program")
 program_place = _table("program_place")
 relation = _table("relation")
+release = _table("release")
+release_change = _table("release_change")
+release_file = _table("release_file")
+release_source = _table("release_source")
+release_table = _table("release_table")
 source = _table("source")
 
 

@@ -112,6 +112,14 @@ class ProgramPlaceRole(StrEnum):
     scope = "scope"
 
 
+class ChangeKind(StrEnum):
+    """What a load did to a row, in a release's change log."""
+
+    added = "added"
+    changed = "changed"
+    retracted = "retracted"
+
+
 def check_in(column: str, values: type[StrEnum]) -> str:
     """SQL of a CHECK keeping `column` in the vocabulary (our constants, never input)."""
     quoted = ", ".join(f"'{member.value}'" for member in values)

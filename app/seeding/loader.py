@@ -5,9 +5,8 @@ changed ones updated column by column, and records no longer in the files delete
 A second run over the same files therefore changes nothing.
 """
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, update
@@ -16,42 +15,22 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers the tables)
 from app.facts.conflicts import mark_conflicts
 from app.facts.latest import mark_latest
-from app.facts.version import store_version
+from app.facts.version import read_version, store_version
 from app.models.vocabulary import PROVINCE_LEVELS
+from app.seeding.bundle import Staged, stage_files
 from app.seeding.cells import NO_CELL, observation_rows
 from app.seeding.codes import former_code_rows
 from app.seeding.errors import SeedError, SeedProblem
 from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
 from app.seeding.records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
+from app.seeding.releases import ChangeLog, LoadReport, TableChanges, record_release
 from app.seeding.search import rebuild_search
 from app.seeding.secrets import ensure_secret
 from app.seeding.version import dataset_hash
 
 Row = dict[str, Any]
 Progress = Callable[[str], None]
-
-
-@dataclass
-class TableChanges:
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.inserted + self.updated + self.unchanged
-
-
-@dataclass
-class LoadReport:
-    tables: dict[str, TableChanges] = field(default_factory=dict)
-    values_by_source: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def changed(self) -> bool:
-        return any(t.inserted or t.updated or t.deleted for t in self.tables.values())
 
 
 def _table(name: str) -> Table:
@@ -78,6 +57,7 @@ class _Sync:
         self.connection = connection
         self.report = LoadReport()
         self.stale: dict[str, list[tuple[Any, ...]]] = {}
+        self.log = ChangeLog()
 
     def rows(
         self, name: str, desired: Iterable[Row], ids: dict[Any, int] | None = None
@@ -102,6 +82,7 @@ class _Sync:
         }
         changes = self.report.tables.setdefault(name, TableChanges())
         ids = {} if ids is None else ids
+        log = self.log.table(table, keys, existing)
         for batch in batches:
             new: list[Row] = []
             for row in batch:
@@ -111,6 +92,7 @@ class _Sync:
                     new.append(row)
                     continue
                 differing = {col: value for col, value in row.items() if current[col] != value}
+                log.changed(key, current, differing)
                 if differing:
                     self.connection.execute(
                         update(table).where(_match(table, keys, key)).values(**differing)
@@ -121,8 +103,10 @@ class _Sync:
                 if isinstance(current.get("id"), int):
                     ids[key[0] if len(key) == 1 else key] = current["id"]
             self._insert(table, keys, new, ids)
+            log.added(new, ids)
             changes.inserted += len(new)
         self.stale[name] = list(existing)
+        log.retracted(existing)
         return ids
 
     def _insert(
@@ -184,10 +168,33 @@ def _places_in_order(places: list[PlaceRecord]) -> list[PlaceRecord]:
     return ordered
 
 
-def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = None) -> LoadReport:
-    """Write `dataset` in a single transaction: on any error nothing is kept."""
+def load_dataset(
+    engine: Engine,
+    dataset: Dataset,
+    progress: Progress | None = None,
+    releases: Path | None = None,
+) -> LoadReport:
+    """Write `dataset` in a single transaction: on any error nothing is kept. With
+    `releases`, a release's files are written there (app.seeding.bundle), in place once the
+    transaction commits."""
     step = progress or (lambda _: None)
+    staged: list[Staged] = []
+    try:
+        report = _load(engine, dataset, step, releases, staged)
+    except BaseException:
+        for files in staged:
+            files.discard()
+        raise
+    for files in staged:
+        files.publish()
+    return report
+
+
+def _load(
+    engine: Engine, dataset: Dataset, step: Progress, releases: Path | None, staged: list[Staged]
+) -> LoadReport:
     with engine.begin() as connection:
+        previous = read_version(connection)
         sync = _Sync(connection)
         step("sources")
         sync.rows(
@@ -214,8 +221,15 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         mark_latest(connection)
         step("search entries")
         rebuild_search(connection)
-        store_version(connection, dataset_hash(dataset))
+        version = dataset_hash(dataset)
+        store_version(connection, version)
         ensure_secret(connection)
+        step("release")
+        release = record_release(connection, dataset, sync.report, sync.log, previous, version)
+        if release is not None and releases is not None:
+            step("release files")
+            staged.append(stage_files(connection, release, version, releases, ORDER))
+        sync.report.release = version if release is not None else None
         return sync.report
 
 

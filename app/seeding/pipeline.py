@@ -12,8 +12,9 @@ from app.facts.version import read_version
 from app.migrate import upgrade_to_head
 from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
-from app.seeding.loader import LoadReport, load_dataset
+from app.seeding.loader import load_dataset
 from app.seeding.reader import read_dataset
+from app.seeding.releases import LoadReport
 from app.seeding.spans import Verification
 
 
@@ -34,7 +35,10 @@ def seed(
     seeds: Path,
     documents: Path | None,
     progress: Callable[[str], None] | None = None,
+    releases: Path | None = None,
 ) -> Seeded:
+    """Read, check, migrate and load; with `releases`, a load that makes a release writes
+    its files there (app.seeding.bundle)."""
     step = progress or (lambda _: None)
     step("reading seeds")
     try:
@@ -47,7 +51,7 @@ def seed(
     engine = build_engine(url)
     try:
         previous = _stored_version(engine)
-        report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"))
+        report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"), releases)
         version = _stored_version(engine)
     finally:
         engine.dispose()

@@ -666,6 +666,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List releases
+         * @description Every load that changed the data, newest first. With `fields=`, the page is an `ReleaseFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         */
+        get: operations["list_releases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/releases/{release_version}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a release's changes
+         * @description The same query language as the top-level list, limited to one release. With `fields=`, the page is an `ChangeFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         */
+        get: operations["list_release_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/releases/{release_version}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a release's files
+         * @description The release as files, written once when it was loaded: `atlas.sqlite` (every served table), a Parquet file per table, `atlas-csv.zip` (a CSV per table), each described by `datapackage.json` (Frictionless: fields, types, units, licences, sources, checksums), and `SHA256SUMS`. Each `url` serves the file as it is, with its SHA-256 as a strong ETag, byte ranges (206) and HEAD.
+         */
+        get: operations["get_release_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/releases/{release}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a release
+         * @description A release: when and from what it was loaded, each table's rows and what the load did to them, and a link to its change log.
+         */
+        get: operations["get_release"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List changes
+         * @description The change logs of every release, in the order the loads made them: rows added or retracted by natural key, and each changed field with its old and new value. With `fields=`, the page is an `ChangeFieldsPage`.
+         *
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         */
+        get: operations["list_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -887,6 +993,62 @@ export interface components {
              */
             table: string | null;
         };
+        /** Change */
+        Change: {
+            /**
+             * Release
+             * @description The version of the release that made the change.
+             */
+            release: string;
+            /**
+             * Table
+             * @example observation
+             */
+            table: string;
+            /**
+             * Key
+             * @description The row's natural key (a slug, a code, a metric's key; parts joined by `/` when it has several).
+             * @example daye-high-tech-enterprises-2023
+             */
+            key: string;
+            kind: components["schemas"]["ChangeKind"];
+            /**
+             * Field
+             * @description The changed field (a reference by the name of what it refers to: `place`); null for a row added or retracted.
+             */
+            field: string | null;
+            /**
+             * Old
+             * @description The field's value before, as text.
+             */
+            old: string | null;
+            /**
+             * New
+             * @description Its value after, as text (references by key).
+             */
+            new: string | null;
+        };
+        /**
+         * ChangeKind
+         * @description What a load did to a row, in a release's change log.
+         * @enum {string}
+         */
+        ChangeKind: "added" | "changed" | "retracted";
+        /**
+         * ChangePage
+         * @description A page of whole Change items (no `fields=`).
+         */
+        ChangePage: {
+            /** Data */
+            data: components["schemas"]["Change"][];
+            meta: components["schemas"]["Meta"];
+            links: components["schemas"]["Links"];
+        };
+        /** ChangesLink */
+        ChangesLink: {
+            /** Changes */
+            changes: string;
+        };
         /** Citation */
         Citation: {
             /**
@@ -1098,6 +1260,16 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** Download */
+        Download: {
+            /** Version */
+            version: string;
+            /**
+             * Files
+             * @description As written when the release was loaded; empty if the load wrote none.
+             */
+            files: components["schemas"]["ReleaseFile"][];
+        };
         /** FacetCounts */
         FacetCounts: {
             /**
@@ -1201,6 +1373,12 @@ export interface components {
             resources: {
                 [key: string]: string;
             };
+            /**
+             * Download
+             * @description The files of the release this server serves (null before any load).
+             * @example /api/v1/releases/63ec60bb23e51794be1faf655c6f5627bf86832f0ef60b75682da11ece55d1e3/download
+             */
+            download: string | null;
             /** Docs */
             docs: string;
             /** Redoc */
@@ -2130,6 +2308,150 @@ export interface components {
             note: string | null;
             provenance: components["schemas"]["Provenance"];
         };
+        /** Release */
+        Release: {
+            /**
+             * Version
+             * @description The dataset version the load left (its content hash).
+             */
+            version: string;
+            /**
+             * Number
+             * @description The release's place among this database's: 1 the first.
+             */
+            number: number;
+            /**
+             * Previous Version
+             * @description The version it replaced; null for the first release.
+             */
+            previous_version: string | null;
+            /**
+             * Loaded At
+             * Format: date-time
+             */
+            loaded_at: string;
+            /**
+             * Seeds
+             * @description The seed directory it was loaded from.
+             */
+            seeds: string;
+            /** Url */
+            url: string;
+        };
+        /** ReleaseDetail */
+        ReleaseDetail: {
+            /**
+             * Version
+             * @description The dataset version the load left (its content hash).
+             */
+            version: string;
+            /**
+             * Number
+             * @description The release's place among this database's: 1 the first.
+             */
+            number: number;
+            /**
+             * Previous Version
+             * @description The version it replaced; null for the first release.
+             */
+            previous_version: string | null;
+            /**
+             * Loaded At
+             * Format: date-time
+             */
+            loaded_at: string;
+            /**
+             * Seeds
+             * @description The seed directory it was loaded from.
+             */
+            seeds: string;
+            /** Url */
+            url: string;
+            /** Tables */
+            tables: components["schemas"]["ReleaseTable"][];
+            /**
+             * Sources
+             * @description The published tables it was loaded from.
+             */
+            sources: components["schemas"]["ReleaseSource"][];
+            /**
+             * Download
+             * @description Its files: SQLite, Parquet, CSV, with a data package.
+             */
+            download: string;
+            links: components["schemas"]["ChangesLink"];
+        };
+        /** ReleaseFile */
+        ReleaseFile: {
+            /**
+             * Name
+             * @example observation.parquet
+             */
+            name: string;
+            /**
+             * Media Type
+             * @example application/vnd.apache.parquet
+             */
+            media_type: string;
+            /** Bytes */
+            bytes: number;
+            /** Sha256 */
+            sha256: string;
+            /** Url */
+            url: string;
+        };
+        /**
+         * ReleasePage
+         * @description A page of whole Release items (no `fields=`).
+         */
+        ReleasePage: {
+            /** Data */
+            data: components["schemas"]["Release"][];
+            meta: components["schemas"]["Meta"];
+            links: components["schemas"]["Links"];
+        };
+        /** ReleaseSource */
+        ReleaseSource: {
+            /**
+             * Id
+             * @description The source the table's facts cite.
+             */
+            id: string;
+            /**
+             * File
+             * @description The CSV, under the seed directory.
+             */
+            file: string;
+            /** Sha256 */
+            sha256: string;
+        };
+        /** ReleaseTable */
+        ReleaseTable: {
+            /**
+             * Name
+             * @description The table, as in the release's files.
+             */
+            name: string;
+            /**
+             * Rows
+             * @description Its rows after the load.
+             */
+            rows: number;
+            /** Added */
+            added: number;
+            /**
+             * Changed
+             * @description Rows with at least one changed field.
+             */
+            changed: number;
+            /** Retracted */
+            retracted: number;
+            /**
+             * Listed
+             * @description Whether the change log lists its rows: not for a table empty before the load (the first load's: every row added) nor for the place hierarchy's closure.
+             */
+            listed: boolean;
+        };
         /** SearchMatch */
         SearchMatch: {
             /**
@@ -2916,6 +3238,95 @@ export interface components {
          */
         RelationFieldsPage: {
             data: components["schemas"]["RelationFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
+         * ReleaseFields
+         * @description A Release reduced by `fields=` to the properties in `meta.fields`.
+         */
+        ReleaseFields: {
+            /**
+             * Version
+             * @description The dataset version the load left (its content hash).
+             */
+            version?: string;
+            /**
+             * Number
+             * @description The release's place among this database's: 1 the first.
+             */
+            number?: number;
+            /**
+             * Previous Version
+             * @description The version it replaced; null for the first release.
+             */
+            previous_version?: string | null;
+            /**
+             * Loaded At
+             * Format: date-time
+             */
+            loaded_at?: string;
+            /**
+             * Seeds
+             * @description The seed directory it was loaded from.
+             */
+            seeds?: string;
+            /** Url */
+            url?: string;
+        };
+        /**
+         * ReleaseFieldsPage
+         * @description A page of Release items reduced by `fields=` to `meta.fields`.
+         */
+        ReleaseFieldsPage: {
+            data: components["schemas"]["ReleaseFields"][];
+            meta: components["schemas"]["SubsetMeta"];
+            links: components["schemas"]["Links"];
+        };
+        /**
+         * ChangeFields
+         * @description A Change reduced by `fields=` to the properties in `meta.fields`.
+         */
+        ChangeFields: {
+            /**
+             * Release
+             * @description The version of the release that made the change.
+             */
+            release?: string;
+            /**
+             * Table
+             * @example observation
+             */
+            table?: string;
+            /**
+             * Key
+             * @description The row's natural key (a slug, a code, a metric's key; parts joined by `/` when it has several).
+             * @example daye-high-tech-enterprises-2023
+             */
+            key?: string;
+            kind?: components["schemas"]["ChangeKind"];
+            /**
+             * Field
+             * @description The changed field (a reference by the name of what it refers to: `place`); null for a row added or retracted.
+             */
+            field?: string | null;
+            /**
+             * Old
+             * @description The field's value before, as text.
+             */
+            old?: string | null;
+            /**
+             * New
+             * @description Its value after, as text (references by key).
+             */
+            new?: string | null;
+        };
+        /**
+         * ChangeFieldsPage
+         * @description A page of Change items reduced by `fields=` to `meta.fields`.
+         */
+        ChangeFieldsPage: {
+            data: components["schemas"]["ChangeFields"][];
             meta: components["schemas"]["SubsetMeta"];
             links: components["schemas"]["Links"];
         };
@@ -13399,6 +13810,1274 @@ export interface operations {
                      *       "status": 431,
                      *       "detail": "the request line and headers exceed 16384 bytes",
                      *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_releases: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: number. Default: -number.
+                 * @example -number
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: version, number, previous_version, loaded_at, seeds, url. The page is then an `ReleaseFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleasePage"] | components["schemas"]["ReleaseFieldsPage"];
+                    /** @example version,number,previous_version,loaded_at,seeds,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/releases",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/releases"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/releases",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/releases"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/releases"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/releases"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_release_changes: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: release, table, key, kind, field, old, new. The page is then an `ChangeFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description added, changed or retracted.
+                 * @example changed
+                 */
+                kind?: "added" | "changed" | "retracted";
+                /**
+                 * @description added, changed or retracted. (not equal to; rows with no value count as different)
+                 * @example changed
+                 */
+                kind__ne?: "added" | "changed" | "retracted";
+                /**
+                 * @description added, changed or retracted. (any of (comma-separated))
+                 * @example changed
+                 */
+                kind__in?: string;
+                /**
+                 * @description The table of the row (observation for a metric).
+                 * @example observation
+                 */
+                table?: string;
+                /**
+                 * @description The table of the row (observation for a metric). (not equal to; rows with no value count as different)
+                 * @example observation
+                 */
+                table__ne?: string;
+                /**
+                 * @description The table of the row (observation for a metric). (any of (comma-separated))
+                 * @example observation
+                 */
+                table__in?: string;
+                /**
+                 * @description The row's natural key.
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key?: string;
+                /**
+                 * @description The row's natural key. (not equal to; rows with no value count as different)
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key__ne?: string;
+                /**
+                 * @description The row's natural key. (any of (comma-separated))
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key__in?: string;
+                /**
+                 * @description The row's natural key. (contains, ignoring case)
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key__contains?: string;
+                /**
+                 * @description The changed field.
+                 * @example value
+                 */
+                field?: string;
+                /**
+                 * @description The changed field. (not equal to; rows with no value count as different)
+                 * @example value
+                 */
+                field__ne?: string;
+                /**
+                 * @description The changed field. (any of (comma-separated))
+                 * @example value
+                 */
+                field__in?: string;
+                /**
+                 * @description The changed field. (true: has no value; false: has one)
+                 * @example true
+                 */
+                field__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: what the load did to the row; `table`: the row's table.
+                 * @example kind,table
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The release's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example 63ec60bb23e51794
+                 */
+                release_version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"] | components["schemas"]["ChangeFieldsPage"];
+                    /** @example release,table,key,kind,field,old,new */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/releases/{release_version}/changes",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/releases/{release_version}/changes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/releases/{release_version}/changes",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/releases/{release_version}/changes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/releases/{release_version}/changes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/releases/{release_version}/changes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_release_download: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The release's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example 63ec60bb23e51794
+                 */
+                release_version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The release's files, with their sizes and checksums. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Download"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/releases/{release_version}/download",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/releases/{release_version}/download"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/releases/{release_version}/download",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/releases/{release_version}/download"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/releases/{release_version}/download"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/releases/{release_version}/download"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_release: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The release's version, or its first 12 or more characters. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example 63ec60bb23e51794
+                 */
+                release: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseDetail"];
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/releases/{release}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/releases/{release}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/releases/{release}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/releases/{release}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/releases/{release}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/releases/{release}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_changes: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: release, table, key, kind, field, old, new. The page is then an `ChangeFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Version of the release (the full 64 digits).
+                 * @example 63ec60bb23e51794be1faf655c6f5627bf86832f0ef60b75682da11ece55d1e3
+                 */
+                release?: string;
+                /**
+                 * @description Version of the release (the full 64 digits). (not equal to; rows with no value count as different)
+                 * @example 63ec60bb23e51794be1faf655c6f5627bf86832f0ef60b75682da11ece55d1e3
+                 */
+                release__ne?: string;
+                /**
+                 * @description Version of the release (the full 64 digits). (any of (comma-separated))
+                 * @example 63ec60bb23e51794be1faf655c6f5627bf86832f0ef60b75682da11ece55d1e3
+                 */
+                release__in?: string;
+                /**
+                 * @description added, changed or retracted.
+                 * @example changed
+                 */
+                kind?: "added" | "changed" | "retracted";
+                /**
+                 * @description added, changed or retracted. (not equal to; rows with no value count as different)
+                 * @example changed
+                 */
+                kind__ne?: "added" | "changed" | "retracted";
+                /**
+                 * @description added, changed or retracted. (any of (comma-separated))
+                 * @example changed
+                 */
+                kind__in?: string;
+                /**
+                 * @description The table of the row (observation for a metric).
+                 * @example observation
+                 */
+                table?: string;
+                /**
+                 * @description The table of the row (observation for a metric). (not equal to; rows with no value count as different)
+                 * @example observation
+                 */
+                table__ne?: string;
+                /**
+                 * @description The table of the row (observation for a metric). (any of (comma-separated))
+                 * @example observation
+                 */
+                table__in?: string;
+                /**
+                 * @description The row's natural key.
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key?: string;
+                /**
+                 * @description The row's natural key. (not equal to; rows with no value count as different)
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key__ne?: string;
+                /**
+                 * @description The row's natural key. (any of (comma-separated))
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key__in?: string;
+                /**
+                 * @description The row's natural key. (contains, ignoring case)
+                 * @example daye-high-tech-enterprises-2023
+                 */
+                key__contains?: string;
+                /**
+                 * @description The changed field.
+                 * @example value
+                 */
+                field?: string;
+                /**
+                 * @description The changed field. (not equal to; rows with no value count as different)
+                 * @example value
+                 */
+                field__ne?: string;
+                /**
+                 * @description The changed field. (any of (comma-separated))
+                 * @example value
+                 */
+                field__in?: string;
+                /**
+                 * @description The changed field. (true: has no value; false: has one)
+                 * @example true
+                 */
+                field__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: what the load did to the row; `table`: the row's table.
+                 * @example kind,table
+                 */
+                facets?: string;
+                /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"] | components["schemas"]["ChangeFieldsPage"];
+                    /** @example release,table,key,kind,field,old,new */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/changes",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/changes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/changes",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/changes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/changes"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/changes"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

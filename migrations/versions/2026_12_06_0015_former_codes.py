@@ -6,7 +6,7 @@ code is kept with the place, the table's year and the cell it was read from, so 
 an old code finds the place it names today.
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 05:50:00
 """
 
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

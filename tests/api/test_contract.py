@@ -31,6 +31,7 @@ PATH_VALUES = {
     "source_id": "chinadaily-2019-08-05-hunan",
     "id": "chinadaily-2019-08-05-hunan",
     "key": "baiyun-lake-total-investment",
+    "release_version": "63ec60bb23e51794",  # the curated seeds' release, by a prefix
 }
 PATH_OVERRIDES = {
     "/api/v1/clusters/{slug}": "/api/v1/clusters/changzhi-artificial-hearts",
@@ -82,6 +83,11 @@ DETAILS = {
 }
 
 
+# The change logs of a database loaded once: its one release counts what it added without
+# listing it. Their items are held to the model in tests/test_releases.py, after a reload.
+NOTHING_LISTED = {f"{API}/changes", f"{API}/releases/{{release_version}}/changes"}
+
+
 def concrete(path: str) -> str:
     if path in PATH_OVERRIDES:
         return PATH_OVERRIDES[path]
@@ -113,7 +119,7 @@ def test_every_get_response_validates_strictly_against_its_schema(
         assert response.status_code == 200, (path, response.text)
         body = response.json()
         models[model_name].model_validate(body)
-        if "data" in body:
+        if "data" in body and path not in NOTHING_LISTED:
             assert body["data"], f"{path} returned no items to check"
         checked += 1
     assert checked == len(spec["paths"]) >= 30
@@ -208,7 +214,7 @@ def test_no_path_parameter_shares_a_name_with_a_query_parameter(spec: dict[str, 
         in_query = {p["name"] for p in parameters if p["in"] == "query"}
         assert not in_path & in_query, path
         nested += bool(in_path and in_query - {"version"})  # version=: every data route
-    assert nested == 14  # the 12 nested lists, a place's standings, a metric's comparison
+    assert nested == 15  # the 13 nested lists, a place's standings, a metric's comparison
 
 
 def test_head_answers_on_every_get_route(client: TestClient, spec: dict[str, Any]) -> None:
