@@ -150,6 +150,7 @@ class Moved(Exception):
 
     parameter: str
     key: str
+    note: str | None = None  # why the key given names that row, when it is not plain
 
 
 def parameter_problem(parameter: str, detail: str, *, location: str = "query") -> ProblemError:
@@ -218,7 +219,11 @@ async def _moved(request: Request, exc: Exception) -> Response:
     at = len(segments) - len(template) + template.index(f"{{{exc.parameter}}}")
     segments[at] = quote(exc.key)
     location = "/".join(segments) + (f"?{request.url.query}" if request.url.query else "")
-    return Response(status_code=308, headers={"Location": location})
+    if exc.note is None:
+        return Response(status_code=308, headers={"Location": location})
+    body = {"location": location, "detail": exc.note}
+    return Response(orjson.dumps(body), status_code=308,
+                    headers={"Location": location}, media_type="application/json")  # fmt: skip
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -374,3 +374,72 @@ def test_a_comparison_from_a_later_fact_is_refused(full: TestClient) -> None:
     problem = backward.json()
     assert [e["parameter"] for e in problem["errors"]] == ["from"]
     assert "ends on 2020-12-31, after" in problem["detail"]
+
+
+# Geography over time: the codes the tables gave places that they no longer have ----------
+
+
+def test_every_former_code_is_its_tables_code_cell(full_url: str) -> None:
+    rows = query(
+        full_url,
+        "SELECT f.code, f.name_local, f.year, f.source_id, f.locator_row, f.locator_column,"
+        " p.code FROM former_code f JOIN place p ON p.id = f.place_id",
+    )
+    assert len(rows) >= 250  # counties made districts or cities between the censuses, ...
+    manifest = yaml.safe_load((FULL_SEEDS / "tables.yaml").read_text("utf-8"))["tables"]
+    files = {s["id"]: s["file"] for s in manifest}
+    read: dict[str, list[list[str]]] = {}
+    for code, name_local, year, source, row, column, today in rows:
+        if source not in read:
+            text_ = (FULL_SEEDS / "tables" / files[source]).read_text("utf-8")
+            read[source] = list(csv.reader(io.StringIO(text_)))
+        table = read[source]
+        header, line = table[0], table[row - 1]
+        assert line[column - 1] == code
+        assert line[header.index("region")] == name_local
+        assert line[header.index("year")] == str(year)
+        assert code != today
+
+
+def test_a_former_code_in_a_path_moves_to_the_place_and_says_so(full: TestClient) -> None:
+    moved = full.get(f"{API}/places/610624/metrics?limit=1", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"{API}/places/ansai/metrics?limit=1"
+    assert moved.json()["detail"] == (
+        "610624 is a former code: census-county-2010 gives 安塞县 under it in 2010;"
+        " that place is ansai, code 610603 today"
+    )
+    place = full.get(f"{API}/places/610624").json()  # followed
+    assert place["slug"] == "ansai"
+    assert place["code"] == "610603"
+    assert place["former_codes"] == [
+        {
+            "code": "610624",
+            "name_local": "安塞县",
+            "year": 2010,
+            "source": "census-county-2010",
+            "locator": "cell=2432,1",
+        }
+    ]
+    # a code in use in both censuses, replaced since, is cited in each
+    changtai = full.get(f"{API}/places/changtai").json()["former_codes"]
+    assert [(c["code"], c["year"]) for c in changtai] == [("350625", 2010), ("350625", 2020)]
+
+
+def test_a_series_keeps_its_place_across_a_code_change(full: TestClient) -> None:
+    # 安塞县 (610624) in the 2010 census, 安塞区 (610603) in the 2020 one: one place, one series
+    response = full.get(f"{API}/series?places=ansai&indicator=population_resident")
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["data"]
+    assert [p["period"]["year"] for p in series["points"]] == [2010, 2020]
+    by_old_code = full.get(f"{API}/series?places=610624&indicator=population_resident")
+    assert by_old_code.status_code == 422
+    assert "ansai" in by_old_code.json()["errors"][0]["suggestions"]
+
+
+def test_search_finds_a_place_by_its_former_code(full: TestClient) -> None:
+    found = full.get(f"{API}/search?q=610624").json()["data"]
+    assert [(r["kind"], r["key"]) for r in found] == [("place", "ansai")]
+    unknown = full.get(f"{API}/metrics?place=610624")
+    assert unknown.status_code == 422
+    assert "ansai" in unknown.json()["detail"]

@@ -54,6 +54,10 @@ def find(connection: Connection, resource: Resource, value: str, name: str) -> F
         row = _by_column(connection, resource, key.alias, value)
         if row is not None:
             raise Moved(name, row["key"])
+        if key.former is not None:
+            moved = _former(connection, resource, key.former, value, name)
+            if moved is not None:
+                raise moved
     lowered = value.strip().lower()
     if lowered != value and SLUG_PATTERN_RE.match(lowered) is not None:
         row = _by_column(connection, resource, key.column, lowered)
@@ -72,6 +76,36 @@ def _by_column(connection: Connection, resource: Resource, column: str, value: s
         )
 
     return fetch_one(connection, ("find", resource.name, column), build, {"key": value})
+
+
+def _former(
+    connection: Connection, resource: Resource, former: str, value: str, name: str
+) -> Moved | None:
+    """A 308 to the one row that had `value` as its alias (a code a table gave a place that
+    it no longer has), with a note saying so; None when no row, or several, had it."""
+    table, old = resource.table, SQLModel.metadata.tables[former]
+
+    def build() -> Any:
+        return (
+            select(table.c[resource.path_key.column].label("key"),
+                   table.c[resource.path_key.alias or ""].label("now"),
+                   old.c.name_local, old.c.year, old.c.source_id)
+            .join(old, old.c.place_id == table.c.id)
+            .where(old.c.code == slot("code"), *resource.spec.scope)
+            .order_by(old.c.year.desc())
+            .limit(20)
+        )  # fmt: skip
+
+    rows = fetch_all(connection, ("former", resource.name), build, {"code": value})
+    if len({row["key"] for row in rows}) != 1:
+        return None
+    latest = rows[0]
+    years = " and ".join(sorted({str(row["year"]) for row in rows}))
+    note = (
+        f"{value} is a former code: {latest['source_id']} gives {latest['name_local']} under it"
+        f" in {years}; that {resource.noun} is {latest['key']}, code {latest['now']} today"
+    )
+    return Moved(name, latest["key"], note)
 
 
 def _named(connection: Connection, resource: Resource, value: str, name: str) -> Exception:

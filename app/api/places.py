@@ -83,7 +83,22 @@ class CoveringProgram(Ref):
     )
 
 
+class FormerCode(Schema):
+    code: str = Field(examples=["610624"])
+    name_local: str = Field(description="The division's name in the table.", examples=["安塞县"])
+    year: int = Field(description="The year the table describes, when the code was in use.",
+                      examples=[2010])  # fmt: skip
+    source: str = Field(description="Id of the table that gives the code.")
+    locator: str = Field(description="The code's cell in the table (RFC 7111).",
+                         examples=["cell=2432,1"])  # fmt: skip
+
+
 class PlaceDetail(Place):
+    former_codes: list[FormerCode] = Field(
+        description="Division codes official tables give the place that it no longer has"
+        " (a county made a district takes a new code), oldest first. A path or search by one"
+        " finds the place."
+    )
     children: list[PlaceRef]
     clusters: list[Ref] = Field(description="At most 100, by name.")
     programs: list[Ref] = Field(description="At most 100, by name.")
@@ -234,11 +249,31 @@ def _around(
         place.c.parent_id == slot("id")
     )
     return {
+        "former_codes": _former_codes(connection, found.id),
         "children": _refs(connection, "places", children.order_by(place.c.name), found.id),
         "clusters": _refs(connection, "clusters", _named_in(t.cluster, inside), found.id),
         "programs": _refs(connection, "programs", _named_in(t.program, inside), found.id),
         "programs_covering": _covering_programs(connection, found.id),
     }
+
+
+def _former_codes(connection: Connection, place_id: int) -> list[dict[str, Any]]:
+    former = t.former_code
+    statement = (
+        select(former.c.code, former.c.name_local, former.c.year, former.c.source_id,
+               former.c.locator_row, former.c.locator_column)
+        .where(former.c.place_id == slot("id"))
+        .order_by(former.c.year, former.c.code, former.c.source_id)
+        .limit(100)
+    )  # fmt: skip
+    rows = fetch_all(connection, ("around a place", "former codes"), lambda: statement,
+                     {"id": place_id})  # fmt: skip
+    return [
+        {"code": row["code"], "name_local": row["name_local"], "year": row["year"],
+         "source": row["source_id"],
+         "locator": f"cell={row['locator_row']},{row['locator_column']}"}
+        for row in rows
+    ]  # fmt: skip
 
 
 def _named_in(table: Table, inside: Select[Any]) -> Select[Any]:
@@ -291,7 +326,8 @@ def _resource(name: str, noun: str, spec: ListSpec, summaries: tuple[str, str], 
     return Resource(
         name=name, noun=noun, tag=PLACES_TAG, table=t.place, search=BY_KIND["place"],
         item_key="place",
-        key=PathKey("slug", "slug", nested, "daye", alias="code", alias_pattern=r"\d{6}"),
+        key=PathKey("slug", "slug", nested, "daye", alias="code", alias_pattern=r"\d{6}",
+                    former="former_code"),
         spec=spec, page=PlacePage, summary=summaries[0], description=description,
         detail=Detail(
             PlaceDetail, summary=summaries[1],

@@ -30,6 +30,9 @@ class PathKey:
     # no slug is six digits). Accepted wherever the key is.
     alias: str | None = None
     alias_pattern: str | None = None
+    # A table of the alias's former values (`former_code`: place_id, code, name_local,
+    # year): an old code answers 308 to the row it names today, and says so.
+    former: str | None = None
 
 
 @dataclass(frozen=True)

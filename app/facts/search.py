@@ -16,10 +16,23 @@ class Searched:
     name_local: str | None = None  # the column with its name in Chinese, if any
     also: tuple[str, ...] = ()  # other columns a query finds it by (a place's division code)
     example: str = "innovation"  # a query that finds some, for the docs
+    # columns of other tables a query finds it by, as (table, column referring to the
+    # record's id, column): a place by the division codes it had before
+    also_in: tuple[tuple[str, str, str], ...] = ()
 
 
 SEARCHED: tuple[Searched, ...] = (
-    Searched("place", "places", "place", "slug", "name", "name_local", ("code",), "hefei"),
+    Searched(
+        "place",
+        "places",
+        "place",
+        "slug",
+        "name",
+        "name_local",
+        ("code",),
+        "hefei",
+        also_in=(("former_code", "place_id", "code"),),
+    ),
     Searched("cluster", "clusters", "cluster", "slug", "name", example="hefei"),
     Searched("program", "programs", "program", "slug", "name"),
     Searched("organization", "organizations", "organization", "slug", "name"),

@@ -22,7 +22,7 @@ from app.models.dataset import DatasetVersion
 from app.models.indicators import Indicator
 from app.models.metrics import Observation
 from app.models.organizations import Organization, Relation
-from app.models.places import Place, PlaceAncestor
+from app.models.places import FormerCode, Place, PlaceAncestor
 from app.models.programs import Program, ProgramPlace
 from app.models.search import SearchEntry
 from app.models.secrets import DeploymentSecret
@@ -32,6 +32,7 @@ __all__ = [
     "Cluster",
     "DatasetVersion",
     "DeploymentSecret",
+    "FormerCode",
     "Indicator",
     "Observation",
     "Organization",

@@ -1,4 +1,4 @@
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.vocabulary import PlaceLevel, check_in
@@ -40,3 +40,22 @@ class PlaceAncestor(SQLModel, table=True):
     place_id: int = Field(foreign_key="place.id", primary_key=True)
     ancestor_id: int = Field(foreign_key="place.id", primary_key=True, index=True)
     depth: int
+
+
+class FormerCode(SQLModel, table=True):
+    """A division code an official table gives a place under that is not the code it has
+    today: a county that became a district or a county-level city, a prefecture that became
+    a city, takes a new code. Read from the table's code cell, so each one is cited, and
+    the census years it was in use are the years of the tables that give it."""
+
+    __tablename__ = "former_code"
+    __table_args__ = (UniqueConstraint("source_id", "locator_row"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    place_id: int = Field(foreign_key="place.id", index=True)
+    code: str = Field(max_length=6, index=True)
+    name_local: str = Field(max_length=200, description="The division's name in the table.")
+    year: int = Field(description="The year the table describes, when the code was in use.")
+    source_id: str = Field(foreign_key="source.id", max_length=64)
+    locator_row: int
+    locator_column: int

@@ -12,6 +12,7 @@ def _table(name: str) -> Table:
 
 
 cluster = _table("cluster")
+former_code = _table("former_code")
 indicator = _table("indicator")
 observation = _table("observation")
 organization = _table("organization")

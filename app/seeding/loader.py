@@ -19,6 +19,7 @@ from app.facts.latest import mark_latest
 from app.facts.version import store_version
 from app.models.vocabulary import PROVINCE_LEVELS
 from app.seeding.cells import NO_CELL, observation_rows
+from app.seeding.codes import former_code_rows
 from app.seeding.errors import SeedError, SeedProblem
 from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
@@ -64,6 +65,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "indicator": ("code",),
     "place": ("slug",),
     "place_ancestor": ("place_id", "ancestor_id"),
+    "former_code": ("source_id", "locator_row"),
     **{kind.table: kind.table_key for kind in KINDS},
 }
 ORDER = tuple(NATURAL_KEYS)
@@ -201,6 +203,8 @@ def load_dataset(engine: Engine, dataset: Dataset, progress: Progress | None = N
         )
         step("places")
         place_ids = _write_places(sync, dataset)
+        codes = {p.record.slug: p.record.code for p in dataset.all_places}
+        sync.rows("former_code", former_code_rows(dataset.tables, place_ids, codes))
         step("organizations, clusters, programs, relations, observations")
         _write_documents(sync, dataset, place_ids, indicator_ids)
         step("removing records no longer in the seeds")

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlmodel import SQLModel
 
 from app.facts.names import squash
-from app.facts.search import SEARCHED, fold
+from app.facts.search import SEARCHED, Searched, fold
 
 BATCH = 2000
 
@@ -24,12 +24,14 @@ def _entries(connection: Connection) -> Iterator[dict[str, Any]]:
         if kind != "source":
             columns.append(table.c.id.label("entity_id"))
         columns += [table.c[column].label(f"also_{column}") for column in searched.also]
+        elsewhere = _names_elsewhere(connection, searched)
         for row in connection.execute(select(*columns).order_by(table.c[key])).mappings():
             if row["name"] is None:
                 continue  # an untitled source has no name to find it by
             name_local = row.get("name_local")
             names = [fold(row["name"]), fold(name_local), fold(row["key"]),
-                     *(fold(row[f"also_{column}"]) for column in searched.also)]  # fmt: skip
+                     *(fold(row[f"also_{column}"]) for column in searched.also),
+                     *elsewhere.get(row.get("entity_id"), ())]  # fmt: skip
             # and each squashed as a query is (app.query.search.squashed): "Chang zhi" and
             # "hefei city" find Changzhi and Hefei
             names += [squash(n)[0] for n in names if n]
@@ -43,6 +45,17 @@ def _entries(connection: Connection) -> Iterator[dict[str, Any]]:
                 "local_folded": fold(name_local),
                 "folded": "\n".join(dict.fromkeys(n for n in names if n)),
             }
+
+
+def _names_elsewhere(connection: Connection, searched: Searched) -> dict[Any, list[str]]:
+    """What other tables know each record by (`Searched.also_in`), by the record's id."""
+    names: dict[Any, list[str]] = {}
+    for table_name, refers, column in searched.also_in:
+        table = SQLModel.metadata.tables[table_name]
+        statement = select(table.c[refers], table.c[column]).order_by(table.c[column])
+        for record_id, name in connection.execute(statement):
+            names.setdefault(record_id, []).append(fold(name) or "")
+    return names
 
 
 ENTRY_COLUMNS = (

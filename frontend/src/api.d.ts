@@ -1143,6 +1143,37 @@ export interface components {
                 [key: string]: components["schemas"]["FacetCounts"];
             };
         };
+        /** FormerCode */
+        FormerCode: {
+            /**
+             * Code
+             * @example 610624
+             */
+            code: string;
+            /**
+             * Name Local
+             * @description The division's name in the table.
+             * @example 安塞县
+             */
+            name_local: string;
+            /**
+             * Year
+             * @description The year the table describes, when the code was in use.
+             * @example 2010
+             */
+            year: number;
+            /**
+             * Source
+             * @description Id of the table that gives the code.
+             */
+            source: string;
+            /**
+             * Locator
+             * @description The code's cell in the table (RFC 7111).
+             * @example cell=2432,1
+             */
+            locator: string;
+        };
         /** Health */
         Health: {
             /**
@@ -1594,6 +1625,11 @@ export interface components {
             source: string;
             /** Url */
             url: string;
+            /**
+             * Former Codes
+             * @description Division codes official tables give the place that it no longer has (a county made a district takes a new code), oldest first. A path or search by one finds the place.
+             */
+            former_codes: components["schemas"]["FormerCode"][];
             /** Children */
             children: components["schemas"]["PlaceRef"][];
             /**
@@ -2371,6 +2407,8 @@ export interface components {
             places: number;
             /** Clusters */
             clusters: number;
+            /** Former Codes */
+            former_codes: number;
             /** Organizations */
             organizations: number;
             /** Programs */
