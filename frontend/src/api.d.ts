@@ -675,7 +675,7 @@ export interface paths {
         };
         /**
          * Search by name
-         * @description Places, clusters, programs, organizations, indicators and sources whose names (English or Chinese, any case) contain `q`. Ranked: exact name, then names starting with `q`, then names containing it, then other names (slug, code); shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped). A place's six-digit division code is one of its names, and `q` also matches with case, spaces, `-_.'` and a trailing city, county, district or province (市, 县, 区, 省) left out (`hefei city`, `Chang zhi`): equal so, a name ranks as exact.
+         * @description Places, clusters, programs, organizations, indicators and sources whose names (English or Chinese, any case) contain `q`, and metrics whose quoted sentence does (their `name` here is the quote). Ranked: exact name, then names starting with `q`, then names containing it, then other names (slug, code); shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped). A place's six-digit division code is one of its names, and `q` also matches with case, spaces, `-_.'` and a trailing city, county, district or province (市, 县, 区, 省) left out (`hefei city`, `Chang zhi`): equal so, a name ranks as exact.
          */
         get: operations["search"];
         put?: never;
@@ -2175,7 +2175,10 @@ export interface components {
              * @description The slug (code for indicators, id for sources).
              */
             key: string;
-            /** Name */
+            /**
+             * Name
+             * @description Its name; a metric's is the quote that states it.
+             */
             name: string;
             /** Name Local */
             name_local?: string | null;
@@ -3533,6 +3536,11 @@ export interface operations {
                  * @example true
                  */
                 conflict?: boolean;
+                /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
                 /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
@@ -5743,6 +5751,11 @@ export interface operations {
                  * @example true
                  */
                 conflict?: boolean;
+                /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
                 /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
@@ -8175,6 +8188,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -9262,6 +9280,11 @@ export interface operations {
                  * @example true
                  */
                 conflict?: boolean;
+                /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
                 /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
@@ -10820,6 +10843,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -11828,6 +11856,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -12527,6 +12560,11 @@ export interface operations {
                  * @example true
                  */
                 conflict?: boolean;
+                /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
                 /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
@@ -13551,7 +13589,7 @@ export interface operations {
                 /** @description The text to find (one or more characters). */
                 q: string;
                 /**
-                 * @description Only these kinds (comma-separated): place, cluster, program, organization, indicator, source.
+                 * @description Only these kinds (comma-separated): place, cluster, program, organization, indicator, source, metric.
                  * @example place,cluster
                  */
                 kind?: string;
