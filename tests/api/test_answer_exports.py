@@ -59,6 +59,7 @@ def test_a_ranking_file_holds_every_entry(client: TestClient) -> None:
         assert row["rank"] == str(item["rank"])
         assert row["place.slug"] == item["place"]["slug"]
         assert row["comparable"] == ("true" if item["comparable"] else "false")
+        assert row["differs"] == "; ".join(item["differs"])  # sentences hold commas
     assert any(row["comparable"] == "false" and row["differs"] for row in rows)
     capped = read_csv(client.get(url + "&format=csv&limit=1&offset=1").content)
     assert [r["place.slug"] for r in capped] == [rows[1]["place.slug"]]

@@ -148,8 +148,11 @@ def test_bad_export_requests_are_problems(
         (None, ""),
         (True, "true"),
         ("合肥市", "合肥市"),
+        (["a-key", "b-key"], "a-key,b-key"),
+        (["its period is unknown, the group's is 2023", "it is a county"],
+         "its period is unknown, the group's is 2023; it is a county"),
     ],
-)
+)  # fmt: skip
 def test_cells_are_spreadsheet_safe(value: Any, text: str) -> None:
     assert cell(value) == text
 
