@@ -46,6 +46,12 @@ def test_a_series_as_ndjson_is_the_points_with_their_subject(client: TestClient)
     assert response.headers["content-type"] == "application/x-ndjson; charset=utf-8"
     lines = [orjson.loads(line) for line in response.content.splitlines()]
     assert lines == [{"subject": series["subject"], **p} for p in series["points"]]
+    # The representation is part of the validator: a cache keeps JSON and NDJSON apart.
+    assert "Accept" in response.headers["vary"]
+    assert response.headers["etag"] != client.get(url).headers["etag"]
+    again = client.get(url, headers={"accept": "application/x-ndjson",
+                                     "if-none-match": response.headers["etag"]})  # fmt: skip
+    assert again.status_code == 304
 
 
 def test_a_ranking_file_holds_every_entry(client: TestClient) -> None:
