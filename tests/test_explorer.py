@@ -294,8 +294,9 @@ def test_ranks_say_what_they_compare_and_programs_how_they_cover(
     browser: Browser, full_server: str
 ) -> None:
     """A ranking shows whether its ranks compare like with like (a group of one says so),
-    a place shows its rank among places of its level with the same flag, and its Programs
-    section lists each program covering it once, with how (`via`)."""
+    a place shows its rank among places of its level with the same flag, its Programs
+    section lists each program covering it once, with how (`via`), and a search lists the
+    metrics quoting the words."""
     server = full_server
     visit = Visit(browser, server, 1280, 900)
     page = visit.page
@@ -346,6 +347,14 @@ def test_ranks_say_what_they_compare_and_programs_how_they_cover(
     candidate = items.filter(has_text="National innovative city")
     expect(candidate.locator(".via")).to_contain_text("a candidate")
     assert any("candidate" in p["via"] for p in covering)
+    assert visit.axe() == []
+
+    # A search lists the metrics whose source's sentence holds the words.
+    page.goto(server + "/?q=new%20energy")
+    quoting = api(server, "/metrics", q="new energy", limit=50)["data"]
+    assert quoting
+    expect(page.locator("h2", has_text=f"Metrics quoting it ({len(quoting)})")).to_be_visible()
+    expect(page.locator("table.metrics tbody tr")).to_have_count(len(quoting))
     assert visit.axe() == []
     assert visit.foreign == []
     assert visit.errors == []

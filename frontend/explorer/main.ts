@@ -130,16 +130,20 @@ async function search(q: string): Promise<void> {
     ? api.GET("/api/v1/places", { params: { query: { name_local__contains: text, limit: 50 } } })
     : api.GET("/api/v1/places", { params: { query: { name__contains: text, limit: 50 } } });
   const byName = { params: { query: { name__contains: text, limit: 50 } } };
-  const [p, c, g, o] = await Promise.all([
+  // Metrics by the words of the sentence that states them (`q=`, which needs some text).
+  const [p, c, g, o, m] = await Promise.all([
     places,
     api.GET("/api/v1/clusters", byName),
     api.GET("/api/v1/programs", byName),
     api.GET("/api/v1/organizations", byName),
+    text ? api.GET("/api/v1/metrics", { params: { query: { q: text, limit: 50 } } }) : null,
   ]);
   if (p.error) fail(p.error.detail);
   if (c.error) fail(c.error.detail);
   if (g.error) fail(g.error.detail);
   if (o.error) fail(o.error.detail);
+  if (m?.error) fail(m.error.detail);
+  const quotes = m ? whole(m.data).data : [];
   searchBox.value = text;
   show(
     `Results for “${text}”`,
@@ -147,6 +151,7 @@ async function search(q: string): Promise<void> {
     section(`Clusters (${whole(c.data).meta.returned})`, list(whole(c.data).data.map((x) => h("span", {}, x.name, " · ", link(x.place.name, { place: x.place.slug }))), "No cluster matches.")),
     section(`Programs (${whole(g.data).meta.returned})`, list(whole(g.data).data.map((x) => h("span", {}, x.name, ` · ${x.kind}, `, link(x.place.name, { place: x.place.slug }))), "No program matches.")),
     section(`Organizations (${whole(o.data).meta.returned})`, list(whole(o.data).data.map((x) => h("span", {}, x.name, ` · ${x.kind}`, x.place ? h("span", {}, ", ", link(x.place.name, { place: x.place.slug })) : null)), "No organization matches.")),
+    section(`Metrics quoting it (${quotes.length})`, metricsTable(quotes, `Metrics whose source's sentence contains “${text}”`)),
   );
 }
 
