@@ -37,7 +37,25 @@ from app.query import (
 from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
 from app.query.search import search_filter
-from app.query.spec import Augment
+from app.query.spec import Augment, Implied
+
+
+def period_end_bounds(operator: str, years: list[Any]) -> tuple[date | None, date | None] | None:
+    """The period ends a `year` filter allows: a fact's year is the year its period ends
+    (app.seeding.periods), so `year=2020` is a period end within 2020."""
+    if not years or not 1 < int(min(years)) <= int(max(years)) < 9999:
+        return None  # no year a date can hold: the filter alone answers
+    first, last = int(min(years)), int(max(years))
+    spans: dict[str, tuple[date | None, date | None]] = {
+        "exact": (date(first, 1, 1), date(first, 12, 31)),
+        "in": (date(first, 1, 1), date(last, 12, 31)),
+        "gt": (date(first + 1, 1, 1), None),
+        "gte": (date(first, 1, 1), None),
+        "lt": (None, date(first - 1, 12, 31)),
+        "lte": (None, date(first, 12, 31)),
+    }
+    return spans.get(operator)
+
 
 METRICS_TAG = Tag("metrics", "Observations with full provenance.")
 
@@ -226,6 +244,7 @@ METRIC_SPEC = ListSpec(
             RANGE_OPERATORS,
             column=observation.c.year,
             example=2023,
+            implies=Implied(observation.c.period_end, period_end_bounds),
         ),
         Filter("value", "Normalized value.", float, RANGE_OPERATORS, column=observation.c.value),
         Filter(

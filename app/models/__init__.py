@@ -5,6 +5,9 @@ imports this package first), so every constraint has the same name whatever is i
 first: Alembic's batch mode and `atlas synth` drop constraints by name.
 """
 
+import importlib
+import pkgutil
+
 from sqlmodel import SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -15,32 +18,9 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-# ruff: noqa: E402  (the convention must precede the tables)
-
-from app.models.clusters import Cluster
-from app.models.dataset import DatasetVersion
-from app.models.indicators import Indicator
-from app.models.metrics import Observation
-from app.models.organizations import Organization, Relation
-from app.models.places import FormerCode, Place, PlaceAncestor
-from app.models.programs import Program, ProgramPlace
-from app.models.search import SearchEntry
-from app.models.secrets import DeploymentSecret
-from app.models.sources import Source
-
-__all__ = [
-    "Cluster",
-    "DatasetVersion",
-    "DeploymentSecret",
-    "FormerCode",
-    "Indicator",
-    "Observation",
-    "Organization",
-    "Place",
-    "PlaceAncestor",
-    "Program",
-    "ProgramPlace",
-    "Relation",
-    "SearchEntry",
-    "Source",
-]
+# Every module of the package is a domain's tables: each is imported here, so a new one is
+# registered without a line of its own. `tables` is left to be imported by those who use it:
+# it reads the registered tables when it is imported, so it must come after all of them.
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "tables":
+        importlib.import_module(f"{__name__}.{_module.name}")

@@ -45,6 +45,22 @@ class Lookup:
     paired: Callable[[Keys, Keys], Select[Any]] | None = None
 
 
+# (operator, parsed values) -> the first and last value the other column can take (either
+# None for no bound), or None when the filter implies no range of it
+Bounds = Callable[[str, list[Any]], "tuple[Any, Any] | None"]
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A range of another column that a filter's values imply, stated so the planner can
+    use that column's index too: `year=2020` is `period_end` within 2020 (a fact's year is
+    the year its period ends), so a page sorted by period end reads only that range of its
+    index instead of walking every year's rows in order."""
+
+    column: ColumnElement[Any]
+    bounds: Bounds
+
+
 @dataclass(frozen=True)
 class Filter:
     """An allow-listed filter on `column`, directly or through a `lookup`.
@@ -63,6 +79,7 @@ class Filter:
     # Adds to each item of a page how it matched (`covers=` adds `via`): given the page's
     # connection, its items and the applied filter; it changes the items in place.
     annotate: "Callable[[Connection, list[dict[str, Any]], AppliedFilter], None] | None" = None
+    implies: Implied | None = None
 
     def __post_init__(self) -> None:
         assert self.column is not None, f"filter {self.name!r} names no column"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, or_
+from sqlalchemy import ColumnElement, Connection, and_, or_
 
 from app.errors import parameter_problem
 from app.query.expressions import IdSet
@@ -50,6 +50,27 @@ def _direct_term(index: int, applied: AppliedFilter) -> Term:
         tuple(applied.values) if operator.arity is Arity.FLAG else None,
     )
     return Term(column_name(flt.target), use, build, flt.target, shape, values)
+
+
+def _implied_terms(index: int, applied: AppliedFilter) -> list[Term]:
+    """The range of another column the filter implies (`Filter.implies`), as a term the
+    planner may use; the filter's own term still decides which rows match."""
+    implied = applied.filter.implies
+    bounds = None if implied is None else implied.bounds(applied.operator, applied.values)
+    if implied is None or bounds is None:
+        return []
+    first, last = bounds
+    values = {name: value for name, value in ((f"i{index}_lo", first), (f"i{index}_hi", last))
+              if value is not None}  # fmt: skip
+
+    def build(column: ColumnElement[Any]) -> ColumnElement[bool]:
+        conditions = [column >= slot(f"i{index}_lo")] if first is not None else []
+        if last is not None:
+            conditions.append(column <= slot(f"i{index}_hi"))
+        return and_(*conditions)
+
+    shape = ("implied", applied.filter.name, first is None, last is None)
+    return [Term(column_name(implied.column), Use.RANGE, build, implied.column, shape, values)]
 
 
 def _resolve(
@@ -223,6 +244,7 @@ def terms_for(
         # a flag (`__isnull`) tests the column itself, also on a lookup filter
         if applied.filter.lookup is None or OPERATORS[applied.operator].arity is Arity.FLAG:
             terms.append(_direct_term(index, _rewritten(applied)))
+            terms.extend(_implied_terms(index, applied))
             continue
         check_named(connection, applied)
         needs = applied.filter.lookup.needs

@@ -3,7 +3,8 @@ registry, relation filters that honour their operator, plans that return the sam
 whatever path they take, bounded counts, and the time budget's refusal."""
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -317,6 +318,46 @@ def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
                 if isinstance(r.shape, tuple) and r.shape[1:2] == ("ids",)
             }
             assert kind in kinds, (query, kinds)
+
+
+def test_a_year_filter_bounds_a_walk_of_period_end(scale_url: str) -> None:
+    """`year` implies a range of period ends (a fact's year is the year its period ends): a
+    page sorted by period end walks that range of its index only, and the rows are those
+    the year alone gives."""
+    with TestClient(create_app(Settings(database_url=scale_url))) as client:
+        everything = walk(client, f"{API}/metrics?limit=500&sort=id")
+        position = {m["key"]: i for i, m in enumerate(everything)}
+        kinds: dict[str, set[PlanKind]] = {}
+        first = {  # the first period end each case's year filter allows
+            "year__gte=2002&sort=-period_end": date(2002, 1, 1),
+            "year__in=2003,2009&sort=period_end": date(2003, 1, 1),
+            "year=2004&sort=period_end": date(2004, 1, 1),
+        }
+        cases: dict[str, Callable[[dict[str, Any]], bool]] = {
+            "year__gte=2002&sort=-period_end": lambda m: m["period"]["year"] >= 2002,
+            "year__in=2003,2009&sort=period_end": lambda m: m["period"]["year"] in (2003, 2009),
+            "year=2004&sort=period_end": lambda m: m["period"]["year"] == 2004,
+        }
+        for query, kept in cases.items():
+            descending = "-period_end" in query
+            with recording() as ran:
+                got = [m["key"] for m in walk(client, f"{API}/metrics?limit=497&{query}")]
+            expected = sorted(
+                (m for m in everything if kept(m)),
+                key=lambda m: (m["period"]["end"], position[m["key"]]), reverse=descending,
+            )  # fmt: skip
+            assert got == [m["key"] for m in expected], query
+            ids = [r.shape for r in ran if isinstance(r.shape, tuple) and r.shape[1:2] == ("ids",)]
+            assert ids, query
+            bound = [r.parameters for r in ran if r.shape in ids]
+            assert all(first[query] in _values(p) for p in bound), query
+            kinds[query] = {shape[3][0] for shape in ids if isinstance(shape, tuple)}
+    # more rows than a probe reads: the period_end index is walked, within the range
+    assert PlanKind.WALK in kinds["year__gte=2002&sort=-period_end"]
+
+
+def _values(parameters: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
+    return list(parameters.values() if isinstance(parameters, dict) else parameters)
 
 
 def test_a_cursor_signed_with_the_key_but_not_issued_is_refused(client: TestClient) -> None:
