@@ -23,10 +23,10 @@ def add_view_route(router: APIRouter, parent: Resource, view: View) -> None:
 
     async def endpoint(request: Request) -> Response:
         value = check_path_key(parent.path_key, request.path_params[name], name)
-        wanted = answer_exports.asked(request) if view.rows else answer_exports.Asked("json")
-        params, url = answer_exports.answer_parameters(request.query_params), str(request.url)
-        if view.rows is None:
-            params = request.query_params
+        params, url = request.query_params, str(request.url)
+        wanted = answer_exports.Asked("json")
+        if view.rows is not None:  # `format` and `bom` are read here, the rest by the view
+            wanted, params = answer_exports.asked(request), answer_exports.answer_parameters(params)
         view.check(params)
 
         def work(connection: Connection) -> Any:
