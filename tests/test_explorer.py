@@ -309,7 +309,7 @@ def test_ranks_say_what_they_compare_and_programs_how_they_cover(
     expect(flag).to_have_attribute("data-comparable", "false")
     expect(flag).to_contain_text("Not comparable: " + alone["meta"]["comparability"])
     expect(flag).to_contain_text("a group of one")
-    expect(flag.locator("ul.differs li")).to_have_count(1)
+    expect(flag.locator("ul.differs li")).to_have_count(0)  # said once, for the group
     assert visit.axe() == []
 
     # One whose peers share period and level says so, and flags nothing.
@@ -317,7 +317,7 @@ def test_ranks_say_what_they_compare_and_programs_how_they_cover(
     ranked = api(server, "/rankings", indicator="rd_expenditure", year=2020, limit=500)
     expected = "true" if ranked["meta"]["comparable"] else "false"
     shown = [e for e in ranked["data"] if e["place"]["level"] != "country"]  # as the chart
-    flagged = [e for e in shown if not e["comparable"]]
+    flagged = [e for e in shown if not e["comparable"]] if len(shown) > 1 else []
     expect(page.locator("div.comparability")).to_have_attribute("data-comparable", expected)
     expect(page.locator("div.comparability")).to_contain_text(ranked["meta"]["comparability"])
     expect(page.locator("div.comparability ul.differs li")).to_have_count(len(flagged))

@@ -195,7 +195,8 @@ async function ranking(code: string, year: number | undefined): Promise<{ entrie
 
 /** Whether a ranking compares like with like, and the entries that differ from the group. */
 function comparability(meta: RankingMeta, entries: Ranked[]): HTMLElement {
-  const unlike = entries.filter((e) => !e.comparable);
+  // A group of one is said once, by the ranking; entries are listed when they differ from others.
+  const unlike = entries.length > 1 ? entries.filter((e) => !e.comparable) : [];
   return h(
     "div",
     { class: "comparability", "data-comparable": String(meta.comparable) },
