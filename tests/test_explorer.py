@@ -288,3 +288,74 @@ def test_the_explorer_fits_a_phone(browser: Browser, full_server: str) -> None:
     assert visit.foreign == []
     assert visit.errors == []
     visit.close()
+
+
+def test_ranks_say_what_they_compare_and_programs_how_they_cover(
+    browser: Browser, full_server: str
+) -> None:
+    """A ranking shows whether its ranks compare like with like (a group of one says so),
+    a place shows its rank among places of its level with the same flag, its Programs
+    section lists each program covering it once, with how (`via`), and a search lists the
+    metrics quoting the words."""
+    server = full_server
+    visit = Visit(browser, server, 1280, 900)
+    page = visit.page
+
+    # An indicator ranked in a year only one place has a value for.
+    page.goto(server + "/?indicator=high_tech_enterprises&year=2023")
+    alone = api(server, "/rankings", indicator="high_tech_enterprises", year=2023, limit=500)
+    assert alone["meta"]["comparable"] is False
+    flag = page.locator("div.comparability")
+    expect(flag).to_have_attribute("data-comparable", "false")
+    expect(flag).to_contain_text("Not comparable: " + alone["meta"]["comparability"])
+    expect(flag).to_contain_text("a group of one")
+    expect(flag.locator("ul.differs li")).to_have_count(0)  # said once, for the group
+    assert visit.axe() == []
+
+    # One whose peers share period and level says so, and flags nothing.
+    page.goto(server + "/?indicator=rd_expenditure&year=2020")
+    ranked = api(server, "/rankings", indicator="rd_expenditure", year=2020, limit=500)
+    expected = "true" if ranked["meta"]["comparable"] else "false"
+    shown = [e for e in ranked["data"] if e["place"]["level"] != "country"]  # as the chart
+    flagged = [e for e in shown if not e["comparable"]] if len(shown) > 1 else []
+    expect(page.locator("div.comparability")).to_have_attribute("data-comparable", expected)
+    expect(page.locator("div.comparability")).to_contain_text(ranked["meta"]["comparability"])
+    expect(page.locator("div.comparability ul.differs li")).to_have_count(len(flagged))
+
+    # A place's rank among the places of its level: Daye is alone at its level.
+    page.goto(server + "/?place=daye&chart=high_tech_enterprises")
+    expect(page.locator("h1")).to_contain_text("Daye")
+    standing = page.locator("p.standing")
+    expect(standing).to_have_attribute("data-comparable", "false")
+    expect(standing).to_contain_text("rank 1 of 1")
+    expect(standing).to_contain_text("a group of one")
+
+    # Programs covering Changzhi, each once, with how: the national innovative-city
+    # program both at a place Changzhi lies in and as a candidate.
+    page.goto(server + "/?place=changzhi")
+    expect(page.locator("h1")).to_contain_text("Changzhi")
+    covering = api(server, "/programs", covers="changzhi", limit=100)["data"]
+    assert len(covering) == len({p["slug"] for p in covering}) > 0
+    expect(page.locator("h2", has_text=f"Programs ({len(covering)})")).to_be_visible()
+    items = page.locator("span.program")
+    expect(items).to_have_count(len(covering))
+    for index, program in enumerate(covering):
+        expect(items.nth(index)).to_contain_text(program["name"])
+        expect(items.nth(index).locator(".via")).to_have_attribute(
+            "data-via", " ".join(program["via"])
+        )
+    candidate = items.filter(has_text="National innovative city")
+    expect(candidate.locator(".via")).to_contain_text("a candidate")
+    assert any("candidate" in p["via"] for p in covering)
+    assert visit.axe() == []
+
+    # A search lists the metrics whose source's sentence holds the words.
+    page.goto(server + "/?q=new%20energy")
+    quoting = api(server, "/metrics", q="new energy", limit=50)["data"]
+    assert quoting
+    expect(page.locator("h2", has_text=f"Metrics quoting it ({len(quoting)})")).to_be_visible()
+    expect(page.locator("table.metrics tbody tr")).to_have_count(len(quoting))
+    assert visit.axe() == []
+    assert visit.foreign == []
+    assert visit.errors == []
+    visit.close()

@@ -64,9 +64,11 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, list):  # keys (conflicts_with, facts cited): one cell, comma-separated
-        keys = [item["key"] if isinstance(item, dict) else item for item in value]
-        return cell(",".join(map(str, keys))) if keys else ""
+    if isinstance(value, list):  # keys (conflicts_with, facts cited): one cell, comma-separated;
+        # sentences (a ranking entry's `differs`, which hold commas), separated by "; "
+        items = [str(item["key"]) if isinstance(item, dict) else str(item) for item in value]
+        separator = "; " if any(" " in item for item in items) else ","
+        return cell(separator.join(items)) if items else ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return str(int(value))
     text = str(value)

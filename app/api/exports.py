@@ -31,10 +31,12 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from app.api.export_rows import CsvWriter, columns, ndjson_rows
+from app.api.saved import BOM, content_disposition, file_name
 from app.api.shapes import API_PREFIX
 from app.asgi import BODILESS
 from app.errors import ProblemError, parameter_problem, shown
 from app.models import tables as t
+from app.paths import UNVERSIONED
 from app.query import ListQuery, ListSpec, Page, run_query
 from app.query.cursors import decode_cursor
 from app.query.facets import Facet, count_facets
@@ -166,13 +168,16 @@ def export_response(
     on_close: Callable[[], None] = lambda: None,
     added: str | None = None,
     addable: str | None = None,
+    file_query: Sequence[tuple[str, str]] = (),
+    bom: bool = False,
 ) -> StreamingResponse:
     """The export's response. A request answered without a body (HEAD, a 304) gets the
     headers, computed from the first page, and no walk; otherwise the rest of the pages are
-    read as the client takes them, and the walk stops when it goes away."""
+    read as the client takes them, and the walk stops when it goes away. `file_query` is
+    what the file name says the rows answer; `bom` starts a CSV with a byte-order mark."""
     names = columns(item_model)
     if query.fields is not None:
-        names = [n for n in names if n.split(".", 1)[0] in (*query.fields, added)]
+        names = chosen_columns(names, (*query.fields, *([added] if added else [])))
     if addable is not None and added is None:  # the columns a control adds, only when asked
         names = [n for n in names if n.split(".", 1)[0] != addable]
     writer = CsvWriter(names)
@@ -182,16 +187,17 @@ def export_response(
         if bodiless:
             return
         if kind == "csv":
-            yield writer.header() + writer.rows(first.items)
+            yield (BOM if bom else b"") + writer.header() + writer.rows(first.items)
         else:
             yield ndjson_rows(first.items)
         async for page in rest:
             yield writer.rows(page.items) if kind == "csv" else ndjson_rows(page.items)
 
     media_type = f"{MEDIA_TYPES[kind]}; charset=utf-8"
-    json_url = request.url.remove_query_params("format")
+    json_url = request.url.remove_query_params(["format", "bom"])
+    read_at = version or getattr(request.state, "dataset_version", None) or UNVERSIONED
     headers = {
-        "content-disposition": f'inline; filename="{name}.{kind}"',
+        "content-disposition": content_disposition(file_name(name, read_at, file_query, kind)),
         "x-atlas-query": describe(query),
         "link": f'<{json_url}>; rel="alternate"; type="application/json"',
     }
@@ -214,11 +220,20 @@ def export_response(
     return ExportResponse(body(), media_type=media_type, headers=headers, on_close=on_close)
 
 
+def chosen_columns(names: Sequence[str], fields: Sequence[str]) -> list[str]:
+    """The columns `fields=` names, in the item's order: a field's own column, or every
+    column of the object it names (`place`, `provenance.source`)."""
+    return [n for n in names if any(n == f or n.startswith(f + ".") for f in fields)]
+
+
 def describe(query: ListQuery) -> str:
     """The query an export answers, as a query string (filters, then sort)."""
-    pairs = [(f.parameter, _value_text(f)) for f in query.filters]
-    pairs.append(("sort", query.sort_signature))
-    return urlencode(pairs)
+    return urlencode([*query_pairs(query.filters), ("sort", query.sort_signature)])
+
+
+def query_pairs(filters: Sequence[AppliedFilter]) -> list[tuple[str, str]]:
+    """Filters as the query string gives them: (parameter, value) pairs."""
+    return [(f.parameter, _value_text(f)) for f in filters]
 
 
 def _value_text(applied: AppliedFilter) -> str:
@@ -307,3 +322,35 @@ def export_content(item_model: type[BaseModel]) -> dict[str, Any]:
             "example": "{}\n",
         },
     }
+
+
+def fields_parameter(parameter: dict[str, Any], item: str, names: list[str]) -> dict[str, Any]:
+    """`fields=` changes the page's shape: say which schema it then follows. It also takes
+    the dotted names of the CSV header (`place.slug`)."""
+    dotted = [n for n in names if "." in n]
+    if not dotted:
+        return {
+            **parameter,
+            "description": f"{parameter['description']} The page is then an `{item}FieldsPage`.",
+        }
+    one = r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*"
+    return {
+        **parameter,
+        "description": f"{parameter['description']} Also the dotted names of the CSV"
+        f" columns ({', '.join(dotted[:3])}, ...): a CSV then has that column alone, a JSON"
+        " item the whole object holding it. The page is then an"
+        f" `{item}FieldsPage`.",
+        "schema": {**parameter["schema"], "pattern": f"^{one}(,{one})*$"},
+    }
+
+
+EXPORT_NOTE = (
+    "\n\nWith `format=csv` or `format=ndjson` (or `Accept: text/csv` or"
+    " `application/x-ndjson`) the answer is every matching row, streamed without a cursor,"
+    " in the same filters and sort; `limit` then caps the rows, `fields` picks columns,"
+    " `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply."
+    " CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which"
+    " `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel."
+    " `Content-Disposition` names the file for the list, the dataset version and the query"
+    " (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`)."
+)

@@ -23,6 +23,7 @@ from app.api.shapes import (
     provenance_columns,
 )
 from app.facts.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
+from app.facts.search import BY_KIND
 from app.models import tables as t
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind, Unit
 from app.paths import API_PREFIX
@@ -35,6 +36,7 @@ from app.query import (
 )
 from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
+from app.query.search import search_filter
 from app.query.spec import Augment, Implied
 
 
@@ -286,6 +288,7 @@ METRIC_SPEC = ListSpec(
             column=observation.c.conflict,
             example=True,
         ),
+        search_filter(BY_KIND["metric"], observation.c.id),
     ),
     sorts=(
         Sort("id", observation.c.id, int),
@@ -351,7 +354,7 @@ METRICS = Resource(
     name="metrics",
     noun="metric",
     tag=METRICS_TAG,
-    search=None,
+    search=BY_KIND["metric"],
     table=t.observation,
     key=PathKey("key", "key", "metric_key", "daye-high-tech-enterprises-2023", max_length=120),
     spec=METRIC_SPEC,

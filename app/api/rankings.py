@@ -3,14 +3,17 @@ request from stated facts and served apart from them (the parameters and peer gr
 shares with a place's standings and comparisons are in app.api.peers)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
+from starlette.responses import Response
 
+from app.api import answer_exports
+from app.api.export_rows import columns
 from app.api.metrics import metrics_select, serialize_metric
 from app.api.peers import (
     INDICATOR,
@@ -117,7 +120,10 @@ class RankingPage(Schema):
 o = t.observation
 RANKINGS_TAG = Tag("rankings", "Ranks among peers and changes, computed on request.")
 router = APIRouter(tags=[RANKINGS_TAG.name])
-RANKING_PARAMETERS = ("indicator", "year", "peers", "place", "order", "limit", "offset")
+RANKING_PARAMETERS = (
+    "indicator", "year", "peers", "place", "order", "limit", "offset", *answer_exports.CONTROLS,
+)  # fmt: skip
+ENTRY_COLUMNS = columns(RankingEntry)
 
 
 RANKINGS_DOC = [
@@ -135,6 +141,7 @@ RANKINGS_DOC = [
               10),
     query_doc("offset", "Entries to skip.",
               {"type": "integer", "minimum": 0, "maximum": MAX_PEERS, "default": 0}, 0),
+    *answer_exports.PARAMETERS,
 ]  # fmt: skip
 
 
@@ -262,22 +269,34 @@ def _next(url: str, params: QueryParams, offset: int) -> str:
     description="Rank and percentile of each place of a peer group on one indicator for one"
     f" year (or each place's latest value), with the group's size. Ties: {TIES}. Percentile:"
     f" {PERCENTILE}. Each place counts once: {PICK}. Computed on request; the values ranked"
-    " are the stated (or derived) facts, named by key.",
+    " are the stated (or derived) facts, named by key. With `format=csv` (or ndjson), a row"
+    " per entry, every entry of the ranking unless `limit` is given.",
     response_class=RawJSON,
     responses={
-        200: {"model": RankingPage, "description": "Peers best first, a page at a time."},
+        200: answer_exports.ok_response(
+            RankingPage, "Peers best first, a page at a time.", ENTRY_COLUMNS, "entry"
+        ),
         **problem_responses(400, 404, 422, 503),
     },
     openapi_extra={"parameters": RANKINGS_DOC},
 )
-async def get_rankings(request: Request) -> RawJSON:
-    params, url = request.query_params, str(request.url)
+async def get_rankings(request: Request) -> Response:
+    wanted = answer_exports.asked(request)
+    params, url = answer_exports.answer_parameters(request.query_params), str(request.url)
     ask = read_ranking(params)
+    if wanted.rows and "limit" not in params:  # a file holds the whole ranking
+        ask = replace(ask, limit=MAX_PEERS)
     shape = ("rankings", "year" in params, params.get("peers", "").split(":")[0])
-    body = await in_database(
-        request,
-        lambda c: to_json(build_ranking(c, ask, params, url)),
-        shape=shape,
-        cost=f"ranking of {params.get('indicator', '')[:64]}",
+
+    def work(connection: Connection) -> Any:
+        built = build_ranking(connection, ask, params, url)
+        return built["data"] if wanted.rows else to_json(built)
+
+    cost = f"ranking of {params.get('indicator', '')[:64]}"
+    answer = await in_database(request, work, shape=shape, cost=cost)
+    if not wanted.rows:
+        return RawJSON(answer)
+    query = [(k, v) for k, v in params.multi_items() if k not in ("limit", "offset")]
+    return answer_exports.rows_response(
+        request, wanted, name="rankings", columns=ENTRY_COLUMNS, rows=answer, query=query
     )
-    return RawJSON(body)

@@ -123,6 +123,9 @@ class View:
     answer: Callable[[Connection, Found, QueryParams, str], dict[str, Any]]
     shape: Callable[[QueryParams], tuple[Hashable, ...]]  # requests alike share a budget
     cost: str  # what is read, for a budget's message: "standings of {key}"
+    # The model of a row of `data`, for a view that is a list of rows: it then also answers
+    # CSV and NDJSON (`format=`), a row per item (app.api.answer_exports).
+    rows: type[BaseModel] | None = None
 
 
 @dataclass(frozen=True)

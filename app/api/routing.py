@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from app.api import exports
+from app.api.export_rows import columns
 from app.api.keys import check_path_key, find, key_doc, path_parameter_doc
 from app.api.reads import Wanted, in_database, no_query_parameters
 from app.api.resource import (
@@ -23,6 +24,7 @@ from app.api.resource import (
     Resource,
 )
 from app.api.responses import RawJSON, answers, problem_responses, to_json
+from app.api.saved import BOM_PARAMETER, read_bom
 from app.api.views import add_view_route
 from app.errors import ProblemError, parameter_problem
 from app.explorer import prefers_html
@@ -80,13 +82,14 @@ def add_list_route(
 ) -> None:
     async def endpoint(request: Request) -> Response:
         secret = _secret(request)
-        kind, params = _format_and_params(request, spec)
-        query = parse_query(spec, params, secret=secret, path=request.url.path)
+        kind, params, bom = _format_and_params(request, spec)
+        query = parse_query(spec, params, secret=secret, path=request.url.path,
+                            columns=columns(item_model_of(page_model)))  # fmt: skip
         facets = _facets(spec, request, kind)
         augment = _augment(spec, request)
         if kind != "json":
             return await _export(request, spec, query, params, kind=kind, path=path,
-                                 page_model=page_model, augment=augment)  # fmt: skip
+                                 page_model=page_model, augment=augment, bom=bom)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
             page = run_query(connection, spec, query, secret=secret, augment=augment)
@@ -104,14 +107,16 @@ def add_list_route(
     )  # fmt: skip
 
 
-def _format_and_params(request: Request, spec: ListSpec) -> tuple[str, QueryParams]:
-    """The answer's format, and the query parameters the list query reads (without the
-    `format` and `facets` controls and the spec's augmenting one, which are read here)."""
+def _format_and_params(request: Request, spec: ListSpec) -> tuple[str, QueryParams, bool]:
+    """The answer's format, the query parameters the list query reads (without the
+    `format`, `bom` and `facets` controls and the spec's augmenting one, which are read
+    here), and whether a CSV starts with a byte-order mark."""
     kind = exports.requested_format(request.query_params, request.headers.get("accept"))
+    bom = read_bom(request.query_params, kind)
     params = request.query_params
-    own = ("format", "facets", *([spec.augment.name] if spec.augment else []))
+    own = ("format", "bom", "facets", *([spec.augment.name] if spec.augment else []))
     kept = [(k, v) for k, v in params.multi_items() if k not in own]
-    return kind, QueryParams(kept)
+    return kind, QueryParams(kept), bom
 
 
 def _augment(spec: ListSpec, request: Request) -> str | None:
@@ -161,6 +166,7 @@ async def _export(
     page_model: type[BaseModel],
     fixed: tuple[AppliedFilter, ...] = (),
     augment: str | None = None,
+    bom: bool = False,
 ) -> Response:
     """The list as CSV or NDJSON: every matching row, each keyset page read under the
     time budget of its own `in_database` call (with what an augmenting control adds)."""
@@ -187,6 +193,9 @@ async def _export(
         query=export, first=first, rest=pages, sources=sources, on_close=slots.give_back,
         added=spec.augment.name if spec.augment and augment is not None else None,
         addable=spec.augment.name if spec.augment else None,
+        file_query=[*exports.query_pairs((*fixed, *query.filters)),
+                    *(("sort", s) for s in params.getlist("sort"))],
+        bom=bom,
     )  # fmt: skip
 
 
@@ -221,7 +230,10 @@ def _register_page_route(
     """The one way a page-returning GET route is registered and documented: as JSON pages,
     and as CSV and NDJSON exports of every matching row."""
     item = page_model.__name__.removesuffix("Page")
-    parameters = [_with_subset(p, item) if p["name"] == "fields" else p for p in parameters]
+    names = columns(item_model_of(page_model))
+    parameters = [
+        exports.fields_parameter(p, item, names) if p["name"] == "fields" else p for p in parameters
+    ]
     description = f"{description} With `fields=`, the page is an `{item}FieldsPage`."
     router.add_api_route(
         path,
@@ -229,7 +241,7 @@ def _register_page_route(
         methods=["GET"],
         operation_id=operation_id,
         summary=summary,
-        description=description + EXPORT_NOTE,
+        description=description + exports.EXPORT_NOTE,
         response_class=RawJSON,
         responses={
             200: {
@@ -239,25 +251,8 @@ def _register_page_route(
             },
             **problem_responses(*errors),
         },
-        openapi_extra={"parameters": [*parameters, exports.FORMAT_PARAMETER]},
+        openapi_extra={"parameters": [*parameters, exports.FORMAT_PARAMETER, BOM_PARAMETER]},
     )
-
-
-def _with_subset(parameter: dict[str, Any], item: str) -> dict[str, Any]:
-    """`fields=` changes the page's shape: say which schema it then follows."""
-    return {
-        **parameter,
-        "description": f"{parameter['description']} The page is then an `{item}FieldsPage`.",
-    }
-
-
-EXPORT_NOTE = (
-    "\n\nWith `format=csv` or `format=ndjson` (or `Accept: text/csv` or"
-    " `application/x-ndjson`) the answer is every matching row, streamed without a cursor,"
-    " in the same filters and sort; `limit` then caps the rows, `fields` picks columns,"
-    " `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply."
-    " CSV columns are the item's fields, nested ones as dotted names (`place.slug`)."
-)
 
 
 def add_resource_routes(router: APIRouter, mount: Mount) -> None:
@@ -289,17 +284,18 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
     async def endpoint(request: Request) -> Response:
         value = check_path_key(parent.path_key, request.path_params[name], name)
         secret = _secret(request)
-        kind, params = _format_and_params(request, spec)
+        kind, params, bom = _format_and_params(request, spec)
         query = parse_query(
-            spec, params, secret=secret, fixed=(view.filter,), path=request.url.path
-        )
+            spec, params, secret=secret, fixed=(view.filter,), path=request.url.path,
+            columns=columns(item_model_of(child.page)),
+        )  # fmt: skip
         facets = _facets(spec, request, kind)
         augment = _augment(spec, request)
         if kind != "json":
             fixed = await in_database(request, lambda connection: fixed_by(connection, value))
             return await _export(request, spec, query, params, kind=kind, path=path,
                                  page_model=child.page, fixed=fixed,
-                                 augment=augment)  # fmt: skip
+                                 augment=augment, bom=bom)  # fmt: skip
 
         def work(connection: Connection) -> bytes:
             fixed = fixed_by(connection, value)

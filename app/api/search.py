@@ -1,5 +1,6 @@
 """`/search`: places, clusters, programs, organizations, indicators and sources by name, in
-English or Chinese, ranked, with the matched text marked."""
+English or Chinese, and metrics by the sentence that states them, ranked, with the matched
+text marked."""
 
 from typing import Any
 
@@ -31,7 +32,7 @@ class SearchMatch(Schema):
 class SearchResult(Schema):
     kind: str
     key: str = Field(description="The slug (code for indicators, id for sources).")
-    name: str
+    name: str = Field(description="Its name; a metric's is the quote that states it.")
     name_local: str | None = None
     rank: int
     match: str = Field(description="exact, prefix, contains or other (matched by key).")
@@ -79,7 +80,7 @@ SEARCH_PARAMETERS: list[dict[str, Any]] = [
         "description": f"Only these kinds (comma-separated): {', '.join(KINDS)}.",
         "schema": {
             "type": "string",
-            "pattern": f"^({'|'.join(KINDS)})(,({'|'.join(KINDS)})){{0,5}}$",
+            "pattern": f"^({'|'.join(KINDS)})(,({'|'.join(KINDS)})){{0,{len(KINDS) - 1}}}$",
         },
         "example": "place,cluster",
     },
@@ -165,7 +166,8 @@ def run_search(
     summary="Search by name",
     description=(
         "Places, clusters, programs, organizations, indicators and sources whose names"
-        " (English or Chinese, any case) contain `q`. Ranked: exact name, then names"
+        " (English or Chinese, any case) contain `q`, and metrics whose quoted sentence"
+        " does (their `name` here is the quote). Ranked: exact name, then names"
         " starting with `q`, then names containing it, then other names (slug, code);"
         " shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped)."
         " A place's six-digit division code is one of its names, and `q` also matches with"

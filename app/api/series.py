@@ -12,13 +12,16 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
+from starlette.responses import Response
 
+from app.api import answer_exports
+from app.api.export_rows import columns
 from app.api.keys import SLUG_PATTERN_RE
 from app.api.metrics import METRICS_TAG, metrics_select, serialize_metric
 from app.api.per import PER_PARAMETER, YEAR_RULE, Metrics, PerMeta, PerValue, apply_per, parse_per
 from app.api.reads import in_database
 from app.api.resource import SLUG_PATTERN
-from app.api.responses import RawJSON, answers, to_json
+from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import Period, Schema, SelfLink
 from app.errors import parameter_problem
 from app.facts.latest import pick
@@ -88,7 +91,7 @@ SUBJECTS = {
     "clusters": ("cluster", t.cluster, observation.c.cluster_id),
     "programs": ("program", t.program, observation.c.program_id),
 }
-PARAMETERS = ("indicator", *SUBJECTS, "derived", "per")
+PARAMETERS = ("indicator", *SUBJECTS, "derived", "per", *answer_exports.CONTROLS)
 MAX_SUBJECTS = 20
 MAX_POINTS = 2000
 UNDATED_RULE = (
@@ -119,7 +122,10 @@ SERIES_PARAMETERS: list[dict[str, Any]] = [
      "description": "false: stated values only; true: derived ones only.",
      "schema": {"type": "boolean"}},
     PER_PARAMETER,
+    *answer_exports.PARAMETERS,
 ]  # fmt: skip
+# A row of the CSV: the subject, then the point (its `per` columns with `per=` only).
+ROW_COLUMNS = [*columns(SeriesSubject, "subject."), *columns(SeriesPoint)]
 
 
 def _slugs(params: QueryParams, name: str) -> list[str]:
@@ -279,15 +285,26 @@ def build_series(
     operation_id="get_series",
     summary="One indicator for several subjects, for a chart",
     description="Points ordered by period for each subject, with value, qualifier and metric"
-    f" key; undated facts apart. {UNDATED_RULE}",
-    **answers(SeriesPage, 400, 404, 422, 503, parameters=SERIES_PARAMETERS,
-              description="One series per subject, in the order named."),
-)  # fmt: skip
-async def get_series(request: Request) -> RawJSON:
-    indicator, subjects, derived, per = _read(request.query_params)
+    f" key; undated facts apart. {UNDATED_RULE} With `format=csv` (or ndjson), a row per"
+    " point, dated then undated, each with its subject.",
+    response_class=RawJSON,
+    responses={
+        200: answer_exports.ok_response(
+            SeriesPage, "One series per subject, in the order named.", ROW_COLUMNS, "point"
+        ),
+        **problem_responses(400, 404, 422, 503),
+    },
+    openapi_extra={"parameters": SERIES_PARAMETERS},
+)
+async def get_series(request: Request) -> Response:
+    wanted = answer_exports.asked(request)
+    params = answer_exports.answer_parameters(request.query_params)
+    indicator, subjects, derived, per = _read(params)
 
-    def work(connection: Connection) -> bytes:
+    def work(connection: Connection) -> Any:
         built = build_series(connection, indicator, subjects, derived, per)
+        if wanted.rows:
+            return built["data"]
         rows = built["rows"]
         meta = {
             "indicator": serialize_metric(rows[0])["indicator"] if rows else {"code": indicator},
@@ -301,4 +318,11 @@ async def get_series(request: Request) -> RawJSON:
         return to_json({"data": built["data"], "meta": meta, "links": {"self": str(request.url)}})
 
     shape = ("series", tuple(sorted(k for k, v in subjects.items() if v)))
-    return RawJSON(await in_database(request, work, shape=shape, cost=f"series of {indicator}"))
+    answer = await in_database(request, work, shape=shape, cost=f"series of {indicator}")
+    if not wanted.rows:
+        return RawJSON(answer)
+    rows = [{"subject": s["subject"], **p} for s in answer for p in s["points"] + s["undated"]]
+    names = [n for n in ROW_COLUMNS if per is not None or not n.startswith("per.")]
+    return answer_exports.rows_response(
+        request, wanted, name="series", columns=names, rows=rows, query=list(params.multi_items())
+    )

@@ -7,6 +7,7 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
+from app.api.answer_exports import CONTROLS
 from app.api.peers import (
     PLACE_PEERS_PATTERN,
     YEAR_DOC,
@@ -76,7 +77,7 @@ class PlaceRankingPage(Schema):
     links: SelfLink
 
 
-PLACE_PARAMETERS = ("year", "peers")
+PLACE_PARAMETERS = ("year", "peers", *CONTROLS)
 MAX_INDICATORS = 200
 PLACE_RANKINGS_DOC = [
     YEAR_DOC,
@@ -184,7 +185,8 @@ STANDINGS = View(
     summary="A place's rank among its peers on every indicator it has a value of",
     description="For each indicator with a value for the place (in `year`, or its latest),"
     " its rank and percentile among its peers (by default the places of its level), with"
-    f" the group's size. Ties: {TIES}. Each place counts once: {PICK}.",
+    f" the group's size. Ties: {TIES}. Each place counts once: {PICK}. With `format=csv`"
+    " (or ndjson), a row per standing.",
     parameters=PLACE_RANKINGS_DOC,
     check=read_place_rankings,
     answer=build_place_rankings,
@@ -192,4 +194,5 @@ STANDINGS = View(
         "place-rankings", "year" in params, params.get("peers", "").split(":")[0]
     ),
     cost="standings of {key}",
+    rows=PlaceStanding,
 )  # fmt: skip

@@ -1,10 +1,16 @@
 """The routes of nested views (`/places/{place_slug}/rankings`): the parent's key checked and
 found by the one rule, the view's parameters checked before a database is chosen, the answer
-read in the request's lane and budget."""
+read in the request's lane and budget. A view whose answer is a list of rows also answers
+CSV and NDJSON (app.api.answer_exports)."""
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import Connection
+from starlette.responses import Response
 
+from app.api import answer_exports
+from app.api.export_rows import columns
 from app.api.keys import check_path_key, find, path_parameter_doc
 from app.api.reads import in_database
 from app.api.resource import Resource, View
@@ -13,19 +19,34 @@ from app.api.responses import RawJSON, problem_responses, to_json
 
 def add_view_route(router: APIRouter, parent: Resource, view: View) -> None:
     name = parent.path_key.nested
+    names = [] if view.rows is None else columns(view.rows)
 
-    async def endpoint(request: Request) -> RawJSON:
+    async def endpoint(request: Request) -> Response:
         value = check_path_key(parent.path_key, request.path_params[name], name)
         params, url = request.query_params, str(request.url)
+        wanted = answer_exports.Asked("json")
+        if view.rows is not None:  # `format` and `bom` are read here, the rest by the view
+            wanted, params = answer_exports.asked(request), answer_exports.answer_parameters(params)
         view.check(params)
 
-        def work(connection: Connection) -> bytes:
+        def work(connection: Connection) -> Any:
             found = find(connection, parent, value, name)
-            return to_json(view.answer(connection, found, params, url))
+            answer = view.answer(connection, found, params, url)
+            return (found.key, answer["data"]) if wanted.rows else to_json(answer)
 
         cost = view.cost.format(key=value)
-        return RawJSON(await in_database(request, work, shape=view.shape(params), cost=cost))
+        answer = await in_database(request, work, shape=view.shape(params), cost=cost)
+        if not wanted.rows:
+            return RawJSON(answer)
+        key, rows = answer
+        return answer_exports.rows_response(
+            request, wanted, name=view.name, columns=names, rows=rows,
+            query=[(parent.noun, key), *params.multi_items()],
+        )  # fmt: skip
 
+    ok: dict[str, Any] = {"model": view.model, "description": view.returns}
+    if view.rows is not None:
+        ok = answer_exports.ok_response(view.model, view.returns, names, "item")
     router.add_api_route(
         f"/{parent.name}/{{{name}}}/{view.name}",
         endpoint,
@@ -34,14 +55,12 @@ def add_view_route(router: APIRouter, parent: Resource, view: View) -> None:
         summary=view.summary,
         description=view.description,
         response_class=RawJSON,
-        responses={
-            200: {"model": view.model, "description": view.returns},
-            **problem_responses(400, 404, 422, 503),
-        },
+        responses={200: ok, **problem_responses(400, 404, 422, 503)},
         openapi_extra={
             "parameters": [
                 path_parameter_doc(parent.path_key, name, f"The {parent.noun}'s key."),
                 *view.parameters,
+                *(answer_exports.PARAMETERS if view.rows else ()),
             ]
         },
     )

@@ -1,5 +1,6 @@
 """What the name search holds: one entry per row of each searched table, read from its key
-and its names, and how a name is folded for matching. The loader writes the entries by
+and its names (a metric's: the sentence of its source that states it), and how a name is
+folded for matching. The loader writes the entries by
 these declarations (app.seeding.search), `/search` and `q=` read them (app.query.search),
 and each searched resource names its declaration (`Resource.search`, checked by a test)."""
 
@@ -19,6 +20,10 @@ class Searched:
     # columns of other tables a query finds it by, as (table, column referring to the
     # record's id, column): a place by the division codes it had before
     also_in: tuple[tuple[str, str, str], ...] = ()
+    # what `name` holds, in the words of the `q=` filter's documentation
+    text: str = "names (English or Chinese, any case)"
+    keyed: bool = True  # whether its key is one of its names (a metric's is not: too many)
+    only_with: str | None = None  # a column a row must have set to have an entry
 
 
 SEARCHED: tuple[Searched, ...] = (
@@ -38,8 +43,20 @@ SEARCHED: tuple[Searched, ...] = (
     Searched("organization", "organizations", "organization", "slug", "name"),
     Searched("indicator", "indicators", "indicator", "code", "name"),
     Searched("source", "sources", "source", "id", "title"),
-)
+    # Facts stated in a document's sentence, found by its words; a table's cells, whose
+    # text is a number, are not.
+    Searched("metric", "metrics", "observation", "key", "quote", example="new energy",
+             text="quoted sentence (the words of its source that state it, any case)",
+             keyed=False, only_with="locator_start"),
+)  # fmt: skip
 BY_KIND = {entry.kind: entry for entry in SEARCHED}
+
+
+NAME_LENGTH = 300  # an entry's name as shown; a longer one (a quote) is cut
+
+
+def shown_name(name: str) -> str:
+    return name if len(name) <= NAME_LENGTH else name[: NAME_LENGTH - 1] + "\u2026"
 
 
 def fold(text: str | None) -> str | None:

@@ -291,7 +291,9 @@ def run_query(
     for applied in query.filters:
         if applied.filter.annotate is not None:
             applied.filter.annotate(connection, items, applied)
-    kept = query.fields
+    # A dotted name (`place.slug`, an export's column) keeps the object that holds it, whole:
+    # a page's items keep the shape of the item's schema.
+    kept = None if query.fields is None else tuple(dict.fromkeys(field_heads(query.fields)))
     if augment is not None and spec.augment is not None:
         spec.augment.apply(connection, items, augment)
         kept = None if kept is None else (*kept, spec.augment.name)
@@ -305,6 +307,11 @@ def run_query(
         total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(PlanKind.FREE))
         page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
     return page
+
+
+def field_heads(fields: Sequence[str]) -> list[str]:
+    """The item's own fields that `fields=` names, a dotted name by the object holding it."""
+    return [name.split(".", 1)[0] for name in fields]
 
 
 def count_matching(connection: Connection, spec: ListSpec, filters: Sequence[AppliedFilter]) -> int:
@@ -325,7 +332,7 @@ def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:
         "next_cursor": page.next_cursor,
     }
     if query.fields is not None:
-        meta["fields"] = list(query.fields)
+        meta["fields"] = list(dict.fromkeys(field_heads(query.fields)))  # what items hold
     if page.total is not None:
         meta["total"] = page.total
         meta["total_relation"] = "eq" if page.total_exact else "gte"

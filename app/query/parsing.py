@@ -42,11 +42,13 @@ def parse_query(
     secret: str,
     fixed: Sequence[str] = (),
     path: str = "",
+    columns: Sequence[str] = (),
 ) -> ListQuery:
     """Read and validate the query string against `spec`; raise ProblemError on anything else.
 
     `fixed` names filters set by the URL path (a nested view), which the query may not repeat.
     `path` is the list's URL path; with the filters it scopes the cursors this list issues.
+    `columns` are the item's export columns (`place.slug`), which `fields=` also takes.
     """
     for name in {key for key, _ in params.multi_items()}:
         if len(params.getlist(name)) > 1:
@@ -58,7 +60,7 @@ def parse_query(
     ]
     sort = _parse_sort(spec, params.get("sort"))
     limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
-    fields = _parse_fields(spec, params.get("fields"))
+    fields = _parse_fields(spec, params.get("fields"), columns)
     count = parse_bool("count", params.get("count", "false"))
     scope = orjson.dumps(
         [path, sorted((f.filter.name, f.operator, f.values) for f in filters)], default=str
@@ -72,11 +74,11 @@ def parse_query(
 
 
 def list_controls(spec: ListSpec) -> tuple[str, ...]:
-    """Every control a list route takes besides its filters: the query language's, `format`,
-    `facets` where the list counts by some field, its augmenting control (`per`), and
-    `version`, which every data route takes."""
+    """Every control a list route takes besides its filters: the query language's, `format`
+    and `bom` (exports), `facets` where the list counts by some field, its augmenting
+    control (`per`), and `version`, which every data route takes."""
     return (
-        *CONTROL_PARAMETERS, "format", *(("facets",) if spec.facets else ()),
+        *CONTROL_PARAMETERS, "format", "bom", *(("facets",) if spec.facets else ()),
         *((spec.augment.name,) if spec.augment else ()), "version",
     )  # fmt: skip
 
@@ -237,14 +239,34 @@ def parse_limit(raw: str | None, default: int, maximum: int) -> int:
     return limit
 
 
-def _parse_fields(spec: ListSpec, raw: str | None) -> tuple[str, ...] | None:
+def field_names(spec: ListSpec, columns: Sequence[str]) -> list[str]:
+    """What `fields=` takes: the item's fields, and the dotted names of what they hold, as
+    an export's header shows them (`place.slug`), with every object on the way (`place`,
+    `provenance.source`)."""
+    names = dict.fromkeys(spec.fields)
+    for column in columns:
+        parts = column.split(".")
+        if parts[0] in names:
+            names.update((".".join(parts[:end]), None) for end in range(2, len(parts) + 1))
+    return list(names)
+
+
+def _parse_fields(
+    spec: ListSpec, raw: str | None, columns: Sequence[str]
+) -> tuple[str, ...] | None:
     if raw is None:
         return None
     names = tuple(dict.fromkeys(name.strip() for name in raw.split(",")))
-    unknown = [name for name in names if name not in spec.fields]
+    accepted = field_names(spec, columns)
+    unknown = [name for name in names if name not in accepted]
     if unknown or not names:
-        raise parameter_problem(
-            "fields",
-            f"unknown field(s) {', '.join(map(repr, unknown))}; fields: {', '.join(spec.fields)}",
+        near = nearest_names(unknown[0], accepted) if unknown else []
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        why = f"unknown field(s) {', '.join(map(shown, unknown))}{hint}" if unknown else "empty"
+        raise ProblemError(
+            422,
+            "invalid-parameter",
+            f"fields: {why}; fields: {', '.join(accepted)}",
+            [ParameterError("fields", f"{why}; fields: {', '.join(accepted)}", suggestions=near)],
         )
     return names

@@ -198,7 +198,7 @@ def search_filter(searched: Searched, column: Any) -> Filter:
     kind = searched.kind
     return Filter(
         "q",
-        f"Text in the {kind}'s names (English or Chinese, any case), as /search matches it.",
+        f"Text in the {kind}'s {searched.text}, as /search matches it.",
         operators=("exact",),
         column=column,
         lookup=Lookup(ids=lambda keys: matching_ids(kind, keys[0])),

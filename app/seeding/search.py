@@ -1,5 +1,6 @@
 """The search entries, rebuilt from the loaded rows: one per place, cluster, program,
-organization, indicator and source, with every name folded for matching."""
+organization, indicator and source, and per metric stated in a document's sentence, with
+every name folded for matching."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -8,7 +9,7 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlmodel import SQLModel
 
 from app.facts.names import squash
-from app.facts.search import SEARCHED, Searched, fold
+from app.facts.search import SEARCHED, Searched, fold, shown_name
 
 BATCH = 2000
 
@@ -25,11 +26,15 @@ def _entries(connection: Connection) -> Iterator[dict[str, Any]]:
             columns.append(table.c.id.label("entity_id"))
         columns += [table.c[column].label(f"also_{column}") for column in searched.also]
         elsewhere = _names_elsewhere(connection, searched)
-        for row in connection.execute(select(*columns).order_by(table.c[key])).mappings():
+        statement = select(*columns).order_by(table.c[key])
+        if searched.only_with is not None:
+            statement = statement.where(table.c[searched.only_with].is_not(None))
+        for row in connection.execute(statement).mappings():
             if row["name"] is None:
                 continue  # an untitled source has no name to find it by
             name_local = row.get("name_local")
-            names = [fold(row["name"]), fold(name_local), fold(row["key"]),
+            names = [fold(row["name"]), fold(name_local),
+                     fold(row["key"]) if searched.keyed else None,
                      *(fold(row[f"also_{column}"]) for column in searched.also),
                      *elsewhere.get(row.get("entity_id"), ())]  # fmt: skip
             # and each squashed as a query is (app.query.search.squashed): "Chang zhi" and
@@ -39,9 +44,9 @@ def _entries(connection: Connection) -> Iterator[dict[str, Any]]:
                 "kind": kind,
                 "key": row["key"],
                 "entity_id": row.get("entity_id"),
-                "name": row["name"],
+                "name": shown_name(row["name"]),
                 "name_local": name_local,
-                "name_folded": fold(row["name"]),
+                "name_folded": fold(shown_name(row["name"])),
                 "local_folded": fold(name_local),
                 "folded": "\n".join(dict.fromkeys(n for n in names if n)),
             }

@@ -7,13 +7,15 @@
  */
 import createClient from "openapi-fetch";
 import type { components, paths } from "../src/api";
-import { whole } from "../src/pages";
+import { json, whole } from "../src/pages";
 import { barChart, dotMap, formatNumber, lineChart, valueMap, type Bar, type Point, type Spot, type ValuedSpot } from "./charts";
 import "./style.css";
 
 type Schemas = components["schemas"];
 type Metric = Schemas["Metric"];
 type Ranked = Schemas["RankingPage"]["data"][number];
+type RankingMeta = Schemas["RankingPage"]["meta"];
+type Program = Schemas["Program"];
 type Qualifier = Schemas["Qualifier"];
 type Child = Node | string | null | undefined | false;
 
@@ -128,16 +130,20 @@ async function search(q: string): Promise<void> {
     ? api.GET("/api/v1/places", { params: { query: { name_local__contains: text, limit: 50 } } })
     : api.GET("/api/v1/places", { params: { query: { name__contains: text, limit: 50 } } });
   const byName = { params: { query: { name__contains: text, limit: 50 } } };
-  const [p, c, g, o] = await Promise.all([
+  // Metrics by the words of the sentence that states them (`q=`, which needs some text).
+  const [p, c, g, o, m] = await Promise.all([
     places,
     api.GET("/api/v1/clusters", byName),
     api.GET("/api/v1/programs", byName),
     api.GET("/api/v1/organizations", byName),
+    text ? api.GET("/api/v1/metrics", { params: { query: { q: text, limit: 50 } } }) : null,
   ]);
   if (p.error) fail(p.error.detail);
   if (c.error) fail(c.error.detail);
   if (g.error) fail(g.error.detail);
   if (o.error) fail(o.error.detail);
+  if (m?.error) fail(m.error.detail);
+  const quotes = m ? whole(m.data).data : [];
   searchBox.value = text;
   show(
     `Results for “${text}”`,
@@ -145,6 +151,7 @@ async function search(q: string): Promise<void> {
     section(`Clusters (${whole(c.data).meta.returned})`, list(whole(c.data).data.map((x) => h("span", {}, x.name, " · ", link(x.place.name, { place: x.place.slug }))), "No cluster matches.")),
     section(`Programs (${whole(g.data).meta.returned})`, list(whole(g.data).data.map((x) => h("span", {}, x.name, ` · ${x.kind}, `, link(x.place.name, { place: x.place.slug }))), "No program matches.")),
     section(`Organizations (${whole(o.data).meta.returned})`, list(whole(o.data).data.map((x) => h("span", {}, x.name, ` · ${x.kind}`, x.place ? h("span", {}, ", ", link(x.place.name, { place: x.place.slug })) : null)), "No organization matches.")),
+    section(`Metrics quoting it (${quotes.length})`, metricsTable(quotes, `Metrics whose source's sentence contains “${text}”`)),
   );
 }
 
@@ -175,13 +182,29 @@ function seriesPoints(metrics: Metric[]): Point[] {
 }
 
 /** Every place's value of the indicator in one year, ranked (China's national total left
- * out of the chart: it is the sum the places make up). */
-async function ranking(code: string, year: number | undefined): Promise<Ranked[]> {
+ * out of the chart: it is the sum the places make up), with whether the ranks compare
+ * like with like. */
+async function ranking(code: string, year: number | undefined): Promise<{ entries: Ranked[]; meta: RankingMeta }> {
   const { data, error } = await api.GET("/api/v1/rankings", {
     params: { query: { indicator: code, year, limit: 500 } },
   });
   if (error) fail(error.detail);
-  return data.data.filter((entry) => entry.place.level !== "country");
+  const answer = json(data);
+  return { entries: answer.data.filter((entry) => entry.place.level !== "country"), meta: answer.meta };
+}
+
+/** Whether a ranking compares like with like, and the entries that differ from the group. */
+function comparability(meta: RankingMeta, entries: Ranked[]): HTMLElement {
+  // A group of one is said once, by the ranking; entries are listed when they differ from others.
+  const unlike = entries.length > 1 ? entries.filter((e) => !e.comparable) : [];
+  return h(
+    "div",
+    { class: "comparability", "data-comparable": String(meta.comparable) },
+    h("p", {}, h("strong", {}, meta.comparable ? "Comparable: " : "Not comparable: "), meta.comparability),
+    unlike.length
+      ? h("ul", { class: "differs" }, ...unlike.map((e) => h("li", {}, `${e.place.name}: ${e.differs.join("; ")}`)))
+      : null,
+  );
 }
 
 /** Bars for the first `top` places and, when it ranks below them, the page's own place;
@@ -220,21 +243,39 @@ async function seriesOf(code: string, slug: string): Promise<Point[]> {
     params: { query: { indicator: code, places: slug } },
   });
   if (error) fail(error.detail);
-  return (data.data[0]?.points ?? []).map((p) => ({
+  return (json(data).data[0]?.points ?? []).map((p) => ({
     x: p.period.year ?? Number((p.period.end ?? "0").slice(0, 4)),
     label: p.period.label ?? String(p.period.year ?? ""),
     value: p.value,
   }));
 }
 
-async function comparison(code: string, name: string, slug: string): Promise<HTMLElement> {
+/** The place's rank among the places of its level, saying when it compares nothing (a group
+ * of one) or unlike values. */
+async function standing(code: string, slug: string, level: string, year: number | undefined): Promise<HTMLElement | null> {
+  const { data, error } = await api.GET("/api/v1/rankings", {
+    params: { query: { indicator: code, place: slug, peers: `level:${level}`, year, limit: 1 } },
+  });
+  if (error) fail(error.detail);
+  const own = json(data).meta.place;
+  if (!own) return null;
+  return h(
+    "p",
+    { class: "standing", "data-comparable": String(own.comparable) },
+    `Among ${json(data).meta.peers.group}${year ? ` in ${year}` : ""}: rank ${own.rank} of ${json(data).meta.peers.size}`,
+    own.comparable ? "." : h("span", { class: "differs" }, ` (not comparable: ${own.differs.join("; ")}).`),
+  );
+}
+
+async function comparison(code: string, name: string, slug: string, level: string): Promise<HTMLElement> {
   const detail = await api.GET("/api/v1/indicators/{code}", { params: { path: { code } } });
   if (detail.error) fail(detail.error.detail);
   const { name: indicatorName, unit } = detail.data;
   const points = await seriesOf(code, slug);
   const latest = points.length ? points[points.length - 1]?.x : undefined;
-  const peers = await ranking(code, latest);
-  return h(
+  const peers = (await ranking(code, latest)).entries;
+  const own = await standing(code, slug, level, latest);
+  const charts = h(
     "div",
     { class: "charts" },
     h("figure", {}, lineChart(`${indicatorName} in ${name} over time`, points, unit), h("figcaption", {}, `${name} over time (${points.length} dated values).`)),
@@ -242,6 +283,7 @@ async function comparison(code: string, name: string, slug: string): Promise<HTM
       ? h("figure", {}, barChart(`${indicatorName} across places${latest ? ` in ${latest}` : ""}`, rankBars(peers, PLACE_TOP, slug), unit), h("figcaption", {}, `${indicatorName}, ${unit}${latest ? `, ${latest}` : ""}: ${shownOf(peers.length, PLACE_TOP)}, ${name} highlighted.`))
       : null,
   );
+  return h("div", {}, own, charts);
 }
 
 /** The indicators a place has values of, most values first (a facet of its metrics). */
@@ -263,7 +305,7 @@ async function place(slug: string, chart: string | null): Promise<void> {
     api.GET("/api/v1/places", { params: { query: { parent: p.slug, limit: 500 } } }),
     api.GET("/api/v1/places/{place_slug}/metrics", nested),
     api.GET("/api/v1/places/{place_slug}/clusters", nested),
-    api.GET("/api/v1/places/{place_slug}/programs", nested),
+    api.GET("/api/v1/programs", { params: { query: { covers: p.slug, limit: 100 } } }),
     api.GET("/api/v1/places/{place_slug}/organizations", nested),
   ]);
   if (inside.error) fail(inside.error.detail);
@@ -303,7 +345,7 @@ async function place(slug: string, chart: string | null): Promise<void> {
     trail,
     facts,
     chosen
-      ? section("Series and standing", h("label", { for: "chart-indicator" }, "Indicator "), picker, await comparison(chosen, p.name, p.slug))
+      ? section("Series and standing", h("label", { for: "chart-indicator" }, "Indicator "), picker, await comparison(chosen, p.name, p.slug, p.level))
       : null,
     spots.length > 1
       ? h("figure", {}, dotMap(`Places inside ${p.name}`, spots), h("figcaption", {}, `Where the ${spots.length} places inside ${p.name} lie.`))
@@ -311,8 +353,27 @@ async function place(slug: string, chart: string | null): Promise<void> {
     p.children.length ? section(`Inside ${p.name} (${p.children.length})`, list(p.children.map((c) => h("span", {}, link(c.name, { place: c.slug }), ` · ${c.level.replace("_", " ")}`)), "")) : null,
     section(`Metrics (${ms.length}${ms.length < p.counts.metrics ? ` of ${p.counts.metrics}` : ""})`, metricsTable(ms, `Metrics stated for ${p.name} and places inside it`)),
     section(`Clusters (${whole(clusters.data).data.length})`, list(whole(clusters.data).data.map((c) => h("span", {}, c.name, ` · ${c.sector}, ${c.status}`)), "No clusters.")),
-    section(`Programs (${whole(programs.data).data.length})`, list(whole(programs.data).data.map((g) => h("span", {}, g.name, ` · ${g.kind}${g.announced_on ? `, ${g.announced_on}` : ""}`)), "No programs.")),
+    section(`Programs (${whole(programs.data).data.length})`, list(whole(programs.data).data.map((g) => programItem(g, p.name)), "No programs.")),
     section(`Organizations (${whole(organizations.data).data.length})`, list(whole(organizations.data).data.map((o) => h("span", {}, o.name, ` · ${o.kind}`)), "No organizations.")),
+  );
+}
+
+// How a program covers a place (`via` of /programs?covers=), in words.
+const VIA: Record<string, string> = {
+  place: "at this place",
+  ancestor: "at a place it lies in",
+  participant: "a participant",
+  candidate: "a candidate",
+};
+
+function programItem(g: Program, placeName: string): HTMLElement {
+  const how = (g.via ?? []).map((v) => VIA[v] ?? v);
+  return h(
+    "span",
+    { class: "program" },
+    g.name,
+    ` · ${g.kind}${g.announced_on ? `, ${g.announced_on}` : ""}`,
+    how.length ? h("span", { class: "via", "data-via": (g.via ?? []).join(" ") }, ` · covers ${placeName}: ${how.join(", ")}`) : null,
   );
 }
 
@@ -392,7 +453,7 @@ async function indicator(code: string, params: URLSearchParams): Promise<void> {
     .filter((y) => Number.isInteger(y) && y > 0)
     .sort((a, b) => b - a);
   const rankYear = year ?? years[0];
-  const ranked = await ranking(code, rankYear);
+  const { entries: ranked, meta: rankedMeta } = await ranking(code, rankYear);
   const map = await rankMap(ranked, `${i.name} by place${rankYear ? ` in ${rankYear}` : ""}`, i.unit);
   const byPlace = new Map<string, Metric[]>();
   for (const m of ms) if (m.place) byPlace.set(m.place.slug, [...(byPlace.get(m.place.slug) ?? []), m]);
@@ -408,6 +469,7 @@ async function indicator(code: string, params: URLSearchParams): Promise<void> {
         h("figure", {}, barChart(`${i.name} by place${rankYear ? ` in ${rankYear}` : ""}`, rankBars(ranked, INDICATOR_TOP), i.unit), h("figcaption", {}, `${shownOf(ranked.length, INDICATOR_TOP)}${rankYear ? ` in ${rankYear}` : ""}, highest first (China's national total left out); the map shows them all.`)),
         map ? h("figure", {}, map, h("figcaption", {}, "Darker: higher; five bands of equal counts.")) : null,
       ),
+      comparability(rankedMeta, ranked),
     ) : null,
     ms.length ? h("div", { class: "charts" },
       longest && longest[0]?.place ? h("figure", {}, lineChart(`${i.name} in ${longest[0].place.name} over time`, seriesPoints(longest), i.unit), h("figcaption", {}, `${longest[0].place.name} over time.`)) : null,

@@ -15,7 +15,7 @@ export interface paths {
          * List cities
          * @description Municipalities, prefecture-level and county-level cities. With `fields=`, the page is an `PlaceFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_cities"];
         put?: never;
@@ -37,7 +37,7 @@ export interface paths {
          * List a city's metrics
          * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `MetricFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_city_metrics"];
         put?: never;
@@ -59,7 +59,7 @@ export interface paths {
          * List a city's clusters
          * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `ClusterFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_city_clusters"];
         put?: never;
@@ -81,7 +81,7 @@ export interface paths {
          * List a city's programs
          * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `ProgramFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_city_programs"];
         put?: never;
@@ -103,7 +103,7 @@ export interface paths {
          * List a city's organizations
          * @description The same query language as the top-level list, limited to one city. With `fields=`, the page is an `OrganizationFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_city_organizations"];
         put?: never;
@@ -145,7 +145,7 @@ export interface paths {
          * List places
          * @description Places of every level: country, provinces, cities, districts. With `fields=`, the page is an `PlaceFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_places"];
         put?: never;
@@ -167,7 +167,7 @@ export interface paths {
          * List a place's metrics
          * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `MetricFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_place_metrics"];
         put?: never;
@@ -189,7 +189,7 @@ export interface paths {
          * List a place's clusters
          * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `ClusterFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_place_clusters"];
         put?: never;
@@ -211,7 +211,7 @@ export interface paths {
          * List a place's programs
          * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `ProgramFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_place_programs"];
         put?: never;
@@ -233,7 +233,7 @@ export interface paths {
          * List a place's organizations
          * @description The same query language as the top-level list, limited to one place. With `fields=`, the page is an `OrganizationFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_place_organizations"];
         put?: never;
@@ -253,7 +253,7 @@ export interface paths {
         };
         /**
          * A place's rank among its peers on every indicator it has a value of
-         * @description For each indicator with a value for the place (in `year`, or its latest), its rank and percentile among its peers (by default the places of its level), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then a table's cell over a document, then the newer source.
+         * @description For each indicator with a value for the place (in `year`, or its latest), its rank and percentile among its peers (by default the places of its level), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then a table's cell over a document, then the newer source. With `format=csv` (or ndjson), a row per standing.
          */
         get: operations["get_place_rankings"];
         put?: never;
@@ -295,7 +295,7 @@ export interface paths {
          * List clusters
          * @description Named industrial clusters with their sector, status and place. With `fields=`, the page is an `ClusterFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_clusters"];
         put?: never;
@@ -317,7 +317,7 @@ export interface paths {
          * List a cluster's metrics
          * @description The same query language as the top-level list, limited to one cluster. With `fields=`, the page is an `MetricFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_cluster_metrics"];
         put?: never;
@@ -359,7 +359,7 @@ export interface paths {
          * List programs
          * @description Policies, pilots, plans, strategies, designations and projects. With `fields=`, the page is an `ProgramFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_programs"];
         put?: never;
@@ -381,7 +381,7 @@ export interface paths {
          * List a program's metrics (its terms)
          * @description The same query language as the top-level list, limited to one program. With `fields=`, the page is an `MetricFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_program_metrics"];
         put?: never;
@@ -423,7 +423,7 @@ export interface paths {
          * List organizations
          * @description Enterprises, universities, institutes, agencies and platforms. With `fields=`, the page is an `OrganizationFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_organizations"];
         put?: never;
@@ -465,7 +465,7 @@ export interface paths {
          * List indicators
          * @description What is measured, with units and categories. With `fields=`, the page is an `IndicatorFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_indicators"];
         put?: never;
@@ -487,7 +487,7 @@ export interface paths {
          * List an indicator's metrics
          * @description The same query language as the top-level list, limited to one indicator. With `fields=`, the page is an `MetricFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_indicator_metrics"];
         put?: never;
@@ -529,7 +529,7 @@ export interface paths {
          * List sources
          * @description Documents and references, with checksums and how each capture was treated. With `fields=`, the page is an `SourceFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_sources"];
         put?: never;
@@ -551,7 +551,7 @@ export interface paths {
          * List the metrics a source states
          * @description The same query language as the top-level list, limited to one source. With `fields=`, the page is an `MetricFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_source_metrics"];
         put?: never;
@@ -593,7 +593,7 @@ export interface paths {
          * List metrics
          * @description Observations of indicators, each with its indicator, subject, period, normalized and stated value, qualifier, derivation and provenance (source and character span). With `fields=`, the page is an `MetricFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_metrics"];
         put?: never;
@@ -655,7 +655,7 @@ export interface paths {
          * List relations
          * @description Organizations' links to places, clusters, programs and partner organizations, with the quote each is read from. With `fields=`, the page is an `RelationFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_relations"];
         put?: never;
@@ -781,7 +781,7 @@ export interface paths {
         };
         /**
          * Search by name
-         * @description Places, clusters, programs, organizations, indicators and sources whose names (English or Chinese, any case) contain `q`. Ranked: exact name, then names starting with `q`, then names containing it, then other names (slug, code); shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped). A place's six-digit division code is one of its names, and `q` also matches with case, spaces, `-_.'` and a trailing city, county, district or province (市, 县, 区, 省) left out (`hefei city`, `Chang zhi`): equal so, a name ranks as exact.
+         * @description Places, clusters, programs, organizations, indicators and sources whose names (English or Chinese, any case) contain `q`, and metrics whose quoted sentence does (their `name` here is the quote). Ranked: exact name, then names starting with `q`, then names containing it, then other names (slug, code); shorter names first. `matched` shows where, with the text in `<mark>` (HTML-escaped). A place's six-digit division code is one of its names, and `q` also matches with case, spaces, `-_.'` and a trailing city, county, district or province (市, 县, 区, 省) left out (`hefei city`, `Chang zhi`): equal so, a name ranks as exact.
          */
         get: operations["search"];
         put?: never;
@@ -801,7 +801,7 @@ export interface paths {
         };
         /**
          * One indicator for several subjects, for a chart
-         * @description Points ordered by period for each subject, with value, qualifier and metric key; undated facts apart. Points are ordered by period start, then end. Facts whose period is unknown are in `undated`, each with `not_after`, the publication date of its source (null when that is unknown too); year filters on /metrics match dated facts only (add `year__isnull=true` for the undated), and sorts by year or period_end put them last. Conflicting points (same period, other value) are both listed, each naming the other; `preferred` is false on the one the rule of latest values does not pick.
+         * @description Points ordered by period for each subject, with value, qualifier and metric key; undated facts apart. Points are ordered by period start, then end. Facts whose period is unknown are in `undated`, each with `not_after`, the publication date of its source (null when that is unknown too); year filters on /metrics match dated facts only (add `year__isnull=true` for the undated), and sorts by year or period_end put them last. Conflicting points (same period, other value) are both listed, each naming the other; `preferred` is false on the one the rule of latest values does not pick. With `format=csv` (or ndjson), a row per point, dated then undated, each with its subject.
          */
         get: operations["get_series"];
         put?: never;
@@ -821,7 +821,7 @@ export interface paths {
         };
         /**
          * Rank places among their peers on one indicator
-         * @description Rank and percentile of each place of a peer group on one indicator for one year (or each place's latest value), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Percentile: 100 * (peers ranked below) / (peers - 1); null when the place has no peer. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then a table's cell over a document, then the newer source. Computed on request; the values ranked are the stated (or derived) facts, named by key.
+         * @description Rank and percentile of each place of a peer group on one indicator for one year (or each place's latest value), with the group's size. Ties: competition ranking (1224): equal values share the best rank and the next rank skips. Percentile: 100 * (peers ranked below) / (peers - 1); null when the place has no peer. Each place counts once: one value per place: facts whose period ends in `year` (without `year`, every fact including the undated), the most recent by period end, then stated over derived, then a table's cell over a document, then the newer source. Computed on request; the values ranked are the stated (or derived) facts, named by key. With `format=csv` (or ndjson), a row per entry, every entry of the ranking unless `limit` is given.
          */
         get: operations["get_rankings"];
         put?: never;
@@ -2497,7 +2497,10 @@ export interface components {
              * @description The slug (code for indicators, id for sources).
              */
             key: string;
-            /** Name */
+            /**
+             * Name
+             * @description Its name; a metric's is the quote that states it.
+             */
             name: string;
             /** Name Local */
             name_local?: string | null;
@@ -3351,7 +3354,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. The page is then an `PlaceFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. Also the dotted names of the CSV columns (coordinates.longitude, coordinates.latitude, parent.slug, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `PlaceFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -3515,6 +3518,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -3721,7 +3729,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -3940,6 +3948,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -3954,6 +3967,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -4184,7 +4202,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -4318,6 +4336,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -4548,7 +4571,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -4730,6 +4753,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -4960,7 +4988,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -5089,6 +5117,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -5536,7 +5569,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. The page is then an `PlaceFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. Also the dotted names of the CSV columns (coordinates.longitude, coordinates.latitude, parent.slug, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `PlaceFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -5700,6 +5733,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -5906,7 +5944,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6125,6 +6163,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -6139,6 +6182,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -6369,7 +6417,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6503,6 +6551,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -6733,7 +6786,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -6915,6 +6968,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -7145,7 +7203,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -7274,6 +7332,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -7506,6 +7569,16 @@ export interface operations {
                  */
                 peers?: string;
                 /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
+                /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
@@ -7523,13 +7596,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One standing per indicator. */
+            /** @description One standing per indicator. With `format=csv` or `format=ndjson`, a row per item. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PlaceRankingPage"];
+                    /** @example rank,percentile,place.slug,place.name,place.level,place.url,key,value,unit,stated,qualifier,derived,period.label,period.start,period.end,period.precision,period.year,conflicts_with,url,comparable,differs,indicator.code,indicator.name,indicator.unit,peers,ranking */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -7948,7 +8025,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -8097,6 +8174,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -8303,7 +8385,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -8517,6 +8599,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -8531,6 +8618,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -8978,7 +9070,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -9175,6 +9267,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -9381,7 +9478,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -9595,6 +9692,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -9609,6 +9711,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -10056,7 +10163,7 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -10205,6 +10312,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -10713,6 +10825,11 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
+                /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
@@ -10918,7 +11035,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -11137,6 +11254,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -11151,6 +11273,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -11711,6 +11838,11 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
+                /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
@@ -11916,7 +12048,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -12135,6 +12267,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -12149,6 +12286,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -12596,7 +12738,7 @@ export interface operations {
                  * @example id
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -12830,6 +12972,11 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @example new energy
+                 */
+                q?: string;
+                /**
                  * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
                  * @example indicator,category
                  */
@@ -12844,6 +12991,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -13489,7 +13641,7 @@ export interface operations {
                  * @example key
                  */
                 sort?: string;
-                /** @description Comma-separated fields to return: key, role, organization, target_kind, target, note, provenance. The page is then an `RelationFieldsPage`. */
+                /** @description Comma-separated fields to return: key, role, organization, target_kind, target, note, provenance. Also the dotted names of the CSV columns (organization.slug, organization.name, organization.url, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `RelationFieldsPage`. */
                 fields?: string;
                 /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
                 count?: boolean;
@@ -13643,6 +13795,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -15111,7 +15268,7 @@ export interface operations {
                 /** @description The text to find (one or more characters). */
                 q: string;
                 /**
-                 * @description Only these kinds (comma-separated): place, cluster, program, organization, indicator, source.
+                 * @description Only these kinds (comma-separated): place, cluster, program, organization, indicator, source, metric.
                  * @example place,cluster
                  */
                 kind?: string;
@@ -15338,6 +15495,16 @@ export interface operations {
                  */
                 per?: string;
                 /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
+                /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
@@ -15349,13 +15516,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One series per subject, in the order named. */
+            /** @description One series per subject, in the order named. With `format=csv` or `format=ndjson`, a row per point. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SeriesPage"];
+                    /** @example subject.kind,subject.slug,subject.name,subject.url,key,period.label,period.start,period.end,period.precision,period.year,value,qualifier,stated,derived,conflicts_with,preferred,url,not_after,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
@@ -15584,6 +15755,16 @@ export interface operations {
                  */
                 offset?: number;
                 /**
+                 * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
+                 * @example csv
+                 */
+                format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
+                /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
@@ -15595,13 +15776,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Peers best first, a page at a time. */
+            /** @description Peers best first, a page at a time. With `format=csv` or `format=ndjson`, a row per entry. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RankingPage"];
+                    /** @example rank,percentile,place.slug,place.name,place.level,place.url,key,value,unit,stated,qualifier,derived,period.label,period.start,period.end,period.precision,period.year,conflicts_with,url,comparable,differs */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */

@@ -20,3 +20,10 @@ export function subset<P extends AnyPage>(page: P | string): SubsetPage<P> {
   if (!("fields" in page.meta)) throw new Error("expected a `fields=` subset, got whole items");
   return page as SubsetPage<P>;
 }
+
+/** A computed answer (a series, a ranking), which also answers CSV and NDJSON (text) that
+ * the explorer never asks for. */
+export function json<A extends object>(answer: A | string): A {
+  if (typeof answer === "string") throw new Error("expected JSON, got an export");
+  return answer;
+}

@@ -5,6 +5,7 @@ formulas neutralised."""
 import csv
 import io
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 import pytest
@@ -147,8 +148,11 @@ def test_bad_export_requests_are_problems(
         (None, ""),
         (True, "true"),
         ("合肥市", "合肥市"),
+        (["a-key", "b-key"], "a-key,b-key"),
+        (["its period is unknown, the group's is 2023", "it is a county"],
+         "its period is unknown, the group's is 2023; it is a county"),
     ],
-)
+)  # fmt: skip
 def test_cells_are_spreadsheet_safe(value: Any, text: str) -> None:
     assert cell(value) == text
 
@@ -180,3 +184,113 @@ def test_a_real_server_streams_the_export(reader_url: str, backend: Backend) -> 
     assert len(rows) == total > 500  # more than one internal page
     assert rows[0]["name"] >= rows[-1]["name"]
     assert any(row["name_local"] == "合肥市" for row in rows)
+
+
+def saved_as(response: Any) -> str:
+    """The file name a browser saves the answer as: `filename*` when given, else `filename`."""
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment; ")
+    parameters = dict(part.strip().split("=", 1) for part in disposition.split(";")[1:])
+    if "filename*" in parameters:
+        charset, _, encoded = parameters["filename*"].partition("''")
+        assert charset == "UTF-8"
+        return unquote(encoded)
+    return str(parameters["filename"].strip('"'))
+
+
+def test_a_bom_lets_a_spreadsheet_read_the_chinese(client: TestClient) -> None:
+    response = client.get(f"{API}/places?province=anhui&fields=slug,name_local&format=csv&bom=true")
+    assert response.status_code == 200, response.text
+    assert response.content.startswith(b"\xef\xbb\xbfslug,name_local\r\n")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["slug", "name_local"]
+    assert ["hefei", "合肥市"] in rows
+    plain = client.get(f"{API}/places?province=anhui&fields=slug,name_local&format=csv")
+    assert plain.content == response.content[3:]  # the mark is all that differs
+    assert plain.headers["etag"] != response.headers["etag"]
+
+
+@pytest.mark.parametrize(
+    ("target", "detail"),
+    [
+        ("/places?bom=true", "for CSV only"),
+        ("/places?bom=true&format=ndjson", "for CSV only"),
+        ("/places?bom=maybe&format=csv", "expected true or false"),
+        ("/places?bom=true&bom=true&format=csv", "more than once"),
+    ],
+)
+def test_a_bom_is_for_csv_only(client: TestClient, target: str, detail: str) -> None:
+    response = client.get(API + target)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["parameter"] == "bom"
+    assert detail in error["detail"]
+    assert client.get(f"{API}/places?bom=false&limit=1").status_code == 200
+
+
+def test_fields_takes_the_names_the_csv_header_shows(client: TestClient) -> None:
+    url = f"{API}/metrics?indicator=high_tech_enterprises&sort=key"
+    whole = csv_rows(client.get(url + "&format=csv").text)
+    names = ["indicator.code", "place.slug", "period.year", "value", "provenance.source.id"]
+    response = client.get(url + "&format=csv&fields=" + ",".join(names))
+    assert response.status_code == 200, response.text
+    rows = csv_rows(response.text)
+    assert list(rows[0]) == names == response.headers["x-atlas-columns"].split(",")
+    assert rows == [{name: row[name] for name in names} for row in whole]
+    # An object by its dotted name: every column it holds.
+    source = csv_rows(client.get(url + "&format=csv&fields=provenance.source").text)
+    assert list(source[0]) == [n for n in whole[0] if n.startswith("provenance.source.")]
+
+
+def test_a_dotted_field_keeps_its_object_whole_in_json(client: TestClient) -> None:
+    url = f"{API}/metrics?indicator=high_tech_enterprises&fields=place.slug,value"
+    body = client.get(url).json()
+    assert body["meta"]["fields"] == ["place", "value"]  # what each item holds
+    assert body["data"]
+    for item in body["data"]:
+        assert set(item) == {"place", "value"}
+        assert set(item["place"]) == {"slug", "name", "level", "url"}
+
+
+@pytest.mark.parametrize(
+    ("target", "suggestion"),
+    [
+        ("/metrics?format=csv&fields=place.slg", "place.slug"),
+        ("/metrics?fields=value,indicator.cod", "indicator.code"),
+        ("/places/hubei/metrics?fields=place.slug,nothing.here", None),
+    ],
+)
+def test_an_unknown_dotted_field_is_refused_with_the_names(
+    client: TestClient, target: str, suggestion: str | None
+) -> None:
+    response = client.get(API + target)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["parameter"] == "fields"
+    assert "place.slug" in error["detail"]
+    assert "provenance.source.title" in error["detail"]
+    assert error.get("suggestions", [None])[0] == suggestion
+
+
+def test_the_file_name_says_the_version_and_the_query(client: TestClient) -> None:
+    response = client.get(f"{API}/metrics?indicator=high_tech_enterprises&format=csv&bom=true")
+    version = response.headers["x-atlas-dataset-version"]
+    assert len(version) == 64
+    expected = f"atlas-metrics-{version[:12]}-indicator-high_tech_enterprises.csv"
+    assert response.headers["content-disposition"] == f'attachment; filename="{expected}"'
+    nested = client.get(f"{API}/places/hubei/metrics?format=ndjson&sort=-value&limit=1")
+    assert saved_as(nested) == f"atlas-metrics-{version[:12]}-within-hubei-sort-value.ndjson"
+    everything = client.get(f"{API}/indicators?format=csv")
+    assert saved_as(everything) == f"atlas-indicators-{version[:12]}-all.csv"
+
+
+def test_a_chinese_query_is_named_in_filename_star(client: TestClient) -> None:
+    response = client.get(f"{API}/places?name_local=合肥市&format=csv")
+    version = response.headers["x-atlas-dataset-version"][:12]
+    disposition = response.headers["content-disposition"]
+    ascii_name, star = disposition.removeprefix("attachment; ").split("; ")
+    assert ascii_name.isascii()
+    assert ascii_name.startswith(f'filename="atlas-places-{version}-')
+    hefei = "%E5%90%88%E8%82%A5%E5%B8%82"  # 合肥市, UTF-8 percent-encoded
+    assert star == f"filename*=UTF-8''atlas-places-{version}-name_local-{hefei}.csv"
+    assert saved_as(response) == f"atlas-places-{version}-name_local-合肥市.csv"

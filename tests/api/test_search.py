@@ -158,3 +158,45 @@ def test_a_query_that_squashes_to_nothing_does_not_match_everything(client: Test
     assert found
     assert all("-" in r["key"] or "-" in r["name"] for r in found), found
     assert search(client, "q=zzqx city")["data"] == []
+
+
+def test_a_metric_is_found_by_the_words_that_state_it(client: TestClient) -> None:
+    body = search(client, "q=INVESTMENT&kind=metric")
+    data = body["data"]
+    assert body["meta"]["kinds"] == ["metric"]
+    assert len(data) >= 3
+    tiers = [("exact", "prefix", "contains", "other").index(r["match"]) for r in data]
+    assert tiers == sorted(tiers)  # ranked: then shorter quotes first within a tier
+    for result in data:
+        assert result["kind"] == "metric"
+        assert result["url"] == f"{API}/metrics/{result['key']}"
+        quote = client.get(result["url"]).json()["provenance"]["quote"]
+        assert result["name"] == quote
+        (matched,) = result["matched"]
+        assert "<mark>" in matched["highlighted"].lower()
+        assert "investment" in quote.lower()
+    listed = client.get(f"{API}/metrics?q=investment&fields=key,provenance.quote&limit=100")
+    assert listed.status_code == 200, listed.text
+    assert {m["key"] for m in listed.json()["data"]} == {r["key"] for r in data}
+
+
+def test_q_on_metrics_combines_with_filters_and_exports(client: TestClient) -> None:
+    everything = client.get(f"{API}/metrics?q=new%20energy&fields=key,indicator").json()["data"]
+    assert everything
+    assert all(m["key"].startswith("hunan-nev") for m in everything)
+    code = everything[0]["indicator"]["code"]
+    narrowed = client.get(f"{API}/metrics?q=new%20energy&indicator={code}&fields=key").json()
+    assert [m["key"] for m in narrowed["data"]] == [
+        m["key"] for m in everything if m["indicator"]["code"] == code
+    ]
+    assert client.get(f"{API}/metrics?q=zzqx%20nothing").json()["data"] == []
+    exported = client.get(f"{API}/metrics?q=new%20energy&fields=key&format=csv").text.split()
+    assert exported == ["key", *(m["key"] for m in everything)]
+
+
+def test_a_metric_is_not_found_by_its_key(client: TestClient) -> None:
+    """Keys would find every Hefei metric for `hefei`: only a metric's quote is searched."""
+    keys = [(r["kind"], r["key"]) for r in search(client, "q=hefei&limit=50")["data"]]
+    assert keys[:2] == [("place", "hefei"), ("cluster", "hefei-intelligent-voice")]
+    metrics = search(client, "q=hefei&kind=metric&limit=50")["data"]
+    assert all("hefei" in r["name"].lower() for r in metrics)
