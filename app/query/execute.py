@@ -210,9 +210,8 @@ def _ids_statement(
 def _page_statement(
     spec: ListSpec, keys: Sequence[Key], terms: Sequence[Term], plan: Plan
 ) -> Select[Any]:
-    """The page's ids, as `_ids_statement` reads them, and their rows in the same statement:
-    the ids are a LIMITed subquery (neither engine flattens one into a join) joined to what
-    the page shows, in the same order."""
+    """The page's ids as `_ids_statement` reads them, a LIMITed subquery (neither engine
+    flattens one into a join), joined to what the page shows, in the same order."""
     page = _ids_statement(spec, keys, terms, plan, "all").subquery("page")
     order = []
     for i, key in enumerate(keys):
@@ -249,8 +248,8 @@ def _read_ids(
     found: list[dict[str, Any]] = []
     for phase in _phases(spec, query):
         phase_terms = [*terms, *phase.terms(first)]
-        rows = _read_phase(connection, spec, phase, phase_terms, wanted - len(found))
-        found.extend(_normalise(rows, phase, len(query.sort)))
+        rows, whole = _read_phase(connection, spec, phase, phase_terms, wanted - len(found))
+        found.extend(_normalise(rows, phase, len(query.sort), whole))
         if len(found) >= wanted:
             break
     return found
@@ -258,12 +257,16 @@ def _read_ids(
 
 def _read_phase(
     connection: Connection, spec: ListSpec, phase: Phase, terms: list[Term], limit: int
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], bool]:
+    """The phase's ids and sort values, and whether its rows were read whole with them."""
     columns = [column_name(key.element) for key in phase.keys]
     plan = choose(spec, terms, columns, _prober(connection, spec))
     order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
     shape = (spec.name, "ids", phase.name, plan.signature, tuple(t.key for t in terms), order)
-    if phase.name == "all":  # one phase: the ids and their rows in one statement
+    # One phase: ids and rows in one statement once the shape recurs (compiling the page's
+    # whole select cost a new shape more than it saved: sweep p50 5.1 -> 6.2 ms).
+    whole = phase.name == "all" and STATEMENTS.repeated(connection, (*shape, "rows"))
+    if whole:
         prepared = STATEMENTS.get(
             connection, (*shape, "rows"), lambda: _page_statement(spec, phase.keys, terms, plan)
         )
@@ -272,17 +275,19 @@ def _read_phase(
             connection, shape, lambda: _ids_statement(spec, phase.keys, terms, plan, phase.name)
         )
     values = {name: value for term in terms for name, value in term.values.items()}
-    return fetch(connection, prepared, {**values, "page_limit": limit})
+    return fetch(connection, prepared, {**values, "page_limit": limit}), whole
 
 
-def _normalise(rows: list[dict[str, Any]], phase: Phase, sorts: int) -> list[dict[str, Any]]:
+def _normalise(
+    rows: list[dict[str, Any]], phase: Phase, sorts: int, whole: bool
+) -> list[dict[str, Any]]:
     """Rows as [sort values..., id] whatever the phase (a nulls phase has no first key)."""
     offset = 1 if phase.name == "nulls" else 0
     result = []
     for row in rows:
         values = [None] * offset + [row[f"_k{i}"] for i in range(sorts - offset)]
         found = {"_id": row["_id"], "keys": [*values, row["_id"]]}
-        if phase.name == "all":  # read whole (_page_statement)
+        if whole:  # read by _page_statement
             found["row"] = row
         result.append(found)
     return result
