@@ -13,7 +13,7 @@ from starlette.types import Scope
 
 from app.api import exports
 from app.api.export_rows import columns
-from app.api.keys import check_path_key, find, key_doc, path_parameter_doc
+from app.api.keys import SLUG_PATTERN_RE, check_path_key, find, key_doc, path_parameter_doc
 from app.api.reads import Wanted, in_database, no_query_parameters
 from app.api.resource import (
     Detail,
@@ -38,7 +38,7 @@ from app.query import (
     parse_query,
     run_query,
 )
-from app.query.execute import count_matching, describe_cost, materialise
+from app.query.execute import count_matching, describe_cost, materialise, row_by_key
 from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
 from app.query.snapshot import snapshot_version
 from app.query.spec import Page
@@ -333,8 +333,14 @@ def add_detail_route(
 
         def work(connection: Connection) -> bytes:
             context = DetailContext(views, snapshot_version(connection))
-            found = find(connection, resource, value, name)
-            (row,) = materialise(connection, resource.spec, [found.id])
+            row = None
+            if SLUG_PATTERN_RE.match(value) is not None:  # the common case: one statement
+                row = row_by_key(connection, resource.spec, resource.path_key.column, value)
+            if row is not None:
+                found = Found(row["_id"], value)
+            else:
+                found = find(connection, resource, value, name)
+                (row,) = materialise(connection, resource.spec, [found.id])
             body = resource.spec.serialize(row)
             if detail.more is not None:
                 body |= detail.more(connection, found, body, context)

@@ -20,6 +20,7 @@ from starlette.datastructures import URL
 
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
+from app.query.memo import ANSWERS, frozen
 from app.query.operators import Use
 from app.query.plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive
 from app.query.snapshot import snapshot_version
@@ -68,13 +69,18 @@ def _capped_count(
     cap: int,
     plan: Plan = Plan(PlanKind.FREE),  # noqa: B008  (frozen)
 ) -> int:
-    """How many rows match, counting no further than `cap`, on the plan's index."""
-    prepared = STATEMENTS.get(
-        connection, ("count", spec.name, plan.signature, tuple(t.key for t in terms)),
-        lambda: _probe_statement(spec, terms, plan),
-    )  # fmt: skip
+    """How many rows match, counting no further than `cap`, on the plan's index; once per
+    database, dataset version, shape and values (app.query.memo): a probe's answer or a
+    total cannot change within a version."""
+    shape = ("count", spec.name, plan.signature, tuple(t.key for t in terms))
     values = {name: value for term in terms for name, value in term.values.items()}
-    return int(fetch(connection, prepared, {**values, "cap": cap})[0]["total"])
+    values["cap"] = cap
+
+    def read() -> int:
+        prepared = STATEMENTS.get(connection, shape, lambda: _probe_statement(spec, terms, plan))
+        return int(fetch(connection, prepared, values)[0]["total"])
+
+    return ANSWERS.get(connection, (shape, frozen(values)), read)
 
 
 def _prober(connection: Connection, spec: ListSpec) -> Callable[[TableIndex, Sequence[Term]], int]:
@@ -201,12 +207,32 @@ def _ids_statement(
     )
 
 
-def _rows_statement(spec: ListSpec) -> Select[Any]:
+def _page_statement(
+    spec: ListSpec, keys: Sequence[Key], terms: Sequence[Term], plan: Plan
+) -> Select[Any]:
+    """The page's ids as `_ids_statement` reads them, a LIMITed subquery (neither engine
+    flattens one into a join), joined to what the page shows, in the same order."""
+    page = _ids_statement(spec, keys, terms, plan, "all").subquery("page")
+    order = []
+    for i, key in enumerate(keys):
+        column = page.c[f"_k{i}"]
+        clause = column.desc() if key.descending else column.asc()
+        order.append(clause.nulls_last() if key.nullable else clause)
+    columns = [page.c[f"_k{i}"] for i in range(len(keys))]
     return (
         spec.base()
-        .add_columns(spec.id_column.label("_id"))
-        .where(IdSet(spec.id_column, slot("page_ids")))
+        .add_columns(page.c._id, *columns)
+        .join(page, page.c._id == spec.id_column)
+        .order_by(*order)
     )
+
+
+def _rows_base(spec: ListSpec) -> Select[Any]:
+    return spec.base().add_columns(spec.id_column.label("_id"))
+
+
+def _rows_statement(spec: ListSpec) -> Select[Any]:
+    return _rows_base(spec).where(IdSet(spec.id_column, slot("page_ids")))
 
 
 # Running -------------------------------------------------------------------------------
@@ -222,8 +248,8 @@ def _read_ids(
     found: list[dict[str, Any]] = []
     for phase in _phases(spec, query):
         phase_terms = [*terms, *phase.terms(first)]
-        rows = _read_phase(connection, spec, phase, phase_terms, wanted - len(found))
-        found.extend(_normalise(rows, phase, len(query.sort)))
+        rows, whole = _read_phase(connection, spec, phase, phase_terms, wanted - len(found))
+        found.extend(_normalise(rows, phase, len(query.sort), whole))
         if len(found) >= wanted:
             break
     return found
@@ -231,25 +257,39 @@ def _read_ids(
 
 def _read_phase(
     connection: Connection, spec: ListSpec, phase: Phase, terms: list[Term], limit: int
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], bool]:
+    """The phase's ids and sort values, and whether its rows were read whole with them."""
     columns = [column_name(key.element) for key in phase.keys]
     plan = choose(spec, terms, columns, _prober(connection, spec))
     order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
     shape = (spec.name, "ids", phase.name, plan.signature, tuple(t.key for t in terms), order)
-    prepared = STATEMENTS.get(
-        connection, shape, lambda: _ids_statement(spec, phase.keys, terms, plan, phase.name)
-    )
+    # One phase: ids and rows in one statement once the shape recurs (compiling the page's
+    # whole select cost a new shape more than it saved: sweep p50 5.1 -> 6.2 ms).
+    whole = phase.name == "all" and STATEMENTS.repeated(connection, (*shape, "rows"))
+    if whole:
+        prepared = STATEMENTS.get(
+            connection, (*shape, "rows"), lambda: _page_statement(spec, phase.keys, terms, plan)
+        )
+    else:
+        prepared = STATEMENTS.get(
+            connection, shape, lambda: _ids_statement(spec, phase.keys, terms, plan, phase.name)
+        )
     values = {name: value for term in terms for name, value in term.values.items()}
-    return fetch(connection, prepared, {**values, "page_limit": limit})
+    return fetch(connection, prepared, {**values, "page_limit": limit}), whole
 
 
-def _normalise(rows: list[dict[str, Any]], phase: Phase, sorts: int) -> list[dict[str, Any]]:
+def _normalise(
+    rows: list[dict[str, Any]], phase: Phase, sorts: int, whole: bool
+) -> list[dict[str, Any]]:
     """Rows as [sort values..., id] whatever the phase (a nulls phase has no first key)."""
     offset = 1 if phase.name == "nulls" else 0
     result = []
     for row in rows:
         values = [None] * offset + [row[f"_k{i}"] for i in range(sorts - offset)]
-        result.append({"_id": row["_id"], "keys": [*values, row["_id"]]})
+        found = {"_id": row["_id"], "keys": [*values, row["_id"]]}
+        if whole:  # read by _page_statement
+            found["row"] = row
+        result.append(found)
     return result
 
 
@@ -264,6 +304,21 @@ def materialise(connection: Connection, spec: ListSpec, ids: list[Any]) -> list[
     rows = fetch(connection, prepared, {"page_ids": id_set_value(connection, ids)})
     by_id = {row["_id"]: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def row_by_key(
+    connection: Connection, spec: ListSpec, column: str, key: Any
+) -> dict[str, Any] | None:
+    """The row whose `column` (a unique key) is `key`, with its `_id`, in one statement: a
+    detail's key lookup and its row, read together (the same columns as `materialise`)."""
+
+    def build() -> Select[Any]:
+        table = _table(spec)
+        return _rows_base(spec).where(table.c[column] == slot("key"), *spec.scope).limit(1)
+
+    prepared = STATEMENTS.get(connection, (spec.name, "row-by", column), build)
+    rows = fetch(connection, prepared, {"key": key})
+    return rows[0] if rows else None
 
 
 def run_query(
@@ -287,7 +342,11 @@ def run_query(
         rows = rows[: query.limit]
         version = snapshot_version(connection)
         next_cursor = encode_cursor(spec, query, rows[-1]["keys"], secret, version)
-    items = [spec.serialize(row) for row in materialise(connection, spec, [r["_id"] for r in rows])]
+    if all("row" in r for r in rows):  # read with their ids
+        whole = [r["row"] for r in rows]
+    else:
+        whole = materialise(connection, spec, [r["_id"] for r in rows])
+    items = [spec.serialize(row) for row in whole]
     for applied in query.filters:
         if applied.filter.annotate is not None:
             applied.filter.annotate(connection, items, applied)

@@ -83,8 +83,21 @@ class StatementCache:
 
     def __init__(self, limit: int = 4096) -> None:
         self._entries: dict[Hashable, Prepared] = {}
+        self._sighted: set[Hashable] = set()
         self._lock = threading.Lock()
         self._limit = limit
+
+    def repeated(self, connection: Connection, shape: Hashable) -> bool:
+        """Whether `shape` was asked about before (and remember that it now was): a
+        statement that only pays for its compilation when used again is compiled then."""
+        key = (connection.dialect.name, shape)
+        if key in self._sighted:
+            return True
+        with self._lock:
+            if len(self._sighted) >= self._limit:
+                self._sighted.clear()
+            self._sighted.add(key)
+        return False
 
     def get(
         self, connection: Connection, shape: Hashable, build: Callable[[], ClauseElement]

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Connection, and_, or_
 
 from app.errors import parameter_problem
 from app.query.expressions import IdSet
+from app.query.memo import ANSWERS
 from app.query.names import no_such, unnamed
 from app.query.operators import OPERATORS, Arity, Use
 from app.query.plan import Term
@@ -78,6 +79,18 @@ def _resolve(
     spec: ListSpec,
     applied: AppliedFilter,
     partner: AppliedFilter | None = None,
+) -> list[Any]:
+    """The ids the filter's values name, read once per database and dataset version."""
+    key = ("resolve", spec.name, applied.filter.name, tuple(applied.values),
+           None if partner is None else tuple(partner.values))  # fmt: skip
+    return ANSWERS.get(connection, key, lambda: _read_ids(connection, spec, applied, partner))
+
+
+def _read_ids(
+    connection: Connection,
+    spec: ListSpec,
+    applied: AppliedFilter,
+    partner: AppliedFilter | None,
 ) -> list[Any]:
     lookup = applied.filter.lookup
     assert lookup is not None
@@ -180,8 +193,11 @@ def _members(
         return None
     if lookup.universe is None or flt.nullable:
         return Members(flt, ids, negate=True)
-    prepared = STATEMENTS.get(connection, ("universe", spec.name, flt.name), lookup.universe)
-    rest = {row["id"] for row in fetch(connection, prepared, {})} - ids
+    universe = lookup.universe
+    prepared = STATEMENTS.get(connection, ("universe", spec.name, flt.name), universe)
+    every = ANSWERS.get(connection, ("universe", spec.name, flt.name),
+                        lambda: [row["id"] for row in fetch(connection, prepared, {})])  # fmt: skip
+    rest = set(every) - ids
     if not rest:
         raise NothingMatches
     return Members(flt, rest, negate=False)

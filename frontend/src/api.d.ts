@@ -677,7 +677,7 @@ export interface paths {
          * List releases
          * @description Every load that changed the data, newest first. With `fields=`, the page is an `ReleaseFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_releases"];
         put?: never;
@@ -699,7 +699,7 @@ export interface paths {
          * List a release's changes
          * @description The same query language as the top-level list, limited to one release. With `fields=`, the page is an `ChangeFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_release_changes"];
         put?: never;
@@ -761,7 +761,7 @@ export interface paths {
          * List changes
          * @description The change logs of every release, in the order the loads made them: rows added or retracted by natural key, and each changed field with its old and new value. With `fields=`, the page is an `ChangeFieldsPage`.
          *
-         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`).
+         *     With `format=csv` or `format=ndjson` (or `Accept: text/csv` or `application/x-ndjson`) the answer is every matching row, streamed without a cursor, in the same filters and sort; `limit` then caps the rows, `fields` picks columns, `count=true` puts the total in `X-Atlas-Total`, and `facets` does not apply. CSV columns are the item's fields, nested ones as dotted names (`place.slug`), which `fields` also takes; `bom=true` starts a CSV with a UTF-8 byte-order mark for Excel. `Content-Disposition` names the file for the list, the dataset version and the query (`atlas-metrics-<12 digits>-indicator-high_tech_enterprises.csv`).
          */
         get: operations["list_changes"];
         put?: never;
@@ -14016,6 +14016,11 @@ export interface operations {
                  */
                 format?: "json" | "csv" | "ndjson";
                 /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
+                /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
@@ -14305,6 +14310,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -15068,6 +15078,11 @@ export interface operations {
                  * @example csv
                  */
                 format?: "json" | "csv" | "ndjson";
+                /**
+                 * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
+                 * @example true
+                 */
+                bom?: boolean;
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
