@@ -264,8 +264,15 @@ def _read_phase(
     order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
     shape = (spec.name, "ids", phase.name, plan.signature, tuple(t.key for t in terms), order)
     # One phase: ids and rows in one statement once the shape recurs (compiling the page's
-    # whole select cost a new shape more than it saved: sweep p50 5.1 -> 6.2 ms).
-    whole = phase.name == "all" and STATEMENTS.repeated(connection, (*shape, "rows"))
+    # whole select cost a new shape more than it saved: sweep p50 5.1 -> 6.2 ms). On SQLite
+    # only: PostgreSQL planned the joined form of some lists far worse than the two
+    # statements (organizations?limit=3: 27 -> 162 ms, and a fault test's throughput fell
+    # from 257 to 80 answers), where a statement less saves one round trip.
+    whole = (
+        phase.name == "all"
+        and connection.dialect.name == "sqlite"
+        and STATEMENTS.repeated(connection, (*shape, "rows"))
+    )
     if whole:
         prepared = STATEMENTS.get(
             connection, (*shape, "rows"), lambda: _page_statement(spec, phase.keys, terms, plan)
