@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -99,12 +100,7 @@ def serving(
             time.sleep(0.1)
         yield Serving(base, process, Path(log.name))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
         if log_path is None:
             Path(name).unlink(missing_ok=True)
@@ -191,3 +187,13 @@ def answer_of(sock: socket.socket) -> httpx.Response | str:
         except OSError as error:
             return f"no response: {error}"
     return parse_response(received) if received else "closed without response"
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

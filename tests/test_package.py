@@ -21,6 +21,7 @@ import pytest
 from app.config import PROJECT_ROOT
 from harness.installs import build_wheel, offline_install
 from harness.postgres import free_port
+from harness.server import stop
 
 pytestmark = pytest.mark.server
 
@@ -118,12 +119,7 @@ def served(loaded: Installed) -> Iterator[str]:
                 time.sleep(0.1)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def _ready(base: str) -> bool:
