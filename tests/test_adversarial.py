@@ -73,10 +73,17 @@ PER_PATH: dict[str, Callable[[str], Iterator[Case]]] = {
 
 def other_sort(op: ListOperation) -> str:
     """A valid sort other than the default, to present a cursor issued for the default."""
-    pattern = op.parameters["sort"]["pattern"]
-    first = re.search(r"\(([a-z_]+)\|", pattern)
-    assert first is not None, pattern
-    return f"-{first.group(1)}"
+    schema = op.parameters["sort"]
+    first = re.search(r"\(([a-z_]+)[|)]", schema["pattern"])
+    assert first is not None, schema["pattern"]
+    key = first.group(1)
+    # one key (a release's number): the other direction than the default's
+    return key if str(schema.get("default", "")).startswith(f"-{key}") else f"-{key}"
+
+
+# Path parameters named otherwise than the field they hold: `/releases/{release}` is a
+# release's version (`{version}` would clash with the `version=` pin in generated clients).
+KEY_FIELDS = {"release": "version"}
 
 
 def _fill(http: httpx.Client, path: str) -> tuple[str, str] | None:
@@ -86,6 +93,7 @@ def _fill(http: httpx.Client, path: str) -> tuple[str, str] | None:
         return None
     collection, name, _ = match.groups()
     key = name.rsplit("_", 1)[-1]  # `city_slug` names the city's `slug`
+    key = KEY_FIELDS.get(key, key)
     value = str(http.get(f"{collection}?limit=1").json()["data"][0][key])
     return path.replace("{" + name + "}", value), value
 
