@@ -6,6 +6,7 @@ included into the app directly, so matching a request walks one level of routes.
 """
 
 from collections.abc import Callable
+from enum import StrEnum
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -15,7 +16,7 @@ from starlette.routing import compile_path
 from app.api import comparisons, rankings, search, series
 from app.api.clusters import CLUSTERS
 from app.api.comparisons import COMPARISON
-from app.api.exports import FORMAT_PARAMETER
+from app.api.exports import FORMAT_PARAMETER, ExportFormat
 from app.api.indicators import INDICATORS
 from app.api.metrics import METRICS
 from app.api.organizations import ORGANIZATIONS, RELATIONS
@@ -78,6 +79,13 @@ def item_keys() -> dict[str, str]:
 def item_models() -> tuple[type[BaseModel], ...]:
     """The item of each resource's pages (a `fields=` page has a subset of it)."""
     return tuple(dict.fromkeys(item_model_of(mount.resource.page) for mount in URL_MAP))
+
+
+def vocabularies() -> tuple[type[StrEnum], ...]:
+    """The closed vocabularies query parameters take (every list filter's choices, the
+    export formats), each one shared schema of the document that the parameters refer to."""
+    found = (flt.vocabulary for mount in URL_MAP for flt in mount.resource.spec.filters)
+    return tuple(dict.fromkeys(v for v in (*found, ExportFormat) if v is not None))
 
 
 def include_api(app: FastAPI) -> Callable[[str], bool]:

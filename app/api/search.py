@@ -1,7 +1,8 @@
 """`/search`: places, clusters, programs, organizations, indicators and sources by name, in
 English or Chinese, ranked, with the matched text marked."""
 
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from pydantic import Field
@@ -28,13 +29,28 @@ class SearchMatch(Schema):
     )
 
 
+if TYPE_CHECKING:
+    SearchKind = str
+else:  # the kinds of record the search holds (app.facts.search), as one shared schema
+    SearchKind = StrEnum("SearchKind", [(kind, kind) for kind in KINDS])
+
+
+class SearchTier(StrEnum):
+    """How a result matched: the whole name, its start, inside it, or by its key."""
+
+    exact = "exact"
+    prefix = "prefix"
+    contains = "contains"
+    other = "other"
+
+
 class SearchResult(Schema):
-    kind: str
+    kind: SearchKind
     key: str = Field(description="The slug (code for indicators, id for sources).")
     name: str
-    name_local: str | None = None
+    name_local: str | None = Field(description="The name in Chinese, null when none is known.")
     rank: int
-    match: str = Field(description="exact, prefix, contains or other (matched by key).")
+    match: SearchTier = Field(description="exact, prefix, contains or other (matched by key).")
     matched: list[SearchMatch]
     url: str
 
@@ -133,7 +149,7 @@ def _item(row: dict[str, Any], text: str) -> dict[str, Any]:
         "name": row["name"],
         "name_local": row["name_local"],
         "rank": row["rank"],
-        "match": ("exact", "prefix", "contains", "other")[row["tier"]],
+        "match": tuple(SearchTier)[row["tier"]],
         "matched": matched,
         "url": f"{API_PREFIX}/{COLLECTIONS[row['kind']]}/{row['key']}",
     }

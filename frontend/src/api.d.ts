@@ -889,13 +889,8 @@ export interface components {
         };
         /** Citation */
         Citation: {
-            /**
-             * Csl
-             * @description CSL-JSON, for Zotero, Pandoc or citeproc.
-             */
-            csl: {
-                [key: string]: unknown;
-            };
+            /** @description CSL-JSON, for Zotero, Pandoc or citeproc. */
+            csl: components["schemas"]["CslItem"];
             /** Bibtex */
             bibtex: string;
         };
@@ -1002,8 +997,7 @@ export interface components {
             period: components["schemas"]["Period"];
             /** Value */
             value: number;
-            /** Unit */
-            unit: string;
+            unit: components["schemas"]["Unit"];
             /** Stated */
             stated: string | null;
             qualifier: components["schemas"]["Qualifier"];
@@ -1041,11 +1035,8 @@ export interface components {
              * @example 1.1
              */
             value: number;
-            /**
-             * Unit
-             * @example percentage_point
-             */
-            unit: string;
+            /** @example percentage_point */
+            unit: components["schemas"]["Unit"];
             /**
              * Formula
              * @example {hunan-private-trade-share-2018} - {hunan-private-trade-share-2017}
@@ -1084,6 +1075,64 @@ export interface components {
              *     ]
              */
             via: components["schemas"]["CoverageVia"][];
+        };
+        /** CslDate */
+        CslDate: {
+            /**
+             * Date-Parts
+             * @description [[year, month, day]].
+             * @example [
+             *       [
+             *         2024,
+             *         3,
+             *         25
+             *       ]
+             *     ]
+             */
+            "date-parts": number[][];
+        };
+        /**
+         * CslItem
+         * @description A CSL-JSON item: the fields a citation of a source fills (absent when unknown).
+         */
+        CslItem: {
+            /**
+             * Id
+             * @example std-2024-03-25-daye
+             */
+            id: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "article-newspaper" | "dataset";
+            /** Title */
+            title?: string | null;
+            /** Container-Title */
+            "container-title"?: string | null;
+            /** Publisher */
+            publisher?: string | null;
+            /**
+             * Note
+             * @description The dataset version the facts were taken from.
+             */
+            note: string;
+            /** Author */
+            author?: components["schemas"]["CslName"][] | null;
+            issued?: components["schemas"]["CslDate"] | null;
+            /**
+             * Url
+             * @description The source's own address.
+             */
+            URL?: string | null;
+        };
+        /** CslName */
+        CslName: {
+            /**
+             * Literal
+             * @description The author, as the source names it.
+             */
+            literal: string;
         };
         /** DenominatorFact */
         DenominatorFact: {
@@ -1264,11 +1313,8 @@ export interface components {
              * @description Present when `count=true`: the number of matching rows, counted up to 10,000.
              */
             total?: number | null;
-            /**
-             * Total Relation
-             * @description Present when `count=true`: `eq` when `total` is exact, `gte` when the count stopped at its bound.
-             */
-            total_relation?: ("eq" | "gte") | null;
+            /** @description Present when `count=true`: `eq` when `total` is exact, `gte` when the count stopped at its bound. */
+            total_relation?: components["schemas"]["TotalRelation"] | null;
             /** @description Present when `facets=` is given. */
             facets?: components["schemas"]["Facets"] | null;
         };
@@ -1733,8 +1779,7 @@ export interface components {
              * @example 333
              */
             value: number;
-            /** Unit */
-            unit: string;
+            unit: components["schemas"]["Unit"];
             /** Stated */
             stated: string | null;
             qualifier: components["schemas"]["Qualifier"];
@@ -1919,8 +1964,7 @@ export interface components {
              * @example 333
              */
             value: number;
-            /** Unit */
-            unit: string;
+            unit: components["schemas"]["Unit"];
             /** Stated */
             stated: string | null;
             qualifier: components["schemas"]["Qualifier"];
@@ -1962,11 +2006,7 @@ export interface components {
              */
             comparability: string;
             peers: components["schemas"]["RankingPeers"];
-            /**
-             * Order
-             * @enum {string}
-             */
-            order: "desc" | "asc";
+            order: components["schemas"]["RankingOrder"];
             /** Ties */
             ties: string;
             /** Percentile */
@@ -1994,6 +2034,12 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /**
+         * RankingOrder
+         * @description desc: the highest value ranks 1; asc: the lowest does.
+         * @enum {string}
+         */
+        RankingOrder: "desc" | "asc";
         /** RankingPage */
         RankingPage: {
             /** Data */
@@ -2053,11 +2099,7 @@ export interface components {
             key: string;
             role: components["schemas"]["RelationRole"];
             organization: components["schemas"]["Ref"];
-            /**
-             * Target Kind
-             * @enum {string}
-             */
-            target_kind: "cluster" | "program" | "organization" | "place";
+            target_kind: components["schemas"]["RelationTarget"];
             target: components["schemas"]["Ref"];
             /** Note */
             note: string | null;
@@ -2078,22 +2120,29 @@ export interface components {
          * @enum {string}
          */
         RelationRole: "partner" | "branch" | "leading_enterprise" | "issuer" | "publisher" | "platform" | "data_source";
+        /**
+         * RelationTarget
+         * @description What a relation links an organization to.
+         * @enum {string}
+         */
+        RelationTarget: "cluster" | "program" | "organization" | "place";
         /** RelationView */
         RelationView: {
             /** Key */
             key: string;
             role: components["schemas"]["RelationRole"];
             organization: components["schemas"]["Ref"];
-            /**
-             * Target Kind
-             * @enum {string}
-             */
-            target_kind: "cluster" | "program" | "organization" | "place";
+            target_kind: components["schemas"]["RelationTarget"];
             target: components["schemas"]["Ref"];
             /** Note */
             note: string | null;
             provenance: components["schemas"]["Provenance"];
         };
+        /**
+         * SearchKind
+         * @enum {string}
+         */
+        SearchKind: "place" | "cluster" | "program" | "organization" | "indicator" | "source";
         /** SearchMatch */
         SearchMatch: {
             /**
@@ -2132,8 +2181,7 @@ export interface components {
         };
         /** SearchResult */
         SearchResult: {
-            /** Kind */
-            kind: string;
+            kind: components["schemas"]["SearchKind"];
             /**
              * Key
              * @description The slug (code for indicators, id for sources).
@@ -2141,20 +2189,26 @@ export interface components {
             key: string;
             /** Name */
             name: string;
-            /** Name Local */
-            name_local?: string | null;
+            /**
+             * Name Local
+             * @description The name in Chinese, null when none is known.
+             */
+            name_local: string | null;
             /** Rank */
             rank: number;
-            /**
-             * Match
-             * @description exact, prefix, contains or other (matched by key).
-             */
-            match: string;
+            /** @description exact, prefix, contains or other (matched by key). */
+            match: components["schemas"]["SearchTier"];
             /** Matched */
             matched: components["schemas"]["SearchMatch"][];
             /** Url */
             url: string;
         };
+        /**
+         * SearchTier
+         * @description How a result matched: the whole name, its start, inside it, or by its key.
+         * @enum {string}
+         */
+        SearchTier: "exact" | "prefix" | "contains" | "other";
         /** SelfLink */
         SelfLink: {
             /** Self */
@@ -2174,12 +2228,24 @@ export interface components {
              */
             undated: components["schemas"]["SeriesPoint"][];
         };
+        /** SeriesIndicator */
+        SeriesIndicator: {
+            /**
+             * Code
+             * @example high_tech_enterprises
+             */
+            code: string;
+            /**
+             * Name
+             * @description Null when no subject has a value of it.
+             */
+            name: string | null;
+            /** @description Null when no subject has a value of it. */
+            unit: components["schemas"]["Unit"] | null;
+        };
         /** SeriesMeta */
         SeriesMeta: {
-            /** Indicator */
-            indicator: {
-                [key: string]: unknown;
-            };
+            indicator: components["schemas"]["SeriesIndicator"];
             /** Subjects */
             subjects: number;
             /** Points */
@@ -2203,10 +2269,13 @@ export interface components {
             /** Key */
             key: string;
             period: components["schemas"]["Period"];
-            /** Value */
+            /**
+             * Value
+             * @description Normalized value, in the indicator's unit.
+             * @example 333
+             */
             value: number;
-            /** Qualifier */
-            qualifier: string;
+            qualifier: components["schemas"]["Qualifier"];
             /** Stated */
             stated?: string | null;
             /** Derived */
@@ -2233,8 +2302,7 @@ export interface components {
         };
         /** SeriesSubject */
         SeriesSubject: {
-            /** Kind */
-            kind: string;
+            kind: components["schemas"]["SubjectKind"];
             /** Slug */
             slug: string;
             /** Name */
@@ -2429,6 +2497,12 @@ export interface components {
          */
         SubjectKind: "place" | "cluster" | "program";
         /**
+         * TotalRelation
+         * @description Whether `meta.total` is exact (`eq`) or the bound the count stopped at (`gte`).
+         * @enum {string}
+         */
+        TotalRelation: "eq" | "gte";
+        /**
          * Unit
          * @description The unit an indicator's values are normalized to. (Upper-case names: `count` would
          *     shadow `str.count`.)
@@ -2505,6 +2579,12 @@ export interface components {
              */
             errors: components["schemas"]["ParameterError"][] | null;
         };
+        /**
+         * ExportFormat
+         * @description What a list answers: a JSON page, or every matching row as CSV or NDJSON.
+         * @enum {string}
+         */
+        ExportFormat: "json" | "csv" | "ndjson";
         /** SubsetMeta */
         SubsetMeta: {
             /** Returned */
@@ -2527,11 +2607,10 @@ export interface components {
              */
             total: number | null;
             /**
-             * Total Relation
              * @description Present when `count=true`: `eq` when `total` is exact, `gte` when the count stopped at its bound.
              * @default null
              */
-            total_relation: ("eq" | "gte") | null;
+            total_relation: components["schemas"]["TotalRelation"] | null;
             /**
              * @description Present when `facets=` is given.
              * @default null
@@ -2862,11 +2941,7 @@ export interface components {
             key?: string;
             role?: components["schemas"]["RelationRole"];
             organization?: components["schemas"]["Ref"];
-            /**
-             * Target Kind
-             * @enum {string}
-             */
-            target_kind?: "cluster" | "program" | "organization" | "place";
+            target_kind?: components["schemas"]["RelationTarget"];
             target?: components["schemas"]["Ref"];
             /** Note */
             note?: string | null;
@@ -2885,7 +2960,40 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The dataset version the answer was read from (a `version=` value). */
+        XAtlasDatasetVersion: string;
+        /** @description The database that served the answer: `primary`, `replica-1`, ... */
+        XAtlasNode: string;
+        /** @description How long the answer may be cached; `no-store` for refusals. */
+        CacheControl: string;
+        /** @description `Accept` where the answer is negotiated (lists, `/`). */
+        Vary: string;
+        /** @description Cache keys (the collection, the item, the dataset version), for a CDN to purge by. */
+        SurrogateKey: string;
+        /** @description The `Surrogate-Key` keys, for Varnish. */
+        Xkey: string;
+        /** @description The `Surrogate-Key` keys, comma-separated. */
+        CacheTag: string;
+        /** @description The validator of this representation, for `If-None-Match`. */
+        ETag: string;
+        /** @description Seconds to wait before retrying. */
+        RetryAfter: number;
+        /** @description Exports: the JSON page of the same query (`rel="alternate"`) and the page of each source the rows cite (`rel="related"`). */
+        Link: string;
+        /** @description Exports: the file name the rows are saved under. */
+        ContentDisposition: string;
+        /** @description Exports: the filters and sort the rows answer, as a query string. */
+        XAtlasQuery: string;
+        /** @description CSV exports: the columns, in order. */
+        XAtlasColumns: string;
+        /** @description Exports: the ids of the sources the rows cite, most rows first. */
+        XAtlasSources: string;
+        /** @description Exports: `false` when `X-Atlas-Sources` may be missing some. */
+        XAtlasSourcesComplete: "true" | "false";
+        /** @description Exports with `count=true`: the number of rows (`N or more` past the count's bound). */
+        XAtlasTotal: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -2995,12 +3103,12 @@ export interface operations {
                  * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district.
                  * @example prefecture_city
                  */
-                level?: "country" | "province" | "municipality" | "sar" | "prefecture_city" | "prefecture" | "county_city" | "county" | "district";
+                level?: components["schemas"]["PlaceLevel"];
                 /**
                  * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (not equal to; rows with no value count as different)
                  * @example prefecture_city
                  */
-                level__ne?: "country" | "province" | "municipality" | "sar" | "prefecture_city" | "prefecture" | "county_city" | "county" | "district";
+                level__ne?: components["schemas"]["PlaceLevel"];
                 /**
                  * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (any of (comma-separated))
                  * @example prefecture_city
@@ -3065,7 +3173,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -3081,6 +3189,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3094,6 +3217,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3119,6 +3249,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3137,6 +3274,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3162,6 +3306,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3180,6 +3331,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3198,6 +3356,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3220,9 +3385,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3241,8 +3439,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3395,12 +3599,12 @@ export interface operations {
                  * @description place, cluster or program.
                  * @example place
                  */
-                subject_kind?: "place" | "cluster" | "program";
+                subject_kind?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (not equal to; rows with no value count as different)
                  * @example place
                  */
-                subject_kind__ne?: "place" | "cluster" | "program";
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (any of (comma-separated))
                  * @example place
@@ -3452,12 +3656,12 @@ export interface operations {
                  * @description exact, approximate, more_than, at_least, less_than or up_to.
                  * @example more_than
                  */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
                  * @example more_than
                  */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier__ne?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
                  * @example more_than
@@ -3504,7 +3708,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -3526,6 +3730,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3539,6 +3758,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3564,6 +3790,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3582,6 +3815,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3600,6 +3840,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3625,6 +3872,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3643,6 +3897,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3661,6 +3922,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3683,9 +3951,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3704,8 +4005,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3803,12 +4110,12 @@ export interface operations {
                  * @description established, developing or aspired.
                  * @example established
                  */
-                status?: "established" | "developing" | "aspired";
+                status?: components["schemas"]["ClusterStatus"];
                 /**
                  * @description established, developing or aspired. (not equal to; rows with no value count as different)
                  * @example established
                  */
-                status__ne?: "established" | "developing" | "aspired";
+                status__ne?: components["schemas"]["ClusterStatus"];
                 /**
                  * @description established, developing or aspired. (any of (comma-separated))
                  * @example established
@@ -3868,7 +4175,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -3890,6 +4197,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3903,6 +4225,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3928,6 +4257,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3946,6 +4282,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3964,6 +4307,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3989,6 +4339,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4007,6 +4364,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4025,6 +4389,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4047,9 +4418,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4068,8 +4472,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4147,12 +4557,12 @@ export interface operations {
                  * @description pilot, plan, strategy, designation or project.
                  * @example pilot
                  */
-                kind?: "pilot" | "plan" | "strategy" | "designation" | "project";
+                kind?: components["schemas"]["ProgramKind"];
                 /**
                  * @description pilot, plan, strategy, designation or project. (not equal to; rows with no value count as different)
                  * @example pilot
                  */
-                kind__ne?: "pilot" | "plan" | "strategy" | "designation" | "project";
+                kind__ne?: components["schemas"]["ProgramKind"];
                 /**
                  * @description pilot, plan, strategy, designation or project. (any of (comma-separated))
                  * @example pilot
@@ -4222,7 +4632,7 @@ export interface operations {
                  * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
                  * @example candidate
                  */
-                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                via?: components["schemas"]["CoverageVia"];
                 /**
                  * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
                  * @example candidate
@@ -4280,7 +4690,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -4302,6 +4712,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4315,6 +4740,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4340,6 +4772,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4358,6 +4797,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4376,6 +4822,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4401,6 +4854,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4419,6 +4879,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4437,6 +4904,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4459,9 +4933,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4480,8 +4987,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4559,12 +5072,12 @@ export interface operations {
                  * @description enterprise, university, institute, agency or platform.
                  * @example enterprise
                  */
-                kind?: "enterprise" | "university" | "institute" | "agency" | "platform";
+                kind?: components["schemas"]["OrganizationKind"];
                 /**
                  * @description enterprise, university, institute, agency or platform. (not equal to; rows with no value count as different)
                  * @example enterprise
                  */
-                kind__ne?: "enterprise" | "university" | "institute" | "agency" | "platform";
+                kind__ne?: components["schemas"]["OrganizationKind"];
                 /**
                  * @description enterprise, university, institute, agency or platform. (any of (comma-separated))
                  * @example enterprise
@@ -4639,7 +5152,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -4661,6 +5174,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4674,6 +5202,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4699,6 +5234,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4717,6 +5259,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4735,6 +5284,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4760,6 +5316,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4778,6 +5341,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4796,6 +5366,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4818,9 +5395,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4839,8 +5449,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4882,6 +5498,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4891,6 +5515,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4916,6 +5547,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4934,6 +5572,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4952,6 +5597,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4977,6 +5629,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4995,6 +5654,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5013,6 +5679,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5038,6 +5711,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5056,8 +5736,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5180,12 +5866,12 @@ export interface operations {
                  * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district.
                  * @example prefecture_city
                  */
-                level?: "country" | "province" | "municipality" | "sar" | "prefecture_city" | "prefecture" | "county_city" | "county" | "district";
+                level?: components["schemas"]["PlaceLevel"];
                 /**
                  * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (not equal to; rows with no value count as different)
                  * @example prefecture_city
                  */
-                level__ne?: "country" | "province" | "municipality" | "sar" | "prefecture_city" | "prefecture" | "county_city" | "county" | "district";
+                level__ne?: components["schemas"]["PlaceLevel"];
                 /**
                  * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (any of (comma-separated))
                  * @example prefecture_city
@@ -5250,7 +5936,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -5266,6 +5952,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5279,6 +5980,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5304,6 +6012,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5322,6 +6037,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5347,6 +6069,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5365,6 +6094,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5383,6 +6119,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5405,9 +6148,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5426,8 +6202,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5580,12 +6362,12 @@ export interface operations {
                  * @description place, cluster or program.
                  * @example place
                  */
-                subject_kind?: "place" | "cluster" | "program";
+                subject_kind?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (not equal to; rows with no value count as different)
                  * @example place
                  */
-                subject_kind__ne?: "place" | "cluster" | "program";
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (any of (comma-separated))
                  * @example place
@@ -5637,12 +6419,12 @@ export interface operations {
                  * @description exact, approximate, more_than, at_least, less_than or up_to.
                  * @example more_than
                  */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
                  * @example more_than
                  */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier__ne?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
                  * @example more_than
@@ -5689,7 +6471,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -5711,6 +6493,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5724,6 +6521,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5749,6 +6553,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5767,6 +6578,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5785,6 +6603,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5810,6 +6635,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5828,6 +6660,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5846,6 +6685,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5868,9 +6714,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5889,8 +6768,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5988,12 +6873,12 @@ export interface operations {
                  * @description established, developing or aspired.
                  * @example established
                  */
-                status?: "established" | "developing" | "aspired";
+                status?: components["schemas"]["ClusterStatus"];
                 /**
                  * @description established, developing or aspired. (not equal to; rows with no value count as different)
                  * @example established
                  */
-                status__ne?: "established" | "developing" | "aspired";
+                status__ne?: components["schemas"]["ClusterStatus"];
                 /**
                  * @description established, developing or aspired. (any of (comma-separated))
                  * @example established
@@ -6053,7 +6938,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -6075,6 +6960,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6088,6 +6988,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6113,6 +7020,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6131,6 +7045,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6149,6 +7070,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6174,6 +7102,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6192,6 +7127,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6210,6 +7152,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6232,9 +7181,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6253,8 +7235,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6332,12 +7320,12 @@ export interface operations {
                  * @description pilot, plan, strategy, designation or project.
                  * @example pilot
                  */
-                kind?: "pilot" | "plan" | "strategy" | "designation" | "project";
+                kind?: components["schemas"]["ProgramKind"];
                 /**
                  * @description pilot, plan, strategy, designation or project. (not equal to; rows with no value count as different)
                  * @example pilot
                  */
-                kind__ne?: "pilot" | "plan" | "strategy" | "designation" | "project";
+                kind__ne?: components["schemas"]["ProgramKind"];
                 /**
                  * @description pilot, plan, strategy, designation or project. (any of (comma-separated))
                  * @example pilot
@@ -6407,7 +7395,7 @@ export interface operations {
                  * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
                  * @example candidate
                  */
-                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                via?: components["schemas"]["CoverageVia"];
                 /**
                  * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
                  * @example candidate
@@ -6465,7 +7453,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -6487,6 +7475,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6500,6 +7503,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6525,6 +7535,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6543,6 +7560,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6561,6 +7585,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6586,6 +7617,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6604,6 +7642,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6622,6 +7667,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6644,9 +7696,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places/{place_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6665,8 +7750,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6744,12 +7835,12 @@ export interface operations {
                  * @description enterprise, university, institute, agency or platform.
                  * @example enterprise
                  */
-                kind?: "enterprise" | "university" | "institute" | "agency" | "platform";
+                kind?: components["schemas"]["OrganizationKind"];
                 /**
                  * @description enterprise, university, institute, agency or platform. (not equal to; rows with no value count as different)
                  * @example enterprise
                  */
-                kind__ne?: "enterprise" | "university" | "institute" | "agency" | "platform";
+                kind__ne?: components["schemas"]["OrganizationKind"];
                 /**
                  * @description enterprise, university, institute, agency or platform. (any of (comma-separated))
                  * @example enterprise
@@ -6824,7 +7915,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -6846,6 +7937,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6859,6 +7965,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6884,6 +7997,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6902,6 +8022,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6920,6 +8047,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6945,6 +8079,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6963,6 +8104,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6981,6 +8129,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7003,9 +8158,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7024,8 +8212,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7077,6 +8271,14 @@ export interface operations {
             /** @description One standing per indicator. */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7086,6 +8288,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7111,6 +8320,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7129,6 +8345,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7147,6 +8370,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7172,6 +8402,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7190,6 +8427,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7208,6 +8452,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7233,6 +8484,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7251,8 +8509,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7294,6 +8558,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7303,6 +8575,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7328,6 +8607,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7346,6 +8632,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7364,6 +8657,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7389,6 +8689,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7407,6 +8714,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7425,6 +8739,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7450,6 +8771,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7468,8 +8796,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7567,12 +8901,12 @@ export interface operations {
                  * @description established, developing or aspired.
                  * @example established
                  */
-                status?: "established" | "developing" | "aspired";
+                status?: components["schemas"]["ClusterStatus"];
                 /**
                  * @description established, developing or aspired. (not equal to; rows with no value count as different)
                  * @example established
                  */
-                status__ne?: "established" | "developing" | "aspired";
+                status__ne?: components["schemas"]["ClusterStatus"];
                 /**
                  * @description established, developing or aspired. (any of (comma-separated))
                  * @example established
@@ -7647,7 +8981,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -7663,6 +8997,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7676,6 +9025,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7701,6 +9057,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7719,6 +9082,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7744,6 +9114,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7762,6 +9139,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7780,6 +9164,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7802,9 +9193,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7823,8 +9247,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7972,12 +9402,12 @@ export interface operations {
                  * @description place, cluster or program.
                  * @example place
                  */
-                subject_kind?: "place" | "cluster" | "program";
+                subject_kind?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (not equal to; rows with no value count as different)
                  * @example place
                  */
-                subject_kind__ne?: "place" | "cluster" | "program";
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (any of (comma-separated))
                  * @example place
@@ -8029,12 +9459,12 @@ export interface operations {
                  * @description exact, approximate, more_than, at_least, less_than or up_to.
                  * @example more_than
                  */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
                  * @example more_than
                  */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier__ne?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
                  * @example more_than
@@ -8081,7 +9511,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -8103,6 +9533,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8116,6 +9561,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8141,6 +9593,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8159,6 +9618,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8177,6 +9643,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8202,6 +9675,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8220,6 +9700,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8238,6 +9725,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8260,9 +9754,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8281,8 +9808,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8324,6 +9857,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8333,6 +9874,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8358,6 +9906,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8376,6 +9931,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8394,6 +9956,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8419,6 +9988,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8437,6 +10013,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8455,6 +10038,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8480,6 +10070,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8498,8 +10095,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8577,12 +10180,12 @@ export interface operations {
                  * @description pilot, plan, strategy, designation or project.
                  * @example pilot
                  */
-                kind?: "pilot" | "plan" | "strategy" | "designation" | "project";
+                kind?: components["schemas"]["ProgramKind"];
                 /**
                  * @description pilot, plan, strategy, designation or project. (not equal to; rows with no value count as different)
                  * @example pilot
                  */
-                kind__ne?: "pilot" | "plan" | "strategy" | "designation" | "project";
+                kind__ne?: components["schemas"]["ProgramKind"];
                 /**
                  * @description pilot, plan, strategy, designation or project. (any of (comma-separated))
                  * @example pilot
@@ -8667,7 +10270,7 @@ export interface operations {
                  * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
                  * @example candidate
                  */
-                via?: "place" | "inside" | "ancestor" | "candidate" | "participant" | "scope";
+                via?: components["schemas"]["CoverageVia"];
                 /**
                  * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
                  * @example candidate
@@ -8725,7 +10328,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -8741,6 +10344,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8754,6 +10372,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8779,6 +10404,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8797,6 +10429,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8822,6 +10461,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8840,6 +10486,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8858,6 +10511,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8880,9 +10540,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8901,8 +10594,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9050,12 +10749,12 @@ export interface operations {
                  * @description place, cluster or program.
                  * @example place
                  */
-                subject_kind?: "place" | "cluster" | "program";
+                subject_kind?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (not equal to; rows with no value count as different)
                  * @example place
                  */
-                subject_kind__ne?: "place" | "cluster" | "program";
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (any of (comma-separated))
                  * @example place
@@ -9107,12 +10806,12 @@ export interface operations {
                  * @description exact, approximate, more_than, at_least, less_than or up_to.
                  * @example more_than
                  */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
                  * @example more_than
                  */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier__ne?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
                  * @example more_than
@@ -9159,7 +10858,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -9181,6 +10880,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9194,6 +10908,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9219,6 +10940,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9237,6 +10965,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9255,6 +10990,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9280,6 +11022,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9298,6 +11047,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9316,6 +11072,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9338,9 +11101,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9359,8 +11155,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9402,6 +11204,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9411,6 +11221,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9436,6 +11253,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9454,6 +11278,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9472,6 +11303,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9497,6 +11335,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9515,6 +11360,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9533,6 +11385,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9558,6 +11417,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9576,8 +11442,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9655,12 +11527,12 @@ export interface operations {
                  * @description enterprise, university, institute, agency or platform.
                  * @example enterprise
                  */
-                kind?: "enterprise" | "university" | "institute" | "agency" | "platform";
+                kind?: components["schemas"]["OrganizationKind"];
                 /**
                  * @description enterprise, university, institute, agency or platform. (not equal to; rows with no value count as different)
                  * @example enterprise
                  */
-                kind__ne?: "enterprise" | "university" | "institute" | "agency" | "platform";
+                kind__ne?: components["schemas"]["OrganizationKind"];
                 /**
                  * @description enterprise, university, institute, agency or platform. (any of (comma-separated))
                  * @example enterprise
@@ -9755,7 +11627,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -9771,6 +11643,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9784,6 +11671,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9809,6 +11703,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9827,6 +11728,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9852,6 +11760,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9870,6 +11785,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9888,6 +11810,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9910,9 +11839,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9931,8 +11893,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9974,6 +11942,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9983,6 +11959,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10008,6 +11991,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10026,6 +12016,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10044,6 +12041,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10069,6 +12073,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10087,6 +12098,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10105,6 +12123,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10130,6 +12155,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10148,8 +12180,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10227,12 +12265,12 @@ export interface operations {
                  * @description CNY, count, percent, percentage_point or rank.
                  * @example CNY
                  */
-                unit?: "CNY" | "count" | "percent" | "percentage_point" | "rank" | "person_years" | "ratio";
+                unit?: components["schemas"]["Unit"];
                 /**
                  * @description CNY, count, percent, percentage_point or rank. (not equal to; rows with no value count as different)
                  * @example CNY
                  */
-                unit__ne?: "CNY" | "count" | "percent" | "percentage_point" | "rank" | "person_years" | "ratio";
+                unit__ne?: components["schemas"]["Unit"];
                 /**
                  * @description CNY, count, percent, percentage_point or rank. (any of (comma-separated))
                  * @example CNY
@@ -10262,7 +12300,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -10278,6 +12316,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10291,6 +12344,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10316,6 +12376,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10334,6 +12401,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10359,6 +12433,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10377,6 +12458,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10395,6 +12483,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10417,9 +12512,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10438,8 +12566,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10592,12 +12726,12 @@ export interface operations {
                  * @description place, cluster or program.
                  * @example place
                  */
-                subject_kind?: "place" | "cluster" | "program";
+                subject_kind?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (not equal to; rows with no value count as different)
                  * @example place
                  */
-                subject_kind__ne?: "place" | "cluster" | "program";
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (any of (comma-separated))
                  * @example place
@@ -10649,12 +12783,12 @@ export interface operations {
                  * @description exact, approximate, more_than, at_least, less_than or up_to.
                  * @example more_than
                  */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
                  * @example more_than
                  */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier__ne?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
                  * @example more_than
@@ -10701,7 +12835,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -10723,6 +12857,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10736,6 +12885,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10761,6 +12917,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10779,6 +12942,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10797,6 +12967,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10822,6 +12999,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10840,6 +13024,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10858,6 +13049,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10880,9 +13078,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10901,8 +13132,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10944,6 +13181,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10953,6 +13198,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10978,6 +13230,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10996,6 +13255,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11014,6 +13280,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11039,6 +13312,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11057,6 +13337,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11075,6 +13362,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11100,6 +13394,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11118,8 +13419,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11177,12 +13484,12 @@ export interface operations {
                  * @description document, table, reference or synthetic.
                  * @example document
                  */
-                kind?: "document" | "table" | "reference" | "synthetic";
+                kind?: components["schemas"]["SourceKind"];
                 /**
                  * @description document, table, reference or synthetic. (not equal to; rows with no value count as different)
                  * @example document
                  */
-                kind__ne?: "document" | "table" | "reference" | "synthetic";
+                kind__ne?: components["schemas"]["SourceKind"];
                 /**
                  * @description document, table, reference or synthetic. (any of (comma-separated))
                  * @example document
@@ -11260,7 +13567,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -11276,6 +13583,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11289,6 +13611,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11314,6 +13643,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11332,6 +13668,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11357,6 +13700,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11375,6 +13725,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11393,6 +13750,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11415,9 +13779,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/sources"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11436,8 +13833,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11605,12 +14008,12 @@ export interface operations {
                  * @description place, cluster or program.
                  * @example place
                  */
-                subject_kind?: "place" | "cluster" | "program";
+                subject_kind?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (not equal to; rows with no value count as different)
                  * @example place
                  */
-                subject_kind__ne?: "place" | "cluster" | "program";
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (any of (comma-separated))
                  * @example place
@@ -11662,12 +14065,12 @@ export interface operations {
                  * @description exact, approximate, more_than, at_least, less_than or up_to.
                  * @example more_than
                  */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
                  * @example more_than
                  */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier__ne?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
                  * @example more_than
@@ -11699,7 +14102,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -11721,6 +14124,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11734,6 +14152,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11759,6 +14184,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11777,6 +14209,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11795,6 +14234,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11820,6 +14266,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11838,6 +14291,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11856,6 +14316,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11878,9 +14345,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11899,8 +14399,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11942,6 +14448,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11951,6 +14465,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11976,6 +14497,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11994,6 +14522,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12012,6 +14547,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12037,6 +14579,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12055,6 +14604,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12073,6 +14629,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12098,6 +14661,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12116,8 +14686,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12285,12 +14861,12 @@ export interface operations {
                  * @description place, cluster or program.
                  * @example place
                  */
-                subject_kind?: "place" | "cluster" | "program";
+                subject_kind?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (not equal to; rows with no value count as different)
                  * @example place
                  */
-                subject_kind__ne?: "place" | "cluster" | "program";
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
                 /**
                  * @description place, cluster or program. (any of (comma-separated))
                  * @example place
@@ -12342,12 +14918,12 @@ export interface operations {
                  * @description exact, approximate, more_than, at_least, less_than or up_to.
                  * @example more_than
                  */
-                qualifier?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
                  * @example more_than
                  */
-                qualifier__ne?: "exact" | "approximate" | "more_than" | "at_least" | "less_than" | "up_to";
+                qualifier__ne?: components["schemas"]["Qualifier"];
                 /**
                  * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
                  * @example more_than
@@ -12394,7 +14970,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -12410,6 +14986,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12423,6 +15014,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12448,6 +15046,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12466,6 +15071,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12491,6 +15103,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12509,6 +15128,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12527,6 +15153,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12549,9 +15182,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12570,8 +15236,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12618,6 +15290,14 @@ export interface operations {
             /** @description The computed change and its inputs. */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12627,6 +15307,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12652,6 +15339,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12670,6 +15364,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12688,6 +15389,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12713,6 +15421,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12731,6 +15446,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12749,6 +15471,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12774,6 +15503,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12792,8 +15528,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12835,6 +15577,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12844,6 +15594,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12869,6 +15626,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12887,6 +15651,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12905,6 +15676,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12930,6 +15708,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12948,6 +15733,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12966,6 +15758,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12991,6 +15790,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13009,8 +15815,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13048,12 +15860,12 @@ export interface operations {
                  * @description The kind of link.
                  * @example leading_enterprise
                  */
-                role?: "partner" | "branch" | "leading_enterprise" | "issuer" | "publisher" | "platform" | "data_source";
+                role?: components["schemas"]["RelationRole"];
                 /**
                  * @description The kind of link. (not equal to; rows with no value count as different)
                  * @example leading_enterprise
                  */
-                role__ne?: "partner" | "branch" | "leading_enterprise" | "issuer" | "publisher" | "platform" | "data_source";
+                role__ne?: components["schemas"]["RelationRole"];
                 /**
                  * @description The kind of link. (any of (comma-separated))
                  * @example leading_enterprise
@@ -13193,7 +16005,7 @@ export interface operations {
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
                  * @example csv
                  */
-                format?: "json" | "csv" | "ndjson";
+                format?: components["schemas"]["ExportFormat"];
                 /**
                  * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
@@ -13209,6 +16021,21 @@ export interface operations {
             /** @description A page of results (JSON), or every matching row (CSV, NDJSON). */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13222,6 +16049,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13247,6 +16081,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13265,6 +16106,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13290,6 +16138,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13308,6 +16163,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13326,6 +16188,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13348,9 +16217,42 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13369,8 +16271,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13415,6 +16323,14 @@ export interface operations {
             /** @description The best matches, best first. */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13424,6 +16340,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13449,6 +16372,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13467,6 +16397,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13492,6 +16429,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13510,6 +16454,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13528,6 +16479,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13553,6 +16511,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13571,8 +16536,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13635,6 +16606,14 @@ export interface operations {
             /** @description One series per subject, in the order named. */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13644,6 +16623,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13669,6 +16655,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13687,6 +16680,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13705,6 +16705,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13730,6 +16737,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13748,6 +16762,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13766,6 +16787,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13791,6 +16819,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13809,8 +16844,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13855,7 +16896,7 @@ export interface operations {
                  * @description desc: the highest value ranks 1 (the default), or asc (the default for an indicator that is itself a rank).
                  * @example desc
                  */
-                order?: "desc" | "asc";
+                order?: components["schemas"]["RankingOrder"];
                 /**
                  * @description Entries per page (1-500).
                  * @example 10
@@ -13881,6 +16922,14 @@ export interface operations {
             /** @description Peers best first, a page at a time. */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13890,6 +16939,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13915,6 +16971,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13933,6 +16996,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13951,6 +17021,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13976,6 +17053,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13994,6 +17078,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14012,6 +17103,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14037,6 +17135,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14055,8 +17160,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14112,6 +17223,14 @@ export interface operations {
             /** @description The computed change and its inputs. */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14121,6 +17240,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14146,6 +17272,13 @@ export interface operations {
             /** @description No such resource. */
             404: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14164,6 +17297,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14182,6 +17322,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14207,6 +17354,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14225,6 +17379,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14243,6 +17404,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14268,6 +17436,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14286,8 +17461,14 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14323,6 +17504,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14332,6 +17521,13 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14357,6 +17553,13 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14375,6 +17578,13 @@ export interface operations {
             /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
             409: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14400,6 +17610,13 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14418,6 +17635,13 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14436,6 +17660,13 @@ export interface operations {
             /** @description A parameter has an invalid value; `errors` names it. */
             422: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14461,6 +17692,13 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14490,6 +17728,13 @@ export interface operations {
             /** @description The index, or the explorer's page for a browser. */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14500,6 +17745,12 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14525,6 +17776,12 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14543,6 +17800,12 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14561,6 +17824,12 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14579,6 +17848,12 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14608,6 +17883,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14617,6 +17899,12 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14642,6 +17930,12 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14660,6 +17954,12 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14678,6 +17978,12 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14696,6 +18002,12 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14725,6 +18037,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14734,6 +18053,12 @@ export interface operations {
             /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
             400: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14759,6 +18084,12 @@ export interface operations {
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14777,6 +18108,12 @@ export interface operations {
             /** @description The request target is longer than the server accepts. */
             414: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14795,6 +18132,12 @@ export interface operations {
             /** @description The request carries content; no endpoint takes any. */
             415: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14813,6 +18156,12 @@ export interface operations {
             /** @description The request line and headers are larger than the server accepts. */
             431: {
                 headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14831,8 +18180,13 @@ export interface operations {
             /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
