@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
 from app.api import item_models, vocabularies
+from app.api.export_twins import document_twins
 from app.api.exports import FORMAT_PARAMETER, export_content
 from app.api.response_headers import document_headers
 from app.api.responses import Problem, document_versions, problem_response_doc
@@ -167,6 +168,7 @@ def install_openapi(app: FastAPI) -> None:
             _document_refusals(schema)
             document_versions(schema, API_PREFIX)
             _document_exports(schema)
+            document_twins(schema)
             document_headers(schema, API_PREFIX)
             app.openapi_schema = schema
         return app.openapi_schema

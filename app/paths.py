@@ -4,3 +4,6 @@ imports nothing, so that importing one of them pulls in none of the others."""
 API_PREFIX = "/api/v1"  # every resource lives below it
 # The version a database without a load record reports, in headers, pins and cache keys.
 UNVERSIONED = "unversioned"
+# A list's export twin is at `<list>.<extension>` (app.api.export_twins); the caches key it
+# as the list.
+EXPORT_EXTENSIONS = ("csv", "ndjson")

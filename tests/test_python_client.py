@@ -3,7 +3,10 @@
 vocabulary and no `*Type0` stand-ins, and reads a page, a CSV export and a typed refusal."""
 
 import ast
+import csv
 import importlib
+import io
+import json
 import os
 import subprocess
 import sys
@@ -134,12 +137,24 @@ def test_the_generated_client_reads_a_page_an_export_and_a_refusal(
     assert isinstance(page.meta.total_relation, models.TotalRelation)
     assert len(response.headers["X-Atlas-Dataset-Version"]) == 64
 
-    # The export, through the client's own session: the bytes the server sent.
+    # The export (the list's twin at /metrics.csv): the bytes the server sent, and the text.
+    export_metrics = _module(client_package, "api.metrics.export_metrics")
+    export = export_metrics.sync_detailed(
+        client=client, format_=models.ExportFile.CSV, indicator="high_tech_enterprises"
+    )
     params = {"indicator": "high_tech_enterprises", "format": "csv"}
-    export = client.get_httpx_client().get("/api/v1/metrics", params=params)
+    sent = httpx.get(f"{server}/api/v1/metrics", params=params).content
+    assert export.status_code == 200
     assert export.headers["content-type"] == "text/csv; charset=utf-8"
-    assert export.content == httpx.get(f"{server}/api/v1/metrics", params=params).content
-    assert export.content.startswith(b"key,indicator.code,")
+    assert export.content == sent
+    assert export.parsed == sent.decode("utf-8")
+    assert sent.startswith(b"key,indicator.code,")
+    lines = export_metrics.sync(
+        client=client, format_=models.ExportFile.NDJSON, indicator="high_tech_enterprises"
+    ).splitlines()
+    rows = list(csv.DictReader(io.StringIO(sent.decode("utf-8"))))
+    assert [json.loads(line)["key"] for line in lines] == [row["key"] for row in rows]
+    assert len(rows) >= 3
 
     refused = list_metrics.sync_detailed(client=client, limit=0)
     problem = refused.parsed

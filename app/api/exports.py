@@ -36,6 +36,7 @@ from app.api.shapes import API_PREFIX
 from app.asgi import BODILESS
 from app.errors import ProblemError, parameter_problem, shown
 from app.models import tables as t
+from app.paths import EXPORT_EXTENSIONS
 from app.query import ListQuery, ListSpec, Page, run_query
 from app.query.cursors import decode_cursor
 from app.query.facets import Facet, count_facets
@@ -57,6 +58,18 @@ class ExportFormat(StrEnum):
 
 
 FORMATS = tuple(ExportFormat)
+
+
+class ExportFile(StrEnum):
+    """The file formats of an export (the extension of a list's export address)."""
+
+    csv = "csv"
+    ndjson = "ndjson"
+
+
+assert tuple(ExportFile) == EXPORT_EXTENSIONS
+
+
 EXPORT_PAGE = MAX_LIMIT
 
 Work = Callable[[Connection], Any]

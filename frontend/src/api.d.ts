@@ -826,6 +826,426 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cities.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List cities: every row as a file
+         * @description The rows of `list_cities` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_cities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cities/{city_slug}/metrics.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a city's metrics: every row as a file
+         * @description The rows of `list_city_metrics` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_city_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cities/{city_slug}/clusters.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a city's clusters: every row as a file
+         * @description The rows of `list_city_clusters` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_city_clusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cities/{city_slug}/programs.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a city's programs: every row as a file
+         * @description The rows of `list_city_programs` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_city_programs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cities/{city_slug}/organizations.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a city's organizations: every row as a file
+         * @description The rows of `list_city_organizations` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_city_organizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/places.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List places: every row as a file
+         * @description The rows of `list_places` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_places"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/places/{place_slug}/metrics.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a place's metrics: every row as a file
+         * @description The rows of `list_place_metrics` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_place_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/places/{place_slug}/clusters.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a place's clusters: every row as a file
+         * @description The rows of `list_place_clusters` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_place_clusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/places/{place_slug}/programs.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a place's programs: every row as a file
+         * @description The rows of `list_place_programs` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_place_programs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/places/{place_slug}/organizations.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a place's organizations: every row as a file
+         * @description The rows of `list_place_organizations` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_place_organizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List clusters: every row as a file
+         * @description The rows of `list_clusters` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_clusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{cluster_slug}/metrics.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a cluster's metrics: every row as a file
+         * @description The rows of `list_cluster_metrics` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_cluster_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/programs.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List programs: every row as a file
+         * @description The rows of `list_programs` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_programs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/programs/{program_slug}/metrics.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a program's metrics (its terms): every row as a file
+         * @description The rows of `list_program_metrics` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_program_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List organizations: every row as a file
+         * @description The rows of `list_organizations` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_organizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List indicators: every row as a file
+         * @description The rows of `list_indicators` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_indicators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/indicators/{indicator_code}/metrics.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an indicator's metrics: every row as a file
+         * @description The rows of `list_indicator_metrics` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_indicator_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sources.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List sources: every row as a file
+         * @description The rows of `list_sources` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_sources"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sources/{source_id}/metrics.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the metrics a source states: every row as a file
+         * @description The rows of `list_source_metrics` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_source_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List metrics: every row as a file
+         * @description The rows of `list_metrics` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/relations.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List relations: every row as a file
+         * @description The rows of `list_relations` as CSV or NDJSON, as with its `format=`: every matching row, streamed, in the same filters and sort; `limit` caps the rows, `fields` picks the columns.
+         */
+        get: operations["export_relations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2585,6 +3005,12 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "json" | "csv" | "ndjson";
+        /**
+         * ExportFile
+         * @description The file formats of an export (the extension of a list's export address).
+         * @enum {string}
+         */
+        ExportFile: "csv" | "ndjson";
         /** SubsetMeta */
         SubsetMeta: {
             /** Returned */
@@ -18186,6 +18612,10407 @@ export interface operations {
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_cities: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, level. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. The page is then an `PlaceFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the place's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
+                 * @description Place slug.
+                 * @example daye
+                 */
+                slug?: string;
+                /**
+                 * @description Place slug. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Place slug. (any of (comma-separated))
+                 * @example daye
+                 */
+                slug__in?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits).
+                 * @example 420281
+                 */
+                code?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (not equal to; rows with no value count as different)
+                 * @example 420281
+                 */
+                code__ne?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (any of (comma-separated))
+                 * @example 420281
+                 */
+                code__in?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (true: has no value; false: has one)
+                 * @example true
+                 */
+                code__isnull?: boolean;
+                /**
+                 * @description English name.
+                 * @example Daye
+                 */
+                name?: string;
+                /**
+                 * @description English name. (not equal to; rows with no value count as different)
+                 * @example Daye
+                 */
+                name__ne?: string;
+                /**
+                 * @description English name. (any of (comma-separated))
+                 * @example Daye
+                 */
+                name__in?: string;
+                /**
+                 * @description English name. (contains, ignoring case)
+                 * @example Daye
+                 */
+                name__contains?: string;
+                /**
+                 * @description Chinese name, as written locally.
+                 * @example 合肥
+                 */
+                name_local?: string;
+                /**
+                 * @description Chinese name, as written locally. (not equal to; rows with no value count as different)
+                 * @example 合肥
+                 */
+                name_local__ne?: string;
+                /**
+                 * @description Chinese name, as written locally. (any of (comma-separated))
+                 * @example 合肥
+                 */
+                name_local__in?: string;
+                /**
+                 * @description Chinese name, as written locally. (contains, ignoring case)
+                 * @example 合肥
+                 */
+                name_local__contains?: string;
+                /**
+                 * @description Chinese name, as written locally. (true: has no value; false: has one)
+                 * @example true
+                 */
+                name_local__isnull?: boolean;
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district.
+                 * @example prefecture_city
+                 */
+                level?: components["schemas"]["PlaceLevel"];
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (not equal to; rows with no value count as different)
+                 * @example prefecture_city
+                 */
+                level__ne?: components["schemas"]["PlaceLevel"];
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (any of (comma-separated))
+                 * @example prefecture_city
+                 */
+                level__in?: string;
+                /**
+                 * @description Slug of the parent place.
+                 * @example huangshi
+                 */
+                parent?: string;
+                /**
+                 * @description Slug of the parent place. (not equal to; rows with no value count as different)
+                 * @example huangshi
+                 */
+                parent__ne?: string;
+                /**
+                 * @description Slug of the parent place. (any of (comma-separated))
+                 * @example huangshi
+                 */
+                parent__in?: string;
+                /**
+                 * @description Slug of the parent place. (true: has no value; false: has one)
+                 * @example true
+                 */
+                parent__isnull?: boolean;
+                /**
+                 * @description Slug of the province the place lies in.
+                 * @example hubei
+                 */
+                province?: string;
+                /**
+                 * @description Slug of the province the place lies in. (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                province__ne?: string;
+                /**
+                 * @description Slug of the province the place lies in. (any of (comma-separated))
+                 * @example hubei
+                 */
+                province__in?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is).
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is). (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is). (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `level`: the place's level; `province`: the province the place lies in; `parent`: the place's parent.
+                 * @example level,province
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,name_local,level,code,coordinates.longitude,coordinates.latitude,parent.slug,parent.name,parent.level,parent.url,province.slug,province.name,province.level,province.url,source,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_city_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator code.
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example high_tech_enterprises
+                 */
+                indicator__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example high_tech_enterprises
+                 */
+                indicator__in?: string;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Cluster slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Program slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
+                 * @example true
+                 */
+                latest?: boolean;
+                /**
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example daye
+                 */
+                city_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_city_clusters: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, sector. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                slug?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example voice
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example voice
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example voice
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example voice
+                 */
+                name__contains?: string;
+                /**
+                 * @description Sector.
+                 * @example intelligent voice
+                 */
+                sector?: string;
+                /**
+                 * @description Sector. (not equal to; rows with no value count as different)
+                 * @example intelligent voice
+                 */
+                sector__ne?: string;
+                /**
+                 * @description Sector. (any of (comma-separated))
+                 * @example intelligent voice
+                 */
+                sector__in?: string;
+                /**
+                 * @description Sector. (contains, ignoring case)
+                 * @example intelligent voice
+                 */
+                sector__contains?: string;
+                /**
+                 * @description established, developing or aspired.
+                 * @example established
+                 */
+                status?: components["schemas"]["ClusterStatus"];
+                /**
+                 * @description established, developing or aspired. (not equal to; rows with no value count as different)
+                 * @example established
+                 */
+                status__ne?: components["schemas"]["ClusterStatus"];
+                /**
+                 * @description established, developing or aspired. (any of (comma-separated))
+                 * @example established
+                 */
+                status__in?: string;
+                /**
+                 * @description Slug of the cluster's place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the cluster's place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the cluster's place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Province slug.
+                 * @example anhui
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example anhui
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example anhui
+                 */
+                province__in?: string;
+                /**
+                 * @description Slug of any place the cluster lies in.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the cluster lies in. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the cluster lies in. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `sector`: the cluster's sector; `status`: the cluster's status; `place`: the cluster's place; `province`: the province the row's place lies in.
+                 * @example sector,status
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example daye
+                 */
+                city_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_city_programs: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, announced. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the program's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example pilot
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example pilot
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example pilot
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example pilot
+                 */
+                name__contains?: string;
+                /**
+                 * @description pilot, plan, strategy, designation or project.
+                 * @example pilot
+                 */
+                kind?: components["schemas"]["ProgramKind"];
+                /**
+                 * @description pilot, plan, strategy, designation or project. (not equal to; rows with no value count as different)
+                 * @example pilot
+                 */
+                kind__ne?: components["schemas"]["ProgramKind"];
+                /**
+                 * @description pilot, plan, strategy, designation or project. (any of (comma-separated))
+                 * @example pilot
+                 */
+                kind__in?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program.
+                 * @example china
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program. (any of (comma-separated))
+                 * @example china
+                 */
+                place__in?: string;
+                /**
+                 * @description Province slug.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Slug of any place the program's place lies in.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the program's place lies in. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the program's place lies in. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope).
+                 * @example hubei
+                 */
+                covers?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                covers__ne?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (any of (comma-separated))
+                 * @example hubei
+                 */
+                covers__in?: string;
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: components["schemas"]["CoverageVia"];
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
+                 * @description Slug of an issuing organization.
+                 * @example ministry-of-finance
+                 */
+                issuer?: string;
+                /**
+                 * @description Slug of an issuing organization. (not equal to; rows with no value count as different)
+                 * @example ministry-of-finance
+                 */
+                issuer__ne?: string;
+                /**
+                 * @description Slug of an issuing organization. (any of (comma-separated))
+                 * @example ministry-of-finance
+                 */
+                issuer__in?: string;
+                /**
+                 * @description First day of the announcement's period.
+                 * @example 2024-04-01
+                 */
+                announced?: string;
+                /**
+                 * @description First day of the announcement's period. (not equal to; rows with no value count as different)
+                 * @example 2024-04-01
+                 */
+                announced__ne?: string;
+                /** @description First day of the announcement's period. (greater than) */
+                announced__gt?: string;
+                /** @description First day of the announcement's period. (greater than or equal to) */
+                announced__gte?: string;
+                /** @description First day of the announcement's period. (less than) */
+                announced__lt?: string;
+                /** @description First day of the announcement's period. (less than or equal to) */
+                announced__lte?: string;
+                /**
+                 * @description First day of the announcement's period. (any of (comma-separated))
+                 * @example 2024-04-01
+                 */
+                announced__in?: string;
+                /**
+                 * @description First day of the announcement's period. (true: has no value; false: has one)
+                 * @example true
+                 */
+                announced__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the program's kind; `place`: the program's place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example daye
+                 */
+                city_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_city_organizations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, kind. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
+                 * @description Organization slug.
+                 * @example iflytek
+                 */
+                slug?: string;
+                /**
+                 * @description Organization slug. (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Organization slug. (any of (comma-separated))
+                 * @example iflytek
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example iFlytek
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example iFlytek
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example iFlytek
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example iFlytek
+                 */
+                name__contains?: string;
+                /**
+                 * @description enterprise, university, institute, agency or platform.
+                 * @example enterprise
+                 */
+                kind?: components["schemas"]["OrganizationKind"];
+                /**
+                 * @description enterprise, university, institute, agency or platform. (not equal to; rows with no value count as different)
+                 * @example enterprise
+                 */
+                kind__ne?: components["schemas"]["OrganizationKind"];
+                /**
+                 * @description enterprise, university, institute, agency or platform. (any of (comma-separated))
+                 * @example enterprise
+                 */
+                kind__in?: string;
+                /**
+                 * @description Slug of the organization's home place.
+                 * @example hefei
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the organization's home place. (not equal to; rows with no value count as different)
+                 * @example hefei
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the organization's home place. (any of (comma-separated))
+                 * @example hefei
+                 */
+                place__in?: string;
+                /**
+                 * @description Slug of the organization's home place. (true: has no value; false: has one)
+                 * @example true
+                 */
+                place__isnull?: boolean;
+                /**
+                 * @description Province slug.
+                 * @example anhui
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example anhui
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example anhui
+                 */
+                province__in?: string;
+                /**
+                 * @description Province slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                province__isnull?: boolean;
+                /**
+                 * @description Slug of any place the organization lies in.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the organization lies in. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the organization lies in. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Slug of any place the organization lies in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                within__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the organization's kind; `place`: the organization's home place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The city's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example daye
+                 */
+                city_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_places: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, level. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. The page is then an `PlaceFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the place's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
+                 * @description Place slug.
+                 * @example daye
+                 */
+                slug?: string;
+                /**
+                 * @description Place slug. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Place slug. (any of (comma-separated))
+                 * @example daye
+                 */
+                slug__in?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits).
+                 * @example 420281
+                 */
+                code?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (not equal to; rows with no value count as different)
+                 * @example 420281
+                 */
+                code__ne?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (any of (comma-separated))
+                 * @example 420281
+                 */
+                code__in?: string;
+                /**
+                 * @description GB/T 2260 division code (six digits). (true: has no value; false: has one)
+                 * @example true
+                 */
+                code__isnull?: boolean;
+                /**
+                 * @description English name.
+                 * @example Daye
+                 */
+                name?: string;
+                /**
+                 * @description English name. (not equal to; rows with no value count as different)
+                 * @example Daye
+                 */
+                name__ne?: string;
+                /**
+                 * @description English name. (any of (comma-separated))
+                 * @example Daye
+                 */
+                name__in?: string;
+                /**
+                 * @description English name. (contains, ignoring case)
+                 * @example Daye
+                 */
+                name__contains?: string;
+                /**
+                 * @description Chinese name, as written locally.
+                 * @example 合肥
+                 */
+                name_local?: string;
+                /**
+                 * @description Chinese name, as written locally. (not equal to; rows with no value count as different)
+                 * @example 合肥
+                 */
+                name_local__ne?: string;
+                /**
+                 * @description Chinese name, as written locally. (any of (comma-separated))
+                 * @example 合肥
+                 */
+                name_local__in?: string;
+                /**
+                 * @description Chinese name, as written locally. (contains, ignoring case)
+                 * @example 合肥
+                 */
+                name_local__contains?: string;
+                /**
+                 * @description Chinese name, as written locally. (true: has no value; false: has one)
+                 * @example true
+                 */
+                name_local__isnull?: boolean;
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district.
+                 * @example prefecture_city
+                 */
+                level?: components["schemas"]["PlaceLevel"];
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (not equal to; rows with no value count as different)
+                 * @example prefecture_city
+                 */
+                level__ne?: components["schemas"]["PlaceLevel"];
+                /**
+                 * @description country, province, municipality, sar, prefecture_city, prefecture, county_city, county or district. (any of (comma-separated))
+                 * @example prefecture_city
+                 */
+                level__in?: string;
+                /**
+                 * @description Slug of the parent place.
+                 * @example huangshi
+                 */
+                parent?: string;
+                /**
+                 * @description Slug of the parent place. (not equal to; rows with no value count as different)
+                 * @example huangshi
+                 */
+                parent__ne?: string;
+                /**
+                 * @description Slug of the parent place. (any of (comma-separated))
+                 * @example huangshi
+                 */
+                parent__in?: string;
+                /**
+                 * @description Slug of the parent place. (true: has no value; false: has one)
+                 * @example true
+                 */
+                parent__isnull?: boolean;
+                /**
+                 * @description Slug of the province the place lies in.
+                 * @example hubei
+                 */
+                province?: string;
+                /**
+                 * @description Slug of the province the place lies in. (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                province__ne?: string;
+                /**
+                 * @description Slug of the province the place lies in. (any of (comma-separated))
+                 * @example hubei
+                 */
+                province__in?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is).
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is). (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the place lies in (or is). (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `level`: the place's level; `province`: the province the place lies in; `parent`: the place's parent.
+                 * @example level,province
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,name_local,level,code,coordinates.longitude,coordinates.latitude,parent.slug,parent.name,parent.level,parent.url,province.slug,province.name,province.level,province.url,source,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_place_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator code.
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example high_tech_enterprises
+                 */
+                indicator__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example high_tech_enterprises
+                 */
+                indicator__in?: string;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Cluster slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Program slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
+                 * @example true
+                 */
+                latest?: boolean;
+                /**
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example daye
+                 */
+                place_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_place_clusters: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, sector. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                slug?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example voice
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example voice
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example voice
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example voice
+                 */
+                name__contains?: string;
+                /**
+                 * @description Sector.
+                 * @example intelligent voice
+                 */
+                sector?: string;
+                /**
+                 * @description Sector. (not equal to; rows with no value count as different)
+                 * @example intelligent voice
+                 */
+                sector__ne?: string;
+                /**
+                 * @description Sector. (any of (comma-separated))
+                 * @example intelligent voice
+                 */
+                sector__in?: string;
+                /**
+                 * @description Sector. (contains, ignoring case)
+                 * @example intelligent voice
+                 */
+                sector__contains?: string;
+                /**
+                 * @description established, developing or aspired.
+                 * @example established
+                 */
+                status?: components["schemas"]["ClusterStatus"];
+                /**
+                 * @description established, developing or aspired. (not equal to; rows with no value count as different)
+                 * @example established
+                 */
+                status__ne?: components["schemas"]["ClusterStatus"];
+                /**
+                 * @description established, developing or aspired. (any of (comma-separated))
+                 * @example established
+                 */
+                status__in?: string;
+                /**
+                 * @description Slug of the cluster's place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the cluster's place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the cluster's place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description City slug: clusters in the city or inside it.
+                 * @example beijing
+                 */
+                city?: string;
+                /**
+                 * @description City slug: clusters in the city or inside it. (not equal to; rows with no value count as different)
+                 * @example beijing
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: clusters in the city or inside it. (any of (comma-separated))
+                 * @example beijing
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug.
+                 * @example anhui
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example anhui
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example anhui
+                 */
+                province__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `sector`: the cluster's sector; `status`: the cluster's status; `place`: the cluster's place; `province`: the province the row's place lies in.
+                 * @example sector,status
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example daye
+                 */
+                place_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_place_programs: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, announced. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the program's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example pilot
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example pilot
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example pilot
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example pilot
+                 */
+                name__contains?: string;
+                /**
+                 * @description pilot, plan, strategy, designation or project.
+                 * @example pilot
+                 */
+                kind?: components["schemas"]["ProgramKind"];
+                /**
+                 * @description pilot, plan, strategy, designation or project. (not equal to; rows with no value count as different)
+                 * @example pilot
+                 */
+                kind__ne?: components["schemas"]["ProgramKind"];
+                /**
+                 * @description pilot, plan, strategy, designation or project. (any of (comma-separated))
+                 * @example pilot
+                 */
+                kind__in?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program.
+                 * @example china
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program. (any of (comma-separated))
+                 * @example china
+                 */
+                place__in?: string;
+                /**
+                 * @description City slug: programs of the city or of places inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: programs of the city or of places inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: programs of the city or of places inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope).
+                 * @example hubei
+                 */
+                covers?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                covers__ne?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (any of (comma-separated))
+                 * @example hubei
+                 */
+                covers__in?: string;
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: components["schemas"]["CoverageVia"];
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
+                 * @description Slug of an issuing organization.
+                 * @example ministry-of-finance
+                 */
+                issuer?: string;
+                /**
+                 * @description Slug of an issuing organization. (not equal to; rows with no value count as different)
+                 * @example ministry-of-finance
+                 */
+                issuer__ne?: string;
+                /**
+                 * @description Slug of an issuing organization. (any of (comma-separated))
+                 * @example ministry-of-finance
+                 */
+                issuer__in?: string;
+                /**
+                 * @description First day of the announcement's period.
+                 * @example 2024-04-01
+                 */
+                announced?: string;
+                /**
+                 * @description First day of the announcement's period. (not equal to; rows with no value count as different)
+                 * @example 2024-04-01
+                 */
+                announced__ne?: string;
+                /** @description First day of the announcement's period. (greater than) */
+                announced__gt?: string;
+                /** @description First day of the announcement's period. (greater than or equal to) */
+                announced__gte?: string;
+                /** @description First day of the announcement's period. (less than) */
+                announced__lt?: string;
+                /** @description First day of the announcement's period. (less than or equal to) */
+                announced__lte?: string;
+                /**
+                 * @description First day of the announcement's period. (any of (comma-separated))
+                 * @example 2024-04-01
+                 */
+                announced__in?: string;
+                /**
+                 * @description First day of the announcement's period. (true: has no value; false: has one)
+                 * @example true
+                 */
+                announced__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the program's kind; `place`: the program's place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example daye
+                 */
+                place_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places/{place_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places/{place_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places/{place_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places/{place_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_place_organizations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, kind. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
+                 * @description Organization slug.
+                 * @example iflytek
+                 */
+                slug?: string;
+                /**
+                 * @description Organization slug. (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Organization slug. (any of (comma-separated))
+                 * @example iflytek
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example iFlytek
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example iFlytek
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example iFlytek
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example iFlytek
+                 */
+                name__contains?: string;
+                /**
+                 * @description enterprise, university, institute, agency or platform.
+                 * @example enterprise
+                 */
+                kind?: components["schemas"]["OrganizationKind"];
+                /**
+                 * @description enterprise, university, institute, agency or platform. (not equal to; rows with no value count as different)
+                 * @example enterprise
+                 */
+                kind__ne?: components["schemas"]["OrganizationKind"];
+                /**
+                 * @description enterprise, university, institute, agency or platform. (any of (comma-separated))
+                 * @example enterprise
+                 */
+                kind__in?: string;
+                /**
+                 * @description Slug of the organization's home place.
+                 * @example hefei
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the organization's home place. (not equal to; rows with no value count as different)
+                 * @example hefei
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the organization's home place. (any of (comma-separated))
+                 * @example hefei
+                 */
+                place__in?: string;
+                /**
+                 * @description Slug of the organization's home place. (true: has no value; false: has one)
+                 * @example true
+                 */
+                place__isnull?: boolean;
+                /**
+                 * @description City slug: organizations in the city or inside it.
+                 * @example hefei
+                 */
+                city?: string;
+                /**
+                 * @description City slug: organizations in the city or inside it. (not equal to; rows with no value count as different)
+                 * @example hefei
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: organizations in the city or inside it. (any of (comma-separated))
+                 * @example hefei
+                 */
+                city__in?: string;
+                /**
+                 * @description City slug: organizations in the city or inside it. (true: has no value; false: has one)
+                 * @example true
+                 */
+                city__isnull?: boolean;
+                /**
+                 * @description Province slug.
+                 * @example anhui
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example anhui
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example anhui
+                 */
+                province__in?: string;
+                /**
+                 * @description Province slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                province__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the organization's kind; `place`: the organization's home place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The place's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example daye
+                 */
+                place_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_clusters: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, sector. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. The page is then an `ClusterFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
+                 * @example hefei
+                 */
+                q?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                slug?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example voice
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example voice
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example voice
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example voice
+                 */
+                name__contains?: string;
+                /**
+                 * @description Sector.
+                 * @example intelligent voice
+                 */
+                sector?: string;
+                /**
+                 * @description Sector. (not equal to; rows with no value count as different)
+                 * @example intelligent voice
+                 */
+                sector__ne?: string;
+                /**
+                 * @description Sector. (any of (comma-separated))
+                 * @example intelligent voice
+                 */
+                sector__in?: string;
+                /**
+                 * @description Sector. (contains, ignoring case)
+                 * @example intelligent voice
+                 */
+                sector__contains?: string;
+                /**
+                 * @description established, developing or aspired.
+                 * @example established
+                 */
+                status?: components["schemas"]["ClusterStatus"];
+                /**
+                 * @description established, developing or aspired. (not equal to; rows with no value count as different)
+                 * @example established
+                 */
+                status__ne?: components["schemas"]["ClusterStatus"];
+                /**
+                 * @description established, developing or aspired. (any of (comma-separated))
+                 * @example established
+                 */
+                status__in?: string;
+                /**
+                 * @description Slug of the cluster's place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the cluster's place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the cluster's place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description City slug: clusters in the city or inside it.
+                 * @example beijing
+                 */
+                city?: string;
+                /**
+                 * @description City slug: clusters in the city or inside it. (not equal to; rows with no value count as different)
+                 * @example beijing
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: clusters in the city or inside it. (any of (comma-separated))
+                 * @example beijing
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug.
+                 * @example anhui
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example anhui
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example anhui
+                 */
+                province__in?: string;
+                /**
+                 * @description Slug of any place the cluster lies in.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the cluster lies in. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the cluster lies in. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `sector`: the cluster's sector; `status`: the cluster's status; `place`: the cluster's place; `province`: the province the row's place lies in.
+                 * @example sector,status
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,sector,status,description,place.slug,place.name,place.level,place.url,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/clusters"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_cluster_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator code.
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example high_tech_enterprises
+                 */
+                indicator__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example high_tech_enterprises
+                 */
+                indicator__in?: string;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Program slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
+                 * @example true
+                 */
+                latest?: boolean;
+                /**
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The cluster's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_programs: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, announced. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. The page is then an `ProgramFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the program's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example pilot
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example pilot
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example pilot
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example pilot
+                 */
+                name__contains?: string;
+                /**
+                 * @description pilot, plan, strategy, designation or project.
+                 * @example pilot
+                 */
+                kind?: components["schemas"]["ProgramKind"];
+                /**
+                 * @description pilot, plan, strategy, designation or project. (not equal to; rows with no value count as different)
+                 * @example pilot
+                 */
+                kind__ne?: components["schemas"]["ProgramKind"];
+                /**
+                 * @description pilot, plan, strategy, designation or project. (any of (comma-separated))
+                 * @example pilot
+                 */
+                kind__in?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program.
+                 * @example china
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the place whose authorities run the program. (any of (comma-separated))
+                 * @example china
+                 */
+                place__in?: string;
+                /**
+                 * @description City slug: programs of the city or of places inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: programs of the city or of places inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: programs of the city or of places inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Slug of any place the program's place lies in.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the program's place lies in. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the program's place lies in. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope).
+                 * @example hubei
+                 */
+                covers?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (not equal to; rows with no value count as different)
+                 * @example hubei
+                 */
+                covers__ne?: string;
+                /**
+                 * @description Slug of a place the program covers: programs at the place, at a place containing it (national programs cover every province), inside it, or linked to any of those places (candidates, participants, scope). (any of (comma-separated))
+                 * @example hubei
+                 */
+                covers__in?: string;
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope).
+                 * @example candidate
+                 */
+                via?: components["schemas"]["CoverageVia"];
+                /**
+                 * @description With `covers=`: only the programs that cover the place in one of these ways (place, inside, ancestor, candidate, participant, scope). (any of (comma-separated))
+                 * @example candidate
+                 */
+                via__in?: string;
+                /**
+                 * @description Slug of an issuing organization.
+                 * @example ministry-of-finance
+                 */
+                issuer?: string;
+                /**
+                 * @description Slug of an issuing organization. (not equal to; rows with no value count as different)
+                 * @example ministry-of-finance
+                 */
+                issuer__ne?: string;
+                /**
+                 * @description Slug of an issuing organization. (any of (comma-separated))
+                 * @example ministry-of-finance
+                 */
+                issuer__in?: string;
+                /**
+                 * @description First day of the announcement's period.
+                 * @example 2024-04-01
+                 */
+                announced?: string;
+                /**
+                 * @description First day of the announcement's period. (not equal to; rows with no value count as different)
+                 * @example 2024-04-01
+                 */
+                announced__ne?: string;
+                /** @description First day of the announcement's period. (greater than) */
+                announced__gt?: string;
+                /** @description First day of the announcement's period. (greater than or equal to) */
+                announced__gte?: string;
+                /** @description First day of the announcement's period. (less than) */
+                announced__lt?: string;
+                /** @description First day of the announcement's period. (less than or equal to) */
+                announced__lte?: string;
+                /**
+                 * @description First day of the announcement's period. (any of (comma-separated))
+                 * @example 2024-04-01
+                 */
+                announced__in?: string;
+                /**
+                 * @description First day of the announcement's period. (true: has no value; false: has one)
+                 * @example true
+                 */
+                announced__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the program's kind; `place`: the program's place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,announced_on,announced_precision,eligibility,funding,description,ambiguity,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url,via */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/programs"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_program_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator code.
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example high_tech_enterprises
+                 */
+                indicator__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example high_tech_enterprises
+                 */
+                indicator__in?: string;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Cluster slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
+                 * @example true
+                 */
+                latest?: boolean;
+                /**
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The program's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_organizations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: name, slug, kind. Default: name.
+                 * @example name
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. The page is then an `OrganizationFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
+                 * @description Organization slug.
+                 * @example iflytek
+                 */
+                slug?: string;
+                /**
+                 * @description Organization slug. (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                slug__ne?: string;
+                /**
+                 * @description Organization slug. (any of (comma-separated))
+                 * @example iflytek
+                 */
+                slug__in?: string;
+                /**
+                 * @description Name.
+                 * @example iFlytek
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example iFlytek
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example iFlytek
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example iFlytek
+                 */
+                name__contains?: string;
+                /**
+                 * @description enterprise, university, institute, agency or platform.
+                 * @example enterprise
+                 */
+                kind?: components["schemas"]["OrganizationKind"];
+                /**
+                 * @description enterprise, university, institute, agency or platform. (not equal to; rows with no value count as different)
+                 * @example enterprise
+                 */
+                kind__ne?: components["schemas"]["OrganizationKind"];
+                /**
+                 * @description enterprise, university, institute, agency or platform. (any of (comma-separated))
+                 * @example enterprise
+                 */
+                kind__in?: string;
+                /**
+                 * @description Slug of the organization's home place.
+                 * @example hefei
+                 */
+                place?: string;
+                /**
+                 * @description Slug of the organization's home place. (not equal to; rows with no value count as different)
+                 * @example hefei
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of the organization's home place. (any of (comma-separated))
+                 * @example hefei
+                 */
+                place__in?: string;
+                /**
+                 * @description Slug of the organization's home place. (true: has no value; false: has one)
+                 * @example true
+                 */
+                place__isnull?: boolean;
+                /**
+                 * @description City slug: organizations in the city or inside it.
+                 * @example hefei
+                 */
+                city?: string;
+                /**
+                 * @description City slug: organizations in the city or inside it. (not equal to; rows with no value count as different)
+                 * @example hefei
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: organizations in the city or inside it. (any of (comma-separated))
+                 * @example hefei
+                 */
+                city__in?: string;
+                /**
+                 * @description City slug: organizations in the city or inside it. (true: has no value; false: has one)
+                 * @example true
+                 */
+                city__isnull?: boolean;
+                /**
+                 * @description Province slug.
+                 * @example anhui
+                 */
+                province?: string;
+                /**
+                 * @description Province slug. (not equal to; rows with no value count as different)
+                 * @example anhui
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug. (any of (comma-separated))
+                 * @example anhui
+                 */
+                province__in?: string;
+                /**
+                 * @description Province slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                province__isnull?: boolean;
+                /**
+                 * @description Slug of any place the organization lies in.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Slug of any place the organization lies in. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Slug of any place the organization lies in. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Slug of any place the organization lies in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                within__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the organization's kind; `place`: the organization's home place; `province`: the province the row's place lies in.
+                 * @example kind,place
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example slug,name,kind,place.slug,place.name,place.level,place.url,place_source,description,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/organizations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_indicators: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: code, name, category. Default: code.
+                 * @example code
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: code, name, unit, category, description, url. The page is then an `IndicatorFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the indicator's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
+                 * @description Indicator code.
+                 * @example cluster_revenue
+                 */
+                code?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example cluster_revenue
+                 */
+                code__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example cluster_revenue
+                 */
+                code__in?: string;
+                /**
+                 * @description Name.
+                 * @example enterprises
+                 */
+                name?: string;
+                /**
+                 * @description Name. (not equal to; rows with no value count as different)
+                 * @example enterprises
+                 */
+                name__ne?: string;
+                /**
+                 * @description Name. (any of (comma-separated))
+                 * @example enterprises
+                 */
+                name__in?: string;
+                /**
+                 * @description Name. (contains, ignoring case)
+                 * @example enterprises
+                 */
+                name__contains?: string;
+                /**
+                 * @description CNY, count, percent, percentage_point or rank.
+                 * @example CNY
+                 */
+                unit?: components["schemas"]["Unit"];
+                /**
+                 * @description CNY, count, percent, percentage_point or rank. (not equal to; rows with no value count as different)
+                 * @example CNY
+                 */
+                unit__ne?: components["schemas"]["Unit"];
+                /**
+                 * @description CNY, count, percent, percentage_point or rank. (any of (comma-separated))
+                 * @example CNY
+                 */
+                unit__in?: string;
+                /**
+                 * @description Category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `category`: the indicator's category; `unit`: the indicator's unit.
+                 * @example category,unit
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example code,name,unit,category,description,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/indicators",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/indicators",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/indicators"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_indicator_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Cluster slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Program slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
+                 * @example true
+                 */
+                latest?: boolean;
+                /**
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The indicator's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example cluster_revenue
+                 */
+                indicator_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_sources: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, title, published. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: id, kind, title, publisher, author, published_on, date_note, file_name, sha256, treatment, edition, table_title, table_title_local, licence, dataset_repository, dataset_commit, dataset_path, url. The page is then an `SourceFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Text in the source's names (English or Chinese, any case), as /search matches it.
+                 * @example innovation
+                 */
+                q?: string;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                id?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                id__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                id__in?: string;
+                /**
+                 * @description document, table, reference or synthetic.
+                 * @example document
+                 */
+                kind?: components["schemas"]["SourceKind"];
+                /**
+                 * @description document, table, reference or synthetic. (not equal to; rows with no value count as different)
+                 * @example document
+                 */
+                kind__ne?: components["schemas"]["SourceKind"];
+                /**
+                 * @description document, table, reference or synthetic. (any of (comma-separated))
+                 * @example document
+                 */
+                kind__in?: string;
+                /**
+                 * @description Publisher.
+                 * @example China Daily
+                 */
+                publisher?: string;
+                /**
+                 * @description Publisher. (not equal to; rows with no value count as different)
+                 * @example China Daily
+                 */
+                publisher__ne?: string;
+                /**
+                 * @description Publisher. (any of (comma-separated))
+                 * @example China Daily
+                 */
+                publisher__in?: string;
+                /**
+                 * @description Publisher. (contains, ignoring case)
+                 * @example China Daily
+                 */
+                publisher__contains?: string;
+                /**
+                 * @description Publisher. (true: has no value; false: has one)
+                 * @example true
+                 */
+                publisher__isnull?: boolean;
+                /**
+                 * @description Title. (contains, ignoring case)
+                 * @example pilot
+                 */
+                title__contains?: string;
+                /**
+                 * @description Title. (true: has no value; false: has one)
+                 * @example true
+                 */
+                title__isnull?: boolean;
+                /**
+                 * @description Publication date.
+                 * @example 2024-03-25
+                 */
+                published?: string;
+                /**
+                 * @description Publication date. (not equal to; rows with no value count as different)
+                 * @example 2024-03-25
+                 */
+                published__ne?: string;
+                /** @description Publication date. (greater than) */
+                published__gt?: string;
+                /** @description Publication date. (greater than or equal to) */
+                published__gte?: string;
+                /** @description Publication date. (less than) */
+                published__lt?: string;
+                /** @description Publication date. (less than or equal to) */
+                published__lte?: string;
+                /**
+                 * @description Publication date. (any of (comma-separated))
+                 * @example 2024-03-25
+                 */
+                published__in?: string;
+                /**
+                 * @description Publication date. (true: has no value; false: has one)
+                 * @example true
+                 */
+                published__isnull?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `kind`: the source's kind; `publisher`: the source's publisher.
+                 * @example kind,publisher
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example id,kind,title,publisher,author,published_on,date_note,file_name,sha256,treatment,edition,table_title,table_title_local,licence,dataset_repository,dataset_commit,dataset_path,url */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/sources",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/sources"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/sources",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/sources"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/sources"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/sources"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/sources"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_source_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator code.
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example high_tech_enterprises
+                 */
+                indicator__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example high_tech_enterprises
+                 */
+                indicator__in?: string;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Cluster slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Program slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
+                 * @example true
+                 */
+                latest?: boolean;
+                /**
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+                /**
+                 * @description The source's key. Given another way (capitals, a name in English or Chinese, a division code) the key answers 308 to the canonical URL when it names one row, else 404 listing the rows it names or the nearest.
+                 * @example std-2024-03-25-daye
+                 */
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_metrics: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @example id
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. The page is then an `MetricFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description Indicator code.
+                 * @example high_tech_enterprises
+                 */
+                indicator?: string;
+                /**
+                 * @description Indicator code. (not equal to; rows with no value count as different)
+                 * @example high_tech_enterprises
+                 */
+                indicator__ne?: string;
+                /**
+                 * @description Indicator code. (any of (comma-separated))
+                 * @example high_tech_enterprises
+                 */
+                indicator__in?: string;
+                /**
+                 * @description Indicator category.
+                 * @example innovation
+                 */
+                category?: string;
+                /**
+                 * @description Indicator category. (not equal to; rows with no value count as different)
+                 * @example innovation
+                 */
+                category__ne?: string;
+                /**
+                 * @description Indicator category. (any of (comma-separated))
+                 * @example innovation
+                 */
+                category__in?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it.
+                 * @example daye
+                 */
+                city?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (not equal to; rows with no value count as different)
+                 * @example daye
+                 */
+                city__ne?: string;
+                /**
+                 * @description City slug: facts about the city or any place inside it. (any of (comma-separated))
+                 * @example daye
+                 */
+                city__in?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it.
+                 * @example hunan
+                 */
+                province?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (not equal to; rows with no value count as different)
+                 * @example hunan
+                 */
+                province__ne?: string;
+                /**
+                 * @description Province slug: facts about the province or any place inside it. (any of (comma-separated))
+                 * @example hunan
+                 */
+                province__in?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place.
+                 * @example chaoyang-beijing
+                 */
+                place?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (not equal to; rows with no value count as different)
+                 * @example chaoyang-beijing
+                 */
+                place__ne?: string;
+                /**
+                 * @description Place slug: facts whose subject is, or lies in, exactly this place. (any of (comma-separated))
+                 * @example chaoyang-beijing
+                 */
+                place__in?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it.
+                 * @example china
+                 */
+                within?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (not equal to; rows with no value count as different)
+                 * @example china
+                 */
+                within__ne?: string;
+                /**
+                 * @description Place slug of any level: facts about it or anything inside it. (any of (comma-separated))
+                 * @example china
+                 */
+                within__in?: string;
+                /**
+                 * @description Cluster slug.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Cluster slug. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Cluster slug. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Cluster slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description Program slug.
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Program slug. (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Program slug. (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Program slug. (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description place, cluster or program.
+                 * @example place
+                 */
+                subject_kind?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (not equal to; rows with no value count as different)
+                 * @example place
+                 */
+                subject_kind__ne?: components["schemas"]["SubjectKind"];
+                /**
+                 * @description place, cluster or program. (any of (comma-separated))
+                 * @example place
+                 */
+                subject_kind__in?: string;
+                /**
+                 * @description Year the period ends in.
+                 * @example 2023
+                 */
+                year?: number;
+                /**
+                 * @description Year the period ends in. (not equal to; rows with no value count as different)
+                 * @example 2023
+                 */
+                year__ne?: number;
+                /** @description Year the period ends in. (greater than) */
+                year__gt?: number;
+                /** @description Year the period ends in. (greater than or equal to) */
+                year__gte?: number;
+                /** @description Year the period ends in. (less than) */
+                year__lt?: number;
+                /** @description Year the period ends in. (less than or equal to) */
+                year__lte?: number;
+                /**
+                 * @description Year the period ends in. (any of (comma-separated))
+                 * @example 2023
+                 */
+                year__in?: string;
+                /**
+                 * @description Year the period ends in. (true: has no value; false: has one)
+                 * @example true
+                 */
+                year__isnull?: boolean;
+                /** @description Normalized value. */
+                value?: number;
+                /** @description Normalized value. (not equal to; rows with no value count as different) */
+                value__ne?: number;
+                /** @description Normalized value. (greater than) */
+                value__gt?: number;
+                /** @description Normalized value. (greater than or equal to) */
+                value__gte?: number;
+                /** @description Normalized value. (less than) */
+                value__lt?: number;
+                /** @description Normalized value. (less than or equal to) */
+                value__lte?: number;
+                /** @description Normalized value. (any of (comma-separated)) */
+                value__in?: string;
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to.
+                 * @example more_than
+                 */
+                qualifier?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (not equal to; rows with no value count as different)
+                 * @example more_than
+                 */
+                qualifier__ne?: components["schemas"]["Qualifier"];
+                /**
+                 * @description exact, approximate, more_than, at_least, less_than or up_to. (any of (comma-separated))
+                 * @example more_than
+                 */
+                qualifier__in?: string;
+                /** @description Derived (true) or stated (false). */
+                derived?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2024-03-25-daye
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2024-03-25-daye
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2024-03-25-daye
+                 */
+                source__in?: string;
+                /**
+                 * @description true: only the most recent fact of each subject and indicator (false: the facts a later one supersedes). Dated before undated, later period end first, then stated before derived, then a table's cell before a document, then the newer source.
+                 * @example true
+                 */
+                latest?: boolean;
+                /**
+                 * @description true: facts another fact contradicts (same subject, indicator and known period, another value); false: the others. Two facts conflict when they share the subject, the indicator and a known period (same start and end) but differ in value; both are served, each naming the other in `conflicts_with`. Where one must be picked (latest=true, rankings, a series point's `preferred`), a stated value beats a derived one, then a published statistical table's cell beats a document (the table is the primary source), then the newer source wins, then the higher key. Facts whose period is unknown never conflict.
+                 * @example true
+                 */
+                conflict?: boolean;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `indicator`: the indicator; `category`: the indicator's category; `year`: the period's year (null when unknown); `qualifier`: exact, about, more_than, ...; `subject_kind`: place, cluster or program; `derived`: computed by the atlas from stated values; `conflict`: contradicted by another fact of the same period; `source`: the source document; `place`: the place of the subject; `province`: the province the row's place lies in.
+                 * @example indicator,category
+                 */
+                facets?: string;
+                /**
+                 * @description Divide each value by a fact of the same place: `person` or `10k_people` (resident population; the same year, else the nearest census year), or an indicator code (the same year only). Each item gains `per`, computed on request, with the formula over both keys, the denominator's provenance, and `reason` when there is no value.
+                 * @example 10k_people
+                 */
+                per?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example key,indicator.code,indicator.name,indicator.unit,subject.kind,subject.slug,subject.name,subject.url,place.slug,place.name,place.level,place.url,period.label,period.start,period.end,period.precision,period.year,value,unit,stated,qualifier,derived,formula,ambiguity,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table,conflicts_with,url,per.denominator,per.value,per.unit,per.computed,per.formula,per.year_rule,per.denominator_facts,per.reason */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/metrics"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service-unavailable",
+                     *       "title": "Service unavailable",
+                     *       "status": 503,
+                     *       "detail": "the database could not be reached in time; retry shortly",
+                     *       "instance": "/api/v1/cities"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_relations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
+                cursor?: string;
+                /**
+                 * @description Comma-separated fields, `-` for descending. Sortable: key, role, id. Default: key.
+                 * @example key
+                 */
+                sort?: string;
+                /** @description Comma-separated fields to return: key, role, organization, target_kind, target, note, provenance. The page is then an `RelationFieldsPage`. */
+                fields?: string;
+                /** @description Include `meta.total`, the number of matching rows: exact up to a bound, beyond it the bound itself with `meta.total_relation` set to `gte`. */
+                count?: boolean;
+                /**
+                 * @description The kind of link.
+                 * @example leading_enterprise
+                 */
+                role?: components["schemas"]["RelationRole"];
+                /**
+                 * @description The kind of link. (not equal to; rows with no value count as different)
+                 * @example leading_enterprise
+                 */
+                role__ne?: components["schemas"]["RelationRole"];
+                /**
+                 * @description The kind of link. (any of (comma-separated))
+                 * @example leading_enterprise
+                 */
+                role__in?: string;
+                /**
+                 * @description Slug of the organization the link is stated for.
+                 * @example iflytek
+                 */
+                organization?: string;
+                /**
+                 * @description Slug of the organization the link is stated for. (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                organization__ne?: string;
+                /**
+                 * @description Slug of the organization the link is stated for. (any of (comma-separated))
+                 * @example iflytek
+                 */
+                organization__in?: string;
+                /**
+                 * @description Slug of the partner organization (the other end).
+                 * @example iflytek
+                 */
+                partner?: string;
+                /**
+                 * @description Slug of the partner organization (the other end). (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                partner__ne?: string;
+                /**
+                 * @description Slug of the partner organization (the other end). (any of (comma-separated))
+                 * @example iflytek
+                 */
+                partner__in?: string;
+                /**
+                 * @description Slug of the partner organization (the other end). (true: has no value; false: has one)
+                 * @example true
+                 */
+                partner__isnull?: boolean;
+                /**
+                 * @description Slug of an organization at either end.
+                 * @example iflytek
+                 */
+                involving?: string;
+                /**
+                 * @description Slug of an organization at either end. (not equal to; rows with no value count as different)
+                 * @example iflytek
+                 */
+                involving__ne?: string;
+                /**
+                 * @description Slug of an organization at either end. (any of (comma-separated))
+                 * @example iflytek
+                 */
+                involving__in?: string;
+                /**
+                 * @description Slug of a place the organization is linked to, or a place inside it.
+                 * @example hefei
+                 */
+                place?: string;
+                /**
+                 * @description Slug of a place the organization is linked to, or a place inside it. (not equal to; rows with no value count as different)
+                 * @example hefei
+                 */
+                place__ne?: string;
+                /**
+                 * @description Slug of a place the organization is linked to, or a place inside it. (any of (comma-separated))
+                 * @example hefei
+                 */
+                place__in?: string;
+                /**
+                 * @description Slug of a place the organization is linked to, or a place inside it. (true: has no value; false: has one)
+                 * @example true
+                 */
+                place__isnull?: boolean;
+                /**
+                 * @description Slug of the cluster linked to.
+                 * @example hefei-intelligent-voice
+                 */
+                cluster?: string;
+                /**
+                 * @description Slug of the cluster linked to. (not equal to; rows with no value count as different)
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__ne?: string;
+                /**
+                 * @description Slug of the cluster linked to. (any of (comma-separated))
+                 * @example hefei-intelligent-voice
+                 */
+                cluster__in?: string;
+                /**
+                 * @description Slug of the cluster linked to. (true: has no value; false: has one)
+                 * @example true
+                 */
+                cluster__isnull?: boolean;
+                /**
+                 * @description Slug of the program linked to (issuers, say).
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program?: string;
+                /**
+                 * @description Slug of the program linked to (issuers, say). (not equal to; rows with no value count as different)
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__ne?: string;
+                /**
+                 * @description Slug of the program linked to (issuers, say). (any of (comma-separated))
+                 * @example manufacturing-city-tech-transformation-pilot
+                 */
+                program__in?: string;
+                /**
+                 * @description Slug of the program linked to (issuers, say). (true: has no value; false: has one)
+                 * @example true
+                 */
+                program__isnull?: boolean;
+                /**
+                 * @description Source id.
+                 * @example std-2022-12-29-digital-clusters
+                 */
+                source?: string;
+                /**
+                 * @description Source id. (not equal to; rows with no value count as different)
+                 * @example std-2022-12-29-digital-clusters
+                 */
+                source__ne?: string;
+                /**
+                 * @description Source id. (any of (comma-separated))
+                 * @example std-2022-12-29-digital-clusters
+                 */
+                source__in?: string;
+                /**
+                 * @description Count the matching rows by these fields (comma-separated, at most 6), returned in `meta.facets`: the 30 most frequent values of each, over at most 100,000 matching rows (JSON pages only). `role`: the kind of link.
+                 * @example role
+                 */
+                facets?: string;
+                /**
+                 * @description Answer from this dataset version (an `X-Atlas-Dataset-Version` value, or its first 12 or more digits, such as the 16 a citation prints) or not at all: while a database still holds it, the answer is read from it; otherwise 409 `version-gone`, naming the versions served. Without it, the answer comes from the current version of a fit database.
+                 * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
+                 */
+                version?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description csv or ndjson: the file format (as `format=` on the list).
+                 * @example csv
+                 */
+                format: components["schemas"]["ExportFile"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row (CSV or NDJSON). */
+            200: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    ETag: components["headers"]["ETag"];
+                    Link: components["headers"]["Link"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    "X-Atlas-Query": components["headers"]["XAtlasQuery"];
+                    "X-Atlas-Columns": components["headers"]["XAtlasColumns"];
+                    "X-Atlas-Sources": components["headers"]["XAtlasSources"];
+                    "X-Atlas-Sources-Complete": components["headers"]["XAtlasSourcesComplete"];
+                    "X-Atlas-Total": components["headers"]["XAtlasTotal"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example key,role,organization.slug,organization.name,organization.url,target_kind,target.slug,target.name,target.url,note,provenance.source.id,provenance.source.title,provenance.source.publisher,provenance.source.published_on,provenance.source.url,provenance.locator,provenance.quote,provenance.cell.row,provenance.cell.column,provenance.cell.row_label,provenance.cell.column_label,provenance.cell.unit,provenance.cell.table */
+                    "text/csv": string;
+                    /** @example {} */
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Unknown query parameter, invalid cursor, or a request that is not valid HTTP. */
+            400: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unknown-parameter",
+                     *       "title": "Unknown parameter",
+                     *       "status": 400,
+                     *       "detail": "colour: not a parameter of this endpoint",
+                     *       "instance": "/api/v1/relations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "colour",
+                     *           "in": "query",
+                     *           "detail": "not a parameter of this endpoint"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header rules out JSON. */
+            406: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-acceptable",
+                     *       "title": "Not acceptable",
+                     *       "status": 406,
+                     *       "detail": "this endpoint answers application/json only",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, or by a cursor's walk) is not served by any database now: drop the pin, or restart the walk from the first page. */
+            409: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/cursor-version-gone",
+                     *       "title": "Cursor's dataset version gone",
+                     *       "status": 409,
+                     *       "detail": "cursor: this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page",
+                     *       "instance": "/api/v1/relations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "cursor",
+                     *           "in": "query",
+                     *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request target is longer than the server accepts. */
+            414: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/uri-too-long",
+                     *       "title": "Request target too long",
+                     *       "status": 414,
+                     *       "detail": "the request target exceeds 8192 bytes",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carries content; no endpoint takes any. */
+            415: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "GET requests take no content",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter has an invalid value; `errors` names it. */
+            422: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/invalid-parameter",
+                     *       "title": "Invalid parameter",
+                     *       "status": 422,
+                     *       "detail": "limit: expected an integer from 1 to 500, got 0",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "limit",
+                     *           "in": "query",
+                     *           "detail": "expected an integer from 1 to 500, got 0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Exports only: this worker streams as many exports as it may; retry after `Retry-After` seconds, or ask for a JSON page. */
+            429: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/too-many-exports",
+                     *       "title": "Too many exports",
+                     *       "status": 429,
+                     *       "detail": "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line and headers are larger than the server accepts. */
+            431: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request-too-large",
+                     *       "title": "Request head too large",
+                     *       "status": 431,
+                     *       "detail": "the request line and headers exceed 16384 bytes",
+                     *       "instance": "/api/v1/relations"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable or busy; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };

@@ -75,8 +75,10 @@ def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
         if isinstance(route, APIRoute)
     }
     service = {"api_index", "index", "health", "readiness"}
+    # Each list's export twin (app.api.export_twins), and only theirs.
+    exports = {f"export_{op.removeprefix('list_')}" for op in LISTS}
     assert {"search", "get_series", "get_rankings", "get_comparison"} <= across
-    assert set(ops) == set(LISTS) | details | views | across | service
+    assert set(ops) == set(LISTS) | details | views | across | service | exports
 
 
 def test_every_declared_resource_is_mounted() -> None:
