@@ -169,7 +169,7 @@ def install_openapi(app: FastAPI) -> None:
             document_versions(schema, API_PREFIX)
             _document_exports(schema)
             document_twins(schema)
-            document_headers(schema, API_PREFIX)
+            document_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

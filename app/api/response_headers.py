@@ -17,7 +17,8 @@ TEXT = {"type": "string"}
 HEADERS: dict[str, tuple[str, dict[str, Any]]] = {
     "X-Atlas-Dataset-Version": (
         "The dataset version the answer was read from (a `version=` value).", HEX),
-    "X-Atlas-Node": ("The database that served the answer: `primary`, `replica-1`, ...", TEXT),
+    "X-Atlas-Node": ("The database that served the answer, when one did: `primary`,"
+                     " `replica-1`, ...", TEXT),
     "Cache-Control": ("How long the answer may be cached; `no-store` for refusals.", TEXT),
     "Vary": ("`Accept` where the answer is negotiated (lists, `/`).", TEXT),
     "Surrogate-Key": ("Cache keys (the collection, the item, the dataset version), for a CDN"
@@ -37,9 +38,8 @@ HEADERS: dict[str, tuple[str, dict[str, Any]]] = {
     "X-Atlas-Total": ("Exports with `count=true`: the number of rows (`N or more` past the"
                       " count's bound).", TEXT),
 }  # fmt: skip
-EVERY_ANSWER = ("X-Atlas-Dataset-Version", "Cache-Control", "Vary", "Surrogate-Key", "Xkey",
-                "Cache-Tag")  # fmt: skip
-DATA_ANSWER = ("X-Atlas-Node",)  # read from a database: the routes under the API prefix
+EVERY_ANSWER = ("X-Atlas-Dataset-Version", "X-Atlas-Node", "Cache-Control", "Vary",
+                "Surrogate-Key", "Xkey", "Cache-Tag")  # fmt: skip
 SUCCESS = ("ETag",)
 EXPORT = ("Link", "Content-Disposition", "X-Atlas-Query", "X-Atlas-Columns", "X-Atlas-Sources",
           "X-Atlas-Sources-Complete", "X-Atlas-Total")  # fmt: skip
@@ -61,15 +61,13 @@ def exports_content(response: dict[str, Any]) -> bool:
     return {CSV_TYPE, NDJSON_TYPE} & set(response.get("content", {})) != set()
 
 
-def document_headers(schema: dict[str, Any], prefix: str) -> None:
+def document_headers(schema: dict[str, Any]) -> None:
     """Declare on each response of each operation the headers it is sent with."""
     schema["components"]["headers"] = header_components()
-    for path, item in schema["paths"].items():
+    for item in schema["paths"].values():
         for operation in item.values():
             for status, response in operation["responses"].items():
                 names = [*EVERY_ANSWER]
-                if path.startswith(prefix):
-                    names += DATA_ANSWER
                 if status.startswith("2"):
                     names += SUCCESS
                 if exports_content(response):

@@ -57,7 +57,7 @@ class SearchResult(Schema):
 
 class SearchMeta(Schema):
     q: str = Field(description="The query as matched (case-folded).")
-    kinds: list[str]
+    kinds: list[SearchKind]
     returned: int
     limit: int
 

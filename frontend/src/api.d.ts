@@ -2586,7 +2586,7 @@ export interface components {
              */
             q: string;
             /** Kinds */
-            kinds: string[];
+            kinds: components["schemas"]["SearchKind"][];
             /** Returned */
             returned: number;
             /** Limit */
@@ -3389,7 +3389,7 @@ export interface components {
     headers: {
         /** @description The dataset version the answer was read from (a `version=` value). */
         XAtlasDatasetVersion: string;
-        /** @description The database that served the answer: `primary`, `replica-1`, ... */
+        /** @description The database that served the answer, when one did: `primary`, `replica-1`, ... */
         XAtlasNode: string;
         /** @description How long the answer may be cached; `no-store` for refusals. */
         CacheControl: string;
@@ -3616,12 +3616,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -3644,12 +3644,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3676,12 +3676,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3701,12 +3701,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3733,12 +3733,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3758,12 +3758,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3783,12 +3783,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3815,12 +3815,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -3841,12 +3841,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3866,12 +3866,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -4157,12 +4157,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -4185,12 +4185,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4217,12 +4217,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4242,12 +4242,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4267,12 +4267,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4299,12 +4299,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4324,12 +4324,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4349,12 +4349,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4381,12 +4381,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -4407,12 +4407,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4432,12 +4432,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -4624,12 +4624,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -4652,12 +4652,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4684,12 +4684,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4709,12 +4709,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4734,12 +4734,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4766,12 +4766,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4791,12 +4791,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4816,12 +4816,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4848,12 +4848,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -4874,12 +4874,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4899,12 +4899,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -5139,12 +5139,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -5167,12 +5167,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5199,12 +5199,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5224,12 +5224,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5249,12 +5249,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5281,12 +5281,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5306,12 +5306,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5331,12 +5331,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5363,12 +5363,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -5389,12 +5389,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5414,12 +5414,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -5601,12 +5601,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -5629,12 +5629,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5661,12 +5661,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5686,12 +5686,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5711,12 +5711,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5743,12 +5743,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5768,12 +5768,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5793,12 +5793,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5825,12 +5825,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -5851,12 +5851,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5876,12 +5876,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -5925,12 +5925,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -5942,12 +5942,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5974,12 +5974,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5999,12 +5999,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6024,12 +6024,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6056,12 +6056,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6081,12 +6081,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6106,12 +6106,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6138,12 +6138,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6163,12 +6163,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -6379,12 +6379,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -6407,12 +6407,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6439,12 +6439,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6464,12 +6464,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6496,12 +6496,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6521,12 +6521,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6546,12 +6546,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6578,12 +6578,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -6604,12 +6604,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6629,12 +6629,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -6920,12 +6920,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -6948,12 +6948,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6980,12 +6980,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7005,12 +7005,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7030,12 +7030,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7062,12 +7062,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7087,12 +7087,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7112,12 +7112,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7144,12 +7144,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -7170,12 +7170,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7195,12 +7195,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -7387,12 +7387,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -7415,12 +7415,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7447,12 +7447,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7472,12 +7472,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7497,12 +7497,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7529,12 +7529,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7554,12 +7554,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7579,12 +7579,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7611,12 +7611,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -7637,12 +7637,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7662,12 +7662,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -7902,12 +7902,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -7930,12 +7930,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7962,12 +7962,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7987,12 +7987,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8012,12 +8012,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8044,12 +8044,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8069,12 +8069,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8094,12 +8094,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8126,12 +8126,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -8152,12 +8152,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8177,12 +8177,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -8364,12 +8364,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -8392,12 +8392,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8424,12 +8424,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8449,12 +8449,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8474,12 +8474,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8506,12 +8506,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8531,12 +8531,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8556,12 +8556,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8588,12 +8588,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -8614,12 +8614,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8639,12 +8639,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -8698,12 +8698,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -8715,12 +8715,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8747,12 +8747,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8772,12 +8772,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8797,12 +8797,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8829,12 +8829,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8854,12 +8854,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8879,12 +8879,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8911,12 +8911,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8936,12 +8936,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -8985,12 +8985,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -9002,12 +9002,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9034,12 +9034,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9059,12 +9059,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9084,12 +9084,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9116,12 +9116,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9141,12 +9141,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9166,12 +9166,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9198,12 +9198,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9223,12 +9223,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -9424,12 +9424,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -9452,12 +9452,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9484,12 +9484,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9509,12 +9509,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9541,12 +9541,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9566,12 +9566,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9591,12 +9591,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9623,12 +9623,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -9649,12 +9649,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9674,12 +9674,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -9960,12 +9960,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -9988,12 +9988,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10020,12 +10020,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10045,12 +10045,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10070,12 +10070,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10102,12 +10102,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10127,12 +10127,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10152,12 +10152,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10184,12 +10184,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -10210,12 +10210,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10235,12 +10235,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -10284,12 +10284,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -10301,12 +10301,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10333,12 +10333,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10358,12 +10358,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10383,12 +10383,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10415,12 +10415,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10440,12 +10440,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10465,12 +10465,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10497,12 +10497,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10522,12 +10522,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -10771,12 +10771,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -10799,12 +10799,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10831,12 +10831,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10856,12 +10856,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10888,12 +10888,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10913,12 +10913,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10938,12 +10938,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10970,12 +10970,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -10996,12 +10996,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11021,12 +11021,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -11307,12 +11307,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -11335,12 +11335,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11367,12 +11367,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11392,12 +11392,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11417,12 +11417,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11449,12 +11449,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11474,12 +11474,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11499,12 +11499,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11531,12 +11531,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -11557,12 +11557,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11582,12 +11582,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -11631,12 +11631,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -11648,12 +11648,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11680,12 +11680,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11705,12 +11705,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11730,12 +11730,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11762,12 +11762,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11787,12 +11787,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11812,12 +11812,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11844,12 +11844,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11869,12 +11869,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -12070,12 +12070,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -12098,12 +12098,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12130,12 +12130,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12155,12 +12155,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12187,12 +12187,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12212,12 +12212,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12237,12 +12237,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12269,12 +12269,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -12295,12 +12295,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12320,12 +12320,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -12369,12 +12369,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -12386,12 +12386,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12418,12 +12418,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12443,12 +12443,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12468,12 +12468,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12500,12 +12500,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12525,12 +12525,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12550,12 +12550,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12582,12 +12582,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12607,12 +12607,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -12743,12 +12743,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -12771,12 +12771,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12803,12 +12803,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12828,12 +12828,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12860,12 +12860,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12885,12 +12885,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12910,12 +12910,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12942,12 +12942,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -12968,12 +12968,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12993,12 +12993,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -13284,12 +13284,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -13312,12 +13312,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13344,12 +13344,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13369,12 +13369,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13394,12 +13394,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13426,12 +13426,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13451,12 +13451,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13476,12 +13476,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13508,12 +13508,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -13534,12 +13534,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13559,12 +13559,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -13608,12 +13608,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -13625,12 +13625,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13657,12 +13657,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13682,12 +13682,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13707,12 +13707,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13739,12 +13739,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13764,12 +13764,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13789,12 +13789,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13821,12 +13821,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13846,12 +13846,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -14010,12 +14010,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -14038,12 +14038,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14070,12 +14070,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14095,12 +14095,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14127,12 +14127,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14152,12 +14152,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14177,12 +14177,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14209,12 +14209,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -14235,12 +14235,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14260,12 +14260,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -14551,12 +14551,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -14579,12 +14579,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14611,12 +14611,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14636,12 +14636,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14661,12 +14661,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14693,12 +14693,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14718,12 +14718,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14743,12 +14743,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14775,12 +14775,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -14801,12 +14801,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14826,12 +14826,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -14875,12 +14875,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -14892,12 +14892,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14924,12 +14924,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14949,12 +14949,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14974,12 +14974,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15006,12 +15006,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15031,12 +15031,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15056,12 +15056,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15088,12 +15088,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15113,12 +15113,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -15413,12 +15413,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -15441,12 +15441,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15473,12 +15473,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15498,12 +15498,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15530,12 +15530,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15555,12 +15555,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15580,12 +15580,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15612,12 +15612,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -15638,12 +15638,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15663,12 +15663,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -15717,12 +15717,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -15734,12 +15734,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15766,12 +15766,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15791,12 +15791,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15816,12 +15816,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15848,12 +15848,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15873,12 +15873,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15898,12 +15898,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15930,12 +15930,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15955,12 +15955,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -16004,12 +16004,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -16021,12 +16021,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16053,12 +16053,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16078,12 +16078,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16103,12 +16103,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16135,12 +16135,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16160,12 +16160,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16185,12 +16185,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16217,12 +16217,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16242,12 +16242,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -16448,12 +16448,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -16476,12 +16476,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16508,12 +16508,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16533,12 +16533,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16565,12 +16565,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16590,12 +16590,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16615,12 +16615,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16647,12 +16647,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -16673,12 +16673,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16698,12 +16698,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -16750,12 +16750,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -16767,12 +16767,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16799,12 +16799,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16824,12 +16824,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16856,12 +16856,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16881,12 +16881,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16906,12 +16906,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16938,12 +16938,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16963,12 +16963,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -17033,12 +17033,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -17050,12 +17050,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17082,12 +17082,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17107,12 +17107,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17132,12 +17132,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17164,12 +17164,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17189,12 +17189,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17214,12 +17214,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17246,12 +17246,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17271,12 +17271,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -17349,12 +17349,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -17366,12 +17366,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17398,12 +17398,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17423,12 +17423,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17448,12 +17448,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17480,12 +17480,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17505,12 +17505,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17530,12 +17530,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17562,12 +17562,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17587,12 +17587,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -17650,12 +17650,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -17667,12 +17667,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17699,12 +17699,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17724,12 +17724,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17749,12 +17749,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17781,12 +17781,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17806,12 +17806,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17831,12 +17831,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17863,12 +17863,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17888,12 +17888,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -17931,12 +17931,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -17948,12 +17948,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17980,12 +17980,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18005,12 +18005,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18037,12 +18037,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18062,12 +18062,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18087,12 +18087,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18119,12 +18119,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18155,6 +18155,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18172,6 +18173,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18203,6 +18205,7 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18227,6 +18230,7 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18251,6 +18255,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18275,6 +18280,7 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18310,6 +18316,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18326,6 +18333,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18357,6 +18365,7 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18381,6 +18390,7 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18405,6 +18415,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18429,6 +18440,7 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18464,6 +18476,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18480,6 +18493,7 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18511,6 +18525,7 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18535,6 +18550,7 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18559,6 +18575,7 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18583,6 +18600,7 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18607,6 +18625,7 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
@@ -18823,12 +18842,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -18850,12 +18869,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18882,12 +18901,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18907,12 +18926,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18939,12 +18958,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18964,12 +18983,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18989,12 +19008,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19021,12 +19040,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -19047,12 +19066,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19072,12 +19091,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -19363,12 +19382,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -19390,12 +19409,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19422,12 +19441,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19447,12 +19466,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19472,12 +19491,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19504,12 +19523,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19529,12 +19548,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19554,12 +19573,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19586,12 +19605,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -19612,12 +19631,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19637,12 +19656,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -19829,12 +19848,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -19856,12 +19875,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19888,12 +19907,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19913,12 +19932,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19938,12 +19957,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19970,12 +19989,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -19995,12 +20014,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20020,12 +20039,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20052,12 +20071,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -20078,12 +20097,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20103,12 +20122,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -20343,12 +20362,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -20370,12 +20389,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20402,12 +20421,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20427,12 +20446,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20452,12 +20471,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20484,12 +20503,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20509,12 +20528,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20534,12 +20553,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20566,12 +20585,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -20592,12 +20611,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20617,12 +20636,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -20804,12 +20823,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -20831,12 +20850,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20863,12 +20882,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20888,12 +20907,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20913,12 +20932,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20945,12 +20964,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20970,12 +20989,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -20995,12 +21014,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21027,12 +21046,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -21053,12 +21072,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21078,12 +21097,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -21295,12 +21314,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -21322,12 +21341,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21354,12 +21373,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21379,12 +21398,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21411,12 +21430,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21436,12 +21455,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21461,12 +21480,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21493,12 +21512,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -21519,12 +21538,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21544,12 +21563,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -21835,12 +21854,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -21862,12 +21881,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21894,12 +21913,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21919,12 +21938,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21944,12 +21963,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -21976,12 +21995,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22001,12 +22020,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22026,12 +22045,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22058,12 +22077,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -22084,12 +22103,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22109,12 +22128,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -22301,12 +22320,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -22328,12 +22347,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22360,12 +22379,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22385,12 +22404,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22410,12 +22429,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22442,12 +22461,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22467,12 +22486,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22492,12 +22511,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22524,12 +22543,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -22550,12 +22569,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22575,12 +22594,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -22815,12 +22834,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -22842,12 +22861,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22874,12 +22893,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22899,12 +22918,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22924,12 +22943,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22956,12 +22975,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -22981,12 +23000,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23006,12 +23025,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23038,12 +23057,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -23064,12 +23083,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23089,12 +23108,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -23276,12 +23295,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -23303,12 +23322,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23335,12 +23354,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23360,12 +23379,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23385,12 +23404,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23417,12 +23436,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23442,12 +23461,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23467,12 +23486,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23499,12 +23518,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -23525,12 +23544,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23550,12 +23569,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -23752,12 +23771,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -23779,12 +23798,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23811,12 +23830,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23836,12 +23855,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23868,12 +23887,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23893,12 +23912,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23918,12 +23937,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -23950,12 +23969,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -23976,12 +23995,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24001,12 +24020,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -24287,12 +24306,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -24314,12 +24333,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24346,12 +24365,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24371,12 +24390,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24396,12 +24415,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24428,12 +24447,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24453,12 +24472,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24478,12 +24497,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24510,12 +24529,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -24536,12 +24555,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24561,12 +24580,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -24811,12 +24830,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -24838,12 +24857,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24870,12 +24889,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24895,12 +24914,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24927,12 +24946,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24952,12 +24971,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -24977,12 +24996,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25009,12 +25028,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -25035,12 +25054,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25060,12 +25079,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -25346,12 +25365,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -25373,12 +25392,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25405,12 +25424,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25430,12 +25449,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25455,12 +25474,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25487,12 +25506,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25512,12 +25531,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25537,12 +25556,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25569,12 +25588,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -25595,12 +25614,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25620,12 +25639,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -25822,12 +25841,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -25849,12 +25868,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25881,12 +25900,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25906,12 +25925,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25938,12 +25957,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25963,12 +25982,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -25988,12 +26007,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26020,12 +26039,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -26046,12 +26065,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26071,12 +26090,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -26208,12 +26227,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -26235,12 +26254,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26267,12 +26286,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26292,12 +26311,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26324,12 +26343,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26349,12 +26368,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26374,12 +26393,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26406,12 +26425,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -26432,12 +26451,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26457,12 +26476,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -26748,12 +26767,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -26775,12 +26794,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26807,12 +26826,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26832,12 +26851,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26857,12 +26876,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26889,12 +26908,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26914,12 +26933,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26939,12 +26958,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -26971,12 +26990,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -26997,12 +27016,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27022,12 +27041,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -27187,12 +27206,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -27214,12 +27233,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27246,12 +27265,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27271,12 +27290,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27303,12 +27322,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27328,12 +27347,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27353,12 +27372,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27385,12 +27404,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -27411,12 +27430,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27436,12 +27455,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -27727,12 +27746,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -27754,12 +27773,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27786,12 +27805,12 @@ export interface operations {
             404: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27811,12 +27830,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27836,12 +27855,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27868,12 +27887,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27893,12 +27912,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27918,12 +27937,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -27950,12 +27969,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -27976,12 +27995,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28001,12 +28020,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -28302,12 +28321,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -28329,12 +28348,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28361,12 +28380,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28386,12 +28405,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28418,12 +28437,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28443,12 +28462,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28468,12 +28487,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28500,12 +28519,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -28526,12 +28545,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28551,12 +28570,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -28758,12 +28777,12 @@ export interface operations {
             200: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     ETag: components["headers"]["ETag"];
                     Link: components["headers"]["Link"];
                     "Content-Disposition": components["headers"]["ContentDisposition"];
@@ -28785,12 +28804,12 @@ export interface operations {
             400: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28817,12 +28836,12 @@ export interface operations {
             406: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28842,12 +28861,12 @@ export interface operations {
             409: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28874,12 +28893,12 @@ export interface operations {
             414: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28899,12 +28918,12 @@ export interface operations {
             415: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28924,12 +28943,12 @@ export interface operations {
             422: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -28956,12 +28975,12 @@ export interface operations {
             429: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
@@ -28982,12 +29001,12 @@ export interface operations {
             431: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -29007,12 +29026,12 @@ export interface operations {
             503: {
                 headers: {
                     "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     Vary: components["headers"]["Vary"];
                     "Surrogate-Key": components["headers"]["SurrogateKey"];
                     Xkey: components["headers"]["Xkey"];
                     "Cache-Tag": components["headers"]["CacheTag"];
-                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
                     "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };

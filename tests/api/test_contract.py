@@ -127,6 +127,34 @@ def test_every_get_response_validates_strictly_against_its_schema(
     assert checked == len(spec["paths"]) - len(export_twins(spec)) >= 30
 
 
+# Headers every response may carry that a client has no use for declared: the message's own
+# framing, and the browser policies of app.security.
+UNDECLARED = {
+    "content-type", "content-length", "content-encoding", "date", "server",
+    "access-control-allow-origin", "access-control-expose-headers", "x-content-type-options",
+    "content-security-policy", "referrer-policy", "x-frame-options",
+}  # fmt: skip
+
+
+def test_every_header_sent_is_declared(client: TestClient, spec: dict[str, Any]) -> None:
+    """A generated client reads the headers its operation declares: each one an answer
+    carries is declared on that operation and status (a page, an export, a refusal)."""
+    asked = [(path, concrete(path)) for path, _ in get_routes(spec)]
+    asked += [(path, concrete(path.removesuffix(SUFFIX)) + ".csv") for path in export_twins(spec)]
+    asked += [(f"{API}/metrics", f"{API}/metrics?format=csv&count=true"),
+              (f"{API}/metrics", f"{API}/metrics?limit=0")]  # fmt: skip
+    seen: set[str] = set()
+    for path, url in asked:
+        response = client.get(url)
+        declared = spec["paths"][path]["get"]["responses"][str(response.status_code)]
+        names = {name.lower() for name in declared.get("headers", {})}
+        sent = {name.lower() for name in response.headers} - UNDECLARED
+        assert sent <= names, (url, sent - names)
+        seen |= sent
+    assert {"etag", "x-atlas-dataset-version", "cache-control", "link", "x-atlas-total",
+            "x-atlas-columns"} <= seen  # fmt: skip
+
+
 def test_every_export_twin_answers_as_its_list(client: TestClient, spec: dict[str, Any]) -> None:
     """`<list>.csv` is `<list>?format=csv`, byte for byte, and documents CSV and NDJSON only."""
     twins = export_twins(spec)
