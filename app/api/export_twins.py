@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.exports import CSV_TYPE, FORMAT_PARAMETER, MEDIA_TYPES, NDJSON_TYPE, ExportFile
+from app.api.responses import problem_response_doc
 from app.errors import ParameterError, ProblemError, shown
 from app.query.openapi import vocabulary_ref
 
@@ -130,6 +131,8 @@ def document_twins(schema: dict[str, Any]) -> None:
                 ],
                 "responses": {
                     **{s: r for s, r in operation["responses"].items() if s != "200"},
+                    # an extension that names no format, or a path key that names nothing
+                    "404": problem_response_doc(404, path + SUFFIX),
                     "200": {
                         "description": "Every matching row (CSV or NDJSON).",
                         "content": {t: content[t] for t in (CSV_TYPE, NDJSON_TYPE)},
