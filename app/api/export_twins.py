@@ -47,8 +47,7 @@ class ExportTwin:
         self.router = router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path_params = dict(scope["path_params"])
-        kind = path_params.pop("format")
+        kind = scope["path_params"]["format"]
         if kind not in tuple(ExportFile):
             raise ProblemError(
                 404, "not-found", f"no export as {shown(kind)}: the lists export as .csv or .ndjson"
