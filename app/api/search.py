@@ -23,9 +23,9 @@ from app.query.statements import fetch_all, slot
 
 class SearchMatch(Schema):
     field: str = Field(description="name, name_local, or key (slug, code or id).")
-    value: str | None = None
+    value: str | None
     highlighted: str | None = Field(
-        default=None, description="The value, HTML-escaped, with each match in <mark>."
+        description="The value, HTML-escaped, with each match in <mark>."
     )
 
 

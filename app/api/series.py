@@ -38,7 +38,7 @@ class SeriesPoint(Schema):
     period: Period
     value: float = Field(examples=[333], description="Normalized value, in the indicator's unit.")
     qualifier: Qualifier
-    stated: str | None = None
+    stated: str | None
     derived: bool
     conflicts_with: list[str] = Field(
         description="Keys of facts of the same period that give another value."

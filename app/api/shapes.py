@@ -69,7 +69,7 @@ class Provenance(Schema):
     )
     quote: str | None = Field(description="The text the locator covers: a span or a cell.")
     cell: Cell | None = Field(
-        default=None, description="For a value read from a table: the cell and its labels."
+        description="For a value read from a table: the cell and its labels; null otherwise."
     )
 
 

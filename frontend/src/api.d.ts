@@ -2350,8 +2350,8 @@ export interface components {
              * @description The text the locator covers: a span or a cell.
              */
             quote: string | null;
-            /** @description For a value read from a table: the cell and its labels. */
-            cell?: components["schemas"]["Cell"] | null;
+            /** @description For a value read from a table: the cell and its labels; null otherwise. */
+            cell: components["schemas"]["Cell"] | null;
         };
         /**
          * Qualifier
@@ -2571,12 +2571,12 @@ export interface components {
              */
             field: string;
             /** Value */
-            value?: string | null;
+            value: string | null;
             /**
              * Highlighted
              * @description The value, HTML-escaped, with each match in <mark>.
              */
-            highlighted?: string | null;
+            highlighted: string | null;
         };
         /** SearchMeta */
         SearchMeta: {
@@ -2697,7 +2697,7 @@ export interface components {
             value: number;
             qualifier: components["schemas"]["Qualifier"];
             /** Stated */
-            stated?: string | null;
+            stated: string | null;
             /** Derived */
             derived: boolean;
             /**
@@ -18897,6 +18897,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/cities.{format}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
@@ -19456,7 +19481,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -19922,7 +19947,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -20436,7 +20461,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/cities/{city_slug}/programs.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -20897,7 +20922,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -21364,6 +21389,31 @@ export interface operations {
                      *           "detail": "not a parameter of this endpoint"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/places.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -21928,7 +21978,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/places/{place_slug}/metrics.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -22394,7 +22444,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/places/{place_slug}/clusters.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -22908,7 +22958,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/places/{place_slug}/programs.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -23369,7 +23419,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/places/{place_slug}/organizations.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -23821,6 +23871,31 @@ export interface operations {
                      *           "detail": "not a parameter of this endpoint"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/clusters.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -24380,7 +24455,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -24880,6 +24955,31 @@ export interface operations {
                      *           "detail": "not a parameter of this endpoint"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/programs.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -25439,7 +25539,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -25896,6 +25996,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/organizations.{format}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
@@ -26277,6 +26402,31 @@ export interface operations {
                      *           "detail": "not a parameter of this endpoint"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/indicators.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -26841,7 +26991,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -27256,6 +27406,31 @@ export interface operations {
                      *           "detail": "not a parameter of this endpoint"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/sources.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -27820,7 +27995,7 @@ export interface operations {
                      *       "title": "Not found",
                      *       "status": 404,
                      *       "detail": "no city 'atlantis'",
-                     *       "instance": "/api/v1/cities"
+                     *       "instance": "/api/v1/sources/{source_id}/metrics.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -28376,6 +28551,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/metrics.{format}"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The Accept header rules out JSON. */
             406: {
                 headers: {
@@ -28827,6 +29027,31 @@ export interface operations {
                      *           "detail": "not a parameter of this endpoint"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "no city 'atlantis'",
+                     *       "instance": "/api/v1/relations.{format}"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
