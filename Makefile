@@ -22,11 +22,13 @@ $(STAMP): pyproject.toml requirements-dev.lock
 ## Re-pin every dependency (after editing pyproject.toml): requirements.lock for the image,
 ## requirements-dev.lock for development and CI, requirements-build.lock for the image's
 ## wheel build (the build backend), all with hashes.
+## The image's pins are taken within the development ones (-c), so a package both install
+## is the same version in both: a development tool's cap (typer, httpx) holds for the image.
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links
 lock: $(STAMP)
-	$(LOCK) -o requirements.lock pyproject.toml
 	$(LOCK) --extra dev --extra bench -o requirements-dev.lock pyproject.toml
+	$(LOCK) -c requirements-dev.lock -o requirements.lock pyproject.toml
 	$(LOCK) --build-deps-for wheel --only-build-deps -o requirements-build.lock pyproject.toml
 
 ## Known vulnerabilities in the pinned versions (needs an advisory database: PyPI's or OSV's).

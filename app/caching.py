@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.paths import API_PREFIX
+from app.paths import API_PREFIX, EXPORT_EXTENSIONS
 
 NO_STORE = "no-store"
 # Errors that are the same answer to the same URL until the data changes: a malformed
@@ -62,6 +62,9 @@ def surrogate_keys(path: str, version: str | None, item_keys: Mapping[str, str])
     keys = [ALL_KEY]
     if path.startswith(API_PREFIX + "/"):
         segments = [s for s in path.removeprefix(API_PREFIX + "/").split("/") if s]
+        stem, _, extension = segments[-1].rpartition(".") if segments else ("", "", "")
+        if stem and extension in EXPORT_EXTENSIONS:  # an export twin: keyed as its list
+            segments[-1] = stem
         if segments and KEY_TEXT.fullmatch(segments[0]):
             keys.append(segments[0])
             item = item_keys.get(segments[0])

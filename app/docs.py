@@ -15,10 +15,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
-from app.api import item_models
+from app.api import item_models, vocabularies
+from app.api.export_twins import document_twins
+from app.api.exports import FORMAT_PARAMETER, export_content
+from app.api.response_headers import document_headers
 from app.api.responses import Problem, document_versions, problem_response_doc
 from app.api.shapes import SubsetMeta, subset_page_schema
 from app.paths import API_PREFIX
+from app.query.openapi import vocabulary_schema
 
 OWN_STATIC = Path(__file__).parent / "static"
 VENDOR_STATIC = Path(str(files("fastapi_offline") / "static"))
@@ -112,6 +116,28 @@ def _document_subsets(schema: dict[str, Any]) -> None:
             }
 
 
+def _document_vocabularies(schema: dict[str, Any]) -> None:
+    """The vocabularies parameters refer to, as shared schemas: those the response models
+    use are there already (pydantic's), the others are added the same way."""
+    components = schema["components"]["schemas"]
+    for vocabulary in vocabularies():
+        components.setdefault(vocabulary.__name__, vocabulary_schema(vocabulary))
+
+
+def _document_exports(schema: dict[str, Any]) -> None:
+    """An operation that takes `format=` answers CSV and NDJSON as well as JSON (its 200's
+    content says so, with the CSV header when the route gave it), and may refuse an export
+    while the worker streams its maximum (429)."""
+    for path, item in schema["paths"].items():
+        for operation in item.values():
+            if FORMAT_PARAMETER not in operation.get("parameters", ()):
+                continue
+            content = operation["responses"]["200"]["content"]
+            for media_type, described in export_content().items():
+                content.setdefault(media_type, described)
+            operation["responses"]["429"] = problem_response_doc(429, path)
+
+
 LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}
 CONTACT = {"name": "Innovation Atlas maintainers"}
 
@@ -137,9 +163,13 @@ def install_openapi(app: FastAPI) -> None:
             problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(problem.pop("$defs", {}))
             components["Problem"] = problem
+            _document_vocabularies(schema)
             _document_subsets(schema)
             _document_refusals(schema)
             document_versions(schema, API_PREFIX)
+            _document_exports(schema)
+            document_twins(schema)
+            document_headers(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

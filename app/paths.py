@@ -6,3 +6,6 @@ API_PREFIX = "/api/v1"  # every resource lives below it
 UNVERSIONED = "unversioned"
 # A release's file (app.api.downloads): served as it is, in its own media type.
 RELEASE_FILE_PATH = r"^/api/v1/releases/[^/]+/download/[^/]+$"
+# A list's export twin is at `<list>.<extension>` (app.api.export_twins); the caches key it
+# as the list.
+EXPORT_EXTENSIONS = ("csv", "ndjson")

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.api.export_twins import SUFFIX
 from harness import hostile
 from harness.hostile import Case, ListOperation
 from harness.server import running_server, send_raw
@@ -88,10 +89,10 @@ KEY_FIELDS = {"release": "version"}
 
 def _fill(http: httpx.Client, path: str) -> tuple[str, str] | None:
     """The path with its parameter replaced by a real key: the first item of its collection."""
-    match = re.fullmatch(r"(/api/v1/[a-z]+)/\{([a-z_]+)\}(/[a-z]+)?", path)
+    match = re.fullmatch(r"(/api/v1/[a-z]+)/\{([a-z_]+)\}(/[a-z]+)?(\.csv)?", path)
     if match is None:
         return None
-    collection, name, _ = match.groups()
+    collection, name = match.group(1, 2)
     key = name.rsplit("_", 1)[-1]  # `city_slug` names the city's `slug`
     key = KEY_FIELDS.get(key, key)
     value = str(http.get(f"{collection}?limit=1").json()["data"][0][key])
@@ -101,15 +102,17 @@ def _fill(http: httpx.Client, path: str) -> tuple[str, str] | None:
 def discover(http: httpx.Client) -> tuple[list[ListOperation], list[str], list[tuple[str, str]]]:
     spec: dict[str, Any] = http.get("/openapi.json").json()
     operations, details, templates = [], [], []
-    for template, item in spec["paths"].items():
+    for documented, item in spec["paths"].items():
         parameters = {
             p["name"]: p["schema"] for p in item["get"].get("parameters", []) if p["in"] == "query"
         }
+        twin = documented.endswith(SUFFIX)  # a list's export twin: asked for its CSV
+        template = documented.replace(SUFFIX, ".csv")
         filled = _fill(http, template)
         path = filled[0] if filled else template
         if filled:
             templates.append(filled)
-        if "cursor" in parameters:  # a paged list (search and series take no cursor)
+        if "cursor" in parameters and not twin:  # a paged list (search, series: no cursor)
             operations.append(ListOperation(path, parameters))
         else:
             details.append(path)

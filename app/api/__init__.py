@@ -6,6 +6,7 @@ included into the app directly, so matching a request walks one level of routes.
 """
 
 from collections.abc import Callable
+from enum import StrEnum
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -16,7 +17,9 @@ from app.api import comparisons, downloads, rankings, search, series
 from app.api.clusters import CLUSTERS
 from app.api.comparisons import COMPARISON
 from app.api.downloads import DOWNLOAD
-from app.api.exports import FORMAT_PARAMETER
+from app.api.export_twins import exportable as takes_format
+from app.api.export_twins import twin_routes
+from app.api.exports import ExportFile, ExportFormat
 from app.api.indicators import INDICATORS
 from app.api.metrics import METRICS
 from app.api.organizations import ORGANIZATIONS, RELATIONS
@@ -90,23 +93,33 @@ def item_models() -> tuple[type[BaseModel], ...]:
     return tuple(dict.fromkeys(item_model_of(mount.resource.page) for mount in URL_MAP))
 
 
+def vocabularies() -> tuple[type[StrEnum], ...]:
+    """The closed vocabularies query parameters take (every list filter's choices, the
+    export formats), each one shared schema of the document that the parameters refer to."""
+    found = (flt.vocabulary for mount in URL_MAP for flt in mount.resource.spec.filters)
+    return tuple(dict.fromkeys(v for v in (*found, ExportFormat, ExportFile) if v is not None))
+
+
 def include_api(app: FastAPI) -> Callable[[str], bool]:
-    """Include every route under the API prefix, and return whether a path is one of the
-    list routes, which also answer CSV and NDJSON (those documenting `format=`)."""
+    """Include every route under the API prefix, with the export twin of each list
+    (app.api.export_twins), and return whether a path is one of the list routes or their
+    twins, which also answer CSV and NDJSON (those documenting `format=`)."""
     routers = [*(APIRouter(tags=[mount.resource.tag.name]) for mount in URL_MAP), *OTHER_ROUTERS]
     for router, mount in zip(routers, URL_MAP, strict=False):
         add_resource_routes(router, mount)
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     lists = [
-        compile_path(API_PREFIX + route.path)[0]
+        API_PREFIX + route.path
         for router in routers
         for route in router.routes
-        if isinstance(route, APIRoute)
-        and FORMAT_PARAMETER in (route.openapi_extra or {}).get("parameters", ())
+        if isinstance(route, APIRoute) and takes_format(route)
     ]
+    twins = twin_routes(lists, app.router)
+    app.router.routes.extend(twins)
+    patterns = [compile_path(path)[0] for path in lists] + [twin.path_regex for twin in twins]
 
     def exportable(path: str) -> bool:
-        return any(pattern.match(path) for pattern in lists)
+        return any(pattern.match(path) for pattern in patterns)
 
     return exportable

@@ -31,7 +31,7 @@ from app.facts.comparisons import bound_problem, compare
 from app.facts.conflicts import CONFLICT_RULE
 from app.facts.latest import recency_order
 from app.models import tables as t
-from app.models.vocabulary import Qualifier
+from app.models.vocabulary import Qualifier, Unit
 from app.query.expressions import IdSet
 from app.query.lookups import names
 from app.query.names import no_such
@@ -42,8 +42,8 @@ from app.query.terms import id_set_value
 class ComparisonInput(Schema):
     key: str = Field(examples=["hunan-private-trade-share-2018"])
     period: Period
-    value: float | int
-    unit: str
+    value: float
+    unit: Unit
     stated: str | None
     qualifier: Qualifier
     derived: bool
@@ -54,8 +54,8 @@ class ComparisonInput(Schema):
 
 
 class ComputedValue(Schema):
-    value: float | int = Field(examples=[1.1])
-    unit: str = Field(examples=["percentage_point"])
+    value: float = Field(examples=[1.1])
+    unit: Unit = Field(examples=["percentage_point"])
     formula: str = Field(
         examples=["{hunan-private-trade-share-2018} - {hunan-private-trade-share-2017}"]
     )

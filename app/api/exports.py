@@ -20,6 +20,7 @@ rows, `X-Atlas-Sources-Complete: false` when the list may be longer.
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,17 +37,40 @@ from app.api.shapes import API_PREFIX
 from app.asgi import BODILESS
 from app.errors import ProblemError, parameter_problem, shown
 from app.models import tables as t
-from app.paths import UNVERSIONED
+from app.paths import EXPORT_EXTENSIONS, UNVERSIONED
 from app.query import ListQuery, ListSpec, Page, run_query
 from app.query.cursors import decode_cursor
 from app.query.facets import Facet, count_facets
+from app.query.openapi import vocabulary_ref
 from app.query.parsing import MAX_LIMIT, parse_limit
 from app.query.spec import AppliedFilter
 
 CSV_TYPE = "text/csv"
 NDJSON_TYPE = "application/x-ndjson"
 MEDIA_TYPES = {"csv": CSV_TYPE, "ndjson": NDJSON_TYPE}
-FORMATS = ("json", "csv", "ndjson")
+
+
+class ExportFormat(StrEnum):
+    """What a list answers: a JSON page, or every matching row as CSV or NDJSON."""
+
+    json = "json"
+    csv = "csv"
+    ndjson = "ndjson"
+
+
+FORMATS = tuple(ExportFormat)
+
+
+class ExportFile(StrEnum):
+    """The file formats of an export (the extension of a list's export address)."""
+
+    csv = "csv"
+    ndjson = "ndjson"
+
+
+assert tuple(ExportFile) == EXPORT_EXTENSIONS
+
+
 EXPORT_PAGE = MAX_LIMIT
 
 Work = Callable[[Connection], Any]
@@ -301,19 +325,23 @@ FORMAT_PARAMETER: dict[str, Any] = {
     "required": False,
     "description": "json (a page, the default), or csv or ndjson: every matching row,"
     " streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.",
-    "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+    "schema": {**vocabulary_ref(ExportFormat), "default": "json"},
     "example": "csv",
 }
 
 
-def export_content(item_model: type[BaseModel]) -> dict[str, Any]:
-    """The export media types of a list's 200 answer, with the CSV header as example."""
-    header = ",".join(columns(item_model))
-    return {
-        CSV_TYPE: {
+def export_content(item_model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """The export media types of a 200 answer, with the CSV header as example when the
+    item is known."""
+    csv: dict[str, Any] = {"schema": {"type": "string", "description": "CSV with a header row."}}
+    if item_model is not None:
+        header = ",".join(columns(item_model))
+        csv = {
             "schema": {"type": "string", "description": f"CSV with the header row: {header}"},
             "example": header + "\r\n",
-        },
+        }
+    return {
+        CSV_TYPE: csv,
         NDJSON_TYPE: {
             "schema": {
                 "type": "string",

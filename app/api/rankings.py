@@ -4,6 +4,7 @@ shares with a place's standings and comparisons are in app.api.peers)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -39,8 +40,9 @@ from app.api.shapes import IndicatorRef, Links, Period, PlaceRef, Schema
 from app.errors import parameter_problem, shown
 from app.facts.conflicts import CONFLICT_RULE
 from app.models import tables as t
-from app.models.vocabulary import Qualifier
+from app.models.vocabulary import Qualifier, Unit
 from app.query.expressions import IdSet
+from app.query.openapi import vocabulary_ref
 from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, parse_limit
 from app.query.rankings import (
     MAX_PEERS,
@@ -56,6 +58,13 @@ from app.query.statements import fetch_all, slot
 from app.query.terms import id_set_value
 
 
+class RankingOrder(StrEnum):
+    """desc: the highest value ranks 1; asc: the lowest does."""
+
+    desc = "desc"
+    asc = "asc"
+
+
 class RankingEntry(Schema):
     rank: int = Field(examples=[1], description="Competition rank: ties share the best rank.")
     percentile: float | None = Field(
@@ -63,8 +72,8 @@ class RankingEntry(Schema):
     )
     place: PlaceRef
     key: str = Field(description="The fact ranked.", examples=["daye-high-tech-enterprises-2023"])
-    value: float | int = Field(examples=[333])
-    unit: str
+    value: float = Field(examples=[333])
+    unit: Unit
     stated: str | None
     qualifier: Qualifier
     derived: bool
@@ -98,7 +107,7 @@ class RankingMeta(Schema):
         examples=["the peers' values mix 2 different periods; entries unlike most are flagged"],
     )
     peers: RankingPeers
-    order: Literal["desc", "asc"]
+    order: RankingOrder
     ties: str
     percentile: str
     pick: str
@@ -135,7 +144,7 @@ RANKINGS_DOC = [
               "daye"),
     query_doc("order", "desc: the highest value ranks 1 (the default), or asc (the default"
               " for an indicator that is itself a rank).",
-              {"type": "string", "enum": ["desc", "asc"]}, "desc"),
+              vocabulary_ref(RankingOrder), "desc"),
     query_doc("limit", f"Entries per page (1-{MAX_LIMIT}).",
               {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
               10),

@@ -1,7 +1,8 @@
 """A relation (a partnership, a branch, a leading enterprise, an issuer...) as `/relations`
 lists it and as the details of clusters, programs and organizations embed it."""
 
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, select
 
@@ -20,11 +21,20 @@ from app.models.vocabulary import RelationRole
 from app.query.statements import fetch_all
 
 
+class RelationTarget(StrEnum):
+    """What a relation links an organization to."""
+
+    cluster = "cluster"
+    program = "program"
+    organization = "organization"
+    place = "place"
+
+
 class RelationView(Schema):
     key: str
     role: RelationRole
     organization: Ref
-    target_kind: Literal["cluster", "program", "organization", "place"]
+    target_kind: RelationTarget
     target: Ref
     note: str | None
     provenance: Provenance

@@ -130,6 +130,13 @@ PROBLEMS: dict[int, tuple[str, str, str, list[dict[str, str]] | None]] = {
             }
         ],
     ),
+    429: (
+        "Exports only: this worker streams as many exports as it may; retry after"
+        " `Retry-After` seconds, or ask for a JSON page.",
+        "too-many-exports",
+        "this worker is streaming its maximum of 4 exports; retry in 5 s, or ask for a JSON page",
+        None,
+    ),
     431: (
         "The request line and headers are larger than the server accepts.",
         "request-too-large",
@@ -165,14 +172,7 @@ def problem_response_doc(status: int, instance: str = "/api/v1/cities") -> dict[
         "description": description,
         "content": {PROBLEM_MEDIA_TYPE: content},
     }
-    if status == 503:
-        response["headers"] = {
-            "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {"type": "integer", "minimum": 0},
-            }
-        }
-    return response
+    return response  # with its headers (app.api.response_headers)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

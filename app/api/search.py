@@ -2,7 +2,8 @@
 English or Chinese, and metrics by the sentence that states them, ranked, with the matched
 text marked."""
 
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from pydantic import Field
@@ -23,26 +24,41 @@ from app.query.statements import fetch_all, slot
 
 class SearchMatch(Schema):
     field: str = Field(description="name, name_local, or key (slug, code or id).")
-    value: str | None = None
+    value: str | None
     highlighted: str | None = Field(
-        default=None, description="The value, HTML-escaped, with each match in <mark>."
+        description="The value, HTML-escaped, with each match in <mark>."
     )
 
 
+if TYPE_CHECKING:
+    SearchKind = str
+else:  # the kinds of record the search holds (app.facts.search), as one shared schema
+    SearchKind = StrEnum("SearchKind", [(kind, kind) for kind in KINDS])
+
+
+class SearchTier(StrEnum):
+    """How a result matched: the whole name, its start, inside it, or by its key."""
+
+    exact = "exact"
+    prefix = "prefix"
+    contains = "contains"
+    other = "other"
+
+
 class SearchResult(Schema):
-    kind: str
+    kind: SearchKind
     key: str = Field(description="The slug (code for indicators, id for sources).")
     name: str = Field(description="Its name; a metric's is the quote that states it.")
-    name_local: str | None = None
+    name_local: str | None = Field(description="The name in Chinese, null when none is known.")
     rank: int
-    match: str = Field(description="exact, prefix, contains or other (matched by key).")
+    match: SearchTier = Field(description="exact, prefix, contains or other (matched by key).")
     matched: list[SearchMatch]
     url: str
 
 
 class SearchMeta(Schema):
     q: str = Field(description="The query as matched (case-folded).")
-    kinds: list[str]
+    kinds: list[SearchKind]
     returned: int
     limit: int
 
@@ -134,7 +150,7 @@ def _item(row: dict[str, Any], text: str) -> dict[str, Any]:
         "name": row["name"],
         "name_local": row["name_local"],
         "rank": row["rank"],
-        "match": ("exact", "prefix", "contains", "other")[row["tier"]],
+        "match": tuple(SearchTier)[row["tier"]],
         "matched": matched,
         "url": f"{API_PREFIX}/{COLLECTIONS[row['kind']]}/{row['key']}",
     }

@@ -26,6 +26,7 @@ from app.api.shapes import Period, Schema, SelfLink
 from app.errors import parameter_problem
 from app.facts.latest import pick
 from app.models import tables as t
+from app.models.vocabulary import Qualifier, SubjectKind, Unit
 from app.paths import API_PREFIX
 from app.query.expressions import IdSet
 from app.query.lookups import names
@@ -38,9 +39,9 @@ from app.query.terms import id_set_value
 class SeriesPoint(Schema):
     key: str
     period: Period
-    value: float | int
-    qualifier: str
-    stated: str | None = None
+    value: float = Field(examples=[333], description="Normalized value, in the indicator's unit.")
+    qualifier: Qualifier
+    stated: str | None
     derived: bool
     conflicts_with: list[str] = Field(
         description="Keys of facts of the same period that give another value."
@@ -58,7 +59,7 @@ class SeriesPoint(Schema):
 
 
 class SeriesSubject(Schema):
-    kind: str
+    kind: SubjectKind
     slug: str
     name: str | None = None
     url: str
@@ -70,8 +71,14 @@ class Series(Schema):
     undated: list[SeriesPoint] = Field(description="Facts whose period is unknown.")
 
 
+class SeriesIndicator(Schema):
+    code: str = Field(examples=["high_tech_enterprises"])
+    name: str | None = Field(description="Null when no subject has a value of it.")
+    unit: Unit | None = Field(description="Null when no subject has a value of it.")
+
+
 class SeriesMeta(Schema):
-    indicator: dict[str, Any]
+    indicator: SeriesIndicator
     subjects: int
     points: int
     undated: int
@@ -307,7 +314,9 @@ async def get_series(request: Request) -> Response:
             return built["data"]
         rows = built["rows"]
         meta = {
-            "indicator": serialize_metric(rows[0])["indicator"] if rows else {"code": indicator},
+            "indicator": serialize_metric(rows[0])["indicator"]
+            if rows
+            else {"code": indicator, "name": None, "unit": None},
             "subjects": len(built["data"]),
             "points": sum(len(s["points"]) for s in built["data"]),
             "undated": sum(len(s["undated"]) for s in built["data"]),

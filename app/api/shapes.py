@@ -9,6 +9,7 @@ resource's own shapes (its item, page and detail) live in its module, beside its
 
 from collections.abc import Mapping
 from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -68,7 +69,7 @@ class Provenance(Schema):
     )
     quote: str | None = Field(description="The text the locator covers: a span or a cell.")
     cell: Cell | None = Field(
-        default=None, description="For a value read from a table: the cell and its labels."
+        description="For a value read from a table: the cell and its labels; null otherwise."
     )
 
 
@@ -98,6 +99,13 @@ if TYPE_CHECKING:
     OperatorName = str
 else:  # the registry's names, as the schema's enum
     OperatorName = Literal[tuple(OPERATORS)]
+
+
+class TotalRelation(StrEnum):
+    """Whether `meta.total` is exact (`eq`) or the bound the count stopped at (`gte`)."""
+
+    eq = "eq"
+    gte = "gte"
 
 
 class AppliedFilter(Schema):
@@ -135,7 +143,7 @@ class Meta(Schema):
         default=None,
         description="Present when `count=true`: the number of matching rows, counted up to 10,000.",
     )
-    total_relation: Literal["eq", "gte"] | None = Field(
+    total_relation: TotalRelation | None = Field(
         default=None,
         description="Present when `count=true`: `eq` when `total` is exact, `gte` when the"
         " count stopped at its bound.",

@@ -2,7 +2,7 @@
 treatment notes and, for a table, the dataset it was converted from."""
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, create_model
 from sqlalchemy import Connection, Select, Table, func, select
@@ -57,8 +57,32 @@ SourceFacts = create_model(
 )
 
 
+class CslName(Schema):
+    literal: str = Field(description="The author, as the source names it.")
+
+
+class CslDate(Schema):
+    date_parts: list[list[int]] = Field(
+        alias="date-parts", description="[[year, month, day]].", examples=[[[2024, 3, 25]]]
+    )
+
+
+class CslItem(Schema):
+    """A CSL-JSON item: the fields a citation of a source fills (absent when unknown)."""
+
+    id: str = Field(examples=["std-2024-03-25-daye"])
+    type: Literal["article-newspaper", "dataset"]
+    title: str | None = None
+    container_title: str | None = Field(default=None, alias="container-title")
+    publisher: str | None = None
+    note: str = Field(description="The dataset version the facts were taken from.")
+    author: list[CslName] | None = None
+    issued: CslDate | None = None
+    URL: str | None = Field(default=None, description="The source's own address.")
+
+
 class Citation(Schema):
-    csl: dict[str, Any] = Field(description="CSL-JSON, for Zotero, Pandoc or citeproc.")
+    csl: CslItem = Field(description="CSL-JSON, for Zotero, Pandoc or citeproc.")
     bibtex: str
 
 

@@ -6,6 +6,7 @@ the API accepts (schemathesis checks exactly that), bar a forged cursor.
 
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from app.query.operators import OPERATORS, Arity
@@ -39,6 +40,24 @@ _OPENAPI_TYPES: dict[ValueKind, dict[str, Any]] = {
 }  # fmt: skip
 
 
+def vocabulary_ref(vocabulary: type[StrEnum]) -> dict[str, Any]:
+    """A closed vocabulary as the document names it: one shared schema per vocabulary, so a
+    generated client has one `Qualifier` (not one per operation and operator)."""
+    return {"$ref": f"#/components/schemas/{vocabulary.__name__}"}
+
+
+def vocabulary_schema(vocabulary: type[StrEnum]) -> dict[str, Any]:
+    """The shared schema of a vocabulary, as pydantic writes it for a model's field."""
+    schema: dict[str, Any] = {
+        "type": "string",
+        "enum": [member.value for member in vocabulary],
+        "title": vocabulary.__name__,
+    }
+    if vocabulary.__doc__ and vocabulary.__doc__ != StrEnum.__doc__:
+        schema["description"] = " ".join(vocabulary.__doc__.split())
+    return schema
+
+
 def _value_schema(flt: Filter, operator: str) -> dict[str, Any]:
     arity = OPERATORS[operator].arity
     if arity is Arity.TEXT:
@@ -51,8 +70,8 @@ def _value_schema(flt: Filter, operator: str) -> dict[str, Any]:
     if arity is Arity.MANY:
         return {"type": "string", "maxLength": MAX_VALUE_LENGTH * MAX_IN_VALUES,
                 "pattern": f"^{item}(,{item}){{0,{MAX_IN_VALUES - 1}}}$"}  # fmt: skip
-    if flt.choices is not None:
-        return {"type": "string", "enum": list(flt.choices)}
+    if flt.vocabulary is not None:
+        return vocabulary_ref(flt.vocabulary)
     schema = dict(_OPENAPI_TYPES[flt.kind])
     if flt.kind is str:
         schema["pattern"] = f"^{_ITEM_PATTERNS[str]}$"

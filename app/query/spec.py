@@ -7,6 +7,7 @@ so the docs, the validation and the queries cannot disagree.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BindParameter, ColumnElement, Connection, Select
@@ -75,7 +76,8 @@ class Filter:
     column: ColumnElement[Any] | None = None
     lookup: Lookup | None = None
     example: Any = None
-    choices: tuple[str, ...] | None = None  # a closed vocabulary, documented as an enum
+    # A closed vocabulary: the members of one StrEnum, documented as its shared schema.
+    choices: tuple[str, ...] | None = None
     # Adds to each item of a page how it matched (`covers=` adds `via`): given the page's
     # connection, its items and the applied filter; it changes the items in place.
     annotate: "Callable[[Connection, list[dict[str, Any]], AppliedFilter], None] | None" = None
@@ -87,6 +89,17 @@ class Filter:
         assert not unknown, f"filter {self.name!r}: unknown operators {unknown}"
         if self.lookup is not None:  # lookups resolve to ids: membership only
             assert set(self.operators) <= set(LOOKUP_OPERATORS), self.name
+        if self.choices is not None:
+            assert self.vocabulary is not None, f"filter {self.name!r}: choices of no StrEnum"
+            assert self.choices == tuple(self.vocabulary), f"filter {self.name!r}: a subset"
+
+    @property
+    def vocabulary(self) -> type[StrEnum] | None:
+        """The StrEnum whose members are the choices (the document's shared schema)."""
+        if not self.choices:
+            return None
+        kind = type(self.choices[0])
+        return kind if issubclass(kind, StrEnum) else None
 
     @property
     def nullable(self) -> bool:

@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError, create_model
 
 from app.api import URL_MAP
+from app.api.export_twins import SUFFIX
+from app.api.exports import FORMAT_PARAMETER
 from app.api.metrics import Metric
 from app.api.responses import Problem
 from app.api.service import Index
@@ -96,10 +98,17 @@ def concrete(path: str) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m[1]], path)
 
 
+def export_twins(spec: dict[str, Any]) -> list[str]:
+    """The paths of the lists' export twins, whose 200 is CSV or NDJSON only."""
+    return [path for path in spec["paths"] if path.endswith(SUFFIX)]
+
+
 def get_routes(spec: dict[str, Any]) -> list[tuple[str, str]]:
-    """(documented path, its 200 schema name) for every GET operation."""
+    """(documented path, its 200 schema name) for every GET operation answering JSON."""
     routes = []
     for path, item in spec["paths"].items():
+        if path in export_twins(spec):
+            continue
         schema = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         if "anyOf" in schema:  # a list: whole items, or a `fields=` subset
             whole, subset = (s["$ref"].rsplit("/", 1)[1] for s in schema["anyOf"])
@@ -122,7 +131,69 @@ def test_every_get_response_validates_strictly_against_its_schema(
         if "data" in body and path not in NOTHING_LISTED:
             assert body["data"], f"{path} returned no items to check"
         checked += 1
-    assert checked == len(spec["paths"]) >= 30
+    assert checked == len(spec["paths"]) - len(export_twins(spec)) >= 30
+
+
+# Headers every response may carry that a client has no use for declared: the message's own
+# framing, and the browser policies of app.security.
+UNDECLARED = {
+    "content-type", "content-length", "content-encoding", "date", "server",
+    "access-control-allow-origin", "access-control-expose-headers", "x-content-type-options",
+    "content-security-policy", "referrer-policy", "x-frame-options",
+}  # fmt: skip
+
+
+def test_every_header_sent_is_declared(client: TestClient, spec: dict[str, Any]) -> None:
+    """A generated client reads the headers its operation declares: each one an answer
+    carries is declared on that operation and status (a page, an export, a refusal)."""
+    asked = [(path, concrete(path)) for path, _ in get_routes(spec)]
+    asked += [(path, concrete(path.removesuffix(SUFFIX)) + ".csv") for path in export_twins(spec)]
+    asked += [(f"{API}/metrics", f"{API}/metrics?format=csv&count=true"),
+              (f"{API}/metrics", f"{API}/metrics?limit=0")]  # fmt: skip
+    seen: set[str] = set()
+    for path, url in asked:
+        response = client.get(url)
+        declared = spec["paths"][path]["get"]["responses"][str(response.status_code)]
+        names = {name.lower() for name in declared.get("headers", {})}
+        sent = {name.lower() for name in response.headers} - UNDECLARED
+        assert sent <= names, (url, sent - names)
+        seen |= sent
+    assert {"etag", "x-atlas-dataset-version", "cache-control", "link", "x-atlas-total",
+            "x-atlas-columns"} <= seen  # fmt: skip
+
+
+def test_every_export_twin_answers_as_its_list(client: TestClient, spec: dict[str, Any]) -> None:
+    """`<list>.csv` is `<list>?format=csv`, byte for byte, and documents CSV and NDJSON only."""
+    twins = export_twins(spec)
+    exportable = [
+        p
+        for p, item in spec["paths"].items()
+        if FORMAT_PARAMETER in item["get"].get("parameters", [])
+    ]
+    assert sorted(twins) == sorted(p + SUFFIX for p in exportable)
+    assert len(twins) >= 21  # the 9 collections' lists and the 12 nested lists
+    for path in twins:
+        responses = spec["paths"][path]["get"]["responses"]
+        assert set(responses["200"]["content"]) == {"text/csv", "application/x-ndjson"}
+        assert {"404", "429"} <= set(responses), path
+        listed, _, query = concrete(path.removesuffix(SUFFIX)).partition("?")
+        takes = {p["name"] for p in spec["paths"][path]["get"].get("parameters", [])}
+        query = "&".join(filter(None, (query, "limit=3" if "limit" in takes else "")))
+        for kind in ("csv", "ndjson"):
+            twin = client.get(f"{listed}.{kind}?{query}")
+            same = client.get(f"{listed}?{query}&format={kind}")
+            assert twin.status_code == same.status_code == 200, (path, twin.text)
+            assert twin.content == same.content, path
+            assert twin.headers["content-type"] == same.headers["content-type"]
+            assert twin.headers["x-atlas-query"] == same.headers["x-atlas-query"]
+    refused = client.get(f"{API}/metrics.csv?format=csv")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["parameter"] == "format"
+    assert client.get(f"{API}/metrics.json").status_code == 404
+    assert client.get(f"{API}/metrics.csv").headers["surrogate-key"].split()[:2] == [
+        "atlas",
+        "metrics",
+    ]
 
 
 def test_full_items_require_every_property_and_subsets_require_none(
@@ -213,8 +284,10 @@ def test_no_path_parameter_shares_a_name_with_a_query_parameter(spec: dict[str, 
         in_path = {p["name"] for p in parameters if p["in"] == "path"}
         in_query = {p["name"] for p in parameters if p["in"] == "query"}
         assert not in_path & in_query, path
-        nested += bool(in_path and in_query - {"version"})  # version=: every data route
-    assert nested == 15  # the 13 nested lists, a place's standings, a metric's comparison
+        nested += bool(in_path - {"format"} and in_query - {"version"})  # version=: everywhere
+    # the 13 nested lists, a place's standings (each with its export twin), a metric's
+    # comparison
+    assert nested == 29
 
 
 def test_head_answers_on_every_get_route(client: TestClient, spec: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 import app.api
 from app.api import OTHER_ROUTERS, URL_MAP
+from app.api.exports import FORMAT_PARAMETER
 from app.api.resource import Resource
 from app.config import PROJECT_ROOT
 from app.facts.search import SEARCHED
@@ -75,8 +76,12 @@ def test_the_url_map_is_every_route(spec: dict[str, Any]) -> None:
         if isinstance(route, APIRoute) and route.include_in_schema  # not a release's files
     }
     service = {"api_index", "index", "health", "readiness"}
+    # The export twin of each operation taking `format=` (app.api.export_twins), the lists'.
+    exportable = {n for n, op in ops.items() if FORMAT_PARAMETER in op.get("parameters", [])}
+    assert set(LISTS) <= exportable
+    exports = {f"export_{name.removeprefix('list_').removeprefix('get_')}" for name in exportable}
     assert {"search", "get_series", "get_rankings", "get_comparison"} <= across
-    assert set(ops) == set(LISTS) | details | views | across | service
+    assert set(ops) == set(LISTS) | details | views | across | service | exports
 
 
 def test_every_declared_resource_is_mounted() -> None:
