@@ -75,9 +75,10 @@ class Visit:
 @pytest.fixture(scope="module")
 def full_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The explorer as people use it: on the whole dataset, official tables included."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('explorer') / 'full.db'}"
-    seed(url, FULL_SEEDS, documents_dir())
-    with running_server(url) as base:
+    folder = tmp_path_factory.mktemp("explorer")
+    url = f"sqlite:///{folder / 'full.db'}"
+    seed(url, FULL_SEEDS, documents_dir(), releases=folder / "releases")
+    with running_server(url, ATLAS_RELEASES_DIR=str(folder / "releases")) as base:
         yield base
 
 
@@ -355,6 +356,34 @@ def test_ranks_say_what_they_compare_and_programs_how_they_cover(
     assert quoting
     expect(page.locator("h2", has_text=f"Metrics quoting it ({len(quoting)})")).to_be_visible()
     expect(page.locator("table.metrics tbody tr")).to_have_count(len(quoting))
+    assert visit.axe() == []
+    assert visit.foreign == []
+    assert visit.errors == []
+    visit.close()
+
+
+def test_the_start_page_offers_the_whole_release_as_files(
+    browser: Browser, full_server: str
+) -> None:
+    visit = Visit(browser, full_server, 1280, 900)
+    page = visit.page
+    page.goto(full_server + "/")
+    listed = api(full_server, "/releases", limit=1)["data"][0]
+    files = api(full_server, f"/releases/{listed['version']}/download")["files"]
+    names = {f["name"] for f in files}
+    assert {"atlas.sqlite", "atlas-csv.zip", "datapackage.json", "observation.parquet"} <= names
+    section = page.locator("section", has=page.locator("h2", has_text="The whole dataset"))
+    expect(section).to_contain_text(listed["version"][:12])
+    links = section.locator("a[download]")
+    expect(links).to_have_count(len(files))
+    sqlite = section.locator("a[download='atlas.sqlite']")
+    href = sqlite.get_attribute("href")
+    assert href is not None
+    (described,) = [f for f in files if f["name"] == "atlas.sqlite"]
+    response = httpx.get(full_server + href)
+    assert response.status_code == 200
+    assert len(response.content) == described["bytes"]
+    assert response.content.startswith(b"SQLite format 3\x00")
     assert visit.axe() == []
     assert visit.foreign == []
     assert visit.errors == []

@@ -101,12 +101,31 @@ function fail(detail: string): never {
 
 // Views ------------------------------------------------------------------------------
 
+/** The files of the release served: the whole dataset as SQLite, Parquet and CSV, each with
+ * its size, written once at load time (none before a load, or without a releases folder). */
+async function downloads(): Promise<HTMLElement | null> {
+  const releases = await api.GET("/api/v1/releases", { params: { query: { limit: 1 } } });
+  const latest = releases.data === undefined ? undefined : whole(releases.data).data[0];
+  if (!latest) return null;
+  const files = await api.GET("/api/v1/releases/{release_version}/download", {
+    params: { path: { release_version: latest.version } },
+  });
+  if (!files.data || files.data.files.length === 0) return null;
+  const size = (bytes: number): string => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`);
+  return section(
+    "The whole dataset",
+    h("p", {}, `Release ${latest.version.slice(0, 12)}, as files: open the SQLite file in Datasette, the Parquet files in pandas or DuckDB; datapackage.json describes every field.`),
+    list(files.data.files.map((f) => h("a", { href: f.url, download: f.name }, `${f.name} (${size(f.bytes)})`)), "No files."),
+  );
+}
+
 async function home(): Promise<void> {
-  const [provinces, indicators] = await Promise.all([
+  const [provinces, indicators, files] = await Promise.all([
     api.GET("/api/v1/places", {
       params: { query: { level__in: "province,municipality,sar", limit: 100, sort: "name" } },
     }),
     api.GET("/api/v1/indicators", { params: { query: { limit: 200, sort: "name" } } }),
+    downloads(),
   ]);
   if (provinces.error) fail(provinces.error.detail);
   if (indicators.error) fail(indicators.error.detail);
@@ -121,6 +140,7 @@ async function home(): Promise<void> {
       "Indicators",
       list(whole(indicators.data).data.map((i) => link(`${i.name} (${i.unit})`, { indicator: i.code })), "No indicators."),
     ),
+    files,
   );
 }
 
