@@ -53,6 +53,18 @@ SEEDS = _curated_only()
 _sqlite_counter = itertools.count()
 
 
+def _private_releases() -> None:
+    """Every `atlas load` the tests run, in process or as a command, writes its release files
+    to a folder of the run's own, not to the checkout's var/releases."""
+    if "ATLAS_RELEASES_DIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="atlas-test-releases-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["ATLAS_RELEASES_DIR"] = folder
+
+
+_private_releases()
+
+
 @dataclass
 class Backend:
     name: str
