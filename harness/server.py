@@ -49,9 +49,17 @@ class Serving:
     def address(self) -> tuple[str, int]:
         return address_of(self.base)
 
-    def open_files(self) -> int:
-        """File descriptors the server process holds now."""
-        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+    def open_sockets(self) -> int:
+        """Sockets the server process holds now: its listener and its connections (not the
+        database files, whose count the connection pool decides)."""
+        folder = f"/proc/{self.process.pid}/fd"
+        targets = []
+        for name in os.listdir(folder):
+            try:
+                targets.append(os.readlink(f"{folder}/{name}"))
+            except FileNotFoundError:  # closed between the listing and the read
+                continue
+        return sum(target.startswith("socket:") for target in targets)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,21 +20,13 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT, Settings
+from harness.polling import wait_for
 from harness.postgres import PostgresCluster, free_port
 from harness.server import answer_of, requests_in_flight, running_server, server_process
 from harness.sqlite_writer import journal_of, kill_spilling_writer
 from harness.state import dump
 from harness.traffic import Tally, traffic, watch_until_quiet
 from tests.conftest import SEEDS, Backend, load_seeds
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds} s waiting for {what}")
-        time.sleep(0.05)
-
 
 # --- the loader killed mid-load ------------------------------------------------------
 

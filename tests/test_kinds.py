@@ -98,5 +98,7 @@ def test_every_field_naming_a_record_is_a_declared_reference(kind: Kind) -> None
 
 
 def test_every_table_of_facts_is_written_by_a_kind() -> None:
-    """Places come from places.yaml; every other table that cites a source is a kind's."""
-    assert {f"{kind.table}s" for kind in KINDS} | {"places"} == set(FACT_TABLES)
+    """Places come from places.yaml and their former codes from the official tables' code
+    cells (app.seeding.codes); every other table that cites a source is a kind's."""
+    from_elsewhere = {"places", "former_codes"}
+    assert {f"{kind.table}s" for kind in KINDS} | from_elsewhere == set(FACT_TABLES)

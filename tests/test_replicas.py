@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from app.migrate import upgrade_to_head
 from app.seeding.reader import read_dataset
 from app.seeding.version import dataset_hash
 from harness.loads import ORIGINAL_TITLE, SOURCE, Loads
+from harness.polling import wait_for
 from harness.postgres import PostgresCluster, PostgresReplica
 from harness.server import running_server
 from tests.conftest import SEEDS
@@ -85,14 +86,6 @@ def fresh(pair: Pair) -> Pair:
     pair.load(changed=False)
     pair.replica.wait_until_caught_up()
     return pair
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def node_of(client: TestClient | httpx.Client, path: str = f"{API}/cities?limit=2") -> str:
