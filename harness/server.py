@@ -49,6 +49,10 @@ class Serving:
     def address(self) -> tuple[str, int]:
         return address_of(self.base)
 
+    def open_files(self) -> int:
+        """File descriptors the server process holds now."""
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+
     def open_sockets(self) -> int:
         """Sockets the server process holds now: its listener and its connections (not the
         database files, whose count the connection pool decides)."""
