@@ -38,7 +38,8 @@ from app.query import (
     parse_query,
     run_query,
 )
-from app.query.execute import count_matching, describe_cost, materialise, row_by_key
+from app.query.envelope import describe_cost
+from app.query.execute import count_matching, materialise, row_by_key
 from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
 from app.query.snapshot import snapshot_version
 from app.query.spec import Page

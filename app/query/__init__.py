@@ -11,7 +11,8 @@
 - openapi: the parameters as OpenAPI documents them
 """
 
-from app.query.execute import page_body, run_query
+from app.query.envelope import page_body
+from app.query.execute import run_query
 from app.query.openapi import openapi_parameters
 from app.query.operators import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS
 from app.query.parsing import CONTROL_PARAMETERS, parse_query
