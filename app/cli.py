@@ -52,6 +52,7 @@ def load(
     from sqlalchemy.exc import SQLAlchemyError
 
     from app.faults import driver_error
+    from app.seeding.archive import Keeping
     from app.seeding.errors import SeedError
     from app.seeding.pipeline import SeedsRejected, seed
 
@@ -64,7 +65,8 @@ def load(
     try:
         with console.status("reading seeds") as status:
             seeded = seed(url, seeds or settings.seeds_dir, documents_dir, status.update,
-                          settings.releases_dir)  # fmt: skip
+                          settings.releases_dir,
+                          Keeping(settings.archives_dir, settings.keep_releases))  # fmt: skip
     except SeedsRejected as exc:
         console.print(
             f"[red]Seeds rejected; the database was not touched.[/] {len(exc.problems)} problem(s):"
@@ -97,6 +99,15 @@ def load(
             f" in {documents_dir}"
         )
     _print_report(seeded.report)
+    if seeded.not_kept is not None:
+        console.print(
+            f"[yellow]warning:[/] the data is loaded, but release {seeded.version[:16]} could"
+            f" not be kept for pinned reads ({escape(seeded.not_kept)}); requests pinned to it"
+            " are answered until the next load", highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    elif seeded.kept is not None:
+        console.print(f"kept release {seeded.version[:16]} for pinned reads in {seeded.kept}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
     _purge_caches(seeded.previous_version, seeded.version, settings.purge_url)
 
 

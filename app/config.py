@@ -51,6 +51,18 @@ class Settings(BaseSettings):
         description="Where `atlas load` writes each release's files (a folder per version)"
         " and the API serves them from; `releases` in the data directory by default.",
     )
+    archives_dir: Path = Field(
+        default_factory=lambda given: given["data_dir"] / "archives",
+        description="Where `atlas load` keeps a whole database of each kept release, so that"
+        " a request pinned to it (`version=`, `as_of=`, a cursor) is answered as it was;"
+        " `archives` in the data directory by default.",
+    )
+    keep_releases: int = Field(
+        default=10,
+        ge=1,
+        description="How many releases, the newest, stay queryable; a request for an older"
+        " one is a 410 naming the oldest kept.",
+    )
     seeds_dir: Path = Field(default_factory=lambda: shipped("seeds"))
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]

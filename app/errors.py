@@ -75,6 +75,10 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "cursor-version-gone": ProblemType(
         409, "Cursor's dataset version gone", "The cursor's walk started on a dataset version"
         " no database serves any longer; restart the walk from the first page."),
+    "version-retired": ProblemType(
+        410, "Dataset version no longer kept", "The dataset version asked for was a release"
+        " here, older than the releases this server keeps; the detail names the oldest"
+        " kept."),
     "uri-too-long": ProblemType(
         414, "Request target too long", "The request target exceeds the server's limit."),
     "unsupported-media-type": ProblemType(

@@ -4,6 +4,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
@@ -49,7 +50,7 @@ from app.middleware import (
 )
 from app.migrate import head_revision, is_behind
 from app.models import tables as t
-from app.nodes import Node, Nodes, keep_checking, replica_problem
+from app.nodes import Archives, Node, Nodes, keep_checking, replica_problem
 from app.paths import API_PREFIX
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
 from app.security import OpenCORSMiddleware, SecurityHeadersMiddleware
@@ -163,6 +164,7 @@ def build_nodes(settings: Settings) -> Nodes:
             for n, url in enumerate(settings.replicas, start=1)
         ],
         max_lag_ms=settings.replica_max_lag_ms,
+        archives=Archives(settings.archives_dir, partial(build_lanes, settings)),
     )
 
 

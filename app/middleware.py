@@ -6,6 +6,8 @@ app.security; the order of the whole stack is app.main.middleware_stack."""
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
@@ -17,7 +19,7 @@ from app.asgi import BODILESS, HTTPMiddleware
 from app.errors import ParameterError, problem_response, shown
 from app.explorer import prefers_html
 from app.facts.version import UNVERSIONED
-from app.paths import RELEASE_FILE_PATH
+from app.paths import AS_OF_PATTERN, RELEASE_FILE_PATH
 
 JSON_RANGES = frozenset({"*/*", "application/*", "application/json", "application/problem+json"})
 EXPORT_RANGES = frozenset({"text/csv", "application/x-ndjson"})  # list routes only
@@ -292,13 +294,16 @@ class DatasetVersionMiddleware(HTTPMiddleware):
 
 
 class PinnedVersionMiddleware:
-    """`version=<dataset version>` on any data route: answer from that version or not at all.
+    """`version=<dataset version>` or `as_of=<date>` on any data route: answer from that
+    version (or the release current at that date) or not at all.
 
-    The parameter is taken off the query before the endpoint reads it (every endpoint
-    accepts it) and kept in the request's state, where app.api.reads reads it; a database
-    holding another version is passed over and, when none holds it, the answer is 409
-    `version-gone`. A version is named by its first 12 or more hexadecimal digits (a
-    citation prints 16), as long as no two versions served share them."""
+    The parameters are taken off the query before the endpoint reads it (every endpoint
+    accepts them) and kept in the request's state, where app.api.reads reads them; a
+    database holding another version is passed over, and when none holds it the answer is
+    410 `version-retired` for a release no longer kept, else 409 `version-gone`. A version
+    is named by its first 12 or more hexadecimal digits (a citation prints 16), as long as
+    no two versions served share them; a date is `YYYY-MM-DD` (the end of that day, UTC)
+    or a timestamp with its offset."""
 
     def __init__(self, app: ASGIApp, *, prefix: str) -> None:
         self.app = app
@@ -308,34 +313,72 @@ class PinnedVersionMiddleware:
         query = scope.get("query_string", b"")
         if (
             scope["type"] != "http"
-            or b"version=" not in query
+            or scope["method"] not in ("GET", "HEAD")  # the router answers 405 first
+            or (b"version=" not in query and b"as_of=" not in query)
             or not scope["path"].startswith(self.prefix)
         ):
             await self.app(scope, receive, send)
             return
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        pins = [value for name, value in pairs if name == "version"]
-        if not pins:
+        pins = {name: [v for n, v in pairs if n == name] for name in PIN_PARAMETERS}
+        if not any(pins.values()):
             await self.app(scope, receive, send)
             return
-        why = None
-        if len(pins) > 1:
-            why = "given more than once"
-        elif VERSION_PATTERN.fullmatch(pins[0]) is None:
-            why = (
-                "expected a dataset version: 12 to 64 of its hexadecimal digits (the 16 a"
-                f" citation prints will do), as X-Atlas-Dataset-Version; got {shown(pins[0])}"
-            )
-        if why is not None:
+        state = scope.setdefault("state", {})
+        problem = _pin(pins["version"], pins["as_of"], state)
+        if problem is not None:
+            name, why = problem
             response = problem_response(
-                status=422, kind="invalid-parameter", detail=f"version: {why}",
-                instance=scope["path"], errors=[ParameterError("version", why)],
+                status=422, kind="invalid-parameter", detail=f"{name}: {why}",
+                instance=scope["path"], errors=[ParameterError(name, why)],
             )  # fmt: skip
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {})["pinned_version"] = pins[0]
-        rest = urlencode([(name, value) for name, value in pairs if name != "version"])
+        rest = urlencode([(name, value) for name, value in pairs if name not in PIN_PARAMETERS])
         await self.app({**scope, "query_string": rest.encode("latin-1")}, receive, send)
+
+
+PIN_PARAMETERS = ("version", "as_of")
+
+
+def _pin(versions: list[str], dates: list[str], state: dict[str, Any]) -> tuple[str, str] | None:
+    """Record the pin in the request's state, or say which parameter is wrong and why."""
+    for name, given in (("version", versions), ("as_of", dates)):
+        if len(given) > 1:
+            return name, "given more than once"
+    if versions and dates:
+        return "as_of", "give version or as_of, not both: each names the version to read"
+    if versions:
+        if VERSION_PATTERN.fullmatch(versions[0]) is None:
+            return "version", (
+                "expected a dataset version: 12 to 64 of its hexadecimal digits (the 16 a"
+                f" citation prints will do), as X-Atlas-Dataset-Version; got {shown(versions[0])}"
+            )
+        state["pinned_version"] = versions[0]
+        return None
+    at = _moment(dates[0])
+    if at is None:
+        return "as_of", (
+            "expected a date (2026-12-01, meaning the end of that day in UTC) or a timestamp"
+            f" with its offset (2026-12-01T08:00:00Z); got {shown(dates[0])}"
+        )
+    state["as_of"] = (at, dates[0])
+    return None
+
+
+def _moment(value: str) -> datetime | None:
+    if AS_OF.fullmatch(value) is None:
+        return None
+    try:
+        if len(value) == len("2026-12-01"):
+            day = date.fromisoformat(value) + timedelta(days=1)
+            return datetime.combine(day, time.min, tzinfo=UTC)  # the day's end
+        return datetime.fromisoformat(value)
+    except ValueError:  # a month 13, a day 32
+        return None
+
+
+AS_OF = re.compile(AS_OF_PATTERN)
 
 
 VERSION_PATTERN = re.compile(r"[0-9a-f]{12,64}|unversioned")

@@ -14,10 +14,11 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -29,6 +30,7 @@ from app.db import build_engine, is_sqlite
 from app.facts.version import read_version
 from app.faults import is_database_fault
 from app.query.budget import Lanes
+from app.seeding.archive import archive_path, kept_versions
 
 logger = logging.getLogger("atlas")
 
@@ -55,6 +57,7 @@ class Node:
     url: str
     lanes: Lanes
     replica: bool
+    archived: bool = False  # a kept release's database: it holds that version, for good
     reachable: bool = False
     fit: bool = False
     version: str | None = None
@@ -78,7 +81,7 @@ class Node:
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "role": "replica" if self.replica else "primary",
+            "role": "archive" if self.archived else "replica" if self.replica else "primary",
             "reachable": self.reachable,
             "fit": self.fit,
             "dataset_version": self.version,
@@ -89,12 +92,54 @@ class Node:
 
 
 @dataclass
+class Archives:
+    """The kept releases' databases (app.seeding.archive), each a read-only node for the one
+    version it holds, for reads pinned to a version no live database serves any longer.
+    The folder is read again at every check, and when a pin names no version known."""
+
+    folder: Path
+    lanes_for: Callable[[str], Lanes]
+    _nodes: dict[str, Node] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def scan(self) -> None:
+        found = set(kept_versions(self.folder))
+        with self._lock:
+            gone = [self._nodes.pop(v) for v in set(self._nodes) - found]
+            for version in found - set(self._nodes):
+                url = f"sqlite:///{archive_path(self.folder, version)}"
+                self._nodes[version] = Node(
+                    f"release-{version[:12]}", url, self.lanes_for(url), replica=True,
+                    archived=True, reachable=True, version=version,
+                )  # fmt: skip
+        for node in gone:
+            node.lanes.dispose()
+
+    def holding(self, version: str) -> list[Node]:
+        with self._lock:
+            return [node for node in self._nodes.values() if node.holds(version)]
+
+    @property
+    def versions(self) -> set[str]:
+        with self._lock:
+            return set(self._nodes)
+
+    def dispose(self) -> None:
+        with self._lock:
+            nodes, self._nodes = list(self._nodes.values()), {}
+        for node in nodes:
+            node.lanes.dispose()
+
+
+@dataclass
 class Nodes:
-    """The primary and the replicas, the board of what each holds, and the choice of node."""
+    """The primary and the replicas, the board of what each holds, and the choice of node;
+    with `archives`, the kept releases too, for reads pinned to them."""
 
     primary: Node
     replicas: list[Node]
     max_lag_ms: float
+    archives: Archives | None = None
     _turn: Iterator[int] = field(default_factory=itertools.count)
     _primary_lsns: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
     _checkers: dict[str, Engine] = field(default_factory=dict)
@@ -118,8 +163,20 @@ class Nodes:
         chosen = [*fit, self.primary]
         if version is not None:
             chosen += [node for node in self._lagging() if node.holds(version)]
+            chosen += self._archived(version)
             chosen.sort(key=lambda node: not node.holds(version))
         return chosen
+
+    def _archived(self, version: str) -> list[Node]:
+        """The kept releases' databases holding `version`, the folder read again when none
+        does and no live node does either (a load may have just kept it)."""
+        if self.archives is None:
+            return []
+        held = self.archives.holding(version)
+        if not held and not any(node.holds(version) for node in self.all):
+            self.archives.scan()
+            held = self.archives.holding(version)
+        return held
 
     def _lagging(self) -> list[Node]:
         return [node for node in self.replicas if node.reachable and not node.fit]
@@ -134,17 +191,20 @@ class Nodes:
         }
 
     def known_versions(self) -> set[str]:
-        """Every version the board knows a reachable node at."""
-        return {
+        """Every version the board knows a reachable node at, and every kept release's."""
+        live = {
             node.version
             for node in (*self.replicas, self.primary)
             if node.version is not None and (node.reachable or node is self.primary)
         }
+        return live | (self.archives.versions if self.archives is not None else set())
 
     def has(self, version: str) -> bool:
         """Whether a read pinned to `version` can be served (as far as the board knows)."""
-        return version in self.served_versions() or any(
-            node.holds(version) for node in self._lagging()
+        return (
+            version in self.served_versions()
+            or any(node.holds(version) for node in self._lagging())
+            or bool(self.archives is not None and self.archives.holding(version))
         )
 
     def unfit(self, node: Node, why: str) -> None:
@@ -240,6 +300,8 @@ class Nodes:
     def dispose(self) -> None:
         for node in self.all:
             node.lanes.dispose()
+        if self.archives is not None:
+            self.archives.dispose()
         for engine in self._checkers.values():
             engine.dispose()
 
@@ -258,6 +320,8 @@ async def check_all(nodes: Nodes) -> None:
     async with anyio.create_task_group() as group:
         for node in nodes.all:
             group.start_soon(partial(anyio.to_thread.run_sync, nodes.check, node))
+        if nodes.archives is not None:
+            group.start_soon(anyio.to_thread.run_sync, nodes.archives.scan)
 
 
 @asynccontextmanager

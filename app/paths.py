@@ -9,3 +9,8 @@ RELEASE_FILE_PATH = r"^/api/v1/releases/[^/]+/download/[^/]+$"
 # A list's export twin is at `<list>.<extension>` (app.api.export_twins); the caches key it
 # as the list.
 EXPORT_EXTENSIONS = ("csv", "ndjson")
+# `as_of=`: a date (the end of that day, UTC) or a timestamp with its offset.
+AS_OF_PATTERN = (
+    r"^\d{4}-\d{2}-\d{2}"
+    r"(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$"
+)

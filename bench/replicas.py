@@ -123,7 +123,7 @@ def stop_and_restart(setup: Setup) -> None:
 @dataclass
 class Walks:
     complete: int = 0
-    refused: int = 0  # 409 cursor-version-gone: restarted from the first page
+    refused: int = 0  # 410 (its release not kept) or 409: restarted from the first page
     mixed: int = 0  # a page from another version than the walk's first: must stay 0
     pages: int = 0
     failures: Counter[str] = field(default_factory=Counter)
@@ -136,7 +136,7 @@ def walk_once(client: httpx.Client, loads: Loads, walks: Walks) -> None:
     mixed = False
     while url:
         response = client.get(url)
-        if response.status_code == 409:
+        if response.status_code in (409, 410):
             with walks.lock:
                 walks.refused += 1
             return
@@ -191,7 +191,7 @@ def walks_during_loads(setup: Setup, target: int) -> None:
     print(
         f"  {walks.complete + walks.refused} walks in {took:.0f} s during {len(loaded)} loads"
         f" ({sum(loaded) / max(1, len(loaded)):.1f} s each): {walks.complete} complete,"
-        f" {walks.refused} refused with 409 (restart), {walks.mixed} mixed-version,"
+        f" {walks.refused} refused with 409/410 (restart), {walks.mixed} mixed-version,"
         f" {walks.pages} pages, failures {dict(walks.failures) or 0}"
     )
 

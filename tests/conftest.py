@@ -55,11 +55,13 @@ _sqlite_counter = itertools.count()
 
 def _private_releases() -> None:
     """Every `atlas load` the tests run, in process or as a command, writes its release files
-    to a folder of the run's own, not to the checkout's var/releases."""
-    if "ATLAS_RELEASES_DIR" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="atlas-test-releases-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        os.environ["ATLAS_RELEASES_DIR"] = folder
+    and keeps its releases' databases in folders of the run's own, not in the checkout's
+    var/releases and var/archives."""
+    for name in ("ATLAS_RELEASES_DIR", "ATLAS_ARCHIVES_DIR"):
+        if name not in os.environ:
+            folder = tempfile.mkdtemp(prefix=f"atlas-test-{name[6:-4].lower()}-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            os.environ[name] = folder
 
 
 _private_releases()

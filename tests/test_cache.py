@@ -345,9 +345,13 @@ def test_a_failed_purge_warns_and_keeps_the_load(backend: Backend) -> None:
     engine = build_engine(url)
     try:
         with engine.connect() as connection:
-            assert read_version(connection) != UNVERSIONED
+            version = read_version(connection)
     finally:
         engine.dispose()
+    assert version != UNVERSIONED
+    kept = Path(os.environ["ATLAS_ARCHIVES_DIR"]) / f"{version}.sqlite"
+    assert f"kept release {version[:16]} for pinned reads in {kept}" in said  # and not lost
+    assert kept.is_file()
 
 
 def test_a_cursor_from_one_process_continues_on_the_other(stack: Stack) -> None:

@@ -200,7 +200,8 @@ def test_a_walk_during_a_load_stays_on_its_version(fresh: Pair) -> None:
     """A walk starts on the replica; replay is paused and the primary loads another version
     in the middle of the walk: the walk goes on at its version on the replica (the only node
     that still holds it), a new walk reads the new version from the primary, and once the
-    replica has replayed the load the old walk's cursor is refused with 409."""
+    replica has replayed the load the old walk's cursor is refused with 410 (the load kept
+    no database of that release)."""
     with TestClient(create_app(fresh.settings())) as client:
         original = dataset_hash(fresh.loads.original)
         first = client.get(f"{API}/sources?limit=1&sort=id")
@@ -219,9 +220,9 @@ def test_a_walk_during_a_load_stays_on_its_version(fresh: Pair) -> None:
         stale = first.json()["links"]["next"]
         fresh.replica.resume_replay()
         fresh.replica.wait_until_caught_up()
-        wait_for(lambda: client.get(stale).status_code == 409, 10, "the old version to go")
+        wait_for(lambda: client.get(stale).status_code == 410, 10, "the old version to go")
         problem = client.get(stale).json()
-        assert problem["type"] == "/problems/cursor-version-gone"
+        assert problem["type"] == "/problems/version-retired"  # no database of it was kept
         assert problem["errors"][0]["parameter"] == "cursor"
 
 

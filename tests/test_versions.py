@@ -143,12 +143,19 @@ def test_a_pinned_version_is_served_while_it_is_there(loads: Loads, live: TestCl
         printed = live.get(f"{SOURCE_URL}?version={version[:digits]}")
         assert printed.status_code == 200, printed.text
         assert printed.headers["x-atlas-dataset-version"] == version
-    loads.load(loads.changed)
+    loads.load(loads.changed)  # a load that keeps no database of its release
     now = live.get(SOURCE_URL).headers["x-atlas-dataset-version"]
     gone = live.get(f"{SOURCE_URL}?version={version[:16]}")
-    assert gone.status_code == 409
+    assert gone.status_code == 410  # a release of this database, no longer kept
     assert gone.headers["content-type"] == "application/problem+json"
     problem = gone.json()
+    assert problem["type"] == "/problems/version-retired"
+    assert problem["title"] == "Dataset version no longer kept"
+    assert problem["errors"][0]["parameter"] == "version"
+    assert f"the oldest kept is {now[:16]}" in problem["detail"]
+    foreign = live.get(f"{SOURCE_URL}?version={'ab' * 8}")  # never a release here
+    assert foreign.status_code == 409
+    problem = foreign.json()
     assert problem["type"] == "/problems/version-gone"
     assert problem["title"] == "Dataset version gone"
     assert problem["errors"][0]["parameter"] == "version"
@@ -160,9 +167,10 @@ def test_a_pinned_version_is_served_while_it_is_there(loads: Loads, live: TestCl
 
 
 def test_a_walk_never_mixes_versions(loads: Loads, live: TestClient) -> None:
-    """A cursor carries the version its walk began on; after a load the walk cannot go on
-    (the database holds only the new version), so it is refused, not continued with the
-    new data: 409 naming the cursor, and the first page again starts a new walk."""
+    """A cursor carries the version its walk began on; after a load that kept no database
+    of that release the walk cannot go on, so it is refused, not continued with the new
+    data: 410 naming the cursor, and the first page again starts a new walk (with kept
+    releases the walk goes on: tests/test_past_releases.py)."""
     first = live.get(f"{API}/places?limit=50")
     version = first.headers["x-atlas-dataset-version"]
     second = live.get(first.json()["links"]["next"])
@@ -170,9 +178,9 @@ def test_a_walk_never_mixes_versions(loads: Loads, live: TestClient) -> None:
     assert second.headers["x-atlas-dataset-version"] == version
     loads.load(loads.changed)
     refused = live.get(second.json()["links"]["next"])
-    assert refused.status_code == 409, refused.text
+    assert refused.status_code == 410, refused.text
     problem = refused.json()
-    assert problem["type"] == "/problems/cursor-version-gone"
+    assert problem["type"] == "/problems/version-retired"
     assert problem["errors"][0]["parameter"] == "cursor"
     assert "first page" in problem["detail"]
     again = live.get(f"{API}/places?limit=50")

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.api.history import as_of_problem, published_at, releases, retired
 from app.db import roll_back_hot_journal
 from app.errors import ParameterError, ProblemError
 from app.faults import is_database_fault, is_hot_journal
@@ -49,8 +50,8 @@ def too_expensive(budget_ms: int, cost: str | None) -> ProblemError:
 @dataclass(frozen=True)
 class Wanted:
     """The dataset version a read must be answered from, and who asked for it: `cursor` (a
-    walk continues at its version), `version` (the client's pin), or None (a request that
-    reads more than once reads one version)."""
+    walk continues at its version), `version` (the client's pin), `as_of` (the release
+    current at a date), or None (a request that reads more than once reads one version)."""
 
     version: str  # the whole version, or its first digits (a cursor's)
     parameter: str | None = None
@@ -87,14 +88,14 @@ def version_gone(wanted: Wanted, served: Iterable[str] = ()) -> ProblemError:
         )
         return ProblemError(409, "cursor-version-gone", f"cursor: {why}",
                             [ParameterError("cursor", why)])  # fmt: skip
-    if wanted.parameter == "version":
+    if wanted.parameter in ("version", "as_of"):
         now = ", ".join(sorted(v[:VERSION_DIGITS] for v in served)) or "none"
         why = (
             f"dataset version {wanted.version} is not served by any database now (served:"
             f" {now}); pin one of those, or drop the pin to read the current version"
         )
-        return ProblemError(409, "version-gone", f"version: {why}",
-                            [ParameterError("version", why)])  # fmt: skip
+        return ProblemError(409, "version-gone", f"{wanted.parameter}: {why}",
+                            [ParameterError(wanted.parameter, why)])  # fmt: skip
     return ProblemError(
         409, "version-gone", "the data was reloaded while this answer was read; repeat the request"
     )
@@ -106,7 +107,7 @@ def wanted_version(request: Request) -> Wanted | None:
     if "dataset_version" in state:
         return Wanted(state["dataset_version"])
     pinned = state.get("pinned_version")
-    return Wanted(pinned, "version") if pinned else None
+    return Wanted(pinned, state.get("pinned_by", "version")) if pinned else None
 
 
 async def in_database(
@@ -128,6 +129,8 @@ async def in_database(
     """
     nodes: Nodes = request.app.state.nodes
     wanted = version or wanted_version(request)
+    if wanted is None and "as_of" in request.scope.get("state", {}):
+        wanted = await _as_of(request, nodes)
     if wanted is not None and wanted.parameter == "version":
         _check_unique(wanted, nodes)
     why = "the database is unavailable; retry shortly"
@@ -149,8 +152,46 @@ async def in_database(
         request.state.node = node.name
         return result
     if wanted is not None and other_version:
-        raise version_gone(wanted, nodes.served_versions())
+        raise await _not_served(request, nodes, wanted)
     raise unavailable(why)
+
+
+async def _as_of(request: Request, nodes: Nodes) -> Wanted:
+    """Pin the request to the release current at the moment `as_of=` names (the primary's
+    release table says which), as if `version=` had named it."""
+    state = request.scope["state"]
+    at, shown = state["as_of"]
+    history = await _on_primary(request, nodes, releases)
+    found = published_at(history, at)
+    if found is None:
+        raise as_of_problem(history, shown)
+    state["pinned_version"], state["pinned_by"] = found.version, "as_of"
+    return Wanted(found.version, "as_of")
+
+
+async def _not_served(request: Request, nodes: Nodes, wanted: Wanted) -> ProblemError:
+    """Why no database holds the version wanted: a 410 when it is a release no longer kept,
+    else the 409 naming what is served."""
+    if wanted.parameter is not None:
+        try:
+            history = await _on_primary(request, nodes, releases)
+        except ProblemError:
+            history = []
+        problem = retired(history, wanted.version, wanted.parameter, nodes.known_versions())
+        if problem is not None:
+            return problem
+    return version_gone(wanted, nodes.served_versions())
+
+
+async def _on_primary(request: Request, nodes: Nodes, work: Callable[[Connection], T]) -> T:
+    """A small read of the primary, whatever version it holds (the release table)."""
+    try:
+        return await _run(request, nodes.primary.lanes.fast, work)
+    except _NodeFault as fault:
+        raise unavailable(fault.why) from None
+    except BudgetExceeded as overrun:
+        _let_go(overrun)
+        raise unavailable("the database is busy; retry shortly") from None
 
 
 def _check_unique(wanted: Wanted, nodes: Nodes) -> None:

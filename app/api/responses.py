@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 
 from app.api.shapes import Schema
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
+from app.paths import AS_OF_PATTERN
 
 
 class ParameterError(Schema):
@@ -112,6 +113,25 @@ PROBLEMS: dict[int, tuple[str, str, str, list[dict[str, str]] | None]] = {
             }
         ],
     ),
+    410: (
+        "The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a"
+        " release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the"
+        " oldest kept.",
+        "version-retired",
+        "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no"
+        " longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z."
+        " Pin a kept version, or drop the pin to read the current one",
+        [
+            {
+                "parameter": "version",
+                "in": "query",
+                "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is"
+                " no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at"
+                " 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current"
+                " one",
+            }
+        ],
+    ),
     415: (
         "The request carries content; no endpoint takes any.",
         "unsupported-media-type",
@@ -192,14 +212,28 @@ VERSION_PARAMETER: dict[str, Any] = {
     "example": "02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e",
 }
 
+AS_OF_PARAMETER: dict[str, Any] = {
+    "name": "as_of",
+    "in": "query",
+    "required": False,
+    "description": "Answer as published at this moment: from the release that was current"
+    " then (the newest loaded before it), as if `version=` named it. A date means the end of"
+    " that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the"
+    " first release is a 422; a release no longer kept, a 410.",
+    "schema": {"type": "string", "pattern": AS_OF_PATTERN},
+    "example": "2026-12-01",
+}
+
 
 def document_versions(schema: dict[str, Any], prefix: str) -> None:
-    """Every data operation (under `prefix`) takes `version=` and may answer 409 for a
-    version no database holds (app.middleware.PinnedVersionMiddleware, app.api.reads)."""
+    """Every data operation (under `prefix`) takes `version=` and `as_of=`, and may answer
+    409 for a version no database holds and 410 for a release no longer kept
+    (app.middleware.PinnedVersionMiddleware, app.api.reads)."""
     for path, item in schema["paths"].items():
         if not path.startswith(prefix):
             continue
         for operation in item.values():
-            operation.setdefault("parameters", []).append(VERSION_PARAMETER)
+            operation.setdefault("parameters", []).extend([VERSION_PARAMETER, AS_OF_PARAMETER])
             operation["responses"]["409"] = problem_response_doc(409, path)
+            operation["responses"]["410"] = problem_response_doc(410, path)
             operation["responses"].setdefault("422", problem_response_doc(422, path))

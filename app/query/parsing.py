@@ -76,10 +76,10 @@ def parse_query(
 def list_controls(spec: ListSpec) -> tuple[str, ...]:
     """Every control a list route takes besides its filters: the query language's, `format`
     and `bom` (exports), `facets` where the list counts by some field, its augmenting
-    control (`per`), and `version`, which every data route takes."""
+    control (`per`), and `version` and `as_of`, which every data route takes."""
     return (
         *CONTROL_PARAMETERS, "format", "bom", *(("facets",) if spec.facets else ()),
-        *((spec.augment.name,) if spec.augment else ()), "version",
+        *((spec.augment.name,) if spec.augment else ()), "version", "as_of",
     )  # fmt: skip
 
 
@@ -200,8 +200,9 @@ def _parse_sort(spec: ListSpec, raw: str | None) -> list[tuple[Sort, bool]]:
 
 def unknown_parameters(names: Sequence[str], allowed: Sequence[str]) -> ProblemError:
     """The 400 for parameters a route with a fixed set does not take, listing every one it
-    does (with `version`, which every data route takes) and the nearest to each."""
-    accepted = [*allowed, "version"]
+    does (with `version` and `as_of`, which every data route takes) and the nearest to
+    each."""
+    accepted = [*allowed, "version", "as_of"]
     errors = []
     for name in names:
         near = nearest_names(name, accepted)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import build_engine
 from app.facts.version import read_version
 from app.migrate import upgrade_to_head
+from app.seeding.archive import Keeping, keep_release
 from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
 from app.seeding.loader import load_dataset
@@ -22,12 +24,14 @@ class SeedsRejected(SeedError):
     """The seed files failed to read or check: the database was not touched."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Seeded:
     verification: Verification
     report: LoadReport
     previous_version: str  # the dataset version the database held before the load
     version: str
+    kept: Path | None = None  # the release's database for pinned reads, if one was kept
+    not_kept: str | None = None  # why a release's database could not be kept
 
 
 def seed(
@@ -36,9 +40,12 @@ def seed(
     documents: Path | None,
     progress: Callable[[str], None] | None = None,
     releases: Path | None = None,
+    keeping: Keeping | None = None,
 ) -> Seeded:
     """Read, check, migrate and load; with `releases`, a load that makes a release writes
-    its files there (app.seeding.bundle)."""
+    its files there (app.seeding.bundle), and with `keeping`, a copy of the database as
+    that release (app.seeding.archive). The load is committed before the copy is made: a
+    copy that fails is reported in `not_kept`, and the data stays loaded."""
     step = progress or (lambda _: None)
     step("reading seeds")
     try:
@@ -53,9 +60,16 @@ def seed(
         previous = _stored_version(engine)
         report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"), releases)
         version = _stored_version(engine)
+        seeded = Seeded(verification, report, previous, version)
+        if keeping is not None and report.release is not None:
+            step("keeping the release for pinned reads")
+            try:
+                seeded.kept = keep_release(engine, url, report.release, keeping)
+            except (OSError, SQLAlchemyError) as error:
+                seeded.not_kept = f"{error.__class__.__name__}: {error}"
     finally:
         engine.dispose()
-    return Seeded(verification, report, previous, version)
+    return seeded
 
 
 def _stored_version(engine: Engine) -> str:

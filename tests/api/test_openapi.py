@@ -48,7 +48,7 @@ def test_every_filter_operator_and_control_is_documented(
     parameters = operations(spec)[operation_id]["parameters"]
     documented = {p["name"] for p in parameters if p["in"] == "query"}
     list_spec, fixed = LISTS[operation_id]
-    expected = {*CONTROL_PARAMETERS, "format", "bom", "version"}  # format, bom: the exports
+    expected = {*CONTROL_PARAMETERS, "format", "bom", "version", "as_of"}  # format, bom: exports
     if list_spec.facets:
         expected.add("facets")
     if list_spec.augment is not None:

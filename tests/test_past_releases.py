@@ -1,0 +1,180 @@
+"""Past releases stay queryable: a load keeps the database as each release stood, so a
+request pinned to a kept release (`version=`, `as_of=`, a cursor's walk) answers exactly as
+it did, whatever was loaded since; a release older than those kept is a 410 naming the
+oldest kept. On both engines, over HTTP, with loads run by the pipeline `atlas load` uses.
+"""
+
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.seeding.archive import Keeping, kept_versions
+from app.seeding.pipeline import Seeded, seed
+from tests.conftest import SEEDS
+
+API = "/api/v1"
+TITLE = "Sci-tech Innovation Energizes Mining City in Hubei"
+SOURCE = f"{API}/sources/std-2024-03-25-daye"
+PINNED = (  # a list, a filtered list with its total, a record, a nested list
+    f"{API}/metrics?limit=4&sort=-value&count=true",
+    f"{API}/sources?limit=3",
+    SOURCE,
+    f"{API}/places/hefei/metrics?limit=2",
+)
+
+
+class Reloads:
+    """A copy of the seeds, loaded again with the source's title changed each time."""
+
+    def __init__(self, url: str, folder: Path, keep: int) -> None:
+        self.url = url
+        self.seeds = folder / "seeds"
+        shutil.copytree(SEEDS, self.seeds)
+        self.keeping = Keeping(folder / "archives", keep)
+        self.title = TITLE
+        self.loads = 0
+
+    def load(self) -> Seeded:
+        if self.loads:
+            sources = self.seeds / "sources.yaml"
+            new = f"{TITLE} (edition {self.loads + 1})"
+            text = sources.read_text(encoding="utf-8")
+            sources.write_text(text.replace(f"title: {self.title}\n", f"title: {new}\n"))
+            self.title = new
+        self.loads += 1
+        seeded = seed(self.url, self.seeds, None, keeping=self.keeping)
+        assert seeded.not_kept is None
+        return seeded
+
+    def client(self) -> TestClient:
+        settings = Settings(
+            database_url=self.url, archives_dir=self.keeping.folder, version_refresh_ms=50
+        )
+        return TestClient(create_app(settings))
+
+
+@pytest.fixture
+def reloads(empty_url: str, tmp_path: Path) -> Reloads:
+    return Reloads(empty_url, tmp_path, keep=11)
+
+
+@pytest.fixture
+def live(reloads: Reloads) -> Iterator[TestClient]:
+    reloads.load()
+    with reloads.client() as client:
+        yield client
+
+
+def bodies(client: TestClient, version: str) -> list[Any]:
+    answers = []
+    for url in PINNED:
+        response = client.get(f"{url}{'&' if '?' in url else '?'}version={version}")
+        assert response.status_code == 200, (url, response.text)
+        assert response.headers["x-atlas-dataset-version"].startswith(version)
+        answers.append(response.json())
+    return answers
+
+
+def test_a_pinned_request_answers_the_same_after_ten_loads(
+    reloads: Reloads, live: TestClient
+) -> None:
+    first = live.get(SOURCE).headers["x-atlas-dataset-version"]
+    before = bodies(live, first)
+    versions = [first]
+    for _ in range(10):
+        versions.append(reloads.load().version)
+    assert len(set(versions)) == 11
+    assert live.get(SOURCE).json()["title"] == reloads.title  # the current one moved on
+    assert bodies(live, first) == before
+    assert bodies(live, first[:16]) == before  # as a citation prints it
+    middle = versions[5]
+    assert live.get(f"{SOURCE}?version={middle}").json()["title"] == f"{TITLE} (edition 6)"
+    assert sorted(kept_versions(reloads.keeping.folder)) == sorted(versions)
+
+
+def test_a_walk_goes_on_across_loads(reloads: Reloads, live: TestClient) -> None:
+    first = live.get(f"{API}/places?limit=40")
+    version = first.headers["x-atlas-dataset-version"]
+    seen = [place["slug"] for place in first.json()["data"]]
+    reloads.load()
+    reloads.load()
+    page = first.json()
+    while page["links"].get("next"):
+        response = live.get(page["links"]["next"])
+        assert response.status_code == 200, response.text
+        assert response.headers["x-atlas-dataset-version"] == version
+        page = response.json()
+        seen += [place["slug"] for place in page["data"]]
+    whole = live.get(f"{API}/places?limit=500&version={version}").json()
+    walked_at_once = [p["slug"] for p in whole["data"]]
+    assert seen[: len(walked_at_once)] == walked_at_once
+    assert len(seen) == len(set(seen))
+
+
+def test_as_of_answers_as_published_at_that_moment(reloads: Reloads, live: TestClient) -> None:
+    first = live.get(SOURCE).headers["x-atlas-dataset-version"]
+    time.sleep(0.05)
+    between = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    time.sleep(0.05)
+    second = reloads.load().version
+    then = live.get(f"{SOURCE}?as_of={between}")
+    assert then.status_code == 200, then.text
+    assert then.headers["x-atlas-dataset-version"] == first
+    assert then.json()["title"] == TITLE
+    today = live.get(f"{SOURCE}?as_of={datetime.now(UTC).date().isoformat()}")
+    assert today.headers["x-atlas-dataset-version"] == second
+    listed = live.get(f"{API}/sources?limit=2&as_of={between}")
+    assert listed.status_code == 200
+    assert listed.headers["x-atlas-dataset-version"] == first
+
+    early = live.get(f"{SOURCE}?as_of=2001-01-01")
+    assert early.status_code == 422
+    problem = early.json()
+    assert problem["errors"][0]["parameter"] == "as_of"
+    assert "no release had been published by 2001-01-01" in problem["detail"]
+    assert first[:16] in problem["detail"]  # the first release, named
+    for bad in ("yesterday", "2026-13-01", "2026-12-01T08:00", "2026-12-01 08:00Z"):
+        refused = live.get(f"{SOURCE}?as_of={bad}")
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["parameter"] == "as_of"
+    both = live.get(f"{SOURCE}?as_of=2026-12-01&version={first}")
+    assert both.status_code == 422
+    assert "not both" in both.json()["detail"]
+
+
+def test_a_release_no_longer_kept_is_a_410_naming_the_oldest_kept(
+    empty_url: str, tmp_path: Path
+) -> None:
+    reloads = Reloads(empty_url, tmp_path, keep=2)
+    versions = [reloads.load().version for _ in range(3)]
+    assert sorted(kept_versions(reloads.keeping.folder)) == sorted(versions[1:])
+    with reloads.client() as client:
+        page = client.get(f"{API}/places?limit=40&version={versions[1]}")
+        assert page.status_code == 200
+        reloads.load()  # versions[1] is no longer kept
+        for url, parameter in (
+            (f"{SOURCE}?version={versions[0][:16]}", "version"),
+            (f"{API}/places?limit=5&version={versions[0]}", "version"),
+            (page.json()["links"]["next"], "cursor"),
+        ):
+            gone = client.get(url)
+            assert gone.status_code == 410, (url, gone.text)
+            assert gone.headers["content-type"] == "application/problem+json"
+            problem = gone.json()
+            assert problem["type"] == "/problems/version-retired"
+            assert problem["title"] == "Dataset version no longer kept"
+            assert problem["errors"][0]["parameter"] == parameter
+            assert f"the oldest kept is {versions[2][:16]}" in problem["detail"]
+        kept = client.get(f"{SOURCE}?version={versions[2]}")
+        assert kept.status_code == 200
+        never = client.get(f"{SOURCE}?version={'0' * 16}")
+        assert never.status_code == 409  # never a release here: not retired, just not served
+        assert never.json()["type"] == "/problems/version-gone"
