@@ -288,7 +288,7 @@ METRIC_SPEC = ListSpec(
             column=observation.c.conflict,
             example=True,
         ),
-        search_filter(BY_KIND["metric"], observation.c.id),
+        search_filter(BY_KIND["metric"], observation.c.id, ranked=True),
     ),
     sorts=(
         Sort("id", observation.c.id, int),

@@ -224,12 +224,14 @@ def highlight(text: str | None, query: str) -> str | None:
     return "".join(parts)
 
 
-def search_filter(searched: Searched, column: Any) -> Filter:
-    """`q=` on a list: the rows whose names contain the text, as `/search` matches them."""
+def search_filter(searched: Searched, column: Any, *, ranked: bool = False) -> Filter:
+    """`q=` on a list: the rows whose names contain the text, as `/search` matches them;
+    `ranked` where the list also offers `relevance_sort`, which its description names."""
     kind = searched.kind
+    rank = " Without `sort=`, the best match comes first (`sort=-relevance`)." if ranked else ""
     return Filter(
         "q",
-        f"Text in the {kind}'s {searched.text}, as /search matches it.",
+        f"Text in the {kind}'s {searched.text}, as /search matches it.{rank}",
         operators=("exact",),
         column=column,
         lookup=Lookup(ids=lambda keys: matching_ids(kind, keys[0])),

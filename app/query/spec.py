@@ -188,6 +188,10 @@ class ListSpec:
     facets: "tuple[Facet, ...]" = ()
     augment: Augment | None = None
 
+    def __post_init__(self) -> None:
+        for sort in self.sorts:
+            assert sort.ranks is None or self.filter(sort.ranks), f"{sort.name}: no {sort.ranks}"
+
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)
 
