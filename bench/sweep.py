@@ -130,6 +130,8 @@ def shapes(vocab: Vocabulary, count: int, seed: int) -> list[str]:
         if i < len(spec.sorts) * 2:
             sorts = [spec.sorts[(i // 2) % len(spec.sorts)]]
         params["sort"] = ",".join(("-" if rng.random() < 0.5 else "") + s.name for s in sorts)
+        for ranked in (s.ranks for s in sorts if s.ranks is not None):  # relevance needs q=
+            params.setdefault(ranked, _value(rng, vocab, ranked, "exact"))
         params["limit"] = str(rng.choice(LIMITS))
         if rng.random() < 0.3:
             params["count"] = "true"

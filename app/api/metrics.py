@@ -36,7 +36,7 @@ from app.query import (
 )
 from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
-from app.query.search import search_filter
+from app.query.search import relevance_sort, search_filter
 from app.query.spec import Augment, Implied
 
 
@@ -288,7 +288,7 @@ METRIC_SPEC = ListSpec(
             column=observation.c.conflict,
             example=True,
         ),
-        search_filter(BY_KIND["metric"], observation.c.id),
+        search_filter(BY_KIND["metric"], observation.c.id, ranked=True),
     ),
     sorts=(
         Sort("id", observation.c.id, int),
@@ -296,6 +296,7 @@ METRIC_SPEC = ListSpec(
         Sort("year", observation.c.year, int, nullable=True),
         Sort("period_end", observation.c.period_end, date, nullable=True),
         Sort("key", observation.c.key, str),
+        relevance_sort(BY_KIND["metric"], observation.c.key),
     ),
     default_sort=("id",),
     fields=tuple(name for name in Metric.model_fields if name != "per"),

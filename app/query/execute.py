@@ -247,7 +247,9 @@ def _read_ids(
     found: list[dict[str, Any]] = []
     for phase in _phases(spec, query):
         phase_terms = [*terms, *phase.terms(first)]
-        rows, whole = _read_phase(connection, spec, phase, phase_terms, wanted - len(found))
+        rows, whole = _read_phase(
+            connection, spec, phase, phase_terms, wanted - len(found), query.sort_values
+        )
         found.extend(_normalise(rows, phase, len(query.sort), whole))
         if len(found) >= wanted:
             break
@@ -255,9 +257,15 @@ def _read_ids(
 
 
 def _read_phase(
-    connection: Connection, spec: ListSpec, phase: Phase, terms: list[Term], limit: int
+    connection: Connection,
+    spec: ListSpec,
+    phase: Phase,
+    terms: list[Term],
+    limit: int,
+    sort_values: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The phase's ids and sort values, and whether its rows were read whole with them."""
+    """The phase's ids and sort values, and whether its rows were read whole with them;
+    `sort_values` are what the sort's own expressions bind (a ranked sort's text)."""
     columns = [column_name(key.element) for key in phase.keys]
     plan = choose(spec, terms, columns, _prober(connection, spec))
     order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
@@ -281,7 +289,7 @@ def _read_phase(
             connection, shape, lambda: _ids_statement(spec, phase.keys, terms, plan, phase.name)
         )
     values = {name: value for term in terms for name, value in term.values.items()}
-    return fetch(connection, prepared, {**values, "page_limit": limit}), whole
+    return fetch(connection, prepared, {**values, **sort_values, "page_limit": limit}), whole
 
 
 def _normalise(

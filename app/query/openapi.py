@@ -18,7 +18,7 @@ from app.query.parsing import (
     MAX_LIMIT,
     MAX_VALUE_LENGTH,
 )
-from app.query.spec import Filter, ListSpec, ValueKind
+from app.query.spec import Filter, ListSpec, Sort, ValueKind
 
 TEXT = r"[^\x00-\x1f\x7f-\x9f,]*"
 _ITEM_PATTERNS: dict[ValueKind, str] = {
@@ -107,7 +107,8 @@ def _control_parameters(spec: ListSpec) -> list[dict[str, Any]]:
             "sort",
             "Comma-separated fields, `-` for descending. Sortable: "
             + ", ".join(sort_names)
-            + f". Default: {','.join(spec.default_sort)}.",
+            + f". Default: {','.join(spec.default_sort)}."
+            + "".join(_ranked_note(spec, sort) for sort in spec.sorts if sort.ranks),
             {
                 "type": "string",
                 "maxLength": 200,
@@ -127,6 +128,17 @@ def _control_parameters(spec: ListSpec) -> list[dict[str, Any]]:
             {"type": "boolean", "default": False},
         ),
     ]
+
+
+def _ranked_note(spec: ListSpec, sort: Sort) -> str:
+    default = ",".join(spec.default_sort)
+    return (
+        f" `{sort.name}` is how well a row matches `{sort.ranks}=` (scored as `/search` ranks:"
+        " the whole text, then its start, then inside it; shorter text first), so it is taken"
+        f" only with `{sort.ranks}=`; given `{sort.ranks}=` and no `sort=`, the order is"
+        f" `-{sort.name},{default}`, best match first. When `{sort.name}` is the last field"
+        f" named, the rows it ranks equal follow the default order ({default})."
+    )
 
 
 def openapi_parameters(spec: ListSpec, *, fixed: Sequence[str] = ()) -> list[dict[str, Any]]:

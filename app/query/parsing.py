@@ -58,7 +58,7 @@ def parse_query(
         for name, raw in params.items()
         if name not in CONTROL_PARAMETERS
     ]
-    sort = _parse_sort(spec, params.get("sort"))
+    sort = _parse_sort(spec, params.get("sort"), filters)
     limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
     fields = _parse_fields(spec, params.get("fields"), columns)
     count = parse_bool("count", params.get("count", "false"))
@@ -178,8 +178,21 @@ def parse_bool(name: str, raw: str) -> bool:
     raise parameter_problem(name, f"expected true or false, got {shown(raw)}")
 
 
-def _parse_sort(spec: ListSpec, raw: str | None) -> list[tuple[Sort, bool]]:
-    names = spec.default_sort if raw is None else tuple(raw.split(","))
+def _parse_sort(
+    spec: ListSpec, raw: str | None, filters: Sequence[AppliedFilter]
+) -> list[tuple[Sort, bool]]:
+    """The sort asked for, or the list's default. A ranked sort (`relevance`, best first
+    as `-relevance`) needs the filter whose text it scores by: given that filter and no
+    `sort=`, the list is ranked; ties in a ranked sort that ends the order are broken by
+    the list's default order."""
+    given = {f.filter.name for f in filters if f.operator == "exact"}
+    ranked = next((s for s in spec.sorts if s.ranks is not None and s.ranks in given), None)
+    if raw is not None:
+        names = tuple(raw.split(","))
+    elif ranked is not None:
+        names = (f"-{ranked.name}", *spec.default_sort)
+    else:
+        names = spec.default_sort
     result: list[tuple[Sort, bool]] = []
     seen: set[str] = set()
     for item in names:
@@ -189,12 +202,20 @@ def _parse_sort(spec: ListSpec, raw: str | None) -> list[tuple[Sort, bool]]:
         if sort is None:
             allowed = ", ".join(s.name for s in spec.sorts)
             raise parameter_problem("sort", f"cannot sort by {item!r}; sortable fields: {allowed}")
+        if sort.ranks is not None and sort.ranks not in given:
+            raise parameter_problem(
+                "sort",
+                f"{item!r} ranks by how well each row matches {sort.ranks}=; give {sort.ranks}="
+                " with the text to rank by, or sort by another field",
+            )
         if name in seen:
             continue  # named twice: the first occurrence decides, as with fields=
         seen.add(name)
         result.append((sort, descending))
     if not result:
         raise parameter_problem("sort", "name at least one field")
+    if result[-1][0].ranks is not None:  # equal scores: in the list's own order
+        result.extend(s for s in _parse_sort(spec, None, ()) if s[0].name not in seen)
     return result
 
 

@@ -7,7 +7,9 @@ cannot serve a query shorter than three characters (合肥 is two); those scan t
 a few thousand rows. The rank is computed the same way on both engines, so both give the
 same answer in the same order: exact name, then name prefix, then name containing the
 query, then any other matching name (the slug or code); shorter names first, then by kind
-and key.
+and key. The same score, one number per entry (`relevance`), ranks a list given `q=`
+(`/metrics?q=`, `sort=-relevance`): read for the rows the filter chose, by the entries'
+(kind, key) index.
 
 A query also matches *squashed*, as values are compared (app.facts.names.squash): without
 case, spaces, `-_.'` and a trailing city/county/district/province (市, 县, 区, 省), against
@@ -34,18 +36,21 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import SQLModel
 
 from app.facts.names import DROPPED, SUFFIXES
-from app.facts.search import SEARCHED, Searched
-from app.query.spec import Filter, Lookup
+from app.facts.search import NAME_LENGTH, SEARCHED, Searched
+from app.query.spec import RANKED_TEXT, Filter, Lookup, Sort
+from app.query.statements import slot
 
 KINDS = tuple(entry.kind for entry in SEARCHED)
 COLLECTIONS = {entry.kind: entry.collection for entry in SEARCHED}
 MIN_TRIGRAM = 3
+TIERS = ("exact", "prefix", "contains", "other")  # how a name matched, best first
 
 
 def entries() -> Table:
@@ -116,11 +121,9 @@ def matching_ids(kind: str, query: BindParameter[Any], id_label: str = "id") -> 
     return select(ident.label(id_label)).where(entry.c.kind == kind, name_matches(query))
 
 
-def search_statement(
-    query: BindParameter[Any],
-    kinds: Sequence[BindParameter[Any]] | None,
-    limit: BindParameter[Any],
-) -> Select[Any]:
+def _tier(query: ColumnElement[Any]) -> ColumnElement[int]:
+    """How an entry's names match the query: 0 the whole name (as given or squashed), 1
+    its start, 2 inside it, 3 another of its names (a slug, a code)."""
     entry = entries()
     folded = func.lower(query)
     names = (entry.c.name_folded, entry.c.local_folded)
@@ -129,20 +132,48 @@ def search_statement(
         return or_(*(test(column) for column in names))
 
     short = squashed(query)
-    tier = case(
+    return case(
         (any_name(lambda c: c == folded), 0),
         (any_name(lambda c: squashed(c) == short), 0),  # "hubei province" names Hubei
         (any_name(lambda c: func.substr(c, 1, func.length(folded)) == folded), 1),
         (any_name(lambda c: func.coalesce(_position(c, folded), 0) > 0), 2),
-        else_=3,
-    ).label("tier")
-    kind_order = case({k: i for i, k in enumerate(KINDS)}, value=entry.c.kind)
-    statement = select(entry.c.kind, entry.c.key, entry.c.name, entry.c.name_local, tier).where(
-        name_matches(query)
+        else_=len(TIERS) - 1,
     )
+
+
+def _score(tier: ColumnElement[int]) -> ColumnElement[int]:
+    """The rank as one number, higher better: the tier, then the shorter name (a name is
+    at most NAME_LENGTH characters, so no length outweighs a tier)."""
+    score = (len(TIERS) - tier) * (NAME_LENGTH + 1) - func.length(entries().c.name)
+    return type_coerce(score, Integer())
+
+
+def relevance(searched: Searched, key: ColumnElement[Any], query: ColumnElement[Any]) -> Any:
+    """How well the row whose key is `key` matches `query`, as `/search` ranks its entry
+    (higher better): a scalar subquery on the entries' unique (kind, key) index, read for
+    the rows a `q=` filter already chose."""
+    entry = entries()
+    return (
+        select(func.max(_score(_tier(query))))
+        .where(entry.c.kind == searched.kind, entry.c.key == key)
+        .scalar_subquery()
+    )
+
+
+def search_statement(
+    query: BindParameter[Any],
+    kinds: Sequence[BindParameter[Any]] | None,
+    limit: BindParameter[Any],
+) -> Select[Any]:
+    entry = entries()
+    tier = _tier(query)
+    kind_order = case({k: i for i, k in enumerate(KINDS)}, value=entry.c.kind)
+    statement = select(
+        entry.c.kind, entry.c.key, entry.c.name, entry.c.name_local, tier.label("tier")
+    ).where(name_matches(query))
     if kinds is not None:
         statement = statement.where(entry.c.kind.in_(kinds))
-    return statement.order_by(tier, func.length(entry.c.name), kind_order, entry.c.key).limit(limit)
+    return statement.order_by(_score(tier).desc(), kind_order, entry.c.key).limit(limit)
 
 
 class _Position(ColumnElement[Any]):
@@ -193,14 +224,22 @@ def highlight(text: str | None, query: str) -> str | None:
     return "".join(parts)
 
 
-def search_filter(searched: Searched, column: Any) -> Filter:
-    """`q=` on a list: the rows whose names contain the text, as `/search` matches them."""
+def search_filter(searched: Searched, column: Any, *, ranked: bool = False) -> Filter:
+    """`q=` on a list: the rows whose names contain the text, as `/search` matches them;
+    `ranked` where the list also offers `relevance_sort`, which its description names."""
     kind = searched.kind
+    rank = " Without `sort=`, the best match comes first (`sort=-relevance`)." if ranked else ""
     return Filter(
         "q",
-        f"Text in the {kind}'s {searched.text}, as /search matches it.",
+        f"Text in the {kind}'s {searched.text}, as /search matches it.{rank}",
         operators=("exact",),
         column=column,
         lookup=Lookup(ids=lambda keys: matching_ids(kind, keys[0])),
         example=searched.example,
     )
+
+
+def relevance_sort(searched: Searched, key: ColumnElement[Any]) -> Sort:
+    """`sort=relevance` beside `q=`: rows by how well their entry matches the text, scored as
+    `/search` ranks (`-relevance`, best first, is the order of a list given `q=` alone)."""
+    return Sort("relevance", relevance(searched, key, slot(RANKED_TEXT)), int, ranks="q")

@@ -117,15 +117,23 @@ class Filter:
         return self.column
 
 
+RANKED_TEXT = "ranked_text"  # the bind name of the text a ranked sort scores rows by
+
+
 @dataclass(frozen=True)
 class Sort:
     """A sort field. It is nullable when its column is: nulls sort last, and a cursor on a
-    null value continues among the nulls."""
+    null value continues among the nulls.
+
+    A ranked sort (`relevance`) orders by how well each row matches the value of the
+    filter it `ranks` (`q=`): its column reads that value bound as RANKED_TEXT, and it is
+    offered only with that filter, which it then orders by when no `sort=` is given."""
 
     name: str
     column: ColumnElement[Any]
     kind: ValueKind
     nullable: bool = False
+    ranks: str | None = None
 
     def __post_init__(self) -> None:
         if getattr(self.column, "nullable", False):
@@ -180,6 +188,10 @@ class ListSpec:
     facets: "tuple[Facet, ...]" = ()
     augment: Augment | None = None
 
+    def __post_init__(self) -> None:
+        for sort in self.sorts:
+            assert sort.ranks is None or self.filter(sort.ranks), f"{sort.name}: no {sort.ranks}"
+
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)
 
@@ -220,6 +232,13 @@ class ListQuery:
     @property
     def sort_signature(self) -> str:
         return ",".join(("-" if desc else "") + s.name for s, desc in self.sort)
+
+    @property
+    def sort_values(self) -> dict[str, Any]:
+        """What the sort's own expressions bind: the text a ranked sort scores rows by."""
+        ranked = {s.ranks for s, _ in self.sort if s.ranks is not None}
+        text = next((f.values[0] for f in self.filters if f.filter.name in ranked), None)
+        return {} if text is None else {RANKED_TEXT: text}
 
 
 @dataclass

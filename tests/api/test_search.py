@@ -200,3 +200,89 @@ def test_a_metric_is_not_found_by_its_key(client: TestClient) -> None:
     assert keys[:2] == [("place", "hefei"), ("cluster", "hefei-intelligent-voice")]
     metrics = search(client, "q=hefei&kind=metric&limit=50")["data"]
     assert all("hefei" in r["name"].lower() for r in metrics)
+
+
+def _listed(client: TestClient, path: str) -> dict[str, Any]:
+    response = client.get(f"{API}{path}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_q_on_metrics_ranks_them_as_search_does(client: TestClient) -> None:
+    """Given `q=` and no `sort=`, the best match comes first: "total investment of more than
+    20 billion rmb" starts with the text, so it outranks the shorter "boosting its total to
+    264", which only contains it, though the list's own order (by id) puts it after."""
+    ranked = _listed(client, "/metrics?q=total&fields=key,provenance.quote")
+    assert ranked["meta"]["sort"] == ["-relevance", "id"]
+    keys = [m["key"] for m in ranked["data"]]
+    assert keys[:2] == ["baiyun-lake-total-investment", "changzhi-high-tech-enterprises"]
+    quotes = [m["provenance"]["quote"] for m in ranked["data"]]
+    assert quotes[0].lower().startswith("total")
+    assert len(quotes[1]) < len(quotes[0])
+    by_id = [m["key"] for m in _listed(client, "/metrics?q=total&sort=id&fields=key")["data"]]
+    assert sorted(by_id) == sorted(keys)
+    assert by_id != keys
+    assert by_id.index("baiyun-lake-total-investment") > by_id.index(
+        "changzhi-high-tech-enterprises"
+    )
+    searched = search(client, "q=total&kind=metric&limit=50")["data"]
+    assert [r["key"] for r in searched] == keys  # one score, in /search and on the list
+    # the same order, asked for by name; ties in it broken by the list's own order
+    named = _listed(client, "/metrics?q=total&sort=-relevance&fields=key")
+    assert named["meta"]["sort"] == ["-relevance", "id"]
+    assert [m["key"] for m in named["data"]] == keys
+
+
+def test_an_explicit_sort_wins_over_relevance(client: TestClient) -> None:
+    by_value = _listed(client, "/metrics?q=total&sort=-value&fields=key,value")
+    assert by_value["meta"]["sort"] == ["-value"]
+    values = [m["value"] for m in by_value["data"]]
+    assert values == sorted(values, reverse=True)
+    worst_first = _listed(client, "/metrics?q=total&sort=relevance&fields=key")
+    assert worst_first["meta"]["sort"] == ["relevance", "id"]
+    assert worst_first["data"][-1]["key"] == "baiyun-lake-total-investment"
+    then_value = _listed(client, "/metrics?q=the&sort=year,-relevance&fields=key")
+    assert then_value["meta"]["sort"] == ["year", "-relevance", "id"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/metrics?q=the", "/metrics?q=in&year__gte=2019", "/places/hunan/metrics?q=the"]
+)
+def test_a_ranked_list_pages_through_every_match_once(client: TestClient, path: str) -> None:
+    whole = [m["key"] for m in _listed(client, f"{path}&limit=500&fields=key")["data"]]
+    assert len(whole) >= 3  # two pages at least
+    walked: list[str] = []
+    url: str | None = f"{API}{path}&limit=2&fields=key"
+    while url is not None:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["meta"]["sort"] == ["-relevance", "id"]
+        walked += [m["key"] for m in body["data"]]
+        url = body["links"]["next"]
+    assert walked == whole
+    assert len(set(walked)) == len(walked)
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "words"),
+    [
+        ("/metrics?sort=-relevance", "sort", "give q="),
+        ("/metrics?sort=value,relevance", "sort", "give q="),
+        ("/places/hunan/metrics?indicator=high_tech_enterprises&sort=relevance", "sort", "q="),
+        ("/metrics?q=total&sort=relevance&limit=1", "cursor", "issued for sort=relevance,id"),
+    ],
+)
+def test_relevance_without_its_text_is_refused_naming_the_parameter(
+    client: TestClient, path: str, parameter: str, words: str
+) -> None:
+    if parameter == "cursor":  # a ranked walk's cursor, then asked in another order
+        cursor = _listed(client, path)["meta"]["next_cursor"]
+        path = f"/metrics?q=total&sort=id&cursor={cursor}"
+    response = client.get(f"{API}{path}")
+    assert response.status_code == (400 if parameter == "cursor" else 422), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert [e["parameter"] for e in problem["errors"]] == [parameter]
+    assert words in problem["detail"]
