@@ -4182,6 +4182,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -4299,6 +4304,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -4475,7 +4512,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -4698,7 +4735,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -4727,6 +4764,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -4875,6 +4917,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -5199,6 +5273,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -5347,6 +5426,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -5719,6 +5830,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -5867,6 +5983,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -6186,6 +6334,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -6334,6 +6487,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -6510,6 +6695,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -6647,6 +6837,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -6975,6 +7197,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -7092,6 +7319,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -7268,7 +7527,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -7491,7 +7750,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -7520,6 +7779,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -7668,6 +7932,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -7992,6 +8288,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -8140,6 +8441,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -8512,6 +8845,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -8660,6 +8998,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -8979,6 +9349,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -9127,6 +9502,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -9323,6 +9730,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -9471,6 +9883,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -9647,6 +10091,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -9784,6 +10233,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -10097,6 +10578,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -10214,6 +10700,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -10390,7 +10908,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -10608,7 +11126,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -10637,6 +11155,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -10785,6 +11308,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -10961,6 +11516,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -11098,6 +11658,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/clusters/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -11459,6 +12051,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -11576,6 +12173,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -11752,7 +12381,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -11970,7 +12599,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -11999,6 +12628,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -12147,6 +12781,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -12323,6 +12989,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -12460,6 +13131,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/programs/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -12773,6 +13476,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -12890,6 +13598,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -13066,6 +13806,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -13203,6 +13948,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/organizations/{slug}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -13451,6 +14228,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -13568,6 +14350,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/indicators",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -13744,7 +14558,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -13967,7 +14781,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -13996,6 +14810,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -14144,6 +14963,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -14320,6 +15171,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -14457,6 +15313,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/indicators/{code}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -14733,6 +15621,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -14850,6 +15743,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/sources",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -15026,7 +15951,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -15249,7 +16174,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -15278,6 +16203,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -15426,6 +16356,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -15602,6 +16564,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -15739,6 +16706,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/sources/{id}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -15889,7 +16888,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -16127,7 +17126,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -16156,6 +17155,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -16273,6 +17277,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -16454,6 +17490,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -16591,6 +17632,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/metrics/{metric_key}/comparison",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -16741,6 +17814,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -16878,6 +17956,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/metrics/{key}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -17196,6 +18306,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -17313,6 +18428,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/relations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -17512,6 +18659,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -17629,6 +18781,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/releases",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -17903,6 +19087,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -18051,6 +19240,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/releases/{release_version}/changes",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -18227,6 +19448,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -18364,6 +19590,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/releases/{release_version}/download",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -18514,6 +19772,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -18651,6 +19914,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/releases/{release}",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -18914,6 +20209,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -19031,6 +20331,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/changes",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -19216,6 +20548,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -19322,6 +20659,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/search",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -19509,6 +20878,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -19651,6 +21025,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/series",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -19872,6 +21278,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -20014,6 +21425,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -20210,6 +21653,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -20341,6 +21789,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/comparisons",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -20491,6 +21971,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path?: never;
@@ -20597,6 +22082,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -21401,6 +22918,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -21548,6 +23070,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -21724,7 +23278,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -21947,7 +23501,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -21971,6 +23525,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -22123,6 +23682,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{city_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -22442,6 +24033,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -22594,6 +24190,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{city_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -22961,6 +24589,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -23113,6 +24746,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{city_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -23427,6 +25092,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -23579,6 +25249,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/cities/{city_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -23928,6 +25630,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -24075,6 +25782,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -24251,7 +25990,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -24474,7 +26213,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -24498,6 +26237,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -24650,6 +26394,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -24969,6 +26745,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -25121,6 +26902,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -25488,6 +27301,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -25640,6 +27458,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -25954,6 +27804,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -26106,6 +27961,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -26297,6 +28184,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -26449,6 +28341,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/places/{place_slug}/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -26783,6 +28707,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -26930,6 +28859,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/clusters",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -27106,7 +29067,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -27324,7 +29285,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -27348,6 +29309,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -27500,6 +29466,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/clusters/{cluster_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -27882,6 +29880,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -28029,6 +30032,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/programs",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -28205,7 +30240,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -28423,7 +30458,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -28447,6 +30482,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -28599,6 +30639,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/programs/{program_slug}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -28933,6 +31005,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -29080,6 +31157,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/organizations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -29349,6 +31458,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -29496,6 +31610,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/indicators",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -29672,7 +31818,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -29895,7 +32041,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -29919,6 +32065,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -30071,6 +32222,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/indicators/{indicator_code}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -30368,6 +32551,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -30515,6 +32703,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/sources",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -30691,7 +32911,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -30914,7 +33134,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -30938,6 +33158,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -31090,6 +33315,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/sources/{source_id}/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -31266,7 +33523,7 @@ export interface operations {
                 /** @description Opaque token from `links.next` of the previous page; a token the API did not issue for this list and sort is refused with 400. */
                 cursor?: string;
                 /**
-                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key. Default: id.
+                 * @description Comma-separated fields, `-` for descending. Sortable: id, value, year, period_end, key, relevance. Default: id. `relevance` is how well a row matches `q=` (scored as `/search` ranks: the whole text, then its start, then inside it; shorter text first), so it is taken only with `q=`; given `q=` and no `sort=`, the order is `-relevance,id`, best match first. When `relevance` is the last field named, the rows it ranks equal follow the default order (id).
                  * @example id
                  */
                 sort?: string;
@@ -31504,7 +33761,7 @@ export interface operations {
                  */
                 conflict?: boolean;
                 /**
-                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it.
+                 * @description Text in the metric's quoted sentence (the words of its source that state it, any case), as /search matches it. Without `sort=`, the best match comes first (`sort=-relevance`).
                  * @example new energy
                  */
                 q?: string;
@@ -31528,6 +33785,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -31675,6 +33937,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/metrics",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -32014,6 +34308,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -32161,6 +34460,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/relations",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -32355,6 +34686,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -32502,6 +34838,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/releases",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -32771,6 +35139,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -32923,6 +35296,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/releases/{release_version}/changes",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -33207,6 +35612,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -33354,6 +35764,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/changes",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -33562,6 +36004,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -33709,6 +36156,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/series",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
@@ -33925,6 +36404,11 @@ export interface operations {
                  * @example 02385866a8198f562ceab1dce04590da52ab519cca42e3b99047010ececa5f8e
                  */
                 version?: string;
+                /**
+                 * @description Answer as published at this moment: from the release that was current then (the newest loaded before it), as if `version=` named it. A date means the end of that day in UTC; a timestamp needs its offset. Not with `version=`. A moment before the first release is a 422; a release no longer kept, a 410.
+                 * @example 2026-12-01
+                 */
+                as_of?: string;
             };
             header?: never;
             path: {
@@ -34072,6 +36556,38 @@ export interface operations {
                      *           "parameter": "cursor",
                      *           "in": "query",
                      *           "detail": "this walk started on dataset version 02385866a8198f56, which no database serves any longer (the data was reloaded); restart the walk from the first page"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The dataset version asked for (by `version=`, `as_of=` or a cursor's walk) was a release here and is no longer kept (`ATLAS_KEEP_RELEASES`); the detail names the oldest kept. */
+            410: {
+                headers: {
+                    "X-Atlas-Dataset-Version": components["headers"]["XAtlasDatasetVersion"];
+                    "X-Atlas-Node": components["headers"]["XAtlasNode"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Vary: components["headers"]["Vary"];
+                    "Surrogate-Key": components["headers"]["SurrogateKey"];
+                    Xkey: components["headers"]["Xkey"];
+                    "Cache-Tag": components["headers"]["CacheTag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/version-retired",
+                     *       "title": "Dataset version no longer kept",
+                     *       "status": 410,
+                     *       "detail": "version: dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one",
+                     *       "instance": "/api/v1/rankings",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "version",
+                     *           "in": "query",
+                     *           "detail": "dataset version 02385866a8198f56 (loaded at 2026-11-28T09:00:00Z) is no longer kept; the oldest kept is 9be1c0a2d4e6f801, loaded at 2026-12-01T09:00:00Z. Pin a kept version, or drop the pin to read the current one"
                      *         }
                      *       ]
                      *     }
