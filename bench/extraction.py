@@ -23,10 +23,10 @@ from app.extract.candidates import Candidate, Vocabulary, extract
 from app.extract.documents import MAX_BYTES, read_document
 from app.migrate import upgrade_to_head
 from app.seeding.checks import check_dataset
+from app.seeding.kinds import ObservationRecord
 from app.seeding.loader import load_dataset
 from app.seeding.quantities import COMPATIBLE_UNITS
 from app.seeding.reader import Dataset, read_dataset
-from app.seeding.records import ObservationRecord
 
 SEEDS = PROJECT_ROOT / "seeds"
 DOCUMENTS = PROJECT_ROOT.parent / "shared" / "seeds"

@@ -24,16 +24,11 @@ from app.models.vocabulary import Qualifier, SourceKind
 from app.seeding.cells import TABLES_FILE, Known, table_problems
 from app.seeding.divisions import DIVISIONS_SOURCE, divisions
 from app.seeding.errors import SeedError, SeedProblem
-from app.seeding.kinds import KINDS, Kind
+from app.seeding.kinds import KINDS, Kind, ObservationRecord, OrganizationRecord
 from app.seeding.periods import parse_period
 from app.seeding.quantities import COMPATIBLE_UNITS, parse_quantity
 from app.seeding.reader import INDICATORS_FILE, PLACES_FILE, SOURCES_FILE, Dataset
-from app.seeding.records import (
-    Evidenced,
-    ObservationRecord,
-    OrganizationRecord,
-    SourceRecord,
-)
+from app.seeding.records import Evidenced, SourceRecord
 from app.seeding.spans import Verification, document_problems
 
 # Words that must appear in a quote for its value to carry the qualifier.

@@ -2,30 +2,30 @@
 shape from this table, the checks find duplicates and unknown references through it, and
 the loader writes each kind's table from it, in this order.
 
-A new kind is a record class (app.seeding.records), a table (app.models) and one entry
-here; it gets the duplicate, reference and span checks without another line.
+A new kind is a table (app.models) and, here, its record class, its row and one entry in
+`KINDS`; it gets the duplicate, reference and span checks without another line. The
+records of the other seed files (sources, places, indicators, tables) and the base classes
+are in app.seeding.records.
 """
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
-from pydantic import create_model
+from pydantic import Field, StrictFloat, StrictInt, create_model, model_validator
 
 from app.facts.formulas import formula_inputs
-from app.models.vocabulary import SubjectKind
-from app.seeding.periods import parse_period
-from app.seeding.records import (
-    ClusterRecord,
-    Evidenced,
-    ObservationRecord,
-    OrganizationRecord,
-    ProgramPlaceRecord,
-    ProgramRecord,
-    Record,
-    RelationRecord,
-    Slug,
+from app.models.vocabulary import (
+    ClusterStatus,
+    OrganizationKind,
+    ProgramKind,
+    ProgramPlaceRole,
+    Qualifier,
+    RelationRole,
+    SubjectKind,
 )
+from app.seeding.periods import parse_period
+from app.seeding.records import Code, Evidenced, Key, PeriodLabel, Record, Slug, Text
 
 Row = dict[str, Any]
 
@@ -87,6 +87,114 @@ class Kind:
     def label(self, record: Any) -> str:
         names = self.label_fields or self.key
         return f"{self.name} {'/'.join(str(getattr(record, name)) for name in names)}"
+
+
+# The records a document file lists, one class per kind.
+
+
+class OrganizationRecord(Evidenced):
+    slug: Slug
+    name: Text
+    kind: OrganizationKind
+    place: Slug | None = None
+    place_source: Slug | None = Field(
+        default=None, description="The reference source of a home place the document omits."
+    )
+    description: str | None = None
+
+
+class ClusterRecord(Evidenced):
+    slug: Slug
+    name: Text
+    sector: Text
+    status: ClusterStatus
+    place: Slug
+    description: Text
+
+
+class ProgramRecord(Evidenced):
+    slug: Slug
+    name: Text
+    kind: ProgramKind
+    place: Slug
+    announced: PeriodLabel | None
+    eligibility: str | None = None
+    funding: str | None = None
+    description: Text
+    ambiguity: str | None = None
+
+
+class ProgramPlaceRecord(Evidenced):
+    program: Slug
+    place: Slug
+    role: ProgramPlaceRole
+    note: str | None = None
+
+
+class Target(Record):
+    """Exactly one of the four things an organization can be linked to."""
+
+    place: Slug | None = None
+    cluster: Slug | None = None
+    program: Slug | None = None
+    organization: Slug | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [name for name, value in self if value is not None]
+        if len(given) != 1:
+            raise ValueError("name exactly one of place, cluster, program, organization")
+        return self
+
+
+class RelationRecord(Evidenced):
+    key: Key
+    organization: Slug
+    role: RelationRole
+    target: Target
+    note: str | None = None
+
+
+class Subject(Record):
+    place: Slug | None = None
+    cluster: Slug | None = None
+    program: Slug | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [name for name, value in self if value is not None]
+        if len(given) != 1:
+            raise ValueError("name exactly one of place, cluster, program")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(name for name, value in self if value is not None)
+
+    @property
+    def slug(self) -> str:
+        return next(str(value) for _, value in self if value is not None)
+
+
+class ObservationRecord(Evidenced):
+    key: Key
+    indicator: Code
+    subject: Subject
+    period: PeriodLabel | None
+    value: StrictInt | StrictFloat
+    stated: str | None = Field(default=None, min_length=1, max_length=120)
+    qualifier: Qualifier
+    formula: str | None = Field(default=None, max_length=400)
+    note: str | None = None
+    ambiguity: str | None = None
+
+    @model_validator(mode="after")
+    def _stated_or_derived(self) -> Self:
+        if self.formula is None and (self.stated is None or self.at is None):
+            raise ValueError("a stated value needs 'stated', 'at' and 'quote'")
+        if self.formula is not None and (self.stated is not None or self.at is not None):
+            raise ValueError("a derived value has a 'formula' and no 'stated', 'at' or 'quote'")
+        return self
 
 
 def _organization_row(org: OrganizationRecord, written: Written) -> Row:

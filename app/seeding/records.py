@@ -9,16 +9,10 @@ import re
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.models.vocabulary import (
-    ClusterStatus,
-    OrganizationKind,
     PlaceLevel,
-    ProgramKind,
-    ProgramPlaceRole,
-    Qualifier,
-    RelationRole,
     SourceKind,
     Unit,
 )
@@ -176,108 +170,3 @@ class IndicatorRecord(Record):
 
 class IndicatorsFile(Record):
     indicators: list[IndicatorRecord]
-
-
-class OrganizationRecord(Evidenced):
-    slug: Slug
-    name: Text
-    kind: OrganizationKind
-    place: Slug | None = None
-    place_source: Slug | None = Field(
-        default=None, description="The reference source of a home place the document omits."
-    )
-    description: str | None = None
-
-
-class ClusterRecord(Evidenced):
-    slug: Slug
-    name: Text
-    sector: Text
-    status: ClusterStatus
-    place: Slug
-    description: Text
-
-
-class ProgramRecord(Evidenced):
-    slug: Slug
-    name: Text
-    kind: ProgramKind
-    place: Slug
-    announced: PeriodLabel | None
-    eligibility: str | None = None
-    funding: str | None = None
-    description: Text
-    ambiguity: str | None = None
-
-
-class ProgramPlaceRecord(Evidenced):
-    program: Slug
-    place: Slug
-    role: ProgramPlaceRole
-    note: str | None = None
-
-
-class Target(Record):
-    """Exactly one of the four things an organization can be linked to."""
-
-    place: Slug | None = None
-    cluster: Slug | None = None
-    program: Slug | None = None
-    organization: Slug | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Self:
-        given = [name for name, value in self if value is not None]
-        if len(given) != 1:
-            raise ValueError("name exactly one of place, cluster, program, organization")
-        return self
-
-
-class RelationRecord(Evidenced):
-    key: Key
-    organization: Slug
-    role: RelationRole
-    target: Target
-    note: str | None = None
-
-
-class Subject(Record):
-    place: Slug | None = None
-    cluster: Slug | None = None
-    program: Slug | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Self:
-        given = [name for name, value in self if value is not None]
-        if len(given) != 1:
-            raise ValueError("name exactly one of place, cluster, program")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(name for name, value in self if value is not None)
-
-    @property
-    def slug(self) -> str:
-        return next(str(value) for _, value in self if value is not None)
-
-
-class ObservationRecord(Evidenced):
-    key: Key
-    indicator: Code
-    subject: Subject
-    period: PeriodLabel | None
-    value: StrictInt | StrictFloat
-    stated: str | None = Field(default=None, min_length=1, max_length=120)
-    qualifier: Qualifier
-    formula: str | None = Field(default=None, max_length=400)
-    note: str | None = None
-    ambiguity: str | None = None
-
-    @model_validator(mode="after")
-    def _stated_or_derived(self) -> Self:
-        if self.formula is None and (self.stated is None or self.at is None):
-            raise ValueError("a stated value needs 'stated', 'at' and 'quote'")
-        if self.formula is not None and (self.stated is not None or self.at is not None):
-            raise ValueError("a derived value has a 'formula' and no 'stated', 'at' or 'quote'")
-        return self

@@ -10,9 +10,7 @@ from typing import Any
 from app.seeding.errors import SeedProblem
 from app.seeding.kinds import KINDS
 from app.seeding.reader import SOURCES_FILE, Dataset
-from app.seeding.records import (
-    Evidenced,
-)
+from app.seeding.records import Evidenced
 
 
 @dataclass(frozen=True)
