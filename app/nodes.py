@@ -29,8 +29,9 @@ from app.config import Settings
 from app.db import build_engine, is_sqlite
 from app.facts.version import read_version
 from app.faults import is_database_fault
+from app.migrate import is_behind
 from app.query.budget import Lanes
-from app.seeding.archive import archive_path, kept_versions
+from app.seeding.archive import archive_path, kept_versions, revision_of
 
 logger = logging.getLogger("atlas")
 
@@ -103,7 +104,15 @@ class Archives:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def scan(self) -> None:
+        """Open the databases of the releases kept now, let go of those pruned. A database
+        an older schema wrote is left aside until a load migrates it (its statements would
+        fail on it)."""
         found = set(kept_versions(self.folder))
+        with self._lock:
+            known = set(self._nodes)
+        found = known & found | {
+            v for v in found - known if not is_behind(revision_of(archive_path(self.folder, v)))
+        }
         with self._lock:
             gone = [self._nodes.pop(v) for v in set(self._nodes) - found]
             for version in found - set(self._nodes):

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from app.seeding.archive import Keeping, kept_versions
+from app.migrate import alembic_config, head_revision
+from app.seeding.archive import Keeping, archive_path, kept_versions, revision_of
 from app.seeding.pipeline import Seeded, seed
 from tests.conftest import SEEDS
 
@@ -178,3 +180,23 @@ def test_a_release_no_longer_kept_is_a_410_naming_the_oldest_kept(
         never = client.get(f"{SOURCE}?version={'0' * 16}")
         assert never.status_code == 409  # never a release here: not retired, just not served
         assert never.json()["type"] == "/problems/version-gone"
+
+
+def test_a_release_kept_by_an_older_schema_is_served_once_a_load_migrates_it(
+    empty_url: str, tmp_path: Path
+) -> None:
+    reloads = Reloads(empty_url, tmp_path, keep=3)
+    first = reloads.load().version
+    reloads.load()
+    kept = archive_path(reloads.keeping.folder, first)
+    command.downgrade(alembic_config(f"sqlite:///{kept}"), "-1")  # as an older release wrote it
+    assert revision_of(kept) != head_revision()
+    with reloads.client() as client:
+        aside = client.get(f"{SOURCE}?version={first}")
+        assert aside.status_code == 410  # not served: the API's statements need the head
+        again = seed(reloads.url, reloads.seeds, None, keeping=reloads.keeping)
+        assert again.report.release is None  # nothing changed, yet the kept one is migrated
+        assert revision_of(kept) == head_revision()
+        served = client.get(f"{SOURCE}?version={first}")
+        assert served.status_code == 200, served.text
+        assert served.json()["title"] == TITLE

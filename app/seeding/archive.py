@@ -27,7 +27,7 @@ from sqlmodel import SQLModel
 import app.models  # noqa: F401  (registers the tables)
 from app.db import build_engine, is_sqlite
 from app.facts.version import read_version
-from app.migrate import upgrade_to_head
+from app.migrate import head_revision, upgrade_to_head
 from app.models import tables as t
 
 logger = logging.getLogger("atlas")
@@ -91,6 +91,30 @@ def prune(engine: Engine, keeping: Keeping) -> list[str]:
     for version in removed:
         archive_path(keeping.folder, version).unlink(missing_ok=True)
     return removed
+
+
+def upgrade_kept(folder: Path) -> list[str]:
+    """Migrate the kept releases' databases that an older schema wrote, so the API's
+    statements (written for the head) run on them; returns those migrated. The API passes
+    over a database still behind (app.nodes.Archives) until a load has migrated it."""
+    head = head_revision()
+    migrated = []
+    for version in kept_versions(folder):
+        path = archive_path(folder, version)
+        if revision_of(path) != head:
+            upgrade_to_head(f"sqlite:///{path}")
+            migrated.append(version)
+    return migrated
+
+
+def revision_of(path: Path) -> str | None:
+    """The Alembic revision a kept release's database is at (None if it has none)."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as database:
+            row = database.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
 
 
 def _back_up(url: str, target: Path) -> None:

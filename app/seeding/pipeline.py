@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.db import build_engine
 from app.facts.version import read_version
 from app.migrate import upgrade_to_head
-from app.seeding.archive import Keeping, keep_release
+from app.seeding.archive import Keeping, keep_release, upgrade_kept
 from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
 from app.seeding.loader import load_dataset
@@ -44,8 +44,9 @@ def seed(
 ) -> Seeded:
     """Read, check, migrate and load; with `releases`, a load that makes a release writes
     its files there (app.seeding.bundle), and with `keeping`, a copy of the database as
-    that release (app.seeding.archive). The load is committed before the copy is made: a
-    copy that fails is reported in `not_kept`, and the data stays loaded."""
+    that release (app.seeding.archive), and the kept copies migrated with the database. The
+    load is committed before the copy is made: a copy that fails is reported in
+    `not_kept`, and the data stays loaded."""
     step = progress or (lambda _: None)
     step("reading seeds")
     try:
@@ -61,10 +62,12 @@ def seed(
         report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"), releases)
         version = _stored_version(engine)
         seeded = Seeded(verification, report, previous, version)
-        if keeping is not None and report.release is not None:
+        if keeping is not None:
             step("keeping the release for pinned reads")
             try:
-                seeded.kept = keep_release(engine, url, report.release, keeping)
+                if report.release is not None:
+                    seeded.kept = keep_release(engine, url, report.release, keeping)
+                upgrade_kept(keeping.folder)  # those an older schema wrote
             except (OSError, SQLAlchemyError) as error:
                 seeded.not_kept = f"{error.__class__.__name__}: {error}"
     finally:
