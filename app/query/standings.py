@@ -97,7 +97,10 @@ class _Parts:
     same: ColumnElement[bool]  # the peer's period is the place's
 
 
-def _parts(flags: Flags) -> _Parts:
+def _parts(flags: Flags, *, exact: bool = True) -> _Parts:
+    """The place's facts joined to their peers'. Not `exact`, a year's peers are every fact
+    of the year: the pick among a place's facts of the year is left out, to be made only
+    where a place has more than one."""
     year, within, level, _ = flags
     mine, peer = o.alias("mine"), o.alias("peer")
     home = (
@@ -107,7 +110,8 @@ def _parts(flags: Flags) -> _Parts:
                _chosen(mine, year))
         .subquery("home")
     )  # fmt: skip
-    conditions = [peer.c.subject_kind == "place", _chosen(peer, year)]
+    chosen = _chosen(peer, year) if exact or not year else peer.c.year == slot("year")
+    conditions = [peer.c.subject_kind == "place", chosen]
     if within:
         closure = t.place_ancestor
         conditions.append(
@@ -132,12 +136,17 @@ def _levels_of(tier: str) -> list[str]:
     return [level.value for level, its in LEVEL_TIERS.items() if its == tier] or [tier]
 
 
-def _counted(flags: Flags, tier: str) -> Select[Any]:
+def _counted(flags: Flags, tier: str, again: bool) -> Select[Any]:
     """Per indicator, the place's fact and its peers counted: all of them (against the
     cap), those ranked, those better or worse or equal, the place itself, and those
     sharing its period and its level (`tier`). Grouped by the indicator alone, the place's
-    facts are read in the order of its index and no peer is sorted."""
-    parts = _parts(flags)
+    facts are read in the order of its index and no peer is sorted.
+
+    In a year, every fact of the year is counted first, with their places: the counts are
+    right where the places are as many as the facts. The other indicators are counted
+    `again`, each place's fact picked."""
+    exact = again or not flags[0]
+    parts = _parts(flags, exact=exact)
     home, peer, period = parts.home, parts.peer, flags[3]
 
     def counted(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -150,6 +159,7 @@ def _counted(flags: Flags, tier: str) -> Select[Any]:
             *(func.min(home.c[name]).label(name)  # one fact per indicator
               for name in ("id", "value", "period_start", "period_end")),
             func.count().label("every"),
+            *([] if exact else [func.count(peer.c.place_id.distinct()).label("places")]),
             (counted(parts.same) if period else func.count()).label("size"),
             counted(peer.c.value > home.c.value).label("higher"),
             counted(peer.c.value < home.c.value).label("lower"),
@@ -159,7 +169,7 @@ def _counted(flags: Flags, tier: str) -> Select[Any]:
             counted(t.place.c.level.in_(_levels_of(tier))).label("same_level"),
         )
         .select_from(parts.joined)
-        .where(*parts.conditions)
+        .where(*parts.conditions, *([IdSet(home.c.indicator_id, slot("ids"))] if again else []))
         .group_by(home.c.indicator_id)
     )  # fmt: skip
 
@@ -218,8 +228,7 @@ def place_standings(
         values["within_id"] = peers.within_id
     if peers.level is not None:
         values["level"] = peers.level
-    shape = ("standings", *flags, tier)
-    rows = fetch_all(connection, shape, lambda: _counted(flags, tier), values)
+    rows = _counted_rows(connection, flags, tier, values)
     if any(row["every"] > MAX_PEERS for row in rows):
         return None
     found: dict[int, PlaceStanding] = {}
@@ -248,6 +257,24 @@ def place_standings(
                 found[indicator_id].standing, found[indicator_id].size, group
             )
     return found
+
+
+def _counted_rows(
+    connection: Connection, flags: Flags, tier: str, values: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The counts of every indicator: in a year, first with every fact of the year, then
+    exactly (each place's fact picked) for the indicators where a place has more than one."""
+    rows = fetch_all(connection, ("standings", *flags, tier, False),
+                     lambda: _counted(flags, tier, False), values)  # fmt: skip
+    again = sorted(
+        row["indicator_id"] for row in rows if row.get("places", row["every"]) != row["every"]
+    )
+    if not again:
+        return rows
+    exact = fetch_all(connection, ("standings", *flags, tier, True),
+                      lambda: _counted(flags, tier, True),
+                      {**values, "ids": id_set_value(connection, again)})  # fmt: skip
+    return [row for row in rows if row["indicator_id"] not in again] + exact
 
 
 Part = tuple[Period, str, int, float]  # a period, a level, its peers, their best value
