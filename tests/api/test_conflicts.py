@@ -162,7 +162,9 @@ def test_standings_count_each_place_once_where_it_has_two_facts_of_the_year(
     conflicted: TestClient, monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
     """Counting every fact of the year would count Daye twice: its standings are counted
-    again with each place's fact picked, and answer what ranking every peer answers."""
+    again with each place's fact picked, and answer what ranking every peer answers. Daye
+    and Huangshi, each the only peer of its level, tie on 333: the group's level is the
+    one whose place comes first by slug, as in the ranking."""
     counted, ranked = both_ways(conflicted, monkeypatch, API + url)
     assert counted == ranked
     assert b'"rank"' in counted
