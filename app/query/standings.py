@@ -138,16 +138,17 @@ def _levels_of(tier: str) -> list[str]:
 
 def _counted(flags: Flags, tier: str, again: bool) -> Select[Any]:
     """Per indicator, the place's fact and its peers counted: all of them (against the
-    cap), those ranked, those better or worse or equal, the place itself, and those
-    sharing its period and its level (`tier`). Grouped by the indicator alone, the place's
-    facts are read in the order of its index and no peer is sorted.
+    cap), those ranked, those above it and level with it (the rest are below), the place
+    itself, and those sharing its period and its level (`tier`), where the group does not
+    say so already. Grouped by the indicator alone, the place's facts are read in the order
+    of its index and no peer is sorted.
 
     In a year, every fact of the year is counted first, with their places: the counts are
     right where the places are as many as the facts. The other indicators are counted
     `again`, each place's fact picked."""
     exact = again or not flags[0]
     parts = _parts(flags, exact=exact)
-    home, peer, period = parts.home, parts.peer, flags[3]
+    home, peer, level, period = parts.home, parts.peer, flags[2], flags[3]
 
     def counted(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         kept = and_(parts.same, condition) if period else condition
@@ -162,11 +163,11 @@ def _counted(flags: Flags, tier: str, again: bool) -> Select[Any]:
             *([] if exact else [func.count(peer.c.place_id.distinct()).label("places")]),
             (counted(parts.same) if period else func.count()).label("size"),
             counted(peer.c.value > home.c.value).label("higher"),
-            counted(peer.c.value < home.c.value).label("lower"),
             counted(peer.c.value == home.c.value).label("equal"),
             counted(peer.c.place_id == slot("place_id")).label("itself"),
-            counted(parts.same).label("same_period"),
-            counted(t.place.c.level.in_(_levels_of(tier))).label("same_level"),
+            *([] if period else [counted(parts.same).label("same_period")]),
+            *([] if level else [counted(t.place.c.level.in_(_levels_of(tier)))
+                                .label("same_level")]),
         )
         .select_from(parts.joined)
         .where(*parts.conditions, *([IdSet(home.c.indicator_id, slot("ids"))] if again else []))
@@ -239,12 +240,14 @@ def place_standings(
         period = _period(row)
         mine = Peer(row["id"], place["id"], place["slug"], float(row["value"]), period,
                     place["level"])  # fmt: skip
-        size = row["size"]
-        better = row["higher"] if descending[row["indicator_id"]] else row["lower"]
-        standing = Standing(mine, better + 1, percentile(size, size - better - row["equal"]))
+        size, higher, equal = row["size"], row["higher"], row["equal"]
+        lower = size - higher - equal
+        better, worse = (higher, lower) if descending[row["indicator_id"]] else (lower, higher)
+        standing = Standing(mine, better + 1, percentile(size, worse))
         if size == 1:
             group = alone(mine)
-        elif row["same_period"] == size and row["same_level"] == size:
+        # Peers of one period, or of one level, share the place's: it is among them.
+        elif row.get("same_period", size) == size and row.get("same_level", size) == size:
             group = grouped(Counter({mine.period: size}), Counter({mine.tier: size}))
         else:
             mixed.append(row["indicator_id"])
