@@ -7,11 +7,13 @@ of a real `atlas serve` on the benchmark's synthetic data, for a few places and 
     python -m bench.standings --budget-ms 60000        # past the default query budget
     python -m bench.standings --url postgresql://...   # a database already generated
 
-Prints the median and p99 of each URL's requests (sequential, after a warm-up); it asserts
-nothing about them (the machine is shared).
+Prints the median and p99 of each URL's requests (sequential, after a warm-up) and the
+server's CPU time per request (user and system, all its threads: steadier than latency on a
+shared machine); it asserts nothing about them.
 """
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -32,23 +34,31 @@ def percentile(timings: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's user and system time so far, every thread included (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(url: str, rounds: int, budget_ms: int) -> None:
     served = server_process(url, ATLAS_QUERY_BUDGET_MS=str(budget_ms))
-    with served as (base, _), httpx.Client(base_url=base, timeout=120) as client:
+    with served as (base, process), httpx.Client(base_url=base, timeout=120) as client:
         for query in QUERIES:
             for place in PLACES:
                 target = f"/api/v1/places/{place}/rankings{query}"
                 response = client.get(target)  # warm: its statements compiled
                 timings = []
+                cpu = cpu_seconds(process.pid)
                 for _ in range(rounds):
                     started = time.perf_counter()
                     response = client.get(target)
                     timings.append((time.perf_counter() - started) * 1000)
+                cpu = (cpu_seconds(process.pid) - cpu) / rounds * 1000
                 returned = response.json().get("meta", {}).get("returned", "-")
                 print(
                     f"{target:60s} status {response.status_code} standings {returned:>3}"
                     f"  median {statistics.median(timings):7.1f} ms"
-                    f"  p99 {percentile(timings, 0.99):7.1f} ms"
+                    f"  p99 {percentile(timings, 0.99):7.1f} ms  cpu {cpu:6.1f} ms/request"
                 )
 
 
