@@ -21,6 +21,7 @@ from app.main import create_app
 from app.seeding.pipeline import SeedsRejected, seed
 from harness.state import dump
 from harness.state import rows as query
+from tests.api.test_place_standings import both_ways
 from tests.conftest import FULL_SEEDS, Backend, documents_dir
 
 API = "/api/v1"
@@ -240,6 +241,40 @@ def test_rd_expenditure_ranks_every_province(full: TestClient) -> None:
     assert "2 levels (national, provincial)" in body["meta"]["comparability"]
     flagged = [e["place"]["slug"] for e in body["data"] if not e["comparable"]]
     assert flagged == ["china"], flagged
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?peers=nationwide", "?peers=same_province", "?peers=nationwide,same_period",
+     "?year=2020&peers=nationwide", "?year=2023", "?year=2010&peers=same_province"],
+)  # fmt: skip
+def test_standings_counted_on_the_tables_are_the_ranked_ones(
+    full: TestClient, full_url: str, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """Places of every level with the most facts, among the tables' thousands of values
+    (mixed periods and levels, ties): the same bytes counted as ranked."""
+    places = query_places(full_url)
+    answered = 0
+    for slug in places:
+        url = f"{API}/places/{slug}/rankings{query}"
+        counted, ranked = both_ways(full, monkeypatch, url)
+        assert counted == ranked, url
+        answered += b'"rank"' in counted
+    assert answered, query
+
+
+def query_places(url: str) -> list[str]:
+    """The place of each level (the country one of them) with the most facts."""
+    found = query(
+        url,
+        "SELECT p.slug, p.level, count(*) AS n FROM place p"
+        " JOIN observation o ON o.place_id = p.id AND o.subject_kind = 'place'"
+        " GROUP BY p.slug, p.level ORDER BY n DESC, p.slug",
+    )
+    best: dict[str, str] = {}
+    for slug, level, _ in found:
+        best.setdefault(level, slug)
+    return sorted(best.values())
 
 
 # per= -------------------------------------------------------------------------------------

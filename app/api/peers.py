@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from starlette.datastructures import QueryParams
 
 from app.api.keys import SLUG_PATTERN_RE
-from app.errors import parameter_problem, shown
+from app.errors import ProblemError, parameter_problem, shown
 from app.models import tables as t
 from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel
 from app.query.lookups import names
@@ -219,5 +219,9 @@ def peers_of(
     group asks for the same period)."""
     values = peer_values(connection, indicator_id, year, group.peers)
     if values is None:
-        raise parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")
+        raise too_many_peers()
     return same_period(values, focus["id"] if focus else None) if group.same_period else values
+
+
+def too_many_peers() -> ProblemError:
+    return parameter_problem("peers", f"more than {MAX_PEERS} peers; narrow the group")

@@ -11,13 +11,14 @@ from app.api.answer_exports import CONTROLS
 from app.api.peers import (
     PLACE_PEERS_PATTERN,
     YEAR_DOC,
+    PeerGroup,
     allowed,
     find_place,
     peer_terms,
     peers,
-    peers_of,
     query_doc,
     read_year,
+    too_many_peers,
 )
 from app.api.rankings import (
     RankingEntry,
@@ -31,7 +32,8 @@ from app.errors import parameter_problem
 from app.facts.conflicts import CONFLICT_RULE
 from app.models import tables as t
 from app.paths import API_PREFIX
-from app.query.rankings import PERCENTILE, PICK, TIES, Comparability, Standing, comparability, rank
+from app.query.rankings import PERCENTILE, PICK, TIES, Comparability, Standing
+from app.query.standings import place_standings
 from app.query.statements import fetch_all, slot
 
 o = t.observation
@@ -119,6 +121,31 @@ def read_place_rankings(params: QueryParams) -> tuple[int | None, list[tuple[str
     return year, peer_terms(params.get("peers", "same_level"), PLACE_PEERS_PATTERN)
 
 
+Standings = list[tuple[dict[str, Any], Standing, int, Comparability]]
+
+
+def standings_of(
+    connection: Connection,
+    place: dict[str, Any],
+    year: int | None,
+    group: PeerGroup,
+    indicators: list[Any],
+) -> Standings:
+    """The place's standing, the group's size and its comparability on each indicator on
+    which the place is ranked among the group (none where it lies outside it)."""
+    if not indicators:
+        return []
+    descending = {indicator["id"]: best_first(indicator) == "desc" for indicator in indicators}
+    counted = place_standings(connection, place, year, group.peers, group.same_period, descending)
+    if counted is None:
+        raise too_many_peers()
+    return [
+        (indicator, mine.standing, mine.size, mine.group)
+        for indicator in indicators
+        if (mine := counted.get(indicator["id"])) is not None
+    ]
+
+
 def build_place_rankings(
     connection: Connection, found: Found, params: QueryParams, url: str
 ) -> dict[str, Any]:
@@ -129,13 +156,7 @@ def build_place_rankings(
     indicators = _indicators_of(connection, place["id"], year)
     if len(indicators) > MAX_INDICATORS:
         raise parameter_problem("year", f"more than {MAX_INDICATORS} indicators; name a year")
-    standings: list[tuple[dict[str, Any], Standing, int, Comparability]] = []
-    for indicator in indicators:
-        values = peers_of(connection, indicator["id"], year, group, place)
-        ranked = rank(values, descending=best_first(indicator) == "desc")
-        mine = [s for s in ranked if s.peer.place_id == place["id"]]
-        if mine:  # none: the place lies outside the group (noted below)
-            standings.append((indicator, mine[0], len(ranked), comparability(ranked)))
+    standings = standings_of(connection, place, year, group, indicators)
     metrics = metrics_by_id(connection, sorted(s.peer.observation_id for _, s, _, _ in standings))
     data = [
         {

@@ -1,6 +1,6 @@
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Double, Index, Text, false
+from sqlalchemy import Boolean, CheckConstraint, Double, Index, Text, false, text
 from sqlmodel import Column, Field
 
 from app.models.evidence import Evidence
@@ -51,6 +51,22 @@ class Observation(Evidence, table=True):
         Index("ix_observation_latest_period_end_id", "latest", "period_end", "id"),
         Index("ix_observation_latest_year_id", "latest", "year", "id"),
         Index("ix_observation_latest_value_id", "latest", "value", "id"),
+        # A place's standings count each indicator's peers (app.query.standings): one range
+        # of the indicator's picked facts, holding every column the counts read, so no row
+        # of the table is visited. The latest facts are one in about 25 at scale: their
+        # index holds only them (and names the flag, without which SQLite reads the table).
+        Index(
+            "ix_observation_indicator_latest_place",
+            *("indicator_id", "latest", "subject_kind", "place_id", "value", "period_start"),
+            *("period_end", "id"),
+            sqlite_where=text("latest = 1"),
+            postgresql_where=text("latest"),
+        ),
+        Index(
+            "ix_observation_indicator_year_place",
+            *("indicator_id", "year", "subject_kind", "place_id", "value", "period_start"),
+            *("period_end", "id"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -152,7 +152,7 @@ def peer_values(
         return None
     return [
         Peer(row["id"], row["place_id"], row["slug"], float(row["value"]),
-             (_day(row["period_start"]), _day(row["period_end"])), row["level"])
+             (read_date(row["period_start"]), read_date(row["period_end"])), row["level"])
         for row in rows
     ]  # fmt: skip
 
@@ -162,7 +162,7 @@ def period_words(period: tuple[date | None, date | None]) -> str:
     return "unknown" if end is None else f"{start or '?'} to {end}"
 
 
-def _day(value: Any) -> date | None:
+def read_date(value: Any) -> date | None:
     """A date column as a date (SQLite may hand back its text)."""
     if value is None or isinstance(value, date):
         return value
@@ -212,12 +212,25 @@ def comparability(standings: Sequence[Standing]) -> Comparability:
     if not standings:
         return Comparability(True, "no peer has a value", None, None)
     if len(standings) == 1:
-        only = standings[0].peer
-        alone = f"a group of one: {only.slug} is ranked against no other place, so its rank"
-        return Comparability(False, alone + " compares nothing", only.period, only.tier, True)
+        return alone(standings[0].peer)
     periods = Counter(s.peer.period for s in standings)
     levels = Counter(s.peer.tier for s in standings)
-    period = max(periods, key=lambda p: periods[p])  # the first of the most common: best ranked
+    return grouped(periods, levels)
+
+
+def alone(only: Peer) -> Comparability:
+    """A group of one: `only` is ranked against no other place."""
+    words = f"a group of one: {only.slug} is ranked against no other place, so its rank"
+    return Comparability(False, words + " compares nothing", only.period, only.tier, True)
+
+
+def grouped(
+    periods: Counter[tuple[date | None, date | None]], levels: Counter[str]
+) -> Comparability:
+    """The comparability of two or more peers, from how many cover each period and how many
+    are of each level (`LEVEL_TIERS`), each counter in the order of its keys' best ranked
+    peers: the group's period and level are the most common, a tie going to the first."""
+    period = max(periods, key=lambda p: periods[p])
     level = max(levels, key=lambda v: levels[v])
     reasons = []
     if len(periods) > 1:
@@ -231,6 +244,11 @@ def comparability(standings: Sequence[Standing]) -> Comparability:
     return Comparability(True, shared, period, level)
 
 
+def percentile(size: int, below: int) -> float | None:
+    """The share of the other peers ranked below, in percent; None in a group of one."""
+    return None if size == 1 else round(100 * below / (size - 1), 1)
+
+
 def rank(peers: Sequence[Peer], *, descending: bool = True) -> list[Standing]:
     """Competition ranks and percentiles, best first."""
     ordered = sorted(peers, key=lambda p: (-p.value if descending else p.value, p.slug))
@@ -241,6 +259,5 @@ def rank(peers: Sequence[Peer], *, descending: bool = True) -> list[Standing]:
         tied = bool(standings) and standings[-1].peer.value == peer.value
         place_rank = standings[-1].rank if tied else position + 1
         below = size - place_rank - ties[peer.value] + 1
-        percentile = None if size == 1 else round(100 * below / (size - 1), 1)
-        standings.append(Standing(peer, place_rank, percentile))
+        standings.append(Standing(peer, place_rank, percentile(size, below)))
     return standings

@@ -20,6 +20,7 @@ from app.facts.conflicts import mark_conflicts
 from app.facts.latest import mark_latest
 from app.main import create_app
 from app.models import tables as t
+from tests.api.test_place_standings import both_ways
 from tests.conftest import Backend, load_seeds
 
 API = "/api/v1"
@@ -144,3 +145,26 @@ def test_conflict_filter_and_facet(conflicted: TestClient) -> None:
     response = conflicted.get(f"{API}/metrics?conflict=maybe")
     assert response.status_code == 422
     assert response.json()["errors"][0]["parameter"] == "conflict"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/places/daye/rankings?year=2023&peers=nationwide",
+        "/places/huangshi/rankings?year=2023&peers=province:hubei",
+        "/places/daye/rankings?year=2023&peers=nationwide,same_period",
+        "/places/hunan/rankings?year=2018&peers=nationwide",
+        "/places/hunan/rankings?year=2018",
+        "/places/daye/rankings?peers=nationwide",
+    ],
+)
+def test_standings_count_each_place_once_where_it_has_two_facts_of_the_year(
+    conflicted: TestClient, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """Counting every fact of the year would count Daye twice: its standings are counted
+    again with each place's fact picked, and answer what ranking every peer answers. Daye
+    and Huangshi, each the only peer of its level, tie on 333: the group's level is the
+    one whose place comes first by slug, as in the ranking."""
+    counted, ranked = both_ways(conflicted, monkeypatch, API + url)
+    assert counted == ranked
+    assert b'"rank"' in counted
