@@ -55,3 +55,23 @@ def test_quick_abuse_run_writes_its_report(tmp_path: Path) -> None:
     assert "| soft 1,024, hard" in text
     assert "| soft and hard 1,024 |" in text
     assert "Slow readers: 100 clients" in text
+
+
+def test_quick_releases_run_keeps_every_release(tmp_path: Path) -> None:
+    """The cost of keeping past releases stays measurable: on one small table, on both
+    engines, every load makes a release and keeps it, and the oldest kept is answered from
+    its archive (the sizes and timings are not asserted)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.releases", "--quick", "--output", str(tmp_path)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    (report,) = tmp_path.glob("releases-*.md")
+    text = report.read_text(encoding="utf-8")
+    assert "FAILED" not in text
+    assert "Note:" not in text  # no load without a release, a new version, or its archive
+    for engine in ("SQLite", "PostgreSQL"):
+        section = text.split(f"## {engine}\n")[1].split("\n## ")[0]
+        assert "(database + archives) / one release:" in section
+        assert "| 3, " in section  # three archives after the third load
+        assert "(c) version=<oldest kept>: release-" in section

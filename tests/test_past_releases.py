@@ -4,6 +4,7 @@ it did, whatever was loaded since; a release older than those kept is a 410 nami
 oldest kept. On both engines, over HTTP, with loads run by the pipeline `atlas load` uses.
 """
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -180,6 +181,22 @@ def test_a_release_no_longer_kept_is_a_410_naming_the_oldest_kept(
         never = client.get(f"{SOURCE}?version={'0' * 16}")
         assert never.status_code == 409  # never a release here: not retired, just not served
         assert never.json()["type"] == "/problems/version-gone"
+
+
+def test_a_copy_a_killed_load_left_half_written_is_removed(
+    empty_url: str, tmp_path: Path
+) -> None:
+    reloads = Reloads(empty_url, tmp_path, keep=2)
+    first = reloads.load().version
+    folder = reloads.keeping.folder
+    dead = folder / f".{'a' * 64}.999999999.partial"  # no process has that id
+    alive = folder / f".{'b' * 64}.{os.getpid()}.partial"  # a load still copying
+    dead.write_bytes(b"half a database")
+    alive.write_bytes(b"half a database")
+    reloads.load()
+    assert not dead.exists()
+    assert alive.exists()
+    assert first in kept_versions(folder)
 
 
 def test_a_release_kept_by_an_older_schema_is_served_once_a_load_migrates_it(

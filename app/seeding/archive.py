@@ -90,7 +90,23 @@ def prune(engine: Engine, keeping: Keeping) -> list[str]:
     removed = [v for v in kept_versions(keeping.folder) if v not in wanted]
     for version in removed:
         archive_path(keeping.folder, version).unlink(missing_ok=True)
+    for partial in keeping.folder.glob(".*.partial"):  # left by a load that was killed
+        if not _running(partial.name.rsplit(".", 2)[-2]):
+            partial.unlink(missing_ok=True)
     return removed
+
+
+def _running(pid: str) -> bool:
+    """Whether the process `pid` (as a partial file's name gives it) still runs."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def upgrade_kept(folder: Path) -> list[str]:
