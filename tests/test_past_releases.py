@@ -183,9 +183,7 @@ def test_a_release_no_longer_kept_is_a_410_naming_the_oldest_kept(
         assert never.json()["type"] == "/problems/version-gone"
 
 
-def test_a_copy_a_killed_load_left_half_written_is_removed(
-    empty_url: str, tmp_path: Path
-) -> None:
+def test_a_copy_a_killed_load_left_half_written_is_removed(empty_url: str, tmp_path: Path) -> None:
     reloads = Reloads(empty_url, tmp_path, keep=2)
     first = reloads.load().version
     folder = reloads.keeping.folder
