@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from app.facts.latest import recency_order
 from app.models import tables as t
@@ -84,17 +84,20 @@ class Standing:
     percentile: float | None
 
 
+def inside(place_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The place is the peer group's `within_id` or lies in it, at any depth."""
+    closure = t.place_ancestor
+    return place_id.in_(
+        select(closure.c.place_id).where(closure.c.ancestor_id == slot("within_id"))
+    )
+
+
 def _picked(year: bool, within: bool, level: bool) -> Select[Any]:
     """Each peer's fact: without a year the one marked latest; in a year, the most recent
     of that year by the same rule."""
     conditions = [o.c.indicator_id == slot("indicator_id"), o.c.subject_kind == "place"]
     if within:
-        closure = t.place_ancestor
-        conditions.append(
-            o.c.place_id.in_(
-                select(closure.c.place_id).where(closure.c.ancestor_id == slot("within_id"))
-            )
-        )
+        conditions.append(inside(o.c.place_id))
     if level:
         conditions.append(
             o.c.place_id.in_(select(t.place.c.id).where(t.place.c.level == slot("level")))

@@ -45,6 +45,7 @@ from app.query.rankings import (
     Standing,
     alone,
     grouped,
+    inside,
     percentile,
     read_date,
 )
@@ -113,12 +114,7 @@ def _parts(flags: Flags, *, exact: bool = True) -> _Parts:
     chosen = _chosen(peer, year) if exact or not year else peer.c.year == slot("year")
     conditions = [peer.c.subject_kind == "place", chosen]
     if within:
-        closure = t.place_ancestor
-        conditions.append(
-            peer.c.place_id.in_(
-                select(closure.c.place_id).where(closure.c.ancestor_id == slot("within_id"))
-            )
-        )
+        conditions.append(inside(peer.c.place_id))
     if level:
         conditions.append(t.place.c.level == slot("level"))
     joined = home.join(peer, peer.c.indicator_id == home.c.indicator_id).join(
