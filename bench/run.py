@@ -27,6 +27,8 @@ from typing import Any
 import httpx
 
 from app.config import PROJECT_ROOT
+from app.migrate import is_behind, upgrade_to_head
+from app.seeding.archive import revision_of
 from bench.queries import Fixture, Query, identities, queries, read_fixture
 from bench.sweep import full_report
 from bench.wrk import WrkResult, run_wrk
@@ -111,6 +113,9 @@ def synthetic_database(options: Options, cities: int) -> Path:
         partial.unlink(missing_ok=True)
         synth(f"sqlite:///{partial}", cities, options)
         partial.rename(path)
+    elif is_behind(revision_of(path)):  # built by an earlier schema: the server refuses it
+        log(f"migrating {path.name} to the current schema")
+        upgrade_to_head(f"sqlite:///{path}")
     return path
 
 
