@@ -20,7 +20,7 @@ from app.query.lookups import by_key
 from app.query.statements import fetch_all, slot
 
 RELEASES_TAG = Tag("releases", "Every load that changed the data, and what it changed.")
-VERSION_EXAMPLE = "63ec60bb23e51794"  # the curated seeds' release, by the 16 digits cited
+VERSION_EXAMPLE = "63ec60bb23e51794"  # a release, by the 16 digits a citation prints
 
 release, change = t.release, t.release_change
 

@@ -114,6 +114,8 @@ def test_every_item_is_keyed_for_the_caches(client: TestClient) -> None:
         if resource.detail is None:
             continue
         example = resource.path_key.example
+        if resource.name == "releases":  # the example is a release of other data
+            example = client.get("/api/v1").headers["x-atlas-dataset-version"][:16]
         response = client.get(f"/api/v1/{resource.name}/{example}")
         assert response.status_code == 200, resource.name
         keys = response.headers["surrogate-key"].split()
