@@ -42,6 +42,16 @@ def full(full_url: str) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def unhurried(full_url: str) -> Iterator[TestClient]:
+    """The full data with a minute's budget: ranking every peer of every indicator, the
+    oracle the counted standings are compared with, took past the 1 s budget on a loaded
+    machine and answered 422 where the counted standings answered."""
+    settings = Settings(database_url=full_url, fast_budget_ms=60_000, query_budget_ms=60_000)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
 # What the tables add ---------------------------------------------------------------------
 
 
@@ -249,7 +259,7 @@ def test_rd_expenditure_ranks_every_province(full: TestClient) -> None:
      "?year=2020&peers=nationwide", "?year=2023", "?year=2010&peers=same_province"],
 )  # fmt: skip
 def test_standings_counted_on_the_tables_are_the_ranked_ones(
-    full: TestClient, full_url: str, monkeypatch: pytest.MonkeyPatch, query: str
+    unhurried: TestClient, full_url: str, monkeypatch: pytest.MonkeyPatch, query: str
 ) -> None:
     """Places of every level with the most facts, among the tables' thousands of values
     (mixed periods and levels, ties): the same bytes counted as ranked."""
@@ -257,7 +267,7 @@ def test_standings_counted_on_the_tables_are_the_ranked_ones(
     answered = 0
     for slug in places:
         url = f"{API}/places/{slug}/rankings{query}"
-        counted, ranked = both_ways(full, monkeypatch, url)
+        counted, ranked = both_ways(unhurried, monkeypatch, url)
         assert counted == ranked, url
         answered += b'"rank"' in counted
     assert answered, query
