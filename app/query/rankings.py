@@ -62,6 +62,15 @@ class Peers:
     within_id: int | None = None
     level: str | None = None
 
+    def bound(self, year: int | None) -> dict[str, Any]:
+        """The values the group's statements bind: the year, `within_id`, the level."""
+        values: dict[str, Any] = {} if year is None else {"year": year}
+        if self.within_id is not None:
+            values["within_id"] = self.within_id
+        if self.level is not None:
+            values["level"] = self.level
+        return values
+
 
 @dataclass(frozen=True)
 class Peer:
@@ -142,13 +151,7 @@ def peer_values(
     connection: Connection, indicator_id: int, year: int | None, peers: Peers
 ) -> list[Peer] | None:
     """Each peer with the fact picked for it; None past MAX_PEERS."""
-    values: dict[str, Any] = {"indicator_id": indicator_id, "peers": MAX_PEERS + 1}
-    if year is not None:
-        values["year"] = year
-    if peers.within_id is not None:
-        values["within_id"] = peers.within_id
-    if peers.level is not None:
-        values["level"] = peers.level
+    values = {"indicator_id": indicator_id, "peers": MAX_PEERS + 1, **peers.bound(year)}
     flags = (year is not None, peers.within_id is not None, peers.level is not None)
     rows = fetch_all(connection, ("ranking", *flags), lambda: _picked(*flags), values)
     if len(rows) > MAX_PEERS:

@@ -218,13 +218,7 @@ def place_standings(
     flags = (year is not None, peers.within_id is not None, peers.level is not None,
              same_period)  # fmt: skip
     tier = _tier_of(place["level"])
-    values: dict[str, Any] = {"place_id": place["id"]}
-    if year is not None:
-        values["year"] = year
-    if peers.within_id is not None:
-        values["within_id"] = peers.within_id
-    if peers.level is not None:
-        values["level"] = peers.level
+    values = {"place_id": place["id"], **peers.bound(year)}
     rows = _counted_rows(connection, flags, tier, values)
     if any(row["every"] > MAX_PEERS for row in rows):
         return None
