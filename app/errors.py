@@ -115,7 +115,10 @@ def shown(value: str) -> str:
 
 
 @dataclass
-class ParameterError:
+class InvalidParameter:
+    """One parameter a problem names and what was wrong with it; the body's `errors` entry
+    (the `ParameterError` schema of app.api.responses)."""
+
     parameter: str
     detail: str
     location: str = "query"
@@ -136,7 +139,7 @@ class ProblemError(Exception):
     status: int
     kind: str
     detail: str
-    errors: list[ParameterError] = field(default_factory=list)
+    errors: list[InvalidParameter] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -161,7 +164,7 @@ def parameter_problem(parameter: str, detail: str, *, location: str = "query") -
     """A well-formed parameter whose value cannot be honoured (422 `invalid-parameter`)."""
     return ProblemError(
         422, "invalid-parameter", f"{parameter}: {detail}",
-        [ParameterError(parameter, detail, location)],
+        [InvalidParameter(parameter, detail, location)],
     )  # fmt: skip
 
 
@@ -171,7 +174,7 @@ def problem_body(
     kind: str,
     detail: str,
     instance: str,
-    errors: list[ParameterError] | None = None,
+    errors: list[InvalidParameter] | None = None,
 ) -> bytes:
     problem_type = PROBLEM_TYPES[kind]
     assert status == problem_type.status, f"{kind} is a {problem_type.status}, not a {status}"
@@ -193,7 +196,7 @@ def problem_response(
     kind: str,
     detail: str,
     instance: str,
-    errors: list[ParameterError] | None = None,
+    errors: list[InvalidParameter] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     body = problem_body(status=status, kind=kind, detail=detail, instance=instance, errors=errors)
@@ -236,7 +239,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     errors = []
     for error in exc.errors():
         location, *rest = (str(part) for part in error.get("loc", ("query",)))
-        errors.append(ParameterError(".".join(rest) or location, str(error["msg"]), location))
+        errors.append(InvalidParameter(".".join(rest) or location, str(error["msg"]), location))
     detail = "; ".join(f"{e.parameter}: {e.detail}" for e in errors) or "invalid request"
     return problem_response(
         status=422,

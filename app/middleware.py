@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
 from app.asgi import BODILESS, HTTPMiddleware
-from app.errors import ParameterError, problem_response, shown
+from app.errors import InvalidParameter, problem_response, shown
 from app.explorer import prefers_html
 from app.facts.version import UNVERSIONED
 from app.paths import AS_OF_PATTERN, RELEASE_FILE_PATH
@@ -330,7 +330,7 @@ class PinnedVersionMiddleware:
             name, why = problem
             response = problem_response(
                 status=422, kind="invalid-parameter", detail=f"{name}: {why}",
-                instance=scope["path"], errors=[ParameterError(name, why)],
+                instance=scope["path"], errors=[InvalidParameter(name, why)],
             )  # fmt: skip
             await response(scope, receive, send)
             return

@@ -100,5 +100,5 @@ def test_every_field_naming_a_record_is_a_declared_reference(kind: Kind) -> None
 def test_every_table_of_facts_is_written_by_a_kind() -> None:
     """Places come from places.yaml and their former codes from the official tables' code
     cells (app.seeding.codes); every other table that cites a source is a kind's."""
-    from_elsewhere = {"places", "former_codes"}
-    assert {f"{kind.table}s" for kind in KINDS} | from_elsewhere == set(FACT_TABLES)
+    from_elsewhere = {"place", "former_code"}
+    assert {kind.table for kind in KINDS} | from_elsewhere == {t.name for t in FACT_TABLES.values()}

@@ -26,7 +26,7 @@ from app.api.reads import in_database
 from app.api.resource import Found, View
 from app.api.responses import RawJSON, problem_responses, to_json
 from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
-from app.errors import ParameterError, ProblemError, parameter_problem, shown
+from app.errors import InvalidParameter, ProblemError, parameter_problem, shown
 from app.facts.comparisons import bound_problem, compare
 from app.facts.conflicts import CONFLICT_RULE
 from app.facts.latest import recency_order
@@ -166,7 +166,7 @@ def _years_asked(params: QueryParams) -> tuple[str, str, str, int, int]:
         why = f"from ({start}) is later than to ({end}); swap them to compare {end} with {start}"
         raise ProblemError(
             422, "invalid-parameter", f"from, to: {why}",
-            [ParameterError("from", why), ParameterError("to", why)],
+            [InvalidParameter("from", why), InvalidParameter("to", why)],
         )  # fmt: skip
     kind, _, slug = subject.partition(":")
     return code, kind, slug, start, end
@@ -191,7 +191,7 @@ def _by_years(connection: Connection, params: QueryParams) -> Pair:
                 422, "invalid-parameter",
                 f"{name}: no dated value of {code} for {kind} {slug!r} in {year}; facts whose"
                 " period is unknown are compared by key: /metrics/{key}/comparison?from={key}",
-                [ParameterError(name, f"no value in {year}")],
+                [InvalidParameter(name, f"no value in {year}")],
             )  # fmt: skip
         facts.append(serialize_metric(found))
     return facts[0], facts[1]

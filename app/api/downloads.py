@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, Response
 from app.api.resource import Found, View
 from app.api.shapes import Schema
 from app.asgi import BODILESS
-from app.errors import ParameterError, ProblemError, shown
+from app.errors import InvalidParameter, ProblemError, shown
 from app.facts.files import SUMS_FILE
 from app.facts.files import media_type as file_media_type
 from app.models import tables as t
@@ -85,7 +85,7 @@ DOWNLOAD = View(
 
 
 def _not_found(name: str, why: str) -> ProblemError:
-    return ProblemError(404, "not-found", why, [ParameterError(name, why, "path")])
+    return ProblemError(404, "not-found", why, [InvalidParameter(name, why, "path")])
 
 
 def _folder(releases: Path, value: str) -> Path:

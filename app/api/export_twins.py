@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.exports import CSV_TYPE, FORMAT_PARAMETER, MEDIA_TYPES, NDJSON_TYPE, ExportFile
 from app.api.responses import problem_response_doc
-from app.errors import ParameterError, ProblemError, shown
+from app.errors import InvalidParameter, ProblemError, shown
 from app.query.openapi import vocabulary_ref
 
 SUFFIX = ".{format}"
@@ -60,7 +60,7 @@ class ExportTwin:
             raise ProblemError(
                 400, "unknown-parameter",
                 "unknown query parameter 'format': the path's extension names the format",
-                [ParameterError("format", "not a parameter of this endpoint: the path names it")],
+                [InvalidParameter("format", "not a parameter of this endpoint: the path names it")],
             )  # fmt: skip
         path = scope["path"].removesuffix(f".{kind}")
         inner = {

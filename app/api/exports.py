@@ -43,7 +43,7 @@ from app.query.cursors import decode_cursor
 from app.query.facets import Facet, count_facets
 from app.query.openapi import vocabulary_ref
 from app.query.parsing import MAX_LIMIT, parse_limit
-from app.query.spec import AppliedFilter
+from app.query.spec import Condition
 
 CSV_TYPE = "text/csv"
 NDJSON_TYPE = "application/x-ndjson"
@@ -255,12 +255,12 @@ def describe(query: ListQuery) -> str:
     return urlencode([*query_pairs(query.filters), ("sort", query.sort_signature)])
 
 
-def query_pairs(filters: Sequence[AppliedFilter]) -> list[tuple[str, str]]:
+def query_pairs(filters: Sequence[Condition]) -> list[tuple[str, str]]:
     """Filters as the query string gives them: (parameter, value) pairs."""
     return [(f.parameter, _value_text(f)) for f in filters]
 
 
-def _value_text(applied: AppliedFilter) -> str:
+def _value_text(applied: Condition) -> str:
     """A filter's value as the query string gave it: booleans as true and false."""
     value = applied.describe()["value"]
     values = value if isinstance(value, list) else [value]
@@ -272,7 +272,7 @@ def read_page(
     query: ListQuery,
     *,
     secret: str,
-    fixed: Sequence[AppliedFilter] = (),
+    fixed: Sequence[Condition] = (),
     augment: str | None = None,
 ) -> Work:
     """A page of an export as work for `in_database`: the page, with its keyset position."""
@@ -301,7 +301,7 @@ def _source_facet(spec: ListSpec) -> Facet | None:
 
 
 def cited_sources(
-    spec: ListSpec, query: ListQuery, fixed: Sequence[AppliedFilter] = ()
+    spec: ListSpec, query: ListQuery, fixed: Sequence[Condition] = ()
 ) -> Callable[[Connection], dict[str, Any] | None]:
     """The sources of the rows an export will write, as work for `in_database`."""
     facet = _source_facet(spec)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from app.errors import ParameterError, ProblemError
+from app.errors import InvalidParameter, ProblemError
 from app.models import tables as t
 from app.query.cursors import VERSION_DIGITS
 
@@ -50,7 +50,7 @@ def as_of_problem(history: list[Published], shown: str) -> ProblemError:
     else:
         why = "no release has been recorded in this database; drop as_of"
     return ProblemError(422, "invalid-parameter", f"as_of: {why}",
-                        [ParameterError("as_of", why)])  # fmt: skip
+                        [InvalidParameter("as_of", why)])  # fmt: skip
 
 
 def retired(
@@ -79,7 +79,7 @@ def retired(
     if parameter == "cursor":
         why += "; restart the walk from the first page"
     return ProblemError(410, "version-retired", f"{parameter}: {why}",
-                        [ParameterError(parameter, why)])  # fmt: skip
+                        [InvalidParameter(parameter, why)])  # fmt: skip
 
 
 def _aware(value: datetime) -> datetime:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 from sqlmodel import SQLModel
 
 from app.api.resource import SLUG_PATTERN, Found, PathKey, Resource
-from app.errors import Moved, ParameterError, ProblemError, shown
+from app.errors import InvalidParameter, Moved, ProblemError, shown
 from app.query.names import (
     SUGGESTIONS,
     Candidate,
@@ -36,7 +36,7 @@ def check_path_key(key: PathKey, value: str, name: str) -> str:
     if len(value) > key.max_length or not value.isprintable():
         raise ProblemError(
             404, "not-found", f"{name}: {shown(value)} names nothing here",
-            [ParameterError(name, f"more than {key.max_length} characters, or not printable",
+            [InvalidParameter(name, f"more than {key.max_length} characters, or not printable",
                             "path")],
         )  # fmt: skip
     return value
@@ -158,7 +158,7 @@ def _named(connection: Connection, resource: Resource, value: str, name: str) ->
         listed = ", ".join(named[:MAX_LISTED]) + (", …" if len(named) > MAX_LISTED else "")
         why = f"{shown(value)} names {len(named)} {resource.name}: {listed}"
         return ProblemError(404, "not-found", f"{name}: {why}",
-                            [ParameterError(name, why, "path", named[:MAX_LISTED])])  # fmt: skip
+                            [InvalidParameter(name, why, "path", named[:MAX_LISTED])])  # fmt: skip
     return _no_such(resource, value, name, [key for _, key in ranked[:SUGGESTIONS]])
 
 
@@ -174,7 +174,7 @@ def _no_such(resource: Resource, value: str, name: str, near: list[str]) -> Prob
     why = f"no {resource.noun} {shown(value)}"
     if near:
         why += f"; did you mean {' or '.join(near)}?"
-    return ProblemError(404, "not-found", why, [ParameterError(name, why, "path", near)])
+    return ProblemError(404, "not-found", why, [InvalidParameter(name, why, "path", near)])
 
 
 def path_parameter_doc(key: PathKey, name: str, description: str) -> dict[str, Any]:

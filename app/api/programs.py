@@ -38,7 +38,7 @@ from app.query.facets import Facet, province_facet
 from app.query.lookups import coverage, covering, covering_via, through
 from app.query.operators import OPERATORS
 from app.query.search import search_filter
-from app.query.spec import AppliedFilter
+from app.query.spec import Condition
 from app.query.statements import fetch_all, slot
 from app.query.terms import id_set_value
 
@@ -125,9 +125,7 @@ def serialize_program(row: Row) -> dict[str, Any]:
     }
 
 
-def _annotate_via(
-    connection: Connection, items: list[dict[str, Any]], applied: AppliedFilter
-) -> None:
+def _annotate_via(connection: Connection, items: list[dict[str, Any]], applied: Condition) -> None:
     """`covers=`: each program's ways of covering the places named (not for `covers__ne`)."""
     if OPERATORS[applied.operator].negated or not items:
         return

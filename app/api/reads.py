@@ -17,7 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api.history import as_of_problem, published_at, releases, retired
 from app.db import roll_back_hot_journal
-from app.errors import ParameterError, ProblemError
+from app.errors import InvalidParameter, ProblemError
 from app.faults import is_database_fault, is_hot_journal
 from app.nodes import Node, Nodes
 from app.query.budget import BudgetExceeded, Lane, deadline, overran
@@ -87,7 +87,7 @@ def version_gone(wanted: Wanted, served: Iterable[str] = ()) -> ProblemError:
             " serves any longer (the data was reloaded); restart the walk from the first page"
         )
         return ProblemError(409, "cursor-version-gone", f"cursor: {why}",
-                            [ParameterError("cursor", why)])  # fmt: skip
+                            [InvalidParameter("cursor", why)])  # fmt: skip
     if wanted.parameter in ("version", "as_of"):
         now = ", ".join(sorted(v[:VERSION_DIGITS] for v in served)) or "none"
         why = (
@@ -95,7 +95,7 @@ def version_gone(wanted: Wanted, served: Iterable[str] = ()) -> ProblemError:
             f" {now}); pin one of those, or drop the pin to read the current version"
         )
         return ProblemError(409, "version-gone", f"{wanted.parameter}: {why}",
-                            [ParameterError(wanted.parameter, why)])  # fmt: skip
+                            [InvalidParameter(wanted.parameter, why)])  # fmt: skip
     return ProblemError(
         409, "version-gone", "the data was reloaded while this answer was read; repeat the request"
     )
@@ -203,7 +203,7 @@ def _check_unique(wanted: Wanted, nodes: Nodes) -> None:
         raise ProblemError(
             422, "invalid-parameter", f"version: {wanted.version} names {len(named)} versions"
             f" served ({listed}); give more of its digits",
-            [ParameterError("version", "names several versions served; give more digits")],
+            [InvalidParameter("version", "names several versions served; give more digits")],
         )  # fmt: skip
 
 

@@ -30,7 +30,7 @@ from app.errors import ProblemError, parameter_problem
 from app.explorer import prefers_html
 from app.paths import API_PREFIX
 from app.query import (
-    AppliedFilter,
+    Condition,
     ListQuery,
     ListSpec,
     openapi_parameters,
@@ -148,7 +148,7 @@ def _with_facets(
     connection: Connection,
     body: dict[str, Any],
     spec: ListSpec,
-    filters: list[AppliedFilter],
+    filters: list[Condition],
     facets: list[Facet],
 ) -> dict[str, Any]:
     if facets:
@@ -165,7 +165,7 @@ async def _export(
     kind: str,
     path: str,
     page_model: type[BaseModel],
-    fixed: tuple[AppliedFilter, ...] = (),
+    fixed: tuple[Condition, ...] = (),
     augment: str | None = None,
     bom: bool = False,
 ) -> Response:
@@ -279,8 +279,8 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
     flt = spec.filter(view.filter)
     assert flt is not None, f"{child.name} has no filter {view.filter!r}"
 
-    def fixed_by(connection: Connection, value: str) -> tuple[AppliedFilter, ...]:
-        return (AppliedFilter(flt, "exact", [find(connection, parent, value, name).key]),)
+    def fixed_by(connection: Connection, value: str) -> tuple[Condition, ...]:
+        return (Condition(flt, "exact", [find(connection, parent, value, name).key]),)
 
     async def endpoint(request: Request) -> Response:
         value = check_path_key(parent.path_key, request.path_params[name], name)
@@ -372,10 +372,10 @@ def add_detail_route(
     )  # fmt: skip
 
 
-def view_filter(view: Nested, key: str) -> list[AppliedFilter]:
+def view_filter(view: Nested, key: str) -> list[Condition]:
     flt = view.child.spec.filter(view.filter)
     assert flt is not None
-    return [AppliedFilter(flt, "exact", [key])]
+    return [Condition(flt, "exact", [key])]
 
 
 def nested_rows(

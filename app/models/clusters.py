@@ -1,14 +1,17 @@
 from sqlalchemy import CheckConstraint, Text
 from sqlmodel import Column, Field
 
-from app.models.evidence import Evidence
+from app.models.evidence import Evidence, counted_as
 from app.models.vocabulary import ClusterStatus, check_in
 
 
 class Cluster(Evidence, table=True):
     """A named industrial cluster in a place."""
 
-    __table_args__ = (CheckConstraint(check_in("status", ClusterStatus), name="status"),)
+    __table_args__ = (
+        CheckConstraint(check_in("status", ClusterStatus), name="status"),
+        counted_as("clusters"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)

@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import Boolean, CheckConstraint, Double, Index, Text, false, text
 from sqlmodel import Column, Field
 
-from app.models.evidence import Evidence
+from app.models.evidence import Evidence, counted_as
 from app.models.vocabulary import PeriodPrecision, Qualifier, SubjectKind, check_in
 
 
@@ -67,6 +67,7 @@ class Observation(Evidence, table=True):
             *("indicator_id", "year", "subject_kind", "place_id", "value", "period_start"),
             *("period_end", "id"),
         ),
+        counted_as("observations"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,12 +1,15 @@
 from sqlalchemy import CheckConstraint, Text
 from sqlmodel import Column, Field
 
-from app.models.evidence import Evidence
+from app.models.evidence import Evidence, counted_as
 from app.models.vocabulary import OrganizationKind, RelationRole, check_in
 
 
 class Organization(Evidence, table=True):
-    __table_args__ = (CheckConstraint(check_in("kind", OrganizationKind), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(check_in("kind", OrganizationKind), name="kind"),
+        counted_as("organizations"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)
@@ -30,6 +33,7 @@ class Relation(Evidence, table=True):
             " + CASE WHEN partner_id IS NULL THEN 0 ELSE 1 END) = 1",
             name="one_target",
         ),
+        counted_as("relations"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

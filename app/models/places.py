@@ -1,6 +1,7 @@
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.models.evidence import counted_as
 from app.models.vocabulary import PlaceLevel, check_in
 
 
@@ -13,6 +14,7 @@ class Place(SQLModel, table=True):
         # The default order of /places: with 3,245 divisions, a walk instead of a sort.
         Index("ix_place_name_id", "name", "id"),
         Index("ix_place_province_level_name", "province_id", "level", "name", "id"),
+        counted_as("places"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -49,7 +51,7 @@ class FormerCode(SQLModel, table=True):
     the census years it was in use are the years of the tables that give it."""
 
     __tablename__ = "former_code"
-    __table_args__ = (UniqueConstraint("source_id", "locator_row"),)
+    __table_args__ = (UniqueConstraint("source_id", "locator_row"), counted_as("former_codes"))
 
     id: int | None = Field(default=None, primary_key=True)
     place_id: int = Field(foreign_key="place.id", index=True)

@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Text, UniqueConstraint
 from sqlmodel import Column, Field
 
-from app.models.evidence import Evidence
+from app.models.evidence import Evidence, counted_as
 from app.models.vocabulary import PeriodPrecision, ProgramKind, ProgramPlaceRole, check_in
 
 
@@ -13,6 +13,7 @@ class Program(Evidence, table=True):
     __table_args__ = (
         CheckConstraint(check_in("kind", ProgramKind), name="kind"),
         CheckConstraint(check_in("announced_precision", PeriodPrecision), name="precision"),
+        counted_as("programs"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -35,6 +36,7 @@ class ProgramPlace(Evidence, table=True):
     __table_args__ = (
         CheckConstraint(check_in("role", ProgramPlaceRole), name="role"),
         UniqueConstraint("program_id", "place_id", "role"),
+        counted_as("program_places"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -35,8 +35,9 @@ def _cites_source(table: Table) -> bool:
     )
 
 
-# The tables whose rows are facts taken from a source, by the plural a source's detail
-# counts them under: a new kind of fact is counted (and documented) without a mention here.
+# The tables whose rows are facts taken from a source, by the name a source's detail counts
+# them under (each table states it: app.models.evidence.counted_as), so a new kind of fact
+# is counted and documented without a mention here.
 FACT_TABLES: dict[str, Table] = {
-    f"{table.name}s": table for table in SQLModel.metadata.sorted_tables if _cites_source(table)
+    table.info["plural"]: table for table in SQLModel.metadata.sorted_tables if _cites_source(table)
 }

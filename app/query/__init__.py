@@ -16,14 +16,14 @@ from app.query.execute import run_query
 from app.query.openapi import openapi_parameters
 from app.query.operators import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS
 from app.query.parsing import CONTROL_PARAMETERS, parse_query
-from app.query.spec import AppliedFilter, Filter, ListQuery, ListSpec, Page, Sort, TableIndex
+from app.query.spec import Condition, Filter, ListQuery, ListSpec, Page, Sort, TableIndex
 
 __all__ = [
     "CONTROL_PARAMETERS",
     "RANGE_OPERATORS",
     "SET_OPERATORS",
     "TEXT_OPERATORS",
-    "AppliedFilter",
+    "Condition",
     "Filter",
     "ListQuery",
     "ListSpec",

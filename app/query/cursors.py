@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from app.errors import ParameterError, ProblemError
+from app.errors import InvalidParameter, ProblemError
 from app.facts.version import UNVERSIONED
 from app.query.spec import ListQuery, ListSpec
 
@@ -56,7 +56,7 @@ def decode_cursor(
 
     def invalid(why: str) -> ProblemError:
         return ProblemError(
-            400, "invalid-cursor", f"cursor: {why}", [ParameterError("cursor", why)]
+            400, "invalid-cursor", f"cursor: {why}", [InvalidParameter("cursor", why)]
         )
 
     try:

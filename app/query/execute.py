@@ -23,7 +23,7 @@ from app.query.memo import ANSWERS, frozen
 from app.query.operators import Use
 from app.query.plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive
 from app.query.snapshot import snapshot_version
-from app.query.spec import AppliedFilter, ListQuery, ListSpec, Page, TableIndex
+from app.query.spec import Condition, ListQuery, ListSpec, Page, TableIndex
 from app.query.statements import STATEMENTS, Prepared, fetch, slot
 from app.query.terms import NothingMatches, column_name, id_set_value, terms_for
 
@@ -341,7 +341,7 @@ def run_query(
     query: ListQuery,
     *,
     secret: str,
-    fixed: Sequence[AppliedFilter] = (),
+    fixed: Sequence[Condition] = (),
     augment: str | None = None,
 ) -> Page:
     """One page of the list; with `augment`, the value of the spec's augmenting control,
@@ -387,7 +387,7 @@ def field_heads(fields: Sequence[str]) -> list[str]:
     return [name.split(".", 1)[0] for name in fields]
 
 
-def count_matching(connection: Connection, spec: ListSpec, filters: Sequence[AppliedFilter]) -> int:
+def count_matching(connection: Connection, spec: ListSpec, filters: Sequence[Condition]) -> int:
     """How many rows of the list the filters match, exactly (a detail's counts)."""
     try:
         terms = terms_for(connection, spec, filters)

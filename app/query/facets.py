@@ -29,7 +29,7 @@ from app.errors import parameter_problem
 from app.models.vocabulary import PROVINCE_LEVELS
 from app.query.expressions import IdSet
 from app.query.plan import Term
-from app.query.spec import AppliedFilter, ListSpec
+from app.query.spec import Condition, ListSpec
 from app.query.statements import STATEMENTS, fetch, slot
 from app.query.terms import NothingMatches, id_set_value, terms_for
 
@@ -143,7 +143,7 @@ def _flag(value: Any) -> bool | None:
 def count_facets(
     connection: Connection,
     spec: ListSpec,
-    filters: Sequence[AppliedFilter],
+    filters: Sequence[Condition],
     facets: Sequence[Facet],
 ) -> dict[str, Any]:
     """Each facet's most frequent values and their counts under `filters` (with the fixed

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, select
 from sqlmodel import SQLModel
 
-from app.errors import ParameterError, ProblemError, shown
+from app.errors import InvalidParameter, ProblemError, shown
 from app.facts.names import squash
 from app.facts.version import UNVERSIONED
 from app.query.expressions import IdSet
@@ -273,5 +273,5 @@ def no_such(
         why += f"; did you mean {' or '.join(near)}?"
     kind = "not-found" if status == 404 else "invalid-parameter"
     return ProblemError(
-        status, kind, f"{parameter}: {why}", [ParameterError(parameter, why, location, near)]
+        status, kind, f"{parameter}: {why}", [InvalidParameter(parameter, why, location, near)]
     )

@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 from starlette.datastructures import QueryParams
 
-from app.errors import ParameterError, ProblemError, parameter_problem, shown
+from app.errors import InvalidParameter, ProblemError, parameter_problem, shown
 from app.query.cursors import decode_cursor
 from app.query.names import distance
 from app.query.operators import OPERATORS, Arity
-from app.query.spec import AppliedFilter, ListQuery, ListSpec, Sort, ValueKind
+from app.query.spec import Condition, ListQuery, ListSpec, Sort, ValueKind
 
 CONTROL_PARAMETERS = ("limit", "cursor", "sort", "fields", "count")
 MAX_IN_VALUES = 100
@@ -93,7 +93,7 @@ def _unknown(spec: ListSpec, name: str, fixed: Sequence[str]) -> ProblemError:
         "unknown-parameter",
         f"unknown query parameter {shown(name)}{hint} filters here: {', '.join(filters)};"
         f" controls: {', '.join(controls)}",
-        [ParameterError(name, f"not a parameter of this endpoint{hint}", suggestions=near)],
+        [InvalidParameter(name, f"not a parameter of this endpoint{hint}", suggestions=near)],
     )
 
 
@@ -103,7 +103,7 @@ def nearest_names(name: str, accepted: Sequence[str]) -> list[str]:
     return [a for a in accepted if distance(folded, a, 2) <= 2][:3]
 
 
-def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> AppliedFilter:
+def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> Condition:
     field_name, separator, operator = name.partition("__")
     operator = operator if separator else "exact"  # `year__` names no operator: refused
     flt = spec.filter(field_name)
@@ -115,7 +115,7 @@ def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> 
             "unknown-parameter",
             f"{field_name!r} does not take the operator {operator!r};"
             f" it takes {', '.join(flt.accepted)}",
-            [ParameterError(name, f"operator {operator!r} not allowed")],
+            [InvalidParameter(name, f"operator {operator!r} not allowed")],
         )
     arity = OPERATORS[operator].arity
     if len(raw) > MAX_VALUE_LENGTH * (MAX_IN_VALUES if arity is Arity.MANY else 1):
@@ -131,7 +131,7 @@ def _parse_filter(spec: ListSpec, name: str, raw: str, fixed: Sequence[str]) -> 
         unknown = [v for v in values if v not in flt.choices]
         if unknown:
             raise parameter_problem(name, f"{unknown[0]!r} is not one of {', '.join(flt.choices)}")
-    return AppliedFilter(flt, operator, values)
+    return Condition(flt, operator, values)
 
 
 def _is_control(char: str) -> bool:
@@ -179,7 +179,7 @@ def parse_bool(name: str, raw: str) -> bool:
 
 
 def _parse_sort(
-    spec: ListSpec, raw: str | None, filters: Sequence[AppliedFilter]
+    spec: ListSpec, raw: str | None, filters: Sequence[Condition]
 ) -> list[tuple[Sort, bool]]:
     """The sort asked for, or the list's default. A ranked sort (`relevance`, best first
     as `-relevance`) needs the filter whose text it scores by: given that filter and no
@@ -228,7 +228,7 @@ def unknown_parameters(names: Sequence[str], allowed: Sequence[str]) -> ProblemE
     for name in names:
         near = nearest_names(name, accepted)
         hint = f"; did you mean {' or '.join(near)}?" if near else ""
-        errors.append(ParameterError(name, f"not a parameter of this endpoint{hint}",
+        errors.append(InvalidParameter(name, f"not a parameter of this endpoint{hint}",
                                      suggestions=near))  # fmt: skip
     return ProblemError(
         400, "unknown-parameter",
@@ -289,6 +289,6 @@ def _parse_fields(
             422,
             "invalid-parameter",
             f"fields: {why}; fields: {', '.join(accepted)}",
-            [ParameterError("fields", f"{why}; fields: {', '.join(accepted)}", suggestions=near)],
+            [InvalidParameter("fields", f"{why}; fields: {', '.join(accepted)}", suggestions=near)],
         )
     return names

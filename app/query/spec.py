@@ -80,7 +80,7 @@ class Filter:
     choices: tuple[str, ...] | None = None
     # Adds to each item of a page how it matched (`covers=` adds `via`): given the page's
     # connection, its items and the applied filter; it changes the items in place.
-    annotate: "Callable[[Connection, list[dict[str, Any]], AppliedFilter], None] | None" = None
+    annotate: "Callable[[Connection, list[dict[str, Any]], Condition], None] | None" = None
     implies: Implied | None = None
 
     def __post_init__(self) -> None:
@@ -200,7 +200,10 @@ class ListSpec:
 
 
 @dataclass(frozen=True)
-class AppliedFilter:
+class Condition:
+    """A filter as a request applies it: its operator and values (`year__gte=2020`). The
+    page's `meta.filters` describes each (the `AppliedFilter` schema of app.api.shapes)."""
+
     filter: Filter
     operator: str
     values: list[Any]
@@ -220,7 +223,7 @@ class AppliedFilter:
 
 @dataclass(frozen=True)
 class ListQuery:
-    filters: list[AppliedFilter]
+    filters: list[Condition]
     sort: list[tuple[Sort, bool]]  # (field, descending)
     limit: int
     after: list[Any] | None

@@ -17,7 +17,7 @@ from app.query.memo import ANSWERS
 from app.query.names import no_such, unnamed
 from app.query.operators import OPERATORS, Arity, Use
 from app.query.plan import Term
-from app.query.spec import AppliedFilter, Filter, ListSpec
+from app.query.spec import Condition, Filter, ListSpec
 from app.query.statements import STATEMENTS, fetch, slot
 
 INLINE_IDS = 16  # resolved ids bound one by one up to this many; beyond, as one list
@@ -31,7 +31,7 @@ def column_name(element: ColumnElement[Any]) -> str:
     return str(getattr(element, "name", ""))
 
 
-def _direct_term(index: int, applied: AppliedFilter) -> Term:
+def _direct_term(index: int, applied: Condition) -> Term:
     flt, operator = applied.filter, OPERATORS[applied.operator]
     names = [f"t{index}_{j}" for j in range(len(applied.values))]
     values: dict[str, Any] = {}
@@ -53,7 +53,7 @@ def _direct_term(index: int, applied: AppliedFilter) -> Term:
     return Term(column_name(flt.target), use, build, flt.target, shape, values)
 
 
-def _implied_terms(index: int, applied: AppliedFilter) -> list[Term]:
+def _implied_terms(index: int, applied: Condition) -> list[Term]:
     """The range of another column the filter implies (`Filter.implies`), as a term the
     planner may use; the filter's own term still decides which rows match."""
     implied = applied.filter.implies
@@ -77,8 +77,8 @@ def _implied_terms(index: int, applied: AppliedFilter) -> list[Term]:
 def _resolve(
     connection: Connection,
     spec: ListSpec,
-    applied: AppliedFilter,
-    partner: AppliedFilter | None = None,
+    applied: Condition,
+    partner: Condition | None = None,
 ) -> list[Any]:
     """The ids the filter's values name, read once per database and dataset version."""
     key = ("resolve", spec.name, applied.filter.name, tuple(applied.values),
@@ -89,8 +89,8 @@ def _resolve(
 def _read_ids(
     connection: Connection,
     spec: ListSpec,
-    applied: AppliedFilter,
-    partner: AppliedFilter | None,
+    applied: Condition,
+    partner: Condition | None,
 ) -> list[Any]:
     lookup = applied.filter.lookup
     assert lookup is not None
@@ -172,8 +172,8 @@ class Members:
 def _members(
     connection: Connection,
     spec: ListSpec,
-    applied: AppliedFilter,
-    partner: AppliedFilter | None = None,
+    applied: Condition,
+    partner: Condition | None = None,
 ) -> Members | None:
     """The filter's ids; None when it excludes nothing.
 
@@ -221,7 +221,7 @@ def _merged(members: list[Members]) -> list[Members]:
     return result
 
 
-def _rewritten(applied: AppliedFilter) -> AppliedFilter:
+def _rewritten(applied: Condition) -> Condition:
     """A filter as the equivalent its operator offers an index (`__ne` on a closed vocabulary
     as membership in the other values), or as it is."""
     flt, rewrite = applied.filter, OPERATORS[applied.operator].rewrite
@@ -233,10 +233,10 @@ def _rewritten(applied: AppliedFilter) -> AppliedFilter:
     operator, values = equivalent
     if not values:
         raise NothingMatches
-    return AppliedFilter(flt, operator, values)
+    return Condition(flt, operator, values)
 
 
-def check_named(connection: Connection, applied: AppliedFilter) -> None:
+def check_named(connection: Connection, applied: Condition) -> None:
     """Refuse a lookup filter's value that names no row (422, with the nearest names),
     whatever its operator: `city__ne=hefie` would otherwise exclude nothing in silence."""
     names = applied.filter.lookup.names if applied.filter.lookup else None
@@ -249,9 +249,7 @@ def check_named(connection: Connection, applied: AppliedFilter) -> None:
         raise no_such(connection, names, applied.parameter, value, level)
 
 
-def terms_for(
-    connection: Connection, spec: ListSpec, filters: Sequence[AppliedFilter]
-) -> list[Term]:
+def terms_for(connection: Connection, spec: ListSpec, filters: Sequence[Condition]) -> list[Term]:
     """The filters as conditions on the list's own table, lookups resolved to ids."""
     terms: list[Term] = []
     members: list[Members] = []
