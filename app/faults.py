@@ -60,7 +60,7 @@ def is_hot_journal(error: BaseException) -> bool:
     return getattr(driver_error(error), "sqlite_errorname", None) == HOT_JOURNAL
 
 
-def shown(url: str) -> str:
+def redacted(url: str) -> str:
     """The URL as an operator may see it: the password hidden."""
     return make_url(url).render_as_string(hide_password=True)
 
@@ -74,7 +74,7 @@ def explain(error: BaseException, url: str) -> str:
         reason = _postgres_reason(cause)
     else:
         reason = f"{_first_line(str(cause))}; check DATABASE_URL"
-    return " ".join(f"cannot serve from {shown(url)}: {reason}".split())
+    return " ".join(f"cannot serve from {redacted(url)}: {reason}".split())
 
 
 def _first_line(text: str) -> str:

@@ -39,7 +39,7 @@ from app.errors import (
 from app.explorer import explorer_page, prefers_html
 from app.facts.files import UNCOMPRESSED
 from app.facts.version import UNVERSIONED, read_version
-from app.faults import explain, shown
+from app.faults import explain, redacted
 from app.middleware import (
     ConditionalGetMiddleware,
     DatasetVersionMiddleware,
@@ -107,7 +107,7 @@ def check_database(engine: Engine, url: str) -> None:
     except DBAPIError as error:
         raise DatabaseNotReady(explain(error, url)) from None
     except SchemaBehind as behind:
-        raise DatabaseNotReady(f"cannot serve from {shown(url)}: {behind}") from None
+        raise DatabaseNotReady(f"cannot serve from {redacted(url)}: {behind}") from None
 
 
 def cursor_secret(engine: Engine, settings: Settings) -> str:
@@ -120,7 +120,7 @@ def cursor_secret(engine: Engine, settings: Settings) -> str:
         raise DatabaseNotReady(explain(error, settings.database_url)) from None
     if stored is None:
         raise DatabaseNotReady(
-            f"cannot serve from {shown(settings.database_url)}: it holds no cursor-signing key;"
+            f"cannot serve from {redacted(settings.database_url)}: it holds no cursor-signing key;"
             " run `atlas load` to generate one, or set ATLAS_CURSOR_SECRET"
         )
     return stored

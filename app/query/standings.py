@@ -59,7 +59,10 @@ Flags = tuple[bool, bool, bool, bool]  # a year, an area, a level, the same peri
 
 
 @dataclass(frozen=True)
-class PlaceStanding:
+class CountedStanding:
+    """A place's standing on one indicator as counted in SQL, with its peer group; the API's
+    `PlaceStanding` (app.api.standings) is the row a client reads."""
+
     standing: Standing
     size: int  # the peers ranked, the place included
     group: Comparability
@@ -211,7 +214,7 @@ def place_standings(
     peers: Peers,
     same_period: bool,
     descending: Mapping[int, bool],
-) -> dict[int, PlaceStanding] | None:
+) -> dict[int, CountedStanding] | None:
     """The place's standing on each indicator (by id) it has a value of and is ranked on
     among `peers`, the most valuable first where `descending` says so; None when an
     indicator has more than MAX_PEERS peers."""
@@ -222,7 +225,7 @@ def place_standings(
     rows = _counted_rows(connection, flags, tier, values)
     if any(row["every"] > MAX_PEERS for row in rows):
         return None
-    found: dict[int, PlaceStanding] = {}
+    found: dict[int, CountedStanding] = {}
     mixed: list[int] = []
     for row in rows:
         if not row["itself"]:  # the place lies outside the group
@@ -242,11 +245,11 @@ def place_standings(
         else:
             mixed.append(row["indicator_id"])
             group = alone(mine)  # replaced below by the group's counts by period and level
-        found[row["indicator_id"]] = PlaceStanding(standing, size, group)
+        found[row["indicator_id"]] = CountedStanding(standing, size, group)
     if mixed:
         groups = _groups(connection, flags, values, sorted(mixed), descending)
         for indicator_id, group in groups.items():
-            found[indicator_id] = PlaceStanding(
+            found[indicator_id] = CountedStanding(
                 found[indicator_id].standing, found[indicator_id].size, group
             )
     return found

@@ -91,7 +91,7 @@ class SourcesFile(Record):
     sources: list[SourceRecord]
 
 
-class Dataset(Record):
+class UpstreamDataset(Record):
     """The public dataset a table was converted from: a repository at a commit (or a
     package at a version) and the path of the upstream file in it."""
 
@@ -129,7 +129,7 @@ class TableSourceRecord(Record):
     edition: Text
     url: str | None = None
     licence: Text
-    dataset: Dataset
+    dataset: UpstreamDataset
     file: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*\.csv$")]
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     facts: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*\.csv$")]
