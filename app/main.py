@@ -164,7 +164,9 @@ def build_nodes(settings: Settings) -> Nodes:
             for n, url in enumerate(settings.replicas, start=1)
         ],
         max_lag_ms=settings.replica_max_lag_ms,
-        archives=Archives(settings.archives_dir, partial(build_lanes, settings)),
+        archives=Archives(
+            settings.archives_dir, partial(build_lanes, settings), settings.database_url
+        ),
     )
 
 

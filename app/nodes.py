@@ -31,7 +31,7 @@ from app.facts.version import read_version
 from app.faults import is_database_fault
 from app.migrate import is_behind
 from app.query.budget import Lanes
-from app.seeding.archive import archive_path, kept_versions, revision_of
+from app.seeding.archive import archive_path, kept_versions, restore, restored_versions, revision_of
 
 logger = logging.getLogger("atlas")
 
@@ -94,22 +94,27 @@ class Node:
 
 @dataclass
 class Archives:
-    """The kept releases' databases (app.seeding.archive), each a read-only node for the one
-    version it holds, for reads pinned to a version no live database serves any longer.
-    The folder is read again at every check, and when a pin names no version known."""
+    """The kept releases (app.seeding.archive), each restored one a read-only node for the
+    one version it holds, for reads pinned to a version no live database serves any longer.
+    The folder is read again at every check, and when a pin names no version known; a kept
+    release no database holds is restored whole (`restore`) when a pin first names it."""
 
     folder: Path
     lanes_for: Callable[[str], Lanes]
+    url: str  # the database's: the head of the kept releases' chain, on SQLite
     _nodes: dict[str, Node] = field(default_factory=dict)
+    _kept: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def scan(self) -> None:
-        """Open the databases of the releases kept now, let go of those pruned. A database
-        an older schema wrote is left aside until a load migrates it (its statements would
-        fail on it)."""
-        found = set(kept_versions(self.folder))
+        """Open the databases of the releases restored now, let go of those removed. A
+        database an older schema wrote is left aside until a load migrates it (its
+        statements would fail on it)."""
+        found = set(restored_versions(self.folder))
+        kept = set(kept_versions(self.folder, current=True))
         with self._lock:
             known = set(self._nodes)
+            self._kept = kept
         found = known & found | {
             v for v in found - known if not is_behind(revision_of(archive_path(self.folder, v)))
         }
@@ -124,14 +129,22 @@ class Archives:
         for node in gone:
             node.lanes.dispose()
 
+    def restore(self, version: str) -> None:
+        """Restore the kept release `version` names (whole, or its first digits), when it
+        names one, then open it. Blocking: the caller runs it in a thread."""
+        named = [v for v in kept_versions(self.folder) if v.startswith(version)]
+        if len(named) == 1 and restore(self.folder, named[0], self.url) is not None:
+            self.scan()
+
     def holding(self, version: str) -> list[Node]:
         with self._lock:
             return [node for node in self._nodes.values() if node.holds(version)]
 
     @property
     def versions(self) -> set[str]:
+        """The versions held by a restored release, or restorable, as last scanned."""
         with self._lock:
-            return set(self._nodes)
+            return set(self._nodes) | self._kept
 
     def dispose(self) -> None:
         with self._lock:
@@ -177,15 +190,23 @@ class Nodes:
         return chosen
 
     def _archived(self, version: str) -> list[Node]:
-        """The kept releases' databases holding `version`, the folder read again when none
-        does and no live node does either (a load may have just kept it)."""
-        if self.archives is None:
-            return []
-        held = self.archives.holding(version)
-        if not held and not any(node.holds(version) for node in self.all):
+        """The restored releases holding `version` (`prepare` restores one first)."""
+        return [] if self.archives is None else self.archives.holding(version)
+
+    def holding(self, version: str) -> bool:
+        """Whether a node the board knows, or a restored release, holds `version`."""
+        return any(node.holds(version) for node in self.all) or bool(self._archived(version))
+
+    def prepare(self, version: str) -> None:
+        """Before a read pinned to `version` that no node the board knows holds: read the
+        kept releases again (a load may have just kept it), and restore it when it is kept
+        but not restored. Blocking (files, and a copy of a database): run in a thread."""
+        if self.archives is None or self.holding(version):
+            return
+        if not self.archives.holding(version):
             self.archives.scan()
-            held = self.archives.holding(version)
-        return held
+        if not self.archives.holding(version):
+            self.archives.restore(version)
 
     def _lagging(self) -> list[Node]:
         return [node for node in self.replicas if node.reachable and not node.fit]

@@ -12,15 +12,16 @@ A copy of the seeds (the official tables included) is loaded into a fresh databa
 `seed()` with keeping on (`--keep 11`), then loaded ten more times, each time with about 1%
 of the observations' values revised: table facts drawn at random, each cell of the table,
 its fact's `stated` and `value` and the table's checksum in tables.yaml rewritten together,
-so every load passes the checks and makes a new dataset version, and keeps its archive.
+so every load passes the checks and makes a new dataset version, and keeps its delta.
 Each load is timed, and the keep step (from the pipeline's "keeping" progress step to the
 end of `seed()`, i.e. `keep_release` with its prune) on its own. Sizes: the primary database
 after the first load and after the last (SQLite: the file and its WAL; PostgreSQL:
-`pg_database_size`), and the archives folder.
+`pg_database_size`), and the archives folder. Then the oldest kept release is restored
+whole, timed, as the first request pinned to it restores it.
 
 Then four apps are served in process (Starlette's TestClient) and a handful of requests
 timed, the four in turn for each round: (a) the current version unpinned, (b) pinned with
-`version=<current>`, (c) pinned to the oldest kept release (answered from its archive),
+`version=<current>`, (c) pinned to the oldest kept release (answered from its restored copy),
 and (d) unpinned on a database the same seeds were loaded into once, without archives.
 Prints median and p95 per request and the ratios b/a, c/a and a/d; asserts nothing about
 them. The report is also written to bench/results/releases-<UTC time>.md.
@@ -50,7 +51,7 @@ from sqlalchemy import make_url, text
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import build_engine, is_sqlite
-from app.seeding.archive import Keeping, kept_versions
+from app.seeding.archive import Keeping, archive_path, kept_versions, restore
 from app.seeding.cells import FACT_COLUMNS, STATED_UNITS, TABLES_DIR, TABLES_FILE
 from app.seeding.pipeline import Seeded, seed
 from harness import PostgresCluster
@@ -321,6 +322,8 @@ class EngineResult:
     timings: Timings
     requests: dict[str, str]
     notes: list[str]
+    restore_s: float  # the oldest kept release restored whole, as a first pin to it does
+    restored_bytes: int  # that whole database
 
 
 @dataclass(frozen=True)
@@ -372,6 +375,13 @@ def run_engine(name: str, urls: tuple[str, str], folder: Path, options: Options)
     if oldest not in kept:
         notes.append(f"the first release {oldest[:16]} is not among the kept: {len(kept)} kept")
         oldest = next(load.version for load in loads if load.version in kept)
+    log(f"{name}: restoring the oldest kept release {oldest[:16]}")
+    started = time.perf_counter()
+    if restore(keeping.folder, oldest, url) is None:
+        notes.append(f"the oldest kept release {oldest[:16]} could not be restored")
+    restore_s = time.perf_counter() - started
+    restored = archive_path(keeping.folder, oldest)
+    restored_bytes = restored.stat().st_size if restored.exists() else 0
     log(f"{name}: timing {len(options.requests)} requests x {options.rounds} rounds x 4")
     with ExitStack() as stack:
         archived = stack.enter_context(
@@ -391,7 +401,7 @@ def run_engine(name: str, urls: tuple[str, str], folder: Path, options: Options)
         versions = {"a": current, "b": current, "c": oldest, "d": baseline_version}
         timings = time_requests(apps, versions, options.requests, options.rounds)
     return EngineResult(name, observations, loads, baseline_bytes, baseline_load_s, timings,
-                        options.requests, notes)  # fmt: skip
+                        options.requests, notes, restore_s, restored_bytes)  # fmt: skip
 
 
 # Report -------------------------------------------------------------------------------
@@ -405,7 +415,6 @@ def render_engine(result: EngineResult, options: Options) -> list[str]:
     loads = result.loads
     first, last = loads[0], loads[-1]
     one = first.primary_bytes
-    archive_kind = "SQLite files" if result.engine == "PostgreSQL" else "files"
     lines = [
         f"## {result.engine}",
         "",
@@ -428,10 +437,14 @@ def render_engine(result: EngineResult, options: Options) -> list[str]:
         "",
         f"- Primary database after one release: {mb(one)}; after {len(loads)}:"
         f" {mb(last.primary_bytes)} ({last.primary_bytes / one:.2f}x)",
-        f"- Archives after {len(loads)} loads: {last.archives} {archive_kind},"
+        f"- Archives after {len(loads)} loads: {last.archives} releases kept (deltas, and"
+        f" on PostgreSQL the compressed head),"
         f" {mb(last.archives_bytes)} in all (one: {mb(first.archives_bytes)})",
         f"- (database + archives) / one release: {mb(total)} / {mb(one)} = {total / one:.2f}x"
         " (target: at most 1.2x)",
+        f"- The oldest kept release restored whole (what the first request pinned to it"
+        f" waits for): {result.restore_s:.2f} s, {mb(result.restored_bytes)}; with it on disk"
+        f" {(total + result.restored_bytes) / one:.2f}x, until it is evicted",
         f"- Database loaded once without keeping: {mb(result.baseline_bytes)},"
         f" load {result.baseline_load_s:.2f} s",
         f"- Load time (without the keep step): first {first.load_s:.2f} s, later ones median"

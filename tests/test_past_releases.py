@@ -6,8 +6,10 @@ oldest kept. On both engines, over HTTP, with loads run by the pipeline `atlas l
 
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,11 +17,22 @@ from typing import Any
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
+from sqlmodel import SQLModel
 
 from app.config import Settings
+from app.db import build_engine, is_sqlite
 from app.main import create_app
 from app.migrate import alembic_config, head_revision
-from app.seeding.archive import Keeping, archive_path, kept_versions, revision_of
+from app.seeding.archive import (
+    RESTORED,
+    Keeping,
+    archive_path,
+    kept_versions,
+    restore,
+    restored_versions,
+    revision_of,
+)
+from app.seeding.copies import copy_to_sqlite
 from app.seeding.pipeline import Seeded, seed
 from tests.conftest import SEEDS
 
@@ -203,7 +216,7 @@ def test_a_release_kept_by_an_older_schema_is_served_once_a_load_migrates_it(
     reloads = Reloads(empty_url, tmp_path, keep=3)
     first = reloads.load().version
     reloads.load()
-    kept = archive_path(reloads.keeping.folder, first)
+    (kept,) = reloads.keeping.folder.glob(f"{first}.*.delta")  # what goes back to it
     command.downgrade(alembic_config(f"sqlite:///{kept}"), "-1")  # as an older release wrote it
     assert revision_of(kept) != head_revision()
     with reloads.client() as client:
@@ -215,3 +228,65 @@ def test_a_release_kept_by_an_older_schema_is_served_once_a_load_migrates_it(
         served = client.get(f"{SOURCE}?version={first}")
         assert served.status_code == 200, served.text
         assert served.json()["title"] == TITLE
+
+
+def as_it_stands(url: str, target: Path) -> Path:
+    """The database as a SQLite file, taken whole: what a restored release must equal."""
+    if is_sqlite(url):
+        with (
+            closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
+    else:
+        engine = build_engine(url)
+        try:
+            copy_to_sqlite(engine, target)
+        finally:
+            engine.dispose()
+    return target
+
+
+def every_row(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as database:
+        return {
+            table.name: sorted(database.execute(f'SELECT * FROM "{table.name}"'), key=repr)
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+def test_a_restored_release_holds_every_row_as_it_stood(empty_url: str, tmp_path: Path) -> None:
+    """Rows changed, retracted and added again under new ids: each release restored from the
+    deltas equals, table by table and row by row, the database as that release stood, and
+    nothing but the rows that changed is stored for it."""
+    reloads = Reloads(empty_url, tmp_path, keep=5)
+    document = reloads.seeds / "documents" / "std-2024-03-25-daye.yaml"
+    text = document.read_text(encoding="utf-8")
+    stood: dict[str, Path] = {}
+
+    def load(number: int) -> None:
+        version = reloads.load().version  # each load changes a title too
+        stood[version] = as_it_stands(empty_url, tmp_path / f"{number}.sqlite")
+
+    load(1)
+    document.unlink()
+    load(2)  # the document's facts retracted
+    document.write_text(text, encoding="utf-8")
+    load(3)  # back, under new ids
+    reloads.load()  # the three before are all in the past
+    folder = reloads.keeping.folder
+    assert restored_versions(folder) == []  # at rest, no whole database of a past release
+    whole = (tmp_path / "1.sqlite").stat().st_size
+    for delta in folder.glob("*.delta"):
+        assert delta.stat().st_size < whole / 4, delta.name
+    for version, path in stood.items():
+        restored = restore(folder, version, empty_url)
+        assert restored == archive_path(folder, version)
+        assert every_row(restored) == every_row(path), version[:16]
+    assert len(restored_versions(folder)) == min(len(stood), RESTORED)
+    with reloads.client() as client:
+        first = next(iter(stood))
+        assert client.get(f"{SOURCE}?version={first}").json()["title"] == TITLE
+        searched = client.get(f"{API}/search?q=daye&version={first}")
+        assert searched.status_code == 200, searched.text
+        assert searched.json()["data"], "the restored search index finds the document's place"

@@ -131,6 +131,8 @@ async def in_database(
     wanted = version or wanted_version(request)
     if wanted is None and "as_of" in request.scope.get("state", {}):
         wanted = await _as_of(request, nodes)
+    if wanted is not None and not nodes.holding(wanted.version):
+        await anyio.to_thread.run_sync(nodes.prepare, wanted.version)
     if wanted is not None and wanted.parameter == "version":
         _check_unique(wanted, nodes)
     why = "the database is unavailable; retry shortly"

@@ -1,6 +1,8 @@
 """The one way seeds reach a database, for `atlas load`, the tests and the benchmark: read
 and check every file (nothing is touched when they fail), migrate, load in one transaction."""
 
+import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,13 +13,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.db import build_engine, is_sqlite
 from app.facts.version import read_version
 from app.migrate import upgrade_to_head
-from app.seeding.archive import Keeping, keep_release, upgrade_kept
+from app.seeding.archive import Keeping, before_load, keep_release, upgrade_kept
 from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
 from app.seeding.loader import load_dataset
 from app.seeding.reader import read_dataset
 from app.seeding.releases import LoadReport
 from app.seeding.spans import Verification
+
+logger = logging.getLogger("atlas")
 
 
 class SeedsRejected(SeedError):
@@ -57,6 +61,7 @@ def seed(
     step("migrating")
     upgrade_to_head(url)
     engine = build_engine(url)
+    before = _before(url, keeping)
     try:
         previous = _stored_version(engine)
         report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"), releases)
@@ -66,15 +71,39 @@ def seed(
         seeded = Seeded(verification, report, previous, version)
         if keeping is not None:
             step("keeping the release for pinned reads")
-            try:
-                if report.release is not None:
-                    seeded.kept = keep_release(engine, url, report.release, keeping)
-                upgrade_kept(keeping.folder)  # those an older schema wrote
-            except (OSError, SQLAlchemyError) as error:
-                seeded.not_kept = f"{error.__class__.__name__}: {error}"
+            seeded.kept, seeded.not_kept = _keep(engine, url, report, keeping, before)
     finally:
         engine.dispose()
+        if before is not None:
+            before.unlink(missing_ok=True)
     return seeded
+
+
+def _before(url: str, keeping: Keeping | None) -> Path | None:
+    """The release the database holds before the load, for its delta (app.seeding.archive);
+    without it the load goes on, and the release before cannot be restored."""
+    if keeping is None:
+        return None
+    try:
+        return before_load(url, keeping)
+    except (OSError, sqlite3.Error) as error:
+        logger.warning("cannot keep the release before this load: %s", error)
+        return None
+
+
+def _keep(
+    engine: Engine, url: str, report: LoadReport, keeping: Keeping, before: Path | None
+) -> tuple[Path | None, str | None]:
+    """Keep the release the load made, and migrate what an older schema kept: where, or why
+    not. The load has committed: a failure here leaves the data loaded."""
+    try:
+        kept = None
+        if report.release is not None:
+            kept = keep_release(engine, url, report.release, keeping, before)
+        upgrade_kept(keeping.folder)
+    except (OSError, SQLAlchemyError, sqlite3.Error) as error:
+        return None, f"{error.__class__.__name__}: {error}"
+    return kept, None
 
 
 def _vacuum(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 organization, indicator and source, and per metric stated in a document's sentence, with
 every name folded for matching."""
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,31 +70,34 @@ ENTRY_COLUMNS = (
 
 
 def rebuild_search(connection: Connection) -> int:
-    """Make the search entries those the tables imply, and return how many were written.
+    """Make the search entries those the tables imply, and return how many were written or
+    removed.
 
-    When they already are (a load that changed nothing), nothing is written, so a second
-    load leaves the database as it was. Otherwise every entry is replaced and the SQLite
-    FTS5 index (external content) rebuilt from them: a few thousand rows, well under a
-    second."""
+    Only the entries that changed are: an unchanged entry keeps its row and id, so a load
+    that changed nothing leaves the database as it was, and a kept release's delta
+    (app.seeding.archive) holds only the entries that changed. Then the SQLite FTS5 index
+    (external content) is rebuilt from them: a few thousand rows, well under a second."""
     table = SQLModel.metadata.tables["search_entry"]
-    wanted = list(_entries(connection))
-    present = connection.execute(select(*(table.c[name] for name in ENTRY_COLUMNS))).all()
-    # compared in Python's order, not the database collation's
-    if sorted(tuple(e[n] for n in ENTRY_COLUMNS) for e in wanted) == sorted(map(tuple, present)):
+    present = connection.execute(select(table.c.id, *(table.c[n] for n in ENTRY_COLUMNS))).all()
+    unchanged: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for row in present:  # compared in Python's order, not the database collation's
+        unchanged[tuple(row[1:])].append(row[0])
+    fresh = []
+    for entry in _entries(connection):
+        ids = unchanged.get(tuple(entry[n] for n in ENTRY_COLUMNS))
+        if ids:
+            ids.pop()
+        else:
+            fresh.append(entry)
+    stale = [id_ for ids in unchanged.values() for id_ in ids]
+    if not stale and not fresh:
         return 0
-    connection.execute(delete(table))
-    written = 0
-    batch: list[dict[str, Any]] = []
-    for entry in wanted:
-        batch.append(entry)
-        if len(batch) == BATCH:
-            connection.execute(insert(table), batch)
-            written, batch = written + len(batch), []
-    if batch:
-        connection.execute(insert(table), batch)
-        written += len(batch)
+    for start in range(0, len(stale), BATCH):
+        connection.execute(delete(table).where(table.c.id.in_(stale[start : start + BATCH])))
+    for start in range(0, len(fresh), BATCH):
+        connection.execute(insert(table), fresh[start : start + BATCH])
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(
             "INSERT INTO search_entry_fts(search_entry_fts) VALUES('rebuild')"
         )
-    return written
+    return len(stale) + len(fresh)
