@@ -53,9 +53,10 @@ class Settings(BaseSettings):
     )
     archives_dir: Path = Field(
         default_factory=lambda given: given["data_dir"] / "archives",
-        description="Where `atlas load` keeps a whole database of each kept release, so that"
-        " a request pinned to it (`version=`, `as_of=`, a cursor) is answered as it was;"
-        " `archives` in the data directory by default.",
+        description="Where `atlas load` keeps each kept release as the rows the next one"
+        " changed, and the API restores it whole, so that a request pinned to it"
+        " (`version=`, `as_of=`, a cursor) is answered as it was; `archives` in the data"
+        " directory by default.",
     )
     keep_releases: int = Field(
         default=10,

@@ -197,6 +197,17 @@ class Nodes:
         """Whether a node the board knows, or a restored release, holds `version`."""
         return any(node.holds(version) for node in self.all) or bool(self._archived(version))
 
+    def restored(self, version: str) -> bool:
+        """After a node the board knew at `version` answered from another: restore the kept
+        release if it is one; whether a restored release now holds it that did not before.
+        Blocking: run in a thread."""
+        if self.archives is None or self.archives.holding(version):
+            return False
+        self.archives.scan()
+        if not self.archives.holding(version):
+            self.archives.restore(version)
+        return bool(self.archives.holding(version))
+
     def prepare(self, version: str) -> None:
         """Before a read pinned to `version` that no node the board knows holds: read the
         kept releases again (a load may have just kept it), and restore it when it is kept

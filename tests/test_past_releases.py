@@ -4,6 +4,7 @@ it did, whatever was loaded since; a release older than those kept is a 410 nami
 oldest kept. On both engines, over HTTP, with loads run by the pipeline `atlas load` uses.
 """
 
+import gzip
 import os
 import shutil
 import sqlite3
@@ -216,15 +217,19 @@ def test_a_release_kept_by_an_older_schema_is_served_once_a_load_migrates_it(
     reloads = Reloads(empty_url, tmp_path, keep=3)
     first = reloads.load().version
     reloads.load()
-    (kept,) = reloads.keeping.folder.glob(f"{first}.*.delta")  # what goes back to it
-    command.downgrade(alembic_config(f"sqlite:///{kept}"), "-1")  # as an older release wrote it
-    assert revision_of(kept) != head_revision()
+    (kept,) = reloads.keeping.folder.glob(f"{first}.*.delta.gz")  # what goes back to it
+    rows = tmp_path / "delta.sqlite"
+    rows.write_bytes(gzip.decompress(kept.read_bytes()))
+    command.downgrade(alembic_config(f"sqlite:///{rows}"), "-1")  # as an older release wrote it
+    assert revision_of(rows) != head_revision()
+    kept.write_bytes(gzip.compress(rows.read_bytes()))
     with reloads.client() as client:
         aside = client.get(f"{SOURCE}?version={first}")
         assert aside.status_code == 410  # not served: the API's statements need the head
         again = seed(reloads.url, reloads.seeds, None, keeping=reloads.keeping)
         assert again.report.release is None  # nothing changed, yet the kept one is migrated
-        assert revision_of(kept) == head_revision()
+        rows.write_bytes(gzip.decompress(kept.read_bytes()))
+        assert revision_of(rows) == head_revision()
         served = client.get(f"{SOURCE}?version={first}")
         assert served.status_code == 200, served.text
         assert served.json()["title"] == TITLE
@@ -277,7 +282,7 @@ def test_a_restored_release_holds_every_row_as_it_stood(empty_url: str, tmp_path
     folder = reloads.keeping.folder
     assert restored_versions(folder) == []  # at rest, no whole database of a past release
     whole = (tmp_path / "1.sqlite").stat().st_size
-    for delta in folder.glob("*.delta"):
+    for delta in folder.glob("*.delta.gz"):
         assert delta.stat().st_size < whole / 4, delta.name
     for version, path in stood.items():
         restored = restore(folder, version, empty_url)

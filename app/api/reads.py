@@ -154,6 +154,9 @@ async def in_database(
         request.state.node = node.name
         return result
     if wanted is not None and other_version:
+        if await anyio.to_thread.run_sync(nodes.restored, wanted.version):
+            # the board still had a node at the version, which a load has since moved on
+            return await in_database(request, work, shape=shape, cost=cost, version=wanted)
         raise await _not_served(request, nodes, wanted)
     raise unavailable(why)
 

@@ -2,24 +2,20 @@
 each release changed, and restored to a whole database when a request first asks for it.
 
 A load that makes a release writes, for the release before it, a *delta*: a small SQLite
-database with the release's schema that holds the rows of that release which the new one
-changed or retracted, and the keys of the rows the new one changed or added
-(`<version>.<next version>.delta`). Going back from a release to the one before is then:
-delete those keys, insert those rows. Only changed rows are stored twice, so ten releases
-of the data cost about one database, not ten.
+database with the release's schema, compressed, that holds the rows of that release which
+the new one changed or retracted, and the keys of the rows the new one changed or added
+(`<version>.<next version>.delta.gz`). Going back from a release to the one before is then:
+delete those keys, insert those rows. Only changed rows are stored twice: ten releases of
+the data cost about one database, not ten. The release before a load is read from a copy
+taken before it (SQLite: the backup API; PostgreSQL: every table copied into SQLite).
 
-The newest release is the chain's head: on SQLite the database itself (read with the
-backup API); on PostgreSQL a SQLite copy of it, compressed (`<version>.sqlite.gz`),
-because the server holds only the newest rows. To compute the delta, the release before
-the load is read from a backup taken before the load (SQLite) or from that compressed head
-(PostgreSQL).
-
-A request pinned to a kept release that no database holds has it restored
-(`restore`): the head copied, the deltas applied newest first, the version checked, the
-file renamed into place whole as `<version>.sqlite`, which the API opens read-only as a
-database of its own (app.nodes.Archives). At most `RESTORED` such files stay, the least
-recently restored removed first; each is rebuilt on demand. Every database here (deltas,
-head, restored) is migrated with the database at each load (`upgrade_kept`).
+The newest release is the chain's head: the database itself. A request pinned to a kept
+release that no database holds has it restored (`restore`): the database copied, the
+deltas applied newest first, the version checked, the file renamed into place whole as
+`<version>.sqlite`, which the API opens read-only as a database of its own
+(app.nodes.Archives). At most `RESTORED` such files stay, the least recently restored
+removed first; each is rebuilt on demand. Deltas and restored databases are migrated with
+the database at each load (`upgrade_kept`).
 """
 
 import fcntl
@@ -28,6 +24,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -38,7 +35,7 @@ from sqlalchemy import Engine, make_url, select
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
-from app.db import is_sqlite
+from app.db import build_engine, is_sqlite
 from app.migrate import head_revision, upgrade_to_head
 from app.models import tables as t
 from app.seeding.copies import copy_to_sqlite, quoted, reindex_search, stored_version
@@ -46,8 +43,7 @@ from app.seeding.copies import copy_to_sqlite, quoted, reindex_search, stored_ve
 logger = logging.getLogger("atlas")
 
 SUFFIX = ".sqlite"  # a whole database of one release, restored
-DELTA = ".delta"  # <version>.<next>.delta: from the next release back to this one
-HEAD = ".sqlite.gz"  # the newest release's copy, where the database cannot be copied fast
+DELTA = ".delta.gz"  # <version>.<next>.delta.gz: from the next release back to this one
 RESTORED = 3  # whole databases kept restored at once
 REMOVED = "atlas_removed"  # a delta's table of the keys to delete: (table_name, key)
 
@@ -80,13 +76,13 @@ def deltas(folder: Path) -> dict[str, str]:
 
 
 def kept_versions(folder: Path, current: bool = False) -> list[str]:
-    """The releases `folder` can answer for: restored, or restorable from a delta chain.
-    With `current`, only those restorable now: every delta on the way at the schema's head
-    (a load migrates the others)."""
+    """The releases `folder` can answer for: restored, or restorable from a delta chain
+    (the newest, the chain's head, is the database's). With `current`, only those
+    restorable now: every delta on the way at the schema's head (a load migrates the
+    others)."""
     chained = deltas(folder)
-    heads = {p.name.removesuffix(HEAD) for p in _files(folder, f"*{HEAD}")}
     restorable = {v for v in chained if not current or _chain(folder, v) is not None}
-    return sorted({*restored_versions(folder), *restorable, *chained.values(), *heads})
+    return sorted({*restored_versions(folder), *restorable, *chained.values()})
 
 
 def _files(folder: Path, pattern: str) -> list[Path]:
@@ -107,47 +103,43 @@ def _partial(folder: Path, version: str) -> Path:
 # Keeping: at the end of a load that made a release
 
 
-def before_load(url: str, keeping: Keeping) -> Path | None:
-    """The release a SQLite database holds before a load, backed up so that the load's
-    delta can be computed once it commits (None on PostgreSQL: its head copy is kept)."""
-    if not is_sqlite(url):
-        return None
+def before_load(engine: Engine, url: str, keeping: Keeping) -> Path:
+    """The release the database holds before a load, copied, so that the load's delta can
+    be computed once it commits."""
     keeping.folder.mkdir(parents=True, exist_ok=True)
-    backup = keeping.folder / f".before.{os.getpid()}.partial"
-    _back_up(url, backup)
-    return backup
+    copy = keeping.folder / f".before.{os.getpid()}.partial"
+    _copy(engine, url, copy)
+    return copy
 
 
 def keep_release(
     engine: Engine, url: str, version: str, keeping: Keeping, before: Path | None
 ) -> Path | None:
-    """Keep the release the load made: the delta back to the release before it (`before`
-    on SQLite, the head copy on PostgreSQL), and on PostgreSQL the new head copy; then
-    prune. Returns the folder the release is kept in, or None when the database had moved
-    on to another version meanwhile."""
+    """Keep the release the load made: write the delta from it back to the release
+    `before` held, then prune. Returns the folder the release is kept in, or None when the
+    database had moved on to another version meanwhile."""
     folder = keeping.folder
     folder.mkdir(parents=True, exist_ok=True)
     now = _partial(folder, version)
-    previous: Path | None = None
     try:
-        if is_sqlite(url):
-            _back_up(url, now)
-            previous = before
-        else:
-            copy_to_sqlite(engine, now)
-            previous = _unpacked_head(folder)
+        _copy(engine, url, now)
         if stored_version(now) != version:
             logger.warning("not keeping release %s: another load committed meanwhile", version)
             return None
-        _write_delta(folder, previous, now, version)
-        if not is_sqlite(url):
-            _pack_head(folder, now, version)
+        _write_delta(folder, before, now, version)
     finally:
         now.unlink(missing_ok=True)
-        if previous is not None and previous != before:
-            previous.unlink(missing_ok=True)
     prune(engine, keeping)
     return folder
+
+
+def _copy(engine: Engine, url: str, target: Path) -> None:
+    """The database as a SQLite file: SQLite's with the backup API, PostgreSQL's table by
+    table in one snapshot."""
+    if is_sqlite(url):
+        _back_up(url, target)
+    else:
+        copy_to_sqlite(engine, target)
 
 
 def _write_delta(folder: Path, previous: Path | None, now: Path, version: str) -> Path | None:
@@ -160,12 +152,14 @@ def _write_delta(folder: Path, previous: Path | None, now: Path, version: str) -
         return None
     target = _delta_path(folder, old, version)
     partial = _partial(folder, f"{old}.delta")
-    partial.unlink(missing_ok=True)
+    packed = _partial(folder, f"{old}.delta.gz")
     try:
         _difference(previous, now, partial)
-        os.replace(partial, target)
+        _pack(partial, packed)
+        os.replace(packed, target)
     finally:
         partial.unlink(missing_ok=True)
+        packed.unlink(missing_ok=True)
     return target
 
 
@@ -214,26 +208,11 @@ def _copy_schema(source: Path, target: sqlite3.Connection) -> None:
     target.executemany("INSERT INTO alembic_version VALUES (?)", revision)
 
 
-def _pack_head(folder: Path, copy: Path, version: str) -> Path:
-    """Compress the newest release's copy as the chain's head, and drop the old head."""
-    target = folder / f"{version}{HEAD}"
-    partial = _partial(folder, f"{version}.head")
-    with copy.open("rb") as source, gzip.open(partial, "wb", compresslevel=1) as packed:
+def _pack(database: Path, target: Path) -> None:
+    """Compress a delta: its pages are mostly empty (a page per table and index) and its rows
+    text, so it packs to about a sixth."""
+    with database.open("rb") as source, gzip.open(target, "wb") as packed:
         shutil.copyfileobj(source, packed, 1 << 20)
-    os.replace(partial, target)
-    for old in _files(folder, f"*{HEAD}"):
-        if old != target:
-            old.unlink(missing_ok=True)
-    return target
-
-
-def _unpacked_head(folder: Path) -> Path | None:
-    heads = _files(folder, f"*{HEAD}")
-    if not heads:
-        return None
-    target = _partial(folder, "previous")
-    _unpack(heads[0], target)
-    return target
 
 
 def _unpack(packed: Path, target: Path) -> None:
@@ -279,8 +258,9 @@ def _running(pid: str) -> bool:
 
 def restore(folder: Path, version: str, url: str) -> Path | None:
     """A whole database of the kept release `version` (a full version), rebuilt from the
-    chain's head and the deltas back to it; None when the chain does not reach it (a delta
-    missing or behind the schema, or the database moved on to a release not yet kept)."""
+    database (the chain's head) and the deltas back to it; None when the chain does not
+    reach it (a delta missing or behind the schema, or the database moved on to a release
+    not yet kept)."""
     target = archive_path(folder, version)
     with _restoring(folder):
         if target.exists():
@@ -290,8 +270,9 @@ def restore(folder: Path, version: str, url: str) -> Path | None:
             return None
         partial = _partial(folder, version)
         try:
-            if not _head_copy(folder, chain[-1], url, partial):
-                return None
+            _copy_of(url, partial)
+            if stored_version(partial) != chain[-1]:
+                return None  # a load committed and its delta is not written yet
             for older, newer in zip(reversed(chain[:-1]), reversed(chain[1:]), strict=True):
                 _apply(partial, _delta_path(folder, older, newer))
             if stored_version(partial) != version:
@@ -335,22 +316,18 @@ def _chain(folder: Path, version: str) -> list[str] | None:
     return chain if len(chain) > 1 else None
 
 
-def _head_copy(folder: Path, head: str, url: str, target: Path) -> bool:
-    """Copy the head of the chain to `target`: the compressed copy, else the database."""
-    packed = folder / f"{head}{HEAD}"
-    if packed.exists():
-        _unpack(packed, target)
-    elif is_sqlite(url):
-        _back_up(url, target)
-    else:
-        return False
-    return stored_version(target) == head
+def _copy_of(url: str, target: Path) -> None:
+    engine = build_engine(url, pool_size=1)
+    try:
+        _copy(engine, url, target)
+    finally:
+        engine.dispose()
 
 
 def _apply(database: Path, delta: Path) -> None:
     """Go back one release: delete the keys the delta lists, then insert its rows."""
-    with closing(sqlite3.connect(database, isolation_level=None)) as db:
-        db.execute("ATTACH DATABASE ? AS delta", (f"file:{delta}?mode=ro",))
+    with _unpacked(delta) as rows, closing(sqlite3.connect(database, isolation_level=None)) as db:
+        db.execute("ATTACH DATABASE ? AS delta", (f"file:{rows}?mode=ro",))
         db.execute("BEGIN")
         tables = SQLModel.metadata.sorted_tables
         for table in reversed(tables):
@@ -369,6 +346,18 @@ def _apply(database: Path, delta: Path) -> None:
         db.execute("DETACH DATABASE delta")
 
 
+@contextmanager
+def _unpacked(delta: Path) -> Iterator[Path]:
+    """A delta decompressed to a file of its own, removed after."""
+    # a name of its own: a board check reads a delta's revision while a restore applies it
+    target = _partial(delta.parent, f"{delta.name}.{uuid.uuid4().hex}")
+    try:
+        _unpack(delta, target)
+        yield target
+    finally:
+        target.unlink(missing_ok=True)
+
+
 def _evict(folder: Path, keep: Path) -> None:
     """Remove the least recently restored whole databases past `RESTORED`."""
     restored = sorted(_files(folder, f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime)
@@ -380,32 +369,32 @@ def _evict(folder: Path, keep: Path) -> None:
 
 
 def upgrade_kept(folder: Path) -> list[str]:
-    """Migrate the kept databases an older schema wrote (deltas, the head copy, restored
-    ones), so their rows fit the head's statements; returns the files migrated. The API
-    passes over one still behind (app.nodes.Archives) until a load has migrated it."""
+    """Migrate the kept databases an older schema wrote (deltas and restored ones), so their
+    rows fit the head's statements; returns the files migrated. The API passes over one
+    still behind (app.nodes.Archives) until a load has migrated it."""
     head = head_revision()
     migrated = []
-    for path in [*_files(folder, f"*{SUFFIX}"), *_files(folder, f"*{DELTA}")]:
+    for path in _files(folder, f"*{SUFFIX}"):
         if revision_of(path) != head:
             upgrade_to_head(f"sqlite:///{path}")
             migrated.append(path.name)
-    for packed in _files(folder, f"*{HEAD}"):
-        copy = _partial(folder, "head")
-        try:
-            _unpack(packed, copy)
-            if revision_of(copy) != head:
-                upgrade_to_head(f"sqlite:///{copy}")
-                _pack_head(folder, copy, packed.name.removesuffix(HEAD))
-                migrated.append(packed.name)
-        finally:
-            copy.unlink(missing_ok=True)
+    for delta in _files(folder, f"*{DELTA}"):
+        with _unpacked(delta) as rows:
+            if revision_of(rows) != head:
+                upgrade_to_head(f"sqlite:///{rows}")
+                packed = _partial(folder, f"{delta.name}.migrated")
+                _pack(rows, packed)
+                os.replace(packed, delta)
+                migrated.append(delta.name)
     return migrated
 
 
 @lru_cache(maxsize=256)
-def _revision(path: Path, modified_ns: int) -> str | None:
-    """`revision_of`, remembered while the file is unchanged: read at every board check."""
-    return revision_of(path)
+def _revision(delta: Path, modified_ns: int) -> str | None:
+    """The revision of a delta, remembered while the file is unchanged (the API reads it at
+    every board check)."""
+    with _unpacked(delta) as rows:
+        return revision_of(rows)
 
 
 def revision_of(path: Path) -> str | None:

@@ -20,6 +20,7 @@ from app.seeding.loader import load_dataset
 from app.seeding.reader import read_dataset
 from app.seeding.releases import LoadReport
 from app.seeding.spans import Verification
+from app.seeding.version import dataset_hash
 
 logger = logging.getLogger("atlas")
 
@@ -47,10 +48,10 @@ def seed(
     keeping: Keeping | None = None,
 ) -> Seeded:
     """Read, check, migrate and load; with `releases`, a load that makes a release writes
-    its files there (app.seeding.bundle), and with `keeping`, a copy of the database as
-    that release (app.seeding.archive), and the kept copies migrated with the database. The
-    load is committed before the copy is made: a copy that fails is reported in
-    `not_kept`, and the data stays loaded."""
+    its files there (app.seeding.bundle), and with `keeping`, the delta back to the release
+    before it (app.seeding.archive), and what is kept migrated with the database. The load
+    is committed before the delta is written: a failure there is reported in `not_kept`,
+    and the data stays loaded."""
     step = progress or (lambda _: None)
     step("reading seeds")
     try:
@@ -61,9 +62,11 @@ def seed(
     step("migrating")
     upgrade_to_head(url)
     engine = build_engine(url)
-    before = _before(url, keeping)
+    previous = _stored_version(engine)
+    # the release before, for its delta; not when the seeds are the ones loaded already
+    changing = dataset_hash(dataset) != previous
+    before = _before(engine, url, keeping) if keeping is not None and changing else None
     try:
-        previous = _stored_version(engine)
         report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"), releases)
         version = _stored_version(engine)
         if report.changed and not is_sqlite(url):
@@ -79,14 +82,12 @@ def seed(
     return seeded
 
 
-def _before(url: str, keeping: Keeping | None) -> Path | None:
+def _before(engine: Engine, url: str, keeping: Keeping) -> Path | None:
     """The release the database holds before the load, for its delta (app.seeding.archive);
     without it the load goes on, and the release before cannot be restored."""
-    if keeping is None:
-        return None
     try:
-        return before_load(url, keeping)
-    except (OSError, sqlite3.Error) as error:
+        return before_load(engine, url, keeping)
+    except (OSError, sqlite3.Error, SQLAlchemyError) as error:
         logger.warning("cannot keep the release before this load: %s", error)
         return None
 
