@@ -1,9 +1,13 @@
 """The schema reaches the database only through Alembic, on both engines."""
 
+import re
+from pathlib import Path
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
@@ -120,3 +124,17 @@ def test_the_database_refuses_a_unit_outside_the_vocabulary(empty_url: str) -> N
             connection.execute(insert, {"code": "furlongs", "unit": "furlong"})
     finally:
         engine.dispose()
+
+
+def test_every_migration_is_numbered_in_its_name_and_its_revision() -> None:
+    """`YYYY_MM_DD_NNNN_<what>.py` with revision NNNN, each after the one before: the order
+    reads off the folder, and a revision autogenerate named with a random id is caught."""
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    for script in scripts.walk_revisions():
+        name = Path(script.path).name
+        found = re.fullmatch(r"\d{4}_\d{2}_\d{2}_(\d{4})_[a-z0-9_]+\.py", name)
+        assert found, f"{name}: not YYYY_MM_DD_NNNN_<what>.py"
+        assert script.revision == found[1], f"{name}: revision {script.revision!r}"
+        if script.down_revision is not None:
+            assert isinstance(script.down_revision, str)
+            assert int(script.down_revision) < int(script.revision), name

@@ -86,6 +86,8 @@ DETAILS = {
     for mount in URL_MAP
     if (key := mount.resource.key) is not None
 }
+# a release is named by the seeds' version, which any seed record changes; not its example
+DETAILS[f"{API}/releases/{{release}}"] = f"{API}/releases/{PATH_VALUES['release_version']}"
 
 
 # The change logs of a database loaded once: its one release counts what it added without
