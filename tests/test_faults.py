@@ -22,7 +22,13 @@ from sqlalchemy.engine import make_url
 from app.config import PROJECT_ROOT, Settings
 from harness.polling import wait_for
 from harness.postgres import PostgresCluster, free_port
-from harness.server import answer_of, requests_in_flight, running_server, server_process
+from harness.server import (
+    answer_of,
+    requests_in_flight,
+    running_server,
+    serve_once,
+    server_process,
+)
 from harness.sqlite_writer import journal_of, kill_spilling_writer
 from harness.state import dump
 from harness.traffic import Tally, traffic, watch_until_quiet
@@ -165,14 +171,6 @@ def test_loader_killed_at_any_moment_leaves_the_old_or_the_new_data(
 
 
 # --- starting on a broken database -----------------------------------------------------
-
-
-def serve_once(url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "serve", "--port", str(free_port())],
-        env={**os.environ, "DATABASE_URL": url, "COLUMNS": "300"}, cwd=PROJECT_ROOT,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
 
 
 def test_server_refuses_to_start_on_a_broken_database_in_one_line(
