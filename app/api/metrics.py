@@ -33,6 +33,7 @@ from app.query import (
     ListSpec,
     Sort,
     TableIndex,
+    choice_filter,
 )
 from app.query.facets import Facet, province_facet
 from app.query.lookups import by_key, within
@@ -230,13 +231,7 @@ METRIC_SPEC = ListSpec(
             lookup=by_key(t.program),
             example="manufacturing-city-tech-transformation-pilot",
         ),
-        Filter(
-            "subject_kind",
-            "place, cluster or program.",
-            column=observation.c.subject_kind,
-            choices=tuple(SubjectKind),
-            example="place",
-        ),
+        choice_filter("subject_kind", observation.c.subject_kind, SubjectKind, "place"),
         Filter(
             "year",
             "Year the period ends in.",
@@ -247,13 +242,7 @@ METRIC_SPEC = ListSpec(
             implies=Implied(observation.c.period_end, period_end_bounds),
         ),
         Filter("value", "Normalized value.", float, RANGE_OPERATORS, column=observation.c.value),
-        Filter(
-            "qualifier",
-            "exact, approximate, more_than, at_least, less_than or up_to.",
-            column=observation.c.qualifier,
-            choices=tuple(Qualifier),
-            example="more_than",
-        ),
+        choice_filter("qualifier", observation.c.qualifier, Qualifier, "more_than"),
         Filter(
             "derived",
             "Derived (true) or stated (false).",

@@ -14,7 +14,7 @@ from app.facts.search import BY_KIND
 from app.models import tables as t
 from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, CoverageVia, PlaceLevel
 from app.paths import API_PREFIX
-from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
 from app.query.facets import Facet, province_of
 from app.query.lookups import by_key, coverage, within
 from app.query.search import search_filter
@@ -187,15 +187,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
                 column=place.c.name_local,
                 example="合肥",
             ),
-            Filter(
-                "level",
-                "country, province, municipality, sar, prefecture_city, prefecture, county_city,"
-                " county or district.",
-                operators=SET_OPERATORS,
-                column=place.c.level,
-                choices=tuple(PlaceLevel),
-                example="prefecture_city",
-            ),
+            choice_filter("level", place.c.level, PlaceLevel, "prefecture_city"),
             Filter(
                 "parent",
                 "Slug of the parent place.",
