@@ -23,22 +23,6 @@ from app.query.statements import fetch_all, slot
 PLACES_TAG = Tag("places", "Cities, provinces, districts and their nested views.")
 
 
-def located_filters(
-    column: Any, *, place: str, city: str, anywhere: str, examples: tuple[str, str, str, str]
-) -> tuple[Filter, ...]:
-    """The filters of a record with a home place (a cluster, a program, an organization):
-    `place`, that place exactly; `city`, `province` and `within`, that place or one inside
-    it. Each list says in its own words what its place is."""
-    place_example, city_example, province_example, anywhere_example = examples
-    return (
-        Filter("place", place, column=column, lookup=by_key(t.place), example=place_example),
-        Filter("city", city, column=column, lookup=within(CITY_LEVELS), example=city_example),
-        Filter("province", "Province slug.", column=column, lookup=within(PROVINCE_LEVELS),
-               example=province_example),
-        Filter("within", anywhere, column=column, lookup=within(), example=anywhere_example),
-    )  # fmt: skip
-
-
 class Coordinates(Schema):
     longitude: float
     latitude: float
