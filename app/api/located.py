@@ -19,11 +19,10 @@ from sqlalchemy.sql import FromClause
 from app.api.shapes import Row, labelled, provenance, provenance_columns
 from app.facts.search import BY_KIND
 from app.models import tables as t
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
 from app.paths import API_PREFIX
 from app.query import TEXT_OPERATORS, Filter, ListSpec, Sort
 from app.query.facets import Facet, province_facet
-from app.query.lookups import by_key, within
+from app.query.lookups import place_filters
 from app.query.search import search_filter
 
 
@@ -43,14 +42,16 @@ class HomePlace:
 def located_filters(column: ColumnElement[Any], home: HomePlace) -> tuple[Filter, ...]:
     """`place`, the home place exactly; `city`, `province` and `within`, that place or one
     inside it."""
-    place_example, city_example, province_example, anywhere_example = home.examples
-    return (
-        Filter("place", home.place, column=column, lookup=by_key(t.place), example=place_example),
-        Filter("city", home.city, column=column, lookup=within(CITY_LEVELS), example=city_example),
-        Filter("province", "Province slug.", column=column, lookup=within(PROVINCE_LEVELS),
-               example=province_example),
-        Filter("within", home.anywhere, column=column, lookup=within(), example=anywhere_example),
-    )  # fmt: skip
+    place, city, province, anywhere = home.examples
+    return place_filters(
+        column,
+        (
+            ("place", home.place, place),
+            ("city", home.city, city),
+            ("province", "Province slug.", province),
+            ("within", home.anywhere, anywhere),
+        ),
+    )
 
 
 def located_select(

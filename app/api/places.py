@@ -12,11 +12,11 @@ from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Ta
 from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
 from app.facts.search import BY_KIND
 from app.models import tables as t
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, CoverageVia, PlaceLevel
+from app.models.vocabulary import CITY_LEVELS, CoverageVia, PlaceLevel
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
 from app.query.facets import Facet, province_of
-from app.query.lookups import by_key, coverage, within
+from app.query.lookups import by_key, coverage, place_filters
 from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
 
@@ -142,6 +142,13 @@ def serialize_place(row: Row) -> dict[str, Any]:
     }
 
 
+# The filters on the places a place lies in (or is): (relation, description, example).
+AROUND_PLACE_FILTERS = (
+    ("province", "Slug of the province the place lies in.", "hubei"),
+    ("within", "Slug of any place the place lies in (or is).", "china"),
+)
+
+
 def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> ListSpec:
     return ListSpec(
         name=name,
@@ -179,20 +186,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
                 lookup=by_key(t.place),
                 example="huangshi",
             ),
-            Filter(
-                "province",
-                "Slug of the province the place lies in.",
-                column=place.c.id,
-                lookup=within(PROVINCE_LEVELS),
-                example="hubei",
-            ),
-            Filter(
-                "within",
-                "Slug of any place the place lies in (or is).",
-                column=place.c.id,
-                lookup=within(),
-                example="china",
-            ),
+            *place_filters(place.c.id, AROUND_PLACE_FILTERS),
         ),
         sorts=(
             Sort("name", place.c.name, str),
