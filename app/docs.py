@@ -27,44 +27,34 @@ from app.query.openapi import vocabulary_schema
 OWN_STATIC = Path(__file__).parent / "static"
 VENDOR_STATIC = Path(str(files("fastapi_offline") / "static"))
 
-SWAGGER_PAGE = """<!doctype html>
+# The page around either viewer of the OpenAPI document; `head` and `body` are whole lines.
+DOCS_PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}: API docs</title>
+<title>{title}</title>
 <link rel="icon" type="image/png" href="/static/vendor/favicon.png">
-<link rel="stylesheet" href="/static/vendor/swagger-ui.css">
-</head>
+{head}</head>
 <body>
-<div id="swagger-ui"></div>
-<script src="/static/vendor/swagger-ui-bundle.js"></script>
-<script src="/static/swagger-init.js"></script>
-</body>
+{body}</body>
 </html>
 """
-
-REDOC_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}: API reference</title>
-<link rel="icon" type="image/png" href="/static/vendor/favicon.png">
-</head>
-<body>
-<redoc spec-url="/openapi.json"></redoc>
+SWAGGER_HEAD = '<link rel="stylesheet" href="/static/vendor/swagger-ui.css">\n'
+SWAGGER_BODY = """<div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+"""
+REDOC_BODY = """<redoc spec-url="/openapi.json"></redoc>
 <script src="/static/vendor/redoc.standalone.js"></script>
-</body>
-</html>
 """
 
 
 def install_docs(app: FastAPI) -> None:
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_STATIC), name="vendor-static")
     app.mount("/static", StaticFiles(directory=OWN_STATIC), name="static")
-    swagger = SWAGGER_PAGE.format(title=app.title)
-    redoc = REDOC_PAGE.format(title=app.title)
+    swagger = DOCS_PAGE.format(title=f"{app.title}: API docs", head=SWAGGER_HEAD, body=SWAGGER_BODY)
+    redoc = DOCS_PAGE.format(title=f"{app.title}: API reference", head="", body=REDOC_BODY)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

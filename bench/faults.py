@@ -17,11 +17,8 @@ It prints figures and asserts nothing.
 """
 
 import argparse
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -30,7 +27,6 @@ from pathlib import Path
 
 import httpx
 
-from app.config import PROJECT_ROOT
 from harness import (
     CLIENTS,
     PostgresCluster,
@@ -43,6 +39,7 @@ from harness import (
     load_seeds,
     requests_in_flight,
     running_server,
+    serve_once,
     server_process,
     traffic,
     watch_until_quiet,
@@ -128,14 +125,6 @@ def sqlite_killed_writer(workdir: Path) -> None:
 
 
 # Startup -------------------------------------------------------------------------------
-
-
-def serve_once(url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "serve", "--port", str(free_port())],
-        env={**os.environ, "DATABASE_URL": url, "COLUMNS": "300"}, cwd=PROJECT_ROOT,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
 
 
 def startup_refusals(workdir: Path) -> None:

@@ -24,6 +24,7 @@ from harness.server import (
     answer_of,
     requests_in_flight,
     running_server,
+    serve_once,
     server_process,
     serving,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "open_many",
     "requests_in_flight",
     "running_server",
+    "serve_once",
     "server_process",
     "serving",
     "summarise",

@@ -39,6 +39,16 @@ def server_process(
         yield server.base, server.process
 
 
+def serve_once(database_url: str) -> subprocess.CompletedProcess[str]:
+    """Run `atlas serve` on the database to its end, for a database it must refuse to start
+    on: the exit status and the output, in one wide line (COLUMNS), say why."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--port", str(free_port())],
+        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "300"}, cwd=PROJECT_ROOT,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Serving:
     base: str

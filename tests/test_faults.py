@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -22,7 +23,13 @@ from sqlalchemy.engine import make_url
 from app.config import PROJECT_ROOT, Settings
 from harness.polling import wait_for
 from harness.postgres import PostgresCluster, free_port
-from harness.server import answer_of, requests_in_flight, running_server, server_process
+from harness.server import (
+    answer_of,
+    requests_in_flight,
+    running_server,
+    serve_once,
+    server_process,
+)
 from harness.sqlite_writer import journal_of, kill_spilling_writer
 from harness.state import dump
 from harness.traffic import Tally, traffic, watch_until_quiet
@@ -165,14 +172,6 @@ def test_loader_killed_at_any_moment_leaves_the_old_or_the_new_data(
 
 
 # --- starting on a broken database -----------------------------------------------------
-
-
-def serve_once(url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "serve", "--port", str(free_port())],
-        env={**os.environ, "DATABASE_URL": url, "COLUMNS": "300"}, cwd=PROJECT_ROOT,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
 
 
 def test_server_refuses_to_start_on_a_broken_database_in_one_line(
@@ -330,37 +329,44 @@ def test_postgres_crash_under_load_is_503_then_recovers(own_cluster: PostgresClu
 SERVED = ["/api/v1/sources?limit=500", "/api/v1/metrics?limit=500", "/api/v1/places?limit=500"]
 
 
-def test_sqlite_writer_killed_under_load_loses_nothing(tmp_path: Path) -> None:
-    """A hot journal under 16 clients: no 500, and the server rolls it back itself (its
-    request connections are read-only), so the data is exactly the last commit again."""
+def served(http: httpx.Client) -> list[Any]:
+    """What the server answers to SERVED: the data a lost or half-kept write would change."""
+    return [http.get(path).json()["data"] for path in SERVED]
+
+
+def loaded_sqlite(tmp_path: Path) -> tuple[Path, str, dict[str, list[tuple[Any, ...]]]]:
+    """A SQLite database with the seeds loaded: its file, its URL and its rows as loaded."""
     path = tmp_path / "atlas.db"
     url = f"sqlite:///{path}"
     load_seeds(url)
-    before = dump(url)
+    return path, url, dump(url)
+
+
+def test_sqlite_writer_killed_under_load_loses_nothing(tmp_path: Path) -> None:
+    """A hot journal under 16 clients: no 500, and the server rolls it back itself (its
+    request connections are read-only), so the data is exactly the last commit again."""
+    path, url, before = loaded_sqlite(tmp_path)
     with running_server(url) as base, httpx.Client(base_url=base) as http:
-        served_before = [http.get(path).json()["data"] for path in SERVED]
+        served_before = served(http)
         with traffic(base) as (data, ready):
             time.sleep(0.5)
             kill_spilling_writer(path)
             wait_for(lambda: not journal_of(path).exists(), 5, "the server to roll it back")
             watch_until_quiet(data)
-        assert [http.get(path).json()["data"] for path in SERVED] == served_before
+        assert served(http) == served_before
     assert_no_broken_answers(data, ready)
     assert data.answers[-1][1] == "200"
     assert dump(url) == before
 
 
 def test_server_started_on_a_hot_journal_serves_the_last_commit(tmp_path: Path) -> None:
-    path = tmp_path / "atlas.db"
-    url = f"sqlite:///{path}"
-    load_seeds(url)
-    before = dump(url)
+    path, url, before = loaded_sqlite(tmp_path)
     with running_server(url) as base, httpx.Client(base_url=base) as http:
-        served_before = [http.get(path).json()["data"] for path in SERVED]
+        served_before = served(http)
     kill_spilling_writer(path)
     with running_server(url) as base, httpx.Client(base_url=base) as http:
         assert not journal_of(path).exists()
-        assert [http.get(path).json()["data"] for path in SERVED] == served_before
+        assert served(http) == served_before
     assert dump(url) == before
 
 

@@ -91,25 +91,25 @@ def test_totals(loaded_url: str) -> None:
     }  # fmt: skip
 
 
-def _observation(url: str, key: str) -> dict[str, Any]:
+def _one_row(url: str, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The one row `sql` selects from the database at `url`, by column name."""
     engine = build_engine(url)
     with engine.connect() as connection:
-        row = (
-            connection.execute(
-                text(
-                    "SELECT o.value, o.stated, o.qualifier, o.year, o.period_precision, o.derived,"
-                    " o.formula, o.locator_start, o.locator_end, o.quote, o.source_id, o.ambiguity,"
-                    " i.code AS indicator, p.slug AS place"
-                    " FROM observation o JOIN indicator i ON i.id = o.indicator_id"
-                    " JOIN place p ON p.id = o.place_id WHERE o.key = :key"
-                ),
-                {"key": key},
-            )
-            .mappings()
-            .one()
-        )
+        row = connection.execute(text(sql), params).mappings().one()
     engine.dispose()
     return dict(row)
+
+
+def _observation(url: str, key: str) -> dict[str, Any]:
+    return _one_row(
+        url,
+        "SELECT o.value, o.stated, o.qualifier, o.year, o.period_precision, o.derived,"
+        " o.formula, o.locator_start, o.locator_end, o.quote, o.source_id, o.ambiguity,"
+        " i.code AS indicator, p.slug AS place"
+        " FROM observation o JOIN indicator i ON i.id = o.indicator_id"
+        " JOIN place p ON p.id = o.place_id WHERE o.key = :key",
+        {"key": key},
+    )
 
 
 def _span(source_file: str, start: int, end: int) -> str:
@@ -185,23 +185,14 @@ def test_ambiguities_are_recorded_not_guessed(loaded_url: str) -> None:
 
 
 def _place(url: str, where: str, **params: str) -> dict[str, Any]:
-    engine = build_engine(url)
-    with engine.connect() as connection:
-        row = (
-            connection.execute(
-                text(
-                    "SELECT p.slug, p.name, p.name_local, p.level, p.code, p.source_id,"
-                    " p.longitude, parent.slug AS parent, province.slug AS province"
-                    " FROM place p LEFT JOIN place parent ON parent.id = p.parent_id"
-                    f" LEFT JOIN place province ON province.id = p.province_id WHERE {where}"
-                ),
-                params,
-            )
-            .mappings()
-            .one()
-        )
-    engine.dispose()
-    return dict(row)
+    return _one_row(
+        url,
+        "SELECT p.slug, p.name, p.name_local, p.level, p.code, p.source_id,"
+        " p.longitude, parent.slug AS parent, province.slug AS province"
+        " FROM place p LEFT JOIN place parent ON parent.id = p.parent_id"
+        f" LEFT JOIN place province ON province.id = p.province_id WHERE {where}",
+        params,
+    )
 
 
 def test_china_divisions_are_reference_places(loaded_url: str) -> None:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from app.api.export_rows import CsvWriter, ndjson_rows
 from app.api.exports import CSV_TYPE, FORMAT_PARAMETER, MEDIA_TYPES, NDJSON_TYPE, requested_format
+from app.api.responses import answers
 from app.api.saved import BOM, BOM_PARAMETER, content_disposition, file_name, read_bom
 from app.paths import UNVERSIONED
 
@@ -95,3 +96,18 @@ def ok_response(
             },
         },
     }
+
+
+def row_answers(
+    model: type[BaseModel],
+    description: str,
+    rows: tuple[Sequence[str], str],
+    *errors: int,
+    parameters: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """`answers` for a computed answer that also comes as rows: its 200 is `ok_response`
+    (`rows` being the columns and what one row is); its `parameters` list `format` and
+    `bom` where the route takes them."""
+    documented = answers(model, *errors, parameters=parameters)
+    documented["responses"][200] = ok_response(model, description, *rows)
+    return documented

@@ -2,30 +2,17 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select
 
-from app.api.places import located_filters
+from app.api.located import HomePlace, Located, located_item, located_select, located_spec
 from app.api.relations import RelationView, relation, relation_views
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
-from app.api.shapes import (
-    MetricsLink,
-    PlaceRef,
-    Provenance,
-    Row,
-    Schema,
-    labelled,
-    page_of,
-    place_ref,
-    provenance,
-    provenance_columns,
-)
+from app.api.shapes import MetricsLink, PlaceRef, Provenance, Row, Schema, page_of, place_ref
 from app.facts.search import BY_KIND
 from app.models import tables as t
 from app.models.vocabulary import ClusterStatus
-from app.paths import API_PREFIX
-from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.facets import Facet, province_facet
-from app.query.search import search_filter
+from app.query import TEXT_OPERATORS, Filter, Sort, choice_filter
+from app.query.facets import Facet
 from app.query.statements import slot
 
 CLUSTERS_TAG = Tag("clusters", "Industrial clusters.")
@@ -55,79 +42,53 @@ cluster_place = t.place.alias("cluster_place")
 
 
 def clusters_select() -> Select[Any]:
-    return select(
-        cluster.c.slug,
-        cluster.c.name,
-        cluster.c.sector,
-        cluster.c.status,
-        cluster.c.description,
-        *labelled("place", cluster_place, "slug", "name", "level"),
-        *provenance_columns(cluster, t.source),
-    ).select_from(
-        cluster.join(cluster_place, cluster_place.c.id == cluster.c.place_id).join(
-            t.source, t.source.c.id == cluster.c.source_id
-        )
-    )
+    own = (cluster.c.sector, cluster.c.status, cluster.c.description)
+    return located_select(cluster, cluster_place, *own)
 
 
 def serialize_cluster(row: Row) -> dict[str, Any]:
-    return {
-        "slug": row["slug"],
-        "name": row["name"],
-        "sector": row["sector"],
-        "status": row["status"],
-        "description": row["description"],
-        "place": place_ref(row, "place"),
-        "provenance": provenance(row),
-        "url": f"{API_PREFIX}/clusters/{row['slug']}",
-    }
+    return located_item(
+        row,
+        "clusters",
+        sector=row["sector"],
+        status=row["status"],
+        description=row["description"],
+        place=place_ref(row, "place"),
+    )
 
 
-CLUSTER_SPEC = ListSpec(
-    name="clusters",
-    base=clusters_select,
-    id_column=cluster.c.id,
-    filters=(
-        search_filter(BY_KIND["cluster"], cluster.c.id),
-        Filter("slug", "Cluster slug.", column=cluster.c.slug, example="hefei-intelligent-voice"),
-        Filter("name", "Name.", operators=TEXT_OPERATORS, column=cluster.c.name, example="voice"),
-        Filter(
-            "sector",
-            "Sector.",
-            operators=TEXT_OPERATORS,
-            column=cluster.c.sector,
-            example="intelligent voice",
-        ),
-        Filter(
-            "status",
-            "established, developing or aspired.",
-            operators=SET_OPERATORS,
-            column=cluster.c.status,
-            choices=tuple(ClusterStatus),
-            example="established",
-        ),
-        *located_filters(
-            cluster.c.place_id,
+CLUSTER_SPEC = located_spec(
+    Located(
+        name="clusters",
+        noun="cluster",
+        table=cluster,
+        base=clusters_select,
+        schema=Cluster,
+        serialize=serialize_cluster,
+        examples=("hefei-intelligent-voice", "voice"),
+        home=HomePlace(
             place="Slug of the cluster's place.",
             city="City slug: clusters in the city or inside it.",
             anywhere="Slug of any place the cluster lies in.",
             examples=("chaoyang-beijing", "beijing", "anhui", "china"),
+            facet="the cluster's place",
         ),
-    ),
-    sorts=(
-        Sort("name", cluster.c.name, str),
-        Sort("slug", cluster.c.slug, str),
-        Sort("sector", cluster.c.sector, str),
-    ),
-    default_sort=("name",),
-    fields=tuple(Cluster.model_fields),
-    serialize=serialize_cluster,
-    facets=(
-        Facet("sector", "the cluster's sector", cluster.c.sector),
-        Facet("status", "the cluster's status", cluster.c.status),
-        Facet("place", "the cluster's place", cluster.c.place_id, labels=t.place),
-        province_facet(cluster.c.place_id, t.place),
-    ),
+        own=(
+            Filter(
+                "sector",
+                "Sector.",
+                operators=TEXT_OPERATORS,
+                column=cluster.c.sector,
+                example="intelligent voice",
+            ),
+            choice_filter("status", cluster.c.status, ClusterStatus, "established"),
+        ),
+        sort=Sort("sector", cluster.c.sector, str),
+        facets=(
+            Facet("sector", "the cluster's sector", cluster.c.sector),
+            Facet("status", "the cluster's status", cluster.c.status),
+        ),
+    )
 )
 
 

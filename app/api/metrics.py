@@ -25,7 +25,7 @@ from app.api.shapes import (
 from app.facts.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
 from app.facts.search import BY_KIND
 from app.models import tables as t
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, Qualifier, SubjectKind, Unit
+from app.models.vocabulary import Qualifier, SubjectKind, Unit
 from app.paths import API_PREFIX
 from app.query import (
     RANGE_OPERATORS,
@@ -33,9 +33,10 @@ from app.query import (
     ListSpec,
     Sort,
     TableIndex,
+    choice_filter,
 )
 from app.query.facets import Facet, province_facet
-from app.query.lookups import by_key, within
+from app.query.lookups import by_key, place_filters
 from app.query.search import relevance_sort, search_filter
 from app.query.spec import Augment, Implied
 
@@ -169,6 +170,16 @@ def serialize_metric(row: Row) -> dict[str, Any]:
     }
 
 
+# The filters on the place of a fact's subject: (relation, description, example).
+SUBJECT_PLACE_FILTERS = (
+    ("city", "City slug: facts about the city or any place inside it.", "daye"),
+    ("province", "Province slug: facts about the province or any place inside it.", "hunan"),
+    ("place", "Place slug: facts whose subject is, or lies in, exactly this place.",
+     "chaoyang-beijing"),
+    ("within", "Place slug of any level: facts about it or anything inside it.", "china"),
+)  # fmt: skip
+
+
 METRIC_SPEC = ListSpec(
     name="metrics",
     base=metrics_select,
@@ -188,34 +199,7 @@ METRIC_SPEC = ListSpec(
             lookup=by_key(t.indicator, "category", "indicator category"),
             example="innovation",
         ),
-        Filter(
-            "city",
-            "City slug: facts about the city or any place inside it.",
-            column=observation.c.place_id,
-            lookup=within(CITY_LEVELS),
-            example="daye",
-        ),
-        Filter(
-            "province",
-            "Province slug: facts about the province or any place inside it.",
-            column=observation.c.place_id,
-            lookup=within(PROVINCE_LEVELS),
-            example="hunan",
-        ),
-        Filter(
-            "place",
-            "Place slug: facts whose subject is, or lies in, exactly this place.",
-            column=observation.c.place_id,
-            lookup=by_key(t.place),
-            example="chaoyang-beijing",
-        ),
-        Filter(
-            "within",
-            "Place slug of any level: facts about it or anything inside it.",
-            column=observation.c.place_id,
-            lookup=within(),
-            example="china",
-        ),
+        *place_filters(observation.c.place_id, SUBJECT_PLACE_FILTERS),
         Filter(
             "cluster",
             "Cluster slug.",
@@ -230,13 +214,7 @@ METRIC_SPEC = ListSpec(
             lookup=by_key(t.program),
             example="manufacturing-city-tech-transformation-pilot",
         ),
-        Filter(
-            "subject_kind",
-            "place, cluster or program.",
-            column=observation.c.subject_kind,
-            choices=tuple(SubjectKind),
-            example="place",
-        ),
+        choice_filter("subject_kind", observation.c.subject_kind, SubjectKind, "place"),
         Filter(
             "year",
             "Year the period ends in.",
@@ -247,13 +225,7 @@ METRIC_SPEC = ListSpec(
             implies=Implied(observation.c.period_end, period_end_bounds),
         ),
         Filter("value", "Normalized value.", float, RANGE_OPERATORS, column=observation.c.value),
-        Filter(
-            "qualifier",
-            "exact, approximate, more_than, at_least, less_than or up_to.",
-            column=observation.c.qualifier,
-            choices=tuple(Qualifier),
-            example="more_than",
-        ),
+        choice_filter("qualifier", observation.c.qualifier, Qualifier, "more_than"),
         Filter(
             "derived",
             "Derived (true) or stated (false).",

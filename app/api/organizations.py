@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, Select, or_, select
 
-from app.api.places import located_filters
+from app.api.located import HomePlace, Located, located_item, located_select, located_spec
 from app.api.relations import (
     RelationView,
     relation,
@@ -16,25 +16,13 @@ from app.api.relations import (
     serialize_relation,
 )
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
-from app.api.shapes import (
-    PlaceRef,
-    Provenance,
-    Row,
-    Schema,
-    labelled,
-    page_of,
-    place_ref,
-    provenance,
-    provenance_columns,
-)
+from app.api.shapes import PlaceRef, Provenance, Row, Schema, page_of, place_ref
 from app.facts.search import BY_KIND
 from app.models import tables as t
 from app.models.vocabulary import OrganizationKind, RelationRole
-from app.paths import API_PREFIX
-from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.facets import Facet, province_facet
+from app.query import SET_OPERATORS, Filter, ListSpec, Sort, choice_filter
+from app.query.facets import Facet
 from app.query.lookups import by_key, names, within
-from app.query.search import search_filter
 from app.query.spec import Keys, Lookup
 from app.query.statements import slot
 
@@ -66,73 +54,41 @@ organization_place = t.place.alias("organization_place")
 
 
 def organizations_select() -> Select[Any]:
-    return select(
-        organization.c.slug,
-        organization.c.name,
-        organization.c.kind,
-        organization.c.place_source_id,
-        organization.c.description,
-        *labelled("place", organization_place, "slug", "name", "level"),
-        *provenance_columns(organization, t.source),
-    ).select_from(
-        organization.outerjoin(
-            organization_place, organization_place.c.id == organization.c.place_id
-        ).join(t.source, t.source.c.id == organization.c.source_id)
-    )
+    own = (organization.c.kind, organization.c.place_source_id, organization.c.description)
+    return located_select(organization, organization_place, *own, optional=True)
 
 
 def serialize_organization(row: Row) -> dict[str, Any]:
-    return {
-        "slug": row["slug"],
-        "name": row["name"],
-        "kind": row["kind"],
-        "place": place_ref(row, "place"),
-        "place_source": row["place_source_id"],
-        "description": row["description"],
-        "provenance": provenance(row),
-        "url": f"{API_PREFIX}/organizations/{row['slug']}",
-    }
+    return located_item(
+        row,
+        "organizations",
+        kind=row["kind"],
+        place=place_ref(row, "place"),
+        place_source=row["place_source_id"],
+        description=row["description"],
+    )
 
 
-ORGANIZATION_SPEC = ListSpec(
-    name="organizations",
-    base=organizations_select,
-    id_column=organization.c.id,
-    filters=(
-        search_filter(BY_KIND["organization"], organization.c.id),
-        Filter("slug", "Organization slug.", column=organization.c.slug, example="iflytek"),
-        Filter(
-            "name", "Name.", operators=TEXT_OPERATORS, column=organization.c.name, example="iFlytek"
-        ),
-        Filter(
-            "kind",
-            "enterprise, university, institute, agency or platform.",
-            operators=SET_OPERATORS,
-            column=organization.c.kind,
-            choices=tuple(OrganizationKind),
-            example="enterprise",
-        ),
-        *located_filters(
-            organization.c.place_id,
+ORGANIZATION_SPEC = located_spec(
+    Located(
+        name="organizations",
+        noun="organization",
+        table=organization,
+        base=organizations_select,
+        schema=Organization,
+        serialize=serialize_organization,
+        examples=("iflytek", "iFlytek"),
+        home=HomePlace(
             place="Slug of the organization's home place.",
             city="City slug: organizations in the city or inside it.",
             anywhere="Slug of any place the organization lies in.",
             examples=("hefei", "hefei", "anhui", "china"),
+            facet="the organization's home place",
         ),
-    ),
-    sorts=(
-        Sort("name", organization.c.name, str),
-        Sort("slug", organization.c.slug, str),
-        Sort("kind", organization.c.kind, str),
-    ),
-    default_sort=("name",),
-    fields=tuple(Organization.model_fields),
-    serialize=serialize_organization,
-    facets=(
-        Facet("kind", "the organization's kind", organization.c.kind),
-        Facet("place", "the organization's home place", organization.c.place_id, labels=t.place),
-        province_facet(organization.c.place_id, t.place),
-    ),
+        own=(choice_filter("kind", organization.c.kind, OrganizationKind, "enterprise"),),
+        sort=Sort("kind", organization.c.kind, str),
+        facets=(Facet("kind", "the organization's kind", organization.c.kind),),
+    )
 )
 
 

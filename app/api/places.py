@@ -12,31 +12,15 @@ from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Ta
 from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
 from app.facts.search import BY_KIND
 from app.models import tables as t
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, CoverageVia, PlaceLevel
+from app.models.vocabulary import CITY_LEVELS, CoverageVia, PlaceLevel
 from app.paths import API_PREFIX
-from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
 from app.query.facets import Facet, province_of
-from app.query.lookups import by_key, coverage, within
+from app.query.lookups import by_key, coverage, place_filters
 from app.query.search import search_filter
 from app.query.statements import fetch_all, slot
 
 PLACES_TAG = Tag("places", "Cities, provinces, districts and their nested views.")
-
-
-def located_filters(
-    column: Any, *, place: str, city: str, anywhere: str, examples: tuple[str, str, str, str]
-) -> tuple[Filter, ...]:
-    """The filters of a record with a home place (a cluster, a program, an organization):
-    `place`, that place exactly; `city`, `province` and `within`, that place or one inside
-    it. Each list says in its own words what its place is."""
-    place_example, city_example, province_example, anywhere_example = examples
-    return (
-        Filter("place", place, column=column, lookup=by_key(t.place), example=place_example),
-        Filter("city", city, column=column, lookup=within(CITY_LEVELS), example=city_example),
-        Filter("province", "Province slug.", column=column, lookup=within(PROVINCE_LEVELS),
-               example=province_example),
-        Filter("within", anywhere, column=column, lookup=within(), example=anywhere_example),
-    )  # fmt: skip
 
 
 class Coordinates(Schema):
@@ -158,6 +142,13 @@ def serialize_place(row: Row) -> dict[str, Any]:
     }
 
 
+# The filters on the places a place lies in (or is): (relation, description, example).
+AROUND_PLACE_FILTERS = (
+    ("province", "Slug of the province the place lies in.", "hubei"),
+    ("within", "Slug of any place the place lies in (or is).", "china"),
+)
+
+
 def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> ListSpec:
     return ListSpec(
         name=name,
@@ -187,15 +178,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
                 column=place.c.name_local,
                 example="合肥",
             ),
-            Filter(
-                "level",
-                "country, province, municipality, sar, prefecture_city, prefecture, county_city,"
-                " county or district.",
-                operators=SET_OPERATORS,
-                column=place.c.level,
-                choices=tuple(PlaceLevel),
-                example="prefecture_city",
-            ),
+            choice_filter("level", place.c.level, PlaceLevel, "prefecture_city"),
             Filter(
                 "parent",
                 "Slug of the parent place.",
@@ -203,20 +186,7 @@ def _place_spec(name: str, base: Any, levels: tuple[str, ...] | None = None) -> 
                 lookup=by_key(t.place),
                 example="huangshi",
             ),
-            Filter(
-                "province",
-                "Slug of the province the place lies in.",
-                column=place.c.id,
-                lookup=within(PROVINCE_LEVELS),
-                example="hubei",
-            ),
-            Filter(
-                "within",
-                "Slug of any place the place lies in (or is).",
-                column=place.c.id,
-                lookup=within(),
-                example="china",
-            ),
+            *place_filters(place.c.id, AROUND_PLACE_FILTERS),
         ),
         sorts=(
             Sort("name", place.c.name, str),

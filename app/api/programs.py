@@ -6,8 +6,8 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, Select, select
 
+from app.api.located import HomePlace, Located, located_item, located_select, located_spec
 from app.api.metrics import Metric
-from app.api.places import located_filters
 from app.api.relations import RelationView, relation, relation_views
 from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
 from app.api.routing import nested_rows
@@ -31,13 +31,11 @@ from app.models.vocabulary import (
     ProgramKind,
     ProgramPlaceRole,
 )
-from app.paths import API_PREFIX
-from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query import RANGE_OPERATORS, Filter, Sort, choice_filter
 from app.query.expressions import IdSet
-from app.query.facets import Facet, province_facet
+from app.query.facets import Facet
 from app.query.lookups import coverage, covering, covering_via, through
 from app.query.operators import OPERATORS
-from app.query.search import search_filter
 from app.query.spec import Condition
 from app.query.statements import fetch_all, slot
 from app.query.terms import id_set_value
@@ -87,42 +85,27 @@ program = t.program
 program_location = t.place.alias("program_location")
 
 
+# The columns a program serves as they are, after its kind and its place.
+_AS_STORED = (
+    "announced_on",
+    "announced_precision",
+    "eligibility",
+    "funding",
+    "description",
+    "ambiguity",
+)
+
+
 def programs_select() -> Select[Any]:
-    return select(
-        program.c.slug,
-        program.c.name,
-        program.c.kind,
-        program.c.announced_on,
-        program.c.announced_precision,
-        program.c.eligibility,
-        program.c.funding,
-        program.c.description,
-        program.c.ambiguity,
-        *labelled("place", program_location, "slug", "name", "level"),
-        *provenance_columns(program, t.source),
-    ).select_from(
-        program.join(program_location, program_location.c.id == program.c.place_id).join(
-            t.source, t.source.c.id == program.c.source_id
-        )
-    )
+    own = (program.c.kind, *(program.c[name] for name in _AS_STORED))
+    return located_select(program, program_location, *own)
 
 
 def serialize_program(row: Row) -> dict[str, Any]:
-    return {
-        "slug": row["slug"],
-        "name": row["name"],
-        "kind": row["kind"],
-        "place": place_ref(row, "place"),
-        "announced_on": row["announced_on"],
-        "announced_precision": row["announced_precision"],
-        "eligibility": row["eligibility"],
-        "funding": row["funding"],
-        "description": row["description"],
-        "ambiguity": row["ambiguity"],
-        "provenance": provenance(row),
-        "url": f"{API_PREFIX}/programs/{row['slug']}",
-        "via": None,  # set by covers= (_annotate_via)
-    }
+    as_stored = {name: row[name] for name in _AS_STORED}
+    place = place_ref(row, "place")
+    item = located_item(row, "programs", kind=row["kind"], place=place, **as_stored)
+    return {**item, "via": None}  # set by covers= (_annotate_via)
 
 
 def _annotate_via(connection: Connection, items: list[dict[str, Any]], applied: Condition) -> None:
@@ -156,89 +139,69 @@ def _annotate_via(connection: Connection, items: list[dict[str, Any]], applied: 
         item["via"] = [via.value for via in CoverageVia if via.value in found.get(item["slug"], ())]
 
 
-PROGRAM_SPEC = ListSpec(
-    name="programs",
-    base=programs_select,
-    id_column=program.c.id,
-    filters=(
-        search_filter(BY_KIND["program"], program.c.id),
-        Filter(
-            "slug",
-            "Program slug.",
-            column=program.c.slug,
-            example="manufacturing-city-tech-transformation-pilot",
-        ),
-        Filter("name", "Name.", operators=TEXT_OPERATORS, column=program.c.name, example="pilot"),
-        Filter(
-            "kind",
-            "pilot, plan, strategy, designation or project.",
-            operators=SET_OPERATORS,
-            column=program.c.kind,
-            choices=tuple(ProgramKind),
-            example="pilot",
-        ),
-        *located_filters(
-            program.c.place_id,
+PROGRAM_SPEC = located_spec(
+    Located(
+        name="programs",
+        noun="program",
+        table=program,
+        base=programs_select,
+        schema=Program,
+        serialize=serialize_program,
+        examples=("manufacturing-city-tech-transformation-pilot", "pilot"),
+        home=HomePlace(
             place="Slug of the place whose authorities run the program.",
             city="City slug: programs of the city or of places inside it.",
             anywhere="Slug of any place the program's place lies in.",
             examples=("china", "daye", "hunan", "china"),
+            facet="the program's place",
         ),
-        Filter(
-            "covers",
-            "Slug of a place the program covers: programs at the place, at a place containing"
-            " it (national programs cover every province), inside it, or linked to any of"
-            " those places (candidates, participants, scope).",
-            column=program.c.id,
-            lookup=covering(),
-            example="hubei",
-            annotate=_annotate_via,
-        ),
-        Filter(
-            "via",
-            "With `covers=`: only the programs that cover the place in one of these ways"
-            " (place, inside, ancestor, candidate, participant, scope).",
-            column=program.c.id,
-            lookup=covering_via(),
-            operators=("exact", "in"),
-            choices=tuple(CoverageVia),
-            example="candidate",
-        ),
-        Filter(
-            "issuer",
-            "Slug of an issuing organization.",
-            column=program.c.id,
-            lookup=through(
-                t.relation.c.program_id,
-                t.relation.c.organization_id,
-                t.organization,
-                "slug",
-                t.relation.c.role == "issuer",
+        own=(choice_filter("kind", program.c.kind, ProgramKind, "pilot"),),
+        more=(
+            Filter(
+                "covers",
+                "Slug of a place the program covers: programs at the place, at a place containing"
+                " it (national programs cover every province), inside it, or linked to any of"
+                " those places (candidates, participants, scope).",
+                column=program.c.id,
+                lookup=covering(),
+                example="hubei",
+                annotate=_annotate_via,
             ),
-            example="ministry-of-finance",
+            Filter(
+                "via",
+                "With `covers=`: only the programs that cover the place in one of these ways"
+                " (place, inside, ancestor, candidate, participant, scope).",
+                column=program.c.id,
+                lookup=covering_via(),
+                operators=("exact", "in"),
+                choices=tuple(CoverageVia),
+                example="candidate",
+            ),
+            Filter(
+                "issuer",
+                "Slug of an issuing organization.",
+                column=program.c.id,
+                lookup=through(
+                    t.relation.c.program_id,
+                    t.relation.c.organization_id,
+                    t.organization,
+                    "slug",
+                    t.relation.c.role == "issuer",
+                ),
+                example="ministry-of-finance",
+            ),
+            Filter(
+                "announced",
+                "First day of the announcement's period.",
+                date,
+                RANGE_OPERATORS,
+                column=program.c.announced_on,
+                example="2024-04-01",
+            ),
         ),
-        Filter(
-            "announced",
-            "First day of the announcement's period.",
-            date,
-            RANGE_OPERATORS,
-            column=program.c.announced_on,
-            example="2024-04-01",
-        ),
-    ),
-    sorts=(
-        Sort("name", program.c.name, str),
-        Sort("slug", program.c.slug, str),
-        Sort("announced", program.c.announced_on, date, nullable=True),
-    ),
-    default_sort=("name",),
-    fields=tuple(Program.model_fields),
-    serialize=serialize_program,
-    facets=(
-        Facet("kind", "the program's kind", program.c.kind),
-        Facet("place", "the program's place", program.c.place_id, labels=t.place),
-        province_facet(program.c.place_id, t.place),
-    ),
+        sort=Sort("announced", program.c.announced_on, date, nullable=True),
+        facets=(Facet("kind", "the program's kind", program.c.kind),),
+    )
 )
 
 

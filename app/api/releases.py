@@ -14,7 +14,7 @@ from app.api.shapes import Row, Schema, page_of
 from app.models import tables as t
 from app.models.vocabulary import ChangeKind
 from app.paths import API_PREFIX
-from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
 from app.query.facets import Facet
 from app.query.lookups import by_key
 from app.query.statements import fetch_all, slot
@@ -206,8 +206,7 @@ CHANGE_SPEC = ListSpec(
         Filter("release", "Version of the release (the full 64 digits).",
                column=change.c.release_id, lookup=by_key(release, "version"),
                example="63ec60bb23e51794be1faf655c6f5627bf86832f0ef60b75682da11ece55d1e3"),
-        Filter("kind", "added, changed or retracted.", operators=SET_OPERATORS,
-               column=change.c.kind, choices=tuple(ChangeKind), example="changed"),
+        choice_filter("kind", change.c.kind, ChangeKind, "changed"),
         Filter("table", "The table of the row (observation for a metric).",
                operators=SET_OPERATORS, column=change.c.table_name, example="observation"),
         Filter("key", "The row's natural key.", operators=TEXT_OPERATORS, column=change.c.key,

@@ -21,7 +21,7 @@ from app.api.metrics import METRICS_TAG, metrics_select, serialize_metric
 from app.api.per import PER_PARAMETER, YEAR_RULE, Metrics, PerMeta, PerValue, apply_per, parse_per
 from app.api.reads import in_database
 from app.api.resource import SLUG_PATTERN
-from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.responses import RawJSON, to_json
 from app.api.shapes import Period, Schema, SelfLink
 from app.errors import parameter_problem
 from app.facts.latest import pick
@@ -294,14 +294,16 @@ def build_series(
     description="Points ordered by period for each subject, with value, qualifier and metric"
     f" key; undated facts apart. {UNDATED_RULE} With `format=csv` (or ndjson), a row per"
     " point, dated then undated, each with its subject.",
-    response_class=RawJSON,
-    responses={
-        200: answer_exports.ok_response(
-            SeriesPage, "One series per subject, in the order named.", ROW_COLUMNS, "point"
-        ),
-        **problem_responses(400, 404, 422, 503),
-    },
-    openapi_extra={"parameters": SERIES_PARAMETERS},
+    **answer_exports.row_answers(
+        SeriesPage,
+        "One series per subject, in the order named.",
+        (ROW_COLUMNS, "point"),
+        400,
+        404,
+        422,
+        503,
+        parameters=SERIES_PARAMETERS,
+    ),
 )
 async def get_series(request: Request) -> Response:
     wanted = answer_exports.asked(request)

@@ -15,7 +15,14 @@ from app.models import tables as t
 from app.models.tables import FACT_TABLES
 from app.models.vocabulary import SourceKind
 from app.paths import API_PREFIX
-from app.query import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from app.query import (
+    RANGE_OPERATORS,
+    TEXT_OPERATORS,
+    Filter,
+    ListSpec,
+    Sort,
+    choice_filter,
+)
 from app.query.facets import Facet
 from app.query.search import search_filter
 from app.query.statements import fetch_one, slot
@@ -111,14 +118,7 @@ SOURCE_SPEC = ListSpec(
     filters=(
         search_filter(BY_KIND["source"], source.c.id),
         Filter("id", "Source id.", column=source.c.id, example="std-2024-03-25-daye"),
-        Filter(
-            "kind",
-            "document, table, reference or synthetic.",
-            operators=SET_OPERATORS,
-            column=source.c.kind,
-            choices=tuple(SourceKind),
-            example="document",
-        ),
+        choice_filter("kind", source.c.kind, SourceKind, "document"),
         Filter(
             "publisher",
             "Publisher.",

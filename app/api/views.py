@@ -14,7 +14,7 @@ from app.api.export_rows import columns
 from app.api.keys import check_path_key, find, path_parameter_doc
 from app.api.reads import in_database
 from app.api.resource import Resource, View
-from app.api.responses import RawJSON, problem_responses, to_json
+from app.api.responses import RawJSON, answers, to_json
 
 
 def add_view_route(router: APIRouter, parent: Resource, view: View) -> None:
@@ -44,9 +44,19 @@ def add_view_route(router: APIRouter, parent: Resource, view: View) -> None:
             query=[(parent.noun, key), *params.multi_items()],
         )  # fmt: skip
 
-    ok: dict[str, Any] = {"model": view.model, "description": view.returns}
-    if view.rows is not None:
-        ok = answer_exports.ok_response(view.model, view.returns, names, "item")
+    parameters = [
+        path_parameter_doc(parent.path_key, name, f"The {parent.noun}'s key."),
+        *view.parameters,
+        *(answer_exports.PARAMETERS if view.rows else ()),
+    ]
+    errors = (400, 404, 422, 503)
+    documented = (
+        answers(view.model, *errors, description=view.returns, parameters=parameters)
+        if view.rows is None
+        else answer_exports.row_answers(
+            view.model, view.returns, (names, "item"), *errors, parameters=parameters
+        )
+    )
     router.add_api_route(
         f"/{parent.name}/{{{name}}}/{view.name}",
         endpoint,
@@ -54,13 +64,5 @@ def add_view_route(router: APIRouter, parent: Resource, view: View) -> None:
         operation_id=f"get_{parent.noun}_{view.name}",
         summary=view.summary,
         description=view.description,
-        response_class=RawJSON,
-        responses={200: ok, **problem_responses(400, 404, 422, 503)},
-        openapi_extra={
-            "parameters": [
-                path_parameter_doc(parent.path_key, name, f"The {parent.noun}'s key."),
-                *view.parameters,
-                *(answer_exports.PARAMETERS if view.rows else ()),
-            ]
-        },
+        **documented,
     )

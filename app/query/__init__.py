@@ -16,7 +16,16 @@ from app.query.execute import run_query
 from app.query.openapi import openapi_parameters
 from app.query.operators import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS
 from app.query.parsing import CONTROL_PARAMETERS, parse_query
-from app.query.spec import Condition, Filter, ListQuery, ListSpec, Page, Sort, TableIndex
+from app.query.spec import (
+    Condition,
+    Filter,
+    ListQuery,
+    ListSpec,
+    Page,
+    Sort,
+    TableIndex,
+    choice_filter,
+)
 
 __all__ = [
     "CONTROL_PARAMETERS",
@@ -30,6 +39,7 @@ __all__ = [
     "Page",
     "Sort",
     "TableIndex",
+    "choice_filter",
     "openapi_parameters",
     "page_body",
     "parse_query",

@@ -4,6 +4,7 @@ Each helper returns a `Lookup` whose statement, given the filter's values as bou
 parameters, selects the matching ids, labelled `id`.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, literal_column, select, union
@@ -11,9 +12,9 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
 from app.facts.search import SEARCHED
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS
+from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
 from app.query.names import Names
-from app.query.spec import Keys, Lookup
+from app.query.spec import Filter, Keys, Lookup
 
 # The search entries' kind of each searched table, for the suggestions of a refusal.
 _SEARCH_KINDS = {(entry.table, entry.key): entry.kind for entry in SEARCHED}
@@ -60,6 +61,34 @@ def within(levels: tuple[str, ...] | None = None) -> Lookup:
     noun = nouns.get(levels or (), "place")
     named = Names("place", "slug", noun, "place", None if levels is None else tuple(levels))
     return Lookup(ids, named, lambda: select(_table("place").c.id.label("id")))
+
+
+# The filters on a place column, each named for how the place it names relates to the
+# row's: `place`, the row's place itself; `city`, `province` and `within`, a place (of those
+# levels, or of any) that the row's place is or lies in.
+_PLACE_RELATIONS: dict[str, tuple[PlaceLevel, ...] | None] = {
+    "city": CITY_LEVELS,
+    "province": PROVINCE_LEVELS,
+    "within": None,
+}
+
+
+def place_lookup(relation: str) -> Lookup:
+    """How the filter named for `relation` (`place`, `city`, `province` or `within`) looks
+    up the places its slugs name."""
+    if relation == "place":
+        return by_key(_table("place"))
+    return within(_PLACE_RELATIONS[relation])
+
+
+def place_filters(
+    column: ColumnElement[Any], described: Sequence[tuple[str, str, str]]
+) -> tuple[Filter, ...]:
+    """Filters on the place in `column`, given as (relation, description, example)."""
+    return tuple(
+        Filter(relation, text, column=column, lookup=place_lookup(relation), example=example)
+        for relation, text, example in described
+    )
 
 
 def through(

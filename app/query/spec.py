@@ -117,6 +117,22 @@ class Filter:
         return self.column
 
 
+def one_of(vocabulary: type[StrEnum]) -> str:
+    """The members of a vocabulary as a filter's description lists them: `a, b or c.`"""
+    *most, last = [member.value for member in vocabulary]
+    return f"{', '.join(most)} or {last}." if most else f"{last}."
+
+
+def choice_filter(
+    name: str, column: ColumnElement[Any], vocabulary: type[StrEnum], example: str
+) -> Filter:
+    """A filter on a column of a closed vocabulary, its description the vocabulary's members
+    (written once, in the StrEnum, so the two cannot drift apart)."""
+    return Filter(
+        name, one_of(vocabulary), column=column, choices=tuple(vocabulary), example=example
+    )
+
+
 RANKED_TEXT = "ranked_text"  # the bind name of the text a ranked sort scores rows by
 
 

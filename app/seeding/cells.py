@@ -10,7 +10,6 @@ the unit the table states to the value in the indicator's normalised unit.
 """
 
 import csv
-import hashlib
 import io
 import math
 import re
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.models.vocabulary import Qualifier, SubjectKind, Unit
-from app.seeding.errors import SeedProblem
+from app.seeding.errors import SeedProblem, checksum_problem
 from app.seeding.periods import parse_period
 from app.seeding.records import TableSourceRecord
 
@@ -129,17 +128,10 @@ def _read_table(root: Path, source: TableSourceRecord, problems: list[SeedProble
     except OSError as exc:
         problems.append(SeedProblem(name, None, None, f"cannot read the table: {exc.strerror}"))
         return None
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != source.sha256:
-        problems.append(
-            SeedProblem(
-                TABLES_FILE,
-                f"table {source.id}",
-                "sha256",
-                f"{name} has checksum {digest}, not the recorded {source.sha256}:"
-                " the file changed after its checksum was recorded",
-            )
-        )
+    why = ": the file changed after its checksum was recorded"
+    changed = checksum_problem(raw, source.sha256, (TABLES_FILE, f"table {source.id}"), name, why)
+    if changed is not None:
+        problems.append(changed)
         return None
     try:
         rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))

@@ -1,5 +1,6 @@
 """Problems found in the seed files, each naming the file, the record and the field."""
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -17,6 +18,20 @@ class SeedProblem:
         if self.field is not None:
             where += f": field '{self.field}'"
         return f"{where}: {self.message}"
+
+
+def checksum_problem(
+    raw: bytes, recorded: str | None, where: tuple[str, str], shown: str, why: str = ""
+) -> SeedProblem | None:
+    """The problem with a file read for the seeds (`raw`, named `shown`) whose SHA-256 is
+    not the one recorded for it, at `where` (the seed file and the record); None when they
+    agree. `why` ends the message."""
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest == recorded:
+        return None
+    file, record = where
+    message = f"{shown} has checksum {digest}, not the recorded {recorded}{why}"
+    return SeedProblem(file, record, "sha256", message)
 
 
 class SeedError(Exception):

@@ -1,13 +1,12 @@
 """The curated facts against the raw documents they are read from: each document file has
 its recorded checksum, and each locator covers exactly its quote."""
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.seeding.errors import SeedProblem
+from app.seeding.errors import SeedProblem, checksum_problem
 from app.seeding.kinds import KINDS
 from app.seeding.reader import SOURCES_FILE, Dataset
 from app.seeding.records import Evidenced
@@ -45,16 +44,10 @@ def document_problems(
                 SeedProblem(name, None, "source", f"cannot read {path}: {exc.strerror}")
             )
             continue
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != source.sha256:
-            problems.append(
-                SeedProblem(
-                    SOURCES_FILE,
-                    f"source {source.id}",
-                    "sha256",
-                    f"{path.name} has checksum {digest}, not the recorded {source.sha256}",
-                )
-            )
+        where = (SOURCES_FILE, f"source {source.id}")
+        changed = checksum_problem(raw, source.sha256, where, path.name)
+        if changed is not None:
+            problems.append(changed)
             continue
         documents += 1
         text = raw.decode("utf-8")

@@ -20,10 +20,10 @@ from app.facts.conflicts import mark_conflicts
 from app.facts.latest import mark_latest
 from app.main import create_app
 from app.models import tables as t
+from tests.api.answers import API, false_side, get
 from tests.api.test_place_standings import both_ways
 from tests.conftest import Backend, load_seeds
 
-API = "/api/v1"
 DAYE = "daye-high-tech-enterprises-2023"
 OTHER = "daye-high-tech-enterprises-2023-other-count"
 HUNAN = "hunan-private-trade-share-2018"
@@ -59,13 +59,6 @@ def conflicted(backend: Backend) -> Iterator[TestClient]:
         engine.dispose()
     with TestClient(create_app(Settings(database_url=url))) as client:
         yield client
-
-
-def get(client: TestClient, url: str) -> dict[str, Any]:
-    response = client.get(API + url)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_the_seeds_hold_no_conflict(client: TestClient) -> None:
@@ -136,15 +129,11 @@ def test_conflict_filter_and_facet(conflicted: TestClient) -> None:
     values = body["meta"]["facets"]["counts"]["conflict"]["values"]
     # Daye's two counts are contested; Changzhi's two (undated) and Huangshi's are not.
     assert {v["value"]: v["count"] for v in values} == {True: 2, False: 3}
-    rest = get(conflicted, "/metrics?indicator=high_tech_enterprises&conflict=false&sort=key")
-    assert [m["key"] for m in rest["data"]] == [
+    assert false_side(conflicted, "conflict", "indicator=high_tech_enterprises") == [
         "changzhi-high-tech-enterprises",
         "changzhi-high-tech-enterprises-before",
         "huangshi-high-tech-enterprises-2023",
     ]
-    response = conflicted.get(f"{API}/metrics?conflict=maybe")
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["parameter"] == "conflict"
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.query.rankings import Peer, comparability, rank, same_period
-
-API = "/api/v1"
-
-
-def get(client: TestClient, url: str) -> dict[str, Any]:
-    response = client.get(API + url)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+from tests.api.answers import API, get
 
 
 def standings(body: dict[str, Any]) -> list[tuple[int, float | None, str, float]]:

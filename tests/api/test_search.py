@@ -8,15 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.query.search import highlight
-
-API = "/api/v1"
+from tests.api.answers import API, get
 
 
 def search(client: TestClient, query: str) -> dict[str, Any]:
-    response = client.get(f"{API}/search?{query}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return get(client, f"/search?{query}")
 
 
 def test_hefei_finds_the_city_first_then_its_cluster(client: TestClient) -> None:
@@ -202,25 +198,18 @@ def test_a_metric_is_not_found_by_its_key(client: TestClient) -> None:
     assert all("hefei" in r["name"].lower() for r in metrics)
 
 
-def _listed(client: TestClient, path: str) -> dict[str, Any]:
-    response = client.get(f"{API}{path}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_q_on_metrics_ranks_them_as_search_does(client: TestClient) -> None:
     """Given `q=` and no `sort=`, the best match comes first: "total investment of more than
     20 billion rmb" starts with the text, so it outranks the shorter "boosting its total to
     264", which only contains it, though the list's own order (by id) puts it after."""
-    ranked = _listed(client, "/metrics?q=total&fields=key,provenance.quote")
+    ranked = get(client, "/metrics?q=total&fields=key,provenance.quote")
     assert ranked["meta"]["sort"] == ["-relevance", "id"]
     keys = [m["key"] for m in ranked["data"]]
     assert keys[:2] == ["baiyun-lake-total-investment", "changzhi-high-tech-enterprises"]
     quotes = [m["provenance"]["quote"] for m in ranked["data"]]
     assert quotes[0].lower().startswith("total")
     assert len(quotes[1]) < len(quotes[0])
-    by_id = [m["key"] for m in _listed(client, "/metrics?q=total&sort=id&fields=key")["data"]]
+    by_id = [m["key"] for m in get(client, "/metrics?q=total&sort=id&fields=key")["data"]]
     assert sorted(by_id) == sorted(keys)
     assert by_id != keys
     assert by_id.index("baiyun-lake-total-investment") > by_id.index(
@@ -229,20 +218,20 @@ def test_q_on_metrics_ranks_them_as_search_does(client: TestClient) -> None:
     searched = search(client, "q=total&kind=metric&limit=50")["data"]
     assert [r["key"] for r in searched] == keys  # one score, in /search and on the list
     # the same order, asked for by name; ties in it broken by the list's own order
-    named = _listed(client, "/metrics?q=total&sort=-relevance&fields=key")
+    named = get(client, "/metrics?q=total&sort=-relevance&fields=key")
     assert named["meta"]["sort"] == ["-relevance", "id"]
     assert [m["key"] for m in named["data"]] == keys
 
 
 def test_an_explicit_sort_wins_over_relevance(client: TestClient) -> None:
-    by_value = _listed(client, "/metrics?q=total&sort=-value&fields=key,value")
+    by_value = get(client, "/metrics?q=total&sort=-value&fields=key,value")
     assert by_value["meta"]["sort"] == ["-value"]
     values = [m["value"] for m in by_value["data"]]
     assert values == sorted(values, reverse=True)
-    worst_first = _listed(client, "/metrics?q=total&sort=relevance&fields=key")
+    worst_first = get(client, "/metrics?q=total&sort=relevance&fields=key")
     assert worst_first["meta"]["sort"] == ["relevance", "id"]
     assert worst_first["data"][-1]["key"] == "baiyun-lake-total-investment"
-    then_value = _listed(client, "/metrics?q=the&sort=year,-relevance&fields=key")
+    then_value = get(client, "/metrics?q=the&sort=year,-relevance&fields=key")
     assert then_value["meta"]["sort"] == ["year", "-relevance", "id"]
 
 
@@ -250,7 +239,7 @@ def test_an_explicit_sort_wins_over_relevance(client: TestClient) -> None:
     "path", ["/metrics?q=the", "/metrics?q=in&year__gte=2019", "/places/hunan/metrics?q=the"]
 )
 def test_a_ranked_list_pages_through_every_match_once(client: TestClient, path: str) -> None:
-    whole = [m["key"] for m in _listed(client, f"{path}&limit=500&fields=key")["data"]]
+    whole = [m["key"] for m in get(client, f"{path}&limit=500&fields=key")["data"]]
     assert len(whole) >= 3  # two pages at least
     walked: list[str] = []
     url: str | None = f"{API}{path}&limit=2&fields=key"
@@ -278,7 +267,7 @@ def test_relevance_without_its_text_is_refused_naming_the_parameter(
     client: TestClient, path: str, parameter: str, words: str
 ) -> None:
     if parameter == "cursor":  # a ranked walk's cursor, then asked in another order
-        cursor = _listed(client, path)["meta"]["next_cursor"]
+        cursor = get(client, path)["meta"]["next_cursor"]
         path = f"/metrics?q=total&sort=id&cursor={cursor}"
     response = client.get(f"{API}{path}")
     assert response.status_code == (400 if parameter == "cursor" else 422), response.text

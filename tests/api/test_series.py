@@ -1,19 +1,10 @@
 """Series for charts and the latest value per subject, over HTTP on both engines, with the
 rule for facts whose period is unknown."""
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
-API = "/api/v1"
-
-
-def get(client: TestClient, url: str) -> dict[str, Any]:
-    response = client.get(API + url)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+from tests.api.answers import API, false_side, get
 
 
 def test_series_of_several_places_keeps_undated_facts_apart(client: TestClient) -> None:
@@ -88,12 +79,8 @@ def test_latest_picks_the_later_period(client: TestClient) -> None:
 
 
 def test_latest_false_gives_the_superseded_facts(client: TestClient) -> None:
-    body = get(client, "/metrics?latest=false&sort=key")
-    assert [m["key"] for m in body["data"]] == [
+    assert false_side(client, "latest") == [
         "changzhi-enterprise-rd-investment-previous",
         "changzhi-high-tech-enterprises-before",
         "hunan-private-trade-share-2017",
     ]
-    response = client.get(f"{API}/metrics?latest=maybe")
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["parameter"] == "latest"
