@@ -4,8 +4,21 @@ The rules are app.query.rankings': the same peers, the same fact picked for each
 ranks, percentiles and comparability. Only the place's own standing is wanted, so no
 peer's value leaves the database: for each indicator, its rank is one more than the peers
 with a better value, and its percentile follows from the peers with an equal one and the
-group's size (`rank` says why). Each count reads one index range per indicator, so the cost
-grows with the indicators and their peers, not with the table.
+group's size (`rank` says why).
+
+In a group of no area (every place, or a level), what does not depend on the place is
+read once per dataset version (app.query.memo): each indicator's candidate facts (the
+latest of each place, or its one of the year) counted by period and level, with their
+highest and lowest value, and the value half of them lie below. The group's size, and how
+many of it share the place's period and level, follow from those counts; what is left is
+counted per request as two ranges of an index by value (0017): the peers level with the
+place's value, and those above it or below it, whichever side is shorter (the middle
+says). Where every candidate is of the group's level, no peer's place is read. In a year
+where a place has more than one fact of an indicator, its pick is made per peer, and
+that indicator is counted as in an area's group.
+
+In an area's group (`within`), its places are few: each indicator's peers are counted in
+one pass over them (`_counted`), in the order of the 0016 indexes.
 
 A standing compares like with like when the place's period and level are the group's (its
 most common, a tie going to the better ranked). When every peer shares the place's period
@@ -18,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -36,6 +50,7 @@ from app.facts.latest import recency_order
 from app.models import tables as t
 from app.models.vocabulary import PlaceLevel
 from app.query.expressions import IdSet
+from app.query.memo import ANSWERS
 from app.query.rankings import (
     LEVEL_TIERS,
     MAX_PEERS,
@@ -101,19 +116,24 @@ class _Parts:
     same: ColumnElement[bool]  # the peer's period is the place's
 
 
+def _home(year: bool) -> Select[Any]:
+    """The place's own fact of each indicator."""
+    mine = o.alias("mine")
+    return (
+        select(mine.c.indicator_id, mine.c.id, mine.c.value, mine.c.period_start,
+               mine.c.period_end)
+        .where(mine.c.place_id == slot("place_id"), mine.c.subject_kind == "place",
+               _chosen(mine, year))
+    )  # fmt: skip
+
+
 def _parts(flags: Flags, *, exact: bool = True) -> _Parts:
     """The place's facts joined to their peers'. Not `exact`, a year's peers are every fact
     of the year: the pick among a place's facts of the year is left out, to be made only
     where a place has more than one."""
     year, within, level, _ = flags
-    mine, peer = o.alias("mine"), o.alias("peer")
-    home = (
-        select(mine.c.indicator_id, mine.c.id, mine.c.value, mine.c.period_start,
-               mine.c.period_end)
-        .where(mine.c.place_id == slot("place_id"), mine.c.subject_kind == "place",
-               _chosen(mine, year))
-        .subquery("home")
-    )  # fmt: skip
+    peer = o.alias("peer")
+    home = _home(year).subquery("home")
     chosen = _chosen(peer, year) if exact or not year else peer.c.year == slot("year")
     conditions = [peer.c.subject_kind == "place", chosen]
     if within:
@@ -207,6 +227,93 @@ def _first(flags: Flags) -> Select[Any]:
     )  # fmt: skip
 
 
+def _candidates(peer: FromClause, year: bool) -> list[ColumnElement[bool]]:
+    """A place's facts that may be its value in a ranking: the latest, or those of the
+    year (the one picked where a place has several is left to `_counted`)."""
+    chosen = peer.c.year == slot("year") if year else peer.c.latest
+    return [peer.c.subject_kind == "place", chosen]
+
+
+def _spread_of_all(year: bool, split: bool) -> Select[Any]:
+    """Every candidate fact of some indicators, whatever the place, counted with the
+    highest and lowest value: the same for every place, so read once per dataset version
+    (`_spreads`). Not `split`, by indicator alone, read in the order of the index, with the
+    range of their periods and levels (and in a year, their places: as many as the facts
+    unless a place has several); `split`, by period and level as well."""
+    peer = o.alias("peer")
+    keys = (peer.c.period_start, peer.c.period_end, t.place.c.level)
+    described = (
+        [*keys] if split else
+        [*([func.count(peer.c.place_id.distinct()).label("places")] if year else []),
+         func.count(peer.c.period_start).label("starts"),
+         func.count(peer.c.period_end).label("ends"),
+         *(f(key).label(f"{name}_{key.name}") for key in keys
+           for name, f in (("min", func.min), ("max", func.max)))]
+    )  # fmt: skip
+    return (
+        select(
+            peer.c.indicator_id, *described, func.count().label("facts"),
+            func.max(peer.c.value).label("highest"), func.min(peer.c.value).label("lowest"),
+        )
+        .select_from(peer.join(t.place, t.place.c.id == peer.c.place_id))
+        .where(IdSet(peer.c.indicator_id, slot("ids")), *_candidates(peer, year))
+        .group_by(peer.c.indicator_id, *(keys if split else ()))
+    )  # fmt: skip
+
+
+def _ranged(flags: Flags, checked: bool) -> Select[Any]:
+    """The place's fact of some indicators, with the candidate facts beyond it (above it
+    for the indicators `above`, below it for the others) and level with it counted, each
+    count one range of the indicator's facts by value. `checked`, each fact's place is
+    read for its level; otherwise every candidate is a peer."""
+    year, _, _, period = flags
+    home = _home(year).subquery("home")
+
+    def counted(compared: Callable[[ColumnElement[Any]], ColumnElement[bool]]) -> Any:
+        peer = o.alias("peer")
+        conditions = [
+            peer.c.indicator_id == home.c.indicator_id,
+            *_candidates(peer, year),
+            compared(peer.c.value),
+        ]
+        if period:
+            conditions += [
+                peer.c.period_start.is_not_distinct_from(home.c.period_start),
+                peer.c.period_end.is_not_distinct_from(home.c.period_end),
+            ]
+        facts: FromClause = peer
+        if checked:
+            facts = peer.join(t.place, t.place.c.id == peer.c.place_id)
+            conditions.append(t.place.c.level == slot("level"))
+        return select(func.count()).select_from(facts).where(*conditions).scalar_subquery()
+
+    beyond = case(
+        (IdSet(home.c.indicator_id, slot("above")), counted(lambda v: v > home.c.value)),
+        else_=counted(lambda v: v < home.c.value),
+    )
+    return (
+        select(
+            home.c.indicator_id, home.c.id, home.c.value, home.c.period_start,
+            home.c.period_end, beyond.label("beyond"),
+            # As a range: PostgreSQL took `=` to the index of every year's facts by value
+            # and read each one's row for its flag (a twentieth of them latest).
+            counted(lambda v: and_(v >= home.c.value, v <= home.c.value)).label("equal"),
+        )
+        .where(IdSet(home.c.indicator_id, slot("ids")))
+    )  # fmt: skip
+
+
+def _middle(year: bool) -> Select[Any]:
+    """The value half an indicator's candidate facts lie below."""
+    return (
+        select(o.c.value)
+        .where(o.c.indicator_id == slot("indicator_id"), *_candidates(o, year))
+        .order_by(o.c.value)
+        .limit(1)
+        .offset(slot("offset"))
+    )
+
+
 def place_standings(
     connection: Connection,
     place: Mapping[str, Any],
@@ -222,7 +329,14 @@ def place_standings(
              same_period)  # fmt: skip
     tier = _tier_of(place["level"])
     values = {"place_id": place["id"], **peers.bound(year)}
-    rows = _counted_rows(connection, flags, tier, values)
+    spreads: dict[int, list[Spread]] = {}
+    if peers.within_id is None:
+        found_rows = _ranged_rows(connection, flags, tier, values, place, sorted(descending))
+        if found_rows is None:
+            return None
+        rows, spreads = found_rows
+    else:
+        rows = _counted_rows(connection, flags, tier, values)
     if any(row["every"] > MAX_PEERS for row in rows):
         return None
     found: dict[int, CountedStanding] = {}
@@ -247,8 +361,12 @@ def place_standings(
             group = alone(mine)  # replaced below by the group's counts by period and level
         found[row["indicator_id"]] = CountedStanding(standing, size, group)
     if mixed:
-        groups = _groups(connection, flags, values, sorted(mixed), descending)
-        for indicator_id, group in groups.items():
+        known = {i: spreads[i] for i in mixed if i in spreads}
+        unknown = sorted(i for i in mixed if i not in spreads)
+        if unknown:
+            known.update(_read_spread(connection, flags, values, unknown))
+        for indicator_id, parts in known.items():
+            group = _comparability(connection, flags, values, indicator_id, parts, descending)
             found[indicator_id] = CountedStanding(
                 found[indicator_id].standing, found[indicator_id].size, group
             )
@@ -256,15 +374,24 @@ def place_standings(
 
 
 def _counted_rows(
-    connection: Connection, flags: Flags, tier: str, values: dict[str, Any]
+    connection: Connection,
+    flags: Flags,
+    tier: str,
+    values: dict[str, Any],
+    ids: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The counts of every indicator: in a year, first with every fact of the year, then
-    exactly (each place's fact picked) for the indicators where a place has more than one."""
-    rows = fetch_all(connection, ("standings", *flags, tier, False),
-                     lambda: _counted(flags, tier, False), values)  # fmt: skip
-    again = sorted(
-        row["indicator_id"] for row in rows if row.get("places", row["every"]) != row["every"]
-    )
+    """The counts of every indicator (or of `ids`): in a year, first with every fact of the
+    year, then exactly (each place's fact picked) for the indicators where a place has more
+    than one."""
+    if ids is None:
+        rows = fetch_all(connection, ("standings", *flags, tier, False),
+                         lambda: _counted(flags, tier, False), values)  # fmt: skip
+        again = sorted(
+            row["indicator_id"] for row in rows
+            if row.get("places", row["every"]) != row["every"]
+        )  # fmt: skip
+    else:
+        rows, again = [], ids
     if not again:
         return rows
     exact = fetch_all(connection, ("standings", *flags, tier, True),
@@ -273,38 +400,189 @@ def _counted_rows(
     return [row for row in rows if row["indicator_id"] not in again] + exact
 
 
+@dataclass(frozen=True)
+class Spread:
+    """Candidate facts of one period and one level of place, counted, with their highest
+    and lowest value."""
+
+    period: Period
+    level: str
+    facts: int
+    highest: float
+    lowest: float
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """An indicator's candidate facts, whatever the place: counted by period and level,
+    unless (in a year) a place has several, whose pick `_counted` makes; and the value half
+    of them lie below (None without any), which says on which side of a place's value
+    fewer of them lie."""
+
+    several: bool
+    spread: tuple[Spread, ...]
+    middle: float | None = None
+
+
+def _uniform(row: Mapping[str, Any]) -> bool:
+    """Whether an indicator's candidates share one period and one level (`_spread_of_all`
+    not split): each end of the period is the same, or unknown, for them all."""
+    return row["min_level"] == row["max_level"] and all(
+        row[count] == 0 or (row[count] == row["facts"] and row[f"min_{key}"] == row[f"max_{key}"])
+        for count, key in (("starts", "period_start"), ("ends", "period_end"))
+    )
+
+
+def _spread_of(row: Mapping[str, Any], facts: str = "facts") -> Spread:
+    return Spread(_period(row), row["level"], row[facts], float(row["highest"]),
+                  float(row["lowest"]))  # fmt: skip
+
+
+def _spreads(connection: Connection, year: int | None, ids: list[int]) -> dict[int, Candidates]:
+    """Each indicator's candidate facts counted by period and level: a function of the
+    data alone, so read once per dataset version (app.query.memo)."""
+
+    def counted(split: bool, values: dict[str, Any]) -> list[dict[str, Any]]:
+        shape = ("standings-candidates", year is not None, split)
+        return fetch_all(connection, shape, partial(_spread_of_all, year is not None, split),
+                         values)  # fmt: skip
+
+    def read(missing: list[int]) -> dict[int, Candidates]:
+        values: dict[str, Any] = {"ids": id_set_value(connection, missing)}
+        if year is not None:
+            values["year"] = year
+        spread: dict[int, list[Spread]] = {i: [] for i in missing}
+        several: set[int] = set()
+        mixed: list[int] = []
+        for row in counted(False, values):
+            if row.get("places", row["facts"]) != row["facts"]:
+                several.add(row["indicator_id"])
+                continue
+            if _uniform(row):
+                row.update(period_start=row["min_period_start"],
+                           period_end=row["min_period_end"], level=row["min_level"])  # fmt: skip
+                spread[row["indicator_id"]].append(_spread_of(row))
+            else:
+                mixed.append(row["indicator_id"])
+        if mixed:  # counted again by period and level
+            for row in counted(True, {**values, "ids": id_set_value(connection, mixed)}):
+                spread[row["indicator_id"]].append(_spread_of(row))
+        answer = {}
+        for i in missing:
+            facts = sum(part.facts for part in spread[i])
+            middle = None
+            if facts:
+                found = fetch_all(connection, ("standings-middle", year is not None),
+                                  partial(_middle, year is not None),
+                                  {**values, "indicator_id": i, "offset": facts // 2})  # fmt: skip
+                middle = float(found[0]["value"]) if found else None
+            answer[i] = Candidates(i in several, tuple(spread[i]), middle)
+        return answer
+
+    return ANSWERS.get_many(connection, ids, read, ("standings-candidates", year))
+
+
+def _ranged_rows(
+    connection: Connection,
+    flags: Flags,
+    tier: str,
+    values: dict[str, Any],
+    place: Mapping[str, Any],
+    ids: list[int],
+) -> tuple[list[dict[str, Any]], dict[int, list[Spread]]] | None:
+    """The counts of each indicator in a group of no area, from its candidate facts
+    counted by period and level (`_spreads`) and the place's fact's ranges of them; and
+    each one's peers of the group counted by period and level. None past MAX_PEERS."""
+    year, _, level, period = flags
+    wanted = values.get("level")
+    candidates = _spreads(connection, values.get("year"), ids)
+    groups = {i: [s for s in candidates[i].spread if not level or s.level == wanted]
+              for i in ids if not candidates[i].several}  # fmt: skip
+    if any(sum(s.facts for s in spread) > MAX_PEERS for spread in groups.values()):
+        return None
+    rows = _counted_rows(connection, flags, tier, values,
+                         [i for i in ids if candidates[i].several]) if year else []  # fmt: skip
+    itself = not level or place["level"] == wanted
+    if not itself or not groups:  # outside the group: only the caps are counted
+        return rows, {}
+    # Where every candidate is of the group's level, no candidate's place is read.
+    pure = sorted(i for i in groups if len(groups[i]) == len(candidates[i].spread))
+    checked = sorted(i for i in groups if len(groups[i]) != len(candidates[i].spread))
+    # Counted on the shorter side of the place's value: above it where it is above the
+    # middle of the candidates, below it otherwise (the rest follow from the group's size).
+    home = fetch_all(connection, ("standings-home", year), partial(_home, year), values)
+    above = {
+        row["indicator_id"] for row in home
+        if row["indicator_id"] in groups
+        and (candidates[row["indicator_id"]].middle or 0.0) <= row["value"]
+    }  # fmt: skip
+    counted: list[dict[str, Any]] = []
+    for each, some in ((False, pure), (True, checked)):
+        if some:
+            counted += fetch_all(connection, ("standings-ranged", *flags, each),
+                                 partial(_ranged, flags, each),
+                                 {**values, "ids": id_set_value(connection, some),
+                                  "above": id_set_value(connection, sorted(above))})  # fmt: skip
+    levels = _levels_of(tier)
+    spreads: dict[int, list[Spread]] = {}
+    for row in counted:
+        mine = _period(row)
+        spread = groups[row["indicator_id"]]
+        if period:
+            spread = [s for s in spread if s.period == mine]
+        every = sum(s.facts for s in groups[row["indicator_id"]])
+        size = sum(s.facts for s in spread)
+        beyond = row.pop("beyond")
+        higher = beyond if row["indicator_id"] in above else size - beyond - row["equal"]
+        row.update(every=every, size=size, higher=higher, itself=1)
+        if not period:
+            row["same_period"] = sum(s.facts for s in spread if s.period == mine)
+        if not level:
+            row["same_level"] = sum(s.facts for s in spread if s.level in levels)
+        spreads[row["indicator_id"]] = spread
+        rows.append(row)
+    return rows, spreads
+
+
+def _read_spread(
+    connection: Connection, flags: Flags, values: dict[str, Any], ids: list[int]
+) -> dict[int, list[Spread]]:
+    """The ranked peers of some indicators counted by period and level."""
+    rows = fetch_all(connection, ("standings-spread", *flags), lambda: _spread(flags),
+                     {**values, "ids": id_set_value(connection, ids)})  # fmt: skip
+    spread: dict[int, list[Spread]] = {i: [] for i in ids}
+    for row in rows:
+        spread[row["indicator_id"]].append(_spread_of(row, "peers"))
+    return spread
+
+
 Part = tuple[Period, str, int, float]  # a period, a level, its peers, their best value
 
 
-def _groups(
+def _comparability(
     connection: Connection,
     flags: Flags,
     values: dict[str, Any],
-    ids: list[int],
+    indicator_id: int,
+    spread: list[Spread],
     descending: Mapping[int, bool],
-) -> dict[int, Comparability]:
-    """The comparability of each indicator whose peers mix periods or levels, from their
+) -> Comparability:
+    """The comparability of an indicator whose peers mix periods or levels, from their
     counts by period and level."""
-    rows = fetch_all(connection, ("standings-spread", *flags), lambda: _spread(flags),
-                     {**values, "ids": id_set_value(connection, ids)})  # fmt: skip
-    spread: dict[int, list[Part]] = {i: [] for i in ids}
-    for row in rows:
-        best = row["highest"] if descending[row["indicator_id"]] else row["lowest"]
-        period = _period(row)
-        spread[row["indicator_id"]].append((period, row["level"], row["peers"], float(best)))
-    answer = {}
-    for indicator_id, parts in spread.items():
-        sign = -1.0 if descending[indicator_id] else 1.0
+    high = descending[indicator_id]
+    parts: list[Part] = [
+        (s.period, s.level, s.facts, s.highest if high else s.lowest) for s in spread
+    ]
+    sign = -1.0 if high else 1.0
 
-        def first(value: float, indicator_id: int = indicator_id) -> list[tuple[Period, str, str]]:
-            found = fetch_all(connection, ("standings-first", *flags), lambda: _first(flags),
-                              {**values, "indicator_id": indicator_id, "value": value})  # fmt: skip
-            return [(_period(r), r["level"], r["slug"]) for r in found]
+    def first(value: float) -> list[tuple[Period, str, str]]:
+        found = fetch_all(connection, ("standings-first", *flags), lambda: _first(flags),
+                          {**values, "indicator_id": indicator_id, "value": value})  # fmt: skip
+        return [(_period(r), r["level"], r["slug"]) for r in found]
 
-        periods = ordered_counts(parts, lambda period, _: period, sign, first)
-        levels = ordered_counts(parts, lambda _, level: _tier_of(level), sign, first)
-        answer[indicator_id] = grouped(periods, levels)
-    return answer
+    periods = ordered_counts(parts, lambda period, _: period, sign, first)
+    levels = ordered_counts(parts, lambda _, level: _tier_of(level), sign, first)
+    return grouped(periods, levels)
 
 
 def ordered_counts(
