@@ -6,19 +6,17 @@ peer's value leaves the database: for each indicator, its rank is one more than 
 with a better value, and its percentile follows from the peers with an equal one and the
 group's size (`rank` says why).
 
-In a group of no area (every place, or a level), what does not depend on the place is
-read once per dataset version (app.query.memo): each indicator's candidate facts (the
-latest of each place, or its one of the year) counted by period and level, with their
-highest and lowest value, and the value half of them lie below. The group's size, and how
+What does not depend on the place is read once per dataset version and peer group
+(app.query.memo): each indicator's candidate facts (the latest of each place, or its one
+of the year) in the group's area, counted by period and level, with their highest and
+lowest value, and the value half of all candidates lie below. The group's size, and how
 many of it share the place's period and level, follow from those counts; what is left is
-counted per request as two ranges of an index by value (0017): the peers level with the
+counted per request as ranges of an index by value (0017): the peers level with the
 place's value, and those above it or below it, whichever side is shorter (the middle
-says). Where every candidate is of the group's level, no peer's place is read. In a year
-where a place has more than one fact of an indicator, its pick is made per peer, and
-that indicator is counted as in an area's group.
-
-In an area's group (`within`), its places are few: each indicator's peers are counted in
-one pass over them (`_counted`), in the order of the 0016 indexes.
+says). Where every candidate is of the group's level, no peer's place is read; in an
+area, the planner may count its places' facts instead, each one a seek of the 0016
+indexes. In a year where a place has more than one fact of an indicator, that indicator's
+peers are counted in one pass over them (`_counted`), each one's fact picked.
 
 A standing compares like with like when the place's period and level are the group's (its
 most common, a tie going to the better ranked). When every peer shares the place's period
@@ -127,15 +125,12 @@ def _home(year: bool) -> Select[Any]:
     )  # fmt: skip
 
 
-def _parts(flags: Flags, *, exact: bool = True) -> _Parts:
-    """The place's facts joined to their peers'. Not `exact`, a year's peers are every fact
-    of the year: the pick among a place's facts of the year is left out, to be made only
-    where a place has more than one."""
+def _parts(flags: Flags) -> _Parts:
+    """The place's facts joined to their peers', each peer's fact picked."""
     year, within, level, _ = flags
     peer = o.alias("peer")
     home = _home(year).subquery("home")
-    chosen = _chosen(peer, year) if exact or not year else peer.c.year == slot("year")
-    conditions = [peer.c.subject_kind == "place", chosen]
+    conditions = [peer.c.subject_kind == "place", _chosen(peer, year)]
     if within:
         conditions.append(inside(peer.c.place_id))
     if level:
@@ -155,18 +150,14 @@ def _levels_of(tier: str) -> list[str]:
     return [level.value for level, its in LEVEL_TIERS.items() if its == tier] or [tier]
 
 
-def _counted(flags: Flags, tier: str, again: bool) -> Select[Any]:
-    """Per indicator, the place's fact and its peers counted: all of them (against the
-    cap), those ranked, those above it and level with it (the rest are below), the place
-    itself, and those sharing its period and its level (`tier`), where the group does not
-    say so already. Grouped by the indicator alone, the place's facts are read in the order
-    of its index and no peer is sorted.
-
-    In a year, every fact of the year is counted first, with their places: the counts are
-    right where the places are as many as the facts. The other indicators are counted
-    `again`, each place's fact picked."""
-    exact = again or not flags[0]
-    parts = _parts(flags, exact=exact)
+def _counted(flags: Flags, tier: str) -> Select[Any]:
+    """Per indicator of some, the place's fact and its peers counted, each place's fact of
+    the year picked (where a place has several): all of them (against the cap), those
+    ranked, those above it and level with it (the rest are below), the place itself, and
+    those sharing its period and its level (`tier`), where the group does not say so
+    already. Grouped by the indicator alone, the place's facts are read in the order of its
+    index and no peer is sorted."""
+    parts = _parts(flags)
     home, peer, level, period = parts.home, parts.peer, flags[2], flags[3]
 
     def counted(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -179,7 +170,6 @@ def _counted(flags: Flags, tier: str, again: bool) -> Select[Any]:
             *(func.min(home.c[name]).label(name)  # one fact per indicator
               for name in ("id", "value", "period_start", "period_end")),
             func.count().label("every"),
-            *([] if exact else [func.count(peer.c.place_id.distinct()).label("places")]),
             (counted(parts.same) if period else func.count()).label("size"),
             counted(peer.c.value > home.c.value).label("higher"),
             counted(peer.c.value == home.c.value).label("equal"),
@@ -189,7 +179,7 @@ def _counted(flags: Flags, tier: str, again: bool) -> Select[Any]:
                                 .label("same_level")]),
         )
         .select_from(parts.joined)
-        .where(*parts.conditions, *([IdSet(home.c.indicator_id, slot("ids"))] if again else []))
+        .where(*parts.conditions, IdSet(home.c.indicator_id, slot("ids")))
         .group_by(home.c.indicator_id)
     )  # fmt: skip
 
@@ -227,14 +217,15 @@ def _first(flags: Flags) -> Select[Any]:
     )  # fmt: skip
 
 
-def _candidates(peer: FromClause, year: bool) -> list[ColumnElement[bool]]:
+def _candidates(peer: FromClause, year: bool, within: bool = False) -> list[ColumnElement[bool]]:
     """A place's facts that may be its value in a ranking: the latest, or those of the
-    year (the one picked where a place has several is left to `_counted`)."""
+    year (the one picked where a place has several is left to `_counted`); `within`, of a
+    place in the group's area."""
     chosen = peer.c.year == slot("year") if year else peer.c.latest
-    return [peer.c.subject_kind == "place", chosen]
+    return [peer.c.subject_kind == "place", chosen, *([inside(peer.c.place_id)] if within else [])]
 
 
-def _spread_of_all(year: bool, split: bool) -> Select[Any]:
+def _spread_of_all(year: bool, within: bool, split: bool) -> Select[Any]:
     """Every candidate fact of some indicators, whatever the place, counted with the
     highest and lowest value: the same for every place, so read once per dataset version
     (`_spreads`). Not `split`, by indicator alone, read in the order of the index, with the
@@ -256,7 +247,7 @@ def _spread_of_all(year: bool, split: bool) -> Select[Any]:
             func.max(peer.c.value).label("highest"), func.min(peer.c.value).label("lowest"),
         )
         .select_from(peer.join(t.place, t.place.c.id == peer.c.place_id))
-        .where(IdSet(peer.c.indicator_id, slot("ids")), *_candidates(peer, year))
+        .where(IdSet(peer.c.indicator_id, slot("ids")), *_candidates(peer, year, within))
         .group_by(peer.c.indicator_id, *(keys if split else ()))
     )  # fmt: skip
 
@@ -266,14 +257,14 @@ def _ranged(flags: Flags, checked: bool) -> Select[Any]:
     for the indicators `above`, below it for the others) and level with it counted, each
     count one range of the indicator's facts by value. `checked`, each fact's place is
     read for its level; otherwise every candidate is a peer."""
-    year, _, _, period = flags
+    year, within, _, period = flags
     home = _home(year).subquery("home")
 
     def counted(compared: Callable[[ColumnElement[Any]], ColumnElement[bool]]) -> Any:
         peer = o.alias("peer")
         conditions = [
             peer.c.indicator_id == home.c.indicator_id,
-            *_candidates(peer, year),
+            *_candidates(peer, year, within),
             compared(peer.c.value),
         ]
         if period:
@@ -303,6 +294,11 @@ def _ranged(flags: Flags, checked: bool) -> Select[Any]:
     )  # fmt: skip
 
 
+def _inside() -> Select[Any]:
+    """The place itself, if it lies in the group's area."""
+    return select(t.place.c.id).where(t.place.c.id == slot("place_id"), inside(t.place.c.id))
+
+
 def _middle(year: bool) -> Select[Any]:
     """The value half an indicator's candidate facts lie below."""
     return (
@@ -329,14 +325,10 @@ def place_standings(
              same_period)  # fmt: skip
     tier = _tier_of(place["level"])
     values = {"place_id": place["id"], **peers.bound(year)}
-    spreads: dict[int, list[Spread]] = {}
-    if peers.within_id is None:
-        found_rows = _ranged_rows(connection, flags, tier, values, place, sorted(descending))
-        if found_rows is None:
-            return None
-        rows, spreads = found_rows
-    else:
-        rows = _counted_rows(connection, flags, tier, values)
+    found_rows = _ranged_rows(connection, flags, tier, values, place, sorted(descending))
+    if found_rows is None:
+        return None
+    rows, spreads = found_rows
     if any(row["every"] > MAX_PEERS for row in rows):
         return None
     found: dict[int, CountedStanding] = {}
@@ -374,30 +366,13 @@ def place_standings(
 
 
 def _counted_rows(
-    connection: Connection,
-    flags: Flags,
-    tier: str,
-    values: dict[str, Any],
-    ids: list[int] | None = None,
+    connection: Connection, flags: Flags, tier: str, values: dict[str, Any], ids: list[int]
 ) -> list[dict[str, Any]]:
-    """The counts of every indicator (or of `ids`): in a year, first with every fact of the
-    year, then exactly (each place's fact picked) for the indicators where a place has more
-    than one."""
-    if ids is None:
-        rows = fetch_all(connection, ("standings", *flags, tier, False),
-                         lambda: _counted(flags, tier, False), values)  # fmt: skip
-        again = sorted(
-            row["indicator_id"] for row in rows
-            if row.get("places", row["every"]) != row["every"]
-        )  # fmt: skip
-    else:
-        rows, again = [], ids
-    if not again:
-        return rows
-    exact = fetch_all(connection, ("standings", *flags, tier, True),
-                      lambda: _counted(flags, tier, True),
-                      {**values, "ids": id_set_value(connection, again)})  # fmt: skip
-    return [row for row in rows if row["indicator_id"] not in again] + exact
+    """The counts of some indicators, each peer's fact picked (`_counted`)."""
+    if not ids:
+        return []
+    return fetch_all(connection, ("standings", *flags, tier), partial(_counted, flags, tier),
+                     {**values, "ids": id_set_value(connection, ids)})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -438,19 +413,24 @@ def _spread_of(row: Mapping[str, Any], facts: str = "facts") -> Spread:
                   float(row["lowest"]))  # fmt: skip
 
 
-def _spreads(connection: Connection, year: int | None, ids: list[int]) -> dict[int, Candidates]:
+def _spreads(
+    connection: Connection, year: int | None, within_id: int | None, ids: list[int]
+) -> dict[int, Candidates]:
     """Each indicator's candidate facts counted by period and level: a function of the
     data alone, so read once per dataset version (app.query.memo)."""
 
     def counted(split: bool, values: dict[str, Any]) -> list[dict[str, Any]]:
-        shape = ("standings-candidates", year is not None, split)
-        return fetch_all(connection, shape, partial(_spread_of_all, year is not None, split),
+        dated, within = year is not None, within_id is not None
+        shape = ("standings-candidates", dated, within, split)
+        return fetch_all(connection, shape, partial(_spread_of_all, dated, within, split),
                          values)  # fmt: skip
 
     def read(missing: list[int]) -> dict[int, Candidates]:
         values: dict[str, Any] = {"ids": id_set_value(connection, missing)}
         if year is not None:
             values["year"] = year
+        if within_id is not None:
+            values["within_id"] = within_id
         spread: dict[int, list[Spread]] = {i: [] for i in missing}
         several: set[int] = set()
         mixed: list[int] = []
@@ -479,7 +459,7 @@ def _spreads(connection: Connection, year: int | None, ids: list[int]) -> dict[i
             answer[i] = Candidates(i in several, tuple(spread[i]), middle)
         return answer
 
-    return ANSWERS.get_many(connection, ids, read, ("standings-candidates", year))
+    return ANSWERS.get_many(connection, ids, read, ("standings-candidates", year, within_id))
 
 
 def _ranged_rows(
@@ -490,19 +470,21 @@ def _ranged_rows(
     place: Mapping[str, Any],
     ids: list[int],
 ) -> tuple[list[dict[str, Any]], dict[int, list[Spread]]] | None:
-    """The counts of each indicator in a group of no area, from its candidate facts
-    counted by period and level (`_spreads`) and the place's fact's ranges of them; and
-    each one's peers of the group counted by period and level. None past MAX_PEERS."""
-    year, _, level, period = flags
+    """The counts of each indicator, from its candidate facts counted by period and level
+    (`_spreads`) and the place's fact's ranges of them; and each one's peers of the group
+    counted by period and level. None past MAX_PEERS."""
+    year, within, level, period = flags
     wanted = values.get("level")
-    candidates = _spreads(connection, values.get("year"), ids)
+    candidates = _spreads(connection, values.get("year"), values.get("within_id"), ids)
     groups = {i: [s for s in candidates[i].spread if not level or s.level == wanted]
               for i in ids if not candidates[i].several}  # fmt: skip
     if any(sum(s.facts for s in spread) > MAX_PEERS for spread in groups.values()):
         return None
     rows = _counted_rows(connection, flags, tier, values,
-                         [i for i in ids if candidates[i].several]) if year else []  # fmt: skip
-    itself = not level or place["level"] == wanted
+                         [i for i in ids if candidates[i].several])  # fmt: skip
+    itself = (not level or place["level"] == wanted) and (
+        not within or bool(fetch_all(connection, ("standings-inside",), _inside, values))
+    )
     if not itself or not groups:  # outside the group: only the caps are counted
         return rows, {}
     # Where every candidate is of the group's level, no candidate's place is read.

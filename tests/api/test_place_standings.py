@@ -190,8 +190,10 @@ def test_standings_count_either_side_of_the_place_alike(
     if middle is not None:
         read = standings._spreads
 
-        def forced(connection: Connection, year: int | None, ids: list[int]) -> Any:
-            found: dict[int, Candidates] = read(connection, year, ids)
+        def forced(
+            connection: Connection, year: int | None, within: int | None, ids: list[int]
+        ) -> Any:
+            found: dict[int, Candidates] = read(connection, year, within, ids)
             return {i: replace(candidates, middle=middle) for i, candidates in found.items()}
 
         monkeypatch.setattr(standings, "_spreads", forced)
