@@ -264,9 +264,14 @@ def _ranged(flags: Flags, checked: bool) -> Select[Any]:
         peer = o.alias("peer")
         conditions = [
             peer.c.indicator_id == home.c.indicator_id,
-            *_candidates(peer, year, within),
+            *_candidates(peer, year),
             compared(peer.c.value),
         ]
+        if within:
+            # Each fact of the range checked against the area's places (`+ 0` keeps the
+            # planner from seeking each place's facts instead: three seeks per place and
+            # indicator, 40 ms for a province of 370 cities at 3M rows against 20 ms).
+            conditions.append(inside(peer.c.place_id + 0))
         if period:
             conditions += [
                 peer.c.period_start.is_not_distinct_from(home.c.period_start),
@@ -299,11 +304,11 @@ def _inside() -> Select[Any]:
     return select(t.place.c.id).where(t.place.c.id == slot("place_id"), inside(t.place.c.id))
 
 
-def _middle(year: bool) -> Select[Any]:
+def _middle(year: bool, within: bool) -> Select[Any]:
     """The value half an indicator's candidate facts lie below."""
     return (
         select(o.c.value)
-        .where(o.c.indicator_id == slot("indicator_id"), *_candidates(o, year))
+        .where(o.c.indicator_id == slot("indicator_id"), *_candidates(o, year, within))
         .order_by(o.c.value)
         .limit(1)
         .offset(slot("offset"))
@@ -452,8 +457,9 @@ def _spreads(
             facts = sum(part.facts for part in spread[i])
             middle = None
             if facts:
-                found = fetch_all(connection, ("standings-middle", year is not None),
-                                  partial(_middle, year is not None),
+                shape = ("standings-middle", year is not None, within_id is not None)
+                found = fetch_all(connection, shape,
+                                  partial(_middle, year is not None, within_id is not None),
                                   {**values, "indicator_id": i, "offset": facts // 2})  # fmt: skip
                 middle = float(found[0]["value"]) if found else None
             answer[i] = Candidates(i in several, tuple(spread[i]), middle)
