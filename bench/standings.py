@@ -21,7 +21,8 @@ from pathlib import Path
 import httpx
 
 from app.db import build_engine
-from app.migrate import upgrade_to_head
+from app.migrate import is_behind, upgrade_to_head
+from app.seeding.archive import revision_of
 from app.synthetic import Shape, generate
 from harness import PostgresCluster, server_process
 
@@ -79,6 +80,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.postgres:
         print(f"SQLite: {args.database}")
+        if is_behind(revision_of(args.database)):  # built by an earlier schema: refused
+            print(f"migrating {args.database} to the current schema")
+            upgrade_to_head(f"sqlite:///{args.database.resolve()}")
         measure(f"sqlite:///{args.database.resolve()}", args.rounds, args.budget_ms)
         return
     shape = Shape(cities=args.cities, indicators=args.indicators, years=args.years)

@@ -67,6 +67,20 @@ class Observation(Evidence, table=True):
             *("indicator_id", "year", "subject_kind", "place_id", "value", "period_start"),
             *("period_end", "id"),
         ),
+        # The same candidates in the order of their value: the peers above a place's value,
+        # and those level with it, are each one range of the index.
+        Index(
+            "ix_observation_indicator_latest_value",
+            *("indicator_id", "latest", "subject_kind", "value", "place_id", "period_start"),
+            "period_end",
+            sqlite_where=text("latest = 1"),
+            postgresql_where=text("latest"),
+        ),
+        Index(
+            "ix_observation_indicator_year_kind_value",
+            *("indicator_id", "year", "subject_kind", "value", "place_id", "period_start"),
+            "period_end",
+        ),
         counted_as("observations"),
     )
 

@@ -15,7 +15,7 @@ filter that names a province of a million places cannot crowd it out more than i
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -24,6 +24,7 @@ from app.facts.version import UNVERSIONED
 from app.query.snapshot import snapshot_version
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 MAX_WEIGHT = 100_000  # ids and counts held: some tens of megabytes at most
 MAX_ITEM_WEIGHT = 20_000  # an answer heavier than this is read each time
@@ -62,9 +63,43 @@ class VersionMemo:
                 answer: T = found[0]
                 return answer
         answer = read()
+        self._put(full, answer)
+        return answer
+
+    def get_many(
+        self,
+        connection: Connection,
+        keys: Sequence[K],
+        read: Callable[[list[K]], Mapping[K, T]],
+        prefix: Hashable = None,
+    ) -> dict[K, T]:
+        """Each key's answer: those read before for this database and version from memory,
+        the others by one `read(missing keys)`, which answers every key it is given."""
+        version = snapshot_version(connection)
+        if version == UNVERSIONED:
+            return dict(read(list(keys)))
+        url = str(connection.engine.url)
+        found: dict[K, T] = {}
+        missing: list[K] = []
+        with self._lock:
+            for key in keys:
+                entry = self._entries.get((url, version, prefix, key))
+                if entry is None:
+                    missing.append(key)
+                else:
+                    self._entries.move_to_end((url, version, prefix, key))
+                    found[key] = entry[0]
+        if missing:
+            answers = read(missing)
+            for key in missing:
+                found[key] = answers[key]
+                self._put((url, version, prefix, key), answers[key])
+        return found
+
+    def _put(self, full: Hashable, answer: Any) -> None:
         weight = _weight(answer)
         if weight > MAX_ITEM_WEIGHT:
-            return answer
+            return
         with self._lock:
             previous = self._entries.pop(full, None)
             if previous is not None:
@@ -74,7 +109,6 @@ class VersionMemo:
             while self._weight > self._max_weight:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self._weight -= dropped
-        return answer
 
     def clear(self) -> None:
         with self._lock:

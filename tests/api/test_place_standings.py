@@ -3,7 +3,10 @@ indicator answers: the same bytes for each place with facts, under every kind of
 group, on both engines; and the group's period and level, counted by period and level,
 are the ones the whole ranking finds."""
 
+import math
 import random
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -14,9 +17,18 @@ from sqlalchemy import Connection, create_engine, text
 from app.api import standings as view
 from app.api.peers import PeerGroup, peers_of
 from app.api.rankings import best_first
+from app.config import Settings
+from app.db import build_engine
+from app.main import create_app
+from app.migrate import upgrade_to_head
 from app.models.vocabulary import PlaceLevel
+from app.query import standings
+from app.query.memo import ANSWERS
 from app.query.rankings import LEVEL_TIERS, Peer, comparability, grouped, rank
-from app.query.standings import Part, ordered_counts
+from app.query.standings import Candidates, Part, ordered_counts
+from app.query.statements import recording
+from app.synthetic import FIRST_YEAR, Shape, generate
+from tests.conftest import Backend
 
 API = "/api/v1"
 QUERIES = [
@@ -144,3 +156,67 @@ def test_the_group_counted_by_period_and_level_is_the_ranked_one() -> None:
             expected.period, expected.tier, expected.comparable
         ), round_  # fmt: skip
         assert found.reason == expected.reason, round_
+
+
+SYNTHETIC_QUERIES = [
+    "",
+    "?peers=nationwide,same_period",
+    f"?year={FIRST_YEAR + 2}",
+    f"?year={FIRST_YEAR + 3}&peers=nationwide",
+    "?peers=same_province",
+]
+
+
+@pytest.fixture(scope="module")
+def synthetic(backend: Backend) -> Iterator[TestClient]:
+    """Synthetic data: each indicator's candidates of one period and level, in every
+    group but a province's counted as ranges of the index by value."""
+    url = backend.new_database()
+    upgrade_to_head(url)
+    engine = build_engine(url)
+    generate(engine, Shape(cities=40, indicators=4, years=4, provinces=3))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        yield client
+
+
+@pytest.mark.parametrize("middle", [None, -math.inf, math.inf])
+def test_standings_count_either_side_of_the_place_alike(
+    synthetic: TestClient, monkeypatch: pytest.MonkeyPatch, middle: float | None
+) -> None:
+    """A standing counts the peers above the place's value, or those below it, whichever
+    side of the candidates' middle it lies on: with the middle where it is, and forced
+    below and above every value, the standings are the ranked ones."""
+    if middle is not None:
+        read = standings._spreads
+
+        def forced(
+            connection: Connection, year: int | None, within: int | None, ids: list[int]
+        ) -> Any:
+            found: dict[int, Candidates] = read(connection, year, within, ids)
+            return {i: replace(candidates, middle=middle) for i, candidates in found.items()}
+
+        monkeypatch.setattr(standings, "_spreads", forced)
+    for number in (1, 17, 40):
+        for query in SYNTHETIC_QUERIES:
+            url = f"{API}/places/synth-city-{number:05d}/rankings{query}"
+            counted, ranked = both_ways(synthetic, monkeypatch, url)
+            assert counted == ranked, url
+            assert b'"rank"' in counted, url
+
+
+def test_the_candidates_are_read_once_per_version(synthetic: TestClient) -> None:
+    """Each indicator's candidates counted by period and level, and their middle, are the
+    same for every place: read once for the dataset version, a second place's standings
+    read only its own facts and their ranges."""
+    ANSWERS.clear()
+    read_once = {"standings-candidates", "standings-middle"}
+
+    def shapes(slug: str) -> set[str]:
+        with recording() as ran:
+            assert synthetic.get(f"{API}/places/{slug}/rankings").status_code == 200
+        return {r.shape[0] for r in ran if isinstance(r.shape, tuple)}
+
+    assert read_once <= shapes("synth-city-00002")
+    assert not read_once & shapes("synth-city-00003")
+    assert "standings-ranged" in shapes("synth-city-00004")
