@@ -19,10 +19,8 @@ the database at each load (`upgrade_kept`).
 """
 
 import fcntl
-import gzip
 import logging
 import os
-import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -32,20 +30,19 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, make_url, select
-from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
 from app.db import build_engine, is_sqlite
 from app.migrate import head_revision, upgrade_to_head
 from app.models import tables as t
-from app.seeding.copies import copy_to_sqlite, quoted, reindex_search, stored_version
+from app.seeding.copies import copy_to_sqlite, reindex_search, stored_version
+from app.seeding.deltas import apply_delta, pack, unpack, write_delta
 
 logger = logging.getLogger("atlas")
 
 SUFFIX = ".sqlite"  # a whole database of one release, restored
 DELTA = ".delta.gz"  # <version>.<next>.delta.gz: from the next release back to this one
 RESTORED = 3  # whole databases kept restored at once
-REMOVED = "atlas_removed"  # a delta's table of the keys to delete: (table_name, key)
 
 
 @dataclass(frozen=True)
@@ -154,70 +151,13 @@ def _write_delta(folder: Path, previous: Path | None, now: Path, version: str) -
     partial = _partial(folder, f"{old}.delta")
     packed = _partial(folder, f"{old}.delta.gz")
     try:
-        _difference(previous, now, partial)
-        _pack(partial, packed)
+        write_delta(previous, now, partial)
+        pack(partial, packed)
         os.replace(packed, target)
     finally:
         partial.unlink(missing_ok=True)
         packed.unlink(missing_ok=True)
     return target
-
-
-def _difference(old: Path, new: Path, target: Path) -> None:
-    """Write to `target`, with the schema of `new`, the rows of `old` that `new` lacks or
-    holds otherwise, and the keys of the rows of `new` that `old` lacks or holds otherwise."""
-    with closing(sqlite3.connect(target, isolation_level=None)) as delta:
-        _copy_schema(new, delta)
-        delta.execute(f"CREATE TABLE {REMOVED} (table_name TEXT NOT NULL, key TEXT NOT NULL)")
-        delta.execute("ATTACH DATABASE ? AS old", (f"file:{old}?mode=ro",))
-        delta.execute("ATTACH DATABASE ? AS new", (f"file:{new}?mode=ro",))
-        delta.execute("BEGIN")
-        for table in SQLModel.metadata.sorted_tables:
-            columns = ", ".join(quoted(c.name) for c in table.columns)
-            key = ", ".join(quoted(c.name) for c in table.primary_key.columns)
-            name = quoted(table.name)
-            delta.execute(
-                f"INSERT INTO main.{name} ({columns}) SELECT {columns} FROM old.{name}"
-                f" EXCEPT SELECT {columns} FROM new.{name}"
-            )
-            delta.execute(
-                f"INSERT INTO {REMOVED} SELECT ?, json_array({key}) FROM"
-                f" (SELECT {columns} FROM new.{name} EXCEPT SELECT {columns} FROM old.{name})",
-                (table.name,),
-            )
-        delta.execute("COMMIT")
-        delta.execute("DETACH DATABASE old")
-        delta.execute("DETACH DATABASE new")
-        delta.execute("VACUUM")
-
-
-def _copy_schema(source: Path, target: sqlite3.Connection) -> None:
-    """The tables, indexes and Alembic revision of `source`, without its rows: a delta is
-    migrated like every other kept database."""
-    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as database:
-        made = database.execute(
-            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
-        ).fetchall()
-        revision = database.execute("SELECT version_num FROM alembic_version").fetchall()
-    virtual = [name for name, sql in made if sql.upper().startswith("CREATE VIRTUAL TABLE")]
-    for name, sql in made:
-        # the shadow tables of a full-text index are made by its CREATE VIRTUAL TABLE, and
-        # SQLite's own (statistics) by SQLite
-        if not name.startswith("sqlite_") and not any(name.startswith(f"{v}_") for v in virtual):
-            target.execute(sql)
-    target.executemany("INSERT INTO alembic_version VALUES (?)", revision)
-
-
-def _pack(database: Path, target: Path) -> None:
-    """Compress a delta: its pages are mostly empty (a page per table and index) and its rows
-    text, so it packs to about a sixth."""
-    with database.open("rb") as source, gzip.open(target, "wb") as packed:
-        shutil.copyfileobj(source, packed, 1 << 20)
-
-
-def _unpack(packed: Path, target: Path) -> None:
-    with gzip.open(packed, "rb") as source, target.open("wb") as copy:
-        shutil.copyfileobj(source, copy, 1 << 20)
 
 
 def prune(engine: Engine, keeping: Keeping) -> list[str]:
@@ -325,25 +265,9 @@ def _copy_of(url: str, target: Path) -> None:
 
 
 def _apply(database: Path, delta: Path) -> None:
-    """Go back one release: delete the keys the delta lists, then insert its rows."""
-    with _unpacked(delta) as rows, closing(sqlite3.connect(database, isolation_level=None)) as db:
-        db.execute("ATTACH DATABASE ? AS delta", (f"file:{rows}?mode=ro",))
-        db.execute("BEGIN")
-        tables = SQLModel.metadata.sorted_tables
-        for table in reversed(tables):
-            key = [quoted(c.name) for c in table.primary_key.columns]
-            parts = ", ".join(f"json_extract(key, '$[{n}]')" for n in range(len(key)))
-            db.execute(
-                f"DELETE FROM main.{quoted(table.name)} WHERE ({', '.join(key)}) IN"
-                f" (SELECT {parts} FROM delta.{REMOVED} WHERE table_name = ?)",
-                (table.name,),
-            )
-        for table in tables:
-            columns = ", ".join(quoted(c.name) for c in table.columns)
-            name = quoted(table.name)
-            db.execute(f"INSERT INTO main.{name} ({columns}) SELECT {columns} FROM delta.{name}")
-        db.execute("COMMIT")
-        db.execute("DETACH DATABASE delta")
+    """Go back one release: the delta's rows applied to the database."""
+    with _unpacked(delta) as rows:
+        apply_delta(database, rows)
 
 
 @contextmanager
@@ -352,7 +276,7 @@ def _unpacked(delta: Path) -> Iterator[Path]:
     # a name of its own: a board check reads a delta's revision while a restore applies it
     target = _partial(delta.parent, f"{delta.name}.{uuid.uuid4().hex}")
     try:
-        _unpack(delta, target)
+        unpack(delta, target)
         yield target
     finally:
         target.unlink(missing_ok=True)
@@ -383,7 +307,7 @@ def upgrade_kept(folder: Path) -> list[str]:
             if revision_of(rows) != head:
                 upgrade_to_head(f"sqlite:///{rows}")
                 packed = _partial(folder, f"{delta.name}.migrated")
-                _pack(rows, packed)
+                pack(rows, packed)
                 os.replace(packed, delta)
                 migrated.append(delta.name)
     return migrated
