@@ -22,8 +22,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_to_head(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+def upgrade_to_head(database_url: str, *, partial: bool = False) -> None:
+    """Migrate to the head. `partial`: the database holds some rows of a whole one (a kept
+    release's delta), so rows may point at rows it lacks, and references are not checked."""
+    config = alembic_config(database_url)
+    config.attributes["partial"] = partial
+    command.upgrade(config, "head")
 
 
 @lru_cache(maxsize=1)

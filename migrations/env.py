@@ -54,7 +54,7 @@ def _migrate(connection: Connection, url: str) -> None:
         _configure(connection, url)
         with context.begin_transaction():
             context.run_migrations()
-            if sqlite:
+            if sqlite and not config.attributes.get("partial", False):
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"the migration left broken references: {broken[:5]}")

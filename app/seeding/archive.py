@@ -305,7 +305,7 @@ def upgrade_kept(folder: Path) -> list[str]:
     for delta in _files(folder, f"*{DELTA}"):
         with _unpacked(delta) as rows:
             if revision_of(rows) != head:
-                upgrade_to_head(f"sqlite:///{rows}")
+                upgrade_to_head(f"sqlite:///{rows}", partial=True)
                 packed = _partial(folder, f"{delta.name}.migrated")
                 pack(rows, packed)
                 os.replace(packed, delta)
