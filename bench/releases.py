@@ -437,8 +437,7 @@ def render_engine(result: EngineResult, options: Options) -> list[str]:
         "",
         f"- Primary database after one release: {mb(one)}; after {len(loads)}:"
         f" {mb(last.primary_bytes)} ({last.primary_bytes / one:.2f}x)",
-        f"- Archives after {len(loads)} loads: {last.archives} releases kept (deltas, and"
-        f" on PostgreSQL the compressed head),"
+        f"- Archives after {len(loads)} loads: {last.archives} releases kept (their deltas),"
         f" {mb(last.archives_bytes)} in all (one: {mb(first.archives_bytes)})",
         f"- (database + archives) / one release: {mb(total)} / {mb(one)} = {total / one:.2f}x"
         " (target: at most 1.2x)",
