@@ -54,6 +54,7 @@ from app.nodes import Archives, Node, Nodes, keep_checking, replica_problem
 from app.paths import API_PREFIX
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
 from app.security import OpenCORSMiddleware, SecurityHeadersMiddleware
+from app.seeding.archive import database_folder
 from app.seeding.secrets import read_secret
 
 logger = logging.getLogger("atlas")
@@ -181,6 +182,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             check_database(startup, settings.database_url)
             app.state.cursor_secret = cursor_secret(startup, settings)
+            if nodes.archives is not None:  # this database's kept releases, by its own key
+                own = read(startup, read_secret)
+                nodes.archives.folder = database_folder(settings.archives_dir, own or "")
             nodes.primary.observe(read(startup, read_version), time.monotonic())
         finally:
             startup.dispose()

@@ -106,12 +106,13 @@ class Archives:
     _kept: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def scan(self) -> None:
-        """Open the databases of the releases restored now, let go of those removed. A
-        database an older schema wrote is left aside until a load migrates it (its
-        statements would fail on it)."""
+    def scan(self, head: str | None) -> None:
+        """Open the databases of the releases restored now, let go of those removed, and
+        note those restorable from `head`, the version the database holds (none when it is
+        not known). A database an older schema wrote is left aside until a load migrates
+        it (its statements would fail on it)."""
         found = set(restored_versions(self.folder))
-        kept = set(kept_versions(self.folder, current=True))
+        kept = set(kept_versions(self.folder, head)) if head else found
         with self._lock:
             known = set(self._nodes)
             self._kept = kept
@@ -129,12 +130,12 @@ class Archives:
         for node in gone:
             node.lanes.dispose()
 
-    def restore(self, version: str) -> None:
+    def restore(self, version: str, head: str | None) -> None:
         """Restore the kept release `version` names (whole, or its first digits), when it
-        names one, then open it. Blocking: the caller runs it in a thread."""
-        named = [v for v in kept_versions(self.folder) if v.startswith(version)]
+        names one restorable from `head`, then open it. Blocking: run it in a thread."""
+        named = [v for v in self.versions if v.startswith(version)]
         if len(named) == 1 and restore(self.folder, named[0], self.url) is not None:
-            self.scan()
+            self.scan(head)
 
     def holding(self, version: str) -> list[Node]:
         with self._lock:
@@ -193,6 +194,12 @@ class Nodes:
         """The restored releases holding `version` (`prepare` restores one first)."""
         return [] if self.archives is None else self.archives.holding(version)
 
+    def scan_archives(self) -> None:
+        """Read the kept releases again, as restorable from the version the board has the
+        primary at. Blocking: run it in a thread."""
+        if self.archives is not None:
+            self.archives.scan(self.primary.version)
+
     def holding(self, version: str) -> bool:
         """Whether a node the board knows, or a restored release, holds `version`."""
         return any(node.holds(version) for node in self.all) or bool(self._archived(version))
@@ -203,9 +210,9 @@ class Nodes:
         Blocking: run in a thread."""
         if self.archives is None or self.archives.holding(version):
             return False
-        self.archives.scan()
+        self.scan_archives()
         if not self.archives.holding(version):
-            self.archives.restore(version)
+            self.archives.restore(version, self.primary.version)
         return bool(self.archives.holding(version))
 
     def prepare(self, version: str) -> None:
@@ -215,9 +222,9 @@ class Nodes:
         if self.archives is None or self.holding(version):
             return
         if not self.archives.holding(version):
-            self.archives.scan()
+            self.scan_archives()
         if not self.archives.holding(version):
-            self.archives.restore(version)
+            self.archives.restore(version, self.primary.version)
 
     def _lagging(self) -> list[Node]:
         return [node for node in self.replicas if node.reachable and not node.fit]
@@ -361,8 +368,7 @@ async def check_all(nodes: Nodes) -> None:
     async with anyio.create_task_group() as group:
         for node in nodes.all:
             group.start_soon(partial(anyio.to_thread.run_sync, nodes.check, node))
-        if nodes.archives is not None:
-            group.start_soon(anyio.to_thread.run_sync, nodes.archives.scan)
+        group.start_soon(anyio.to_thread.run_sync, nodes.scan_archives)
 
 
 @asynccontextmanager

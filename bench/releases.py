@@ -51,7 +51,7 @@ from sqlalchemy import make_url, text
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import build_engine, is_sqlite
-from app.seeding.archive import Keeping, archive_path, kept_versions, restore
+from app.seeding.archive import Keeping, archive_path, for_database, kept_versions, restore
 from app.seeding.cells import FACT_COLUMNS, STATED_UNITS, TABLES_DIR, TABLES_FILE
 from app.seeding.pipeline import Seeded, seed
 from harness import PostgresCluster
@@ -244,7 +244,17 @@ def database_bytes(url: str) -> int:
 
 
 def folder_bytes(folder: Path) -> int:
-    return sum(path.stat().st_size for path in folder.glob("*") if path.is_file())
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def own_folder(keeping: Keeping, url: str) -> Path:
+    """The folder of the archives where the database at `url` keeps its releases."""
+    engine = build_engine(url)
+    try:
+        own = for_database(keeping, engine)
+    finally:
+        engine.dispose()
+    return own.folder if own is not None else keeping.folder
 
 
 # Queries ------------------------------------------------------------------------------
@@ -366,21 +376,22 @@ def run_engine(name: str, urls: tuple[str, str], folder: Path, options: Options)
             notes.append(f"load {number + 1} left the version as it was")
         loads.append(
             Load(number + 1, changed, seeded.version, load_s, keep_s, database_bytes(url),
-                 folder_bytes(keeping.folder), len(kept_versions(keeping.folder)),
+                 folder_bytes(keeping.folder), len(kept_versions(own_folder(keeping, url))),
                  seeded.not_kept)
         )  # fmt: skip
 
     current, oldest = loads[-1].version, loads[0].version
-    kept = kept_versions(keeping.folder)
+    kept_in = own_folder(keeping, url)
+    kept = kept_versions(kept_in)
     if oldest not in kept:
         notes.append(f"the first release {oldest[:16]} is not among the kept: {len(kept)} kept")
         oldest = next(load.version for load in loads if load.version in kept)
     log(f"{name}: restoring the oldest kept release {oldest[:16]}")
     started = time.perf_counter()
-    if restore(keeping.folder, oldest, url) is None:
+    if restore(kept_in, oldest, url) is None:
         notes.append(f"the oldest kept release {oldest[:16]} could not be restored")
     restore_s = time.perf_counter() - started
-    restored = archive_path(keeping.folder, oldest)
+    restored = archive_path(kept_in, oldest)
     restored_bytes = restored.stat().st_size if restored.exists() else 0
     log(f"{name}: timing {len(options.requests)} requests x {options.rounds} rounds x 4")
     with ExitStack() as stack:

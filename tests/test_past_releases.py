@@ -28,6 +28,7 @@ from app.seeding.archive import (
     RESTORED,
     Keeping,
     archive_path,
+    for_database,
     kept_versions,
     restore,
     restored_versions,
@@ -70,6 +71,17 @@ class Reloads:
         seeded = seed(self.url, self.seeds, None, keeping=self.keeping)
         assert seeded.not_kept is None
         return seeded
+
+    @property
+    def folder(self) -> Path:
+        """Where this database's releases are kept (a folder of the archives named for it)."""
+        engine = build_engine(self.url)
+        try:
+            own = for_database(self.keeping, engine)
+        finally:
+            engine.dispose()
+        assert own is not None
+        return own.folder
 
     def client(self) -> TestClient:
         settings = Settings(
@@ -114,7 +126,7 @@ def test_a_pinned_request_answers_the_same_after_ten_loads(
     assert bodies(live, first[:16]) == before  # as a citation prints it
     middle = versions[5]
     assert live.get(f"{SOURCE}?version={middle}").json()["title"] == f"{TITLE} (edition 6)"
-    assert sorted(kept_versions(reloads.keeping.folder)) == sorted(versions)
+    assert sorted(kept_versions(reloads.folder)) == sorted(versions)
 
 
 def test_a_walk_goes_on_across_loads(reloads: Reloads, live: TestClient) -> None:
@@ -172,7 +184,7 @@ def test_a_release_no_longer_kept_is_a_410_naming_the_oldest_kept(
 ) -> None:
     reloads = Reloads(empty_url, tmp_path, keep=2)
     versions = [reloads.load().version for _ in range(3)]
-    assert sorted(kept_versions(reloads.keeping.folder)) == sorted(versions[1:])
+    assert sorted(kept_versions(reloads.folder)) == sorted(versions[1:])
     with reloads.client() as client:
         page = client.get(f"{API}/places?limit=40&version={versions[1]}")
         assert page.status_code == 200
@@ -200,7 +212,7 @@ def test_a_release_no_longer_kept_is_a_410_naming_the_oldest_kept(
 def test_a_copy_a_killed_load_left_half_written_is_removed(empty_url: str, tmp_path: Path) -> None:
     reloads = Reloads(empty_url, tmp_path, keep=2)
     first = reloads.load().version
-    folder = reloads.keeping.folder
+    folder = reloads.folder
     dead = folder / f".{'a' * 64}.999999999.partial"  # no process has that id
     alive = folder / f".{'b' * 64}.{os.getpid()}.partial"  # a load still copying
     dead.write_bytes(b"half a database")
@@ -219,7 +231,7 @@ def test_a_release_kept_by_an_older_schema_is_served_once_a_load_migrates_it(
     # retracted: the delta holds the document's facts, not the places they point at
     (reloads.seeds / "documents" / "std-2024-03-25-daye.yaml").unlink()
     reloads.load()
-    (kept,) = reloads.keeping.folder.glob(f"{first}.*.delta.gz")  # what goes back to it
+    (kept,) = reloads.folder.glob(f"{first}.*.delta.gz")  # what goes back to it
     rows = tmp_path / "delta.sqlite"
     rows.write_bytes(gzip.decompress(kept.read_bytes()))
     older = alembic_config(f"sqlite:///{rows}")
@@ -283,7 +295,7 @@ def test_a_restored_release_holds_every_row_as_it_stood(empty_url: str, tmp_path
     document.write_text(text, encoding="utf-8")
     load(3)  # back, under new ids
     reloads.load()  # the three before are all in the past
-    folder = reloads.keeping.folder
+    folder = reloads.folder
     assert restored_versions(folder) == []  # at rest, no whole database of a past release
     whole = (tmp_path / "1.sqlite").stat().st_size
     for delta in folder.glob("*.delta.gz"):

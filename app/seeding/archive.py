@@ -19,13 +19,14 @@ the database at each load (`upgrade_kept`).
 """
 
 import fcntl
+import hashlib
 import logging
 import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from app.migrate import head_revision, upgrade_to_head
 from app.models import tables as t
 from app.seeding.copies import copy_to_sqlite, reindex_search, stored_version
 from app.seeding.deltas import apply_delta, pack, unpack, write_delta
+from app.seeding.secrets import read_secret
 
 logger = logging.getLogger("atlas")
 
@@ -51,6 +53,24 @@ class Keeping:
 
     folder: Path
     keep: int
+
+
+def database_folder(folder: Path, secret: str) -> Path:
+    """Where one database keeps its releases: a folder named for it (a digest of the key it
+    generated for itself), so that databases sharing an archives folder never take each
+    other's deltas. A delta goes back only from the database it was computed on: another
+    database at the same version may hold the same facts under other row ids."""
+    return folder / hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+def for_database(keeping: Keeping, engine: Engine) -> Keeping | None:
+    """`keeping` in the folder of the database `engine` reaches (None before its first
+    load, which generates the key that names it)."""
+    with engine.connect() as connection:
+        secret = read_secret(connection)
+    if secret is None:
+        return None
+    return replace(keeping, folder=database_folder(keeping.folder, secret))
 
 
 def archive_path(folder: Path, version: str) -> Path:
@@ -72,14 +92,17 @@ def deltas(folder: Path) -> dict[str, str]:
     return found
 
 
-def kept_versions(folder: Path, current: bool = False) -> list[str]:
-    """The releases `folder` can answer for: restored, or restorable from a delta chain
-    (the newest, the chain's head, is the database's). With `current`, only those
-    restorable now: every delta on the way at the schema's head (a load migrates the
-    others)."""
+def kept_versions(folder: Path, head: str | None = None) -> list[str]:
+    """The releases `folder` keeps: restored, or restorable from a chain of deltas (the
+    newest, the chain's head, is the database's). With `head`, the version the database
+    holds now, only those restorable from it: every delta on the way there, at the
+    schema's head (a load migrates the others). A folder another database shares (a chain
+    that does not end at `head`) answers for none of its deltas."""
     chained = deltas(folder)
-    restorable = {v for v in chained if not current or _chain(folder, v) is not None}
-    return sorted({*restored_versions(folder), *restorable, *chained.values()})
+    if head is None:
+        return sorted({*restored_versions(folder), *chained, *chained.values()})
+    restorable = {v for v in chained if (chain := _chain(folder, v)) and chain[-1] == head}
+    return sorted({*restored_versions(folder), *restorable})
 
 
 def _files(folder: Path, pattern: str) -> list[Path]:

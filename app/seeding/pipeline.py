@@ -13,7 +13,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.db import build_engine, is_sqlite
 from app.facts.version import read_version
 from app.migrate import upgrade_to_head
-from app.seeding.archive import Keeping, before_load, keep_release, upgrade_kept
+from app.seeding.archive import (
+    Keeping,
+    before_load,
+    for_database,
+    keep_release,
+    upgrade_kept,
+)
 from app.seeding.checks import check_dataset
 from app.seeding.errors import SeedError
 from app.seeding.loader import load_dataset
@@ -65,7 +71,8 @@ def seed(
     previous = _stored_version(engine)
     # the release before, for its delta; not when the seeds are the ones loaded already
     changing = dataset_hash(dataset) != previous
-    before = _before(engine, url, keeping) if keeping is not None and changing else None
+    own = for_database(keeping, engine) if keeping is not None else None  # None: never loaded
+    before = _before(engine, url, own) if own is not None and changing else None
     try:
         report = load_dataset(engine, dataset, lambda stage: step(f"loading {stage}"), releases)
         version = _stored_version(engine)
@@ -74,7 +81,9 @@ def seed(
         seeded = Seeded(verification, report, previous, version)
         if keeping is not None:
             step("keeping the release for pinned reads")
-            seeded.kept, seeded.not_kept = _keep(engine, url, report, keeping, before)
+            own = for_database(keeping, engine)  # the load generated its key
+            assert own is not None
+            seeded.kept, seeded.not_kept = _keep(engine, url, report, own, before)
     finally:
         engine.dispose()
         if before is not None:
