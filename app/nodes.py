@@ -204,27 +204,20 @@ class Nodes:
         """Whether a node the board knows, or a restored release, holds `version`."""
         return any(node.holds(version) for node in self.all) or bool(self._archived(version))
 
-    def restored(self, version: str) -> bool:
-        """After a node the board knew at `version` answered from another: restore the kept
-        release if it is one; whether a restored release now holds it that did not before.
-        Blocking: run in a thread."""
+    def prepare(self, version: str, *, stale: bool = False) -> bool:
+        """Before a read pinned to `version`: when no node holds it (with `stale`, whatever
+        the board says of the live nodes: one it had at `version` answered from another),
+        read the kept releases again (a load may have just kept it) and restore it if it is
+        kept. Whether a restored release now holds it that did not. Blocking (files, and a
+        copy of a database): run it in a thread."""
         if self.archives is None or self.archives.holding(version):
+            return False
+        if not stale and any(node.holds(version) for node in self.all):
             return False
         self.scan_archives()
         if not self.archives.holding(version):
             self.archives.restore(version, self.primary.version)
         return bool(self.archives.holding(version))
-
-    def prepare(self, version: str) -> None:
-        """Before a read pinned to `version` that no node the board knows holds: read the
-        kept releases again (a load may have just kept it), and restore it when it is kept
-        but not restored. Blocking (files, and a copy of a database): run in a thread."""
-        if self.archives is None or self.holding(version):
-            return
-        if not self.archives.holding(version):
-            self.scan_archives()
-        if not self.archives.holding(version):
-            self.archives.restore(version, self.primary.version)
 
     def _lagging(self) -> list[Node]:
         return [node for node in self.replicas if node.reachable and not node.fit]

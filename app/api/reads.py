@@ -6,6 +6,7 @@ import time
 import traceback
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 import anyio
@@ -154,7 +155,7 @@ async def in_database(
         request.state.node = node.name
         return result
     if wanted is not None and other_version:
-        if await anyio.to_thread.run_sync(nodes.restored, wanted.version):
+        if await anyio.to_thread.run_sync(partial(nodes.prepare, wanted.version, stale=True)):
             # the board still had a node at the version, which a load has since moved on
             return await in_database(request, work, shape=shape, cost=cost, version=wanted)
         raise await _not_served(request, nodes, wanted)
