@@ -101,7 +101,7 @@ def kept_versions(folder: Path, head: str | None = None) -> list[str]:
     chained = deltas(folder)
     if head is None:
         return sorted({*restored_versions(folder), *chained, *chained.values()})
-    restorable = {v for v in chained if (chain := _chain(folder, v)) and chain[-1] == head}
+    restorable = {v for v in chained if (c := _chain(folder, v, chained)) and c[-1] == head}
     return sorted({*restored_versions(folder), *restorable})
 
 
@@ -261,9 +261,10 @@ def _restoring(folder: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _chain(folder: Path, version: str) -> list[str] | None:
-    """The releases from `version` to the head, each delta at the schema's head."""
-    going = deltas(folder)
+def _chain(folder: Path, version: str, going: dict[str, str] | None = None) -> list[str] | None:
+    """The releases from `version` to the head, each delta at the schema's head (`going`:
+    the folder's deltas, when the caller has read them already)."""
+    going = deltas(folder) if going is None else going
     chain = [version]
     while chain[-1] in going:
         delta = _delta_path(folder, chain[-1], going[chain[-1]])
