@@ -58,7 +58,13 @@ class IdSet(ColumnElement[Any]):
 @compiles(IdSet)
 def _id_set(element: IdSet, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
-    return f"{column} = ANY({compiler.process(element.ids, **kw)})"
+    ids = compiler.process(element.ids, **kw)
+    if isinstance(element.column.type, Integer):
+        # psycopg sends a list of small ints as smallint[]: `integer = ANY(smallint[])` is
+        # tested element by element, `integer = ANY(integer[])` by a hash of the list
+        # (a province's 567 places: 5.0 ms against 0.4 ms at 3M rows).
+        ids = f"CAST({ids} AS INTEGER[])"
+    return f"{column} = ANY({ids})"
 
 
 @compiles(IdSet, "sqlite")
