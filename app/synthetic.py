@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, Index, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 from sqlmodel import SQLModel
 
-from app.db import is_sqlite
+from app.db import is_sqlite, vacuum
 from app.facts.latest import mark_latest
 from app.facts.version import store_version
 from app.seeding.search import rebuild_search
@@ -292,8 +292,9 @@ def generate(engine: Engine, shape: Shape, progress: Progress | None = None) -> 
         step("statistics")
         if sqlite:
             connection.exec_driver_sql("PRAGMA analysis_limit = 2000")  # sampled statistics
-        connection.exec_driver_sql("ANALYZE")
-        if sqlite:
+            connection.exec_driver_sql("ANALYZE")
             connection.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
             connection.commit()
+    if not sqlite:
+        vacuum(engine)
     return SynthReport(int(written), rows_done - started, indexes_done - rows_done)

@@ -48,6 +48,31 @@ def test_generates_a_marked_skewed_dataset(empty_url: str) -> None:
     assert keys == count
 
 
+def test_leaves_the_planner_statistics_and_a_settled_table(empty_url: str) -> None:
+    """A benchmark on synthetic data measures a database as `atlas load` leaves it: analysed,
+    and on PostgreSQL vacuumed (index-only scans read no table row). An ANALYZE in a
+    transaction that is then rolled back left PostgreSQL with none, and guessing."""
+    upgrade_to_head(empty_url)
+    engine = build_engine(empty_url)
+    generate(engine, SHAPE)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            analysed = connection.execute(
+                text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'observation'")
+            ).scalar_one()
+            assert analysed > 0
+        else:
+            analysed = connection.execute(
+                text("SELECT count(*) FROM pg_stats WHERE tablename = 'observation'")
+            ).scalar_one()
+            visible, pages = connection.execute(
+                text("SELECT relallvisible, relpages FROM pg_class WHERE relname = 'observation'")
+            ).one()
+            assert analysed > 0
+            assert 0 < visible <= pages  # vacuumed: no insert ever marks a page all-visible
+    engine.dispose()
+
+
 def _rows(url: str) -> list[tuple[object, ...]]:
     upgrade_to_head(url)
     engine = build_engine(url)
