@@ -91,6 +91,11 @@ def build_engine(
         # the statistics misjudge a rare value, a sequential scan of millions of rows is
         # never the path meant, so it is priced out (it stays possible where nothing else is).
         options.append("-c enable_seqscan=off")
+        # For the same reason the joins run in the order written: every statement joins
+        # its fact table to the rows it shows by key, and searching the orders of six
+        # relations was most of a page's planning (0.8 ms of a metrics page's rows, 0.3 ms
+        # in written order, at 3M rows).
+        options.append("-c join_collapse_limit=1")
     if statement_timeout_ms is not None:
         options.append(f"-c statement_timeout={int(statement_timeout_ms)}")
     # libpq waits for a host that drops packets as long as the kernel does (minutes)
