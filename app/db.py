@@ -54,6 +54,7 @@ def build_engine(
     pool_size: int = 5,
     pool_timeout: float = 5.0,
     statement_timeout_ms: int | None = None,
+    ping: bool = True,
 ) -> Engine:
     """Make an engine for `url`.
 
@@ -61,6 +62,11 @@ def build_engine(
     whatever it is asked. On PostgreSQL it makes every transaction read-only; the guarantee
     there is a SELECT-only role (see app.privileges). `statement_timeout_ms` bounds every
     statement on PostgreSQL; SQLite's statements are bounded per request (app.query.budget).
+
+    `ping` tests a pooled PostgreSQL connection before lending it (a round trip each
+    time); without it, a connection that died while pooled fails its first statement and
+    is dropped with every connection as old. For callers that then read again on a fresh
+    connection (app.api.reads.read).
     """
     if is_sqlite(url):
         parsed = make_url(url)
@@ -111,7 +117,7 @@ def build_engine(
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=ping,
     )
 
 

@@ -134,6 +134,7 @@ def _lane(name: str, settings: Settings, url: str, threads: int, budget_ms: int)
         pool_size=threads,
         pool_timeout=settings.pool_timeout,
         statement_timeout_ms=budget_ms,
+        ping=False,  # a read that finds its connection dead runs again (app.api.reads.read)
     )
     if is_sqlite(url):
         watch_sqlite(engine)

@@ -141,6 +141,9 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
             raise BudgetExceeded from error
         disconnected = connection.dialect.is_disconnect(error, raw, cursor)
         if disconnected:
+            # As SQLAlchemy does: the pool's connections as old as this one are as dead
+            # (a server restart), and are replaced when next lent, not failed one by one.
+            connection.engine.pool._invalidate(connection.connection, error, _checkin=False)
             connection.invalidate(error)
         raise DBAPIError.instance(
             prepared.sql, parameters, error, connection.dialect.loaded_dbapi.Error,
