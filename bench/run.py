@@ -19,14 +19,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, Settings
 from app.migrate import is_behind, upgrade_to_head
 from app.seeding.archive import revision_of
 from bench.queries import Fixture, Query, identities, queries, read_fixture
@@ -50,6 +50,7 @@ class Options:
     connections: int
     workers: int
     sql_threads: int
+    postgres_sql_threads: int  # 0: Atlas's own default on PostgreSQL (its pool size)
     postgres: bool
     data: Path
     output: Path
@@ -73,6 +74,13 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--sql-threads", type=int, default=1, help="threads running SQL per worker, all three"
     )
+    parser.add_argument(
+        "--postgres-sql-threads",
+        type=int,
+        default=0,
+        help="Atlas's SQL threads on PostgreSQL (default: what Atlas runs there, its pool size:"
+        " a thread waits for the server's answer, where on SQLite it runs the statement)",
+    )
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
     parser.add_argument("--quick", action="store_true", help="small data, short runs")
     parser.add_argument("--data", type=Path, default=BENCH / "data")
@@ -91,6 +99,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         args.connections,
         args.workers,
         args.sql_threads,
+        args.postgres_sql_threads,
         args.postgres,
         args.data,
         args.output,
@@ -374,6 +383,12 @@ def main(argv: list[str] | None = None) -> None:
 SWEEPS: dict[str, str] = {}
 
 
+def postgres_threads(options: Options) -> str:
+    if options.postgres_sql_threads:
+        return str(options.postgres_sql_threads)
+    return f"{Settings.model_fields['pool_size'].default} (its default there, the pool size)"
+
+
 def sweep_count(options: Options) -> int:
     return 100 if options.cities < 1000 else 600
 
@@ -389,7 +404,8 @@ def run_postgres(options: Options, fixture: Fixture) -> dict[str, list[WrkResult
         # The copy's `atlas synth` stored a key of its own; the fixture's cursors are signed
         # with the SQLite copy's, so the server is given that one.
         env = {"DATABASE_URL": url, "ATLAS_CURSOR_SECRET": fixture.cursor_secret}
-        with serving("atlas", Path("/nonexistent"), options, env) as atlas:
+        on_postgres = replace(options, sql_threads=options.postgres_sql_threads)
+        with serving("atlas", Path("/nonexistent"), on_postgres, env) as atlas:
             log("sweeping random query shapes (PostgreSQL)")
             SWEEPS["postgresql"] = full_report(url, atlas.base, sweep_count(options))
             for query in query_list:
@@ -427,7 +443,8 @@ def render(
         f" {options.years} years; wrk {options.connections} connections, {options.seconds:g} s"
         f" runs, {options.rounds} interleaved rounds (medians), {options.workers} worker(s) with"
         f" {options.sql_threads} SQL thread(s) each,"
-        " same SQLite file, 127.0.0.1.",
+        " same SQLite file, 127.0.0.1."
+        + (f" Atlas on PostgreSQL: {postgres_threads(options)} SQL thread(s)." if postgres else ""),
         "",
         table(query_list, results, postgres),
         "",

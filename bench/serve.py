@@ -40,9 +40,10 @@ def main() -> None:
     parser.add_argument("target", choices=sorted(TARGETS))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--sql-threads", type=int, default=1)
+    parser.add_argument("--sql-threads", type=int, default=1, help="0: Atlas's own default")
     args = parser.parse_args()
-    os.environ["ATLAS_DB_THREADS"] = os.environ["BENCH_SQL_THREADS"] = str(args.sql_threads)
+    if args.sql_threads:  # 0: Atlas's own default for its database
+        os.environ["ATLAS_DB_THREADS"] = os.environ["BENCH_SQL_THREADS"] = str(args.sql_threads)
     if args.target == "atlas" and "DATABASE_URL" not in os.environ:
         os.environ["DATABASE_URL"] = f"sqlite:///{os.environ['BENCH_DB']}"
     config = AtlasConfig(
