@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         description="How many releases, the newest, stay queryable; a request for an older"
         " one is a 410 naming the oldest kept.",
     )
+    restore_wait_ms: int = Field(
+        default=2000,
+        ge=0,
+        description="How long a request pinned to a kept release waits for its restore (a"
+        " whole database rebuilt, seconds of work) before answering 503 with Retry-After; the"
+        " restore goes on, and the request after it is served.",
+    )
     seeds_dir: Path = Field(default_factory=lambda: shipped("seeds"))
     documents_dir: Path | None = Field(default_factory=_default_documents_dir)
     cors_origins: list[str] = ["*"]

@@ -95,6 +95,9 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "service-unavailable": ProblemType(
         503, "Service unavailable", "The database could not be reached in time; retry after"
         " a pause."),
+    "release-restoring": ProblemType(
+        503, "Release being restored", "The kept release asked for is being rebuilt from the"
+        " kept releases (seconds of work, once); retry after the pause Retry-After names."),
     "server-busy": ProblemType(
         503, "Server busy", "The server holds as many connections as it accepts; retry"
         " after a pause."),

@@ -26,6 +26,7 @@ from app.api.responses import (
 )
 from app.api.routing import negotiation
 from app.api.service import SERVICE_TAG, Health, Index, Readiness
+from app.archives import Archives
 from app.caching import CacheHeadersMiddleware, CachePolicy
 from app.config import Settings, get_settings
 from app.db import build_engine, is_sqlite
@@ -50,7 +51,7 @@ from app.middleware import (
 )
 from app.migrate import head_revision, is_behind
 from app.models import tables as t
-from app.nodes import Archives, Node, Nodes, keep_checking, replica_problem
+from app.nodes import Node, Nodes, keep_checking, replica_problem
 from app.paths import API_PREFIX
 from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
 from app.security import OpenCORSMiddleware, SecurityHeadersMiddleware
@@ -167,7 +168,10 @@ def build_nodes(settings: Settings) -> Nodes:
         ],
         max_lag_ms=settings.replica_max_lag_ms,
         archives=Archives(
-            settings.archives_dir, partial(build_lanes, settings), settings.database_url
+            settings.archives_dir,
+            partial(build_lanes, settings),
+            settings.database_url,
+            wait=settings.restore_wait_ms / 1000,
         ),
     )
 

@@ -14,12 +14,11 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -29,9 +28,10 @@ from app.config import Settings
 from app.db import build_engine, is_sqlite
 from app.facts.version import read_version
 from app.faults import is_database_fault
-from app.migrate import is_behind
 from app.query.budget import Lanes
-from app.seeding.archive import archive_path, kept_versions, restore, restored_versions, revision_of
+
+if TYPE_CHECKING:
+    from app.archives import Archives
 
 logger = logging.getLogger("atlas")
 
@@ -93,68 +93,6 @@ class Node:
 
 
 @dataclass
-class Archives:
-    """The kept releases (app.seeding.archive), each restored one a read-only node for the
-    one version it holds, for reads pinned to a version no live database serves any longer.
-    The folder is read again at every check, and when a pin names no version known; a kept
-    release no database holds is restored whole (`restore`) when a pin first names it."""
-
-    folder: Path
-    lanes_for: Callable[[str], Lanes]
-    url: str  # the database's: the head of the kept releases' chain, on SQLite
-    _nodes: dict[str, Node] = field(default_factory=dict)
-    _kept: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def scan(self, head: str | None) -> None:
-        """Open the databases of the releases restored now, let go of those removed, and
-        note those restorable from `head`, the version the database holds (none when it is
-        not known). A database an older schema wrote is left aside until a load migrates
-        it (its statements would fail on it)."""
-        found = set(restored_versions(self.folder))
-        kept = set(kept_versions(self.folder, head)) if head else found
-        with self._lock:
-            known = set(self._nodes)
-            self._kept = kept
-        found = known & found | {
-            v for v in found - known if not is_behind(revision_of(archive_path(self.folder, v)))
-        }
-        with self._lock:
-            gone = [self._nodes.pop(v) for v in set(self._nodes) - found]
-            for version in found - set(self._nodes):
-                url = f"sqlite:///{archive_path(self.folder, version)}"
-                self._nodes[version] = Node(
-                    f"release-{version[:12]}", url, self.lanes_for(url), replica=True,
-                    archived=True, reachable=True, version=version,
-                )  # fmt: skip
-        for node in gone:
-            node.lanes.dispose()
-
-    def restore(self, version: str, head: str | None) -> None:
-        """Restore the kept release `version` names (whole, or its first digits), when it
-        names one restorable from `head`, then open it. Blocking: run it in a thread."""
-        named = [v for v in self.versions if v.startswith(version)]
-        if len(named) == 1 and restore(self.folder, named[0], self.url) is not None:
-            self.scan(head)
-
-    def holding(self, version: str) -> list[Node]:
-        with self._lock:
-            return [node for node in self._nodes.values() if node.holds(version)]
-
-    @property
-    def versions(self) -> set[str]:
-        """The versions held by a restored release, or restorable, as last scanned."""
-        with self._lock:
-            return set(self._nodes) | self._kept
-
-    def dispose(self) -> None:
-        with self._lock:
-            nodes, self._nodes = list(self._nodes.values()), {}
-        for node in nodes:
-            node.lanes.dispose()
-
-
-@dataclass
 class Nodes:
     """The primary and the replicas, the board of what each holds, and the choice of node;
     with `archives`, the kept releases too, for reads pinned to them."""
@@ -162,7 +100,7 @@ class Nodes:
     primary: Node
     replicas: list[Node]
     max_lag_ms: float
-    archives: Archives | None = None
+    archives: "Archives | None" = None
     _turn: Iterator[int] = field(default_factory=itertools.count)
     _primary_lsns: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
     _checkers: dict[str, Engine] = field(default_factory=dict)

@@ -8,8 +8,9 @@ import gzip
 import os
 import shutil
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlmodel import SQLModel
 
+from app.archives import Restorer, StillRestoring
 from app.config import Settings
 from app.db import build_engine, is_sqlite
 from app.main import create_app
@@ -83,11 +85,11 @@ class Reloads:
         assert own is not None
         return own.folder
 
-    def client(self) -> TestClient:
-        settings = Settings(
-            database_url=self.url, archives_dir=self.keeping.folder, version_refresh_ms=50
-        )
-        return TestClient(create_app(settings))
+    def client(self, **settings: Any) -> TestClient:
+        return TestClient(create_app(Settings(
+            database_url=self.url, archives_dir=self.keeping.folder, version_refresh_ms=50,
+            **settings,
+        )))  # fmt: skip
 
 
 @pytest.fixture
@@ -207,6 +209,68 @@ def test_a_release_no_longer_kept_is_a_410_naming_the_oldest_kept(
         never = client.get(f"{SOURCE}?version={'0' * 16}")
         assert never.status_code == 409  # never a release here: not retired, just not served
         assert never.json()["type"] == "/problems/version-gone"
+
+
+def test_a_restore_longer_than_the_wait_is_a_503_then_the_release(
+    empty_url: str, tmp_path: Path
+) -> None:
+    """No request waits out a restore: past `ATLAS_RESTORE_WAIT_MS` (here none at all) the
+    pin answers 503 with Retry-After, the restore goes on, and a later request gets the
+    release."""
+    reloads = Reloads(empty_url, tmp_path, keep=3)
+    first = reloads.load().version
+    reloads.load()
+    with reloads.client(restore_wait_ms=0) as client:
+        restoring = client.get(f"{SOURCE}?version={first}")
+        assert restoring.status_code == 503, restoring.text
+        assert restoring.headers["content-type"] == "application/problem+json"
+        assert restoring.headers["retry-after"].isdigit()
+        problem = restoring.json()
+        assert problem["type"] == "/problems/release-restoring"
+        assert problem["detail"].startswith(f"version: release {first} is being restored")
+        deadline = time.monotonic() + 60
+        while (answer := client.get(f"{SOURCE}?version={first}")).status_code == 503:
+            assert answer.json()["type"] == "/problems/release-restoring"
+            assert time.monotonic() < deadline, "the restore never finished"
+            time.sleep(0.05)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["x-atlas-dataset-version"] == first
+        assert answer.json()["title"] == TITLE
+
+
+def test_restores_run_one_at_a_time_and_a_full_queue_refuses() -> None:
+    restorer = Restorer()
+    release = threading.Event()
+    started: list[str] = []
+
+    def work(name: str) -> Callable[[], None]:
+        def restoring() -> None:
+            started.append(name)
+            release.wait(30)
+
+        return restoring
+
+    try:
+        with pytest.raises(StillRestoring, match="release a is being restored"):
+            restorer.run("a", work("a"), wait=0.05)
+        for queued in ("b", "c"):
+            with pytest.raises(StillRestoring, match=f"release {queued} waits its turn"):
+                restorer.run(queued, work(queued), wait=0)
+        with pytest.raises(StillRestoring, match="release d waits its turn"):
+            restorer.run("d", work("d"), wait=0)  # past the queue: refused, never started
+        with pytest.raises(StillRestoring, match="release a is being restored"):
+            restorer.run("a", work("again"), wait=0)  # the same restore, not a second
+        assert started == ["a"]
+        release.set()
+        deadline = time.monotonic() + 30
+        while started != ["a", "b", "c"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert started == ["a", "b", "c"]  # in turn; d never
+        restorer.run("e", work("e"), wait=30)  # the queue has room again
+        assert started == ["a", "b", "c", "e"]
+    finally:
+        release.set()
+        restorer.shutdown()
 
 
 def test_a_copy_a_killed_load_left_half_written_is_removed(empty_url: str, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api.history import as_of_problem, published_at, releases, retired
+from app.archives import StillRestoring
 from app.db import roll_back_hot_journal
 from app.errors import InvalidParameter, ProblemError
 from app.faults import is_database_fault, is_hot_journal
@@ -133,7 +134,7 @@ async def in_database(
     if wanted is None and "as_of" in request.scope.get("state", {}):
         wanted = await _as_of(request, nodes)
     if wanted is not None and not nodes.holding(wanted.version):
-        await anyio.to_thread.run_sync(nodes.prepare, wanted.version)
+        await _prepare(nodes, wanted)
     if wanted is not None and wanted.parameter == "version":
         _check_unique(wanted, nodes)
     why = "the database is unavailable; retry shortly"
@@ -155,11 +156,23 @@ async def in_database(
         request.state.node = node.name
         return result
     if wanted is not None and other_version:
-        if await anyio.to_thread.run_sync(partial(nodes.prepare, wanted.version, stale=True)):
+        if await _prepare(nodes, wanted, stale=True):
             # the board still had a node at the version, which a load has since moved on
             return await in_database(request, work, shape=shape, cost=cost, version=wanted)
         raise await _not_served(request, nodes, wanted)
     raise unavailable(why)
+
+
+async def _prepare(nodes: Nodes, wanted: Wanted, *, stale: bool = False) -> bool:
+    """`nodes.prepare` in a thread: a kept release restored if need be, or a 503 naming
+    the pause when its restore outlasts the wait (app.archives)."""
+    try:
+        return await anyio.to_thread.run_sync(partial(nodes.prepare, wanted.version, stale=stale))
+    except StillRestoring as restoring:
+        raise ProblemError(
+            503, "release-restoring", f"{wanted.parameter or 'version'}: {restoring}",
+            headers={"Retry-After": str(restoring.seconds)},
+        ) from None  # fmt: skip
 
 
 async def _as_of(request: Request, nodes: Nodes) -> Wanted:
