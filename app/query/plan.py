@@ -132,10 +132,14 @@ def choose(
         return driven
     if ordered is not None:
         return ordered
-    walk = next((index for k, index in candidates if k == 0), None)
-    if walk is None:
+    if best is None:
         return Plan(PlanKind.WALK, None, frozenset(), order_indexable=True)
-    return Plan(PlanKind.WALK, walk, frozenset({first}))
+    # The first sort key's index after the most equalities: with a second sort key (which
+    # no index serves too) the engine sorts each run of equal first keys, so the walk
+    # should hold only rows the equalities keep (`latest=true&sort=-period_end,year`: the
+    # latest rows' period_end index, not every row's, tested one by one for `latest`).
+    equal, walk = best
+    return Plan(PlanKind.WALK, walk, frozenset(walk.columns[: equal + 1]))
 
 
 def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str) -> Plan | None:

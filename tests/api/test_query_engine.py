@@ -16,7 +16,7 @@ from app.config import Settings
 from app.db import build_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
-from app.query import execute
+from app.query import execute, plan
 from app.query.budget import BudgetExceeded, deadline, overran, watch_sqlite, watch_statements
 from app.query.memo import ANSWERS
 from app.query.plan import PlanKind
@@ -319,6 +319,34 @@ def test_plans_agree_with_a_plain_filter_on_scale_data(scale_url: str) -> None:
                 if isinstance(r.shape, tuple) and r.shape[1:2] == ("ids",)
             }
             assert kind in kinds, (query, kinds)
+
+
+def test_a_sort_of_two_keys_walks_the_index_its_equalities_narrow(
+    scale_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`latest=true&sort=-period_end,year` with every probe past its cap (as at 3M rows):
+    the walk reads the latest rows' period_end index, not every row's testing `latest` one
+    by one (1 s, refused, at 3M rows; 0.26 s now), and the engine sorts each run of equal
+    period ends by year. The rows are those the filter gives, in order, across pages."""
+    query = "latest=true&sort=-period_end,year"
+    with TestClient(create_app(Settings(database_url=scale_url))) as client:
+        position = {m["key"]: i for i, m in enumerate(walk(client, f"{API}/metrics?limit=500"
+                                                                   "&sort=id"))}  # fmt: skip
+        latest = walk(client, f"{API}/metrics?limit=500&latest=true&sort=id")
+        monkeypatch.setattr(plan, "PROBE_CAP", 50)
+        monkeypatch.setattr(execute, "PROBE_CAP", 50)
+        with recording() as ran:
+            got = [m["key"] for m in walk(client, f"{API}/metrics?limit=37&{query}")]
+    expected = sorted(
+        latest,
+        key=lambda m: (_neg(m["period"]["end"]), m["period"]["year"], position[m["key"]]),
+    )
+    assert len(expected) > 50
+    assert got == [m["key"] for m in expected]
+    walks = {r.shape[3][:2] for r in ran if isinstance(r.shape, tuple) and r.shape[1:2] == ("ids",)}
+    assert (PlanKind.WALK, "ix_observation_latest_period_end_id") in walks, walks
+    assert (PlanKind.WALK, "ix_observation_period_end_id") not in walks, walks  # the last
+    # pages may be driven instead: the cursor's bound leaves a range small enough to probe
 
 
 def test_a_year_filter_bounds_a_walk_of_period_end(scale_url: str) -> None:
