@@ -8,9 +8,10 @@ which at scale picked a full sort of millions of rows for ordinary URLs:
    column is the sort key: the page is the first rows of one index range, read in order.
 2. driven: otherwise, the index that a capped count ("probe") shows matches fewest rows, if
    fewer than PROBE_CAP: those rows are read and sorted, a bounded amount of work.
-3. walk: otherwise every filter matches many rows, so the sort key's own index is read in
-   order and the filters tested row by row: a page is found after about
-   limit / selectivity rows.
+3. walk: otherwise every filter matches many rows, so the sort key's index is read in
+   order (after the equalities it leads with, if any: with a second sort key no index
+   serves, the engine sorts each run of equal first keys) and the other filters tested row
+   by row: a page is found after about limit / selectivity rows.
 
 Terms the chosen path does not use are marked `Unindexed`, so SQLite follows the plan.
 """
