@@ -15,7 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Join,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from app.query.cursors import encode_cursor
 from app.query.expressions import Chosen, IdSet, Unindexed
@@ -218,12 +230,24 @@ def _page_statement(
         clause = column.desc() if key.descending else column.asc()
         order.append(clause.nulls_last() if key.nullable else clause)
     columns = [page.c[f"_k{i}"] for i in range(len(keys))]
-    return (
-        spec.base()
-        .add_columns(page.c._id, *columns)
-        .join(page, page.c._id == spec.id_column)
-        .order_by(*order)
+    base = spec.base()
+    (joined,) = base.get_final_froms()
+    statement = select(*base.selected_columns, page.c._id, *columns).select_from(
+        _page_first(page, joined, spec.id_column)
     )
+    if base.whereclause is not None:
+        statement = statement.where(base.whereclause)
+    return statement.order_by(*order)
+
+
+def _page_first(page: FromClause, joined: FromClause, id_column: ColumnElement[Any]) -> FromClause:
+    """`joined` (the table, then what it shows, joined left to right) with `page` before
+    its table: PostgreSQL's readers join in the order written (app.db), so the page's rows
+    are read first and each looks up what it shows, not the whole table first."""
+    if not isinstance(joined, Join):
+        return page.join(joined, page.c._id == id_column)
+    left = _page_first(page, joined.left, id_column)
+    return left.join(joined.right, joined.onclause, isouter=joined.isouter, full=joined.full)
 
 
 def _rows_base(spec: ListSpec) -> Select[Any]:
@@ -271,15 +295,11 @@ def _read_phase(
     order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
     shape = (spec.name, "ids", phase.name, plan.signature, tuple(t.key for t in terms), order)
     # One phase: ids and rows in one statement once the shape recurs (compiling the page's
-    # whole select cost a new shape more than it saved: sweep p50 5.1 -> 6.2 ms). On SQLite
-    # only: PostgreSQL planned the joined form of some lists far worse than the two
-    # statements (organizations?limit=3: 27 -> 162 ms, and a fault test's throughput fell
-    # from 257 to 80 answers), where a statement less saves one round trip.
-    whole = (
-        phase.name == "all"
-        and connection.dialect.name == "sqlite"
-        and STATEMENTS.repeated(connection, (*shape, "rows"))
-    )
+    # whole select cost a new shape more than it saved: sweep p50 5.1 -> 6.2 ms). On
+    # PostgreSQL a round trip less; it planned the joined form of some lists far worse
+    # (organizations?limit=3: 27 -> 162 ms) until the page came first in the join order
+    # its readers keep (`_page_first`).
+    whole = phase.name == "all" and STATEMENTS.repeated(connection, (*shape, "rows"))
     if whole:
         prepared = STATEMENTS.get(
             connection, (*shape, "rows"), lambda: _page_statement(spec, phase.keys, terms, plan)
