@@ -17,7 +17,7 @@ Each load is timed, and the keep step (from the pipeline's "keeping" progress st
 end of `seed()`, i.e. `keep_release` with its prune) on its own. Sizes: the primary database
 after the first load and after the last (SQLite: the file and its WAL; PostgreSQL:
 `pg_database_size`), and the archives folder. Then the oldest kept release is restored
-whole, timed, as the first request pinned to it restores it.
+whole, timed, as the first request pinned to it starts its restore.
 
 Then four apps are served in process (Starlette's TestClient) and a handful of requests
 timed, the four in turn for each round: (a) the current version unpinned, (b) pinned with
@@ -452,8 +452,9 @@ def render_engine(result: EngineResult, options: Options) -> list[str]:
         f" {mb(last.archives_bytes)} in all (one: {mb(first.archives_bytes)})",
         f"- (database + archives) / one release: {mb(total)} / {mb(one)} = {total / one:.2f}x"
         " (target: at most 1.2x)",
-        f"- The oldest kept release restored whole (what the first request pinned to it"
-        f" waits for): {result.restore_s:.2f} s, {mb(result.restored_bytes)}; with it on disk"
+        f"- The oldest kept release restored whole (the first pin to it starts it and waits"
+        f" up to ATLAS_RESTORE_WAIT_MS, then answers 503): {result.restore_s:.2f} s,"
+        f" {mb(result.restored_bytes)}; with it on disk"
         f" {(total + result.restored_bytes) / one:.2f}x, until it is evicted",
         f"- Database loaded once without keeping: {mb(result.baseline_bytes)},"
         f" load {result.baseline_load_s:.2f} s",
