@@ -18,7 +18,8 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -29,9 +30,6 @@ from app.db import build_engine, is_sqlite
 from app.facts.version import read_version
 from app.faults import is_database_fault
 from app.query.budget import Lanes
-
-if TYPE_CHECKING:
-    from app.archives import Archives
 
 logger = logging.getLogger("atlas")
 
@@ -92,6 +90,23 @@ class Node:
         }
 
 
+class KeptReleases(Protocol):
+    """What the nodes ask of the kept releases (app.archives.Archives, which imports Node)."""
+
+    folder: Path  # this database's own folder of kept releases, set once its key is read
+
+    @property
+    def versions(self) -> set[str]: ...
+
+    def holding(self, version: str) -> list[Node]: ...
+
+    def scan(self, head: str | None) -> None: ...
+
+    def restore(self, version: str, head: str | None) -> None: ...
+
+    def dispose(self) -> None: ...
+
+
 @dataclass
 class Nodes:
     """The primary and the replicas, the board of what each holds, and the choice of node;
@@ -100,7 +115,7 @@ class Nodes:
     primary: Node
     replicas: list[Node]
     max_lag_ms: float
-    archives: "Archives | None" = None
+    archives: "KeptReleases | None" = None
     _turn: Iterator[int] = field(default_factory=itertools.count)
     _primary_lsns: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
     _checkers: dict[str, Engine] = field(default_factory=dict)
