@@ -5,8 +5,7 @@ from typing import Any
 
 from starlette.datastructures import URL
 
-from app.query.execute import field_heads
-from app.query.spec import ListQuery, Page
+from app.query.spec import ListQuery, Page, field_heads
 
 
 def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:

@@ -18,8 +18,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    FromClause,
-    Join,
     Select,
     and_,
     false,
@@ -30,12 +28,12 @@ from sqlalchemy import (
 )
 
 from app.query.cursors import encode_cursor
-from app.query.expressions import Chosen, IdSet, Unindexed
+from app.query.expressions import Chosen, IdSet, Unindexed, page_first
 from app.query.memo import ANSWERS, frozen
 from app.query.operators import Use
 from app.query.plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive
 from app.query.snapshot import snapshot_version
-from app.query.spec import Condition, ListQuery, ListSpec, Page, TableIndex
+from app.query.spec import Condition, ListQuery, ListSpec, Page, TableIndex, field_heads
 from app.query.statements import STATEMENTS, Prepared, fetch, slot
 from app.query.terms import NothingMatches, column_name, id_set_value, terms_for
 
@@ -233,21 +231,11 @@ def _page_statement(
     base = spec.base()
     (joined,) = base.get_final_froms()
     statement = select(*base.selected_columns, page.c._id, *columns).select_from(
-        _page_first(page, joined, spec.id_column)
+        page_first(page, joined, spec.id_column)
     )
     if base.whereclause is not None:
         statement = statement.where(base.whereclause)
     return statement.order_by(*order)
-
-
-def _page_first(page: FromClause, joined: FromClause, id_column: ColumnElement[Any]) -> FromClause:
-    """`joined` (the table, then what it shows, joined left to right) with `page` before
-    its table: PostgreSQL's readers join in the order written (app.db), so the page's rows
-    are read first and each looks up what it shows, not the whole table first."""
-    if not isinstance(joined, Join):
-        return page.join(joined, page.c._id == id_column)
-    left = _page_first(page, joined.left, id_column)
-    return left.join(joined.right, joined.onclause, isouter=joined.isouter, full=joined.full)
 
 
 def _rows_base(spec: ListSpec) -> Select[Any]:
@@ -298,7 +286,7 @@ def _read_phase(
     # whole select cost a new shape more than it saved: sweep p50 5.1 -> 6.2 ms). On
     # PostgreSQL a round trip less; it planned the joined form of some lists far worse
     # (organizations?limit=3: 27 -> 162 ms) until the page came first in the join order
-    # its readers keep (`_page_first`).
+    # its readers keep (app.query.expressions.page_first).
     whole = phase.name == "all" and STATEMENTS.repeated(connection, (*shape, "rows"))
     if whole:
         prepared = STATEMENTS.get(
@@ -400,11 +388,6 @@ def run_query(
         total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(PlanKind.FREE))
         page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
     return page
-
-
-def field_heads(fields: Sequence[str]) -> list[str]:
-    """The item's own fields that `fields=` names, a dotted name by the object holding it."""
-    return [name.split(".", 1)[0] for name in fields]
 
 
 def count_matching(connection: Connection, spec: ListSpec, filters: Sequence[Condition]) -> int:

@@ -1,4 +1,4 @@
-"""Two SQL expressions the planner needs that SQLAlchemy does not spell for every engine.
+"""SQL the planner needs that SQLAlchemy does not spell for every engine.
 
 `Unindexed(column)`: the same value, but no index may serve a condition or an order on it,
 so the engine takes the access path the planner chose. SQLite's documented way is a unary
@@ -8,11 +8,25 @@ so the engine takes the access path the planner chose. SQLite's documented way i
 `IdSet(column, slot)`: `column IN (a list of ids bound as one parameter)`. A resolved
 relation can be thousands of ids (every place in a province); one parameter keeps the
 statement text, and so the statement cache, independent of the list's length.
+
+`page_first(page, joined, id_column)`: a page of ids joined before the table whose rows it
+picks, for PostgreSQL's readers, which join in the order written.
 """
 
 from typing import Any
 
-from sqlalchemy import BindParameter, Boolean, ColumnElement, Date, Float, Integer, Numeric, String
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Date,
+    Float,
+    FromClause,
+    Integer,
+    Join,
+    Numeric,
+    String,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
@@ -93,3 +107,13 @@ def _chosen(element: Chosen, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(Chosen, "sqlite")
 def _chosen_sqlite(element: Chosen, compiler: SQLCompiler, **kw: Any) -> str:
     return f"likelihood({compiler.process(element.condition, **kw)}, 0.0001)"
+
+
+def page_first(page: FromClause, joined: FromClause, id_column: ColumnElement[Any]) -> FromClause:
+    """`joined` (the table, then what it shows, joined left to right) with `page` before
+    its table: PostgreSQL's readers join in the order written (app.db), so the page's rows
+    are read first and each looks up what it shows, not the whole table first."""
+    if not isinstance(joined, Join):
+        return page.join(joined, page.c._id == id_column)
+    left = page_first(page, joined.left, id_column)
+    return left.join(joined.right, joined.onclause, isouter=joined.isouter, full=joined.full)

@@ -4,7 +4,7 @@ One `ListSpec` per list drives the parser, the SQL, the cursors and the OpenAPI 
 so the docs, the validation and the queries cannot disagree.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -267,3 +267,8 @@ class Page:
     total: int | None = None
     total_exact: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def field_heads(fields: Sequence[str]) -> list[str]:
+    """The item's own fields that `fields=` names, a dotted name by the object holding it."""
+    return [name.split(".", 1)[0] for name in fields]
