@@ -18,7 +18,7 @@ WORKDIR /src
 # The build backend at the version requirements-build.lock pins, checked against its hash;
 # the build then runs without an isolated environment, so it downloads nothing else.
 COPY requirements-build.lock ./
-RUN pip install --no-cache-dir --require-hashes -r requirements-build.lock
+RUN pip install --no-cache-dir --no-deps --require-hashes -r requirements-build.lock
 
 COPY pyproject.toml setup.py MANIFEST.in README.md alembic.ini ./
 COPY app ./app
@@ -40,7 +40,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # for anything the lock did not install.
 WORKDIR /tmp/install
 COPY requirements.lock ./
-RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+RUN pip install --no-cache-dir --no-deps --require-hashes -r requirements.lock
 COPY --from=wheel /dist/ ./dist/
 RUN pip install --no-cache-dir --no-deps dist/*.whl \
     && pip check \
