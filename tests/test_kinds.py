@@ -99,6 +99,7 @@ def test_every_field_naming_a_record_is_a_declared_reference(kind: Kind) -> None
 
 def test_every_table_of_facts_is_written_by_a_kind() -> None:
     """Places come from places.yaml and their former codes from the official tables' code
-    cells (app.seeding.codes); every other table that cites a source is a kind's."""
+    cells (app.seeding.codes) and the history of the codes (app.seeding.history); every other
+    table that cites a source is a kind's."""
     from_elsewhere = {"place", "former_code"}
     assert {kind.table for kind in KINDS} | from_elsewhere == {t.name for t in FACT_TABLES.values()}

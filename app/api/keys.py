@@ -85,32 +85,65 @@ def _by_column(connection: Connection, resource: Resource, column: str, value: s
 
 def _former(
     connection: Connection, resource: Resource, former: str, value: str, name: str
-) -> Moved | None:
-    """A 308 to the one row that had `value` as its alias (a code a table gave a place that
-    it no longer has), with a note saying so; None when no row, or several, had it."""
+) -> Moved | ProblemError | None:
+    """What an old code names today, saying so: a 308 to the one row whose area had it, or
+    a 404 listing the rows it was split among; None when no row had it."""
     table, old = resource.table, SQLModel.metadata.tables[former]
 
     def build() -> Any:
         return (
             select(table.c[resource.path_key.column].label("key"),
                    table.c[resource.path_key.alias or ""].label("now"),
-                   old.c.name_local, old.c.year, old.c.source_id)
+                   old.c.name_local, old.c.year, old.c.valid_from, old.c.valid_to,
+                   old.c.change, old.c.source_id)
             .join(old, old.c.place_id == table.c.id)
             .where(old.c.code == slot("code"), *resource.spec.scope)
-            .order_by(old.c.year.desc())
-            .limit(20)
+            .order_by(old.c.year.desc(), table.c[resource.path_key.column])
+            .limit(MAX_LISTED + 1)
         )  # fmt: skip
 
     rows = fetch_all(connection, ("former", resource.name), build, {"code": value})
-    if len({row["key"] for row in rows}) != 1:
+    if not rows:
         return None
+    keys = list(dict.fromkeys(row["key"] for row in rows))
+    latest = rows[0]
+    if len(keys) == 1:
+        return Moved(
+            name,
+            latest["key"],
+            f"{value} is a former code: {_was(rows)}; {_now(latest, resource.noun)}",
+        )
+    listed = ", ".join(keys[:MAX_LISTED]) + (", …" if len(keys) > MAX_LISTED else "")
+    why = f"{value} is a former code: {_was(rows)}; its area is now in {listed}"
+    return ProblemError(404, "not-found", f"{name}: {why}",
+                        [InvalidParameter(name, why, "path", keys[:MAX_LISTED])])  # fmt: skip
+
+
+def _was(rows: list[Any]) -> str:
+    """What the sources say of an old code: the history's years, or the tables' years."""
+    history = [row for row in rows if row["valid_from"] is not None]
+    if history:
+        row = history[0]
+        return (
+            f"{row['source_id']} gives {row['name_local']} under it from {row['valid_from']}"
+            f" until {row['valid_to']}"
+        )
     latest = rows[0]
     years = " and ".join(sorted({str(row["year"]) for row in rows}))
-    note = (
-        f"{value} is a former code: {latest['source_id']} gives {latest['name_local']} under it"
-        f" in {years}; that {resource.noun} is {latest['key']}, code {latest['now']} today"
+    return f"{latest['source_id']} gives {latest['name_local']} under it in {years}"
+
+
+_NOW = {
+    "recoded": "that {noun} is {key}, code {now} today",
+    "merged": "it was merged into {key}, code {now} today",
+    "split": "part of it is {key}, code {now} today",
+}
+
+
+def _now(row: Any, noun: str) -> str:
+    return _NOW.get(row["change"], _NOW["recoded"]).format(
+        noun=noun, key=row["key"], now=row["now"]
     )
-    return Moved(name, latest["key"], note)
 
 
 def _by_prefix(connection: Connection, resource: Resource, value: str) -> list[Any]:

@@ -12,7 +12,7 @@ from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Ta
 from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
 from app.facts.search import BY_KIND
 from app.models import tables as t
-from app.models.vocabulary import CITY_LEVELS, CoverageVia, PlaceLevel
+from app.models.vocabulary import CITY_LEVELS, CodeChange, CoverageVia, PlaceLevel
 from app.paths import API_PREFIX
 from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
 from app.query.facets import Facet, province_of
@@ -69,19 +69,39 @@ class CoveringProgram(Ref):
 
 class FormerCode(Schema):
     code: str = Field(examples=["610624"])
-    name_local: str = Field(description="The division's name in the table.", examples=["安塞县"])
-    year: int = Field(description="The year the table describes, when the code was in use.",
-                      examples=[2010])  # fmt: skip
-    source: str = Field(description="Id of the table that gives the code.")
+    name_local: str = Field(description="The division's name under the code.",
+                            examples=["安塞县"])  # fmt: skip
+    year: int = Field(
+        description="A year the code was in use: the table's year, or the last year before the"
+        " code was changed or abolished.",
+        examples=[2010],
+    )
+    valid_from: int | None = Field(
+        description="The first year the code was in use (the history of the codes gives it;"
+        " a table, only its year).",
+        examples=[1996],
+    )
+    valid_to: int | None = Field(
+        description="The year the code was changed or abolished.", examples=[2016]
+    )
+    change: CodeChange = Field(
+        description="How the division under the code relates to this place: `recoded`, the"
+        " same division under another code or name (its figures continue the place's"
+        " series); `merged`, part of this place with other divisions; `split`, shared among"
+        " this place and others.",
+        examples=["recoded"],
+    )
+    source: str = Field(description="Id of the table or history that gives the code.")
     locator: str = Field(description="The code's cell in the table (RFC 7111).",
                          examples=["cell=2432,1"])  # fmt: skip
 
 
 class PlaceDetail(Place):
     former_codes: list[FormerCode] = Field(
-        description="Division codes official tables give the place that it no longer has"
-        " (a county made a district takes a new code), oldest first. A path or search by one"
-        " finds the place."
+        description="Division codes the place, or part of its area, had and no longer has (a"
+        " county made a district takes a new code; counties merge; a district is split),"
+        " from the census tables and the history of the codes, oldest first, at most 100."
+        " A path or search by one finds the place."
     )
     children: list[PlaceRef]
     clusters: list[Ref] = Field(description="At most 100, by name.")
@@ -230,7 +250,8 @@ def _around(
 def _former_codes(connection: Connection, place_id: int) -> list[dict[str, Any]]:
     former = t.former_code
     statement = (
-        select(former.c.code, former.c.name_local, former.c.year, former.c.source_id,
+        select(former.c.code, former.c.name_local, former.c.year, former.c.valid_from,
+               former.c.valid_to, former.c.change, former.c.source_id,
                former.c.locator_row, former.c.locator_column)
         .where(former.c.place_id == slot("id"))
         .order_by(former.c.year, former.c.code, former.c.source_id)
@@ -240,6 +261,7 @@ def _former_codes(connection: Connection, place_id: int) -> list[dict[str, Any]]
                      {"id": place_id})  # fmt: skip
     return [
         {"code": row["code"], "name_local": row["name_local"], "year": row["year"],
+         "valid_from": row["valid_from"], "valid_to": row["valid_to"], "change": row["change"],
          "source": row["source_id"],
          "locator": f"cell={row['locator_row']},{row['locator_column']}"}
         for row in rows

@@ -2,7 +2,7 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.evidence import counted_as
-from app.models.vocabulary import PlaceLevel, check_in
+from app.models.vocabulary import CodeChange, PlaceLevel, check_in
 
 
 class Place(SQLModel, table=True):
@@ -45,19 +45,39 @@ class PlaceAncestor(SQLModel, table=True):
 
 
 class FormerCode(SQLModel, table=True):
-    """A division code an official table gives a place under that is not the code it has
-    today: a county that became a district or a county-level city, a prefecture that became
-    a city, takes a new code. Read from the table's code cell, so each one is cited, and
-    the census years it was in use are the years of the tables that give it."""
+    """A division code a place, or part of its area, was once given, that it does not have
+    today: a county made a district or a county-level city takes a new code, two counties
+    merge under one, a district is split among others.
+
+    Two sources give them, each cited by its cell: the census tables, which give a place
+    under the code it had in their year, and the history of the codes, which gives the
+    years each code was in use and what became of its area (`change`)."""
 
     __tablename__ = "former_code"
-    __table_args__ = (UniqueConstraint("source_id", "locator_row"), counted_as("former_codes"))
+    __table_args__ = (
+        UniqueConstraint("source_id", "locator_row", "place_id"),
+        CheckConstraint(check_in("change", CodeChange), name="change"),
+        CheckConstraint("valid_to IS NULL OR valid_from <= valid_to", name="valid_years"),
+        counted_as("former_codes"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     place_id: int = Field(foreign_key="place.id", index=True)
     code: str = Field(max_length=6, index=True)
-    name_local: str = Field(max_length=200, description="The division's name in the table.")
-    year: int = Field(description="The year the table describes, when the code was in use.")
+    name_local: str = Field(max_length=200, description="The division's name under the code.")
+    year: int = Field(
+        description="A year the code was in use: the table's year, or the last year before"
+        " the code was changed or abolished."
+    )
+    valid_from: int | None = Field(default=None, description="The first year the code was in use.")
+    valid_to: int | None = Field(
+        default=None, description="The year the code was changed or abolished."
+    )
+    change: str = Field(
+        default=CodeChange.recoded.value,
+        max_length=16,
+        description="How the division under the code relates to the place.",
+    )
     source_id: str = Field(foreign_key="source.id", max_length=64)
     locator_row: int
     locator_column: int

@@ -10,6 +10,14 @@ class SourceKind(StrEnum):
     synthetic = "synthetic"
 
 
+class CodeChange(StrEnum):
+    """How a division under a former code relates to the place it names today."""
+
+    recoded = "recoded"  # the same division under a new code or name
+    merged = "merged"  # part of the place, with other divisions
+    split_among = "split"  # shared among several places (`split`: a name str has)
+
+
 class PlaceLevel(StrEnum):
     country = "country"
     province = "province"

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from app.models.vocabulary import CodeChange
 from app.seeding.cells import Table
 
 CODE_COLUMN = "code"
@@ -43,6 +44,9 @@ def former_code_rows(
                 "code": code,
                 "name_local": row[name_at],
                 "year": int(row[year_at]),
+                "valid_from": None,
+                "valid_to": None,
+                "change": CodeChange.recoded.value,
                 "source_id": table.source.id,
                 "locator_row": row_number,
                 "locator_column": code_at + 1,

@@ -21,6 +21,7 @@ from app.seeding.bundle import Staged, stage_files
 from app.seeding.cells import NO_CELL, observation_rows
 from app.seeding.codes import former_code_rows
 from app.seeding.errors import SeedError, SeedProblem
+from app.seeding.history import history_rows
 from app.seeding.kinds import KINDS, Written
 from app.seeding.reader import PLACES_FILE, Dataset
 from app.seeding.records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
@@ -44,7 +45,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "indicator": ("code",),
     "place": ("slug",),
     "place_ancestor": ("place_id", "ancestor_id"),
-    "former_code": ("source_id", "locator_row"),
+    "former_code": ("source_id", "locator_row", "place_id"),
     **{kind.table: kind.table_key for kind in KINDS},
 }
 ORDER = tuple(NATURAL_KEYS)
@@ -210,8 +211,7 @@ def _load(
         )
         step("places")
         place_ids = _write_places(sync, dataset)
-        codes = {p.record.slug: p.record.code for p in dataset.all_places}
-        sync.rows("former_code", former_code_rows(dataset.tables, place_ids, codes))
+        sync.rows("former_code", _former_codes(dataset, place_ids))
         step("organizations, clusters, programs, relations, observations")
         _write_documents(sync, dataset, place_ids, indicator_ids)
         step("removing records no longer in the seeds")
@@ -231,6 +231,15 @@ def _load(
             staged.append(stage_files(connection, release, version, releases, ORDER))
         sync.report.release = version if release is not None else None
         return sync.report
+
+
+def _former_codes(dataset: Dataset, place_ids: dict[str, int]) -> Iterator[Row]:
+    """The codes places had: those the tables give them, then the history's."""
+    codes = {p.record.slug: p.record.code for p in dataset.all_places}
+    yield from former_code_rows(dataset.tables, place_ids, codes)
+    if dataset.history is not None:
+        by_code = {code: place_ids[slug] for slug, code in codes.items() if code is not None}
+        yield from history_rows(dataset.history, by_code)
 
 
 def _source_row(source: SourceRecord) -> Row:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from app.seeding.cells import TABLES_FILE, Table, read_tables
 from app.seeding.divisions import DIVISIONS_SOURCE, ReferencePlace, merge_places
 from app.seeding.errors import SeedError, SeedProblem
+from app.seeding.history import HISTORY_SOURCE, CodeHistory, read_history
 from app.seeding.kinds import DocumentFile
 from app.seeding.records import IndicatorsFile, PlacesFile, SourcesFile, TablesFile
 
@@ -32,6 +33,8 @@ class Dataset:
     """The curated places, and China's divisions when the sources list them."""
     tables: list[Table] = field(default_factory=list)
     """Published statistical tables with the facts read from their cells (tables.yaml)."""
+    history: CodeHistory | None = None
+    """The history of the division codes, when the sources list it."""
 
 
 def read_dataset(root: Path) -> Dataset:
@@ -52,13 +55,18 @@ def read_dataset(root: Path) -> Dataset:
         if manifest is not None:
             tables, table_problems = read_tables(root, manifest.tables)
             problems.extend(table_problems)
+    history = None
+    listed = {s.id: s for s in sources.sources} if sources is not None else {}
+    if HISTORY_SOURCE in listed:
+        history, history_problems = read_history(root, listed[HISTORY_SOURCE].sha256)
+        problems.extend(history_problems)
     if problems or sources is None or places is None or indicators is None:
         raise SeedError(problems)
     if any(s.id == DIVISIONS_SOURCE for s in sources.sources):
         all_places = merge_places(places.places, places.source)
     else:
         all_places = [ReferencePlace(p, places.source, None, None) for p in places.places]
-    return Dataset(root, sources, places, indicators, documents, all_places, tables)
+    return Dataset(root, sources, places, indicators, documents, all_places, tables, history)
 
 
 def _read(

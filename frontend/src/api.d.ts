@@ -1646,6 +1646,12 @@ export interface components {
          * @enum {string}
          */
         ClusterStatus: "established" | "developing" | "aspired";
+        /**
+         * CodeChange
+         * @description How a division under a former code relates to the place it names today.
+         * @enum {string}
+         */
+        CodeChange: "recoded" | "merged" | "split";
         /** Comparison */
         Comparison: {
             /**
@@ -1913,19 +1919,36 @@ export interface components {
             code: string;
             /**
              * Name Local
-             * @description The division's name in the table.
+             * @description The division's name under the code.
              * @example 安塞县
              */
             name_local: string;
             /**
              * Year
-             * @description The year the table describes, when the code was in use.
+             * @description A year the code was in use: the table's year, or the last year before the code was changed or abolished.
              * @example 2010
              */
             year: number;
             /**
+             * Valid From
+             * @description The first year the code was in use (the history of the codes gives it; a table, only its year).
+             * @example 1996
+             */
+            valid_from: number | null;
+            /**
+             * Valid To
+             * @description The year the code was changed or abolished.
+             * @example 2016
+             */
+            valid_to: number | null;
+            /**
+             * @description How the division under the code relates to this place: `recoded`, the same division under another code or name (its figures continue the place's series); `merged`, part of this place with other divisions; `split`, shared among this place and others.
+             * @example recoded
+             */
+            change: components["schemas"]["CodeChange"];
+            /**
              * Source
-             * @description Id of the table that gives the code.
+             * @description Id of the table or history that gives the code.
              */
             source: string;
             /**
@@ -2391,7 +2414,7 @@ export interface components {
             url: string;
             /**
              * Former Codes
-             * @description Division codes official tables give the place that it no longer has (a county made a district takes a new code), oldest first. A path or search by one finds the place.
+             * @description Division codes the place, or part of its area, had and no longer has (a county made a district takes a new code; counties merge; a district is split), from the census tables and the history of the codes, oldest first, at most 100. A path or search by one finds the place.
              */
             former_codes: components["schemas"]["FormerCode"][];
             /** Children */
