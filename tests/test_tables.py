@@ -104,7 +104,22 @@ def test_county_level_divisions_have_both_censuses(full_url: str) -> None:
         " ON i.id = o.indicator_id WHERE o.place_id = p.id AND i.code = 'population_resident'"
         " AND o.year IN (2010, 2020)) = 2",
     )
-    assert both[0][0] >= 2726
+    assert both[0][0] >= 2686
+    # and none of them had its area changed since 2010: the figures of a district that
+    # another was merged into (崇川区, with 港闸区 in 2020) are not the district's of today
+    reshaped = query(
+        full_url,
+        "SELECT DISTINCT p.slug FROM place p JOIN observation o ON o.place_id = p.id"
+        " JOIN former_code f ON f.place_id = p.id WHERE o.source_id LIKE 'census-county-%'"
+        " AND f.source_id = 'division-code-history' AND f.change IN ('merged', 'split')"
+        " AND f.valid_to > o.year",
+    )
+    assert reshaped == []
+    assert query(
+        full_url,
+        "SELECT count(*) FROM observation o JOIN place p ON p.id = o.place_id"
+        " WHERE p.slug = 'chongchuan' AND o.year = 2010 AND o.source_id LIKE 'census-%'",
+    ) == [(0,)]
 
 
 def test_a_second_load_changes_nothing(full_url: str) -> None:
@@ -417,7 +432,8 @@ def test_every_former_code_is_its_tables_code_cell(full_url: str) -> None:
     rows = query(
         full_url,
         "SELECT f.code, f.name_local, f.year, f.source_id, f.locator_row, f.locator_column,"
-        " p.code FROM former_code f JOIN place p ON p.id = f.place_id",
+        " p.code FROM former_code f JOIN place p ON p.id = f.place_id"
+        " WHERE f.source_id <> 'division-code-history'",
     )
     assert len(rows) >= 250  # counties made districts or cities between the censuses, ...
     manifest = yaml.safe_load((FULL_SEEDS / "tables.yaml").read_text("utf-8"))["tables"]
@@ -435,29 +451,126 @@ def test_every_former_code_is_its_tables_code_cell(full_url: str) -> None:
         assert code != today
 
 
+def test_every_former_code_of_the_history_is_its_row(full_url: str) -> None:
+    """Each former code the history gives is its row's code cell, with the row's name and
+    years; a place's own code comes back only where other divisions joined it."""
+    rows = query(
+        full_url,
+        "SELECT f.code, f.name_local, f.year, f.valid_from, f.valid_to, f.change,"
+        " f.locator_row, f.locator_column, p.code FROM former_code f"
+        " JOIN place p ON p.id = f.place_id WHERE f.source_id = 'division-code-history'",
+    )
+    assert len(rows) >= 3_700
+    text_ = (FULL_SEEDS / "divisions" / "code-history.csv").read_text("utf-8-sig")
+    history = list(csv.reader(io.StringIO(text_)))
+    assert history[0][:4] == ["代码", "一级行政区", "二级行政区", "名称"]
+    changes: dict[str, int] = defaultdict(int)
+    for code, name_local, year, since, until, change, row, column, today in rows:
+        line = history[row - 1]
+        assert (line[column - 1], line[3]) == (code, name_local)
+        assert (int(line[6]), int(line[7]), year) == (since, until, until - 1)
+        assert line[5] != "在用"  # in use today: not a former code
+        assert code != today or change != "recoded"
+        changes[change] += 1
+    assert set(changes) == {"recoded", "merged", "split"}
+
+
 def test_a_former_code_in_a_path_moves_to_the_place_and_says_so(full: TestClient) -> None:
     moved = full.get(f"{API}/places/610624/metrics?limit=1", follow_redirects=False)
     assert moved.status_code == 308
     assert moved.headers["location"] == f"{API}/places/ansai/metrics?limit=1"
     assert moved.json()["detail"] == (
-        "610624 is a former code: census-county-2010 gives 安塞县 under it in 2010;"
-        " that place is ansai, code 610603 today"
+        "610624 is a former code: division-code-history gives 安塞县 under it from 1996 until"
+        " 2016; that place is ansai, code 610603 today"
     )
     place = full.get(f"{API}/places/610624").json()  # followed
     assert place["slug"] == "ansai"
     assert place["code"] == "610603"
+    census = {"valid_from": None, "valid_to": None, "change": "recoded"}
     assert place["former_codes"] == [
-        {
-            "code": "610624",
-            "name_local": "安塞县",
-            "year": 2010,
-            "source": "census-county-2010",
-            "locator": "cell=2432,1",
-        }
-    ]
-    # a code in use in both censuses, replaced since, is cited in each
+        {"code": "612624", "name_local": "安塞县", "year": 1995, "valid_from": 1981,
+         "valid_to": 1996, "change": "recoded", "source": "division-code-history",
+         "locator": "cell=6288,1"},
+        {"code": "610624", "name_local": "安塞县", "year": 2010, **census,
+         "source": "census-county-2010", "locator": "cell=2407,1"},
+        {"code": "610624", "name_local": "安塞县", "year": 2015, "valid_from": 1996,
+         "valid_to": 2016, "change": "recoded", "source": "division-code-history",
+         "locator": "cell=6159,1"},
+    ]  # fmt: skip
+    # a code in use in both censuses, replaced since, is cited in each, and by the history
     changtai = full.get(f"{API}/places/changtai").json()["former_codes"]
-    assert [(c["code"], c["year"]) for c in changtai] == [("350625", 2010), ("350625", 2020)]
+    assert [(c["code"], c["year"], c["source"]) for c in changtai] == [
+        ("352525", 1984, "division-code-history"),
+        ("350625", 2010, "census-county-2010"),
+        ("350625", 2020, "census-county-2020"),
+        ("350625", 2020, "division-code-history"),
+    ]
+
+
+def test_a_code_merged_away_moves_to_the_place_its_area_joined(full: TestClient) -> None:
+    moved = full.get(f"{API}/places/500222", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"{API}/places/qijiang"
+    assert moved.json()["detail"] == (
+        "500222 is a former code: division-code-history gives 綦江县 under it from 1997 until"
+        " 2011; it was merged into qijiang, code 500110 today"
+    )
+    former = full.get(f"{API}/places/qijiang").json()["former_codes"]
+    merged = {(c["code"], c["name_local"], c["valid_from"], c["valid_to"], c["change"])
+              for c in former}  # fmt: skip
+    # the two divisions merged in 2011, 万盛区 having given the new district its code
+    assert {("500222", "綦江县", 1997, 2011, "merged"),
+            ("500110", "万盛区", 1997, 2011, "merged")} <= merged  # fmt: skip
+    assert [c["year"] for c in former] == sorted(c["year"] for c in former)
+
+
+def test_a_code_split_among_places_lists_them(full: TestClient) -> None:
+    response = full.get(f"{API}/places/130103")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["detail"] == (
+        "slug: 130103 is a former code: division-code-history gives 桥东区 under it from 1983"
+        " until 2014; its area is now in chang-an-shijiazhuang, qiaoxi-shijiazhuang"
+    )
+    assert body["errors"][0]["parameter"] == "slug"
+    assert body["errors"][0]["suggestions"] == ["chang-an-shijiazhuang", "qiaoxi-shijiazhuang"]
+    for slug in ("chang-an-shijiazhuang", "qiaoxi-shijiazhuang"):
+        former = full.get(f"{API}/places/{slug}").json()["former_codes"]
+        assert ("130103", "split") in {(c["code"], c["change"]) for c in former}
+
+
+def test_a_series_follows_the_history_across_a_new_code_and_name(full: TestClient) -> None:
+    """上饶县 (361121) of the 2010 census is 广信区 (361104) since 2019: the history of the
+    codes maps the row, so the place's series has both censuses."""
+    response = full.get(f"{API}/series?places=guangxin&indicator=population_resident")
+    assert response.status_code == 200, response.text
+    (series,) = response.json()["data"]
+    assert [(p["period"]["year"], p["value"]) for p in series["points"]] == [
+        (2010, 700267),
+        (2020, 748265),
+    ]
+
+
+def test_a_place_whose_area_changed_has_no_figure_from_before(full: TestClient) -> None:
+    """崇川区 took in 港闸区 in 2020: its 2010 figures are of a smaller district."""
+    response = full.get(f"{API}/series?places=chongchuan&indicator=population_resident")
+    (series,) = response.json()["data"]
+    assert [p["period"]["year"] for p in series["points"]] == [2020]
+    left = (FULL_SEEDS / "tables" / "unmapped.csv").read_text("utf-8")
+    assert (
+        "崇川区 320602,\"chongchuan's area changed after 2010: 港闸区 (320611) was merged into it"
+        " in 2020 (division-code-history)"
+    ) in left
+
+
+def test_a_history_changed_after_its_checksum_is_refused(broken: Path, empty_url: str) -> None:
+    history = broken / "divisions" / "code-history.csv"
+    history.write_bytes(history.read_bytes().replace("綦江县".encode(), "綦江区".encode(), 1))
+    digest = hashlib.sha256(history.read_bytes()).hexdigest()
+    output = " ".join(refusal(broken, empty_url).split())
+    assert "source division-code-history" in output
+    assert f"divisions/code-history.csv has checksum {digest}, not the recorded" in output
 
 
 def test_a_series_keeps_its_place_across_a_code_change(full: TestClient) -> None:

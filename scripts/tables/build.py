@@ -95,6 +95,23 @@ class Gazetteer:
         self.by_code = {p.code: p for p in self.places if p.code}
         self.by_slug = {p.slug: p for p in self.places}
         self.china = self.by_slug["china"]
+        self.area_changes = _area_changes(path, self.by_id)
+        self.recodings = _recodings(path, self.by_id)
+
+    def recoded(self, code: str, year: int) -> Place | None:
+        """The one place the history of the codes makes `code`, as in use in `year`, the
+        same division under a new code (recoded); None if it gives none, or several."""
+        found = {
+            slug for since, until, slug in self.recodings.get(code, []) if since <= year < until
+        }
+        return self.by_slug[found.pop()] if len(found) == 1 else None
+
+    def area_changed(self, slug: str, year: int, own: str) -> tuple[int, str, str, str] | None:
+        """The first change to the place's area after `year` that the history of the
+        division codes gives (year, name, code, merged or split), naming another division
+        than the row's own code `own` where it can; None if there is none."""
+        later = [change for change in self.area_changes.get(slug, []) if change[0] > year]
+        return min(later, key=lambda c: (c[0], c[2] == own, c)) if later else None
 
     def province(self, short_name: str, where: str) -> Place:
         """The province-level division whose name, without its suffix, is `short_name`."""
@@ -125,6 +142,38 @@ class Gazetteer:
             return place.code
         holder = self.by_id.get(place.province_id) if place.province_id else None
         return holder.code if holder else None
+
+
+def _area_changes(
+    path: Path, by_id: dict[int, Place]
+) -> dict[str, list[tuple[int, str, str, str]]]:
+    """Divisions that became part of a place (merged, or a share of a split one), with the
+    year, from the `former_code` rows the history of the codes gives the gazetteer."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = con.execute(
+        "select place_id, valid_to, name_local, code, change from former_code"
+        " where source_id = 'division-code-history' and change in ('merged', 'split')"
+    ).fetchall()
+    con.close()
+    changes: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
+    for place_id, valid_to, name, code, change in rows:
+        changes[by_id[place_id].slug].append((valid_to, name, code, change))
+    return changes
+
+
+def _recodings(path: Path, by_id: dict[int, Place]) -> dict[str, list[tuple[int, int, str]]]:
+    """Former codes the history of the codes gives as recoded: code -> (in use from, until,
+    the place it is today)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = con.execute(
+        "select code, valid_from, valid_to, place_id from former_code"
+        " where source_id = 'division-code-history' and change = 'recoded'"
+    ).fetchall()
+    con.close()
+    recodings: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for code, since, until, place_id in rows:
+        recodings[code].append((since, until, by_id[place_id].slug))
+    return recodings
 
 
 def _strip_suffix(name: str) -> str:
@@ -555,6 +604,7 @@ def build_census_county(
             give(row, place, where, "")
     # 2. Otherwise by name under today's parent: a changed code, or two codes swapped.
     renamed: list[tuple[CountyRow, Place, str]] = []
+    by_history: list[tuple[CountyRow, Place, str]] = []
     for row in pending:
         label = f"{row.name} {row.code or '(no code)'}"
         where = f"{where_file} line {row.line} ({label})"
@@ -581,10 +631,15 @@ def build_census_county(
                     f" {parent.slug}; left out"
                 )
             else:
+                recoded = gaz.recoded(row.code, int(year))
+                if recoded is not None:  # 4. below: the history names its place today
+                    by_history.append((row, recoded, where))
+                    continue
                 why = (
                     f"the gazetteer has no county-level division of this code, nor of this"
-                    f" name in {parent.slug} (abolished, merged, renamed or moved since; or"
-                    " missing from the gazetteer); left out"
+                    f" name in {parent.slug}, nor does the history of the codes give it one"
+                    " place it became (abolished, merged or split since; or missing from the"
+                    " gazetteer); left out"
                 )
             left.append((where_file, label, why))
             continue
@@ -631,8 +686,49 @@ def build_census_county(
                     f" {row.code}; neither is that place, left out",
                 )
             )
+    # 4. A code the history of the codes follows to one place as the same division under a
+    # new code and name (上饶县 → 广信区): that place, unless a row of its own holds it.
+    for row, place, where in by_history:
+        other = mapped.get(place.slug)
+        if place.level not in COUNTY_LEVELS:
+            left.append(
+                (
+                    where_file,
+                    f"{row.name} {row.code}",
+                    f"the history of the codes makes it {place.slug}, a {place.level} now"
+                    " (not county-level); left out",
+                )
+            )
+            continue
+        if other is None:
+            give(row, place, where, " (history)")
+            continue
+        left.append(
+            (
+                where_file,
+                f"{row.name} {row.code}",
+                f"the history of the codes makes it {place.slug}, which its own row"
+                f" ({other.name} {other.code}) gives; left out",
+            )
+        )
     out: list[tuple[tuple[str, int], tuple[str, str, str, list[str]], str]] = []
+    reshaped = 0
     for slug, row in mapped.items():
+        changed = gaz.area_changed(slug, int(year), row.code)
+        if changed is not None:
+            when, name, code, change = changed
+            how_ = "merged into it" if change == "merged" else "split, part of it going to it"
+            left.append(
+                (
+                    where_file,
+                    f"{row.name} {row.code}",
+                    f"{slug}'s area changed after {year}: {name} ({code}) was {how_} in"
+                    f" {when} (division-code-history); its {year} figures are not the place's"
+                    " today, left out",
+                )
+            )
+            reshaped += 1
+            continue
         if (slug, year) in taken:
             left.append(
                 (
@@ -652,12 +748,21 @@ def build_census_county(
             "Mapped where upstream's name and the gazetteer's differ: unmarked by code with"
             " the same name but its suffix; (name) by name under today's parent, stem"
             " meaning without the 县/区/市/旗 suffix; (code) by code alone, a county"
-            " renamed under its code: " + ", ".join(renamed) + "."
+            " renamed under its code; (history) by the history of the division codes"
+            " (source division-code-history), which follows the code to one division of"
+            " today, the same one under a new code and name: " + ", ".join(renamed) + "."
         )
     if fixed:
         notes.append(
             f"{fixed} names written with 巿 (U+5DFF) where 市 is meant (上虞巿) are read"
             " with 市; the table keeps 市 in region."
+        )
+    if reshaped:
+        notes.append(
+            f"{reshaped} divisions whose area changed after {year} (another division merged"
+            " into it, or part of a split one joined it, by the history of the division"
+            " codes, source division-code-history) are left out: their figures are not the"
+            " places' of today."
         )
     notes.append(
         f"{len(out)} county-level divisions mapped ({by_name} of them by name);"
