@@ -1,16 +1,22 @@
-"""The build hook that puts the repository's `seeds/` and `migrations/` into the wheel.
+"""The package's import name, and the build hook that puts the repository's `seeds/` and
+`migrations/` into the wheel.
 
-They stay top-level directories of the repository, where curators and Alembic find them; in
-a wheel they are package data under `app/bundled/`, where app.locations looks for them.
-Everything else about the build is declared in pyproject.toml."""
+The code is the checkout's `app/`; it installs as `innovation_atlas` (it imports itself
+relatively, so it runs under either name), and an install never claims the generic `app`.
+`seeds/` and `migrations/` stay top-level directories of the repository, where curators and
+Alembic find them; in a wheel they are package data under `innovation_atlas/bundled/`,
+where app.locations looks for them. Everything else about the build is declared in
+pyproject.toml."""
 
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_namespace_packages, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
+SOURCE = "app"
+NAME = "innovation_atlas"
 BUNDLED = ("seeds", "migrations")
 
 
@@ -21,7 +27,7 @@ class BuildWithData(build_py):
         super().run()
         if self.editable_mode:  # an editable install reads the checkout's own directories
             return
-        target = Path(self.build_lib) / "app" / "bundled"
+        target = Path(self.build_lib) / NAME / "bundled"
         for name in BUNDLED:
             shutil.copytree(
                 ROOT / name,
@@ -31,4 +37,13 @@ class BuildWithData(build_py):
             )
 
 
-setup(cmdclass={"build_py": BuildWithData})
+setup(
+    cmdclass={"build_py": BuildWithData},
+    package_dir={NAME: SOURCE},
+    packages=[
+        NAME + package.removeprefix(SOURCE)
+        for package in find_namespace_packages(
+            include=[SOURCE, f"{SOURCE}.*"], exclude=["*.__pycache__"]
+        )
+    ],
+)

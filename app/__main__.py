@@ -1,5 +1,5 @@
 """`python -m app ...` is the `atlas` command."""
 
-from app.cli import main
+from .cli import main
 
 main()

@@ -20,10 +20,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.migrate import is_behind
-from app.nodes import Node
-from app.query.budget import Lanes
-from app.seeding.archive import archive_path, kept_versions, restore, restored_versions, revision_of
+from .migrate import is_behind
+from .nodes import Node
+from .query.budget import Lanes
+from .seeding.archive import archive_path, kept_versions, restore, restored_versions, revision_of
 
 logger = logging.getLogger("atlas")
 

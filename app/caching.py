@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.paths import API_PREFIX, EXPORT_EXTENSIONS
+from .paths import API_PREFIX, EXPORT_EXTENSIONS
 
 NO_STORE = "no-store"
 # Errors that are the same answer to the same URL until the data changes: a malformed

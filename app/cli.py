@@ -12,10 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.config import get_settings
+from .config import get_settings
 
 if TYPE_CHECKING:
-    from app.seeding.releases import LoadReport
+    from .seeding.releases import LoadReport
 
 cli = typer.Typer(help="Innovation Atlas: regional innovation data, sourced and queryable.")
 console = Console(stderr=True)
@@ -23,7 +23,7 @@ console = Console(stderr=True)
 
 def database_url() -> str:
     """DATABASE_URL, checked: a URL no engine can use is one line and exit status 1."""
-    from app.db import url_problem
+    from .db import url_problem
 
     url = get_settings().database_url
     problem = url_problem(url)
@@ -51,10 +51,10 @@ def load(
     from rich.markup import escape
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.faults import driver_error
-    from app.seeding.archive import Keeping
-    from app.seeding.errors import SeedError
-    from app.seeding.pipeline import SeedsRejected, seed
+    from .faults import driver_error
+    from .seeding.archive import Keeping
+    from .seeding.errors import SeedError
+    from .seeding.pipeline import SeedsRejected, seed
 
     settings = get_settings()
     url = database_url()
@@ -114,7 +114,7 @@ def load(
 def _purge_caches(before: str, after: str, url: str | None) -> None:
     """Tell shared caches what the load made stale: the keys, and a purge if configured.
     The data is loaded either way; without a purge, caches see it within max-age."""
-    from app.caching import keys_to_purge, send_purge
+    from .caching import keys_to_purge, send_purge
 
     keys = keys_to_purge(before, after)
     if not keys:
@@ -172,10 +172,10 @@ def synth(
     """Generate synthetic scale data (clearly marked) into a database of its own."""
     import time
 
-    from app.config import Settings
-    from app.db import build_engine
-    from app.migrate import upgrade_to_head
-    from app.synthetic import NotSyntheticTarget, Shape, generate
+    from .config import Settings
+    from .db import build_engine
+    from .migrate import upgrade_to_head
+    from .synthetic import NotSyntheticTarget, Shape, generate
 
     url = Settings(database_url=database_url).database_url
     shape = Shape(cities=cities, indicators=indicators, years=years, seed=seed)
@@ -213,11 +213,11 @@ def serve(
     from rich.markup import escape
     from sqlalchemy.exc import ArgumentError
 
-    from app.db import build_engine
-    from app.limits import TooFewOpenFiles
-    from app.main import DatabaseNotReady, check_database, cursor_secret
-    from app.nodes import replica_problem
-    from app.server import serve as run_server
+    from .db import build_engine
+    from .limits import TooFewOpenFiles
+    from .main import DatabaseNotReady, check_database, cursor_secret
+    from .nodes import replica_problem
+    from .server import serve as run_server
 
     url = database_url()
     if (problem := replica_problem(get_settings())) is not None:
@@ -255,9 +255,9 @@ def grant_reader(
     Point the API's DATABASE_URL at that role."""
     from sqlalchemy.exc import DBAPIError
 
-    from app.db import build_engine
-    from app.privileges import GrantFailed, NotPostgres
-    from app.privileges import grant_reader as grant
+    from .db import build_engine
+    from .privileges import GrantFailed, NotPostgres
+    from .privileges import grant_reader as grant
 
     engine = build_engine(database_url())
     try:
@@ -316,11 +316,11 @@ def extract(
     """Propose candidate facts from DOCUMENT for a curator: a draft seed file, or --json.
 
     Matches subjects and indicators against the loaded database."""
-    from app.db import build_engine
-    from app.extract.candidates import Vocabulary, VocabularyError
-    from app.extract.candidates import extract as find_candidates
-    from app.extract.documents import DocumentError, read_document
-    from app.extract.drafts import candidate_json, draft, source_entry, source_id_for, to_yaml
+    from .db import build_engine
+    from .extract.candidates import Vocabulary, VocabularyError
+    from .extract.candidates import extract as find_candidates
+    from .extract.documents import DocumentError, read_document
+    from .extract.drafts import candidate_json, draft, source_entry, source_id_for, to_yaml
 
     try:
         doc = read_document(document)
@@ -366,7 +366,7 @@ def _write_draft(
     """Add the draft to a seeds directory, refusing to overwrite anything."""
     import yaml
 
-    from app.extract.drafts import to_yaml
+    from .extract.drafts import to_yaml
 
     target = out / "documents" / f"{sid}.yaml"
     sources_file = out / "sources.yaml"

@@ -9,7 +9,7 @@ from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.locations import installed, shipped
+from .locations import installed, shipped
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

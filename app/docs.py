@@ -15,14 +15,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse
 
-from app.api import item_models, vocabularies
-from app.api.export_twins import document_twins
-from app.api.exports import FORMAT_PARAMETER, export_content
-from app.api.response_headers import document_headers
-from app.api.responses import Problem, document_versions, problem_response_doc
-from app.api.shapes import SubsetMeta, subset_page_schema
-from app.paths import API_PREFIX
-from app.query.openapi import vocabulary_schema
+from .api import item_models, vocabularies
+from .api.export_twins import document_twins
+from .api.exports import FORMAT_PARAMETER, export_content
+from .api.response_headers import document_headers
+from .api.responses import Problem, document_versions, problem_response_doc
+from .api.shapes import SubsetMeta, subset_page_schema
+from .paths import API_PREFIX
+from .query.openapi import vocabulary_schema
 
 OWN_STATIC = Path(__file__).parent / "static"
 VENDOR_STATIC = Path(str(files("fastapi_offline") / "static"))

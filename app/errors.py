@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from app.asgi import HTTPMiddleware
+from .asgi import HTTPMiddleware
 
 logger = logging.getLogger("atlas")
 

@@ -6,7 +6,7 @@ import logging
 import resource
 from dataclasses import dataclass
 
-from app.config import Settings
+from .config import Settings
 
 logger = logging.getLogger("uvicorn.error")
 

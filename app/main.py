@@ -16,32 +16,32 @@ from sqlalchemy.exc import DBAPIError
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
-from app import __version__
-from app.api import TAGS, collections, include_api, item_keys
-from app.api.exports import ExportSlots
-from app.api.reads import in_database, read, unavailable
-from app.api.responses import (
+from . import __version__
+from .api import TAGS, collections, include_api, item_keys
+from .api.exports import ExportSlots
+from .api.reads import in_database, read, unavailable
+from .api.responses import (
     RawJSON,
     problem_responses,
 )
-from app.api.routing import negotiation
-from app.api.service import SERVICE_TAG, Health, Index, Readiness
-from app.archives import Archives
-from app.caching import CacheHeadersMiddleware, CachePolicy
-from app.config import Settings, get_settings
-from app.db import build_engine, is_sqlite
-from app.docs import install_docs, install_openapi
-from app.errors import (
+from .api.routing import negotiation
+from .api.service import SERVICE_TAG, Health, Index, Readiness
+from .archives import Archives
+from .caching import CacheHeadersMiddleware, CachePolicy
+from .config import Settings, get_settings
+from .db import build_engine, is_sqlite
+from .docs import install_docs, install_openapi
+from .errors import (
     PROBLEM_TYPES,
     ProblemError,
     UnexpectedErrorMiddleware,
     install_error_handlers,
 )
-from app.explorer import explorer_page, prefers_html
-from app.facts.files import UNCOMPRESSED
-from app.facts.version import UNVERSIONED, read_version
-from app.faults import explain, redacted
-from app.middleware import (
+from .explorer import explorer_page, prefers_html
+from .facts.files import UNCOMPRESSED
+from .facts.version import UNVERSIONED, read_version
+from .faults import explain, redacted
+from .middleware import (
     ConditionalGetMiddleware,
     DatasetVersionMiddleware,
     HeadMiddleware,
@@ -49,14 +49,14 @@ from app.middleware import (
     PinnedVersionMiddleware,
     RequestChecksMiddleware,
 )
-from app.migrate import head_revision, is_behind
-from app.models import tables as t
-from app.nodes import Node, Nodes, keep_checking, replica_problem
-from app.paths import API_PREFIX
-from app.query.budget import Lane, Lanes, watch_sqlite, watch_statements
-from app.security import OpenCORSMiddleware, SecurityHeadersMiddleware
-from app.seeding.archive import database_folder
-from app.seeding.secrets import read_secret
+from .migrate import head_revision, is_behind
+from .models import tables as t
+from .nodes import Node, Nodes, keep_checking, replica_problem
+from .paths import API_PREFIX
+from .query.budget import Lane, Lanes, watch_sqlite, watch_statements
+from .security import OpenCORSMiddleware, SecurityHeadersMiddleware
+from .seeding.archive import database_folder
+from .seeding.secrets import read_secret
 
 logger = logging.getLogger("atlas")
 

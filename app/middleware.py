@@ -14,12 +14,12 @@ import orjson
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import __version__
-from app.asgi import BODILESS, HTTPMiddleware
-from app.errors import InvalidParameter, problem_response, shown
-from app.explorer import prefers_html
-from app.facts.version import UNVERSIONED
-from app.paths import AS_OF_PATTERN, RELEASE_FILE_PATH
+from . import __version__
+from .asgi import BODILESS, HTTPMiddleware
+from .errors import InvalidParameter, problem_response, shown
+from .explorer import prefers_html
+from .facts.version import UNVERSIONED
+from .paths import AS_OF_PATTERN, RELEASE_FILE_PATH
 
 JSON_RANGES = frozenset({"*/*", "application/*", "application/json", "application/problem+json"})
 EXPORT_RANGES = frozenset({"text/csv", "application/x-ndjson"})  # list routes only

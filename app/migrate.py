@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from app.locations import installed, shipped
+from .locations import NAME, installed, shipped
 
 
 def alembic_config(database_url: str) -> Config:
@@ -19,6 +19,7 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(migrations))
     config.attributes["database_url"] = database_url
     config.attributes["configure_logger"] = False
+    config.attributes["package"] = NAME  # what migrations/env.py imports the models from
     return config
 
 

@@ -25,11 +25,11 @@ import anyio
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, text
 
-from app.config import Settings
-from app.db import build_engine, is_sqlite
-from app.facts.version import read_version
-from app.faults import is_database_fault
-from app.query.budget import Lanes
+from .config import Settings
+from .db import build_engine, is_sqlite
+from .facts.version import read_version
+from .faults import is_database_fault
+from .query.budget import Lanes
 
 logger = logging.getLogger("atlas")
 

@@ -16,9 +16,9 @@ import uvicorn
 from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from app.config import get_settings
-from app.errors import PROBLEM_MEDIA_TYPE, problem_body
-from app.limits import (
+from .config import get_settings
+from .errors import PROBLEM_MEDIA_TYPE, problem_body
+from .limits import (
     RECLAIM_IDLE_SECONDS,
     REFUSAL_LINGER_SECONDS,
     REFUSALS_LINGERING,

@@ -6,7 +6,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
-from app.asgi import HTTPMiddleware
+from .asgi import HTTPMiddleware
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = (

@@ -19,11 +19,13 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from app.config import get_settings
-from app.limits import ConnectionLimits, connection_limits, file_margin, raise_open_files_limit
-from app.protocol import MAX_HEADER_BYTES, BoundedHttpToolsProtocol
+from .config import get_settings
+from .limits import ConnectionLimits, connection_limits, file_margin, raise_open_files_limit
+from .protocol import MAX_HEADER_BYTES, BoundedHttpToolsProtocol
 
 logger = logging.getLogger("uvicorn.error")
+# `app` in a checkout, `innovation_atlas` installed: the workers import the app the same way.
+PACKAGE_NAME = __name__.rpartition(".")[0]
 
 
 class AtlasConfig(uvicorn.Config):
@@ -49,7 +51,7 @@ class AtlasConfig(uvicorn.Config):
 def config(host: str, port: int, workers: int) -> AtlasConfig:
     trusted = get_settings().trusted_proxies.strip()
     return AtlasConfig(
-        "app.main:create_app",
+        f"{PACKAGE_NAME}.main:create_app",
         factory=True,
         host=host,
         port=port,

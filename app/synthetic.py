@@ -22,11 +22,11 @@ from sqlalchemy import Connection, Engine, Index, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 from sqlmodel import SQLModel
 
-from app.db import is_sqlite, vacuum
-from app.facts.latest import mark_latest
-from app.facts.version import store_version
-from app.seeding.search import rebuild_search
-from app.seeding.secrets import ensure_secret
+from .db import is_sqlite, vacuum
+from .facts.latest import mark_latest
+from .facts.version import store_version
+from .seeding.search import rebuild_search
+from .seeding.secrets import ensure_secret
 
 SOURCE_ID = "synthetic"
 FIRST_YEAR = 2000

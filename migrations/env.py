@@ -1,17 +1,23 @@
 """Alembic environment: the models' metadata, the URL from settings, batch mode on SQLite."""
 
+import importlib
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers every table on the metadata)
-from app.config import get_settings
-from app.db import build_engine, is_sqlite
-from app.migrate import include_name
-
 config = context.config
+# The package whose models these are: the one that runs the migrations (app.migrate says
+# which: `app` in a checkout, `innovation_atlas` installed), else the checkout's, for the
+# `alembic` command run in the repository.
+_package = str(config.attributes.get("package", "app"))
+importlib.import_module(f"{_package}.models")  # registers every table on the metadata
+get_settings = importlib.import_module(f"{_package}.config").get_settings
+build_engine = importlib.import_module(f"{_package}.db").build_engine
+is_sqlite = importlib.import_module(f"{_package}.db").is_sqlite
+include_name = importlib.import_module(f"{_package}.migrate").include_name
+
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 

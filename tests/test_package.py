@@ -80,25 +80,34 @@ def test_the_wheel_carries_seeds_migrations_and_static_files(installed: Installe
             if path.is_file() and "__pycache__" not in path.parts
         }
         assert in_checkout
-        assert {f"app/bundled/{name}" for name in in_checkout} <= names, shipped
+        assert {f"innovation_atlas/bundled/{name}" for name in in_checkout} <= names, shipped
     static = {
-        path.relative_to(PROJECT_ROOT).as_posix()
+        "innovation_atlas/" + path.relative_to(PROJECT_ROOT / "app").as_posix()
         for path in (PROJECT_ROOT / "app" / "static").rglob("*")
         if path.is_file()
     }
-    assert "app/static/explorer/index.html" in static
+    assert "innovation_atlas/static/explorer/index.html" in static
     assert static <= names
     assert not any("__pycache__" in name for name in names)
+    # the package has an import name of its own: nothing installs as the generic `app`
+    assert not any(name.startswith("app/") for name in names)
+    assert "innovation_atlas/cli.py" in names
 
 
 def test_load_from_another_folder_writes_to_the_user_data_directory(loaded: Installed) -> None:
     assert (loaded.data_home / "innovation-atlas" / "atlas.db").is_file()
     assert not (loaded.folder / "var").exists()
+    python = str(loaded.venv / "bin" / "python")
     where = subprocess.run(
-        [str(loaded.venv / "bin" / "python"), "-c", "import app; print(app.__file__)"],
+        [python, "-c", "import innovation_atlas; print(innovation_atlas.__file__)"],
         cwd=loaded.folder, env=loaded.env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert Path(where.stdout.strip()).is_relative_to(loaded.venv)
+    generic = subprocess.run(
+        [python, "-c", "import app"],
+        cwd=loaded.folder, env=loaded.env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "No module named 'app'" in generic.stderr
 
 
 @pytest.fixture(scope="module")

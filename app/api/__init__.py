@@ -13,27 +13,27 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.routing import compile_path
 
-from app.api import comparisons, downloads, rankings, search, series
-from app.api.clusters import CLUSTERS
-from app.api.comparisons import COMPARISON
-from app.api.downloads import DOWNLOAD
-from app.api.export_twins import exportable as takes_format
-from app.api.export_twins import twin_routes
-from app.api.exports import ExportFile, ExportFormat
-from app.api.indicators import INDICATORS
-from app.api.metrics import METRICS
-from app.api.organizations import ORGANIZATIONS, RELATIONS
-from app.api.places import CITIES, PLACES
-from app.api.programs import PROGRAMS
-from app.api.rankings import RANKINGS_TAG
-from app.api.releases import CHANGES, RELEASES
-from app.api.resource import Mount, Nested
-from app.api.routing import add_resource_routes, item_model_of
-from app.api.search import SEARCH_TAG
-from app.api.service import SERVICE_TAG
-from app.api.sources import SOURCES
-from app.api.standings import STANDINGS
-from app.paths import API_PREFIX
+from ..paths import API_PREFIX
+from . import comparisons, downloads, rankings, search, series
+from .clusters import CLUSTERS
+from .comparisons import COMPARISON
+from .downloads import DOWNLOAD
+from .export_twins import exportable as takes_format
+from .export_twins import twin_routes
+from .exports import ExportFile, ExportFormat
+from .indicators import INDICATORS
+from .metrics import METRICS
+from .organizations import ORGANIZATIONS, RELATIONS
+from .places import CITIES, PLACES
+from .programs import PROGRAMS
+from .rankings import RANKINGS_TAG
+from .releases import CHANGES, RELEASES
+from .resource import Mount, Nested
+from .routing import add_resource_routes, item_model_of
+from .search import SEARCH_TAG
+from .service import SERVICE_TAG
+from .sources import SOURCES
+from .standings import STANDINGS
 
 
 def _in_place(filter_name: str) -> tuple[Nested, ...]:

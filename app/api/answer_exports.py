@@ -17,11 +17,11 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.api.export_rows import CsvWriter, ndjson_rows
-from app.api.exports import CSV_TYPE, FORMAT_PARAMETER, MEDIA_TYPES, NDJSON_TYPE, requested_format
-from app.api.responses import answers
-from app.api.saved import BOM, BOM_PARAMETER, content_disposition, file_name, read_bom
-from app.paths import UNVERSIONED
+from ..paths import UNVERSIONED
+from .export_rows import CsvWriter, ndjson_rows
+from .exports import CSV_TYPE, FORMAT_PARAMETER, MEDIA_TYPES, NDJSON_TYPE, requested_format
+from .responses import answers
+from .saved import BOM, BOM_PARAMETER, content_disposition, file_name, read_bom
 
 CONTROLS = ("format", "bom")
 PARAMETERS = [FORMAT_PARAMETER, BOM_PARAMETER]

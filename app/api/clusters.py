@@ -4,16 +4,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 
-from app.api.located import HomePlace, Located, located_item, located_select, located_spec
-from app.api.relations import RelationView, relation, relation_views
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
-from app.api.shapes import MetricsLink, PlaceRef, Provenance, Row, Schema, page_of, place_ref
-from app.facts.search import BY_KIND
-from app.models import tables as t
-from app.models.vocabulary import ClusterStatus
-from app.query import TEXT_OPERATORS, Filter, Sort, choice_filter
-from app.query.facets import Facet
-from app.query.statements import slot
+from ..facts.search import BY_KIND
+from ..models import tables as t
+from ..models.vocabulary import ClusterStatus
+from ..query import TEXT_OPERATORS, Filter, Sort, choice_filter
+from ..query.facets import Facet
+from ..query.statements import slot
+from .located import HomePlace, Located, located_item, located_select, located_spec
+from .relations import RelationView, relation, relation_views
+from .resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from .shapes import MetricsLink, PlaceRef, Provenance, Row, Schema, page_of, place_ref
 
 CLUSTERS_TAG = Tag("clusters", "Industrial clusters.")
 

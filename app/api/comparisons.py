@@ -9,8 +9,19 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
-from app.api.metrics import metrics_select, serialize_metric
-from app.api.peers import (
+from ..errors import InvalidParameter, ProblemError, parameter_problem, shown
+from ..facts.comparisons import bound_problem, compare
+from ..facts.conflicts import CONFLICT_RULE
+from ..facts.latest import recency_order
+from ..models import tables as t
+from ..models.vocabulary import Qualifier, Unit
+from ..query.expressions import IdSet
+from ..query.lookups import names
+from ..query.names import no_such
+from ..query.statements import fetch_all, fetch_one, slot
+from ..query.terms import id_set_value
+from .metrics import metrics_select, serialize_metric
+from .peers import (
     INDICATOR,
     YEAR,
     allowed,
@@ -19,24 +30,13 @@ from app.api.peers import (
     read_slug,
     read_year,
 )
-from app.api.rankings import (
+from .rankings import (
     RANKINGS_TAG,
 )
-from app.api.reads import in_database
-from app.api.resource import Found, View
-from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.shapes import IndicatorRef, Period, Schema, SelfLink, Subject
-from app.errors import InvalidParameter, ProblemError, parameter_problem, shown
-from app.facts.comparisons import bound_problem, compare
-from app.facts.conflicts import CONFLICT_RULE
-from app.facts.latest import recency_order
-from app.models import tables as t
-from app.models.vocabulary import Qualifier, Unit
-from app.query.expressions import IdSet
-from app.query.lookups import names
-from app.query.names import no_such
-from app.query.statements import fetch_all, fetch_one, slot
-from app.query.terms import id_set_value
+from .reads import in_database
+from .resource import Found, View
+from .responses import RawJSON, problem_responses, to_json
+from .shapes import IndicatorRef, Period, Schema, SelfLink, Subject
 
 
 class ComparisonInput(Schema):

@@ -15,16 +15,16 @@ from sqlalchemy import Connection, select
 from starlette.datastructures import QueryParams
 from starlette.responses import FileResponse, Response
 
-from app.api.resource import Found, View
-from app.api.shapes import Schema
-from app.asgi import BODILESS
-from app.errors import InvalidParameter, ProblemError, shown
-from app.facts.files import SUMS_FILE
-from app.facts.files import media_type as file_media_type
-from app.models import tables as t
-from app.paths import API_PREFIX
-from app.query.parsing import unknown_parameters
-from app.query.statements import fetch_all, slot
+from ..asgi import BODILESS
+from ..errors import InvalidParameter, ProblemError, shown
+from ..facts.files import SUMS_FILE
+from ..facts.files import media_type as file_media_type
+from ..models import tables as t
+from ..paths import API_PREFIX
+from ..query.parsing import unknown_parameters
+from ..query.statements import fetch_all, slot
+from .resource import Found, View
+from .shapes import Schema
 
 VERSION = re.compile(r"[0-9a-f]{12,64}")
 FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")

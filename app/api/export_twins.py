@@ -19,10 +19,10 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.exports import CSV_TYPE, FORMAT_PARAMETER, MEDIA_TYPES, NDJSON_TYPE, ExportFile
-from app.api.responses import problem_response_doc
-from app.errors import InvalidParameter, ProblemError, shown
-from app.query.openapi import vocabulary_ref
+from ..errors import InvalidParameter, ProblemError, shown
+from ..query.openapi import vocabulary_ref
+from .exports import CSV_TYPE, FORMAT_PARAMETER, MEDIA_TYPES, NDJSON_TYPE, ExportFile
+from .responses import problem_response_doc
 
 SUFFIX = ".{format}"
 FORMAT_PATH_PARAMETER: dict[str, Any] = {

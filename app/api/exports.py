@@ -31,19 +31,19 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from app.api.export_rows import CsvWriter, columns, ndjson_rows
-from app.api.saved import BOM, content_disposition, file_name
-from app.api.shapes import API_PREFIX
-from app.asgi import BODILESS
-from app.errors import ProblemError, parameter_problem, shown
-from app.models import tables as t
-from app.paths import EXPORT_EXTENSIONS, UNVERSIONED
-from app.query import ListQuery, ListSpec, Page, run_query
-from app.query.cursors import decode_cursor
-from app.query.facets import Facet, count_facets
-from app.query.openapi import vocabulary_ref
-from app.query.parsing import MAX_LIMIT, parse_limit
-from app.query.spec import Condition
+from ..asgi import BODILESS
+from ..errors import ProblemError, parameter_problem, shown
+from ..models import tables as t
+from ..paths import EXPORT_EXTENSIONS, UNVERSIONED
+from ..query import ListQuery, ListSpec, Page, run_query
+from ..query.cursors import decode_cursor
+from ..query.facets import Facet, count_facets
+from ..query.openapi import vocabulary_ref
+from ..query.parsing import MAX_LIMIT, parse_limit
+from ..query.spec import Condition
+from .export_rows import CsvWriter, columns, ndjson_rows
+from .saved import BOM, content_disposition, file_name
+from .shapes import API_PREFIX
 
 CSV_TYPE = "text/csv"
 NDJSON_TYPE = "application/x-ndjson"

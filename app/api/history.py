@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from app.errors import InvalidParameter, ProblemError
-from app.models import tables as t
-from app.query.cursors import VERSION_DIGITS
+from ..errors import InvalidParameter, ProblemError
+from ..models import tables as t
+from ..query.cursors import VERSION_DIGITS
 
 release = t.release
 MIN_DIGITS = 12  # the fewest digits of a version a pin may give

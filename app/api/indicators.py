@@ -4,15 +4,15 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from app.api.resource import Detail, PathKey, Resource, Tag
-from app.api.shapes import MetricsLink, Row, Schema, page_of
-from app.facts.search import BY_KIND
-from app.models import tables as t
-from app.models.vocabulary import Unit
-from app.paths import API_PREFIX
-from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.facets import Facet
-from app.query.search import search_filter
+from ..facts.search import BY_KIND
+from ..models import tables as t
+from ..models.vocabulary import Unit
+from ..paths import API_PREFIX
+from ..query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort
+from ..query.facets import Facet
+from ..query.search import search_filter
+from .resource import Detail, PathKey, Resource, Tag
+from .shapes import MetricsLink, Row, Schema, page_of
 
 INDICATORS_TAG = Tag("indicators", "What is measured.")
 

@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlmodel import SQLModel
 
-from app.api.resource import SLUG_PATTERN, Found, PathKey, Resource
-from app.errors import InvalidParameter, Moved, ProblemError, shown
-from app.query.names import (
+from ..errors import InvalidParameter, Moved, ProblemError, shown
+from ..query.names import (
     SUGGESTIONS,
     Candidate,
     candidate,
@@ -18,7 +17,8 @@ from app.query.names import (
     memoised,
     same,
 )
-from app.query.statements import fetch_all, fetch_one, slot
+from ..query.statements import fetch_all, fetch_one, slot
+from .resource import SLUG_PATTERN, Found, PathKey, Resource
 
 SLUG_PATTERN_RE = re.compile(SLUG_PATTERN)
 

@@ -16,14 +16,14 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.sql import FromClause
 
-from app.api.shapes import Row, labelled, provenance, provenance_columns
-from app.facts.search import BY_KIND
-from app.models import tables as t
-from app.paths import API_PREFIX
-from app.query import TEXT_OPERATORS, Filter, ListSpec, Sort
-from app.query.facets import Facet, province_facet
-from app.query.lookups import place_filters
-from app.query.search import search_filter
+from ..facts.search import BY_KIND
+from ..models import tables as t
+from ..paths import API_PREFIX
+from ..query import TEXT_OPERATORS, Filter, ListSpec, Sort
+from ..query.facets import Facet, province_facet
+from ..query.lookups import place_filters
+from ..query.search import search_filter
+from .shapes import Row, labelled, provenance, provenance_columns
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,26 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Select, select
 
-from app.api.per import PER_PARAMETER, Metrics, PerValue, augment
-from app.api.resource import Detail, PathKey, Resource, Tag
-from app.api.shapes import (
+from ..facts.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
+from ..facts.search import BY_KIND
+from ..models import tables as t
+from ..models.vocabulary import Qualifier, SubjectKind, Unit
+from ..paths import API_PREFIX
+from ..query import (
+    RANGE_OPERATORS,
+    Filter,
+    ListSpec,
+    Sort,
+    TableIndex,
+    choice_filter,
+)
+from ..query.facets import Facet, province_facet
+from ..query.lookups import by_key, place_filters
+from ..query.search import relevance_sort, search_filter
+from ..query.spec import Augment, Implied
+from .per import PER_PARAMETER, Metrics, PerValue, augment
+from .resource import Detail, PathKey, Resource, Tag
+from .shapes import (
     IndicatorRef,
     Period,
     PlaceRef,
@@ -22,23 +39,6 @@ from app.api.shapes import (
     provenance,
     provenance_columns,
 )
-from app.facts.conflicts import CONFLICT_RULE, conflict_keys, conflicts_column
-from app.facts.search import BY_KIND
-from app.models import tables as t
-from app.models.vocabulary import Qualifier, SubjectKind, Unit
-from app.paths import API_PREFIX
-from app.query import (
-    RANGE_OPERATORS,
-    Filter,
-    ListSpec,
-    Sort,
-    TableIndex,
-    choice_filter,
-)
-from app.query.facets import Facet, province_facet
-from app.query.lookups import by_key, place_filters
-from app.query.search import relevance_sort, search_filter
-from app.query.spec import Augment, Implied
 
 
 def period_end_bounds(operator: str, years: list[Any]) -> tuple[date | None, date | None] | None:

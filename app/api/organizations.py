@@ -7,24 +7,24 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, Select, or_, select
 
-from app.api.located import HomePlace, Located, located_item, located_select, located_spec
-from app.api.relations import (
+from ..facts.search import BY_KIND
+from ..models import tables as t
+from ..models.vocabulary import OrganizationKind, RelationRole
+from ..query import SET_OPERATORS, Filter, ListSpec, Sort, choice_filter
+from ..query.facets import Facet
+from ..query.lookups import by_key, names, within
+from ..query.spec import Keys, Lookup
+from ..query.statements import slot
+from .located import HomePlace, Located, located_item, located_select, located_spec
+from .relations import (
     RelationView,
     relation,
     relation_views,
     relations_select,
     serialize_relation,
 )
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
-from app.api.shapes import PlaceRef, Provenance, Row, Schema, page_of, place_ref
-from app.facts.search import BY_KIND
-from app.models import tables as t
-from app.models.vocabulary import OrganizationKind, RelationRole
-from app.query import SET_OPERATORS, Filter, ListSpec, Sort, choice_filter
-from app.query.facets import Facet
-from app.query.lookups import by_key, names, within
-from app.query.spec import Keys, Lookup
-from app.query.statements import slot
+from .resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from .shapes import PlaceRef, Provenance, Row, Schema, page_of, place_ref
 
 ORGANIZATIONS_TAG = Tag("organizations", "Enterprises, universities, institutes, agencies.")
 

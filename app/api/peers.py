@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy import Connection, select
 from starlette.datastructures import QueryParams
 
-from app.api.keys import SLUG_PATTERN_RE
-from app.errors import ProblemError, parameter_problem, shown
-from app.models import tables as t
-from app.models.vocabulary import PROVINCE_LEVELS, PlaceLevel
-from app.query.lookups import names
-from app.query.names import no_such
-from app.query.parsing import check_names
-from app.query.rankings import MAX_PEERS, Peer, Peers, peer_values, same_period
-from app.query.statements import fetch_one, slot
+from ..errors import ProblemError, parameter_problem, shown
+from ..models import tables as t
+from ..models.vocabulary import PROVINCE_LEVELS, PlaceLevel
+from ..query.lookups import names
+from ..query.names import no_such
+from ..query.parsing import check_names
+from ..query.rankings import MAX_PEERS, Peer, Peers, peer_values, same_period
+from ..query.statements import fetch_one, slot
+from .keys import SLUG_PATTERN_RE
 
 SLUG = r"[a-z0-9][a-z0-9_-]{0,63}"
 AREA = rf"(province|within):{SLUG}"

@@ -18,12 +18,12 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, Select, select
 
-from app.api.shapes import PlaceRef, Provenance, Schema
-from app.errors import parameter_problem, shown
-from app.models import tables as t
-from app.query.expressions import IdSet
-from app.query.statements import fetch_all, slot
-from app.query.terms import id_set_value
+from ..errors import parameter_problem, shown
+from ..models import tables as t
+from ..query.expressions import IdSet
+from ..query.statements import fetch_all, slot
+from ..query.terms import id_set_value
+from .shapes import PlaceRef, Provenance, Schema
 
 observation = t.observation
 POPULATION = "population_resident"

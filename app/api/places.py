@@ -8,17 +8,17 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, Table, select
 from sqlalchemy.sql import ClauseElement
 
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
-from app.api.shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
-from app.facts.search import BY_KIND
-from app.models import tables as t
-from app.models.vocabulary import CITY_LEVELS, CodeChange, CoverageVia, PlaceLevel
-from app.paths import API_PREFIX
-from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
-from app.query.facets import Facet, province_of
-from app.query.lookups import by_key, coverage, place_filters
-from app.query.search import search_filter
-from app.query.statements import fetch_all, slot
+from ..facts.search import BY_KIND
+from ..models import tables as t
+from ..models.vocabulary import CITY_LEVELS, CodeChange, CoverageVia, PlaceLevel
+from ..paths import API_PREFIX
+from ..query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
+from ..query.facets import Facet, province_of
+from ..query.lookups import by_key, coverage, place_filters
+from ..query.search import search_filter
+from ..query.statements import fetch_all, slot
+from .resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from .shapes import PlaceRef, Ref, Row, Schema, labelled, page_of, place_ref
 
 PLACES_TAG = Tag("places", "Cities, provinces, districts and their nested views.")
 

@@ -6,12 +6,28 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, Select, select
 
-from app.api.located import HomePlace, Located, located_item, located_select, located_spec
-from app.api.metrics import Metric
-from app.api.relations import RelationView, relation, relation_views
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
-from app.api.routing import nested_rows
-from app.api.shapes import (
+from ..facts.search import BY_KIND
+from ..models import tables as t
+from ..models.vocabulary import (
+    CoverageVia,
+    PeriodPrecision,
+    ProgramKind,
+    ProgramPlaceRole,
+)
+from ..query import RANGE_OPERATORS, Filter, Sort, choice_filter
+from ..query.expressions import IdSet
+from ..query.facets import Facet
+from ..query.lookups import coverage, covering, covering_via, through
+from ..query.operators import OPERATORS
+from ..query.spec import Condition
+from ..query.statements import fetch_all, slot
+from ..query.terms import id_set_value
+from .located import HomePlace, Located, located_item, located_select, located_spec
+from .metrics import Metric
+from .relations import RelationView, relation, relation_views
+from .resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from .routing import nested_rows
+from .shapes import (
     MetricsLink,
     PlaceRef,
     Provenance,
@@ -23,22 +39,6 @@ from app.api.shapes import (
     provenance,
     provenance_columns,
 )
-from app.facts.search import BY_KIND
-from app.models import tables as t
-from app.models.vocabulary import (
-    CoverageVia,
-    PeriodPrecision,
-    ProgramKind,
-    ProgramPlaceRole,
-)
-from app.query import RANGE_OPERATORS, Filter, Sort, choice_filter
-from app.query.expressions import IdSet
-from app.query.facets import Facet
-from app.query.lookups import coverage, covering, covering_via, through
-from app.query.operators import OPERATORS
-from app.query.spec import Condition
-from app.query.statements import fetch_all, slot
-from app.query.terms import id_set_value
 
 PROGRAMS_TAG = Tag("programs", "Policies, pilots, plans and strategies.")
 

@@ -13,10 +13,29 @@ from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from app.api import answer_exports
-from app.api.export_rows import columns
-from app.api.metrics import metrics_select, serialize_metric
-from app.api.peers import (
+from ..errors import parameter_problem, shown
+from ..facts.conflicts import CONFLICT_RULE
+from ..models import tables as t
+from ..models.vocabulary import Qualifier, Unit
+from ..query.expressions import IdSet
+from ..query.openapi import vocabulary_ref
+from ..query.parsing import DEFAULT_LIMIT, MAX_LIMIT, parse_limit
+from ..query.rankings import (
+    MAX_PEERS,
+    PERCENTILE,
+    PICK,
+    TIES,
+    Comparability,
+    Standing,
+    comparability,
+    rank,
+)
+from ..query.statements import fetch_all, slot
+from ..query.terms import id_set_value
+from . import answer_exports
+from .export_rows import columns
+from .metrics import metrics_select, serialize_metric
+from .peers import (
     INDICATOR,
     PEERS_DESCRIPTION,
     PEERS_PATTERN,
@@ -33,29 +52,10 @@ from app.api.peers import (
     read_slug,
     read_year,
 )
-from app.api.reads import in_database
-from app.api.resource import Tag
-from app.api.responses import RawJSON, problem_responses, to_json
-from app.api.shapes import IndicatorRef, Links, Period, PlaceRef, Schema
-from app.errors import parameter_problem, shown
-from app.facts.conflicts import CONFLICT_RULE
-from app.models import tables as t
-from app.models.vocabulary import Qualifier, Unit
-from app.query.expressions import IdSet
-from app.query.openapi import vocabulary_ref
-from app.query.parsing import DEFAULT_LIMIT, MAX_LIMIT, parse_limit
-from app.query.rankings import (
-    MAX_PEERS,
-    PERCENTILE,
-    PICK,
-    TIES,
-    Comparability,
-    Standing,
-    comparability,
-    rank,
-)
-from app.query.statements import fetch_all, slot
-from app.query.terms import id_set_value
+from .reads import in_database
+from .resource import Tag
+from .responses import RawJSON, problem_responses, to_json
+from .shapes import IndicatorRef, Links, Period, PlaceRef, Schema
 
 
 class RankingOrder(StrEnum):

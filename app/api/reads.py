@@ -16,16 +16,16 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.api.history import as_of_problem, published_at, releases, retired
-from app.archives import StillRestoring
-from app.db import roll_back_hot_journal
-from app.errors import InvalidParameter, ProblemError
-from app.faults import is_database_fault, is_hot_journal
-from app.nodes import Node, Nodes
-from app.query.budget import BudgetExceeded, Lane, deadline, overran
-from app.query.cursors import VERSION_DIGITS
-from app.query.parsing import unknown_parameters
-from app.query.snapshot import open_snapshot
+from ..archives import StillRestoring
+from ..db import roll_back_hot_journal
+from ..errors import InvalidParameter, ProblemError
+from ..faults import is_database_fault, is_hot_journal
+from ..nodes import Node, Nodes
+from ..query.budget import BudgetExceeded, Lane, deadline, overran
+from ..query.cursors import VERSION_DIGITS
+from ..query.parsing import unknown_parameters
+from ..query.snapshot import open_snapshot
+from .history import as_of_problem, published_at, releases, retired
 
 RETRY_AFTER_SECONDS = "2"
 T = TypeVar("T")

@@ -6,7 +6,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, select
 
-from app.api.shapes import (
+from ..models import tables as t
+from ..models.vocabulary import RelationRole
+from ..query.statements import fetch_all
+from .shapes import (
     Provenance,
     Ref,
     Row,
@@ -16,9 +19,6 @@ from app.api.shapes import (
     provenance_columns,
     ref,
 )
-from app.models import tables as t
-from app.models.vocabulary import RelationRole
-from app.query.statements import fetch_all
 
 
 class RelationTarget(StrEnum):

@@ -9,15 +9,15 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import Connection, Select, select
 
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
-from app.api.shapes import Row, Schema, page_of
-from app.models import tables as t
-from app.models.vocabulary import ChangeKind
-from app.paths import API_PREFIX
-from app.query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
-from app.query.facets import Facet
-from app.query.lookups import by_key
-from app.query.statements import fetch_all, slot
+from ..models import tables as t
+from ..models.vocabulary import ChangeKind
+from ..paths import API_PREFIX
+from ..query import SET_OPERATORS, TEXT_OPERATORS, Filter, ListSpec, Sort, choice_filter
+from ..query.facets import Facet
+from ..query.lookups import by_key
+from ..query.statements import fetch_all, slot
+from .resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from .shapes import Row, Schema, page_of
 
 RELEASES_TAG = Tag("releases", "Every load that changed the data, and what it changed.")
 VERSION_EXAMPLE = "63ec60bb23e51794"  # a release, by the 16 digits a citation prints

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Table
 from starlette.datastructures import QueryParams
 
-from app.facts.search import Searched
-from app.query import ListSpec
+from ..facts.search import Searched
+from ..query import ListSpec
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 

@@ -8,7 +8,7 @@ itself), the problem handlers (`Retry-After` on 429 and 503).
 
 from typing import Any
 
-from app.api.exports import CSV_TYPE, NDJSON_TYPE
+from .exports import CSV_TYPE, NDJSON_TYPE
 
 HEX = {"type": "string", "pattern": "^[0-9a-f]{64}$|^unversioned$"}
 TEXT = {"type": "string"}

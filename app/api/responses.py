@@ -6,9 +6,9 @@ import orjson
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
-from app.api.shapes import Schema
-from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
-from app.paths import AS_OF_PATTERN
+from ..errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES
+from ..paths import AS_OF_PATTERN
+from .shapes import Schema
 
 
 class ParameterError(Schema):

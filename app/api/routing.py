@@ -11,25 +11,10 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.responses import Response
 from starlette.types import Scope
 
-from app.api import exports
-from app.api.export_rows import columns
-from app.api.keys import SLUG_PATTERN_RE, check_path_key, find, key_doc, path_parameter_doc
-from app.api.reads import Wanted, in_database, no_query_parameters
-from app.api.resource import (
-    Detail,
-    DetailContext,
-    Found,
-    Mount,
-    Nested,
-    Resource,
-)
-from app.api.responses import RawJSON, answers, problem_responses, to_json
-from app.api.saved import BOM_PARAMETER, read_bom
-from app.api.views import add_view_route
-from app.errors import ProblemError, parameter_problem
-from app.explorer import prefers_html
-from app.paths import API_PREFIX
-from app.query import (
+from ..errors import ProblemError, parameter_problem
+from ..explorer import prefers_html
+from ..paths import API_PREFIX
+from ..query import (
     Condition,
     ListQuery,
     ListSpec,
@@ -38,11 +23,26 @@ from app.query import (
     parse_query,
     run_query,
 )
-from app.query.envelope import describe_cost
-from app.query.execute import count_matching, materialise, row_by_key
-from app.query.facets import Facet, count_facets, facets_parameter, parse_facets
-from app.query.snapshot import snapshot_version
-from app.query.spec import Page
+from ..query.envelope import describe_cost
+from ..query.execute import count_matching, materialise, row_by_key
+from ..query.facets import Facet, count_facets, facets_parameter, parse_facets
+from ..query.snapshot import snapshot_version
+from ..query.spec import Page
+from . import exports
+from .export_rows import columns
+from .keys import SLUG_PATTERN_RE, check_path_key, find, key_doc, path_parameter_doc
+from .reads import Wanted, in_database, no_query_parameters
+from .resource import (
+    Detail,
+    DetailContext,
+    Found,
+    Mount,
+    Nested,
+    Resource,
+)
+from .responses import RawJSON, answers, problem_responses, to_json
+from .saved import BOM_PARAMETER, read_bom
+from .views import add_view_route
 
 
 def negotiation(exportable: Callable[[str], bool]) -> Callable[[Scope], str | None]:

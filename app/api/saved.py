@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 from starlette.datastructures import QueryParams
 
-from app.errors import parameter_problem
-from app.query.parsing import parse_bool
+from ..errors import parameter_problem
+from ..query.parsing import parse_bool
 
 # Excel opens a CSV file as the machine's legacy code page (GBK, Windows-1252) unless the
 # file starts with this mark; with it, UTF-8. Other readers (pandas with `utf-8-sig`, Python's

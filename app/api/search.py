@@ -10,16 +10,16 @@ from pydantic import Field
 from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 
-from app.api.reads import in_database
-from app.api.resource import Tag
-from app.api.responses import RawJSON, answers, to_json
-from app.api.shapes import Schema, SelfLink
-from app.errors import parameter_problem
-from app.facts.search import fold
-from app.paths import API_PREFIX
-from app.query.parsing import check_names, convert, parse_limit
-from app.query.search import COLLECTIONS, KINDS, highlight, search_statement
-from app.query.statements import fetch_all, slot
+from ..errors import parameter_problem
+from ..facts.search import fold
+from ..paths import API_PREFIX
+from ..query.parsing import check_names, convert, parse_limit
+from ..query.search import COLLECTIONS, KINDS, highlight, search_statement
+from ..query.statements import fetch_all, slot
+from .reads import in_database
+from .resource import Tag
+from .responses import RawJSON, answers, to_json
+from .shapes import Schema, SelfLink
 
 
 class SearchMatch(Schema):

@@ -14,26 +14,26 @@ from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from app.api import answer_exports
-from app.api.export_rows import columns
-from app.api.keys import SLUG_PATTERN_RE
-from app.api.metrics import METRICS_TAG, metrics_select, serialize_metric
-from app.api.per import PER_PARAMETER, YEAR_RULE, Metrics, PerMeta, PerValue, apply_per, parse_per
-from app.api.reads import in_database
-from app.api.resource import SLUG_PATTERN
-from app.api.responses import RawJSON, to_json
-from app.api.shapes import Period, Schema, SelfLink
-from app.errors import parameter_problem
-from app.facts.latest import pick
-from app.models import tables as t
-from app.models.vocabulary import Qualifier, SubjectKind, Unit
-from app.paths import API_PREFIX
-from app.query.expressions import IdSet
-from app.query.lookups import names
-from app.query.names import no_such
-from app.query.parsing import check_names, parse_bool
-from app.query.statements import fetch_all, slot
-from app.query.terms import id_set_value
+from ..errors import parameter_problem
+from ..facts.latest import pick
+from ..models import tables as t
+from ..models.vocabulary import Qualifier, SubjectKind, Unit
+from ..paths import API_PREFIX
+from ..query.expressions import IdSet
+from ..query.lookups import names
+from ..query.names import no_such
+from ..query.parsing import check_names, parse_bool
+from ..query.statements import fetch_all, slot
+from ..query.terms import id_set_value
+from . import answer_exports
+from .export_rows import columns
+from .keys import SLUG_PATTERN_RE
+from .metrics import METRICS_TAG, metrics_select, serialize_metric
+from .per import PER_PARAMETER, YEAR_RULE, Metrics, PerMeta, PerValue, apply_per, parse_per
+from .reads import in_database
+from .resource import SLUG_PATTERN
+from .responses import RawJSON, to_json
+from .shapes import Period, Schema, SelfLink
 
 
 class SeriesPoint(Schema):

@@ -4,8 +4,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.api.resource import Tag
-from app.api.shapes import Schema
+from .resource import Tag
+from .shapes import Schema
 
 
 class Index(Schema):

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import ColumnElement
 from sqlalchemy.sql.elements import Label
 
-from app.models.evidence import locator_text
-from app.models.vocabulary import PeriodPrecision, PlaceLevel, SubjectKind, Unit
-from app.paths import API_PREFIX as API_PREFIX  # app.api.exports names it from here
-from app.query.operators import OPERATORS
+from ..models.evidence import locator_text
+from ..models.vocabulary import PeriodPrecision, PlaceLevel, SubjectKind, Unit
+from ..paths import API_PREFIX as API_PREFIX  # app.api.exports names it from here
+from ..query.operators import OPERATORS
 
 Row = Mapping[Any, Any]
 

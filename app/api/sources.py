@@ -7,15 +7,12 @@ from typing import Any, Literal
 from pydantic import Field, create_model
 from sqlalchemy import Connection, Select, Table, func, select
 
-from app.api.citations import bibtex, csl_json
-from app.api.resource import Detail, DetailContext, Found, PathKey, Resource, Tag
-from app.api.shapes import MetricsLink, Row, Schema, page_of
-from app.facts.search import BY_KIND
-from app.models import tables as t
-from app.models.tables import FACT_TABLES
-from app.models.vocabulary import SourceKind
-from app.paths import API_PREFIX
-from app.query import (
+from ..facts.search import BY_KIND
+from ..models import tables as t
+from ..models.tables import FACT_TABLES
+from ..models.vocabulary import SourceKind
+from ..paths import API_PREFIX
+from ..query import (
     RANGE_OPERATORS,
     TEXT_OPERATORS,
     Filter,
@@ -23,9 +20,12 @@ from app.query import (
     Sort,
     choice_filter,
 )
-from app.query.facets import Facet
-from app.query.search import search_filter
-from app.query.statements import fetch_one, slot
+from ..query.facets import Facet
+from ..query.search import search_filter
+from ..query.statements import fetch_one, slot
+from .citations import bibtex, csl_json
+from .resource import Detail, DetailContext, Found, PathKey, Resource, Tag
+from .shapes import MetricsLink, Row, Schema, page_of
 
 SOURCES_TAG = Tag("sources", "Where the facts come from.")
 

@@ -7,8 +7,15 @@ from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
 
-from app.api.answer_exports import CONTROLS
-from app.api.peers import (
+from ..errors import parameter_problem
+from ..facts.conflicts import CONFLICT_RULE
+from ..models import tables as t
+from ..paths import API_PREFIX
+from ..query.rankings import PERCENTILE, PICK, TIES, Comparability, Standing
+from ..query.standings import place_standings
+from ..query.statements import fetch_all, slot
+from .answer_exports import CONTROLS
+from .peers import (
     PLACE_PEERS_PATTERN,
     YEAR_DOC,
     PeerGroup,
@@ -20,21 +27,14 @@ from app.api.peers import (
     read_year,
     too_many_peers,
 )
-from app.api.rankings import (
+from .rankings import (
     RankingEntry,
     best_first,
     entry,
     metrics_by_id,
 )
-from app.api.resource import Found, View
-from app.api.shapes import IndicatorRef, Schema, SelfLink
-from app.errors import parameter_problem
-from app.facts.conflicts import CONFLICT_RULE
-from app.models import tables as t
-from app.paths import API_PREFIX
-from app.query.rankings import PERCENTILE, PICK, TIES, Comparability, Standing
-from app.query.standings import place_standings
-from app.query.statements import fetch_all, slot
+from .resource import Found, View
+from .shapes import IndicatorRef, Schema, SelfLink
 
 o = t.observation
 

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Connection
 from starlette.responses import Response
 
-from app.api import answer_exports
-from app.api.export_rows import columns
-from app.api.keys import check_path_key, find, path_parameter_doc
-from app.api.reads import in_database
-from app.api.resource import Resource, View
-from app.api.responses import RawJSON, answers, to_json
+from . import answer_exports
+from .export_rows import columns
+from .keys import check_path_key, find, path_parameter_doc
+from .reads import in_database
+from .resource import Resource, View
+from .responses import RawJSON, answers, to_json
 
 
 def add_view_route(router: APIRouter, parent: Resource, view: View) -> None:

@@ -11,12 +11,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import SQLModel
 
-from app.extract.documents import Document, DocumentError
-from app.extract.indicators import Indicators
-from app.extract.periods import Dating, date_amount, present_tense
-from app.extract.quantities import Amount, find_amounts
-from app.extract.subjects import Catalog, Entity, Resolver
-from app.models.vocabulary import Qualifier
+from ..models.vocabulary import Qualifier
+from .documents import Document, DocumentError
+from .indicators import Indicators
+from .periods import Dating, date_amount, present_tense
+from .quantities import Amount, find_amounts
+from .subjects import Catalog, Entity, Resolver
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”']?\s+(?=[\"“'(]?[A-Za-z0-9])")
 _CLAUSE_MARKS = ",;:\u2013\u2014()"

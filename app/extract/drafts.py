@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 import yaml
 
-from app.extract.candidates import Candidate
-from app.extract.documents import Document
-from app.seeding.quantities import COMPATIBLE_UNITS
+from ..seeding.quantities import COMPATIBLE_UNITS
+from .candidates import Candidate
+from .documents import Document
 
 
 def candidate_json(candidate: Candidate) -> bytes:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 from sqlmodel import SQLModel
 
-from app.seeding.quantities import COMPATIBLE_UNITS
+from ..seeding.quantities import COMPATIBLE_UNITS
 
 _WORD = re.compile(r"[a-z0-9&]+")
 _STOP = frozenset(

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.models.vocabulary import Qualifier
-from app.seeding.checks import QUALIFIER_CUES
+from ..models.vocabulary import Qualifier
+from ..seeding.checks import QUALIFIER_CUES
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlmodel import SQLModel
 
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
-from app.seeding.divisions import DIVISIONS_SOURCE
+from ..models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
+from ..seeding.divisions import DIVISIONS_SOURCE
 
 _SUFFIXES = re.compile(
     r"\s+(?:district|county|city|province|prefecture|league|banner|autonomous\s+\w+(?:\s+\w+)?"

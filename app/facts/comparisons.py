@@ -16,8 +16,9 @@ confirming it, and says so with the chain of keys.
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.facts.formulas import evaluate, formula_inputs
-from app.facts.precision import (
+from ..models.vocabulary import Qualifier
+from .formulas import evaluate, formula_inputs
+from .precision import (
     BOUNDS,
     Precision,
     derived_precision,
@@ -26,7 +27,6 @@ from app.facts.precision import (
     round_to,
     stated_precision,
 )
-from app.models.vocabulary import Qualifier
 
 Fact = Mapping[str, Any]  # a serialized metric
 MAX_DEPTH = 4  # derived inputs of derived inputs: the seeds' formulas nest two deep

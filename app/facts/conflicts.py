@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 
-from app.models import tables as t
+from ..models import tables as t
 
 o = t.observation
 CONFLICT_RULE = (

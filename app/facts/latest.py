@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, false, func, select, true, update
 
-from app.models import tables as t
+from ..models import tables as t
 
 observation = t.observation
 

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.models.vocabulary import Qualifier
+from ..models.vocabulary import Qualifier
 
 _NUMERAL = re.compile(r"^\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
 _SCALES = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}

@@ -1,7 +1,7 @@
 from sqlalchemy import CheckConstraint, Text
 from sqlmodel import Column, Field, SQLModel
 
-from app.models.vocabulary import Unit, check_in
+from .vocabulary import Unit, check_in
 
 
 class Indicator(SQLModel, table=True):

@@ -3,8 +3,8 @@ from datetime import date
 from sqlalchemy import Boolean, CheckConstraint, Double, Index, Text, false, text
 from sqlmodel import Column, Field
 
-from app.models.evidence import Evidence, counted_as
-from app.models.vocabulary import PeriodPrecision, Qualifier, SubjectKind, check_in
+from .evidence import Evidence, counted_as
+from .vocabulary import PeriodPrecision, Qualifier, SubjectKind, check_in
 
 
 class Observation(Evidence, table=True):

@@ -1,8 +1,8 @@
 from sqlalchemy import CheckConstraint, Text
 from sqlmodel import Column, Field
 
-from app.models.evidence import Evidence, counted_as
-from app.models.vocabulary import OrganizationKind, RelationRole, check_in
+from .evidence import Evidence, counted_as
+from .vocabulary import OrganizationKind, RelationRole, check_in
 
 
 class Organization(Evidence, table=True):

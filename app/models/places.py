@@ -1,8 +1,8 @@
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.evidence import counted_as
-from app.models.vocabulary import CodeChange, PlaceLevel, check_in
+from .evidence import counted_as
+from .vocabulary import CodeChange, PlaceLevel, check_in
 
 
 class Place(SQLModel, table=True):

@@ -3,8 +3,8 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Text, UniqueConstraint
 from sqlmodel import Column, Field
 
-from app.models.evidence import Evidence, counted_as
-from app.models.vocabulary import PeriodPrecision, ProgramKind, ProgramPlaceRole, check_in
+from .evidence import Evidence, counted_as
+from .vocabulary import PeriodPrecision, ProgramKind, ProgramPlaceRole, check_in
 
 
 class Program(Evidence, table=True):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, Index, Text
 from sqlmodel import Column, Field, SQLModel
 
-from app.models.vocabulary import ChangeKind, check_in
+from .vocabulary import ChangeKind, check_in
 
 
 class Release(SQLModel, table=True):

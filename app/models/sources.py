@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Text
 from sqlmodel import Column, Field, SQLModel
 
-from app.models.vocabulary import SourceKind, check_in
+from .vocabulary import SourceKind, check_in
 
 
 class Source(SQLModel, table=True):

@@ -11,12 +11,12 @@
 - openapi: the parameters as OpenAPI documents them
 """
 
-from app.query.envelope import page_body
-from app.query.execute import run_query
-from app.query.openapi import openapi_parameters
-from app.query.operators import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS
-from app.query.parsing import CONTROL_PARAMETERS, parse_query
-from app.query.spec import (
+from .envelope import page_body
+from .execute import run_query
+from .openapi import openapi_parameters
+from .operators import RANGE_OPERATORS, SET_OPERATORS, TEXT_OPERATORS
+from .parsing import CONTROL_PARAMETERS, parse_query
+from .spec import (
     Condition,
     Filter,
     ListQuery,

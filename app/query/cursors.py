@@ -17,9 +17,9 @@ from typing import Any
 
 import orjson
 
-from app.errors import InvalidParameter, ProblemError
-from app.facts.version import UNVERSIONED
-from app.query.spec import ListQuery, ListSpec
+from ..errors import InvalidParameter, ProblemError
+from ..facts.version import UNVERSIONED
+from .spec import ListQuery, ListSpec
 
 VERSION_DIGITS = 16
 # What a cursor may name as its version: the first VERSION_DIGITS characters of a version

@@ -5,7 +5,7 @@ from typing import Any
 
 from starlette.datastructures import URL
 
-from app.query.spec import ListQuery, Page, field_heads
+from .spec import ListQuery, Page, field_heads
 
 
 def page_body(request_url: URL, query: ListQuery, page: Page) -> dict[str, Any]:

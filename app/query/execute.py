@@ -27,15 +27,15 @@ from sqlalchemy import (
     select,
 )
 
-from app.query.cursors import encode_cursor
-from app.query.expressions import Chosen, IdSet, Unindexed, page_first
-from app.query.memo import ANSWERS, frozen
-from app.query.operators import Use
-from app.query.plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive
-from app.query.snapshot import snapshot_version
-from app.query.spec import Condition, ListQuery, ListSpec, Page, TableIndex, field_heads
-from app.query.statements import STATEMENTS, Prepared, fetch, slot
-from app.query.terms import NothingMatches, column_name, id_set_value, terms_for
+from .cursors import encode_cursor
+from .expressions import Chosen, IdSet, Unindexed, page_first
+from .memo import ANSWERS, frozen
+from .operators import Use
+from .plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive
+from .snapshot import snapshot_version
+from .spec import Condition, ListQuery, ListSpec, Page, TableIndex, field_heads
+from .statements import STATEMENTS, Prepared, fetch, slot
+from .terms import NothingMatches, column_name, id_set_value, terms_for
 
 COUNT_CAP = 10_000
 

@@ -25,13 +25,13 @@ from sqlalchemy import (
     select,
 )
 
-from app.errors import parameter_problem
-from app.models.vocabulary import PROVINCE_LEVELS
-from app.query.expressions import IdSet
-from app.query.plan import Term
-from app.query.spec import Condition, ListSpec
-from app.query.statements import STATEMENTS, fetch, slot
-from app.query.terms import NothingMatches, id_set_value, terms_for
+from ..errors import parameter_problem
+from ..models.vocabulary import PROVINCE_LEVELS
+from .expressions import IdSet
+from .plan import Term
+from .spec import Condition, ListSpec
+from .statements import STATEMENTS, fetch, slot
+from .terms import NothingMatches, id_set_value, terms_for
 
 FACET_ROWS = 100_000
 FACET_SIZE = 30

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, literal_column, select, union
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables)
-from app.facts.search import SEARCHED
-from app.models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
-from app.query.names import Names
-from app.query.spec import Filter, Keys, Lookup
+from .. import models  # noqa: F401  (registers the tables)
+from ..facts.search import SEARCHED
+from ..models.vocabulary import CITY_LEVELS, PROVINCE_LEVELS, PlaceLevel
+from .names import Names
+from .spec import Filter, Keys, Lookup
 
 # The search entries' kind of each searched table, for the suggestions of a refusal.
 _SEARCH_KINDS = {(entry.table, entry.key): entry.kind for entry in SEARCHED}

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from app.facts.version import UNVERSIONED
-from app.query.snapshot import snapshot_version
+from ..facts.version import UNVERSIONED
+from .snapshot import snapshot_version
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)

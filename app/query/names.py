@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, select
 from sqlmodel import SQLModel
 
-from app.errors import InvalidParameter, ProblemError, shown
-from app.facts.names import squash
-from app.facts.version import UNVERSIONED
-from app.query.expressions import IdSet
-from app.query.snapshot import snapshot_version
-from app.query.statements import fetch_all, slot
+from ..errors import InvalidParameter, ProblemError, shown
+from ..facts.names import squash
+from ..facts.version import UNVERSIONED
+from .expressions import IdSet
+from .snapshot import snapshot_version
+from .statements import fetch_all, slot
 
 SUGGESTIONS = 5
 

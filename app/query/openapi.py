@@ -9,8 +9,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from app.query.operators import OPERATORS, Arity
-from app.query.parsing import (
+from .operators import OPERATORS, Arity
+from .parsing import (
     DEFAULT_LIMIT,
     INT_MAX,
     INT_MIN,
@@ -18,7 +18,7 @@ from app.query.parsing import (
     MAX_LIMIT,
     MAX_VALUE_LENGTH,
 )
-from app.query.spec import Filter, ListSpec, Sort, ValueKind
+from .spec import Filter, ListSpec, Sort, ValueKind
 
 TEXT = r"[^\x00-\x1f\x7f-\x9f,]*"
 _ITEM_PATTERNS: dict[ValueKind, str] = {

@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 from starlette.datastructures import QueryParams
 
-from app.errors import InvalidParameter, ProblemError, parameter_problem, shown
-from app.query.cursors import decode_cursor
-from app.query.names import distance
-from app.query.operators import OPERATORS, Arity
-from app.query.spec import Condition, ListQuery, ListSpec, Sort, ValueKind
+from ..errors import InvalidParameter, ProblemError, parameter_problem, shown
+from .cursors import decode_cursor
+from .names import distance
+from .operators import OPERATORS, Arity
+from .spec import Condition, ListQuery, ListSpec, Sort, ValueKind
 
 CONTROL_PARAMETERS = ("limit", "cursor", "sort", "fields", "count")
 MAX_IN_VALUES = 100

@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from app.query.expressions import Unindexed
-from app.query.operators import Use
-from app.query.spec import ListSpec, TableIndex
+from .expressions import Unindexed
+from .operators import Use
+from .spec import ListSpec, TableIndex
 
 PROBE_CAP = 10_000
 

@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, func, select
 
-from app.facts.latest import recency_order
-from app.models import tables as t
-from app.models.vocabulary import PlaceLevel
-from app.query.statements import fetch_all, slot
+from ..facts.latest import recency_order
+from ..models import tables as t
+from ..models.vocabulary import PlaceLevel
+from .statements import fetch_all, slot
 
 o = t.observation
 MAX_PEERS = 100_000

@@ -42,10 +42,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import SQLModel
 
-from app.facts.names import DROPPED, SUFFIXES
-from app.facts.search import NAME_LENGTH, SEARCHED, Searched
-from app.query.spec import RANKED_TEXT, Filter, Lookup, Sort
-from app.query.statements import slot
+from ..facts.names import DROPPED, SUFFIXES
+from ..facts.search import NAME_LENGTH, SEARCHED, Searched
+from .spec import RANKED_TEXT, Filter, Lookup, Sort
+from .statements import slot
 
 KINDS = tuple(entry.kind for entry in SEARCHED)
 COLLECTIONS = {entry.kind: entry.collection for entry in SEARCHED}

@@ -10,8 +10,8 @@ cannot disagree.
 
 from sqlalchemy import Connection
 
-from app.facts.version import UNVERSIONED, version_statement
-from app.query.statements import fetch_one
+from ..facts.version import UNVERSIONED, version_statement
+from .statements import fetch_one
 
 _SHAPE = ("dataset-version",)
 

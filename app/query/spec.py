@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BindParameter, ColumnElement, Connection, Select
 
-from app.query.operators import LOOKUP_OPERATORS, OPERATORS, SET_OPERATORS, Arity
+from .operators import LOOKUP_OPERATORS, OPERATORS, SET_OPERATORS, Arity
 
 if TYPE_CHECKING:
-    from app.query.facets import Facet
-    from app.query.names import Names
+    from .facets import Facet
+    from .names import Names
 
 Row = Mapping[Any, Any]
 Keys = list[BindParameter[Any]]

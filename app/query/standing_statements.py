@@ -17,11 +17,11 @@ from sqlalchemy import (
     select,
 )
 
-from app.facts.latest import recency_order
-from app.models import tables as t
-from app.query.expressions import IdSet
-from app.query.rankings import LEVEL_TIERS, inside
-from app.query.statements import slot
+from ..facts.latest import recency_order
+from ..models import tables as t
+from .expressions import IdSet
+from .rankings import LEVEL_TIERS, inside
+from .statements import slot
 
 o = t.observation
 Flags = tuple[bool, bool, bool, bool]  # a year, an area, a level, the same period

@@ -36,9 +36,9 @@ from sqlalchemy import (
     Connection,
 )
 
-from app.models.vocabulary import PlaceLevel
-from app.query.memo import ANSWERS
-from app.query.rankings import (
+from ..models.vocabulary import PlaceLevel
+from .memo import ANSWERS
+from .rankings import (
     LEVEL_TIERS,
     MAX_PEERS,
     Comparability,
@@ -50,7 +50,7 @@ from app.query.rankings import (
     percentile,
     read_date,
 )
-from app.query.standing_statements import (
+from .standing_statements import (
     Flags,
     area_places,
     counted_statement,
@@ -62,8 +62,8 @@ from app.query.standing_statements import (
     spread_of_all_statement,
     spread_statement,
 )
-from app.query.statements import fetch_all
-from app.query.terms import id_set_value
+from .statements import fetch_all
+from .terms import id_set_value
 
 Period = tuple[date | None, date | None]
 K = TypeVar("K")

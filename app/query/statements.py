@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from app.query.budget import BudgetExceeded, overran
+from .budget import BudgetExceeded, overran
 
 Row = dict[str, Any]
 

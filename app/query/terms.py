@@ -11,14 +11,14 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, and_, or_
 
-from app.errors import parameter_problem
-from app.query.expressions import IdSet
-from app.query.memo import ANSWERS
-from app.query.names import no_such, unnamed
-from app.query.operators import OPERATORS, Arity, Use
-from app.query.plan import Term
-from app.query.spec import Condition, Filter, ListSpec
-from app.query.statements import STATEMENTS, fetch, slot
+from ..errors import parameter_problem
+from .expressions import IdSet
+from .memo import ANSWERS
+from .names import no_such, unnamed
+from .operators import OPERATORS, Arity, Use
+from .plan import Term
+from .spec import Condition, Filter, ListSpec
+from .statements import STATEMENTS, fetch, slot
 
 INLINE_IDS = 16  # resolved ids bound one by one up to this many; beyond, as one list
 

@@ -32,13 +32,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, make_url, select
 
-import app.models  # noqa: F401  (registers the tables)
-from app.db import build_engine, is_sqlite
-from app.migrate import head_revision, upgrade_to_head
-from app.models import tables as t
-from app.seeding.copies import copy_to_sqlite, reindex_search, stored_version
-from app.seeding.deltas import apply_delta, pack, unpack, write_delta
-from app.seeding.secrets import read_secret
+from .. import models  # noqa: F401  (registers the tables)
+from ..db import build_engine, is_sqlite
+from ..migrate import head_revision, upgrade_to_head
+from ..models import tables as t
+from .copies import copy_to_sqlite, reindex_search, stored_version
+from .deltas import apply_delta, pack, unpack, write_delta
+from .secrets import read_secret
 
 logger = logging.getLogger("atlas")
 

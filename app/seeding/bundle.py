@@ -36,9 +36,9 @@ import pyarrow.parquet as pq
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, Table, insert, select
 from sqlmodel import SQLModel
 
-from app.facts.files import CSV_FILE, PACKAGE_FILE, SQLITE_FILE, SUMS_FILE, media_type
-from app.models import tables as t
-from app.models.vocabulary import Unit
+from ..facts.files import CSV_FILE, PACKAGE_FILE, SQLITE_FILE, SUMS_FILE, media_type
+from ..models import tables as t
+from ..models.vocabulary import Unit
 
 BATCH = 10_000  # rows read, and held as Python objects, at a time
 UNIT_COLUMN = "unit"  # added to observation: its indicator's unit

@@ -19,10 +19,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from app.models.vocabulary import Qualifier, SubjectKind, Unit
-from app.seeding.errors import SeedProblem, checksum_problem
-from app.seeding.periods import parse_period
-from app.seeding.records import TableSourceRecord
+from ..models.vocabulary import Qualifier, SubjectKind, Unit
+from .errors import SeedProblem, checksum_problem
+from .periods import parse_period
+from .records import TableSourceRecord
 
 TABLES_DIR = "tables"
 TABLES_FILE = "tables.yaml"

@@ -9,8 +9,8 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from app.facts.formulas import evaluate, formula_inputs
-from app.facts.precision import (
+from ..facts.formulas import evaluate, formula_inputs
+from ..facts.precision import (
     BOUNDS,
     Precision,
     allowed_qualifier,
@@ -20,16 +20,16 @@ from app.facts.precision import (
     round_to,
     stated_precision,
 )
-from app.models.vocabulary import Qualifier, SourceKind
-from app.seeding.cells import TABLES_FILE, Known, table_problems
-from app.seeding.divisions import DIVISIONS_SOURCE, divisions
-from app.seeding.errors import SeedError, SeedProblem
-from app.seeding.kinds import KINDS, Kind, ObservationRecord, OrganizationRecord
-from app.seeding.periods import parse_period
-from app.seeding.quantities import COMPATIBLE_UNITS, parse_quantity
-from app.seeding.reader import INDICATORS_FILE, PLACES_FILE, SOURCES_FILE, Dataset
-from app.seeding.records import Evidenced, SourceRecord
-from app.seeding.spans import Verification, document_problems
+from ..models.vocabulary import Qualifier, SourceKind
+from .cells import TABLES_FILE, Known, table_problems
+from .divisions import DIVISIONS_SOURCE, divisions
+from .errors import SeedError, SeedProblem
+from .kinds import KINDS, Kind, ObservationRecord, OrganizationRecord
+from .periods import parse_period
+from .quantities import COMPATIBLE_UNITS, parse_quantity
+from .reader import INDICATORS_FILE, PLACES_FILE, SOURCES_FILE, Dataset
+from .records import Evidenced, SourceRecord
+from .spans import Verification, document_problems
 
 # Words that must appear in a quote for its value to carry the qualifier.
 QUALIFIER_CUES: dict[Qualifier, tuple[str, ...]] = {

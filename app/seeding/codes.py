@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from app.models.vocabulary import CodeChange
-from app.seeding.cells import Table
+from ..models.vocabulary import CodeChange
+from .cells import Table
 
 CODE_COLUMN = "code"
 NAME_COLUMN = "region"

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, delete, insert, select, text
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables)
-from app.db import build_engine
-from app.migrate import upgrade_to_head
+from .. import models  # noqa: F401  (registers the tables)
+from ..db import build_engine
+from ..migrate import upgrade_to_head
 
 BATCH = 5_000  # rows copied at a time from PostgreSQL
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables)
-from app.seeding.copies import quoted
+from .. import models  # noqa: F401  (registers the tables)
+from .copies import quoted
 
 REMOVED = "atlas_removed"  # the keys to delete: (table_name, key as a JSON array)
 

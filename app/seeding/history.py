@@ -24,8 +24,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from app.models.vocabulary import CodeChange
-from app.seeding.errors import SeedProblem, checksum_problem
+from ..models.vocabulary import CodeChange
+from .errors import SeedProblem, checksum_problem
 
 HISTORY_SOURCE = "division-code-history"
 HISTORY_FILE = "divisions/code-history.csv"

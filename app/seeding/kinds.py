@@ -14,8 +14,8 @@ from typing import Any, Self
 
 from pydantic import Field, StrictFloat, StrictInt, create_model, model_validator
 
-from app.facts.formulas import formula_inputs
-from app.models.vocabulary import (
+from ..facts.formulas import formula_inputs
+from ..models.vocabulary import (
     ClusterStatus,
     OrganizationKind,
     ProgramKind,
@@ -24,8 +24,8 @@ from app.models.vocabulary import (
     RelationRole,
     SubjectKind,
 )
-from app.seeding.periods import parse_period
-from app.seeding.records import Code, Evidenced, Key, PeriodLabel, Record, Slug, Text
+from .periods import parse_period
+from .records import Code, Evidenced, Key, PeriodLabel, Record, Slug, Text
 
 Row = dict[str, Any]
 

@@ -12,23 +12,23 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, update
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables)
-from app.facts.conflicts import mark_conflicts
-from app.facts.latest import mark_latest
-from app.facts.version import read_version, store_version
-from app.models.vocabulary import PROVINCE_LEVELS
-from app.seeding.bundle import Staged, stage_files
-from app.seeding.cells import NO_CELL, observation_rows
-from app.seeding.codes import former_code_rows
-from app.seeding.errors import SeedError, SeedProblem
-from app.seeding.history import history_rows
-from app.seeding.kinds import KINDS, Written
-from app.seeding.reader import PLACES_FILE, Dataset
-from app.seeding.records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
-from app.seeding.releases import ChangeLog, LoadReport, TableChanges, record_release
-from app.seeding.search import rebuild_search
-from app.seeding.secrets import ensure_secret
-from app.seeding.version import dataset_hash
+from .. import models  # noqa: F401  (registers the tables)
+from ..facts.conflicts import mark_conflicts
+from ..facts.latest import mark_latest
+from ..facts.version import read_version, store_version
+from ..models.vocabulary import PROVINCE_LEVELS
+from .bundle import Staged, stage_files
+from .cells import NO_CELL, observation_rows
+from .codes import former_code_rows
+from .errors import SeedError, SeedProblem
+from .history import history_rows
+from .kinds import KINDS, Written
+from .reader import PLACES_FILE, Dataset
+from .records import Evidenced, PlaceRecord, SourceRecord, TableSourceRecord
+from .releases import ChangeLog, LoadReport, TableChanges, record_release
+from .search import rebuild_search
+from .secrets import ensure_secret
+from .version import dataset_hash
 
 Row = dict[str, Any]
 Progress = Callable[[str], None]

@@ -4,7 +4,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
-from app.models.vocabulary import PeriodPrecision
+from ..models.vocabulary import PeriodPrecision
 
 
 @dataclass(frozen=True)

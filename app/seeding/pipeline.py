@@ -10,23 +10,23 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import build_engine, is_sqlite, vacuum
-from app.facts.version import read_version
-from app.migrate import upgrade_to_head
-from app.seeding.archive import (
+from ..db import build_engine, is_sqlite, vacuum
+from ..facts.version import read_version
+from ..migrate import upgrade_to_head
+from .archive import (
     Keeping,
     before_load,
     for_database,
     keep_release,
     upgrade_kept,
 )
-from app.seeding.checks import check_dataset
-from app.seeding.errors import SeedError
-from app.seeding.loader import load_dataset
-from app.seeding.reader import read_dataset
-from app.seeding.releases import LoadReport
-from app.seeding.spans import Verification
-from app.seeding.version import dataset_hash
+from .checks import check_dataset
+from .errors import SeedError
+from .loader import load_dataset
+from .reader import read_dataset
+from .releases import LoadReport
+from .spans import Verification
+from .version import dataset_hash
 
 logger = logging.getLogger("atlas")
 

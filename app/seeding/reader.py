@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from app.seeding.cells import TABLES_FILE, Table, read_tables
-from app.seeding.divisions import DIVISIONS_SOURCE, ReferencePlace, merge_places
-from app.seeding.errors import SeedError, SeedProblem
-from app.seeding.history import HISTORY_SOURCE, CodeHistory, read_history
-from app.seeding.kinds import DocumentFile
-from app.seeding.records import IndicatorsFile, PlacesFile, SourcesFile, TablesFile
+from .cells import TABLES_FILE, Table, read_tables
+from .divisions import DIVISIONS_SOURCE, ReferencePlace, merge_places
+from .errors import SeedError, SeedProblem
+from .history import HISTORY_SOURCE, CodeHistory, read_history
+from .kinds import DocumentFile
+from .records import IndicatorsFile, PlacesFile, SourcesFile, TablesFile
 
 FileModel = TypeVar("FileModel", bound=BaseModel)
 

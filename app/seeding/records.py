@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.models.vocabulary import (
+from ..models.vocabulary import (
     PlaceLevel,
     SourceKind,
     Unit,

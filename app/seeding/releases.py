@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select
 
-from app.models import tables as t
-from app.models.vocabulary import ChangeKind
-from app.seeding.reader import Dataset
+from ..models import tables as t
+from ..models.vocabulary import ChangeKind
+from .reader import Dataset
 
 Row = Mapping[Any, Any]
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 from sqlmodel import SQLModel
 
-from app.facts.names import squash
-from app.facts.search import SEARCHED, Searched, fold, shown_name
+from ..facts.names import squash
+from ..facts.search import SEARCHED, Searched, fold, shown_name
 
 BATCH = 2000
 

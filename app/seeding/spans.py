@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.seeding.errors import SeedProblem, checksum_problem
-from app.seeding.kinds import KINDS
-from app.seeding.reader import SOURCES_FILE, Dataset
-from app.seeding.records import Evidenced
+from .errors import SeedProblem, checksum_problem
+from .kinds import KINDS
+from .reader import SOURCES_FILE, Dataset
+from .records import Evidenced
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import astuple
 
 from pydantic import BaseModel
 
-from app.seeding.reader import Dataset
+from .reader import Dataset
 
 
 def dataset_hash(dataset: Dataset) -> str:
