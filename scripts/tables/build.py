@@ -95,8 +95,15 @@ class Gazetteer:
         self.by_code = {p.code: p for p in self.places if p.code}
         self.by_slug = {p.slug: p for p in self.places}
         self.china = self.by_slug["china"]
-        self.area_changes = _area_changes(path, self.by_id)
-        self.recodings = _recodings(path, self.by_id)
+        # Divisions that became part of a place (merged, or a share of a split one), by
+        # place; and codes the same division took a new code after, by the old code.
+        self.area_changes: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
+        self.recodings: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        for slug, code, name, since, until, change in _history(path, self.by_id):
+            if change == "recoded":
+                self.recodings[code].append((since, until, slug))
+            else:
+                self.area_changes[slug].append((until, name, code, change))
 
     def recoded(self, code: str, year: int) -> Place | None:
         """The one place the history of the codes makes `code`, as in use in `year`, the
@@ -144,36 +151,16 @@ class Gazetteer:
         return holder.code if holder else None
 
 
-def _area_changes(
-    path: Path, by_id: dict[int, Place]
-) -> dict[str, list[tuple[int, str, str, str]]]:
-    """Divisions that became part of a place (merged, or a share of a split one), with the
-    year, from the `former_code` rows the history of the codes gives the gazetteer."""
+def _history(path: Path, by_id: dict[int, Place]) -> list[tuple[str, str, str, int, int, str]]:
+    """The former codes the history of the division codes gives the gazetteer's places:
+    (place slug, code, name, in use from, until, recoded, merged or split)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     rows = con.execute(
-        "select place_id, valid_to, name_local, code, change from former_code"
-        " where source_id = 'division-code-history' and change in ('merged', 'split')"
+        "select place_id, code, name_local, valid_from, valid_to, change from former_code"
+        " where source_id = 'division-code-history'"
     ).fetchall()
     con.close()
-    changes: dict[str, list[tuple[int, str, str, str]]] = defaultdict(list)
-    for place_id, valid_to, name, code, change in rows:
-        changes[by_id[place_id].slug].append((valid_to, name, code, change))
-    return changes
-
-
-def _recodings(path: Path, by_id: dict[int, Place]) -> dict[str, list[tuple[int, int, str]]]:
-    """Former codes the history of the codes gives as recoded: code -> (in use from, until,
-    the place it is today)."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    rows = con.execute(
-        "select code, valid_from, valid_to, place_id from former_code"
-        " where source_id = 'division-code-history' and change = 'recoded'"
-    ).fetchall()
-    con.close()
-    recodings: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for code, since, until, place_id in rows:
-        recodings[code].append((since, until, by_id[place_id].slug))
-    return recodings
+    return [(by_id[place_id].slug, *rest) for place_id, *rest in rows]
 
 
 def _strip_suffix(name: str) -> str:
