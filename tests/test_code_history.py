@@ -73,6 +73,16 @@ def test_a_split_and_a_chain_are_followed_to_today() -> None:
     assert fate(found, "320611", 1991) == ({"320613"}, CodeChange.merged)
 
 
+def test_a_split_whose_parts_end_in_one_place_is_merged_into_it() -> None:
+    found = history(
+        "320702,江苏省,连云港市,新海区,县级,弃用,1983,1986,320703;320704",
+        "320703,江苏省,连云港市,连云区,县级,弃用,1983,1990,320706",
+        "320704,江苏省,连云港市,云台区,县级,弃用,1983,1990,320706",
+        "320706,江苏省,连云港市,海州区,县级,在用,1990,,",
+    )
+    assert fate(found, "320702", 1986) == ({"320706"}, CodeChange.merged)
+
+
 def test_transfers_are_not_a_fate_and_a_missing_one_is_none() -> None:
     found = history(
         "130124,河北省,石家庄市,栾城县,县级,弃用,1986,2014,130108[2001];130111",
@@ -84,7 +94,7 @@ def test_transfers_are_not_a_fate_and_a_missing_one_is_none() -> None:
     )
     assert fate(found, "130124", 2014) == ({"130111"}, CodeChange.recoded)
     assert fate(found, "132100", 1993) is None  # no successor given
-    assert fate(found, "999901", 1990) is None  # leads nowhere in use
+    assert fate(found, "999901", 1990) is None  # leads to no row in use
 
 
 def test_rows_name_each_place_and_skip_a_place_s_own_code() -> None:

@@ -87,7 +87,8 @@ def _former(
     connection: Connection, resource: Resource, former: str, value: str, name: str
 ) -> Moved | ProblemError | None:
     """What an old code names today, saying so: a 308 to the one row whose area had it, or
-    a 404 listing the rows it was split among; None when no row had it."""
+    a 404 listing the rows it was split among; None when no row had it. A code given to
+    several divisions in turn (362302: 鹰潭市, then 德兴市) answers for its latest use."""
     table, old = resource.table, SQLModel.metadata.tables[former]
 
     def build() -> Any:
@@ -95,41 +96,45 @@ def _former(
             select(table.c[resource.path_key.column].label("key"),
                    table.c[resource.path_key.alias or ""].label("now"),
                    old.c.name_local, old.c.year, old.c.valid_from, old.c.valid_to,
-                   old.c.change, old.c.source_id)
+                   old.c.change, old.c.source_id, old.c.locator_row)
             .join(old, old.c.place_id == table.c.id)
             .where(old.c.code == slot("code"), *resource.spec.scope)
-            .order_by(old.c.year.desc(), table.c[resource.path_key.column])
-            .limit(MAX_LISTED + 1)
+            .order_by(old.c.year.desc(), old.c.source_id, old.c.locator_row,
+                      table.c[resource.path_key.column])
+            .limit(50)
         )  # fmt: skip
 
     rows = fetch_all(connection, ("former", resource.name), build, {"code": value})
     if not rows:
         return None
-    keys = list(dict.fromkeys(row["key"] for row in rows))
     latest = rows[0]
+    use = [
+        r
+        for r in rows
+        if (r["source_id"], r["locator_row"]) == (latest["source_id"], latest["locator_row"])
+    ]
+    keys = list(dict.fromkeys(row["key"] for row in use))
     if len(keys) == 1:
-        return Moved(
-            name,
-            latest["key"],
-            f"{value} is a former code: {_was(rows)}; {_now(latest, resource.noun)}",
-        )
+        note = f"{value} is a former code: {_was(latest, rows)}; {_now(latest, resource.noun)}"
+        return Moved(name, latest["key"], note)
     listed = ", ".join(keys[:MAX_LISTED]) + (", …" if len(keys) > MAX_LISTED else "")
-    why = f"{value} is a former code: {_was(rows)}; its area is now in {listed}"
+    why = f"{value} is a former code: {_was(latest, rows)}; its area is now in {listed}"
     return ProblemError(404, "not-found", f"{name}: {why}",
                         [InvalidParameter(name, why, "path", keys[:MAX_LISTED])])  # fmt: skip
 
 
-def _was(rows: list[Any]) -> str:
-    """What the sources say of an old code: the history's years, or the tables' years."""
-    history = [row for row in rows if row["valid_from"] is not None]
-    if history:
-        row = history[0]
+def _was(latest: Any, rows: list[Any]) -> str:
+    """What the source of the code's latest use says of it: the years the history gives,
+    or the years of the tables that give the same division under it."""
+    if latest["valid_from"] is not None:
         return (
-            f"{row['source_id']} gives {row['name_local']} under it from {row['valid_from']}"
-            f" until {row['valid_to']}"
+            f"{latest['source_id']} gives {latest['name_local']} under it from"
+            f" {latest['valid_from']} until {latest['valid_to']}"
         )
-    latest = rows[0]
-    years = " and ".join(sorted({str(row["year"]) for row in rows}))
+    tables = {
+        row["year"] for row in rows if row["valid_from"] is None and row["key"] == latest["key"]
+    }
+    years = " and ".join(str(year) for year in sorted(tables))
     return f"{latest['source_id']} gives {latest['name_local']} under it in {years}"
 
 

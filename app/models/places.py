@@ -45,13 +45,15 @@ class PlaceAncestor(SQLModel, table=True):
 
 
 class FormerCode(SQLModel, table=True):
-    """A division code a place, or part of its area, was once given, that it does not have
-    today: a county made a district or a county-level city takes a new code, two counties
-    merge under one, a district is split among others.
+    """A division code a place, or part of its area, was once given: a county made a
+    district or a county-level city takes a new code, two counties merge under one, a
+    district is split among others.
 
     Two sources give them, each cited by its cell: the census tables, which give a place
     under the code it had in their year, and the history of the codes, which gives the
-    years each code was in use and what became of its area (`change`)."""
+    years each code was in use and what became of its area (`change`). A place's own code
+    is one only where other divisions joined the place under it (万盛区's 500110, qijiang's
+    today)."""
 
     __tablename__ = "former_code"
     __table_args__ = (

@@ -100,12 +100,11 @@ class CodeHistory:
         not say (no successor given, or one that leads nowhere)."""
         if row.valid_to is None:
             return Fate(frozenset({row.code}), CodeChange.recoded)
-        if row.key in self._fates:
-            return self._fates[row.key]
-        self._fates[row.key] = None  # a cycle in the history resolves to nothing
-        found = self._follow(row)
-        self._fates[row.key] = found
-        return found
+        if row.key not in self._fates:
+            # No chain comes back to a row: a successor is the row in use after the change,
+            # so the years only grow along it.
+            self._fates[row.key] = self._follow(row)
+        return self._fates[row.key]
 
     def _follow(self, row: CodeRow) -> Fate | None:
         assert row.valid_to is not None
@@ -119,10 +118,10 @@ class CodeHistory:
             return None
         codes = frozenset().union(*(f.codes for f in known))
         change = max((f.change for f in known), key=_RANK.__getitem__)
-        if len(found) > 1 or len(codes) > 1:
+        if len(codes) > 1:
             change = CodeChange.split_among
-        elif change is CodeChange.recoded and not self._recoded(row, found[0]):
-            change = CodeChange.merged
+        elif len(found) > 1 or (change is CodeChange.recoded and not self._recoded(row, found[0])):
+            change = CodeChange.merged  # all of it in one place today, with other divisions
         return Fate(codes, change)
 
 
