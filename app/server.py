@@ -21,11 +21,10 @@ from uvicorn.supervisors import Multiprocess
 
 from .config import get_settings
 from .limits import ConnectionLimits, connection_limits, file_margin, raise_open_files_limit
+from .locations import NAME
 from .protocol import MAX_HEADER_BYTES, BoundedHttpToolsProtocol
 
 logger = logging.getLogger("uvicorn.error")
-# `app` in a checkout, `innovation_atlas` installed: the workers import the app the same way.
-PACKAGE_NAME = __name__.rpartition(".")[0]
 
 
 class AtlasConfig(uvicorn.Config):
@@ -51,7 +50,7 @@ class AtlasConfig(uvicorn.Config):
 def config(host: str, port: int, workers: int) -> AtlasConfig:
     trusted = get_settings().trusted_proxies.strip()
     return AtlasConfig(
-        f"{PACKAGE_NAME}.main:create_app",
+        f"{NAME}.main:create_app",  # the workers import the package by the name it runs as
         factory=True,
         host=host,
         port=port,

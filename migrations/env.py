@@ -14,8 +14,8 @@ config = context.config
 _package = str(config.attributes.get("package", "app"))
 importlib.import_module(f"{_package}.models")  # registers every table on the metadata
 get_settings = importlib.import_module(f"{_package}.config").get_settings
-build_engine = importlib.import_module(f"{_package}.db").build_engine
-is_sqlite = importlib.import_module(f"{_package}.db").is_sqlite
+_db = importlib.import_module(f"{_package}.db")
+build_engine, is_sqlite = _db.build_engine, _db.is_sqlite
 include_name = importlib.import_module(f"{_package}.migrate").include_name
 
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -122,7 +122,7 @@ def test_a_bad_row_is_named(tmp_path: Path, line: str, problem: str) -> None:
     path.parent.mkdir()
     raw = f"{HEADER}\n{line}\n".encode()
     path.write_bytes(raw)
-    found, problems = read_history(tmp_path, hashlib.sha256(raw).hexdigest())
+    found, problems = read_history(tmp_path, hashlib.sha256(raw).hexdigest(), "sources.yaml")
     assert found is not None
     assert found.rows == []
     assert [(p.file, p.record) for p in problems] == [(HISTORY_FILE, "row 2")]

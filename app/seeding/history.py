@@ -29,7 +29,6 @@ from .errors import SeedProblem, checksum_problem
 
 HISTORY_SOURCE = "division-code-history"
 HISTORY_FILE = "divisions/code-history.csv"
-SOURCES_FILE = "sources.yaml"
 IN_USE = "在用"
 CODE_COLUMN = 1  # the column a former code is read from, for its locator
 _RANK = {CodeChange.recoded: 0, CodeChange.merged: 1, CodeChange.split_among: 2}
@@ -130,14 +129,17 @@ def in_use(history: CodeHistory) -> list[tuple[str, str]]:
     return [(row.code, row.name_local) for row in history.rows if row.valid_to is None]
 
 
-def read_history(root: Path, sha256: str | None) -> tuple[CodeHistory | None, list[SeedProblem]]:
-    """The history file under `root`, refused when its bytes are not the recorded ones."""
+def read_history(
+    root: Path, sha256: str | None, recorded_in: str
+) -> tuple[CodeHistory | None, list[SeedProblem]]:
+    """The history file under `root`, refused when its bytes are not the `sha256` recorded
+    in the seed file `recorded_in`."""
     try:
         raw = (root / HISTORY_FILE).read_bytes()
     except OSError as exc:
         return None, [SeedProblem(HISTORY_FILE, None, None, f"cannot read it: {exc.strerror}")]
     why = ": the file changed after its checksum was recorded"
-    where = (SOURCES_FILE, f"source {HISTORY_SOURCE}")
+    where = (recorded_in, f"source {HISTORY_SOURCE}")
     changed = checksum_problem(raw, sha256, where, HISTORY_FILE, why)
     if changed is not None:
         return None, [changed]

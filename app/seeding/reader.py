@@ -58,7 +58,7 @@ def read_dataset(root: Path) -> Dataset:
     history = None
     listed = {s.id: s for s in sources.sources} if sources is not None else {}
     if HISTORY_SOURCE in listed:
-        history, history_problems = read_history(root, listed[HISTORY_SOURCE].sha256)
+        history, history_problems = read_history(root, listed[HISTORY_SOURCE].sha256, SOURCES_FILE)
         problems.extend(history_problems)
     if problems or sources is None or places is None or indicators is None:
         raise SeedError(problems)
