@@ -134,6 +134,13 @@ class Settings(BaseSettings):
         description="Time a request's statements may take in the fast lane before the request"
         " is moved to the slow lane.",
     )
+    inline_budget_ms: int = Field(
+        default=10,
+        ge=0,
+        description="On SQLite, time a request seen to be quick (a quarter of this in the fast"
+        " lane) may take on the event loop's own thread (no thread hop) before it is stopped"
+        " and run again in the fast lane. 0: every request runs in a lane's threads.",
+    )
     query_budget_ms: Milliseconds = Field(
         default=1000,
         description="Time a request's statements may take in the slow lane before it is"

@@ -66,7 +66,7 @@ def build_engine(
     `ping` tests a pooled PostgreSQL connection before lending it (a round trip each
     time); without it, a connection that died while pooled fails its first statement and
     is dropped with every connection as old. For callers that then read again on a fresh
-    connection (app.api.reads.read).
+    connection (app.api.lanes.read).
     """
     if is_sqlite(url):
         parsed = make_url(url)

@@ -11,7 +11,7 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
@@ -19,7 +19,8 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from . import __version__
 from .api import TAGS, collections, include_api, item_keys
 from .api.exports import ExportSlots
-from .api.reads import in_database, read, unavailable
+from .api.lanes import read, unavailable
+from .api.reads import in_database
 from .api.responses import (
     RawJSON,
     problem_responses,
@@ -129,13 +130,14 @@ def cursor_secret(engine: Engine, settings: Settings) -> str:
 
 
 def _lane(name: str, settings: Settings, url: str, threads: int, budget_ms: int) -> Lane:
+    """A lane of `threads` connections to `url` whose statements stop at `budget_ms`."""
     engine = build_engine(
         url,
         read_only=True,
         pool_size=threads,
         pool_timeout=settings.pool_timeout,
         statement_timeout_ms=budget_ms,
-        ping=False,  # a read that finds its connection dead runs again (app.api.reads.read)
+        ping=False,  # a read that finds its connection dead runs again (app.api.lanes.read)
     )
     if is_sqlite(url):
         watch_sqlite(engine)
@@ -143,15 +145,28 @@ def _lane(name: str, settings: Settings, url: str, threads: int, budget_ms: int)
     return Lane(name, engine, anyio.CapacityLimiter(threads), budget_ms / 1000)
 
 
+def _no_lock_waits(dbapi_connection: Any, _record: Any) -> None:
+    """The inline lane's SQLite connection fails at once on a locked file instead of waiting
+    up to busy_timeout (a load's commit) on the event loop's thread; the fast lane then
+    reads, and waits, in its own."""
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+
+
 def build_lanes(settings: Settings, url: str | None = None) -> Lanes:
     """The fast lane every request starts in and the slow lane for work that overruns it
     (app.query.budget), each with its own connections and threads, on `url` (by default
-    the primary)."""
+    the primary); on SQLite also the inline lane, one connection the event loop's thread
+    reads quick shapes on."""
     url = url or settings.database_url
     fast_threads = settings.db_threads or (1 if is_sqlite(url) else settings.pool_size)
+    inline = None
+    if is_sqlite(url) and settings.inline_budget_ms:
+        inline = _lane("inline", settings, url, 1, settings.inline_budget_ms)
+        event.listen(inline.engine, "connect", _no_lock_waits)
     return Lanes(
         fast=_lane("fast", settings, url, fast_threads, settings.fast_budget_ms),
         slow=_lane("slow", settings, url, settings.slow_threads, settings.query_budget_ms),
+        inline=inline,
     )
 
 

@@ -1,9 +1,7 @@
 """How a request reads: which database node and lane serve it, its time budget, the dataset
 version it is pinned to, the snapshot it reads in, and when a failed read is retried."""
 
-import logging
 import time
-import traceback
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -12,31 +10,19 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 from fastapi import Request
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy import Connection
 
 from ..archives import StillRestoring
-from ..db import roll_back_hot_journal
 from ..errors import InvalidParameter, ProblemError
-from ..faults import is_database_fault, is_hot_journal
 from ..nodes import Node, Nodes
-from ..query.budget import BudgetExceeded, Lane, deadline, overran
+from ..query.budget import BudgetExceeded
 from ..query.cursors import VERSION_DIGITS
 from ..query.parsing import unknown_parameters
 from ..query.snapshot import open_snapshot
 from .history import as_of_problem, published_at, releases, retired
+from .lanes import Declined, NodeFault, let_go, read_inline, run_in_lane, unavailable
 
-RETRY_AFTER_SECONDS = "2"
 T = TypeVar("T")
-_UNLIMITED = anyio.CapacityLimiter(1000)  # the real bounds are the lanes' limiters
-logger = logging.getLogger("atlas")
-
-
-def unavailable(why: str) -> ProblemError:
-    return ProblemError(
-        503, "service-unavailable", why, headers={"Retry-After": RETRY_AFTER_SECONDS}
-    )
 
 
 def too_expensive(budget_ms: int, cost: str | None) -> ProblemError:
@@ -70,12 +56,6 @@ class Wanted:
         if self.parameter == "version":
             return version.startswith(self.version)
         return version == self.version
-
-
-class _NodeFault(Exception):
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
 
 
 class _OtherVersion(Exception):
@@ -145,7 +125,7 @@ async def in_database(
         try:
             with nodes.using(node):
                 read_at, result = await _on_node(request, node, work, shape, cost, wanted)
-        except _NodeFault as fault:
+        except NodeFault as fault:
             nodes.unfit(node, fault.why)
             why = fault.why
             continue
@@ -205,11 +185,11 @@ async def _not_served(request: Request, nodes: Nodes, wanted: Wanted) -> Problem
 async def _on_primary(request: Request, nodes: Nodes, work: Callable[[Connection], T]) -> T:
     """A small read of the primary, whatever version it holds (the release table)."""
     try:
-        return await _run(request, nodes.primary.lanes.fast, work)
-    except _NodeFault as fault:
+        return await run_in_lane(request, nodes.primary.lanes.fast, work)
+    except NodeFault as fault:
         raise unavailable(fault.why) from None
     except BudgetExceeded as overrun:
-        _let_go(overrun)
+        let_go(overrun)
         raise unavailable("the database is busy; retry shortly") from None
 
 
@@ -236,139 +216,57 @@ async def _on_node(
 ) -> tuple[str, T]:
     """`work` on `node`: in its fast lane first; if it overruns the fast budget it runs
     again, from the start, in the slow lane (reads are idempotent), and `shape` is
-    remembered as heavy. Past the slow lane's budget the answer is 422 naming `cost`."""
+    remembered as heavy. Past the slow lane's budget the answer is 422 naming `cost`.
+
+    A shape the fast lane has seen finish inside the inline budget is read on the event
+    loop's thread instead (app.query.budget); if it overruns there, or the database fails
+    it, it is read again in the fast lane, which reports what it finds."""
+    took = 0.0
 
     def snapshot(connection: Connection) -> tuple[str, T]:
-        started = time.monotonic()
+        nonlocal took
+        started, cpu = time.monotonic(), time.thread_time()
         read_at = open_snapshot(connection)
         node.observe(read_at, started)
         if wanted is not None and not wanted.matches(read_at):
             raise _OtherVersion(read_at)
-        return read_at, work(connection)
+        result = work(connection)
+        took = time.thread_time() - cpu
+        return read_at, result
 
     lanes = node.lanes
     lane = lanes.first_lane(shape)
     if lane is lanes.fast:
+        quick = shape if shape is not None else _route(request)
+        inline = lanes.inline_lane(quick)
+        if inline is not None:
+            try:
+                return read_inline(inline, snapshot)
+            except BudgetExceeded as overrun:
+                lanes.not_quick(quick)
+                let_go(overrun)
+            except Declined:
+                pass
         try:
-            return await _run(request, lane, snapshot)
+            answer = await run_in_lane(request, lane, snapshot)
+            lanes.took(quick, took)
+            return answer
         except BudgetExceeded as overrun:
             lanes.remember(shape)
-            _let_go(overrun)
+            let_go(overrun)
     try:
-        return await _run(request, lanes.slow, snapshot)
+        return await run_in_lane(request, lanes.slow, snapshot)
     except BudgetExceeded as overrun:
-        _let_go(overrun)
+        let_go(overrun)
         raise too_expensive(int(lanes.slow.budget * 1000), cost) from None
 
 
-def _let_go(overrun: BaseException) -> None:
-    """Clear the frames an overrun's traceback holds. They keep the stopped statement's
-    cursor alive in a reference cycle until the cyclic collector runs, and on SQLite a live
-    statement holds the file's read lock: `atlas load` failed with "database is locked"
-    while a server sat idle after a detail request had overrun its fast budget."""
-    error: BaseException | None = overrun
-    while error is not None:
-        traceback.clear_frames(error.__traceback__)
-        error = error.__cause__ or error.__context__
-
-
-async def _run(request: Request, lane: Lane, work: Callable[[Connection], T]) -> T:
-    """`work` on a connection of `lane`, in a worker thread: a request makes one thread hop
-    however many statements it runs.
-
-    At most the lane's limiter's worth of requests use its connections at once. CPython's
-    sqlite3 releases and retakes the GIL for every row it steps, so many threads querying
-    at once convoy on the GIL: measured with wrk at 32 connections, 40 threads gave 72
-    req/s, 3 gave 366 and 1 gave 666 on the same query. Waiting for a slot is bounded by the
-    pool timeout; past it the answer is 503 with Retry-After.
-    """
-    timeout: float = request.app.state.settings.pool_timeout
-    acquired = False
-    with anyio.move_on_after(timeout):
-        await lane.limiter.acquire()
-        acquired = True
-    if not acquired:
-        raise unavailable("the database is busy; retry shortly")
-
-    def budgeted(connection: Connection) -> T:
-        with deadline(connection, lane.budget):
-            try:
-                return work(connection)
-            except DBAPIError as error:  # a statement run through SQLAlchemy, not fetch
-                if overran(error.orig):
-                    raise BudgetExceeded from error
-                raise
-
-    def run() -> T:
-        try:
-            return read(lane.engine, budgeted)
-        except BudgetExceeded:
-            raise
-        except Exception as error:
-            # The lane's statement_timeout also bounds the pool's liveness ping: on a loaded
-            # server a ping past a tiny budget is that budget overrun, not a database fault.
-            if overran(getattr(error, "orig", error)):
-                raise BudgetExceeded from error
-            if is_database_fault(error):
-                raise _NodeFault(_reason(error)) from None
-            raise
-
-    try:
-        return await anyio.to_thread.run_sync(run, limiter=_UNLIMITED)
-    finally:
-        lane.limiter.release()
-
-
-def read(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """Run the read `work` on a pooled connection, once more if the database failed in a
-    way a second attempt cures; errors propagate (`in_database` makes faults 503s).
-
-    Reads are idempotent, so a read whose connection died under it (a terminated backend,
-    a server restart), wherever that happened (connecting, mid-statement, reading rows),
-    runs once more on a fresh connection before anyone sees an error: with PostgreSQL's
-    backends terminated five times in 2.5 s under 16 clients, 16 failed answers of 1,957
-    (8 x 500, 8 closed unanswered) became none of 1,946. A SQLite file left
-    mid-transaction by a dead writer is rolled back to its last commit, then read again.
-    """
-    try:
-        return _attempt(engine, work)
-    except Exception as error:
-        if not (is_database_fault(error) and _worth_retrying(engine, error)):
-            raise
-    return _attempt(engine, work)
-
-
-def _attempt(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with engine.connect() as connection:
-        return work(connection)
-
-
-def _worth_retrying(engine: Engine, error: Exception) -> bool:
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True  # the pool has let go of the dead connection; the next one is new
-    return is_hot_journal(error) and roll_back_hot_journal(engine)
-
-
-_last_logged = 0.0
-
-
-def _log_fault(error: Exception) -> None:
-    """One line per second at most: an outage under load would otherwise log every request
-    (1,308 lines in a 2 s PostgreSQL stop)."""
-    global _last_logged
-    now = time.monotonic()
-    if now - _last_logged >= 1:
-        _last_logged = now
-        logger.warning("database unavailable: %s", " ".join(str(error).split())[:300])
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, PoolTimeout):
-        return "all database connections are busy; retry shortly"
-    _log_fault(error)
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return "the connection to the database was lost; retry shortly"
-    return "the database is unavailable; retry shortly"
+def _route(request: Request) -> Hashable | None:
+    """The route's path template, for a read with no shape (a detail): its reads are alike
+    whichever key the path names."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return ("route", path) if isinstance(path, str) else None
 
 
 async def no_query_parameters(request: Request) -> None:

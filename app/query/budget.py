@@ -7,6 +7,15 @@ which has its own threads and connections and the full budget; past that the req
 refused with a problem that names what made it expensive. A query shape that once overran
 the fast budget goes straight to the slow lane next time, so a client repeating an
 expensive URL never occupies the fast lane again.
+
+On SQLite a third lane, the inline one, runs a shape seen to finish well inside a few
+milliseconds (a quarter of its budget, in the fast lane's CPU time) on the event loop's
+own thread, on a connection of its own: no thread hop, which was the largest Python cost
+of a cheap request (docs/performance.md). Its budget is that of one such request, so a
+shape that turns slow (another value, a cold page cache) holds the loop no longer than
+that before it is stopped, forgotten as quick and run again in the fast lane. PostgreSQL
+has none: its statements wait on the network, and a server that stops answering would
+hold the loop for as long.
 """
 
 import sqlite3
@@ -104,10 +113,34 @@ class Lanes:
 
     fast: Lane
     slow: Lane
+    inline: Lane | None = None
     remembered: int = 1024
     forget_after: float = 60.0
     _heavy: OrderedDict[Hashable, float] = field(default_factory=OrderedDict)
+    _quick: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def inline_lane(self, shape: Hashable | None) -> Lane | None:
+        """The inline lane, if `shape` has been seen to finish inside its budget."""
+        return self.inline if shape is not None and shape in self._quick else None
+
+    def took(self, shape: Hashable | None, seconds: float) -> None:
+        """A read of `shape` in the fast lane took `seconds` of its thread's CPU (its SQL
+        and its Python, not the waits for the GIL that inflate its wall time under load).
+        A quarter of the inline budget makes it quick: a shape near the budget would
+        otherwise be learned and stopped in turn, wasting the budget every other time."""
+        if shape is None or self.inline is None or seconds >= self.inline.budget / 4:
+            return
+        with self._lock:
+            self._quick[shape] = None
+            self._quick.move_to_end(shape)
+            while len(self._quick) > self.remembered:
+                self._quick.popitem(last=False)
+
+    def not_quick(self, shape: Hashable | None) -> None:
+        """`shape` overran the inline budget: it runs in the fast lane until seen quick again."""
+        with self._lock:
+            self._quick.pop(shape, None)
 
     def first_lane(self, shape: Hashable | None) -> Lane:
         if shape is None:
@@ -123,11 +156,13 @@ class Lanes:
         if shape is None:
             return
         with self._lock:
+            self._quick.pop(shape, None)
             self._heavy[shape] = time.monotonic()
             self._heavy.move_to_end(shape)
             while len(self._heavy) > self.remembered:
                 self._heavy.popitem(last=False)
 
     def dispose(self) -> None:
-        self.fast.engine.dispose()
-        self.slow.engine.dispose()
+        for lane in (self.fast, self.slow, self.inline):
+            if lane is not None:
+                lane.engine.dispose()
