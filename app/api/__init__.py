@@ -5,6 +5,7 @@ all read this one table (a resource missing here has no routes at all). Each rou
 included into the app directly, so matching a request walks one level of routes.
 """
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -118,8 +119,22 @@ def include_api(app: FastAPI) -> Callable[[str], bool]:
     twins = twin_routes(lists, app.router)
     app.router.routes.extend(twins)
     patterns = [compile_path(path)[0] for path in lists] + [twin.path_regex for twin in twins]
+    by_collection: dict[str, list[re.Pattern[str]]] = {}
+    for path, pattern in zip([*lists, *(twin.path for twin in twins)], patterns, strict=True):
+        by_collection.setdefault(_collection(path), []).append(pattern)
 
     def exportable(path: str) -> bool:
-        return any(pattern.match(path) for pattern in patterns)
+        """Asked on every request (the validators key the representation by it): only
+        the patterns of the path's own collection are tried, not all fifty."""
+        candidates = by_collection.get(_collection(path), ())
+        return any(pattern.match(path) for pattern in candidates)
 
     return exportable
+
+
+def _collection(path: str) -> str:
+    """The first segment under the API prefix, without a format suffix: `metrics` for
+    `/api/v1/metrics.csv` and `/api/v1/metrics/KEY`; '' outside the API."""
+    if not path.startswith(API_PREFIX + "/"):
+        return ""
+    return path[len(API_PREFIX) + 1 :].partition("/")[0].partition(".")[0]
