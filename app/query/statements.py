@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Dialect, bindparam
@@ -35,6 +35,10 @@ class Prepared:
     positional: bool
     defaults: Mapping[str, Any]  # values compiled into the statement (OFFSET 0 and the like)
     shape: Hashable = None
+    # The result's column names, read from the first execution's cursor: the SQL is fixed,
+    # so they are too, and psycopg builds a Column object per column for `description`
+    # (5% of a one-row request's CPU on PostgreSQL).
+    columns: list[tuple[str, ...]] = field(default_factory=list, compare=False)
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         merged = {**self.defaults, **values}
@@ -134,7 +138,9 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
     try:
         cursor = raw.cursor()  # raises too when the connection was closed under us
         cursor.execute(prepared.sql, parameters)
-        names = [column[0] for column in cursor.description]
+        if not prepared.columns:
+            prepared.columns.append(tuple(column[0] for column in cursor.description))
+        names = prepared.columns[0]
         rows = cursor.fetchall()
     except connection.dialect.loaded_dbapi.Error as error:
         if overran(error):
