@@ -1,4 +1,5 @@
-"""A SQLite writer that dies mid-transaction, for the fault tests and `bench.faults`.
+"""A SQLite writer that dies mid-transaction, for the fault tests and `bench.faults`; and one
+that holds the file's exclusive lock for as long as a test needs.
 
     python -m harness.sqlite_writer PATH
 
@@ -14,9 +15,23 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 READY = "spilled"
+
+
+@contextmanager
+def held_exclusively(path: str | Path) -> Iterator[None]:
+    """Every read of the SQLite file at `path` waits (or fails at once, with busy_timeout
+    0) until the block ends: a writer's exclusive lock, as during a commit."""
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        locker.close()
 
 
 def write_until_killed(path: Path) -> None:

@@ -30,7 +30,7 @@ from harness.server import (
     serve_once,
     server_process,
 )
-from harness.sqlite_writer import journal_of, kill_spilling_writer
+from harness.sqlite_writer import held_exclusively, journal_of, kill_spilling_writer
 from harness.state import dump
 from harness.traffic import Tally, traffic, watch_until_quiet
 from tests.conftest import SEEDS, Backend, load_seeds
@@ -377,12 +377,8 @@ def test_server_started_on_a_hot_journal_serves_the_last_commit(tmp_path: Path) 
 def database_held(backend: Backend, url: str) -> Iterator[None]:
     """Block every read of the sources until the block ends."""
     if backend.cluster is None:
-        locker = sqlite3.connect(make_url(url).database or "", isolation_level=None)
-        locker.execute("BEGIN EXCLUSIVE")
-        try:
+        with held_exclusively(make_url(url).database or ""):
             yield
-        finally:
-            locker.close()
         return
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo) as holder:

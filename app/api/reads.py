@@ -20,7 +20,7 @@ from ..query.cursors import VERSION_DIGITS
 from ..query.parsing import unknown_parameters
 from ..query.snapshot import open_snapshot
 from .history import as_of_problem, published_at, releases, retired
-from .lanes import Declined, NodeFault, let_go, read_inline, run_in_lane, unavailable
+from .lanes import Declined, NodeFault, let_go, run_in_lane, unavailable
 
 T = TypeVar("T")
 
@@ -241,7 +241,7 @@ async def _on_node(
         inline = lanes.inline_lane(quick)
         if inline is not None:
             try:
-                return read_inline(inline, snapshot)
+                return await run_in_lane(request, lane, snapshot, inline=inline)
             except BudgetExceeded as overrun:
                 lanes.not_quick(quick)
                 let_go(overrun)

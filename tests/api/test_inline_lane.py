@@ -4,10 +4,7 @@ the same answer; one that overruns it, or finds the file locked, is read again i
 lane. PostgreSQL has no inline lane: its statements wait on the network."""
 
 import shutil
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.main import create_app
+from harness.sqlite_writer import held_exclusively
 from tests.conftest import Backend, load_seeds
 
 API = "/api/v1"
@@ -124,7 +122,7 @@ def test_a_locked_file_does_not_hold_the_event_loop(sqlite_copy: str) -> None:
         seen.clear()
         waiting: list[httpx.Response] = []
         health: list[httpx.Response] = []
-        with file_locked(sqlite_copy):
+        with held_exclusively(make_url(sqlite_copy).database or ""):
             reader = threading.Thread(target=lambda: waiting.append(client.get(LIST)))
             reader.start()
             reader.join(0.3)
@@ -146,16 +144,6 @@ def test_a_locked_file_does_not_hold_the_event_loop(sqlite_copy: str) -> None:
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 0
 
 
-@contextmanager
-def file_locked(url: str) -> Iterator[None]:
-    locker = sqlite3.connect(make_url(url).database or "", isolation_level=None)
-    locker.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        locker.close()
-
-
 @pytest.fixture(scope="module")
 def sqlite_loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("inline") / "loaded.db"
@@ -169,3 +157,29 @@ def sqlite_copy(sqlite_loaded: Path, tmp_path: Path) -> str:
     copy = tmp_path / "atlas.db"
     shutil.copyfile(sqlite_loaded, copy)
     return f"sqlite:///{copy}"
+
+
+def test_an_inline_read_waits_its_turn_for_the_fast_lane(sqlite_copy: str) -> None:
+    """An inline read takes the fast lane's slot: it never runs beside the lane's thread
+    (whose rows would wait for the GIL), and requests are answered in the order they wait."""
+    app = create_app(Settings(database_url=sqlite_copy, inline_budget_ms=50))
+    with TestClient(app) as client:
+        seen = lane_threads(app)
+        answer = read_until_inline(client, seen, LIST)
+        seen.clear()
+        limiter = app.state.nodes.primary.lanes.fast.limiter
+        holder = object()
+        assert client.portal is not None
+        client.portal.call(limiter.acquire_on_behalf_of, holder)  # the fast lane is busy
+        waiting: list[httpx.Response] = []
+        reader = threading.Thread(target=lambda: waiting.append(client.get(LIST)))
+        try:
+            reader.start()
+            reader.join(0.5)
+            assert reader.is_alive(), "the inline read did not wait for the fast lane's slot"
+            assert seen == []
+        finally:
+            client.portal.call(limiter.release_on_behalf_of, holder)
+        reader.join(10)
+        assert waiting[0].json() == answer
+        assert seen == [("inline", loop_thread(client))]
