@@ -107,9 +107,11 @@ class Lane:
 
 @dataclass
 class Lanes:
-    """The two lanes, and the query shapes lately seen to overrun the fast budget (for
-    `forget_after` seconds: a shape is heavy for some values, or was slowed by a stall, and
-    should not be sent to the single slow thread for the life of the process)."""
+    """The fast and slow lanes (and on SQLite the inline one), the query shapes lately seen
+    to overrun the fast budget (for `forget_after` seconds: a shape is heavy for some
+    values, or was slowed by a stall, and should not be sent to the single slow thread for
+    the life of the process), and the shapes seen quick enough to read inline (until one
+    overruns there or is found heavy)."""
 
     fast: Lane
     slow: Lane
