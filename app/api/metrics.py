@@ -271,6 +271,8 @@ METRIC_SPEC = ListSpec(
         relevance_sort(BY_KIND["metric"], observation.c.key),
     ),
     default_sort=("id",),
+    few_valued=("year", "period_end"),
+    determines=(("period_end", "year"),),
     fields=tuple(name for name in Metric.model_fields if name != "per"),
     serialize=serialize_metric,
     augment=Augment(PER_PARAMETER, augment(Metrics(metrics_select, serialize_metric))),

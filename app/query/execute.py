@@ -12,26 +12,17 @@ Every statement is compiled once per shape (app.query.statements); values are al
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Select,
-    and_,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-)
+from sqlalchemy import Connection, Select, func, literal, select
 
 from .cursors import encode_cursor
-from .expressions import Chosen, IdSet, Unindexed, page_first
+from .expressions import IdSet, page_first
 from .memo import ANSWERS, frozen
-from .operators import Use
-from .plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive
+from .order import Key, Phase, keys_of, order_by, phases
+from .plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive, where_of
+from .runs import Readers, by_runs, read_runs, walk_run
 from .snapshot import snapshot_version
 from .spec import Condition, ListQuery, ListSpec, Page, TableIndex, field_heads
 from .statements import STATEMENTS, Prepared, fetch, slot
@@ -50,22 +41,11 @@ def _table(spec: ListSpec) -> Any:
     return spec.id_column.table
 
 
-def _where(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> list[ColumnElement[Any]]:
-    conditions: list[ColumnElement[Any]] = list(spec.scope)
-    for term in terms:
-        indexable = plan.allows(term.column)
-        condition = term.condition(indexable)
-        conditions.append(
-            Chosen(condition) if indexable and plan.kind is not PlanKind.FREE else condition
-        )
-    return conditions
-
-
 def _probe_statement(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> Select[Any]:
     inner = (
         select(literal(1).label("one"))
         .select_from(_table(spec))
-        .where(*_where(spec, terms, plan))
+        .where(*where_of(spec, terms, plan))
         .limit(slot("cap"))
     )
     return select(func.count().label("total")).select_from(inner.subquery())
@@ -99,110 +79,6 @@ def _prober(connection: Connection, spec: ListSpec) -> Callable[[TableIndex, Seq
     return probe
 
 
-@dataclass(frozen=True)
-class Key:
-    """One key of the page's order: a sort field, or the id that breaks ties."""
-
-    element: ColumnElement[Any]
-    descending: bool
-    nullable: bool
-
-
-def _keys(spec: ListSpec, query: ListQuery) -> list[Key]:
-    keys = [Key(sort.column, descending, sort.nullable) for sort, descending in query.sort]
-    if query.sort[-1][0].column is not spec.id_column:  # the id breaks ties
-        keys.append(Key(spec.id_column, query.sort[-1][1], False))
-    return keys
-
-
-def _after(keys: Sequence[Key], bounds: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `bounds` in the order of `keys` (nulls last). Tested row by row:
-    the first key's own range term is what an index uses."""
-    alternatives = []
-    for i, key in enumerate(keys):
-        if bounds[i] is None:
-            continue  # nothing sorts after a null but rows equal on it (later keys decide)
-        column = Unindexed(key.element)
-        beyond = column < bounds[i] if key.descending else column > bounds[i]
-        if key.nullable:
-            beyond = or_(beyond, column.is_(None))
-        equal = [
-            Unindexed(k.element).is_(None) if b is None else Unindexed(k.element) == b
-            for k, b in zip(keys[:i], bounds[:i], strict=True)
-        ]
-        alternatives.append(and_(*equal, beyond))
-    return or_(*alternatives) if alternatives else false()
-
-
-@dataclass(frozen=True)
-class Phase:
-    """A part of the order read by one statement: all rows, or (for a nullable first key)
-    the rows with a value, then the rows without."""
-
-    name: str  # "all", "values" or "nulls"
-    keys: list[Key]
-    after: list[Any] | None  # bounds for `keys`, from the cursor
-
-    def terms(self, first: Key) -> list[Term]:
-        """The phase's own conditions: which rows of the first key, and after the cursor."""
-        first_column = column_name(first.element)
-        result: list[Term] = []
-        if self.name == "values":
-            result.append(
-                Term(first_column, Use.RANGE, lambda c: c.is_not(None), first.element, "values")
-            )
-        elif self.name == "nulls":
-            result.append(Term(first_column, Use.EQ, lambda c: c.is_(None), first.element, "nulls"))
-        if self.after is None:
-            return result
-        lead, bound = self.keys[0], self.after[0]
-        if bound is not None and self.name != "nulls":
-            values = {"after_lead": bound}
-            lead_slot = slot("after_lead")
-
-            def within(column: ColumnElement[Any]) -> ColumnElement[bool]:
-                return column <= lead_slot if lead.descending else column >= lead_slot
-
-            result.append(Term(first_column, Use.RANGE, within, lead.element, "lead", values))
-        names = [None if b is None else f"after{k}" for k, b in enumerate(self.after)]
-        bounds = [None if n is None else slot(n) for n in names]
-        values = {n: b for n, b in zip(names, self.after, strict=True) if n is not None}
-        keys = self.keys
-        result.append(
-            Term("", Use.OTHER, lambda _c: _after(keys, bounds), lead.element,
-                 ("after", tuple(n is None for n in names)), values)
-        )  # fmt: skip
-        return result
-
-
-def _phases(spec: ListSpec, query: ListQuery) -> list[Phase]:
-    keys = _keys(spec, query)
-    after = None if query.after is None else query.after[: len(keys)]
-    if not keys[0].nullable:
-        return [Phase("all", keys, after)]
-    rest = keys[1:]
-    if after is None:
-        return [Phase("values", keys, None), Phase("nulls", rest, None)]
-    if after[0] is None:
-        return [Phase("nulls", rest, after[1:])]
-    return [Phase("values", keys, after), Phase("nulls", rest, None)]
-
-
-def _order_by(keys: Sequence[Key], plan: Plan, phase: str) -> list[Any]:
-    clauses = []
-    for position, key in enumerate(keys):
-        element = (
-            key.element
-            if plan.order_indexable or plan.kind is PlanKind.FREE
-            else Unindexed(key.element)
-        )
-        clause = element.desc() if key.descending else element.asc()
-        if key.nullable and not (position == 0 and phase == "values"):
-            clause = clause.nulls_last()
-        clauses.append(clause)
-    return clauses
-
-
 def _ids_statement(
     spec: ListSpec, keys: Sequence[Key], terms: Sequence[Term], plan: Plan, phase: str
 ) -> Select[Any]:
@@ -210,8 +86,8 @@ def _ids_statement(
     return (
         select(spec.id_column.label("_id"), *columns)
         .select_from(_table(spec))
-        .where(*_where(spec, terms, plan))
-        .order_by(*_order_by(keys, plan, phase))
+        .where(*where_of(spec, terms, plan))
+        .order_by(*order_by(keys, plan, phase))
         .limit(slot("page_limit"))
     )
 
@@ -252,20 +128,67 @@ def _rows_statement(spec: ListSpec) -> Select[Any]:
 def _read_ids(
     connection: Connection, spec: ListSpec, query: ListQuery, terms: Sequence[Term]
 ) -> list[dict[str, Any]]:
-    """The page's ids and sort values (one row more than the limit, if there is one), each
-    phase planned for its own conditions."""
-    first = _keys(spec, query)[0]
-    wanted = query.limit + 1
-    found: list[dict[str, Any]] = []
-    for phase in _phases(spec, query):
-        phase_terms = [*terms, *phase.terms(first)]
-        rows, whole = _read_phase(
-            connection, spec, phase, phase_terms, wanted - len(found), query.sort_values
+    """The page's ids and sort values (one row more than the limit, if there is one)."""
+    keys = keys_of(spec, query)
+    after = None if query.after is None else query.after[: len(keys)]
+
+    def read_keys(
+        keys: list[Key], after: list[Any] | None, terms: list[Term], wanted: int, sorts: int
+    ) -> list[dict[str, Any]]:
+        """Rows in the order of `keys`, each phase planned for its own conditions."""
+        found: list[dict[str, Any]] = []
+        for phase in phases(keys, after):
+            found.extend(read_phase(phase, terms, wanted - len(found), sorts))
+            if len(found) >= wanted:
+                break
+        return found
+
+    def plan_of(phase: Phase, terms: list[Term]) -> Plan:
+        columns = [column_name(key.element) for key in phase.keys]
+        return choose(spec, terms, columns, _prober(connection, spec))
+
+    def read_run(
+        keys: list[Key],
+        after: list[Any] | None,
+        terms: list[Term],
+        equal: list[Term],
+        wanted: int,
+        sorts: int,
+    ) -> list[dict[str, Any]] | None:
+        """One run, `equal` fixing it: on the path an index gives, else by a bounded walk;
+        runs of a second few-valued key nest inside (`year`, then `period_end`)."""
+        if keys[0].nullable or column_name(keys[0].element) in spec.few_valued:
+            return read_keys(keys, after, [*terms, *equal], wanted, sorts)
+        (phase,) = phases(keys, after)
+        fixed = [*equal, *phase.terms()]
+        plan = plan_of(phase, [*terms, *fixed])
+        if plan.kind is not PlanKind.WALK or plan.index is None:
+            return read_phase(phase, [*terms, *equal], wanted, sorts, runs=False)
+        return walk_run(
+            connection, spec, keys, plan, terms, fixed, wanted, sorts, query.sort_values
         )
-        found.extend(_normalise(rows, phase, len(query.sort), whole))
-        if len(found) >= wanted:
-            break
-    return found
+
+    def read_phase(
+        phase: Phase, terms: list[Term], wanted: int, sorts: int, runs: bool = True
+    ) -> list[dict[str, Any]]:
+        phase_terms = [*terms, *phase.terms()]
+        plan = plan_of(phase, phase_terms)
+        if runs and by_runs(spec, phase, plan):
+
+            def read_rest(start: Term | None, left: int) -> list[dict[str, Any]]:
+                if start is None:  # the whole phase, from the cursor
+                    return read_phase(phase, terms, left, sorts, runs=False)
+                whole = replace(phase, after=None)
+                return read_phase(whole, [*terms, start], left, sorts, runs=False)
+
+            readers = Readers(read_run, read_rest)
+            return read_runs(connection, spec, phase, terms, wanted, sorts, readers)
+        rows, whole_rows = _read_phase(
+            connection, spec, phase, phase_terms, plan, wanted, query.sort_values
+        )
+        return _normalise(rows, phase, sorts, whole_rows)
+
+    return read_keys(keys, after, list(terms), query.limit + 1, len(query.sort))
 
 
 def _read_phase(
@@ -273,13 +196,13 @@ def _read_phase(
     spec: ListSpec,
     phase: Phase,
     terms: list[Term],
+    plan: Plan,
     limit: int,
     sort_values: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], bool]:
     """The phase's ids and sort values, and whether its rows were read whole with them;
     `sort_values` are what the sort's own expressions bind (a ranked sort's text)."""
     columns = [column_name(key.element) for key in phase.keys]
-    plan = choose(spec, terms, columns, _prober(connection, spec))
     order = tuple((column, key.descending) for column, key in zip(columns, phase.keys, strict=True))
     shape = (spec.name, "ids", phase.name, plan.signature, tuple(t.key for t in terms), order)
     # One phase: ids and rows in one statement once the shape recurs (compiling the page's

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from .expressions import Unindexed
+from .expressions import Chosen, Unindexed
 from .operators import Use
 from .spec import ListSpec, TableIndex
 
@@ -75,6 +75,19 @@ class Plan:
 
 
 Probe = Callable[[TableIndex, Sequence[Term]], int]
+
+
+def where_of(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> list[ColumnElement[Any]]:
+    """The conditions of a statement on the plan's path: the terms its index serves marked
+    chosen, the others unindexed, so the engine takes the path the plan names."""
+    conditions: list[ColumnElement[Any]] = list(spec.scope)
+    for term in terms:
+        indexable = plan.allows(term.column)
+        condition = term.condition(indexable)
+        conditions.append(
+            Chosen(condition) if indexable and plan.kind is not PlanKind.FREE else condition
+        )
+    return conditions
 
 
 def usable_prefix(index: TableIndex, terms: Sequence[Term]) -> list[str]:

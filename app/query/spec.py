@@ -200,6 +200,12 @@ class ListSpec:
     # the index that serves the filters and the sort (app.query.plan), and joined after.
     # Small tables leave this empty: any plan reads them in well under a millisecond.
     indexes: tuple[TableIndex, ...] = ()
+    # Sort columns with few distinct values (a year): a page sorted by one of them and then
+    # by another key is read one run of equal values at a time (app.query.runs).
+    few_valued: tuple[str, ...] = ()
+    # (a, b): rows with one value of column a share one value of column b (a fact's year is
+    # the year its period ends), so within a run of a, b is constant.
+    determines: tuple[tuple[str, str], ...] = ()
     # Fields `facets=` may count by (app.query.facets).
     facets: "tuple[Facet, ...]" = ()
     augment: Augment | None = None

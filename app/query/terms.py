@@ -31,7 +31,7 @@ def column_name(element: ColumnElement[Any]) -> str:
     return str(getattr(element, "name", ""))
 
 
-def _direct_term(index: int, applied: Condition) -> Term:
+def _direct_term(index: int | str, applied: Condition) -> Term:
     flt, operator = applied.filter, OPERATORS[applied.operator]
     names = [f"t{index}_{j}" for j in range(len(applied.values))]
     values: dict[str, Any] = {}
@@ -53,7 +53,7 @@ def _direct_term(index: int, applied: Condition) -> Term:
     return Term(column_name(flt.target), use, build, flt.target, shape, values)
 
 
-def _implied_terms(index: int, applied: Condition) -> list[Term]:
+def _implied_terms(index: int | str, applied: Condition) -> list[Term]:
     """The range of another column the filter implies (`Filter.implies`), as a term the
     planner may use; the filter's own term still decides which rows match."""
     implied = applied.filter.implies
@@ -72,6 +72,19 @@ def _implied_terms(index: int, applied: Condition) -> list[Term]:
 
     shape = ("implied", applied.filter.name, first is None, last is None)
     return [Term(column_name(implied.column), Use.RANGE, build, implied.column, shape, values)]
+
+
+def equal_terms(spec: ListSpec, element: ColumnElement[Any], value: Any) -> list[Term]:
+    """`element = value` as terms of the list's own table, named apart from the request's:
+    through the filter on that column where there is one, so the range it implies comes
+    too (a year's run of period ends), else as a bare equality."""
+    flt = next((f for f in spec.filters if f.lookup is None and f.target is element), None)
+    if flt is not None and "exact" in flt.operators:
+        applied = Condition(flt, "exact", [value])
+        return [_direct_term("run", applied), *_implied_terms("run", applied)]
+    name = column_name(element)
+    equal = slot("run_value")
+    return [Term(name, Use.EQ, lambda c: c == equal, element, "run", {"run_value": value})]
 
 
 def _resolve(

@@ -1,5 +1,5 @@
 """How the tests of the lists read the API's answers: the body of a 200, the keys of a
-page of metrics, and the one parameter a 422 names."""
+page of metrics, the one parameter a 422 names, and every page of a list."""
 
 from typing import Any
 
@@ -30,3 +30,21 @@ def false_side(client: TestClient, name: str, query: str = "") -> list[str]:
     assert refused.json()["errors"][0]["parameter"] == name
     selected = [query] if query else []
     return keys(get(client, "/metrics?" + "&".join([*selected, f"{name}=false", "sort=key"])))
+
+
+def walk(client: TestClient, url: str) -> list[dict[str, Any]]:
+    """Every item of a list, following `links.next`."""
+    items: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        response = client.get(next_url)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["data"])
+        next_url = body["links"]["next"]
+    return items
+
+
+def descending_day(day: str | None) -> tuple[int, ...]:
+    """A descending sort key for an ISO date."""
+    return () if day is None else tuple(-int(part) for part in day.split("-"))

@@ -1,0 +1,171 @@
+"""Pages sorted by a few-valued key (a year, a period end) and then another, read one run of
+equal values at a time (app.query.runs), on both engines: the rows are those a plain
+filter and sort of the whole list give, across pages, whichever way each run is read."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.query import execute, plan, runs
+from app.query.memo import ANSWERS
+from app.query.plan import PlanKind
+from app.query.statements import recording
+from tests.api.answers import API, descending_day, walk
+
+Item = dict[str, Any]
+
+
+@pytest.fixture
+def every_probe_past_its_cap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Plans as at 3M rows: no probe finds few rows, so pages walk an index."""
+    ANSWERS.clear()  # probes remembered under the real cap would decide otherwise
+    monkeypatch.setattr(plan, "PROBE_CAP", 50)
+    monkeypatch.setattr(execute, "PROBE_CAP", 50)
+    yield
+    ANSWERS.clear()
+
+
+def _shapes(ran: list[Any], kind: str) -> list[Any]:
+    return [r.shape for r in ran if isinstance(r.shape, tuple) and r.shape[1:2] == (kind,)]
+
+
+def _by_runs(ran: list[Any]) -> bool:
+    """Whether a statement read one run (its equality's bind names are the runs' own; the
+    seek for the next run may be remembered from an earlier page)."""
+    return any("'trun_0'" in str(r.shape) or "'run_value'" in str(r.shape) for r in ran)
+
+
+def _check(
+    client: TestClient,
+    query: str,
+    kept: Callable[[Item], bool],
+    order: Callable[[Item], Any],
+    everything: list[Item],
+    limit: int = 173,
+) -> list[Any]:
+    """The list read `limit` at a time equals the plain filter and sort (a year's run is
+    2,400 rows: most pages lie inside one run, some span two); the statements it ran."""
+    with recording() as ran:
+        got = [m["key"] for m in walk(client, f"{API}/metrics?limit={limit}&{query}")]
+    expected = [m["key"] for m in sorted(filter(kept, everything), key=order)]
+    assert len(expected) > limit, query
+    assert got == expected, query
+    assert _by_runs(ran), query
+    return ran
+
+
+def test_runs_read_the_rows_a_plain_sort_gives(
+    scale_url: str, every_probe_past_its_cap: None
+) -> None:
+    """Each way a run is read: a bounded walk of the next key's index (`-year,key`), the
+    run's own index range (`-year,id`, whose mixed directions no walk gives), runs nested
+    in runs (`year,-period_end`), a key the run fixes (`-period_end,year`), and filters that
+    keep too few of a run's rows for a bounded walk, read sorted from that run on."""
+    with TestClient(create_app(Settings(database_url=scale_url))) as client:
+        everything = walk(client, f"{API}/metrics?limit=500&sort=id")
+        position = {m["key"]: i for i, m in enumerate(everything)}
+        province = client.get(f"{API}/places?level=province&limit=1&sort=slug").json()["data"][0][
+            "slug"
+        ]
+        in_province = {
+            c["slug"] for c in walk(client, f"{API}/cities?limit=500&province={province}")
+        }
+
+        def year(m: Item) -> int:
+            return int(m["period"]["year"])
+
+        cases: dict[str, tuple[Callable[[Item], bool], Callable[[Item], Any]]] = {
+            "qualifier__ne=up_to&sort=-year,key": (lambda m: True, lambda m: (-year(m), m["key"])),
+            "sort=-year,id": (lambda m: True, lambda m: (-year(m), position[m["key"]])),
+            "sort=year,-period_end": (
+                lambda m: True,
+                lambda m: (year(m), descending_day(m["period"]["end"]), -position[m["key"]]),
+            ),
+            "sort=-period_end,year": (
+                lambda m: True,
+                lambda m: (descending_day(m["period"]["end"]), year(m), position[m["key"]]),
+            ),
+            f"province={province}&sort=-period_end,value": (
+                lambda m: m["place"]["slug"] in in_province,
+                lambda m: (descending_day(m["period"]["end"]), m["value"], position[m["key"]]),
+            ),
+        }
+        walked, sorted_from_a_run = {}, {}
+        for query, (kept, order) in cases.items():
+            ran = _check(client, query, kept, order, everything)
+            walked[query] = bool(_shapes(ran, "run-walk"))
+            sorted_from_a_run[query] = any(s[3][0] is PlanKind.WALK for s in _shapes(ran, "ids"))
+    assert walked["qualifier__ne=up_to&sort=-year,key"]  # every row kept: the walk finds a page
+    assert not sorted_from_a_run["qualifier__ne=up_to&sort=-year,key"]
+    assert not walked["sort=-year,id"]  # the run's own index serves it
+    assert sorted_from_a_run[f"province={province}&sort=-period_end,value"]  # a sixth of a run
+
+
+def test_a_page_past_its_runs_reads_the_rest_in_one_statement(
+    scale_url: str, every_probe_past_its_cap: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city keeps a dozen rows of a year's run: a page of 37 spans several runs, and past
+    MAX_RUNS (one, here) the rest of it is read sorted in one statement; nothing is lost
+    or repeated across pages."""
+    monkeypatch.setattr(runs, "MAX_RUNS", 1)
+    with TestClient(create_app(Settings(database_url=scale_url))) as client:
+        everything = walk(client, f"{API}/metrics?limit=500&sort=id")
+        position = {m["key"]: i for i, m in enumerate(everything)}
+        city = everything[0]["place"]["slug"]
+        _check(
+            client,
+            f"city={city}&sort=-year,id",
+            lambda m: m["place"]["slug"] == city,
+            lambda m: (-int(m["period"]["year"]), position[m["key"]]),
+            everything,
+            limit=37,
+        )
+
+
+def _year(m: Item) -> int:
+    return m["period"]["year"] or 0
+
+
+SEED_ORDERS: dict[str, Callable[[Item, int], Any]] = {  # the item and its place in id order
+    "-year,key": lambda m, at: (m["period"]["year"] is None, -_year(m), m["key"]),
+    "year,-id": lambda m, at: (m["period"]["year"] is None, _year(m), -at),
+    "-period_end,year": lambda m, at: (
+        m["period"]["end"] is None,
+        descending_day(m["period"]["end"]),
+        _year(m),
+        at,
+    ),
+    "year,-value": lambda m, at: (m["period"]["year"] is None, _year(m), -m["value"], -at),
+}
+
+
+@pytest.mark.parametrize("sort", sorted(SEED_ORDERS))
+def test_runs_put_rows_without_a_value_last(
+    client: TestClient, every_probe_past_its_cap: None, monkeypatch: pytest.MonkeyPatch, sort: str
+) -> None:
+    """On the seed data, where some facts have no period, with every plan a walk (no probe
+    below one row): the runs come first, then the rows without a year or period end."""
+    monkeypatch.setattr(plan, "PROBE_CAP", 1)
+    monkeypatch.setattr(execute, "PROBE_CAP", 1)
+    everything = walk(client, f"{API}/metrics?limit=500&sort=id")
+    order = SEED_ORDERS[sort]
+    expected = [
+        m["key"] for at, m in sorted(enumerate(everything), key=lambda p: order(p[1], p[0]))
+    ]
+    assert any(m["period"]["year"] is None for m in everything)
+    with recording() as ran:
+        got = [m["key"] for m in walk(client, f"{API}/metrics?limit=400&sort={sort}")]
+    assert got == expected
+    assert _by_runs(ran)
+
+
+def test_a_facts_year_is_the_year_its_period_ends(client: TestClient) -> None:
+    """What runs rely on (`ListSpec.determines`, `Filter.implies`): in the seed data, a
+    period end fixes the year, and a fact without one has no year."""
+    for m in walk(client, f"{API}/metrics?limit=500&sort=id"):
+        end, year = m["period"]["end"], m["period"]["year"]
+        assert year == (None if end is None else int(end[:4])), m["key"]
