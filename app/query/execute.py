@@ -4,7 +4,9 @@
 2. The access path is chosen by rules (app.query.plan), probing index ranges when needed.
 3. The page's ids and sort values are read from the list's own table alone, in two phases
    when the first sort key can be null (rows with a value in index order, then the rest):
-   a single `NULLS LAST` order is one no index serves on both engines.
+   a single `NULLS LAST` order is one no index serves on both engines. A first key with few
+   values (a year) followed by one its index does not serve is read one run of equal
+   values at a time (app.query.runs).
 4. Only the page's rows are joined to everything they show (late materialisation).
 5. `count=true` counts up to COUNT_CAP rows: exact below it, "at least" beyond.
 
@@ -22,7 +24,7 @@ from .expressions import IdSet, page_first
 from .memo import ANSWERS, frozen
 from .order import Key, Phase, keys_of, order_by, phases
 from .plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive, where_of
-from .runs import Readers, by_runs, read_runs, walk_run
+from .runs import Readers, by_runs, read_runs, scan_for, walk_run, worth_walking
 from .snapshot import snapshot_version
 from .spec import Condition, ListQuery, ListSpec, Page, TableIndex, field_heads
 from .statements import STATEMENTS, Prepared, fetch, slot
@@ -164,6 +166,12 @@ def _read_ids(
         plan = plan_of(phase, [*terms, *fixed])
         if plan.kind is not PlanKind.WALK or plan.index is None:
             return read_phase(phase, [*terms, *equal], wanted, sorts, runs=False)
+
+        def count(cap: int) -> int:
+            return _capped_count(connection, spec, equal, cap)
+
+        if not worth_walking(connection, spec, scan_for(wanted), count):
+            return None  # a small run: sorted, with the runs after it
         return walk_run(
             connection, spec, keys, plan, terms, fixed, wanted, sorts, query.sort_values
         )

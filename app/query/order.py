@@ -85,7 +85,8 @@ class Phase:
             def within(column: ColumnElement[Any]) -> ColumnElement[bool]:
                 return column <= lead_slot if lead.descending else column >= lead_slot
 
-            result.append(Term(first_column, Use.RANGE, within, lead.element, "lead", values))
+            shape = ("lead", lead.descending)  # the direction decides the SQL: `<=` or `>=`
+            result.append(Term(first_column, Use.RANGE, within, lead.element, shape, values))
         names = [None if b is None else f"after{k}" for k, b in enumerate(self.after)]
         bounds = [None if n is None else slot(n) for n in names]
         values = {n: b for n, b in zip(names, self.after, strict=True) if n is not None}

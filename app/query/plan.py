@@ -9,9 +9,10 @@ which at scale picked a full sort of millions of rows for ordinary URLs:
 2. driven: otherwise, the index that a capped count ("probe") shows matches fewest rows, if
    fewer than PROBE_CAP: those rows are read and sorted, a bounded amount of work.
 3. walk: otherwise every filter matches many rows, so the sort key's index is read in
-   order (after the equalities it leads with, if any: with a second sort key no index
-   serves, the engine sorts each run of equal first keys) and the other filters tested row
-   by row: a page is found after about limit / selectivity rows.
+   order (after the equalities it leads with, if any) and the other filters tested row by
+   row: a page is found after about limit / selectivity rows. With a second sort key no
+   index serves, each run of equal first keys is sorted; where the first key has few values
+   (a year), app.query.runs reads such a page one run at a time instead.
 
 Terms the chosen path does not use are marked `Unindexed`, so SQLite follows the plan.
 """
@@ -149,9 +150,9 @@ def choose(
     if best is None:
         return Plan(PlanKind.WALK, None, frozenset(), order_indexable=True)
     # The first sort key's index after the most equalities: with a second sort key (which
-    # no index serves too) the engine sorts each run of equal first keys, so the walk
-    # should hold only rows the equalities keep (`latest=true&sort=-period_end,year`: the
-    # latest rows' period_end index, not every row's, tested one by one for `latest`).
+    # no index serves too) each run of equal first keys is sorted (or read run by run,
+    # app.query.runs), so the walk should hold only rows the equalities keep (`latest=true`:
+    # the latest rows' period_end index, not every row's, tested one by one for `latest`).
     equal, walk = best
     return Plan(PlanKind.WALK, walk, frozenset(walk.columns[: equal + 1]))
 

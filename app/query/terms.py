@@ -75,16 +75,19 @@ def _implied_terms(index: int | str, applied: Condition) -> list[Term]:
 
 
 def equal_terms(spec: ListSpec, element: ColumnElement[Any], value: Any) -> list[Term]:
-    """`element = value` as terms of the list's own table, named apart from the request's:
-    through the filter on that column where there is one, so the range it implies comes
-    too (a year's run of period ends), else as a bare equality."""
+    """`element = value` as terms of the list's own table, bound to names of the column's
+    own (runs nest: a year's, then a period end's): through the filter on that column where
+    there is one, so the range it implies comes too (a year's period ends), else as a bare
+    equality."""
+    name = column_name(element)
     flt = next((f for f in spec.filters if f.lookup is None and f.target is element), None)
     if flt is not None and "exact" in flt.operators:
         applied = Condition(flt, "exact", [value])
-        return [_direct_term("run", applied), *_implied_terms("run", applied)]
-    name = column_name(element)
-    equal = slot("run_value")
-    return [Term(name, Use.EQ, lambda c: c == equal, element, "run", {"run_value": value})]
+        prefix = f"run_{name}"
+        return [_direct_term(prefix, applied), *_implied_terms(prefix, applied)]
+    equal = slot(f"run_{name}")
+    values = {f"run_{name}": value}
+    return [Term(name, Use.EQ, lambda c: c == equal, element, "run", values)]
 
 
 def _resolve(

@@ -32,16 +32,20 @@ def false_side(client: TestClient, name: str, query: str = "") -> list[str]:
     return keys(get(client, "/metrics?" + "&".join([*selected, f"{name}=false", "sort=key"])))
 
 
-def walk(client: TestClient, url: str) -> list[dict[str, Any]]:
-    """Every item of a list, following `links.next`."""
+def walk(client: TestClient, url: str, pages: int = 2000) -> list[dict[str, Any]]:
+    """Every item of a list, following `links.next` for at most `pages` pages (a cursor
+    that does not move on fails the test rather than hanging it)."""
     items: list[dict[str, Any]] = []
     next_url: str | None = url
-    while next_url:
+    for _ in range(pages):
+        if not next_url:
+            return items
         response = client.get(next_url)
         assert response.status_code == 200, response.text
         body = response.json()
         items.extend(body["data"])
         next_url = body["links"]["next"]
+    assert not next_url, f"{url}: more than {pages} pages"
     return items
 
 

@@ -36,7 +36,7 @@ def _shapes(ran: list[Any], kind: str) -> list[Any]:
 def _by_runs(ran: list[Any]) -> bool:
     """Whether a statement read one run (its equality's bind names are the runs' own; the
     seek for the next run may be remembered from an earlier page)."""
-    return any("'trun_0'" in str(r.shape) or "'run_value'" in str(r.shape) for r in ran)
+    return any("'trun_year_0'" in str(r.shape) or "'run_period_end'" in str(r.shape) for r in ran)
 
 
 def _check(
@@ -59,12 +59,15 @@ def _check(
 
 
 def test_runs_read_the_rows_a_plain_sort_gives(
-    scale_url: str, every_probe_past_its_cap: None
+    scale_url: str, every_probe_past_its_cap: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each way a run is read: a bounded walk of the next key's index (`-year,key`), the
     run's own index range (`-year,id`, whose mixed directions no walk gives), runs nested
     in runs (`year,-period_end`), a key the run fixes (`-period_end,year`), and filters that
-    keep too few of a run's rows for a bounded walk, read sorted from that run on."""
+    keep too few of a run's rows for a bounded walk, read sorted from that run on. Only
+    the years from 2009, in pages of 37 that walk 152 rows of a run: a year's run (2,400
+    rows of 28,800) is worth walking then."""
+    monkeypatch.setattr(runs, "SCAN_AT_LEAST", 8)
     with TestClient(create_app(Settings(database_url=scale_url))) as client:
         everything = walk(client, f"{API}/metrics?limit=500&sort=id")
         position = {m["key"]: i for i, m in enumerate(everything)}
@@ -79,7 +82,7 @@ def test_runs_read_the_rows_a_plain_sort_gives(
             return int(m["period"]["year"])
 
         cases: dict[str, tuple[Callable[[Item], bool], Callable[[Item], Any]]] = {
-            "qualifier__ne=up_to&sort=-year,key": (lambda m: True, lambda m: (-year(m), m["key"])),
+            "Q&sort=-year,key": (lambda m: True, lambda m: (-year(m), m["key"])),
             "sort=-year,id": (lambda m: True, lambda m: (-year(m), position[m["key"]])),
             "sort=year,-period_end": (
                 lambda m: True,
@@ -96,13 +99,25 @@ def test_runs_read_the_rows_a_plain_sort_gives(
         }
         walked, sorted_from_a_run = {}, {}
         for query, (kept, order) in cases.items():
-            ran = _check(client, query, kept, order, everything)
+            recent = [m for m in everything if year(m) >= 2009]
+            url = query.replace("Q&", "qualifier__ne=up_to&")
+            ran = _check(client, f"year__gte=2009&{url}", kept, order, recent, limit=37)
             walked[query] = bool(_shapes(ran, "run-walk"))
             sorted_from_a_run[query] = any(s[3][0] is PlanKind.WALK for s in _shapes(ran, "ids"))
-    assert walked["qualifier__ne=up_to&sort=-year,key"]  # every row kept: the walk finds a page
-    assert not sorted_from_a_run["qualifier__ne=up_to&sort=-year,key"]
+    assert walked["Q&sort=-year,key"]  # every row kept
+    assert not sorted_from_a_run["Q&sort=-year,key"]
     assert not walked["sort=-year,id"]  # the run's own index serves it
     assert sorted_from_a_run[f"province={province}&sort=-period_end,value"]  # a sixth of a run
+
+
+def test_a_run_too_small_to_walk_is_sorted(scale_url: str, every_probe_past_its_cap: None) -> None:
+    """A page of 173 would walk 696 rows of a run, past sqrt(696 x 28,800) = 4,477 index
+    entries: more than the 2,400 rows of a year a sort reads, so the run is sorted."""
+    with TestClient(create_app(Settings(database_url=scale_url))) as client, recording() as ran:
+        response = client.get(f"{API}/metrics?limit=173&qualifier__ne=up_to&sort=-year,key")
+    assert response.status_code == 200
+    assert not _shapes(ran, "run-walk")
+    assert any(s[3][0] is PlanKind.WALK for s in _shapes(ran, "ids"))
 
 
 def test_a_page_past_its_runs_reads_the_rest_in_one_statement(
@@ -140,6 +155,12 @@ SEED_ORDERS: dict[str, Callable[[Item, int], Any]] = {  # the item and its place
         at,
     ),
     "year,-value": lambda m, at: (m["period"]["year"] is None, _year(m), -m["value"], -at),
+    "period_end,year,key": lambda m, at: (
+        m["period"]["end"] is None,
+        m["period"]["end"] or "",
+        _year(m),
+        m["key"],
+    ),
 }
 
 
@@ -148,7 +169,8 @@ def test_runs_put_rows_without_a_value_last(
     client: TestClient, every_probe_past_its_cap: None, monkeypatch: pytest.MonkeyPatch, sort: str
 ) -> None:
     """On the seed data, where some facts have no period, with every plan a walk (no probe
-    below one row): the runs come first, then the rows without a year or period end."""
+    below one row), three at a time: the runs come first, then the rows without a year or
+    period end, and the cursors cross from one to the other."""
     monkeypatch.setattr(plan, "PROBE_CAP", 1)
     monkeypatch.setattr(execute, "PROBE_CAP", 1)
     everything = walk(client, f"{API}/metrics?limit=500&sort=id")
@@ -158,7 +180,7 @@ def test_runs_put_rows_without_a_value_last(
     ]
     assert any(m["period"]["year"] is None for m in everything)
     with recording() as ran:
-        got = [m["key"] for m in walk(client, f"{API}/metrics?limit=400&sort={sort}")]
+        got = [m["key"] for m in walk(client, f"{API}/metrics?limit=3&sort={sort}")]
     assert got == expected
     assert _by_runs(ran)
 
