@@ -176,16 +176,11 @@ def worth_walking(connection: Connection, spec: ListSpec, scan: int, count: Coun
     the run's rows, so the run must hold at least sqrt(scan x table) of them (49,000 for a
     page of 200 at 3M rows: a year, not a day). `count(cap)` counts the run's rows up to cap;
     the table's size is its largest id, remembered per dataset version."""
-    shape = (spec.name, "largest-id")
 
     def build() -> Select[Any]:
         return select(func.max(spec.id_column).label("value")).where(*spec.scope)
 
-    def read() -> Any:
-        rows = fetch(connection, STATEMENTS.get(connection, shape, build), {})
-        return rows[0]["value"] or 0
-
-    table = int(ANSWERS.get(connection, (shape, frozen({})), read))
+    table = int(_remembered(connection, (spec.name, "largest-id"), build, {}) or 0)
     needed = isqrt(scan * table) + 1
     return count(needed) >= needed
 
@@ -195,9 +190,7 @@ def _beyond(lead: Key, bound: Any, *, inclusive: bool) -> Term:
     limit = slot("run_beyond")
 
     def build(column: ColumnElement[Any]) -> ColumnElement[bool]:
-        if lead.descending:
-            return column <= limit if inclusive else column < limit
-        return column >= limit if inclusive else column > limit
+        return _past(column, limit, lead.descending, inclusive)
 
     name = column_name(lead.element)
     shape = ("beyond", lead.descending, inclusive)  # both decide the SQL
@@ -226,11 +219,7 @@ def _constant(connection: Connection, spec: ListSpec, lead: Key, other: Key, val
         match = lead.element == slot("run_value")
         return select(other.element.label("value")).where(*spec.scope, match).limit(1)
 
-    def read() -> Any:
-        rows = fetch(connection, STATEMENTS.get(connection, shape, build), {"run_value": value})
-        return rows[0]["value"] if rows else None
-
-    return ANSWERS.get(connection, (shape, frozen({"run_value": value})), read)
+    return _remembered(connection, shape, build, {"run_value": value})
 
 
 def _next_value(
@@ -255,13 +244,26 @@ def _next_value(
         column = lead.element
         conditions = [*spec.scope, column.is_not(None), *(t.condition(True) for t in own)]
         if bound is not None:
-            edge = slot("run_bound")
-            if lead.descending:
-                conditions.append(column <= edge if inclusive else column < edge)
-            else:
-                conditions.append(column >= edge if inclusive else column > edge)
+            conditions.append(_past(column, slot("run_bound"), lead.descending, inclusive))
         order = column.desc() if lead.descending else column.asc()
         return select(column.label("value")).where(*conditions).order_by(order).limit(1)
+
+    return _remembered(connection, shape, build, values)
+
+
+def _past(
+    column: ColumnElement[Any], edge: ColumnElement[Any], descending: bool, inclusive: bool
+) -> ColumnElement[bool]:
+    """`column` at or past `edge` in the order's direction (`<=` descending, `>=` not)."""
+    if descending:
+        return column <= edge if inclusive else column < edge
+    return column >= edge if inclusive else column > edge
+
+
+def _remembered(
+    connection: Connection, shape: Any, build: Callable[[], Select[Any]], values: dict[str, Any]
+) -> Any:
+    """The one value a statement reads (None without a row), once per dataset version."""
 
     def read() -> Any:
         rows = fetch(connection, STATEMENTS.get(connection, shape, build), values)
