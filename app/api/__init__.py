@@ -1,15 +1,16 @@
 """The URL map: every resource, the nested lists and views each offers, and the tags, as data.
 
 Routes, operation ids, the `/` index, a detail's links and counts and the OpenAPI tests
-all read this one table (a resource missing here has no routes at all). Each router is
-included into the app directly, so matching a request walks one level of routes.
+all read this one table (a resource missing here has no routes at all). Each router's routes
+go into the app's own list, and a request is matched among its collection's only
+(app.api.dispatch).
 """
 
 import re
 from collections.abc import Callable
 from enum import StrEnum
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.routing import compile_path
@@ -18,6 +19,7 @@ from ..paths import API_PREFIX
 from . import comparisons, downloads, rankings, search, series
 from .clusters import CLUSTERS
 from .comparisons import COMPARISON
+from .dispatch import api_router, collection_of, dispatch_by_collection, flat_routes
 from .downloads import DOWNLOAD
 from .export_twins import exportable as takes_format
 from .export_twins import twin_routes
@@ -105,36 +107,24 @@ def include_api(app: FastAPI) -> Callable[[str], bool]:
     """Include every route under the API prefix, with the export twin of each list
     (app.api.export_twins), and return whether a path is one of the list routes or their
     twins, which also answer CSV and NDJSON (those documenting `format=`)."""
-    routers = [*(APIRouter(tags=[mount.resource.tag.name]) for mount in URL_MAP), *OTHER_ROUTERS]
+    routers = [*(api_router(mount.resource.tag.name) for mount in URL_MAP), *OTHER_ROUTERS]
     for router, mount in zip(routers, URL_MAP, strict=False):
         add_resource_routes(router, mount)
-    for router in routers:
-        app.include_router(router, prefix=API_PREFIX)
-    lists = [
-        API_PREFIX + route.path
-        for router in routers
-        for route in router.routes
-        if isinstance(route, APIRoute) and takes_format(route)
-    ]
+    routes = flat_routes(routers)
+    app.router.routes.extend(routes)
+    dispatch_by_collection(app.router)
+    lists = [route.path for route in routes if isinstance(route, APIRoute) and takes_format(route)]
     twins = twin_routes(lists, app.router)
     app.router.routes.extend(twins)
     patterns = [compile_path(path)[0] for path in lists] + [twin.path_regex for twin in twins]
     by_collection: dict[str, list[re.Pattern[str]]] = {}
     for path, pattern in zip([*lists, *(twin.path for twin in twins)], patterns, strict=True):
-        by_collection.setdefault(_collection(path), []).append(pattern)
+        by_collection.setdefault(collection_of(path), []).append(pattern)
 
     def exportable(path: str) -> bool:
         """Asked on every request (the validators key the representation by it): only
         the patterns of the path's own collection are tried, not all fifty."""
-        candidates = by_collection.get(_collection(path), ())
+        candidates = by_collection.get(collection_of(path), ())
         return any(pattern.match(path) for pattern in candidates)
 
     return exportable
-
-
-def _collection(path: str) -> str:
-    """The first segment under the API prefix, without a format suffix: `metrics` for
-    `/api/v1/metrics.csv` and `/api/v1/metrics/KEY`; '' outside the API."""
-    if not path.startswith(API_PREFIX + "/"):
-        return ""
-    return path[len(API_PREFIX) + 1 :].partition("/")[0].partition(".")[0]

@@ -4,7 +4,7 @@ computed on request with the formula over the keys of its inputs (app.facts.comp
 import re
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import Field
 from sqlalchemy import Connection, Select, select
 from starlette.datastructures import QueryParams
@@ -20,6 +20,7 @@ from ..query.lookups import names
 from ..query.names import no_such
 from ..query.statements import fetch_all, fetch_one, slot
 from ..query.terms import id_set_value
+from .dispatch import api_router
 from .metrics import metrics_select, serialize_metric
 from .peers import (
     INDICATOR,
@@ -99,7 +100,7 @@ class ComparisonPage(Schema):
 
 
 o = t.observation
-router = APIRouter(tags=[RANKINGS_TAG.name])
+router = api_router(RANKINGS_TAG.name)
 SUBJECTS = {"place": (t.place, o.c.place_id), "cluster": (t.cluster, o.c.cluster_id),
             "program": (t.program, o.c.program_id)}  # fmt: skip
 SUBJECT_PATTERN = r"^(place|cluster|program):[a-z0-9][a-z0-9_-]{0,63}$"

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import Field
 from sqlalchemy import Connection, select
 from starlette.datastructures import QueryParams
@@ -23,6 +23,7 @@ from ..models import tables as t
 from ..paths import API_PREFIX
 from ..query.parsing import unknown_parameters
 from ..query.statements import fetch_all, slot
+from .dispatch import api_router
 from .resource import Found, View
 from .shapes import Schema
 
@@ -111,7 +112,7 @@ def _checksum(folder: Path, name: str) -> str:
     return hashlib.sha256((folder / SUMS_FILE).read_bytes()).hexdigest()
 
 
-router = APIRouter()
+router = api_router()
 
 
 @router.get(

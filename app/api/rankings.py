@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import Field
 from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
@@ -33,6 +33,7 @@ from ..query.rankings import (
 from ..query.statements import fetch_all, slot
 from ..query.terms import id_set_value
 from . import answer_exports
+from .dispatch import api_router
 from .export_rows import columns
 from .metrics import metrics_select, serialize_metric
 from .peers import (
@@ -128,7 +129,7 @@ class RankingPage(Schema):
 
 o = t.observation
 RANKINGS_TAG = Tag("rankings", "Ranks among peers and changes, computed on request.")
-router = APIRouter(tags=[RANKINGS_TAG.name])
+router = api_router(RANKINGS_TAG.name)
 RANKING_PARAMETERS = (
     "indicator", "year", "peers", "place", "order", "limit", "offset", *answer_exports.CONTROLS,
 )  # fmt: skip

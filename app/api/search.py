@@ -5,7 +5,7 @@ text marked."""
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import Field
 from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
@@ -16,6 +16,7 @@ from ..paths import API_PREFIX
 from ..query.parsing import check_names, convert, parse_limit
 from ..query.search import COLLECTIONS, KINDS, highlight, search_statement
 from ..query.statements import fetch_all, slot
+from .dispatch import api_router
 from .reads import in_database
 from .resource import Tag
 from .responses import RawJSON, answers, to_json
@@ -74,7 +75,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 50
 PARAMETERS = ("q", "kind", "limit")
 
 SEARCH_TAG = Tag("search", "Names of every kind of record, English and Chinese.")
-router = APIRouter(tags=[SEARCH_TAG.name])
+router = api_router(SEARCH_TAG.name)
 SEARCH_PARAMETERS: list[dict[str, Any]] = [
     {
         "name": "q",

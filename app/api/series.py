@@ -8,7 +8,7 @@ publication date, when known), never silently dropped or guessed into a year.
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import Field
 from sqlalchemy import Connection, Select, and_, or_, select
 from starlette.datastructures import QueryParams
@@ -26,6 +26,7 @@ from ..query.parsing import check_names, parse_bool
 from ..query.statements import fetch_all, slot
 from ..query.terms import id_set_value
 from . import answer_exports
+from .dispatch import api_router
 from .export_rows import columns
 from .keys import SLUG_PATTERN_RE
 from .metrics import METRICS_TAG, metrics_select, serialize_metric
@@ -110,7 +111,7 @@ UNDATED_RULE = (
     " `preferred` is false on the one the rule of latest values does not pick."
 )
 
-router = APIRouter(tags=[METRICS_TAG.name])
+router = api_router(METRICS_TAG.name)
 SERIES_PARAMETERS: list[dict[str, Any]] = [
     {"name": "indicator", "in": "query", "required": True,
      "description": "The indicator's code.",

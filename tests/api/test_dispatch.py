@@ -1,0 +1,93 @@
+"""A request finds its route among its collection's only (app.api.dispatch), and finds the
+route the framework's own matching would: the first, in the app's order, that takes it."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
+
+from app.api.dispatch import ByCollection, by_collection
+from app.config import Settings
+from app.main import create_app
+
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def dispatch() -> ByCollection:
+    app = create_app(Settings(database_url="sqlite://"))
+    stack = app.router.middleware_stack
+    assert isinstance(stack, ByCollection)
+    return stack
+
+
+def request_scope(path: str, method: str = "GET") -> Scope:
+    return {"type": "http", "method": method, "path": path, "root_path": "",
+            "query_string": b"", "headers": []}  # fmt: skip
+
+
+def framework_choice(routes: list[BaseRoute], scope: Scope) -> BaseRoute | None:
+    """What Starlette's router does: the first route, in order, that fully matches."""
+    return next((r for r in routes if r.matches(scope)[0] == Match.FULL), None)
+
+
+def concrete(path: str) -> str:
+    """A path a route's pattern takes: each parameter given a plain value."""
+    return re.sub(r"\{format\}", "csv", re.sub(r"\{(?!format\})[^}]+\}", "x-1", path))
+
+
+def test_every_route_is_found_as_the_router_finds_it(dispatch: ByCollection) -> None:
+    routes = dispatch.router.routes
+    paths = [concrete(r.path) for r in routes if isinstance(r, Route)]
+    paths += [f"{API}/metrics/x-1/comparison", "/static/app.js", "/", API]
+    assert len(paths) >= 70  # every list, detail, view, twin and service route
+    for path in paths:
+        scope = request_scope(path)
+        found = dispatch.route_for(scope)
+        assert found is not None, path
+        assert found[0] is framework_choice(routes, request_scope(path)), path
+
+
+def test_what_no_route_fully_takes_goes_on_to_the_router(dispatch: ByCollection) -> None:
+    """A wrong method, a trailing slash, an unknown collection: the framework answers
+    them (405 with Allow, a redirect, a 404), so the dispatch must not claim them."""
+    for method, path in [("POST", f"{API}/metrics"), ("DELETE", f"{API}/metrics/x-1"),
+                         ("GET", f"{API}/metrics/"), ("GET", f"{API}/nope"),
+                         ("GET", f"{API}/"), ("GET", "/nope")]:  # fmt: skip
+        assert dispatch.route_for(request_scope(path, method)) is None, (method, path)
+
+
+def test_the_routes_are_one_flat_list(dispatch: ByCollection) -> None:
+    """An included router would be one entry that matches its routes again, once to match
+    and once to handle; every API route is in the app's own list."""
+    routes = dispatch.router.routes
+    assert not [r for r in routes if hasattr(r, "original_router")]
+    groups = by_collection(routes)
+    assert {"metrics", "places", "cities", "releases", "search", "rankings"} <= set(groups)
+    assert len(groups["metrics"]) <= 5  # a detail read tries a handful, not fifty
+
+
+def test_a_route_whose_first_segment_is_a_parameter_is_refused(
+    dispatch: ByCollection,
+) -> None:
+    """Such a route could take any collection's paths, so grouping would skip it."""
+    stray = Route(f"{API}/{{anything}}/items", lambda request: None)
+    with pytest.raises(ValueError, match="literal first segment"):
+        by_collection([*dispatch.router.routes, stray])
+
+
+def test_the_router_still_answers_what_the_dispatch_leaves(client: TestClient) -> None:
+    refused = client.post(f"{API}/metrics")
+    assert refused.status_code == 405
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["allow"] == "GET, HEAD, OPTIONS"
+    moved = client.get(f"{API}/metrics/", follow_redirects=False)
+    assert moved.status_code == 307
+    assert moved.headers["location"].endswith(f"{API}/metrics")
+    missing = client.get(f"{API}/nope")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == f"nothing at {API}/nope"
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get(f"{API}/metrics?limit=1").json()["data"]
