@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .asgi import header, set_headers
 from .paths import API_PREFIX, EXPORT_EXTENSIONS
 
 NO_STORE = "no-store"
@@ -106,18 +107,19 @@ class CacheHeadersMiddleware:
 
         async def with_cache_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                chosen = headers.get("cache-control", "")
-                if not cacheable_method:
-                    headers["cache-control"] = NO_STORE
-                elif NO_STORE not in chosen:
-                    headers["cache-control"] = self.policy.cache_control(message["status"])
                 if self.negotiated(path) or path == "/":
-                    _vary(headers, "Accept")
-                version = headers.get("x-atlas-dataset-version")
+                    _vary(MutableHeaders(scope=message), "Accept")
+                version = header(message, b"x-atlas-dataset-version")
                 keys = surrogate_keys(path, version, self.item_keys)
-                headers["surrogate-key"] = headers["xkey"] = " ".join(keys)
-                headers["cache-tag"] = ",".join(keys)
+                spaced = " ".join(keys).encode("latin-1")
+                chosen = [(b"surrogate-key", spaced), (b"xkey", spaced),
+                          (b"cache-tag", ",".join(keys).encode("latin-1"))]  # fmt: skip
+                if not cacheable_method:
+                    chosen.append((b"cache-control", NO_STORE.encode("latin-1")))
+                elif NO_STORE not in (header(message, b"cache-control") or ""):
+                    control = self.policy.cache_control(message["status"])
+                    chosen.append((b"cache-control", control.encode("latin-1")))
+                set_headers(message, chosen)
             await send(message)
 
         await self.app(scope, receive, with_cache_headers)

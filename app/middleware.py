@@ -15,7 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .asgi import BODILESS, HTTPMiddleware
+from .asgi import BODILESS, HTTPMiddleware, set_headers
 from .errors import InvalidParameter, problem_response, shown
 from .explorer import prefers_html
 from .facts.version import UNVERSIONED
@@ -284,10 +284,10 @@ class DatasetVersionMiddleware(HTTPMiddleware):
 
         async def with_version(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["x-atlas-dataset-version"] = dataset_version(scope)
+                version = [(b"x-atlas-dataset-version", dataset_version(scope).encode("latin-1"))]
                 if "node" in state:
-                    headers["x-atlas-node"] = state["node"]
+                    version.append((b"x-atlas-node", state["node"].encode("latin-1")))
+                set_headers(message, version)
             await send(message)
 
         await self.app(scope, receive, with_version)

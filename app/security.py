@@ -2,11 +2,13 @@
 the docs pages and the explorer, which load their own assets) and the other security
 headers, and CORS open to every origin, without credentials (docs/security.md)."""
 
-from starlette.datastructures import Headers, MutableHeaders
+from functools import cached_property
+
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
-from .asgi import HTTPMiddleware
+from .asgi import HTTPMiddleware, encoded, set_headers
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = (
@@ -24,38 +26,42 @@ EXPLORER_CSP = (
 EXPLORER_PATH = "/static/explorer/"  # its page and assets, also served at `/`
 
 
-class ResponseHeadersMiddleware(HTTPMiddleware):
-    """Sets the headers `headers_for` gives a request on its response."""
+class SecurityHeadersMiddleware(HTTPMiddleware):
+    """nosniff, a restrictive CSP (looser only for the docs pages' own assets; the explorer's
+    own, wherever its page is served), no referrer."""
 
-    def headers_for(self, scope: Scope) -> dict[str, str]:
-        raise NotImplementedError
+    def headers_for(self, path: str) -> tuple[tuple[bytes, bytes], ...]:
+        if path == "/" or path.startswith(EXPLORER_PATH):
+            return EXPLORER_HEADERS
+        if path in ("/docs", "/redoc") or path.startswith("/static/"):
+            return DOCS_HEADERS
+        return API_HEADERS
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = self.headers_for(scope)
+        headers = self.headers_for(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).update(headers)
+                set_headers(message, headers)
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
-class SecurityHeadersMiddleware(ResponseHeadersMiddleware):
-    """nosniff, a restrictive CSP (looser only for the docs pages' own assets; the explorer's
-    own, wherever its page is served), no referrer."""
-
-    def headers_for(self, scope: Scope) -> dict[str, str]:
-        path: str = scope["path"]
-        csp = DOCS_CSP if path in ("/docs", "/redoc") or path.startswith("/static/") else API_CSP
-        if path == "/" or path.startswith(EXPLORER_PATH):
-            csp = EXPLORER_CSP
-        return {
+def _security_headers(csp: str) -> tuple[tuple[bytes, bytes], ...]:
+    return encoded(
+        {
             "x-content-type-options": "nosniff",
             "content-security-policy": csp,
             "referrer-policy": "no-referrer",
             "x-frame-options": "DENY",
         }
+    )
+
+
+API_HEADERS = _security_headers(API_CSP)
+DOCS_HEADERS = _security_headers(DOCS_CSP)
+EXPLORER_HEADERS = _security_headers(EXPLORER_CSP)
 
 
 class OpenCORSMiddleware(CORSMiddleware):
@@ -72,6 +78,9 @@ class OpenCORSMiddleware(CORSMiddleware):
         ):
             await super().send(message, send, request_headers)
             return
-        message.setdefault("headers", [])
-        MutableHeaders(scope=message).update(self.simple_headers)
+        set_headers(message, self._encoded_simple)
         await send(message)
+
+    @cached_property
+    def _encoded_simple(self) -> tuple[tuple[bytes, bytes], ...]:
+        return encoded(self.simple_headers)
