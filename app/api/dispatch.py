@@ -10,12 +10,24 @@ wrapped (`dispatch_by_collection`, inside the exception handlers, as Starlette's
 middleware sits) in a layer that tries only the routes of the request path's first
 segment. What that cannot settle (a wrong method, a path no route takes, a trailing
 slash) falls through to the framework's matching, which answers it as before.
+
+Every data endpoint takes the request and returns a Response: it parses its own parameters
+(app.query) and writes its own body. For those (`direct_endpoint`), the dispatch calls the
+endpoint itself: FastAPI's per-request machinery around it (dependency solving, two exit
+stacks, a second exception wrapper) was a sixth of a detail read's Python and did nothing
+for them. Their exceptions go to the same handlers, through the app's ExceptionMiddleware.
 """
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from fastapi import APIRouter
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from starlette._utils import get_route_path  # the path routes match: without root_path
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -62,6 +74,51 @@ def by_collection(routes: Iterable[BaseRoute]) -> dict[str, list[BaseRoute]]:
     return groups
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _takes_only_the_request(dependant: Dependant) -> bool:
+    """A coroutine whose one parameter is the request: nothing for FastAPI to solve."""
+    fields = (dependant.path_params, dependant.query_params, dependant.header_params,
+              dependant.cookie_params, dependant.body_params)  # fmt: skip
+    others = (dependant.websocket_param_name, dependant.http_connection_param_name,
+              dependant.response_param_name, dependant.background_tasks_param_name,
+              dependant.security_scopes_param_name)  # fmt: skip
+    return (
+        dependant.request_param_name is not None
+        and not any(fields)
+        and all(name is None for name in others)
+        and inspect.iscoroutinefunction(dependant.call)
+    )
+
+
+def direct_endpoint(route: BaseRoute) -> Endpoint | None:
+    """The endpoint of a route FastAPI need not call: it and its checks (route-level
+    dependencies) each take only the request, and nothing validates its response. None
+    for any other route, which FastAPI calls as usual."""
+    if not isinstance(route, APIRoute) or route.response_model is not None:
+        return None
+    dependant = route.dependant
+    checks = dependant.dependencies
+    if not _takes_only_the_request(dependant) or not all(
+        _takes_only_the_request(check) and not check.dependencies for check in checks
+    ):
+        return None
+    calls: list[tuple[Any, str]] = [(c.call, str(c.request_param_name)) for c in checks]
+    endpoint: Any = dependant.call
+    name = str(dependant.request_param_name)
+
+    async def call(request: Request) -> Response:
+        for check, check_name in calls:
+            await check(**{check_name: request})
+        response = await endpoint(**{name: request})
+        if not isinstance(response, Response):
+            raise TypeError(f"{route.path} returned {type(response).__name__}, not a Response")
+        return response
+
+    return call
+
+
 def dispatch_by_collection(router: Router) -> None:
     """Put `ByCollection` in front of the router's own matching."""
     router.middleware_stack = ByCollection(router.middleware_stack, router)
@@ -74,15 +131,20 @@ class ByCollection:
     def __init__(self, app: ASGIApp, router: Router) -> None:
         self.app = app
         self.router = router
-        self.groups: dict[str, list[BaseRoute]] | None = None
+        self.groups: dict[str, list[tuple[BaseRoute, Endpoint | None]]] | None = None
 
-    def route_for(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
+    def route_for(self, scope: Scope) -> tuple[BaseRoute, Scope, Endpoint | None] | None:
+        """The route that takes the request, what matching it adds to the scope, and the
+        endpoint to call directly if it has one (`direct_endpoint`)."""
         if self.groups is None:  # the routes are all added by the first request
-            self.groups = by_collection(self.router.routes)
-        for route in self.groups.get(collection_of(get_route_path(scope)), ()):
+            self.groups = {
+                name: [(route, direct_endpoint(route)) for route in routes]
+                for name, routes in by_collection(self.router.routes).items()
+            }
+        for route, endpoint in self.groups.get(collection_of(get_route_path(scope)), ()):
             match, child_scope = route.matches(scope)
             if match == Match.FULL:
-                return route, child_scope
+                return route, child_scope, endpoint
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,7 +152,11 @@ class ByCollection:
         if found is None:
             await self.app(scope, receive, send)
             return
-        route, child_scope = found
+        route, child_scope, endpoint = found
         scope.setdefault("router", self.router)
         scope.update(child_scope)
-        await route.handle(scope, receive, send)
+        if endpoint is None:
+            await route.handle(scope, receive, send)
+            return
+        response = await endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)

@@ -1,14 +1,17 @@
 """A request finds its route among its collection's only (app.api.dispatch), and finds the
-route the framework's own matching would: the first, in the app's order, that takes it."""
+route the framework's own matching would: the first, in the app's order, that takes it. An
+endpoint that takes only the request is called directly, its checks and error handling
+kept."""
 
 import re
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
-from app.api.dispatch import ByCollection, by_collection
+from app.api.dispatch import ByCollection, by_collection, direct_endpoint
 from app.config import Settings
 from app.main import create_app
 
@@ -48,6 +51,18 @@ def test_every_route_is_found_as_the_router_finds_it(dispatch: ByCollection) -> 
         found = dispatch.route_for(scope)
         assert found is not None, path
         assert found[0] is framework_choice(routes, request_scope(path)), path
+
+
+def test_every_data_endpoint_is_called_directly(dispatch: ByCollection) -> None:
+    """Each list, detail and view takes the request alone; the routes FastAPI must call
+    (a file download with typed path parameters, pages taking no request) are left to it."""
+    routes = [r for r in dispatch.router.routes if isinstance(r, APIRoute)]
+    direct = {r.path for r in routes if direct_endpoint(r) is not None}
+    data = {r.path for r in routes if r.path.startswith(f"{API}/")}
+    assert data - direct == {f"{API}/releases/{{release}}/download/{{file}}"}
+    assert {f"{API}/metrics", f"{API}/metrics/{{key}}", f"{API}/series"} <= direct
+    assert "/docs" not in direct
+    assert "/healthz" not in direct
 
 
 def test_what_no_route_fully_takes_goes_on_to_the_router(dispatch: ByCollection) -> None:
@@ -91,3 +106,24 @@ def test_the_router_still_answers_what_the_dispatch_leaves(client: TestClient) -
     assert missing.json()["detail"] == f"nothing at {API}/nope"
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get(f"{API}/metrics?limit=1").json()["data"]
+
+
+def test_a_directly_called_endpoint_keeps_its_checks_and_error_handling(
+    client: TestClient,
+) -> None:
+    """The detail's route-level check (no query parameters) still runs, and what the
+    endpoint raises still becomes a problem document."""
+    key = "baiyun-lake-total-investment"
+    assert client.get(f"{API}/metrics/{key}").json()["key"] == key
+    refused = client.get(f"{API}/metrics/{key}?limit=1")
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "/problems/unknown-parameter"
+    assert refused.json()["errors"][0]["parameter"] == "limit"
+    missing = client.get(f"{API}/metrics/no-such-metric")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["type"] == "/problems/not-found"
+    bad = client.get(f"{API}/metrics?year=last")
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["parameter"] == "year"
