@@ -81,11 +81,13 @@ def add_list_route(
     description: str,
     page_model: type[BaseModel],
 ) -> None:
+    item_columns = tuple(columns(item_model_of(page_model)))  # what `fields=` takes
+
     async def endpoint(request: Request) -> Response:
         secret = _secret(request)
         kind, params, bom = _format_and_params(request, spec)
         query = parse_query(spec, params, secret=secret, path=request.url.path,
-                            columns=columns(item_model_of(page_model)))  # fmt: skip
+                            columns=item_columns)  # fmt: skip
         facets = _facets(spec, request, kind)
         augment = _augment(spec, request)
         if kind != "json":
@@ -282,13 +284,15 @@ def add_nested_list_route(router: APIRouter, parent: Resource, view: Nested) -> 
     def fixed_by(connection: Connection, value: str) -> tuple[Condition, ...]:
         return (Condition(flt, "exact", [find(connection, parent, value, name).key]),)
 
+    item_columns = tuple(columns(item_model_of(child.page)))  # what `fields=` takes
+
     async def endpoint(request: Request) -> Response:
         value = check_path_key(parent.path_key, request.path_params[name], name)
         secret = _secret(request)
         kind, params, bom = _format_and_params(request, spec)
         query = parse_query(
             spec, params, secret=secret, fixed=(view.filter,), path=request.url.path,
-            columns=columns(item_model_of(child.page)),
+            columns=item_columns,
         )  # fmt: skip
         facets = _facets(spec, request, kind)
         augment = _augment(spec, request)
