@@ -18,6 +18,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from . import __version__
 from .api import TAGS, collections, include_api, item_keys
+from .api.dispatch import dispatch_by_collection
 from .api.exports import ExportSlots
 from .api.lanes import read, unavailable
 from .api.reads import in_database
@@ -231,6 +232,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_service_routes(app)
     install_docs(app)
     install_openapi(app)
+    dispatch_by_collection(app.router)  # every route is in by now
     # The whole stack, in order (this replaces the one entry install_error_handlers adds)
     app.user_middleware = middleware_stack(settings, exportable)
     return app

@@ -19,7 +19,7 @@ from ..paths import API_PREFIX
 from . import comparisons, downloads, rankings, search, series
 from .clusters import CLUSTERS
 from .comparisons import COMPARISON
-from .dispatch import api_router, collection_of, dispatch_by_collection, flat_routes
+from .dispatch import api_router, collection_of, flat_routes
 from .downloads import DOWNLOAD
 from .export_twins import exportable as takes_format
 from .export_twins import twin_routes
@@ -112,7 +112,6 @@ def include_api(app: FastAPI) -> Callable[[str], bool]:
         add_resource_routes(router, mount)
     routes = flat_routes(routers)
     app.router.routes.extend(routes)
-    dispatch_by_collection(app.router)
     lists = [route.path for route in routes if isinstance(route, APIRoute) and takes_format(route)]
     twins = twin_routes(lists, app.router)
     app.router.routes.extend(twins)

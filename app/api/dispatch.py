@@ -15,7 +15,11 @@ Every data endpoint takes the request and returns a Response: it parses its own 
 (app.query) and writes its own body. For those (`direct_endpoint`), the dispatch calls the
 endpoint itself: FastAPI's per-request machinery around it (dependency solving, two exit
 stacks, a second exception wrapper) was a sixth of a detail read's Python and did nothing
-for them. Their exceptions go to the same handlers, through the app's ExceptionMiddleware.
+for them. Their exceptions go to the same handlers, through the app's ExceptionMiddleware,
+with the request the dispatch matched (an export twin, which hands a copy of its scope to
+the list, wraps that call itself: app.api.export_twins). A direct call does not consult
+`app.dependency_overrides`; the app sets none (and the routes, made by `api_router`, never
+had the app as their overrides provider).
 """
 
 import inspect
@@ -120,27 +124,27 @@ def direct_endpoint(route: BaseRoute) -> Endpoint | None:
 
 
 def dispatch_by_collection(router: Router) -> None:
-    """Put `ByCollection` in front of the router's own matching."""
+    """Put `ByCollection` in front of the router's own matching. Called once every route
+    is added: a route added later is still served, by the framework's matching."""
     router.middleware_stack = ByCollection(router.middleware_stack, router)
 
 
 class ByCollection:
     """A request whose path and method a route of its collection takes goes straight to
-    that route; any other goes on to `app`, the router's own matching."""
+    that route; any other goes on to `app`, the router's own matching, as does every
+    request FastAPI's telemetry observes (it names the span after the route it selects)."""
 
     def __init__(self, app: ASGIApp, router: Router) -> None:
         self.app = app
         self.router = router
-        self.groups: dict[str, list[tuple[BaseRoute, Endpoint | None]]] | None = None
+        self.groups = {
+            name: [(route, direct_endpoint(route)) for route in routes]
+            for name, routes in by_collection(router.routes).items()
+        }
 
     def route_for(self, scope: Scope) -> tuple[BaseRoute, Scope, Endpoint | None] | None:
         """The route that takes the request, what matching it adds to the scope, and the
         endpoint to call directly if it has one (`direct_endpoint`)."""
-        if self.groups is None:  # the routes are all added by the first request
-            self.groups = {
-                name: [(route, direct_endpoint(route)) for route in routes]
-                for name, routes in by_collection(self.router.routes).items()
-            }
         for route, endpoint in self.groups.get(collection_of(get_route_path(scope)), ()):
             match, child_scope = route.matches(scope)
             if match == Match.FULL:
@@ -148,7 +152,8 @@ class ByCollection:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.route_for(scope) if scope["type"] == "http" else None
+        observed = scope.get("fastapi.telemetry") is not None
+        found = self.route_for(scope) if scope["type"] == "http" and not observed else None
         if found is None:
             await self.app(scope, receive, send)
             return

@@ -15,7 +15,9 @@ document is the list's, less `format=`, with the extension as a path parameter.
 from typing import Any
 
 from fastapi.routing import APIRoute
+from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.datastructures import Headers, QueryParams
+from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -71,7 +73,11 @@ class ExportTwin:
         }
         for key in ("endpoint", "route", "path_params"):  # what matching the twin set
             inner.pop(key, None)
-        await self.router(inner, receive, send)
+        # What the list raises is answered with the list's request (its route and path):
+        # a moved key's Location is built from them.
+        await wrap_app_handling_exceptions(self.router, Request(inner, receive, send))(
+            inner, receive, send
+        )
 
 
 def _accepts(accept: str | None, media_type: str) -> bool:

@@ -3,15 +3,16 @@ route the framework's own matching would: the first, in the app's order, that ta
 endpoint that takes only the request is called directly, its checks and error handling
 kept."""
 
+import asyncio
 import re
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from starlette.routing import BaseRoute, Match, Route
-from starlette.types import Scope
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Message, Receive, Scope, Send
 
-from app.api.dispatch import ByCollection, by_collection, direct_endpoint
+from app.api.dispatch import ByCollection, by_collection, direct_endpoint, dispatch_by_collection
 from app.config import Settings
 from app.main import create_app
 
@@ -84,13 +85,46 @@ def test_the_routes_are_one_flat_list(dispatch: ByCollection) -> None:
     assert len(groups["metrics"]) <= 5  # a detail read tries a handful, not fifty
 
 
-def test_a_route_whose_first_segment_is_a_parameter_is_refused(
+def test_a_route_whose_first_segment_is_a_parameter_is_refused_at_start_up(
     dispatch: ByCollection,
 ) -> None:
-    """Such a route could take any collection's paths, so grouping would skip it."""
+    """Such a route could take any collection's paths, so grouping would skip it: the app
+    does not start, rather than fail its requests."""
     stray = Route(f"{API}/{{anything}}/items", lambda request: None)
+    router = Router(routes=[*dispatch.router.routes, stray])
     with pytest.raises(ValueError, match="literal first segment"):
-        by_collection([*dispatch.router.routes, stray])
+        dispatch_by_collection(router)
+
+
+def test_a_request_telemetry_observes_is_left_to_the_router(dispatch: ByCollection) -> None:
+    """FastAPI's telemetry names a request's span after the route its router selects."""
+    passed: list[Scope] = []
+
+    async def router_matching(scope: Scope, receive: Receive, send: Send) -> None:
+        passed.append(scope)
+
+    observed = {**request_scope(f"{API}/metrics"), "fastapi.telemetry": object()}
+    layer = ByCollection(router_matching, dispatch.router)
+    asyncio.run(layer(observed, receive_nothing, send_nothing))
+    assert passed == [observed]
+    assert "route" not in observed
+
+
+async def receive_nothing() -> Message:
+    return {"type": "http.request", "body": b""}
+
+
+async def send_nothing(message: Message) -> None:
+    raise AssertionError(message)
+
+
+def test_an_export_twin_of_a_moved_key_redirects(client: TestClient) -> None:
+    """The twin hands a copy of its scope to the list; what the list raises is answered
+    with the list's request, whose route builds the Location."""
+    moved = client.get(f"{API}/cities/420281/clusters.csv?limit=2", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"{API}/cities/daye/clusters?limit=2&format=csv"
+    assert client.get(moved.headers["location"]).status_code == 200
 
 
 def test_the_router_still_answers_what_the_dispatch_leaves(client: TestClient) -> None:
