@@ -1,8 +1,8 @@
 """The base of the app's own middleware (`HTTPMiddleware`: HTTP requests are its business,
 the lifespan and any other scope pass straight through), and the scope key that tells a
 streamed response it goes out without a body. A leaf module: app.errors, app.middleware and
-the exports import it, and it imports nothing of the app. Also the two header helpers the
-layers share."""
+the exports import it, and it imports nothing of the app. Also the header helpers the layers
+share (read one, set several in one pass, encode constant ones once)."""
 
 from collections.abc import Sequence
 

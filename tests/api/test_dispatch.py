@@ -54,6 +54,14 @@ def test_every_route_is_found_as_the_router_finds_it(dispatch: ByCollection) -> 
         assert found[0] is framework_choice(routes, request_scope(path)), path
 
 
+def test_a_mounted_app_is_matched_below_its_root_path(dispatch: ByCollection) -> None:
+    """Behind a proxy that mounts the service at a prefix, routes match the path below it."""
+    scope = {**request_scope(f"/atlas{API}/metrics/x-1"), "root_path": "/atlas"}
+    found = dispatch.route_for(scope)
+    assert found is not None
+    assert getattr(found[0], "path", None) == f"{API}/metrics/{{key}}"
+
+
 def test_every_data_endpoint_is_called_directly(dispatch: ByCollection) -> None:
     """Each list, detail and view takes the request alone; the routes FastAPI must call
     (a file download with typed path parameters, pages taking no request) are left to it."""
@@ -161,3 +169,20 @@ def test_a_directly_called_endpoint_keeps_its_checks_and_error_handling(
     bad = client.get(f"{API}/metrics?year=last")
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["parameter"] == "year"
+
+
+def test_a_plain_endpoint_does_not_go_through_its_route(
+    reader_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detail is answered with its route's `handle` (FastAPI's request machinery)
+    broken: the dispatch called the endpoint itself."""
+    app = create_app(Settings(database_url=reader_url))
+    (route,) = [r for r in app.routes if getattr(r, "path", "") == f"{API}/metrics/{{key}}"]
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("FastAPI's handling was used")
+
+    monkeypatch.setattr(route, "handle", broken)
+    with TestClient(app) as client:
+        key = "baiyun-lake-total-investment"
+        assert client.get(f"{API}/metrics/{key}").json()["key"] == key
