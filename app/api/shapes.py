@@ -102,7 +102,7 @@ else:  # the registry's names, as the schema's enum
 
 
 class TotalRelation(StrEnum):
-    """Whether `meta.total` is exact (`eq`) or the bound the count stopped at (`gte`)."""
+    """Whether `meta.total` is exact (`eq`) or a lower bound (`gte`)."""
 
     eq = "eq"
     gte = "gte"
@@ -141,12 +141,14 @@ class Meta(Schema):
     )
     total: int | None = Field(
         default=None,
-        description="Present when `count=true`: the number of matching rows, counted up to 10,000.",
+        description="Present when `count=true`: the number of matching rows, counted up to"
+        " 10,000 in at most 10,001 rows of one index range (see `total_relation`).",
     )
     total_relation: TotalRelation | None = Field(
         default=None,
-        description="Present when `count=true`: `eq` when `total` is exact, `gte` when the"
-        " count stopped at its bound.",
+        description="Present when `count=true`: `eq` when `total` is exact, `gte` when it is a"
+        " lower bound: 10,000 and more matched, or the range the count read was larger than"
+        " it could read and `total` is the matches found in the part it read.",
     )
     facets: Facets | None = Field(default=None, description="Present when `facets=` is given.")
 

@@ -8,7 +8,8 @@
    values (a year) followed by one its index does not serve is read one run of equal
    values at a time (app.query.runs).
 4. Only the page's rows are joined to everything they show (late materialisation).
-5. `count=true` counts up to COUNT_CAP rows: exact below it, "at least" beyond.
+5. `count=true` reads at most COUNT_CAP + 1 rows of one index range: the total is exact
+   when the range was read whole, else "at least" the matches it held (`bounded_count`).
 
 Every statement is compiled once per shape (app.query.statements); values are always bound.
 """
@@ -17,13 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, literal, select
+from sqlalchemy import Connection, Select, and_, func, literal, select, true
 
 from .cursors import encode_cursor
 from .expressions import IdSet, page_first
 from .memo import ANSWERS, frozen
 from .order import Key, Phase, keys_of, order_by, phases
-from .plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive, where_of
+from .plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive, usable_prefix, where_of
 from .runs import Readers, by_runs, read_runs, scan_for, walk_run, worth_walking
 from .snapshot import snapshot_version
 from .spec import Condition, ListQuery, ListSpec, Page, TableIndex, field_heads
@@ -313,12 +314,80 @@ def run_query(
         items = [{name: item[name] for name in kept} for item in items]
     page = Page(items, next_cursor)
     if query.count:
-        # Counted on the index whose probe matched fewest rows, chosen for the filters
-        # alone (the page's plan may be a nulls phase's, or a walk of the sort key).
-        driven = drive(spec, terms, _prober(connection, spec), "") if spec.indexes else None
-        total = _capped_count(connection, spec, terms, COUNT_CAP + 1, driven or Plan(PlanKind.FREE))
-        page.total, page.total_exact = min(total, COUNT_CAP), total <= COUNT_CAP
+        page.total, page.total_exact = bounded_count(connection, spec, terms)
     return page
+
+
+def bounded_count(
+    connection: Connection, spec: ListSpec, terms: Sequence[Term]
+) -> tuple[int, bool]:
+    """`count=true`'s total and whether it is exact, reading at most COUNT_CAP + 1 rows.
+
+    The rows are those of one index range: the range whose probe matched fewest rows
+    (chosen for the filters alone: the page's plan may be a nulls phase's, or a walk of the
+    sort key), else, every range being large, the one the filters narrow on most columns.
+    The filters that index does not serve are tested on each row read. The total is exact
+    when the whole range was read, and "at least" (`gte`) the matches found when it was not:
+    counting a selective mix of unselective filters exactly reads a whole range
+    (`value__gte=…&qualifier=exact&within=…`: 821 ms at 3M rows, refused at the budget
+    under load; 13 ms read this way). Beyond COUNT_CAP matches the total is COUNT_CAP, `gte`.
+    """
+    scan = COUNT_CAP + 1
+    if not spec.indexes:  # a small table: counted exactly
+        total = _capped_count(connection, spec, terms, scan)
+        return min(total, COUNT_CAP), total <= COUNT_CAP
+    driven = drive(spec, terms, _prober(connection, spec), "")
+    plan = driven or _widest(spec, terms)
+    matched = _scan_count(connection, spec, terms, plan, scan)
+    if matched > COUNT_CAP:
+        return COUNT_CAP, False
+    if driven is not None and (driven.matches or 0) < scan:
+        return matched, True  # its probe counted the whole range: it was read whole
+    served = [term for term in terms if plan.allows(term.column)]
+    return matched, _capped_count(connection, spec, served, scan, plan) < scan
+
+
+def _widest(spec: ListSpec, terms: Sequence[Term]) -> Plan:
+    """The index the filters narrow on most columns (its range is large: no probe drove),
+    or none: the table in its own order."""
+    usable = [
+        (columns, index) for index in spec.indexes if (columns := usable_prefix(index, terms))
+    ]
+    if not usable:
+        return Plan(PlanKind.WALK, None, frozenset())
+    columns, index = max(usable, key=lambda pair: len(pair[0]))
+    return Plan(PlanKind.DRIVEN, index, frozenset(columns), False)
+
+
+def _scan_statement(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> Select[Any]:
+    """The matches among the first `scan` rows of the plan's range: the terms its index
+    serves choose the rows, the others are tested on each (`hit`)."""
+    served = [term for term in terms if plan.allows(term.column)]
+    rest = [term.condition(True) for term in terms if not plan.allows(term.column)]
+    hit = and_(*rest) if rest else true()
+    scanned = (
+        select(hit.label("hit"))
+        .select_from(_table(spec))
+        .where(*where_of(spec, served, plan))
+        .limit(slot("scan"))
+        .subquery("scanned")
+    )
+    return select(func.count().label("total")).select_from(scanned).where(scanned.c.hit)
+
+
+def _scan_count(
+    connection: Connection, spec: ListSpec, terms: Sequence[Term], plan: Plan, scan: int
+) -> int:
+    """`_scan_statement`'s count, once per dataset version, shape and values (as a probe's)."""
+    shape = ("scan-count", spec.name, plan.signature, tuple(t.key for t in terms))
+    values = {name: value for term in terms for name, value in term.values.items()}
+    values["scan"] = scan
+
+    def read() -> int:
+        prepared = STATEMENTS.get(connection, shape, lambda: _scan_statement(spec, terms, plan))
+        return int(fetch(connection, prepared, values)[0]["total"])
+
+    return ANSWERS.get(connection, (shape, frozen(values)), read)
 
 
 def count_matching(connection: Connection, spec: ListSpec, filters: Sequence[Condition]) -> int:

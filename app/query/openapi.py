@@ -123,8 +123,9 @@ def _control_parameters(spec: ListSpec) -> list[dict[str, Any]]:
         ),
         parameter(
             "count",
-            "Include `meta.total`, the number of matching rows: exact up to a bound, beyond"
-            " it the bound itself with `meta.total_relation` set to `gte`.",
+            "Include `meta.total`, the number of matching rows: exact (`meta.total_relation`"
+            " `eq`) when it is under 10,000 and the count could read all the rows the"
+            " filters' narrowest index gives; else a lower bound (`gte`).",
             {"type": "boolean", "default": False},
         ),
     ]

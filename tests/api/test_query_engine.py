@@ -163,6 +163,40 @@ def test_count_is_exact_below_the_cap_and_a_bound_beyond(
     assert meta["total_relation"] == "gte"
 
 
+def test_a_count_reads_one_bounded_range_and_answers_at_least_what_it_found(
+    scale_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two filters that each keep many rows of their index and few together (as
+    `value__gte=…&qualifier=exact&within=…` at 3M rows, whose exact count read 821 ms): the
+    count reads at most COUNT_CAP + 1 rows of one index range, testing the other filter on
+    each. Exact when the range was read whole; else the matches found, as a lower bound."""
+    province = f"{API}/metrics?limit=500&within=synth-province-01"
+    with TestClient(create_app(Settings(database_url=scale_url))) as client:
+        values = sorted((m["value"] for m in walk(client, f"{province}&sort=-value")), reverse=True)
+        url = f"{API}/metrics?limit=5&count=true&within=synth-province-01&value__gte={values[40]}"
+        matching = walk(client, url.replace("count=true", "sort=id"))
+        assert 40 <= len(matching) < 60
+
+        def counted() -> tuple[int, str]:
+            ANSWERS.clear()
+            with recording() as ran:
+                meta = client.get(url).json()["meta"]
+            scans = [r for r in ran if isinstance(r.shape, tuple) and r.shape[0] == "scan-count"]
+            assert len(scans) == 1
+            bound = scans[0].parameters
+            assert execute.COUNT_CAP + 1 in (bound.values() if isinstance(bound, dict) else bound)
+            return meta["total"], meta["total_relation"]
+
+        assert counted() == (len(matching), "eq")  # a probe drove: its range is small
+        monkeypatch.setattr(plan, "PROBE_CAP", 50)  # every range too large to drive
+        monkeypatch.setattr(execute, "PROBE_CAP", 50)
+        assert counted() == (len(matching), "eq")  # the range read whole
+        monkeypatch.setattr(execute, "COUNT_CAP", 100)  # each range larger than what is read
+        total, relation = counted()
+    assert relation == "gte"
+    assert total <= len(matching)
+
+
 # The time budget -------------------------------------------------------------------------
 
 HEAVY = f"{API}/metrics?value__ne=1&qualifier__ne=at_least&sort=-period_end,value&limit=500"
