@@ -23,8 +23,9 @@ from ..query import (
     parse_query,
     run_query,
 )
+from ..query.counts import count_matching
 from ..query.envelope import describe_cost
-from ..query.execute import count_matching, materialise, row_by_key
+from ..query.execute import materialise, row_by_key
 from ..query.facets import Facet, count_facets, facets_parameter, parse_facets
 from ..query.snapshot import snapshot_version
 from ..query.spec import Page

@@ -8,34 +8,27 @@
    values (a year) followed by one its index does not serve is read one run of equal
    values at a time (app.query.runs).
 4. Only the page's rows are joined to everything they show (late materialisation).
-5. `count=true` reads at most COUNT_CAP + 1 rows of one index range: the total is exact
-   when the range was read whole, else "at least" the matches it held (`bounded_count`).
+5. `count=true` reads a bounded part of one index range (app.query.counts).
 
 Every statement is compiled once per shape (app.query.statements); values are always bound.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal, select, true
+from sqlalchemy import Connection, Select, select
 
+from .counts import bounded_count, capped_count, on_path, prober
 from .cursors import encode_cursor
 from .expressions import IdSet, page_first
-from .memo import ANSWERS, frozen
 from .order import Key, Phase, keys_of, order_by, phases
-from .plan import PROBE_CAP, Plan, PlanKind, Term, choose, drive, usable_prefix, where_of
+from .plan import Plan, PlanKind, Term, choose, where_of
 from .runs import Readers, by_runs, read_runs, scan_for, walk_run, worth_walking
 from .snapshot import snapshot_version
-from .spec import Condition, ListQuery, ListSpec, Page, TableIndex, field_heads
+from .spec import Condition, ListQuery, ListSpec, Page, field_heads
 from .statements import STATEMENTS, Prepared, fetch, slot
 from .terms import NothingMatches, column_name, id_set_value, terms_for
-
-COUNT_CAP = 10_000
-
-
-EXACT = 2**62  # a cap no table reaches: the count is exact
-
 
 # Statements ----------------------------------------------------------------------------
 
@@ -44,55 +37,18 @@ def _table(spec: ListSpec) -> Any:
     return spec.id_column.table
 
 
-def _probe_statement(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> Select[Any]:
-    inner = (
-        select(literal(1).label("one"))
-        .select_from(_table(spec))
-        .where(*where_of(spec, terms, plan))
-        .limit(slot("cap"))
-    )
-    return select(func.count().label("total")).select_from(inner.subquery())
-
-
-def _capped_count(
-    connection: Connection,
-    spec: ListSpec,
-    terms: Sequence[Term],
-    cap: int,
-    plan: Plan = Plan(PlanKind.FREE),  # noqa: B008  (frozen)
-) -> int:
-    """How many rows match, counting no further than `cap`, on the plan's index; once per
-    database, dataset version, shape and values (app.query.memo): a probe's answer or a
-    total cannot change within a version."""
-    shape = ("count", spec.name, plan.signature, tuple(t.key for t in terms))
-    values = {name: value for term in terms for name, value in term.values.items()}
-    values["cap"] = cap
-
-    def read() -> int:
-        prepared = STATEMENTS.get(connection, shape, lambda: _probe_statement(spec, terms, plan))
-        return int(fetch(connection, prepared, values)[0]["total"])
-
-    return ANSWERS.get(connection, (shape, frozen(values)), read)
-
-
-def _prober(connection: Connection, spec: ListSpec) -> Callable[[TableIndex, Sequence[Term]], int]:
-    def probe(index: TableIndex, terms: Sequence[Term]) -> int:
-        return _capped_count(connection, spec, terms, PROBE_CAP)
-
-    return probe
-
-
 def _ids_statement(
     spec: ListSpec, keys: Sequence[Key], terms: Sequence[Term], plan: Plan, phase: str
 ) -> Select[Any]:
     columns = [key.element.label(f"_k{i}") for i, key in enumerate(keys)]
-    return (
+    statement = (
         select(spec.id_column.label("_id"), *columns)
         .select_from(_table(spec))
         .where(*where_of(spec, terms, plan))
         .order_by(*order_by(keys, plan, phase))
         .limit(slot("page_limit"))
     )
+    return on_path(statement, spec, plan)
 
 
 def _page_statement(
@@ -148,7 +104,7 @@ def _read_ids(
 
     def plan_of(phase: Phase, terms: list[Term]) -> Plan:
         columns = [column_name(key.element) for key in phase.keys]
-        return choose(spec, terms, columns, _prober(connection, spec))
+        return choose(spec, terms, columns, prober(connection, spec))
 
     def read_run(
         keys: list[Key],
@@ -169,7 +125,7 @@ def _read_ids(
             return read_phase(phase, [*terms, *equal], wanted, sorts, runs=False)
 
         def count(cap: int) -> int:
-            return _capped_count(connection, spec, equal, cap)
+            return capped_count(connection, spec, equal, cap)
 
         if not worth_walking(connection, spec, scan_for(wanted), count):
             return None  # a small run: sorted, with the runs after it
@@ -316,84 +272,3 @@ def run_query(
     if query.count:
         page.total, page.total_exact = bounded_count(connection, spec, terms)
     return page
-
-
-def bounded_count(
-    connection: Connection, spec: ListSpec, terms: Sequence[Term]
-) -> tuple[int, bool]:
-    """`count=true`'s total and whether it is exact, reading at most COUNT_CAP + 1 rows.
-
-    The rows are those of one index range: the range whose probe matched fewest rows
-    (chosen for the filters alone: the page's plan may be a nulls phase's, or a walk of the
-    sort key), else, every range being large, the one the filters narrow on most columns.
-    The filters that index does not serve are tested on each row read. The total is exact
-    when the whole range was read, and "at least" (`gte`) the matches found when it was not:
-    counting a selective mix of unselective filters exactly reads a whole range
-    (`value__gte=…&qualifier=exact&within=…`: 821 ms at 3M rows, refused at the budget
-    under load; 13 ms read this way). Beyond COUNT_CAP matches the total is COUNT_CAP, `gte`.
-    """
-    scan = COUNT_CAP + 1
-    if not spec.indexes:  # a small table: counted exactly
-        total = _capped_count(connection, spec, terms, scan)
-        return min(total, COUNT_CAP), total <= COUNT_CAP
-    driven = drive(spec, terms, _prober(connection, spec), "")
-    plan = driven or _widest(spec, terms)
-    matched = _scan_count(connection, spec, terms, plan, scan)
-    if matched > COUNT_CAP:
-        return COUNT_CAP, False
-    if driven is not None and (driven.matches or 0) < scan:
-        return matched, True  # its probe counted the whole range: it was read whole
-    served = [term for term in terms if plan.allows(term.column)]
-    return matched, _capped_count(connection, spec, served, scan, plan) < scan
-
-
-def _widest(spec: ListSpec, terms: Sequence[Term]) -> Plan:
-    """The index the filters narrow on most columns (its range is large: no probe drove),
-    or none: the table in its own order."""
-    usable = [
-        (columns, index) for index in spec.indexes if (columns := usable_prefix(index, terms))
-    ]
-    if not usable:
-        return Plan(PlanKind.WALK, None, frozenset())
-    columns, index = max(usable, key=lambda pair: len(pair[0]))
-    return Plan(PlanKind.DRIVEN, index, frozenset(columns), False)
-
-
-def _scan_statement(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> Select[Any]:
-    """The matches among the first `scan` rows of the plan's range: the terms its index
-    serves choose the rows, the others are tested on each (`hit`)."""
-    served = [term for term in terms if plan.allows(term.column)]
-    rest = [term.condition(True) for term in terms if not plan.allows(term.column)]
-    hit = and_(*rest) if rest else true()
-    scanned = (
-        select(hit.label("hit"))
-        .select_from(_table(spec))
-        .where(*where_of(spec, served, plan))
-        .limit(slot("scan"))
-        .subquery("scanned")
-    )
-    return select(func.count().label("total")).select_from(scanned).where(scanned.c.hit)
-
-
-def _scan_count(
-    connection: Connection, spec: ListSpec, terms: Sequence[Term], plan: Plan, scan: int
-) -> int:
-    """`_scan_statement`'s count, once per dataset version, shape and values (as a probe's)."""
-    shape = ("scan-count", spec.name, plan.signature, tuple(t.key for t in terms))
-    values = {name: value for term in terms for name, value in term.values.items()}
-    values["scan"] = scan
-
-    def read() -> int:
-        prepared = STATEMENTS.get(connection, shape, lambda: _scan_statement(spec, terms, plan))
-        return int(fetch(connection, prepared, values)[0]["total"])
-
-    return ANSWERS.get(connection, (shape, frozen(values)), read)
-
-
-def count_matching(connection: Connection, spec: ListSpec, filters: Sequence[Condition]) -> int:
-    """How many rows of the list the filters match, exactly (a detail's counts)."""
-    try:
-        terms = terms_for(connection, spec, filters)
-    except NothingMatches:
-        return 0
-    return _capped_count(connection, spec, terms, EXACT)

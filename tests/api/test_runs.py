@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from app.query import execute, plan, runs
+from app.query import counts, plan, runs
 from app.query.memo import ANSWERS
 from app.query.plan import PlanKind
 from app.query.statements import recording
@@ -24,7 +24,7 @@ def every_probe_past_its_cap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Plans as at 3M rows: no probe finds few rows, so pages walk an index."""
     ANSWERS.clear()  # probes remembered under the real cap would decide otherwise
     monkeypatch.setattr(plan, "PROBE_CAP", 50)
-    monkeypatch.setattr(execute, "PROBE_CAP", 50)
+    monkeypatch.setattr(counts, "PROBE_CAP", 50)
     yield
     ANSWERS.clear()
 
@@ -172,7 +172,7 @@ def test_runs_put_rows_without_a_value_last(
     below one row), three at a time: the runs come first, then the rows without a year or
     period end, and the cursors cross from one to the other."""
     monkeypatch.setattr(plan, "PROBE_CAP", 1)
-    monkeypatch.setattr(execute, "PROBE_CAP", 1)
+    monkeypatch.setattr(counts, "PROBE_CAP", 1)
     everything = walk(client, f"{API}/metrics?limit=500&sort=id")
     order = SEED_ORDERS[sort]
     expected = [
