@@ -38,6 +38,10 @@ class Observation(Evidence, table=True):
         Index("ix_observation_year_id", "year", "id"),
         Index("ix_observation_value_id", "value", "id"),
         Index("ix_observation_period_end_id", "period_end", "id"),
+        # A year or a period end, then the value (`sort=year,-value`): each run of equal
+        # first keys is one range in value order, either way (app.query.runs).
+        Index("ix_observation_year_value_id", "year", "value", "id"),
+        Index("ix_observation_period_end_value_id", "period_end", "value", "id"),
         # Few distinct values, but a rare one (derived facts, program subjects) must be found
         # without reading the table: the planner's probes count through these.
         Index("ix_observation_qualifier_id", "qualifier", "id"),
