@@ -82,8 +82,12 @@ def where_of(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> list[ColumnEl
     """The conditions of a statement on the plan's path: the terms its index serves marked
     chosen, the others unindexed, so the engine takes the path the plan names."""
     conditions: list[ColumnElement[Any]] = list(spec.scope)
+    # An equality and a range on one column (a run's period end, and the range a year
+    # filter implies): the equality is the index's, or SQLite may take the range instead
+    # and sort all of it (`year__lte=2014&sort=-period_end,-value`: 0.85 s against 10 ms).
+    fixed = {t.column for t in terms if t.use is Use.EQ and plan.allows(t.column)}
     for term in terms:
-        indexable = plan.allows(term.column)
+        indexable = plan.allows(term.column) and (term.use is Use.EQ or term.column not in fixed)
         condition = term.condition(indexable)
         conditions.append(
             Chosen(condition) if indexable and plan.kind is not PlanKind.FREE else condition
