@@ -59,6 +59,7 @@ from .query.budget import Lane, Lanes, watch_sqlite, watch_statements
 from .security import OpenCORSMiddleware, SecurityHeadersMiddleware
 from .seeding.archive import database_folder
 from .seeding.secrets import read_secret
+from .server import start_up_frozen
 
 logger = logging.getLogger("atlas")
 
@@ -209,8 +210,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             nodes.primary.observe(read(startup, read_version), time.monotonic())
         finally:
             startup.dispose()
-        async with keep_checking(nodes, settings.version_refresh_ms / 1000):
-            yield
+        with start_up_frozen():
+            async with keep_checking(nodes, settings.version_refresh_ms / 1000):
+                yield
         nodes.dispose()
 
     app = FastAPI(
@@ -279,6 +281,7 @@ def middleware_stack(settings: Settings, exportable: Callable[[str], bool]) -> l
         Middleware(
             GZipMiddleware,
             minimum_size=500,
+            compresslevel=5,  # not 9: a 448 KB page in 2.9 ms, not 7.3, on the loop; no larger
             exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *UNCOMPRESSED),
         ),
         Middleware(PinnedVersionMiddleware, prefix=API_PREFIX),

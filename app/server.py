@@ -12,8 +12,11 @@ request fail. Here a head must arrive within `head_timeout`, the soft limit is r
 hard one, and connections beyond a per-worker cap are refused at once with a 503.
 """
 
+import gc
 import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
@@ -81,3 +84,24 @@ def serve(host: str, port: int, workers: int) -> None:
         Multiprocess(settings, sockets=[sock]).run()
     else:
         server.run()
+
+
+@contextmanager
+def start_up_frozen() -> Iterator[None]:
+    """Every object alive after start-up (the app, its routes and schemas, the modules,
+    the engines) out of the cyclic collector's reach while the server runs.
+
+    The collector's full passes walked all of them: 88-126 ms each, every 1.2-1.5 s under
+    load and now and then when idle, and every request in flight waited (a cheap request
+    beside heavy ones: p99 105 ms, max 134; with them frozen, 23 and 26). Unfrozen at
+    shut-down, so an app made and closed in one process (the tests) can be collected; left
+    alone when something else froze objects already."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
