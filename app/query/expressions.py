@@ -3,7 +3,8 @@
 `Unindexed(column)`: the same value, but no index may serve a condition or an order on it,
 so the engine takes the access path the planner chose. SQLite's documented way is a unary
 `+`; PostgreSQL uses no index for an expression, so the column gets a no-op one (`+ 0`,
-`|| ''`, `OR false`) of its type.
+`|| ''`, `coalesce(flag, flag)`: PostgreSQL folds `flag OR false` back to `flag`) of its
+type.
 
 `IdSet(column, slot)`: `column IN (a list of ids bound as one parameter)`. A resolved
 relation can be thousands of ids (every place in a province); one parameter keeps the
@@ -56,7 +57,7 @@ def _unindexed(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     if isinstance(kind, TypeDecorator):  # SQLModel's AutoString and the like
         kind = kind.impl_instance
     if isinstance(kind, Boolean):
-        return f"({column} OR false)"
+        return f"coalesce({column}, {column})"
     if isinstance(kind, String):
         return f"({column} || '')"
     if isinstance(kind, Integer | Numeric | Float | Date):
