@@ -78,7 +78,8 @@ def test_an_unindexed_flag_is_not_read_through_its_index(backend: Backend) -> No
                 bound = tuple(bound[name] for name in compiled.positiontup)
             if backend.name != "sqlite":
                 connection.exec_driver_sql("SET enable_seqscan = off")  # an index if any serves
-            plan = connection.exec_driver_sql(f"EXPLAIN {compiled}", bound).all()
+            explain = "EXPLAIN QUERY PLAN" if backend.name == "sqlite" else "EXPLAIN"
+            plan = connection.exec_driver_sql(f"{explain} {compiled}", bound).all()
         assert sorted(found) == list(range(0, 5_000, 50))
         assert "ix_flags_flag" not in " ".join(str(row) for row in plan)
     finally:

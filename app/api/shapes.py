@@ -142,13 +142,14 @@ class Meta(Schema):
     total: int | None = Field(
         default=None,
         description="Present when `count=true`: the number of matching rows, counted up to"
-        " 10,000 in at most 10,001 rows of one index range (see `total_relation`).",
+        " 10,000, reading at most 10,001 rows (see `total_relation`).",
     )
     total_relation: TotalRelation | None = Field(
         default=None,
         description="Present when `count=true`: `eq` when `total` is exact, `gte` when it is a"
-        " lower bound: 10,000 and more matched, or the range the count read was larger than"
-        " it could read and `total` is the matches found in the part it read.",
+        " lower bound: more than 10,000 matched, or the rows the count could read (10,001 of"
+        " one index range, or of the table) were not all there were, and `total` is the"
+        " matches among them.",
     )
     facets: Facets | None = Field(default=None, description="Present when `facets=` is given.")
 

@@ -139,15 +139,6 @@ class Lanes:
             while len(self._quick) > self.remembered:
                 self._quick.popitem(last=False)
 
-    def weigh(self, shape: Hashable | None, seconds: float) -> None:
-        """A read of `shape` that held a fast-lane thread for a quarter of the fast budget
-        or more (its thread's CPU) is heavy: the slow lane reads it next (for
-        `forget_after`), as if it had overrun. The fast lane's few threads are for reads
-        that finish quickly; a cheap request queued behind one of 90 ms waits 90 ms (with
-        four such shapes in flight the cheap request's p99 was 120-134 ms)."""
-        if shape is not None and seconds >= self.fast.budget / 4:
-            self.remember(shape)
-
     def not_quick(self, shape: Hashable | None) -> None:
         """`shape` overran the inline budget: it runs in the fast lane until seen quick again."""
         with self._lock:

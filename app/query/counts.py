@@ -3,6 +3,7 @@ and a detail's exact counts. Each count is read once per database, dataset versi
 and values (app.query.memo): a count cannot change within a version."""
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, literal, select, true
@@ -43,15 +44,27 @@ def capped_count(
     cap: int,
     plan: Plan = Plan(PlanKind.FREE),  # noqa: B008  (frozen)
 ) -> int:
-    """How many rows match, counting no further than `cap`, on the plan's index; once per
-    database, dataset version, shape and values (app.query.memo): a probe's answer or a
-    total cannot change within a version."""
-    shape = ("count", spec.name, plan.signature, tuple(t.key for t in terms))
+    """How many rows match, counting no further than `cap`, on the plan's index."""
+    build = partial(_probe_statement, spec, terms, plan)
+    return _counted(connection, ("count", spec.name), terms, plan, {"cap": cap}, build)
+
+
+def _counted(
+    connection: Connection,
+    kind: tuple[str, str],
+    terms: Sequence[Term],
+    plan: Plan,
+    bounds: dict[str, int],
+    build: Callable[[], Select[Any]],
+) -> int:
+    """A count statement's answer, once per database, dataset version, shape and values
+    (app.query.memo): a probe's answer or a total cannot change within a version."""
+    shape = (*kind, plan.signature, tuple(t.key for t in terms))
     values = {name: value for term in terms for name, value in term.values.items()}
-    values["cap"] = cap
+    values.update(bounds)
 
     def read() -> int:
-        prepared = STATEMENTS.get(connection, shape, lambda: _probe_statement(spec, terms, plan))
+        prepared = STATEMENTS.get(connection, shape, build)
         return int(fetch(connection, prepared, values)[0]["total"])
 
     return ANSWERS.get(connection, (shape, frozen(values)), read)
@@ -124,16 +137,8 @@ def _scan_statement(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> Select
 def _scan_count(
     connection: Connection, spec: ListSpec, terms: Sequence[Term], plan: Plan, scan: int
 ) -> int:
-    """`_scan_statement`'s count, once per dataset version, shape and values (as a probe's)."""
-    shape = ("scan-count", spec.name, plan.signature, tuple(t.key for t in terms))
-    values = {name: value for term in terms for name, value in term.values.items()}
-    values["scan"] = scan
-
-    def read() -> int:
-        prepared = STATEMENTS.get(connection, shape, lambda: _scan_statement(spec, terms, plan))
-        return int(fetch(connection, prepared, values)[0]["total"])
-
-    return ANSWERS.get(connection, (shape, frozen(values)), read)
+    build = partial(_scan_statement, spec, terms, plan)
+    return _counted(connection, ("scan-count", spec.name), terms, plan, {"scan": scan}, build)
 
 
 def count_matching(connection: Connection, spec: ListSpec, filters: Sequence[Condition]) -> int:

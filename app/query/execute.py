@@ -270,5 +270,20 @@ def run_query(
         items = [{name: item[name] for name in kept} for item in items]
     page = Page(items, next_cursor)
     if query.count:
-        page.total, page.total_exact = bounded_count(connection, spec, terms)
+        page.total, page.total_exact = _first_page_bound(
+            query, len(items), next_cursor, bounded_count(connection, spec, terms)
+        )
     return page
+
+
+def _first_page_bound(
+    query: ListQuery, shown: int, next_cursor: str | None, counted: tuple[int, bool]
+) -> tuple[int, bool]:
+    """A first page's rows all match: a bounded count that found fewer is raised to them
+    (and one more when a next page exists), and with no next page they are the total."""
+    total, exact = counted
+    if query.after is not None or exact:
+        return total, exact
+    if next_cursor is None:
+        return shown, True
+    return max(total, shown + 1), False

@@ -124,8 +124,9 @@ def _control_parameters(spec: ListSpec) -> list[dict[str, Any]]:
         parameter(
             "count",
             "Include `meta.total`, the number of matching rows: exact (`meta.total_relation`"
-            " `eq`) when it is under 10,000 and the count could read all the rows the"
-            " filters' narrowest index gives; else a lower bound (`gte`).",
+            " `eq`) when it is 10,000 or fewer and the count could read every row its index"
+            " range holds (at most 10,001); else a lower bound (`gte`). On a first page"
+            " with no next page, the total is exact.",
             {"type": "boolean", "default": False},
         ),
     ]

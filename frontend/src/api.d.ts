@@ -2082,10 +2082,10 @@ export interface components {
             next_cursor: string | null;
             /**
              * Total
-             * @description Present when `count=true`: the number of matching rows, counted up to 10,000 in at most 10,001 rows of one index range (see `total_relation`).
+             * @description Present when `count=true`: the number of matching rows, counted up to 10,000, reading at most 10,001 rows (see `total_relation`).
              */
             total?: number | null;
-            /** @description Present when `count=true`: `eq` when `total` is exact, `gte` when it is a lower bound: 10,000 and more matched, or the range the count read was larger than it could read and `total` is the matches found in the part it read. */
+            /** @description Present when `count=true`: `eq` when `total` is exact, `gte` when it is a lower bound: more than 10,000 matched, or the rows the count could read (10,001 of one index range, or of the table) were not all there were, and `total` is the matches among them. */
             total_relation?: components["schemas"]["TotalRelation"] | null;
             /** @description Present when `facets=` is given. */
             facets?: components["schemas"]["Facets"] | null;
@@ -3534,12 +3534,12 @@ export interface components {
             next_cursor: string | null;
             /**
              * Total
-             * @description Present when `count=true`: the number of matching rows, counted up to 10,000 in at most 10,001 rows of one index range (see `total_relation`).
+             * @description Present when `count=true`: the number of matching rows, counted up to 10,000, reading at most 10,001 rows (see `total_relation`).
              * @default null
              */
             total: number | null;
             /**
-             * @description Present when `count=true`: `eq` when `total` is exact, `gte` when it is a lower bound: 10,000 and more matched, or the range the count read was larger than it could read and `total` is the matches found in the part it read.
+             * @description Present when `count=true`: `eq` when `total` is exact, `gte` when it is a lower bound: more than 10,000 matched, or the rows the count could read (10,001 of one index range, or of the table) were not all there were, and `total` is the matches among them.
              * @default null
              */
             total_relation: components["schemas"]["TotalRelation"] | null;
@@ -4033,7 +4033,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. Also the dotted names of the CSV columns (coordinates.longitude, coordinates.latitude, parent.slug, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `PlaceFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the place's names (English or Chinese, any case), as /search matches it.
@@ -4541,7 +4541,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -5154,7 +5154,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
@@ -5663,7 +5663,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the program's names (English or Chinese, any case), as /search matches it.
@@ -6220,7 +6220,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
@@ -7048,7 +7048,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. Also the dotted names of the CSV columns (coordinates.longitude, coordinates.latitude, parent.slug, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `PlaceFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the place's names (English or Chinese, any case), as /search matches it.
@@ -7556,7 +7556,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -8169,7 +8169,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
@@ -8678,7 +8678,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the program's names (English or Chinese, any case), as /search matches it.
@@ -9235,7 +9235,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
@@ -10444,7 +10444,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
@@ -10937,7 +10937,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -11869,7 +11869,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the program's names (English or Chinese, any case), as /search matches it.
@@ -12410,7 +12410,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -13342,7 +13342,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
@@ -14159,7 +14159,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: code, name, unit, category, description, url. The page is then an `IndicatorFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the indicator's names (English or Chinese, any case), as /search matches it.
@@ -14587,7 +14587,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator category.
@@ -15524,7 +15524,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: id, kind, title, publisher, author, published_on, date_note, file_name, sha256, treatment, edition, table_title, table_title_local, licence, dataset_repository, dataset_commit, dataset_path, url. The page is then an `SourceFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the source's names (English or Chinese, any case), as /search matches it.
@@ -15980,7 +15980,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -16917,7 +16917,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -18167,7 +18167,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, role, organization, target_kind, target, note, provenance. Also the dotted names of the CSV columns (organization.slug, organization.name, organization.url, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `RelationFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description The kind of link.
@@ -18665,7 +18665,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: version, number, previous_version, loaded_at, seeds, url. The page is then an `ReleaseFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description json (a page, the default), or csv or ndjson: every matching row, streamed. `Accept: text/csv` or `application/x-ndjson` chooses the same.
@@ -19018,7 +19018,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: release, table, key, kind, field, old, new. The page is then an `ChangeFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description added, changed or retracted.
@@ -20125,7 +20125,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: release, table, key, kind, field, old, new. The page is then an `ChangeFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Version of the release (the full 64 digits).
@@ -22774,7 +22774,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. Also the dotted names of the CSV columns (coordinates.longitude, coordinates.latitude, parent.slug, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `PlaceFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the place's names (English or Chinese, any case), as /search matches it.
@@ -23307,7 +23307,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -23919,7 +23919,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
@@ -24427,7 +24427,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the program's names (English or Chinese, any case), as /search matches it.
@@ -24983,7 +24983,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
@@ -25486,7 +25486,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, name_local, level, code, coordinates, parent, province, source, url. Also the dotted names of the CSV columns (coordinates.longitude, coordinates.latitude, parent.slug, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `PlaceFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the place's names (English or Chinese, any case), as /search matches it.
@@ -26019,7 +26019,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -26631,7 +26631,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
@@ -27139,7 +27139,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the program's names (English or Chinese, any case), as /search matches it.
@@ -27695,7 +27695,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
@@ -28578,7 +28578,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, sector, status, description, place, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ClusterFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the cluster's names (English or Chinese, any case), as /search matches it.
@@ -29096,7 +29096,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -29703,7 +29703,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, announced_on, announced_precision, eligibility, funding, description, ambiguity, provenance, url, via. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `ProgramFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the program's names (English or Chinese, any case), as /search matches it.
@@ -30269,7 +30269,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -30876,7 +30876,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: slug, name, kind, place, place_source, description, provenance, url. Also the dotted names of the CSV columns (place.slug, place.name, place.level, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `OrganizationFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the organization's names (English or Chinese, any case), as /search matches it.
@@ -31394,7 +31394,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: code, name, unit, category, description, url. The page is then an `IndicatorFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the indicator's names (English or Chinese, any case), as /search matches it.
@@ -31847,7 +31847,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator category.
@@ -32459,7 +32459,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: id, kind, title, publisher, author, published_on, date_note, file_name, sha256, treatment, edition, table_title, table_title_local, licence, dataset_repository, dataset_commit, dataset_path, url. The page is then an `SourceFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Text in the source's names (English or Chinese, any case), as /search matches it.
@@ -32940,7 +32940,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -33552,7 +33552,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, indicator, subject, place, period, value, unit, stated, qualifier, derived, formula, ambiguity, note, provenance, conflicts_with, url. Also the dotted names of the CSV columns (indicator.code, indicator.name, indicator.unit, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `MetricFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Indicator code.
@@ -34174,7 +34174,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: key, role, organization, target_kind, target, note, provenance. Also the dotted names of the CSV columns (organization.slug, organization.name, organization.url, ...): a CSV then has that column alone, a JSON item the whole object holding it. The page is then an `RelationFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description The kind of link.
@@ -34697,7 +34697,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: version, number, previous_version, loaded_at, seeds, url. The page is then an `ReleaseFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description With `format=csv`: true starts the file with a UTF-8 byte-order mark, so that Excel reads its Chinese names as UTF-8. Refused with any other format.
@@ -35075,7 +35075,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: release, table, key, kind, field, old, new. The page is then an `ChangeFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description added, changed or retracted.
@@ -35533,7 +35533,7 @@ export interface operations {
                 sort?: string;
                 /** @description Comma-separated fields to return: release, table, key, kind, field, old, new. The page is then an `ChangeFieldsPage`. */
                 fields?: string;
-                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is under 10,000 and the count could read all the rows the filters' narrowest index gives; else a lower bound (`gte`). */
+                /** @description Include `meta.total`, the number of matching rows: exact (`meta.total_relation` `eq`) when it is 10,000 or fewer and the count could read every row its index range holds (at most 10,001); else a lower bound (`gte`). On a first page with no next page, the total is exact. */
                 count?: boolean;
                 /**
                  * @description Version of the release (the full 64 digits).

@@ -184,10 +184,7 @@ def test_a_count_reads_one_bounded_range_and_answers_at_least_what_it_found(
             scans = [r for r in ran if isinstance(r.shape, tuple) and r.shape[0] == "scan-count"]
             assert scans  # one, or two when a first attempt overran a lane's budget
             for scan in scans:
-                bound = scan.parameters
-                assert counts.COUNT_CAP + 1 in (
-                    bound.values() if isinstance(bound, dict) else bound
-                )
+                assert counts.COUNT_CAP + 1 in _values(scan.parameters)
             return meta["total"], meta["total_relation"]
 
         assert counted() == (len(matching), "eq")  # a probe drove: its range is small
@@ -196,8 +193,10 @@ def test_a_count_reads_one_bounded_range_and_answers_at_least_what_it_found(
         assert counted() == (len(matching), "eq")  # the range read whole
         monkeypatch.setattr(counts, "COUNT_CAP", 100)  # each range larger than what is read
         total, relation = counted()
+        whole = client.get(url.replace("limit=5", "limit=100")).json()["meta"]
     assert relation == "gte"
-    assert total <= len(matching)
+    assert 5 + 1 <= total <= len(matching)  # never fewer than a first page shows, and one more
+    assert (whole["total"], whole["total_relation"]) == (len(matching), "eq")  # no next page
 
 
 # The time budget -------------------------------------------------------------------------
@@ -273,37 +272,6 @@ def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
         again = client.get(HEAVY)
         assert again.json()["data"] == first.json()["data"]
         assert lanes.first_lane(("/metrics", (), "id")) is lanes.fast
-
-
-def test_a_shape_that_held_the_fast_lane_long_goes_to_the_slow_lane(
-    scale_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A read inside the fast budget but past a quarter of it (its thread's CPU) is heavy
-    too: the fast lane's thread is for reads that finish quickly, and a cheap request
-    queued behind one of 90 ms waits 90 ms."""
-    weighed: list[tuple[Any, float]] = []
-    app = create_app(Settings(database_url=scale_url, inline_budget_ms=0))
-    with TestClient(app) as client:
-        lanes = app.state.nodes.primary.lanes
-        weigh = lanes.weigh
-
-        def recorded(shape: Any, seconds: float) -> None:
-            weighed.append((shape, seconds))
-            weigh(shape, seconds)
-
-        monkeypatch.setattr(lanes, "weigh", recorded)
-        assert client.get(f"{API}/metrics?limit=3&sort=id").status_code == 200
-        shape = ("/metrics", (), "id")
-        assert [s for s, _ in weighed] == [shape]
-        assert weighed[0][1] > 0
-        assert lanes.first_lane(shape) is lanes.fast  # a few rows: quick
-        lanes.weigh(shape, lanes.fast.budget / 4 * 0.9)
-        assert lanes.first_lane(shape) is lanes.fast
-        lanes.weigh(shape, lanes.fast.budget / 4)
-        assert lanes.first_lane(shape) is lanes.slow
-        again = client.get(f"{API}/metrics?limit=3&sort=id")
-        assert again.status_code == 200
-        assert len(again.json()["data"]) == 3
 
 
 def test_an_overrun_leaves_nothing_holding_the_database(loaded_url: str) -> None:
