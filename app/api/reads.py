@@ -250,6 +250,7 @@ async def _on_node(
         try:
             answer = await run_in_lane(request, lane, snapshot)
             lanes.took(quick, took)
+            lanes.weigh(shape, took)
             return answer
         except BudgetExceeded as overrun:
             lanes.remember(shape)

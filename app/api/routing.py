@@ -212,9 +212,11 @@ def item_model_of(page_model: type[BaseModel]) -> type[BaseModel]:
 
 def budget_terms(path: str, query: ListQuery) -> dict[str, Any]:
     """What `in_database` needs of a list request: the shape the time budget remembers as
-    heavy (the route, filters with their operators, and sort), the words a refusal uses, and
-    the dataset version a cursor's walk must continue at."""
-    shape = (path, tuple(sorted(f.parameter for f in query.filters)), query.sort_signature)
+    heavy or quick (the route, filters with their operators, sort, page size and count: a
+    page of 500 may be heavy where one of 10 is not), the words a refusal uses, and the
+    dataset version a cursor's walk must continue at."""
+    filters = tuple(sorted(f.parameter for f in query.filters))
+    shape = (path, filters, query.sort_signature, query.limit, query.count)
     version = Wanted(query.version, "cursor") if query.version else None
     return {"shape": shape, "cost": describe_cost(query), "version": version}
 

@@ -139,6 +139,19 @@ class Lanes:
             while len(self._quick) > self.remembered:
                 self._quick.popitem(last=False)
 
+    def weigh(self, shape: Hashable | None, seconds: float) -> None:
+        """A read of `shape` that held a fast-lane thread for a quarter of the fast budget
+        or more (its thread's CPU) is heavy: the slow lane reads it next (for
+        `forget_after`), as if it had overrun. The fast lane's thread is for reads that
+        finish quickly: with the heavy shapes of the starvation check at 40-90 ms each,
+        under the budget, a cheap request queued behind them (p50 150 ms, p99 224-250).
+        A shape names the page size and `count=true` (app.api.routing.budget_terms), so a
+        page of 500 found heavy leaves the same list's pages of 10 in the fast lane. On
+        PostgreSQL the thread's CPU leaves out the server's work: only an overrun moves a
+        read whose time is spent there."""
+        if shape is not None and seconds >= self.fast.budget / 4:
+            self.remember(shape)
+
     def not_quick(self, shape: Hashable | None) -> None:
         """`shape` overran the inline budget: it runs in the fast lane until seen quick again."""
         with self._lock:

@@ -267,11 +267,45 @@ def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
         first = client.get(HEAVY)
         assert first.status_code == 200, first.text
         lanes = app.state.nodes.primary.lanes
-        shape = ("/metrics", ("qualifier__ne", "value__ne"), "-period_end,value")
+        shape = ("/metrics", ("qualifier__ne", "value__ne"), "-period_end,value", 500, False)
         assert lanes.first_lane(shape) is lanes.slow
         again = client.get(HEAVY)
         assert again.json()["data"] == first.json()["data"]
-        assert lanes.first_lane(("/metrics", (), "id")) is lanes.fast
+        assert lanes.first_lane(("/metrics", (), "id", 50, False)) is lanes.fast
+
+
+def test_a_shape_that_held_the_fast_lane_long_goes_to_the_slow_lane(
+    scale_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read inside the fast budget but past a quarter of it (its thread's CPU) is heavy
+    too: the fast lane's thread is for reads that finish quickly. The shape names the page
+    size and count, so a heavy page of 500 leaves the same list's small pages alone."""
+    weighed: list[tuple[Any, float]] = []
+    app = create_app(Settings(database_url=scale_url, inline_budget_ms=0))
+    with TestClient(app) as client:
+        lanes = app.state.nodes.primary.lanes
+        weigh = lanes.weigh
+
+        def recorded(shape: Any, seconds: float) -> None:
+            weighed.append((shape, seconds))
+            weigh(shape, seconds)
+
+        monkeypatch.setattr(lanes, "weigh", recorded)
+        assert client.get(f"{API}/metrics?limit=3&sort=id").status_code == 200
+        small = ("/metrics", (), "id", 3, False)
+        assert [s for s, _ in weighed] == [small]
+        assert weighed[0][1] > 0
+        assert lanes.first_lane(small) is lanes.fast  # a few rows: quick
+        lanes.weigh(small, lanes.fast.budget / 4 * 0.9)
+        assert lanes.first_lane(small) is lanes.fast
+        large = ("/metrics", (), "id", 500, False)
+        lanes.weigh(large, lanes.fast.budget / 4)
+        assert lanes.first_lane(large) is lanes.slow
+        assert lanes.first_lane(small) is lanes.fast  # the small pages stay
+        assert lanes.first_lane(("/metrics", (), "id", 500, True)) is lanes.fast
+        again = client.get(f"{API}/metrics?limit=500&sort=id")
+        assert again.status_code == 200
+        assert len(again.json()["data"]) == 500
 
 
 def test_an_overrun_leaves_nothing_holding_the_database(loaded_url: str) -> None:
