@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, literal, select, true
 
-from .expressions import on_index
 from .memo import ANSWERS, frozen
-from .plan import PROBE_CAP, Plan, PlanKind, Term, drive, usable_prefix, where_of
+from .plan import PROBE_CAP, Plan, PlanKind, Term, drive, on_path, usable_prefix, where_of
 from .spec import Condition, ListSpec, TableIndex
 from .statements import STATEMENTS, fetch, slot
 from .terms import NothingMatches, terms_for
@@ -18,13 +17,6 @@ from .terms import NothingMatches, terms_for
 COUNT_CAP = 10_000
 
 EXACT = 2**62  # a cap no table reaches: the count is exact
-
-
-def on_path(statement: Select[Any], spec: ListSpec, plan: Plan) -> Select[Any]:
-    """`statement` on the plan's index alone, where the plan drives one (app.query.plan)."""
-    if plan.kind is PlanKind.DRIVEN and plan.index is not None:
-        return on_index(statement, spec.id_column.table, plan.index.name)
-    return statement
 
 
 def _probe_statement(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> Select[Any]:

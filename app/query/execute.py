@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from .counts import bounded_count, capped_count, on_path, prober
+from .counts import bounded_count, capped_count, prober
 from .cursors import encode_cursor
 from .expressions import IdSet, page_first
 from .order import Key, Phase, keys_of, order_by, phases
-from .plan import Plan, PlanKind, Term, choose, where_of
+from .plan import Plan, PlanKind, Term, choose, on_path, where_of
 from .runs import Readers, by_runs, read_runs, scan_for, walk_run, worth_walking
 from .snapshot import snapshot_version
 from .spec import Condition, ListQuery, ListSpec, Page, field_heads

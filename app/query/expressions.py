@@ -13,7 +13,7 @@ statement text, and so the statement cache, independent of the list's length.
 `on_index(statement, table, index)`: on SQLite, `table INDEXED BY index`: the planner's
 index and no other, where two indexes serve the same conditions and the engine's estimates
 pick the one the plan did not (a few cities of every indicator read along the indicator
-index: 491 ms, against 6 ms along the place index the plan named). Elsewhere, nothing.
+index: 491 ms, against 2.7 ms along the place index the plan named). Elsewhere, nothing.
 
 `page_first(page, joined, id_column)`: a page of ids joined before the table whose rows it
 picks, for PostgreSQL's readers, which join in the order written.

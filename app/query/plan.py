@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Select
 
-from .expressions import Chosen, Unindexed
+from .expressions import Chosen, Unindexed, on_index
 from .operators import Use
 from .spec import ListSpec, TableIndex
 
@@ -176,3 +176,10 @@ def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str)
         if matches < PROBE_CAP and (best is None or matches < (best.matches or 0)):
             best = Plan(PlanKind.DRIVEN, index, frozenset(columns), False, matches)
     return best
+
+
+def on_path(statement: Select[Any], spec: ListSpec, plan: Plan) -> Select[Any]:
+    """`statement` on the plan's index alone, where the plan drives one (app.query.plan)."""
+    if plan.kind is PlanKind.DRIVEN and plan.index is not None:
+        return on_index(statement, spec.id_column.table, plan.index.name)
+    return statement
