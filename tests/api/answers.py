@@ -1,9 +1,13 @@
 """How the tests of the lists read the API's answers: the body of a 200, the keys of a
 page of metrics, the one parameter a 422 names, and every page of a list."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi.testclient import TestClient
+
+from app.db import build_engine
+from app.query.statements import Ran
 
 API = "/api/v1"
 
@@ -14,6 +18,20 @@ def get(client: TestClient, url: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def sqlite_plans(url: str, statements: Iterable[Ran]) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN of each statement as it ran, its lines joined."""
+    engine = build_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [
+                " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement.sql}", statement.parameters))
+                for statement in statements
+            ]  # fmt: skip
+    finally:
+        engine.dispose()
 
 
 def keys(body: dict[str, Any]) -> list[str]:

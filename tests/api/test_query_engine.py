@@ -20,7 +20,7 @@ from app.query.budget import BudgetExceeded, deadline, overran, watch_sqlite, wa
 from app.query.memo import ANSWERS
 from app.query.plan import PlanKind
 from app.query.statements import recording
-from tests.api.answers import descending_day, walk
+from tests.api.answers import descending_day, sqlite_plans, walk
 from tests.conftest import Backend
 
 API = "/api/v1"
@@ -456,20 +456,12 @@ def test_a_driven_page_reads_the_index_its_plan_names(scale_url: str, backend: B
     assert driven
     if backend.name != "sqlite":
         return
-    engine = build_engine(scale_url)
-    try:
-        with engine.connect() as connection:
-            for statement in driven:
-                assert "INDEXED BY ix_observation_place_indicator_year" in statement.sql
-                plan_rows = connection.exec_driver_sql(
-                    f"EXPLAIN QUERY PLAN {statement.sql}", statement.parameters
-                ).all()
-                used = " ".join(str(row[-1]) for row in plan_rows)
-                assert "USING INDEX ix_observation_place_indicator_year" in used or (
-                    "USING COVERING INDEX ix_observation_place_indicator_year" in used
-                ), used
-    finally:
-        engine.dispose()
+    for statement in driven:
+        assert "INDEXED BY ix_observation_place_indicator_year" in statement.sql
+    for used in sqlite_plans(scale_url, driven):
+        assert "USING INDEX ix_observation_place_indicator_year" in used or (
+            "USING COVERING INDEX ix_observation_place_indicator_year" in used
+        ), used
 
 
 def _values(parameters: tuple[Any, ...] | dict[str, Any]) -> list[Any]:

@@ -9,13 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.db import build_engine
 from app.main import create_app
 from app.query import counts, plan, runs
 from app.query.memo import ANSWERS
 from app.query.plan import PlanKind
 from app.query.statements import recording
-from tests.api.answers import API, descending_day, walk
+from tests.api.answers import API, descending_day, sqlite_plans, walk
 from tests.conftest import Backend
 
 Item = dict[str, Any]
@@ -140,17 +139,8 @@ def test_a_runs_size_is_counted_on_its_own_equality(
         assert "'implied'" not in str(statement.shape), statement.shape
     if backend.name != "sqlite":
         return
-    engine = build_engine(scale_url)
-    try:
-        with engine.connect() as connection:
-            for statement in sized:
-                plan_rows = connection.exec_driver_sql(
-                    f"EXPLAIN QUERY PLAN {statement.sql}", statement.parameters
-                ).all()
-                used = " ".join(str(row[-1]) for row in plan_rows)
-                assert "USING COVERING INDEX" in used, used
-    finally:
-        engine.dispose()
+    for used in sqlite_plans(scale_url, sized):
+        assert "USING COVERING INDEX" in used, used
 
 
 def test_a_year_or_period_end_then_the_value_is_one_index_range(
