@@ -22,6 +22,7 @@ from ..db import roll_back_hot_journal
 from ..errors import ProblemError
 from ..faults import is_database_fault, is_hot_journal
 from ..query.budget import BudgetExceeded, Lane, deadline, overran
+from ..query.snapshot import close_snapshot
 
 RETRY_AFTER_SECONDS = "2"
 T = TypeVar("T")
@@ -147,8 +148,13 @@ def read(engine: Engine, work: Callable[[Connection], T]) -> T:
 
 
 def _attempt(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """`work` on a pooled connection; its transaction ends in a COMMIT whatever it
+    answered, a 404 as much as a page (app.query.snapshot.close_snapshot)."""
     with engine.connect() as connection:
-        return work(connection)
+        try:
+            return work(connection)
+        finally:
+            close_snapshot(connection)
 
 
 def _worth_retrying(engine: Engine, error: Exception) -> bool:

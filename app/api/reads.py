@@ -18,7 +18,7 @@ from ..nodes import Node, Nodes
 from ..query.budget import BudgetExceeded
 from ..query.cursors import VERSION_DIGITS
 from ..query.parsing import unknown_parameters
-from ..query.snapshot import close_snapshot, open_snapshot
+from ..query.snapshot import open_snapshot
 from .history import as_of_problem, published_at, releases, retired
 from .lanes import Declined, NodeFault, let_go, run_in_lane, unavailable
 
@@ -231,7 +231,6 @@ async def _on_node(
         if wanted is not None and not wanted.matches(read_at):
             raise _OtherVersion(read_at)
         result = work(connection)
-        close_snapshot(connection)
         took = time.thread_time() - cpu
         return read_at, result
 

@@ -541,17 +541,19 @@ def test_a_repeated_shape_reads_only_its_version_and_its_page(scale_url: str) ->
 def test_a_read_ends_in_a_commit_that_keeps_its_prepared_statements(
     loaded_url: str, backend: Backend
 ) -> None:
-    """A read's transaction ends with COMMIT (app.query.snapshot.close_snapshot): psycopg
-    forgets what it prepared on a connection that rolls back, so PostgreSQL planned each
-    statement again (2.3 ms of planning for the 0.2 ms a metric's row by key runs). Read
-    often enough (psycopg prepares on the sixth execution on a connection), the row by
-    key is a statement the server holds prepared."""
+    """A read's transaction ends with COMMIT (app.query.snapshot.close_snapshot), a 404's
+    as much as a page's: psycopg forgets what it prepared on a connection that rolls back,
+    so PostgreSQL parsed and analysed each statement again. Read often enough (psycopg
+    prepares on the sixth execution on a connection), the row by key is a statement the
+    server holds prepared, and keys that name nothing do not make it forget."""
     if backend.name == "sqlite":
         pytest.skip("prepared statements are psycopg's and PostgreSQL's")
     with TestClient(create_app(Settings(database_url=loaded_url))) as client:
         key = client.get(f"{API}/metrics?limit=1").json()["data"][0]["key"]
         for _ in range(40):  # six or more on each connection the lane may have lent
             assert client.get(f"{API}/metrics/{key}").status_code == 200
+        for n in range(5):
+            assert client.get(f"{API}/metrics/no-such-key-{n}").status_code == 404
         engine = client.app.state.nodes.primary.lanes.fast.engine  # type: ignore[attr-defined]
         with engine.connect() as connection:
             held = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements")
