@@ -120,6 +120,7 @@ class Lanes:
     forget_after: float = 60.0
     _heavy: OrderedDict[Hashable, float] = field(default_factory=OrderedDict)
     _quick: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
+    _suspect: OrderedDict[Hashable, bool] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def inline_lane(self, shape: Hashable | None) -> Lane | None:
@@ -140,16 +141,27 @@ class Lanes:
                 self._quick.popitem(last=False)
 
     def weigh(self, shape: Hashable | None, seconds: float) -> None:
-        """A read of `shape` that held a fast-lane thread for a quarter of the fast budget
-        or more (its thread's CPU) is heavy: the slow lane reads it next (for
+        """A shape whose reads held a fast-lane thread for a quarter of the fast budget or
+        more (its thread's CPU) twice in a row is heavy: the slow lane reads it next (for
         `forget_after`), as if it had overrun. The fast lane's thread is for reads that
         finish quickly: with the heavy shapes of the starvation check at 40-90 ms each,
         under the budget, a cheap request queued behind them (p50 150 ms, p99 224-250).
-        A shape names the page size and `count=true` (app.api.routing.budget_terms), so a
-        page of 500 found heavy leaves the same list's pages of 10 in the fast lane. On
-        PostgreSQL the thread's CPU leaves out the server's work: only an overrun moves a
-        read whose time is spent there."""
-        if shape is not None and seconds >= self.fast.budget / 4:
+        One long read is not enough: a shape's first read compiles its statements, and any
+        read may pay for a garbage collection, so a quick list was sent to the single slow
+        thread for a minute after one such read. A shape names the page size and
+        `count=true` (app.api.routing.budget_terms), so a page of 500 found heavy leaves
+        the same list's pages of 10 in the fast lane. On PostgreSQL the thread's CPU leaves
+        out the server's work: only an overrun moves a read whose time is spent there."""
+        if shape is None:
+            return
+        heavy = seconds >= self.fast.budget / 4
+        with self._lock:
+            once = self._suspect.pop(shape, False)
+            if heavy and not once:
+                self._suspect[shape] = True
+                while len(self._suspect) > self.remembered:
+                    self._suspect.popitem(last=False)
+        if heavy and once:
             self.remember(shape)
 
     def not_quick(self, shape: Hashable | None) -> None:

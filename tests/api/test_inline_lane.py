@@ -60,11 +60,7 @@ def read_until_inline(client: TestClient, seen: list[tuple[str, int]], url: str)
 def test_a_quick_shape_is_read_next_on_the_event_loops_thread(
     backend: Backend, reader_url: str
 ) -> None:
-    # A read that uses a quarter of the fast budget sends its shape to the slow lane
-    # (Lanes.weigh), and a first read can: statements compiled, and a collection of what
-    # earlier tests left alive (a list's first read in the slow lane failed this test
-    # after 339 others). The fast budget is made wide here: this test is of the inline lane.
-    settings = Settings(database_url=reader_url, inline_budget_ms=50, fast_budget_ms=8_000)
+    settings = Settings(database_url=reader_url, inline_budget_ms=50)
     app = create_app(settings)
     with TestClient(app) as client:
         seen = lane_threads(app)
