@@ -29,6 +29,9 @@ from .operators import Use
 from .spec import ListSpec, TableIndex
 
 PROBE_CAP = 10_000
+# The shape of an equality a run implies rather than states (app.query.runs: a period end's
+# run holds one year): it may narrow a probe, but an index the run itself leads is preferred.
+HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,20 @@ def _ordered(index: TableIndex, terms: Sequence[Term], sort_column: str) -> int 
     return None
 
 
+def _held(terms: Sequence[Term]) -> set[str]:
+    """The columns only a HELD equality fixes."""
+    fixed = {t.column for t in terms if t.use is Use.EQ and t.shape != HELD}
+    return {t.column for t in terms if t.shape == HELD} - fixed
+
+
+def _held_columns(index: TableIndex, terms: Sequence[Term]) -> int:
+    """How many of the index's columns only a HELD equality fixes: a run's own index is
+    no wider than one led by a column the run holds constant (a period end's, not its
+    year's: a year may hold several period ends)."""
+    held = _held(terms)
+    return sum(1 for name in index.columns if name in held)
+
+
 def choose(
     spec: ListSpec, terms: Sequence[Term], sort_columns: Sequence[str], probe: Probe
 ) -> Plan:
@@ -136,7 +153,7 @@ def choose(
     first = sort_columns[0]
     single = len(sort_columns) == 1 or tuple(sort_columns[1:]) == ("id",)
     candidates = [(k, i) for i in spec.indexes if (k := _ordered(i, terms, first)) is not None]
-    best = max(candidates, key=lambda pair: pair[0], default=None)
+    best = max(candidates, key=lambda pair: (pair[0], -_held_columns(pair[1], terms)), default=None)
     ordered = None
     if best is not None and best[0] > 0 and single:
         equal, index = best
@@ -163,13 +180,15 @@ def choose(
 
 def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str) -> Plan | None:
     """The index whose probe matches fewest rows, if fewer than PROBE_CAP. A range on the
-    sort key alone is not probed: reading that range in order is the walk itself."""
+    sort key alone is not probed: reading that range in order is the walk itself; nor is
+    an index a HELD equality leads, whose range holds the run's and more."""
     best: Plan | None = None
     seen: set[tuple[str, ...]] = {(sort_column,)}
+    held = _held(terms)
     for index in spec.indexes:
         columns = tuple(usable_prefix(index, terms))
-        if not columns or columns in seen:
-            continue
+        if not columns or columns in seen or columns[0] in held:
+            continue  # an index a HELD column leads: the run's own index reads no more
         seen.add(columns)
         used = [term for term in terms if term.column in columns]
         matches = probe(index, used)
