@@ -62,9 +62,9 @@ def _counted(
     return ANSWERS.get(connection, (shape, frozen(values)), read)
 
 
-def prober(connection: Connection, spec: ListSpec) -> Callable[[TableIndex, Sequence[Term]], int]:
-    def probe(index: TableIndex, terms: Sequence[Term]) -> int:
-        return capped_count(connection, spec, terms, PROBE_CAP)
+def prober(connection: Connection, spec: ListSpec) -> Callable[..., int]:
+    def probe(index: TableIndex, terms: Sequence[Term], cap: int = PROBE_CAP) -> int:
+        return capped_count(connection, spec, terms, cap)
 
     return probe
 

@@ -23,7 +23,7 @@ from .counts import bounded_count, capped_count, prober
 from .cursors import encode_cursor
 from .expressions import IdSet, page_first
 from .order import Key, Phase, keys_of, order_by, phases
-from .plan import Plan, PlanKind, Term, choose, on_path, where_of
+from .plan import HELD, Plan, PlanKind, Term, choose, on_path, where_of
 from .runs import Readers, by_runs, read_runs, scan_for, walk_run, worth_walking
 from .snapshot import snapshot_version
 from .spec import Condition, ListQuery, ListSpec, Page, field_heads
@@ -102,9 +102,9 @@ def _read_ids(
                 break
         return found
 
-    def plan_of(phase: Phase, terms: list[Term]) -> Plan:
+    def plan_of(phase: Phase, terms: list[Term], wanted: int) -> Plan:
         columns = [column_name(key.element) for key in phase.keys]
-        return choose(spec, terms, columns, prober(connection, spec))
+        return choose(spec, terms, columns, prober(connection, spec), wanted)
 
     def read_run(
         keys: list[Key],
@@ -120,7 +120,11 @@ def _read_ids(
             return read_keys(keys, after, [*terms, *equal], wanted, sorts)
         (phase,) = phases(keys, after)
         fixed = [*equal, *phase.terms()]
-        plan = plan_of(phase, [*terms, *fixed])
+        plan = plan_of(phase, [*terms, *fixed], wanted)
+        # An equality the run holds (its year) stays where the plan reads by it; elsewhere
+        # it adds nothing, and PostgreSQL walked the run's own range slower with it.
+        equal = [t for t in equal if t.shape != HELD or plan.allows(t.column)]
+        fixed = [*equal, *phase.terms()]
         if plan.kind is not PlanKind.WALK or plan.index is None:
             return read_phase(phase, [*terms, *equal], wanted, sorts, runs=False)
 
@@ -140,7 +144,7 @@ def _read_ids(
         phase: Phase, terms: list[Term], wanted: int, sorts: int, runs: bool = True
     ) -> list[dict[str, Any]]:
         phase_terms = [*terms, *phase.terms()]
-        plan = plan_of(phase, phase_terms)
+        plan = plan_of(phase, phase_terms, wanted)
         if runs and by_runs(spec, phase, plan):
 
             def read_rest(start: Term | None, left: int) -> list[dict[str, Any]]:
