@@ -36,6 +36,8 @@ HELD = "held"
 # equality allows against the run's own walk: a province's 3,240 rows of a 120,000-row run
 # took 52-80 ms driven on PostgreSQL against 29-41 ms walked (SQLite: 25-48 against 38-61).
 DRIVEN_ROW = 3
+# The longest range counted to weigh such a drive (a period end's run at 3M rows: 120,000).
+RANGE_COUNTED = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,8 @@ def choose(
     An ordered path is taken at once when its own range is small; when it is large (an
     equality on a column most rows share), a driven path with a small probe is safer: the
     ordered walk would test most of the table against the other filters. A drive that only
-    a HELD equality makes possible is weighed against the walk instead (`_walk_is_shorter`).
+    a HELD equality makes possible is weighed against the ordered path instead, where there
+    is one (`_walk_is_shorter`); bounded by PROBE_CAP, it is taken where there is none.
     """
     if not spec.indexes:
         return Plan(PlanKind.FREE)
@@ -198,12 +201,20 @@ def _walk_is_shorter(
     costing about DRIVEN_ROW entries (a seek per combination of set values, and the sort),
     so the walk is shorter when the range holds fewer than DRIVEN_ROW x matches^2 / wanted
     rows. At 3M rows, a page of 200 in a 120,000-row run: a province of 1,720 rows of the
-    run is driven (SQLite 64-87 -> 18-31 ms), ones of 3,240 and 7,080 rows walked."""
+    run is driven (SQLite 64-87 -> 18-31 ms), ones of 3,240 and 7,080 rows walked. The
+    range is counted up to the next power of two (so the count is remembered for
+    pages of nearby sizes), and not at all past RANGE_COUNTED: the walk is taken then, as
+    it was before held equalities."""
     if not wanted or ordered.index is None or driven.matches is None:
         return False
     needed = DRIVEN_ROW * driven.matches**2 // wanted + 1
+    if needed <= PROBE_CAP:  # the ordered path's own probe found that many
+        return False
+    cap = 1 << (needed - 1).bit_length()
+    if cap > RANGE_COUNTED:
+        return True
     leading = [t for t in terms if t.column in ordered.index.columns[: len(ordered.indexable) - 1]]
-    return probe(ordered.index, leading, needed) < needed
+    return probe(ordered.index, leading, cap) < needed
 
 
 def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str) -> Plan | None:
@@ -216,7 +227,7 @@ def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str)
     for index in spec.indexes:
         columns = tuple(usable_prefix(index, terms))
         if not columns or columns in seen or columns[0] in held:
-            continue  # an index a HELD column leads: the run's own index reads no more
+            continue  # nothing to narrow; seen; or led by a HELD column (no narrower)
         seen.add(columns)
         used = [term for term in terms if term.column in columns]
         matches = probe(index, used)

@@ -204,7 +204,8 @@ class ListSpec:
     # by another key is read one run of equal values at a time (app.query.runs).
     few_valued: tuple[str, ...] = ()
     # (a, b): rows with one value of column a share one value of column b (a fact's year is
-    # the year its period ends), so within a run of a, b is constant.
+    # the year its period ends), so within a run of a, b is constant. Relied on to filter,
+    # not only to order: a run of a also carries b's equality (app.query.runs._held).
     determines: tuple[tuple[str, str], ...] = ()
     # Fields `facets=` may count by (app.query.facets).
     facets: "tuple[Facet, ...]" = ()
