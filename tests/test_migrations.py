@@ -8,7 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, TextClause, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
@@ -138,3 +138,68 @@ def test_every_migration_is_numbered_in_its_name_and_its_revision() -> None:
         if script.down_revision is not None:
             assert isinstance(script.down_revision, str)
             assert int(script.down_revision) < int(script.revision), name
+
+
+def _observation(year: int | None, period_end: str | None) -> TextClause:
+    """An observation of a one-place, one-indicator database with this year and end."""
+    end = "NULL" if period_end is None else f"'{period_end}'"
+    return text(
+        "INSERT INTO observation (key, indicator_id, subject_kind, place_id, period_end,"
+        " year, period_precision, value, qualifier, derived, conflict, latest, source_id)"
+        f" VALUES (:key, 1, 'place', 1, {end}, :year, 'year', 1, 'exact', false, false,"
+        " false, 'test')"
+    ).bindparams(key=f"test-{year}-{period_end}", year=year)
+
+
+def _one_place_and_indicator(connection: Connection) -> None:
+    connection.execute(
+        text("INSERT INTO source (id, kind, language) VALUES ('test', 'document', 'en')")
+    )
+    connection.execute(
+        text("INSERT INTO place (id, slug, name, level, source_id)"
+             " VALUES (1, 'test', 'Test', 'prefecture_city', 'test')")
+    )  # fmt: skip
+    connection.execute(
+        text("INSERT INTO indicator (id, code, name, unit, category, description)"
+             " VALUES (1, 'test', 'Test', 'count', 'test', 'A test indicator.')")
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("year", "period_end"),
+    [(2022, "2023-12-31"), (None, "2023-12-31"), (2023, None)],
+)
+def test_the_database_refuses_a_year_that_is_not_its_period_ends(
+    empty_url: str, year: int | None, period_end: str | None
+) -> None:
+    """The planner reads a period end's rows as its year's (app.query.runs)."""
+    upgrade_to_head(empty_url)
+    engine = build_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            _one_place_and_indicator(connection)
+            connection.execute(_observation(2023, "2023-12-31"))
+            connection.execute(_observation(None, None))
+        refused = pytest.raises(IntegrityError, match="ck_observation_period_year")
+        with refused, engine.begin() as connection:
+            connection.execute(_observation(year, period_end))
+    finally:
+        engine.dispose()
+
+
+def test_an_upgrade_stops_at_rows_whose_year_is_not_their_period_ends(empty_url: str) -> None:
+    """Nothing is changed, and the error says what to correct."""
+    command.upgrade(alembic_config(empty_url), "0019")
+    engine = build_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            _one_place_and_indicator(connection)
+            connection.execute(_observation(2022, "2023-12-31"))
+        with pytest.raises(RuntimeError, match=r"1 observation\(s\) have a year that is not"):
+            upgrade_to_head(empty_url)
+        with engine.connect() as connection:
+            revision = connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert revision.scalar_one() == "0019"
+            assert connection.execute(text("SELECT count(*) FROM observation")).scalar() == 1
+    finally:
+        engine.dispose()

@@ -1,10 +1,39 @@
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Double, Index, Text, false, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    Double,
+    Index,
+    Integer,
+    Text,
+    and_,
+    column,
+    extract,
+    false,
+    or_,
+    text,
+)
 from sqlmodel import Column, Field
 
 from .evidence import Evidence, counted_as
 from .vocabulary import PeriodPrecision, Qualifier, SubjectKind, check_in
+
+
+def period_year() -> ColumnElement[bool]:
+    """`year` is the year `period_end` falls in, and neither is known without the other.
+
+    The planner relies on it: a run of one period end is read as that year's rows
+    (`determines` in app.api.metrics), which an index led by the year can drive. Written
+    as an expression so each engine gets its own way of taking a date's year.
+    """
+    end, year = column("period_end", Date), column("year", Integer)
+    return or_(
+        and_(end.is_(None), year.is_(None)),
+        and_(end.is_not(None), year.is_not(None), year == extract("year", end)),
+    )
 
 
 class Observation(Evidence, table=True):
@@ -30,6 +59,7 @@ class Observation(Evidence, table=True):
             " AND (locator_row IS NULL OR locator_start IS NULL)",
             name="one_locator",
         ),
+        CheckConstraint(period_year(), name="period_year"),
         Index("ix_observation_indicator_year_value", "indicator_id", "year", "value", "id"),
         Index("ix_observation_place_indicator_year", "place_id", "indicator_id", "year", "id"),
         Index("ix_observation_indicator_value", "indicator_id", "value", "id"),

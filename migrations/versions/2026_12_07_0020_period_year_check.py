@@ -1,0 +1,64 @@
+"""period year check: an observation's year is the year its period ends in
+
+The list planner reads a run of one period end as that year's rows, so an index led by
+the year can drive it (app.query.runs). The loaders have always written the year that
+way; from here the database holds every row to it, and a row that breaks it is refused
+instead of silently leaving pages out.
+
+A database holding such rows is not changed: the upgrade stops and names how many.
+
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-07 21:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0020"
+down_revision: str | None = "0019"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+NAME = "ck_observation_period_year"
+
+
+def _period_year() -> sa.ColumnElement[bool]:
+    end, year = sa.column("period_end", sa.Date), sa.column("year", sa.Integer)
+    return sa.or_(
+        sa.and_(end.is_(None), year.is_(None)),
+        sa.and_(end.is_not(None), year.is_not(None), year == sa.extract("year", end)),
+    )
+
+
+def _refuse_rows_that_break_it() -> None:
+    observation = sa.table("observation", sa.column("id"))
+    broken = sa.select(sa.func.count()).select_from(observation).where(sa.not_(_period_year()))
+    found = op.get_bind().execute(broken).scalar_one()
+    if found:
+        raise RuntimeError(
+            f"{found} observation(s) have a year that is not the year of their period_end"
+            " (or only one of the two): correct them, then upgrade again"
+        )
+
+
+def upgrade() -> None:
+    _refuse_rows_that_break_it()
+    if op.get_context().dialect.name == "postgresql":
+        # Added unchecked, then checked: the check reads the table under a lock that
+        # lets reads and writes go on, where adding it checked would block both.
+        check = _period_year().compile(
+            dialect=op.get_context().dialect, compile_kwargs={"literal_binds": True}
+        )
+        op.execute(f"ALTER TABLE observation ADD CONSTRAINT {NAME} CHECK ({check}) NOT VALID")
+        op.execute(f"ALTER TABLE observation VALIDATE CONSTRAINT {NAME}")
+        return
+    with op.batch_alter_table("observation", schema=None) as batch_op:
+        batch_op.create_check_constraint("period_year", _period_year())
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("observation", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f(NAME), type_="check")
