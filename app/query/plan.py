@@ -20,7 +20,7 @@ Terms the chosen path does not use are marked `Unindexed`, so SQLite follows the
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select
 
@@ -84,8 +84,10 @@ class Plan:
                 tuple(sorted(self.indexable)), self.order_indexable)  # fmt: skip
 
 
-# Counts the rows of an index range the terms keep, up to a cap (PROBE_CAP by default).
-Probe = Callable[..., int]
+class Probe(Protocol):
+    """Counts the rows of an index range the terms keep, up to a cap (app.query.counts)."""
+
+    def __call__(self, index: TableIndex, terms: Sequence[Term], cap: int = PROBE_CAP) -> int: ...
 
 
 def where_of(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> list[ColumnElement[Any]]:
@@ -132,7 +134,7 @@ def _ordered(index: TableIndex, terms: Sequence[Term], sort_column: str) -> int 
     return None
 
 
-def _held(terms: Sequence[Term]) -> set[str]:
+def _only_held(terms: Sequence[Term]) -> set[str]:
     """The columns only a HELD equality fixes."""
     fixed = {t.column for t in terms if t.use is Use.EQ and t.shape != HELD}
     return {t.column for t in terms if t.shape == HELD} - fixed
@@ -142,7 +144,7 @@ def _held_columns(index: TableIndex, terms: Sequence[Term]) -> int:
     """How many of the index's columns only a HELD equality fixes: a run's own index is
     no wider than one led by a column the run holds constant (a period end's, not its
     year's: a year may hold several period ends)."""
-    held = _held(terms)
+    held = _only_held(terms)
     return sum(1 for name in index.columns if name in held)
 
 
@@ -177,7 +179,7 @@ def choose(
         if matches < PROBE_CAP:
             return ordered
     driven = drive(spec, terms, probe, first)
-    if driven is not None and ordered is not None and driven.indexable & _held(terms):
+    if driven is not None and ordered is not None and driven.indexable & _only_held(terms):
         return ordered if _walk_is_shorter(ordered, driven, terms, probe, wanted) else driven
     if driven is not None:
         return driven
@@ -223,7 +225,7 @@ def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str)
     an index a HELD equality leads, whose range holds the run's and more."""
     best: Plan | None = None
     seen: set[tuple[str, ...]] = {(sort_column,)}
-    held = _held(terms)
+    held = _only_held(terms)
     for index in spec.indexes:
         columns = tuple(usable_prefix(index, terms))
         if not columns or columns in seen or columns[0] in held:
