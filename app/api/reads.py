@@ -14,11 +14,13 @@ from sqlalchemy import Connection
 
 from ..archives import StillRestoring
 from ..errors import InvalidParameter, ProblemError
+from ..facts.version import UNVERSIONED
 from ..nodes import Node, Nodes
 from ..query.budget import BudgetExceeded
 from ..query.cursors import VERSION_DIGITS
 from ..query.parsing import unknown_parameters
 from ..query.snapshot import open_snapshot
+from ..query.statements import Replay, replaying
 from .history import as_of_problem, published_at, releases, retired
 from .lanes import Declined, NodeFault, let_go, run_in_lane, unavailable
 
@@ -222,6 +224,7 @@ async def _on_node(
     loop's thread instead (app.query.budget); if it overruns there, or the database fails
     it, it is read again in the fast lane, which reports what it finds."""
     took = 0.0
+    replay = Replay()  # what an attempt past its budget read, for the next to reuse
 
     def snapshot(connection: Connection) -> tuple[str, T]:
         nonlocal took
@@ -230,7 +233,11 @@ async def _on_node(
         node.observe(read_at, started)
         if wanted is not None and not wanted.matches(read_at):
             raise _OtherVersion(read_at)
-        result = work(connection)
+        if read_at == UNVERSIONED:  # nothing tells two attempts' data apart
+            result = work(connection)
+        else:
+            with replaying(replay, read_at):
+                result = work(connection)
         took = time.thread_time() - cpu
         return read_at, result
 
