@@ -187,6 +187,25 @@ def test_the_database_refuses_a_year_that_is_not_its_period_ends(
         engine.dispose()
 
 
+def test_sqlite_refuses_a_period_end_it_cannot_read_as_a_date(
+    empty_url: str, backend: Backend
+) -> None:
+    """SQLite stores a date as text and takes its year with strftime, which has none for
+    text that is not a date: the check must refuse it, not let any year through."""
+    if backend.name != "sqlite":
+        pytest.skip("PostgreSQL's date column takes only dates")
+    upgrade_to_head(empty_url)
+    engine = build_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            _one_place_and_indicator(connection)
+        refused = pytest.raises(IntegrityError, match="ck_observation_period_year")
+        with refused, engine.begin() as connection:
+            connection.execute(_observation(2023, "31/12/2023"))
+    finally:
+        engine.dispose()
+
+
 def test_an_upgrade_stops_at_rows_whose_year_is_not_their_period_ends(empty_url: str) -> None:
     """Nothing is changed, and the error says what to correct."""
     command.upgrade(alembic_config(empty_url), "0019")

@@ -256,12 +256,14 @@ async def _on_node(
                 pass
         try:
             answer = await run_in_lane(request, lane, snapshot)
-            lanes.took(quick, took)
-            lanes.weigh(shape, took)
+            if not replay.hits:  # its time is the read's own, not a part of it
+                lanes.took(quick, took)
+                lanes.weigh(shape, took)
             return answer
         except BudgetExceeded as overrun:
             lanes.remember(shape)
             let_go(overrun)
+    replay.keep = False  # the last attempt
     try:
         return await run_in_lane(request, lanes.slow, snapshot)
     except BudgetExceeded as overrun:

@@ -99,9 +99,13 @@ class Replay:
     def __init__(self) -> None:
         self.version: str | None = None
         self.rows: dict[tuple[str, str], Read] = {}
-        # StatementCache.repeated's answers: an attempt takes the statements its first did
-        # (a new shape's page is read as ids, then rows; later as one joined statement).
+        self.keep = True  # false for a last attempt: nothing would take its rows
+        self.hits = 0  # statements an attempt took from an earlier one
+        # StatementCache.repeated's first answer for each shape: a later attempt takes the
+        # statements the first did (a new shape's page is read as ids, then rows; later
+        # as one joined statement), where `asked` says it has not yet asked about it.
         self.repeated: dict[Hashable, bool] = {}
+        self.asked: set[Hashable] = set()
 
 
 _REPLAY: ContextVar[Replay | None] = ContextVar("replay", default=None)
@@ -115,6 +119,8 @@ def replaying(replay: Replay, version: str) -> Iterator[None]:
         replay.rows.clear()
         replay.repeated.clear()
         replay.version = version
+    replay.hits = 0
+    replay.asked.clear()
     token = _REPLAY.set(replay)
     try:
         yield
@@ -137,11 +143,13 @@ class StatementCache:
         statement that only pays for its compilation when used again is compiled then."""
         key = (connection.dialect.name, shape)
         replay = _REPLAY.get()
-        if replay is not None and key in replay.repeated:
+        if replay is not None and key in replay.repeated and key not in replay.asked:
+            replay.asked.add(key)
             return replay.repeated[key]
         answer = self._sight(key)
         if replay is not None:
-            replay.repeated[key] = answer
+            replay.repeated.setdefault(key, answer)
+            replay.asked.add(key)
         return answer
 
     def _sight(self, key: Hashable) -> bool:
@@ -180,8 +188,13 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
     else:
         key = (prepared.sql, repr(parameters))
         kept = replay.rows.get(key)
-        names, rows = _run(connection, prepared, parameters) if kept is None else kept
-        replay.rows[key] = names, rows  # the driver's tuples: a reader may change its dicts
+        if kept is not None:
+            replay.hits += 1
+            names, rows = kept
+        else:
+            names, rows = _run(connection, prepared, parameters)
+            if replay.keep:  # kept as the driver's tuples: readers may change the dicts
+                replay.rows[key] = names, rows
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 

@@ -5,7 +5,9 @@ the year can drive it (app.query.runs). The loaders have always written the year
 way; from here the database holds every row to it, and a row that breaks it is refused
 instead of silently leaving pages out.
 
-A database holding such rows is not changed: the upgrade stops and names how many.
+A database holding such rows is not changed: the upgrade stops and names how many. The
+table is locked while the rows are checked: 5 s at 2.78M rows on PostgreSQL; SQLite
+copies the table (2 min 18 s at 3M rows) and analyses it again (12 s).
 
 Revision ID: 0020
 Revises: 0019
@@ -29,7 +31,11 @@ def _period_year() -> sa.ColumnElement[bool]:
     end, year = sa.column("period_end", sa.Date), sa.column("year", sa.Integer)
     return sa.or_(
         sa.and_(end.is_(None), year.is_(None)),
-        sa.and_(end.is_not(None), year.is_not(None), year == sa.extract("year", end)),
+        sa.and_(
+            end.is_not(None),
+            year.is_not(None),
+            sa.func.coalesce(year == sa.extract("year", end), sa.false()),
+        ),
     )
 
 
@@ -46,15 +52,6 @@ def _refuse_rows_that_break_it() -> None:
 
 def upgrade() -> None:
     _refuse_rows_that_break_it()
-    if op.get_context().dialect.name == "postgresql":
-        # Added unchecked, then checked: the check reads the table under a lock that
-        # lets reads and writes go on, where adding it checked would block both.
-        check = _period_year().compile(
-            dialect=op.get_context().dialect, compile_kwargs={"literal_binds": True}
-        )
-        op.execute(f"ALTER TABLE observation ADD CONSTRAINT {NAME} CHECK ({check}) NOT VALID")
-        op.execute(f"ALTER TABLE observation VALIDATE CONSTRAINT {NAME}")
-        return
     analysed = _analysed()
     with op.batch_alter_table("observation", schema=None) as batch_op:
         batch_op.create_check_constraint("period_year", _period_year())
@@ -69,8 +66,8 @@ def downgrade() -> None:
 
 
 def _analysed() -> bool:
-    """Whether SQLite holds statistics of the observation table (`ANALYZE`, run by every
-    load). SQLite's batch mode copies the table to a new one and drops the old, and its
+    """Whether SQLite holds statistics of the observation table (every load and `atlas
+    synth` runs ANALYZE). SQLite's batch mode copies the table to a new one and drops the old, and its
     statistics go with it: at 3M rows the planner then read a place's standings by the
     wrong index, refused at the 1 s budget where they took 16-19 ms."""
     bind = op.get_bind()

@@ -53,6 +53,40 @@ def test_an_attempt_past_its_budget_leaves_its_statements_to_the_next(
     assert len(statements) == len(set(statements)), shapes
 
 
+def test_an_attempt_that_took_rows_from_an_earlier_one_teaches_the_lanes_nothing(
+    scale_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quick shape read inline overruns after its page: the fast lane takes the page
+    from the inline attempt, so its own time is a part of the read's, and must neither make
+    the shape quick again (it would overrun inline again) nor light (it may be heavy)."""
+    # Wide, so that the inline attempt overruns only where the test makes it.
+    app = create_app(Settings(database_url=scale_url, inline_budget_ms=60_000))
+    shape = ("/metrics", ("qualifier",), "-value", 20, True)
+    counting = execute.bounded_count
+    overruns = [BudgetExceeded()]
+
+    def overrun_once(*args: Any) -> tuple[int, bool]:
+        if overruns:
+            raise overruns.pop()
+        return counting(*args)
+
+    with TestClient(app) as client:
+        lanes = app.state.nodes.primary.lanes
+        lanes.took(shape, 0.0)  # seen quick: read inline
+        assert lanes.inline_lane(shape) is lanes.inline
+        taught: list[Any] = []
+        monkeypatch.setattr(lanes, "took", lambda *args: taught.append(("took", args)))
+        monkeypatch.setattr(lanes, "weigh", lambda *args: taught.append(("weigh", args)))
+        monkeypatch.setattr(execute, "bounded_count", overrun_once)
+        with recording() as ran:
+            assert client.get(COUNTED).status_code == 200
+    assert not overruns  # the inline attempt overran
+    assert lanes.inline_lane(shape) is None  # and is not quick any more
+    assert taught == []
+    pages = [r.shape for r in ran if isinstance(r.shape, tuple) and r.shape[1:2] == ("ids",)]
+    assert len(pages) == 1  # the fast lane took the page from the inline attempt
+
+
 def test_a_replay_answers_only_on_the_version_it_was_read_at(backend: Backend) -> None:
     engine = build_engine(backend.new_database())
     values = table("replayed", column("x"))
