@@ -67,9 +67,9 @@ def downgrade() -> None:
 
 def _analysed() -> bool:
     """Whether SQLite holds statistics of the observation table (every load and `atlas
-    synth` runs ANALYZE). SQLite's batch mode copies the table to a new one and drops the old, and its
-    statistics go with it: at 3M rows the planner then read a place's standings by the
-    wrong index, refused at the 1 s budget where they took 16-19 ms."""
+    synth` runs ANALYZE). SQLite's batch mode copies the table to a new one and drops the
+    old, and its statistics go with it: at 3M rows the planner then read a place's
+    standings by the wrong index, refused at the 1 s budget where they took 11-32 ms."""
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return False
