@@ -12,6 +12,7 @@ from app.db import build_engine
 from app.main import create_app
 from app.query import execute
 from app.query.budget import BudgetExceeded
+from app.query.counts import bounded_count
 from app.query.memo import ANSWERS
 from app.query.statements import Replay, fetch_all, recording, replaying
 from tests.conftest import Backend
@@ -28,7 +29,7 @@ def test_an_attempt_past_its_budget_leaves_its_statements_to_the_next(
     with TestClient(create_app(Settings(database_url=scale_url, inline_budget_ms=0))) as client:
         expected = client.get(COUNTED).json()
     ANSWERS.clear()  # the count and the probes are read again, not remembered
-    counting = execute.bounded_count
+    counting = bounded_count
     overruns = [BudgetExceeded()]
 
     def overrun_once(*args: Any) -> tuple[int, bool]:
@@ -62,7 +63,7 @@ def test_an_attempt_that_took_rows_from_an_earlier_one_teaches_the_lanes_nothing
     # Wide, so that the inline attempt overruns only where the test makes it.
     app = create_app(Settings(database_url=scale_url, inline_budget_ms=60_000))
     shape = ("/metrics", ("qualifier",), "-value", 20, True)
-    counting = execute.bounded_count
+    counting = bounded_count
     overruns = [BudgetExceeded()]
 
     def overrun_once(*args: Any) -> tuple[int, bool]:
