@@ -21,6 +21,19 @@ API = "/api/v1"
 COUNTED = f"{API}/metrics?qualifier=exact&sort=-value&limit=20&count=true"
 
 
+def _overrun_count_once(monkeypatch: pytest.MonkeyPatch) -> list[BudgetExceeded]:
+    """The next page's count overruns its budget, once; the list empties when it has."""
+    overruns = [BudgetExceeded()]
+
+    def overrun_once(*args: Any) -> tuple[int, bool]:
+        if overruns:
+            raise overruns.pop()
+        return bounded_count(*args)
+
+    monkeypatch.setattr(execute, "bounded_count", overrun_once)
+    return overruns
+
+
 def test_an_attempt_past_its_budget_leaves_its_statements_to_the_next(
     scale_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -29,15 +42,7 @@ def test_an_attempt_past_its_budget_leaves_its_statements_to_the_next(
     with TestClient(create_app(Settings(database_url=scale_url, inline_budget_ms=0))) as client:
         expected = client.get(COUNTED).json()
     ANSWERS.clear()  # the count and the probes are read again, not remembered
-    counting = bounded_count
-    overruns = [BudgetExceeded()]
-
-    def overrun_once(*args: Any) -> tuple[int, bool]:
-        if overruns:
-            raise overruns.pop()
-        return counting(*args)
-
-    monkeypatch.setattr(execute, "bounded_count", overrun_once)
+    overruns = _overrun_count_once(monkeypatch)
     app = create_app(Settings(database_url=scale_url, inline_budget_ms=0))
     with TestClient(app) as client, recording() as ran:
         response = client.get(COUNTED)
@@ -63,14 +68,6 @@ def test_an_attempt_that_took_rows_from_an_earlier_one_teaches_the_lanes_nothing
     # Wide, so that the inline attempt overruns only where the test makes it.
     app = create_app(Settings(database_url=scale_url, inline_budget_ms=60_000))
     shape = ("/metrics", ("qualifier",), "-value", 20, True)
-    counting = bounded_count
-    overruns = [BudgetExceeded()]
-
-    def overrun_once(*args: Any) -> tuple[int, bool]:
-        if overruns:
-            raise overruns.pop()
-        return counting(*args)
-
     with TestClient(app) as client:
         lanes = app.state.nodes.primary.lanes
         lanes.took(shape, 0.0)  # seen quick: read inline
@@ -78,7 +75,7 @@ def test_an_attempt_that_took_rows_from_an_earlier_one_teaches_the_lanes_nothing
         taught: list[Any] = []
         monkeypatch.setattr(lanes, "took", lambda *args: taught.append(("took", args)))
         monkeypatch.setattr(lanes, "weigh", lambda *args: taught.append(("weigh", args)))
-        monkeypatch.setattr(execute, "bounded_count", overrun_once)
+        overruns = _overrun_count_once(monkeypatch)
         with recording() as ran:
             assert client.get(COUNTED).status_code == 200
     assert not overruns  # the inline attempt overran
