@@ -101,9 +101,11 @@ def where_of(spec: ListSpec, terms: Sequence[Term], plan: Plan) -> list[ColumnEl
     for term in terms:
         indexable = plan.allows(term.column) and (term.use is Use.EQ or term.column not in fixed)
         condition = term.condition(indexable)
-        conditions.append(
-            Chosen(condition) if indexable and plan.kind is not PlanKind.FREE else condition
-        )
+        # Only a term that narrows the index's range is selective: `value != ?` on a walk
+        # of the value index keeps nearly every row, and told otherwise, SQLite scanned
+        # another index and sorted the table (refused at the 1 s budget).
+        chosen = indexable and plan.kind is not PlanKind.FREE and term.use is not Use.OTHER
+        conditions.append(Chosen(condition) if chosen else condition)
     return conditions
 
 
@@ -239,7 +241,11 @@ def drive(spec: ListSpec, terms: Sequence[Term], probe: Probe, sort_column: str)
 
 
 def on_path(statement: Select[Any], spec: ListSpec, plan: Plan) -> Select[Any]:
-    """`statement` on the plan's index alone, where the plan drives one (app.query.plan)."""
-    if plan.kind is PlanKind.DRIVEN and plan.index is not None:
+    """`statement` on the plan's index alone, where the plan drives or walks one. Unindexed
+    terms were not enough for a walk: with `period_end >= ?` on it, SQLite read the
+    (period_end, value, id) index and sorted each period end's rows by id instead of
+    walking (period_end, id) (`within__in=…&year__gte=2016&sort=period_end`: 303 ms
+    against 2.6 ms at 3M rows)."""
+    if plan.kind in (PlanKind.DRIVEN, PlanKind.WALK) and plan.index is not None:
         return on_index(statement, spec.id_column.table, plan.index.name)
     return statement
