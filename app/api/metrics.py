@@ -128,15 +128,27 @@ def metrics_select() -> Select[Any]:
     )
 
 
+# Per subject kind: the row's columns that name the subject, and the start of its URL.
+_SUBJECT_COLUMNS = {
+    kind: (f"{kind}_slug", f"{kind}_name", f"{API_PREFIX}/{collection}/")
+    for kind, collection in (("place", "places"), ("cluster", "clusters"), ("program", "programs"))
+}
+_METRIC_URL = f"{API_PREFIX}/metrics/"
+
+
 def serialize_metric(row: Row) -> dict[str, Any]:
+    """One metric as the API shows it. Every page item passes here, so the column names
+    and URL prefixes are built once, above, not once per row."""
     kind = row["subject_kind"]
-    collection = {"place": "places", "cluster": "clusters", "program": "programs"}[kind]
+    slug_column, name_column, subject_url = _SUBJECT_COLUMNS[kind]
+    slug = row[slug_column]
     unit = row["indicator_unit"]
     value = row["value"]
     if float(value).is_integer() and abs(value) < 2**63:
         value = int(value)  # 137800000000, not 137800000000.0
+    key = row["key"]
     return {
-        "key": row["key"],
+        "key": key,
         "indicator": {
             "code": row["indicator_code"],
             "name": row["indicator_name"],
@@ -144,9 +156,9 @@ def serialize_metric(row: Row) -> dict[str, Any]:
         },
         "subject": {
             "kind": kind,
-            "slug": row[f"{kind}_slug"],
-            "name": row[f"{kind}_name"],
-            "url": f"{API_PREFIX}/{collection}/{row[f'{kind}_slug']}",
+            "slug": slug,
+            "name": row[name_column],
+            "url": f"{subject_url}{slug}",
         },
         "place": place_ref(row, "place"),
         "period": {
@@ -166,7 +178,7 @@ def serialize_metric(row: Row) -> dict[str, Any]:
         "note": row["note"],
         "provenance": provenance(row),
         "conflicts_with": conflict_keys(row["conflicts_with"]),
-        "url": f"{API_PREFIX}/metrics/{row['key']}",
+        "url": f"{_METRIC_URL}{key}",
     }
 
 

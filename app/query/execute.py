@@ -200,10 +200,11 @@ def _normalise(
 ) -> list[dict[str, Any]]:
     """Rows as [sort values..., id] whatever the phase (a nulls phase has no first key)."""
     offset = 1 if phase.name == "nulls" else 0
+    names = [f"_k{i}" for i in range(sorts - offset)]  # named once, not once per row
+    pad = [None] * offset
     result = []
     for row in rows:
-        values = [None] * offset + [row[f"_k{i}"] for i in range(sorts - offset)]
-        found = {"_id": row["_id"], "keys": [*values, row["_id"]]}
+        found = {"_id": row["_id"], "keys": [*pad, *[row[name] for name in names], row["_id"]]}
         if whole:  # read by _page_statement
             found["row"] = row
         result.append(found)
