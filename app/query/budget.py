@@ -141,11 +141,14 @@ class Lanes:
                 self._quick.popitem(last=False)
 
     def weigh(self, shape: Hashable | None, seconds: float) -> None:
-        """A shape whose reads held a fast-lane thread for a quarter of the fast budget or
-        more (its thread's CPU) twice in a row is heavy: the slow lane reads it next (for
-        `forget_after`), as if it had overrun. The fast lane's thread is for reads that
-        finish quickly: with the heavy shapes of the starvation check at 40-90 ms each,
-        under the budget, a cheap request queued behind them (p50 150 ms, p99 224-250).
+        """A shape whose reads held a fast-lane thread for a tenth of the fast budget or
+        more (its thread's CPU: 10 ms, what a cheap request queued behind it may wait) twice
+        in a row is heavy: the slow lane reads it next (for `forget_after`), as if it had
+        overrun. The fast lane's thread is for reads that finish quickly: with the heavy
+        shapes of the starvation check at 40-90 ms each, under the budget, a cheap request
+        queued behind them (p50 150 ms, p99 224-250); once a quarter of the budget was
+        heavy, those shapes got faster (20-40 ms), stayed in the fast lane, and it did again
+        (p50 117-162 ms, p99 215-249; a tenth: p50 5.0-6.7, p99 17.5-22.6).
         One long read is not enough: a shape's first read compiles its statements, and any
         read may pay for a garbage collection, so a quick list was sent to the single slow
         thread for a minute after one such read. A shape names the page size and
@@ -154,7 +157,7 @@ class Lanes:
         out the server's work: only an overrun moves a read whose time is spent there."""
         if shape is None:
             return
-        heavy = seconds >= self.fast.budget / 4
+        heavy = seconds >= self.fast.budget / 10
         with self._lock:
             once = self._suspect.pop(shape, False)
             if heavy and not once:

@@ -277,7 +277,7 @@ def test_an_overrun_moves_the_shape_to_the_slow_lane(scale_url: str) -> None:
 def test_a_shape_that_held_the_fast_lane_long_goes_to_the_slow_lane(
     scale_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Reads inside the fast budget but past a quarter of it (their thread's CPU), twice in
+    """Reads inside the fast budget but past a tenth of it (their thread's CPU), twice in
     a row, make a shape heavy too: the fast lane's thread is for reads that finish quickly.
     The shape names the page size and count, so a heavy page of 500 leaves the same list's
     small pages alone."""
@@ -297,10 +297,10 @@ def test_a_shape_that_held_the_fast_lane_long_goes_to_the_slow_lane(
         assert [s for s, _ in weighed] == [small]
         assert weighed[0][1] > 0
         assert lanes.first_lane(small) is lanes.fast  # a few rows: quick
-        lanes.weigh(small, lanes.fast.budget / 4 * 0.9)
+        lanes.weigh(small, lanes.fast.budget / 10 * 0.9)
         assert lanes.first_lane(small) is lanes.fast
         large = ("/metrics", (), "id", 500, False)
-        heavy = lanes.fast.budget / 4
+        heavy = lanes.fast.budget / 10
         lanes.weigh(large, heavy)
         assert lanes.first_lane(large) is lanes.fast  # once may be a compile or a collection
         lanes.weigh(large, 0.0)
