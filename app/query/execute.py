@@ -204,7 +204,7 @@ def _normalise(
     pad = [None] * offset
     result = []
     for row in rows:
-        found = {"_id": row["_id"], "keys": [*pad, *[row[name] for name in names], row["_id"]]}
+        found = {"_id": row["_id"], "keys": [*pad, *map(row.__getitem__, names), row["_id"]]}
         if whole:  # read by _page_statement
             found["row"] = row
         result.append(found)
