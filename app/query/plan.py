@@ -14,7 +14,8 @@ which at scale picked a full sort of millions of rows for ordinary URLs:
    index serves, each run of equal first keys is sorted; where the first key has few values
    (a year), app.query.runs reads such a page one run at a time instead.
 
-Terms the chosen path does not use are marked `Unindexed`, so SQLite follows the plan.
+Terms the chosen path does not use are served by no index (`unserved`), so the engine follows
+the plan.
 """
 
 from collections.abc import Callable, Hashable, Sequence
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select
 
-from .expressions import Chosen, Unindexed, on_index
+from .expressions import Chosen, on_index, unserved
 from .operators import Use
 from .spec import ListSpec, TableIndex
 
@@ -57,7 +58,7 @@ class Term:
         return (self.column, self.shape, tuple(self.values))
 
     def condition(self, indexable: bool) -> ColumnElement[bool]:
-        return self.build(self.element if indexable else Unindexed(self.element))
+        return self.build(self.element) if indexable else unserved(self.build, self.element)
 
 
 class PlanKind(Enum):
