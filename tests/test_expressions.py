@@ -1,10 +1,22 @@
 """The engine-specific SQL of app.query.expressions, run on both engines."""
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Boolean, Integer, Select, String, column, create_engine, select, table, text
+from sqlalchemy import (
+    Boolean,
+    Engine,
+    Integer,
+    Select,
+    String,
+    column,
+    create_engine,
+    select,
+    table,
+    text,
+)
 
 from app.db import build_engine
 from app.query.expressions import IdSet, Unindexed, unserved
@@ -53,22 +65,30 @@ def test_an_id_set_matches_exactly_the_ids_given(backend: Backend, ids: list[int
         engine.dispose()
 
 
+def _indexed_table(
+    backend: Backend, name: str, field: str, kind: str, value: Callable[[int], Any]
+) -> Engine:
+    """A new database holding `name` (ids 0-4,999 and `field`, indexed), analysed."""
+    engine = build_engine(backend.new_database())
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, {field} {kind})"))
+        connection.execute(text(f"CREATE INDEX ix_{name}_{field} ON {name} ({field})"))
+        connection.execute(
+            text(f"INSERT INTO {name} (id, {field}) VALUES (:id, :value)"),
+            [{"id": n, "value": value(n)} for n in range(5_000)],
+        )
+        connection.execute(text("ANALYZE"))
+    return engine
+
+
 def test_an_unindexed_flag_is_not_read_through_its_index(backend: Backend) -> None:
     """`Unindexed` keeps a condition off every index, so the engine takes the plan's path.
     PostgreSQL folds `flag OR false` back to `flag` and read the flag's index: a run of
     `latest=true&sort=-year,value` sorted 120,000 latest rows (160 ms) where the plan read
     the year's values in order. The rows are the same either way."""
     flags = table("flags", column("id", Integer), column("flag", Boolean))
-    engine = build_engine(backend.new_database())
+    engine = _indexed_table(backend, "flags", "flag", "BOOLEAN", lambda n: n % 50 == 0)
     try:
-        with engine.begin() as connection:
-            connection.execute(text("CREATE TABLE flags (id INTEGER PRIMARY KEY, flag BOOLEAN)"))
-            connection.execute(text("CREATE INDEX ix_flags_flag ON flags (flag)"))
-            connection.execute(
-                text("INSERT INTO flags (id, flag) VALUES (:id, :flag)"),
-                [{"id": n, "flag": n % 50 == 0} for n in range(5_000)],
-            )
-            connection.execute(text("ANALYZE"))
         statement = select(flags.c.id).where(Unindexed(flags.c.flag) == slot("flag"))
         with engine.connect() as connection:
             found = connection.execute(statement, {"flag": True}).scalars().all()
@@ -98,16 +118,10 @@ def test_an_unserved_condition_is_estimated_from_its_column(backend: Backend) ->
     whatever the value, and at 3M rows a walk of the period_end index that such conditions
     kept 166,000 rows of was planned as a sort of all of them (567 ms)."""
     labels = table("labels", column("id", Integer), column("label", String))
-    engine = build_engine(backend.new_database())
+    engine = _indexed_table(
+        backend, "labels", "label", "TEXT", lambda n: "common" if n % 5 else f"rare-{n}"
+    )
     try:
-        with engine.begin() as connection:
-            connection.execute(text("CREATE TABLE labels (id INTEGER PRIMARY KEY, label TEXT)"))
-            connection.execute(text("CREATE INDEX ix_labels_label ON labels (label)"))
-            connection.execute(
-                text("INSERT INTO labels (id, label) VALUES (:id, :label)"),
-                [{"id": n, "label": "common" if n % 5 else f"rare-{n}"} for n in range(5_000)],
-            )
-            connection.execute(text("ANALYZE"))
         condition = unserved(lambda label: label == slot("label"), labels.c.label)
         statement = select(labels.c.id).where(condition)
         sqlite = backend.name == "sqlite"
