@@ -320,3 +320,30 @@ def test_a_facts_year_is_the_year_its_period_ends(client: TestClient) -> None:
     for m in walk(client, f"{API}/metrics?limit=500&sort=id"):
         end, year = m["period"]["end"], m["period"]["year"]
         assert year == (None if end is None else int(end[:4])), m["key"]
+
+
+def test_a_run_tests_only_what_its_year_does_not_already_hold(
+    scale_url: str, every_probe_past_its_cap: None
+) -> None:
+    """`year__in=…&sort=-year,id`, read a year at a time: within a year's run, the year set
+    and the period ends it implies hold for every row, and are not in the run's statement
+    (PostgreSQL multiplied them with the run's year as if independent, and sorted a run of
+    120,000 rows for 200 of them at 3M rows: 100-171 ms, against 19-42). The source filter
+    is still tested. The rows are those the filters give, in order."""
+    with TestClient(create_app(Settings(database_url=scale_url))) as client:
+        everything = walk(client, f"{API}/metrics?limit=500&sort=id")
+        position = {m["key"]: i for i, m in enumerate(everything)}
+        source = everything[0]["provenance"]["source"]["id"]
+        ran = _check(
+            client,
+            f"source={source}&year__in=2004,2007,2010&sort=-year,id",
+            lambda m: m["period"]["year"] in (2004, 2007, 2010),
+            lambda m: (-_year(m), position[m["key"]]),
+            everything,
+        )
+    in_runs = [str(s) for s in _shapes(ran, "ids") if "'trun_year_0'" in str(s)]
+    assert in_runs
+    for shape in in_runs:
+        assert "('year', 'in'" not in shape, shape
+        assert shape.count("'implied'") == 1, shape  # the run's own year's period ends
+        assert "source_id" in shape, shape
