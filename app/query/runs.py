@@ -25,7 +25,7 @@ from .order import Key, Phase, order_by
 from .plan import HELD, Plan, PlanKind, Term, where_of
 from .spec import ListSpec
 from .statements import STATEMENTS, fetch, slot
-from .terms import column_name, equal_terms
+from .terms import column_name, equal_terms, implied_by
 
 MAX_RUNS = 8
 RUN_SCAN = 4  # a walked run examines at most this many of its rows per row the page wants
@@ -111,8 +111,8 @@ def read_runs(
             *equal_terms(spec, lead.element, value),
             *_held(connection, spec, lead.element, value, terms),
         ]
-        rows = read.run(rest, within, _within_run(terms, lead), equal, wanted - len(found),
-                        sorts - skip)  # fmt: skip
+        tested = _within_run(terms, lead)
+        rows = read.run(rest, within, tested, equal, wanted - len(found), sorts - skip)
         if rows is None:
             start = None if visited == 0 else _beyond(lead, value, inclusive=True)
             return found + read.rest(start, wanted - len(found))
@@ -135,8 +135,7 @@ def _within_run(terms: Sequence[Term], lead: Key) -> list[Term]:
     name = column_name(lead.element)
 
     def held(term: Term) -> bool:
-        implied = isinstance(term.shape, tuple) and term.shape[:2] == ("implied", name)
-        return term.use is not Use.EQ and (term.column == name or implied)
+        return term.use is not Use.EQ and (term.column == name or implied_by(term, name))
 
     return [term for term in terms if not held(term)]
 

@@ -53,6 +53,9 @@ def _direct_term(index: int | str, applied: Condition) -> Term:
     return Term(column_name(flt.target), use, build, flt.target, shape, values)
 
 
+IMPLIED = "implied"  # the first part of an implied term's shape
+
+
 def _implied_terms(index: int | str, applied: Condition) -> list[Term]:
     """The range of another column the filter implies (`Filter.implies`), as a term the
     planner may use; the filter's own term still decides which rows match."""
@@ -70,8 +73,13 @@ def _implied_terms(index: int | str, applied: Condition) -> list[Term]:
             conditions.append(column <= slot(f"i{index}_hi"))
         return and_(*conditions)
 
-    shape = ("implied", applied.filter.name, first is None, last is None)
+    shape = (IMPLIED, applied.filter.name, first is None, last is None)
     return [Term(column_name(implied.column), Use.RANGE, build, implied.column, shape, values)]
+
+
+def implied_by(term: Term, name: str) -> bool:
+    """Whether `term` is the range the filter `name` implies on another column."""
+    return isinstance(term.shape, tuple) and term.shape[:2] == (IMPLIED, name)
 
 
 def equal_terms(spec: ListSpec, element: ColumnElement[Any], value: Any) -> list[Term]:
